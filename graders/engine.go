@@ -1,0 +1,290 @@
+// Package graders holds the exercises netgrade grades, one file per
+// exercise, and the engine that runs their checks against a submission and
+// turns what it saw into a report.Result.
+package graders
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/report"
+)
+
+// DefaultCheckTimeout is the watchdog deadline of a check that sets none:
+// when it passes, every program the check started is torn down.
+const DefaultCheckTimeout = 15 * time.Second
+
+// watchdogGrace is how long a check's run function gets to return after its
+// programs were torn down at the deadline, before netgrade gives up on it.
+const watchdogGrace = 3 * time.Second
+
+// Check is one requirement of an exercise, small enough that its failure
+// says exactly what is wrong.
+type Check struct {
+	// ID is stable across versions: "udp-server/log-format".
+	ID    string
+	Title string
+	// Requirement is the text of the requirement, as a student reads it.
+	Requirement string
+	Category    report.Category
+	Points      float64
+	// Hint is the default advice shown on failure, naming the course concept.
+	Hint string
+	// Needs lists checks (IDs) that must pass for this one to run; when one
+	// does not, this check is skipped and says which.
+	Needs []string
+	// Timeout is the watchdog deadline (DefaultCheckTimeout when zero).
+	Timeout time.Duration
+	// Run performs the check. It returns nil on pass, a *Failure when the
+	// submission is wrong, Skipf(...) to skip itself, and any other error
+	// when netgrade itself could not do its part.
+	Run func(ctx context.Context, t *T) error
+}
+
+// Exercise is a gradable exercise: its checks and how its program is run.
+type Exercise struct {
+	ID    string
+	Title string
+	// Usage is the command line the course fixes, e.g. "PROG PORT".
+	Usage string
+	// Args is the argument template appended to a submission's command
+	// when that command has no placeholders of its own.
+	Args []string
+	// Texts are the texts the course fixes (start line, patterns), by name;
+	// a course file may replace them.
+	Texts  map[string]string
+	Checks []*Check
+}
+
+// Check returns the check with the given ID, or nil.
+func (e *Exercise) Check(id string) *Check {
+	for _, c := range e.Checks {
+		if c.ID == id || c.ID == e.ID+"/"+id {
+			return c
+		}
+	}
+	return nil
+}
+
+// Submission is what is graded: a command template (placeholders {port},
+// {host}, {message}... are filled per run) and the name reports show.
+type Submission struct {
+	// Name identifies the submission in reports (usually its file).
+	Name string
+	// Command is the command template. When it holds no placeholder, the
+	// exercise's Args template is appended.
+	Command []string
+	// Dir is the working directory of the program.
+	Dir string
+	// File is the submission's source file, if any, for annotations.
+	File string
+}
+
+// FileSubmission returns the submission for a program file: a .py file runs
+// under python3, an executable directly.
+func FileSubmission(path string) (Submission, error) {
+	argv, err := harness.FileCommand(path, nil)
+	if err != nil {
+		return Submission{}, err
+	}
+	return Submission{Name: path, Command: argv, Dir: filepath.Dir(argv[len(argv)-1]), File: path}, nil
+}
+
+// Options tune a grading run. The zero value is usable.
+type Options struct {
+	// Interpreters resolves python3 once per run; shared across gradings.
+	Interpreters *harness.Interpreters
+	// Ports hands out ports; shared across gradings of one run.
+	Ports *harness.Ports
+	// Texts replace the exercise's default texts, by name.
+	Texts map[string]string
+	// Points replace check points, by check ID.
+	Points map[string]float64
+	// Disabled lists check IDs not to run.
+	Disabled []string
+	// Only, when set, runs only these check IDs (and what they need).
+	Only []string
+	// Sandbox names the isolation in force, for the report.
+	Sandbox string
+	// Version is written into results.
+	Version string
+}
+
+func (o *Options) defaults() {
+	if o.Interpreters == nil {
+		o.Interpreters = harness.NewInterpreters()
+	}
+	if o.Ports == nil {
+		o.Ports = harness.NewPorts(uint64(time.Now().UnixNano()) ^ uint64(os.Getpid()))
+	}
+	if o.Sandbox == "" {
+		o.Sandbox = "process"
+	}
+}
+
+// command returns the submission's command template for this exercise.
+func (e *Exercise) command(sub Submission) []string {
+	if harness.HasPlaceholders(sub.Command) {
+		return sub.Command
+	}
+	return append(append([]string(nil), sub.Command...), e.Args...)
+}
+
+// Grade runs every check of the exercise against the submission, in order,
+// and returns the result. It never panics on a bad submission: whatever the
+// program does ends up as a check verdict.
+func (e *Exercise) Grade(ctx context.Context, sub Submission, opt Options) report.Result {
+	opt.defaults()
+	res := report.Result{
+		Schema:     report.Schema,
+		Exercise:   e.ID,
+		Title:      e.Title,
+		Submission: sub.Name,
+		Command:    e.command(sub),
+		StartedAt:  time.Now().UTC().Truncate(time.Millisecond),
+		Sandbox:    opt.Sandbox,
+		Version:    opt.Version,
+	}
+	begin := time.Now()
+	status := map[string]report.Status{}
+	disabled := map[string]bool{}
+	for _, id := range opt.Disabled {
+		disabled[id] = true
+	}
+	only := map[string]bool{}
+	for _, id := range opt.Only {
+		only[id] = true
+	}
+	for _, c := range e.Checks {
+		if disabled[c.ID] || (len(only) > 0 && !only[c.ID]) {
+			continue
+		}
+		rc := e.runCheck(ctx, c, sub, opt, status)
+		status[c.ID] = rc.Status
+		res.Checks = append(res.Checks, rc)
+	}
+	res.DurationMS = time.Since(begin).Milliseconds()
+	res.Tally()
+	return res
+}
+
+func (e *Exercise) runCheck(ctx context.Context, c *Check, sub Submission, opt Options, status map[string]report.Status) report.Check {
+	rc := report.Check{
+		ID: c.ID, Title: c.Title, Category: c.Category, Requirement: c.Requirement,
+		MaxPoints: c.Points,
+	}
+	if p, ok := opt.Points[c.ID]; ok {
+		rc.MaxPoints = p
+	}
+	for _, need := range c.Needs {
+		if st, ok := status[need]; ok && st != report.Pass {
+			rc.Status = report.Skip
+			rc.SkippedBecause = need
+			rc.Message = fmt.Sprintf("skipped: it needs %s, which did not pass (%s)", need, st)
+			return rc
+		}
+	}
+	timeout := c.Timeout
+	if timeout == 0 {
+		timeout = DefaultCheckTimeout
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	t := &T{ctx: cctx, ex: e, check: c, sub: sub, opt: opt, begin: time.Now()}
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- fmt.Errorf("netgrade bug: check %s panicked: %v", c.ID, r)
+			}
+		}()
+		done <- c.Run(cctx, t)
+	}()
+	var err error
+	select {
+	case err = <-done:
+	case <-cctx.Done():
+		// Watchdog: tear the programs down so the check's waits return.
+		t.stopAll()
+		select {
+		case err = <-done:
+		case <-time.After(watchdogGrace):
+			err = fmt.Errorf("netgrade bug: check %s did not return %s after its deadline", c.ID, watchdogGrace)
+		}
+		if ctx.Err() == nil && (err == nil || errors.Is(err, context.DeadlineExceeded)) {
+			err = Failf("the check did not finish within %s: the program never completed the exchange", timeout)
+		}
+	}
+	t.stopAll()
+	rc.DurationMS = time.Since(t.begin).Milliseconds()
+	t.finish(&rc, err)
+	return rc
+}
+
+// finish turns the run's outcome and the observations into the verdict.
+func (t *T) finish(rc *report.Check, err error) {
+	var f *Failure
+	var s *skipError
+	switch {
+	case err == nil:
+		rc.Status = report.Pass
+	case errors.As(err, &f):
+		rc.Status = report.Fail
+		rc.Message, rc.Expected, rc.Actual, rc.Hint = f.Message, f.Expected, f.Actual, f.Hint
+	case errors.As(err, &s):
+		rc.Status = report.Skip
+		rc.Message = "skipped: " + s.reason
+	case t.ctx.Err() != nil && errors.Is(err, context.Canceled):
+		rc.Status = report.Error
+		rc.Message = "grading was interrupted"
+	default:
+		rc.Status = report.Error
+		rc.Message = "netgrade could not run this check: " + err.Error()
+	}
+	main := t.mainProcess()
+	if rc.Status != report.Pass && main != nil {
+		if ex := main.Exit(); ex.Exited {
+			rc.Exit = ex.String()
+		}
+		if tb := harness.LastTraceback(main.Output().Lines()); tb != nil && tb.Exception != "KeyboardInterrupt" {
+			rc.Traceback = tb.Line
+			if rc.Status == report.Fail {
+				if h := diagnose(tb); h != "" && !strings.Contains(rc.Hint, h) {
+					rc.Hint = strings.TrimSpace(h + " " + rc.Hint)
+				}
+			}
+		}
+	}
+	if rc.Status == report.Fail && rc.Hint == "" {
+		rc.Hint = t.check.Hint
+	}
+	rc.Transcript = t.transcript()
+}
+
+// diagnose returns advice for a Python exception students commonly hit.
+func diagnose(tb *harness.Traceback) string {
+	line := tb.Line
+	switch {
+	case tb.Exception == "EOFError":
+		return "The program reads standard input (input()), which is closed when it is graded: take the values from the command line with sys.argv instead."
+	case tb.IsSyntax():
+		return fmt.Sprintf("Python cannot compile the file (%s): run `python3 FILE` yourself and fix the line it names.", tb.Exception)
+	case tb.Exception == "IndexError" && strings.Contains(line, "list index out of range"):
+		return "An index is out of range: if it is sys.argv, check how many arguments the program is given and in which order."
+	case tb.Exception == "ValueError" && strings.Contains(line, "invalid literal for int()"):
+		return "int() was given something that is not a number: check which of sys.argv is the port."
+	case strings.Contains(line, "Address already in use"):
+		return "The address is already in use: the program probably binds a fixed port instead of the one on its command line."
+	case tb.Exception == "UnicodeDecodeError":
+		return "Decoding bytes as UTF-8 failed: catch UnicodeDecodeError (or decode with errors='replace') so that odd bytes do not stop the program."
+	case tb.Exception == "BrokenPipeError" || tb.Exception == "ConnectionResetError":
+		return "The other side closed the connection: recv() returning b'' means the client has gone; stop using that socket."
+	}
+	return ""
+}

@@ -1,0 +1,233 @@
+package graders
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/report"
+)
+
+// Transcript bounds: a check keeps at most maxEvents events, each with at
+// most maxEventData bytes of data, so that a program printing without end
+// cannot blow up a report.
+const (
+	maxEvents    = 400
+	maxEventData = 4096
+)
+
+// T is handed to a check's Run function: it starts the submission, hands
+// out ports, and records the transcript (what went over the wire and what
+// the program printed, with times relative to the check's start).
+type T struct {
+	ctx   context.Context
+	ex    *Exercise
+	check *Check
+	sub   Submission
+	opt   Options
+	begin time.Time
+
+	mu     sync.Mutex
+	events []report.Event
+	procs  []*harness.Process
+}
+
+// Failure is what a check returns when the submission does not meet the
+// requirement: what is wrong, expected vs actual, and advice.
+type Failure struct {
+	Message  string
+	Expected string
+	Actual   string
+	Hint     string
+}
+
+func (f *Failure) Error() string { return f.Message }
+
+// Failf returns a Failure with a formatted message.
+func Failf(format string, args ...any) *Failure {
+	return &Failure{Message: fmt.Sprintf(format, args...)}
+}
+
+// Want sets the expected and actual values shown with the failure.
+func (f *Failure) Want(expected, actual string) *Failure {
+	f.Expected, f.Actual = expected, actual
+	return f
+}
+
+// WithHint sets the advice shown with the failure, replacing the check's.
+func (f *Failure) WithHint(format string, args ...any) *Failure {
+	f.Hint = fmt.Sprintf(format, args...)
+	return f
+}
+
+type skipError struct{ reason string }
+
+func (s *skipError) Error() string { return "skipped: " + s.reason }
+
+// Skipf returns the error that makes a check skip itself, with the reason.
+func Skipf(format string, args ...any) error {
+	return &skipError{reason: fmt.Sprintf(format, args...)}
+}
+
+// Context returns the check's context, done at its deadline.
+func (t *T) Context() context.Context { return t.ctx }
+
+// ID returns the check's ID.
+func (t *T) ID() string { return t.check.ID }
+
+// Port returns a free port for this check.
+func (t *T) Port() (int, error) {
+	return t.opt.Ports.Next()
+}
+
+// Text returns a text the course fixes (e.g. "start_line"), with the
+// course file's value in place of the exercise's default.
+func (t *T) Text(name string) string {
+	if v, ok := t.opt.Texts[name]; ok {
+		return v
+	}
+	return t.ex.Texts[name]
+}
+
+// Start starts the submission with the given placeholder values; a
+// placeholder without a value is dropped from the command line. The program
+// is stopped when the check ends. A program that cannot be started is the
+// submission's failure; a missing interpreter is netgrade's error.
+func (t *T) Start(vars map[string]string) (*harness.Process, error) {
+	argv := harness.Expand(t.ex.command(t.sub), vars)
+	p, err := harness.Start(t.ctx, harness.Spec{Argv: argv, Dir: t.sub.Dir}, t.opt.Interpreters)
+	if err != nil {
+		var se *harness.StartError
+		if errors.As(err, &se) && !se.Netgrade {
+			return nil, Failf("the program could not be started: %v", err).
+				WithHint("Check that the file exists and, if it is not a .py file, that it is executable (chmod +x).")
+		}
+		return nil, err
+	}
+	t.mu.Lock()
+	t.procs = append(t.procs, p)
+	t.mu.Unlock()
+	return p, nil
+}
+
+// Note records what netgrade observed or did in the transcript.
+func (t *T) Note(format string, args ...any) {
+	t.record(report.Event{Kind: report.EvNote, Data: fmt.Sprintf(format, args...)}, time.Now())
+}
+
+// Sent records bytes netgrade sent to the program.
+func (t *T) Sent(proto, from, to string, data []byte) {
+	t.record(report.Event{Kind: report.EvSend, Proto: proto, From: from, To: to, Data: Printable(data), Bytes: len(data)}, time.Now())
+}
+
+// Received records bytes netgrade received from the program, at time at.
+func (t *T) Received(proto, from, to string, data []byte, at time.Time) {
+	t.record(report.Event{Kind: report.EvRecv, Proto: proto, From: from, To: to, Data: Printable(data), Bytes: len(data)}, at)
+}
+
+// Event records a network event such as a connect or close.
+func (t *T) Event(kind report.EventKind, proto, from, to, data string) {
+	t.record(report.Event{Kind: kind, Proto: proto, From: from, To: to, Data: data}, time.Now())
+}
+
+func (t *T) record(ev report.Event, at time.Time) {
+	ev.TimeMS = ms(at.Sub(t.begin))
+	t.mu.Lock()
+	t.events = append(t.events, ev)
+	t.mu.Unlock()
+}
+
+func ms(d time.Duration) float64 {
+	return float64(d.Microseconds()) / 1000
+}
+
+// Printable returns b as text: valid UTF-8 as it is, other bytes as \xNN.
+func Printable(b []byte) string {
+	if len(b) > maxEventData {
+		return Printable(b[:maxEventData]) + fmt.Sprintf("… (%d more bytes)", len(b)-maxEventData)
+	}
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	var sb strings.Builder
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n <= 1 {
+			fmt.Fprintf(&sb, `\x%02x`, b[0])
+			b = b[1:]
+			continue
+		}
+		sb.Write(b[:n])
+		b = b[n:]
+	}
+	return sb.String()
+}
+
+func (t *T) stopAll() {
+	t.mu.Lock()
+	procs := append([]*harness.Process(nil), t.procs...)
+	t.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, p := range procs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.Stop()
+		}()
+	}
+	wg.Wait()
+}
+
+// mainProcess is the last program the check started: the one whose exit
+// status and traceback the report shows.
+func (t *T) mainProcess() *harness.Process {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.procs) == 0 {
+		return nil
+	}
+	return t.procs[len(t.procs)-1]
+}
+
+// transcript merges the recorded events with the programs' output, in time
+// order, bounded to maxEvents.
+func (t *T) transcript() []report.Event {
+	t.mu.Lock()
+	evs := append([]report.Event(nil), t.events...)
+	procs := append([]*harness.Process(nil), t.procs...)
+	t.mu.Unlock()
+	for _, p := range procs {
+		evs = append(evs, report.Event{TimeMS: ms(p.Started().Sub(t.begin)), Kind: report.EvStart, Data: strings.Join(p.Argv(), " ")})
+		for _, l := range p.Output().Lines() {
+			k := report.EvStdout
+			if l.Stream == harness.Stderr {
+				k = report.EvStderr
+			}
+			text := l.Text
+			if len(text) > maxEventData {
+				text = text[:maxEventData] + "…"
+			}
+			evs = append(evs, report.Event{TimeMS: ms(l.Time.Sub(t.begin)), Kind: k, Data: Printable([]byte(text))})
+		}
+		if at := p.StopRequested(); !at.IsZero() {
+			evs = append(evs, report.Event{TimeMS: ms(at.Sub(t.begin)), Kind: report.EvNote, Data: "netgrade stops the program (SIGINT to its process group)"})
+		}
+		if ex := p.Exit(); ex.Exited {
+			evs = append(evs, report.Event{TimeMS: ms(ex.Time.Sub(t.begin)), Kind: report.EvExit, Data: ex.String()})
+		}
+	}
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].TimeMS < evs[j].TimeMS })
+	if len(evs) > maxEvents {
+		head, tail := evs[:maxEvents/2], evs[len(evs)-maxEvents/2:]
+		cut := len(evs) - maxEvents
+		evs = append(append(append([]report.Event(nil), head...),
+			report.Event{TimeMS: tail[0].TimeMS, Kind: report.EvNote, Data: fmt.Sprintf("… %d events left out …", cut)}), tail...)
+	}
+	return evs
+}

@@ -1,0 +1,58 @@
+package harness
+
+import (
+	"regexp"
+	"strings"
+)
+
+// exceptionLine matches the last line of a Python traceback:
+// "ValueError: invalid literal ...", "KeyboardInterrupt", "socket.gaierror: ...".
+var exceptionLine = regexp.MustCompile(`^([A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit|Warning|gaierror|herror|timeout))(: .*)?$`)
+
+// Traceback is the summary of a Python traceback found in a program's output.
+type Traceback struct {
+	// Exception is the exception's type name, e.g. "EOFError".
+	Exception string
+	// Line is the traceback's last line, e.g. "EOFError: EOF when reading a line".
+	Line string
+	// Where is the last "File ..., line N, in f" frame line, if any.
+	Where string
+}
+
+// LastTraceback returns the last Python traceback printed in lines (either
+// stream), or nil. A traceback starts with "Traceback (most recent call
+// last):" or, for a syntax error, with a File "...", line N frame.
+func LastTraceback(lines []Line) *Traceback {
+	var tb *Traceback
+	inTrace := false
+	where := ""
+	for _, l := range lines {
+		t := l.Text
+		switch {
+		case strings.HasPrefix(t, "Traceback (most recent call last):"):
+			inTrace, where = true, ""
+		case strings.HasPrefix(t, "  File \""):
+			inTrace = true
+			where = strings.TrimSpace(t)
+		case inTrace && !strings.HasPrefix(t, " ") && !strings.HasPrefix(t, "\t"):
+			if m := exceptionLine.FindStringSubmatch(t); m != nil {
+				tb = &Traceback{Exception: m[1], Line: t, Where: where}
+			}
+			inTrace = false
+		}
+	}
+	return tb
+}
+
+// IsSyntax reports whether the traceback is a compile error: the program
+// never ran a line.
+func (t *Traceback) IsSyntax() bool {
+	if t == nil {
+		return false
+	}
+	switch t.Exception {
+	case "SyntaxError", "IndentationError", "TabError":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,71 @@
+// Package render turns report values into the formats people and tools
+// read: one file per format, none computing anything of its own. What a
+// submission printed is data: every renderer neutralises it for its medium.
+package render
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Terminal makes text from a graded program safe to write to a terminal:
+// control characters (escape sequences, carriage returns, backspaces, bell),
+// C1 controls and bidirectional overrides are shown as visible \xNN or \uNNNN
+// escapes, so a program cannot recolour, move the cursor, rewrite a line or
+// fake netgrade's own output. Tabs are kept; newlines are kept only when
+// keepNewlines is true.
+func Terminal(s string, keepNewlines bool) string {
+	if isPlain(s, keepNewlines) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\n' && keepNewlines, r == '\t':
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case unsafeRune(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// isPlain reports whether s needs no escaping.
+func isPlain(s string, keepNewlines bool) bool {
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			return false
+		}
+		if (r < 0x20 && r != '\t' && !(r == '\n' && keepNewlines)) || r == 0x7f || unsafeRune(r) {
+			return false
+		}
+		i += n
+	}
+	return true
+}
+
+// unsafeRune reports runes that change how a terminal or a page shows the
+// text around them: C1 controls, bidi overrides and isolates, and other
+// format characters.
+func unsafeRune(r rune) bool {
+	switch {
+	case r >= 0x80 && r < 0xa0:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f:
+		return true
+	case r == 0xfeff:
+		return true
+	}
+	return unicode.Is(unicode.Cc, r)
+}

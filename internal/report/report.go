@@ -1,0 +1,172 @@
+// Package report holds netgrade's result model: what a grading found, as
+// data. Every output format (text, JSON, JUnit, ...) is a view of these
+// values and computes nothing of its own; the JSON encoding of Result is the
+// documented contract other tools read (schema 1).
+package report
+
+import (
+	"time"
+)
+
+// Schema is the version of the result JSON. Fields may be added within a
+// version; none may be renamed or dropped.
+const Schema = 1
+
+// Status is the verdict of one check.
+type Status string
+
+// The four statuses. Error is netgrade's own failure and is never charged
+// to the student; Fail is the submission's.
+const (
+	Pass  Status = "pass"
+	Fail  Status = "fail"
+	Skip  Status = "skip"
+	Error Status = "error"
+)
+
+// Category is one of DESIGN's fixed vocabulary of check categories.
+type Category string
+
+// The check categories.
+const (
+	Start       Category = "start"
+	Format      Category = "format"
+	Protocol    Category = "protocol"
+	Encoding    Category = "encoding"
+	Lifecycle   Category = "lifecycle"
+	Concurrency Category = "concurrency"
+	Usage       Category = "usage"
+	Robustness  Category = "robustness"
+)
+
+// Categories lists the categories in the order reports show them.
+var Categories = []Category{Start, Format, Protocol, Encoding, Lifecycle, Concurrency, Usage, Robustness}
+
+// Result is the grading of one submission on one exercise.
+type Result struct {
+	Schema     int       `json:"schema"`
+	Exercise   string    `json:"exercise"`
+	Title      string    `json:"title,omitempty"`
+	Submission string    `json:"submission"`
+	Command    []string  `json:"command,omitempty"`
+	Score      float64   `json:"score"`
+	MaxScore   float64   `json:"max_score"`
+	Checks     []Check   `json:"checks"`
+	StartedAt  time.Time `json:"started_at"`
+	DurationMS int64     `json:"duration_ms"`
+	// Sandbox names the isolation the programs ran under ("process", ...).
+	Sandbox string `json:"sandbox,omitempty"`
+	// Version is the netgrade version that produced the result.
+	Version string `json:"netgrade_version,omitempty"`
+}
+
+// Check is the verdict of one check.
+type Check struct {
+	ID          string   `json:"id"`
+	Title       string   `json:"title"`
+	Category    Category `json:"category"`
+	Requirement string   `json:"requirement,omitempty"`
+	Status      Status   `json:"status"`
+	Points      float64  `json:"points"`
+	MaxPoints   float64  `json:"max_points"`
+	// Message says what is wrong (fail), why it was skipped (skip) or what
+	// went wrong in netgrade (error). Empty on pass.
+	Message  string `json:"message,omitempty"`
+	Expected string `json:"expected,omitempty"`
+	Actual   string `json:"actual,omitempty"`
+	// Hint is the student-facing advice, naming the course concept.
+	Hint string `json:"hint,omitempty"`
+	// SkippedBecause names the prerequisite check whose failure skipped this one.
+	SkippedBecause string `json:"skipped_because,omitempty"`
+	// Exit says how the program ended, e.g. "exited with status 1".
+	Exit string `json:"exit,omitempty"`
+	// Traceback is the last line of a Python traceback the program printed.
+	Traceback  string  `json:"traceback,omitempty"`
+	Transcript []Event `json:"transcript,omitempty"`
+	DurationMS int64   `json:"duration_ms"`
+}
+
+// EventKind says what a transcript event is.
+type EventKind string
+
+// Transcript event kinds.
+const (
+	EvStart   EventKind = "start"   // the program was started (Data: command line)
+	EvStdout  EventKind = "stdout"  // the program printed a line on stdout
+	EvStderr  EventKind = "stderr"  // the program printed a line on stderr
+	EvSend    EventKind = "send"    // netgrade sent bytes to the program
+	EvRecv    EventKind = "recv"    // netgrade received bytes from the program
+	EvConnect EventKind = "connect" // a connection was opened
+	EvClose   EventKind = "close"   // a connection was closed
+	EvExit    EventKind = "exit"    // the program ended
+	EvNote    EventKind = "note"    // what netgrade observed or did
+)
+
+// Event is one entry of a check's transcript, at a time relative to the
+// check's start.
+type Event struct {
+	TimeMS float64   `json:"t_ms"`
+	Kind   EventKind `json:"kind"`
+	// Proto is "udp" or "tcp" for network events.
+	Proto string `json:"proto,omitempty"`
+	From  string `json:"from,omitempty"`
+	To    string `json:"to,omitempty"`
+	// Data is the text of the event. Bytes that are not valid UTF-8 are
+	// written as \xNN escapes; Bytes is the length on the wire.
+	Data  string `json:"data,omitempty"`
+	Bytes int    `json:"bytes,omitempty"`
+}
+
+// Failed reports whether the check counts against the student.
+func (c Check) Failed() bool { return c.Status == Fail }
+
+// Passed reports whether every check of r passed.
+func (r Result) Passed() bool {
+	for _, c := range r.Checks {
+		if c.Status != Pass {
+			return false
+		}
+	}
+	return true
+}
+
+// HasErrors reports whether netgrade itself failed on any check.
+func (r Result) HasErrors() bool {
+	for _, c := range r.Checks {
+		if c.Status == Error {
+			return true
+		}
+	}
+	return false
+}
+
+// Count returns how many checks have status s.
+func (r Result) Count(s Status) int {
+	n := 0
+	for _, c := range r.Checks {
+		if c.Status == s {
+			n++
+		}
+	}
+	return n
+}
+
+// Tally sets Score and MaxScore from the checks: the points of passed
+// checks over the points of all checks but errored ones, which are never
+// charged to the student.
+func (r *Result) Tally() {
+	r.Score, r.MaxScore = 0, 0
+	for i := range r.Checks {
+		c := &r.Checks[i]
+		if c.Status == Pass {
+			c.Points = c.MaxPoints
+		} else {
+			c.Points = 0
+		}
+		if c.Status == Error {
+			continue
+		}
+		r.Score += c.Points
+		r.MaxScore += c.MaxPoints
+	}
+}

@@ -1,0 +1,57 @@
+// Package reference holds a Go reference implementation of every exercise,
+// run as `netgrade ref EXERCISE ARGS...`. They are what a correct student
+// program does, and they prove the grader: every check must pass on them.
+package reference
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Program is the reference implementation of one exercise.
+type Program struct {
+	// Exercise is the exercise ID the program implements.
+	Exercise string
+	// Usage is the argument synopsis, e.g. "PORT".
+	Usage string
+	// Run runs the program with its arguments until it is done or ctx is
+	// cancelled (a server runs until then) and returns its exit status.
+	Run func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+// Programs returns the reference implementations, by exercise ID.
+func Programs() map[string]Program {
+	ps := []Program{
+		{Exercise: "udp-server", Usage: "PORT", Run: UDPServer},
+		{Exercise: "udp-client", Usage: "HOST PORT MESSAGE", Run: UDPClient},
+	}
+	m := make(map[string]Program, len(ps))
+	for _, p := range ps {
+		m[p.Exercise] = p
+	}
+	return m
+}
+
+// Get returns the reference implementation of an exercise.
+func Get(exercise string) (Program, error) {
+	ps := Programs()
+	if p, ok := ps[exercise]; ok {
+		return p, nil
+	}
+	names := make([]string, 0, len(ps))
+	for n := range ps {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return Program{}, fmt.Errorf("no reference implementation of %q; there are: %s", exercise, strings.Join(names, ", "))
+}
+
+// usage prints the usage line of a reference program and returns the exit
+// status of a usage error.
+func usage(w io.Writer, name, synopsis string) int {
+	fmt.Fprintf(w, "Usage: %s %s\n", name, synopsis)
+	return 1
+}

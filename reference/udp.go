@@ -1,0 +1,88 @@
+package reference
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// AsctimeLayout is Python logging's default asctime, in Go's notation.
+const AsctimeLayout = "2006-01-02 15:04:05,000"
+
+// parsePort reads a port argument.
+func parsePort(s string) (int, error) {
+	p, err := strconv.Atoi(s)
+	if err != nil || p < 1 || p > 65535 {
+		return 0, fmt.Errorf("invalid port %q: give a number from 1 to 65535", s)
+	}
+	return p, nil
+}
+
+// UDPServer binds UDP PORT on every address, prints the start line, and
+// logs each datagram as `[asctime] client IP sent "MSG"` until ctx ends.
+func UDPServer(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) != 1 {
+		return usage(stderr, "udp-server", "PORT")
+	}
+	port, err := parsePort(args[0])
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return usage(stderr, "udp-server", "PORT")
+	}
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{Port: port})
+	if err != nil {
+		fmt.Fprintf(stderr, "udp-server: %v\n", err)
+		return 1
+	}
+	go func() {
+		<-ctx.Done()
+		conn.Close()
+	}()
+	fmt.Fprintf(stdout, "Started server on UDP/%d\n", port)
+	buf := make([]byte, 65536)
+	for {
+		n, from, err := conn.ReadFromUDP(buf)
+		if err != nil {
+			if ctx.Err() != nil {
+				return 0
+			}
+			fmt.Fprintf(stderr, "udp-server: %v\n", err)
+			return 1
+		}
+		at := time.Now()
+		msg := strings.ToValidUTF8(string(buf[:n]), "\uFFFD")
+		ip := from.IP
+		if v4 := ip.To4(); v4 != nil {
+			ip = v4
+		}
+		fmt.Fprintf(stdout, "[%s] client %s sent \"%s\"\n", at.Format(AsctimeLayout), ip, msg)
+	}
+}
+
+// UDPClient sends MESSAGE as one UTF-8 datagram to HOST:PORT and exits.
+func UDPClient(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) != 3 {
+		return usage(stderr, "udp-client", "HOST PORT MESSAGE")
+	}
+	port, err := parsePort(args[1])
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return usage(stderr, "udp-client", "HOST PORT MESSAGE")
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "udp4", net.JoinHostPort(args[0], strconv.Itoa(port)))
+	if err != nil {
+		fmt.Fprintf(stderr, "udp-client: %v\n", err)
+		return 1
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte(args[2])); err != nil {
+		fmt.Fprintf(stderr, "udp-client: %v\n", err)
+		return 1
+	}
+	return 0
+}
