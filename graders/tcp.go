@@ -1,0 +1,252 @@
+package graders
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/netgrade/netgrade/internal/report"
+)
+
+// tcpConn is a TCP connection of netgrade's to the program under test (or
+// from it, for client exercises). Reads run in the background into a
+// buffer, so a check can wait for "some bytes", "a whole line" or "the
+// end" with a deadline; everything sent and received goes into the check's
+// transcript.
+type tcpConn struct {
+	t      *T
+	conn   net.Conn
+	local  string
+	remote string
+
+	mu      sync.Mutex
+	buf     []byte
+	eof     bool  // the program closed its side (or reset after data)
+	readErr error // a reset or other error, nil on a clean close
+	changed chan struct{}
+	closed  bool
+}
+
+// dialTCP connects to 127.0.0.1:port.
+func dialTCP(t *T, port int) (*tcpConn, error) {
+	d := net.Dialer{Timeout: ReadyTimeout}
+	conn, err := d.DialContext(t.Context(), "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		t.Note("connecting to 127.0.0.1:%d failed: %v", port, err)
+		return nil, err
+	}
+	return wrapTCP(t, conn), nil
+}
+
+// wrapTCP starts observing an established connection.
+func wrapTCP(t *T, conn net.Conn) *tcpConn {
+	c := &tcpConn{t: t, conn: conn, local: conn.LocalAddr().String(), remote: conn.RemoteAddr().String(), changed: make(chan struct{})}
+	t.Event(report.EvConnect, "tcp", c.local, c.remote, "")
+	go c.readLoop()
+	go func() {
+		<-t.Context().Done()
+		c.Close()
+	}()
+	return c
+}
+
+func (c *tcpConn) readLoop() {
+	b := make([]byte, 65536)
+	for {
+		n, err := c.conn.Read(b)
+		at := time.Now()
+		if n > 0 {
+			data := append([]byte(nil), b[:n]...)
+			c.t.Received("tcp", c.remote, c.local, data, at)
+			c.mu.Lock()
+			c.buf = append(c.buf, data...)
+			c.signalLocked()
+			c.mu.Unlock()
+		}
+		if err != nil {
+			c.mu.Lock()
+			c.eof = true
+			wasClosed := c.closed
+			if !errors.Is(err, io.EOF) && !wasClosed {
+				c.readErr = err
+			}
+			c.signalLocked()
+			c.mu.Unlock()
+			switch {
+			case wasClosed:
+			case errors.Is(err, io.EOF):
+				c.t.Event(report.EvClose, "tcp", c.remote, c.local, "the program closed the connection")
+			case errors.Is(err, syscall.ECONNRESET):
+				c.t.Event(report.EvClose, "tcp", c.remote, c.local, "the program reset the connection")
+			default:
+				c.t.Event(report.EvClose, "tcp", c.remote, c.local, err.Error())
+			}
+			return
+		}
+	}
+}
+
+func (c *tcpConn) signalLocked() {
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+// Send writes data to the program.
+func (c *tcpConn) Send(data []byte) error {
+	c.t.Sent("tcp", c.local, c.remote, data)
+	if err := c.conn.SetWriteDeadline(time.Now().Add(LineTimeout)); err != nil {
+		return err
+	}
+	_, err := c.conn.Write(data)
+	return err
+}
+
+// CloseWrite shuts down netgrade's sending side (the program reads EOF)
+// while still reading the program's answer.
+func (c *tcpConn) CloseWrite() error {
+	c.t.Event(report.EvClose, "tcp", c.local, c.remote, "netgrade shut down its sending side")
+	if tc, ok := c.conn.(*net.TCPConn); ok {
+		return tc.CloseWrite()
+	}
+	return nil
+}
+
+// Close closes the connection.
+func (c *tcpConn) Close() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	eof := c.eof
+	c.mu.Unlock()
+	if !eof && c.t.Context().Err() == nil {
+		c.t.Event(report.EvClose, "tcp", c.local, c.remote, "netgrade closed the connection")
+	}
+	c.conn.Close()
+}
+
+// Received returns a copy of everything received so far.
+func (c *tcpConn) Received() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]byte(nil), c.buf...)
+}
+
+// EOF reports whether the program has closed (or reset) its side.
+func (c *tcpConn) EOF() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.eof
+}
+
+// ReadErr returns the error that ended reading, if it was not a clean close
+// (a reset after the reply is tolerated by callers that have their data).
+func (c *tcpConn) ReadErr() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.readErr
+}
+
+// WaitFor waits up to timeout until done(received, eof) is true, and
+// returns what was received by then. ok is false at the deadline.
+func (c *tcpConn) WaitFor(timeout time.Duration, done func(data []byte, eof bool) bool) ([]byte, bool) {
+	ctx, cancel := context.WithTimeout(c.t.Context(), timeout)
+	defer cancel()
+	for {
+		c.mu.Lock()
+		data, eof, ch := append([]byte(nil), c.buf...), c.eof, c.changed
+		c.mu.Unlock()
+		if done(data, eof) {
+			return data, true
+		}
+		if eof {
+			return data, false
+		}
+		select {
+		case <-ctx.Done():
+			return data, false
+		case <-ch:
+		}
+	}
+}
+
+// WaitAny waits up to timeout for at least one byte or the end.
+func (c *tcpConn) WaitAny(timeout time.Duration) ([]byte, bool) {
+	return c.WaitFor(timeout, func(d []byte, eof bool) bool { return len(d) > 0 || eof })
+}
+
+// WaitEOF waits up to timeout for the program to close its side.
+func (c *tcpConn) WaitEOF(timeout time.Duration) ([]byte, bool) {
+	return c.WaitFor(timeout, func(_ []byte, eof bool) bool { return eof })
+}
+
+// tcpListener is a TCP server socket of netgrade's on 127.0.0.1, for client
+// exercises.
+type tcpListener struct {
+	t    *T
+	ln   *net.TCPListener
+	port int
+}
+
+// listenTCP listens on 127.0.0.1 on a fresh port.
+func listenTCP(t *T) (*tcpListener, error) {
+	port, err := t.Port()
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
+	if err != nil {
+		return nil, fmt.Errorf("listening on 127.0.0.1:%d: %w", port, err)
+	}
+	go func() {
+		<-t.Context().Done()
+		ln.Close()
+	}()
+	return &tcpListener{t: t, ln: ln, port: port}, nil
+}
+
+// Accept waits up to timeout for the program to connect; it also returns
+// early with ok false when exited is closed (the program ended without
+// connecting).
+func (l *tcpListener) Accept(timeout time.Duration, exited <-chan struct{}) (*tcpConn, bool, error) {
+	type res struct {
+		c   net.Conn
+		err error
+	}
+	ch := make(chan res, 1)
+	if err := l.ln.SetDeadline(time.Now().Add(timeout)); err != nil {
+		return nil, false, err
+	}
+	go func() {
+		c, err := l.ln.Accept()
+		ch <- res{c, err}
+	}()
+	var r res
+	select {
+	case r = <-ch:
+	case <-exited:
+		// The program may have connected just before ending: take a
+		// connection that is already queued, without waiting.
+		_ = l.ln.SetDeadline(time.Now())
+		r = <-ch
+	}
+	if r.err != nil {
+		var ne net.Error
+		if errors.As(r.err, &ne) && ne.Timeout() || l.t.Context().Err() != nil {
+			return nil, false, nil
+		}
+		return nil, false, fmt.Errorf("accepting the program's connection: %w", r.err)
+	}
+	return wrapTCP(l.t, r.c), true, nil
+}
+
+// Close stops listening.
+func (l *tcpListener) Close() { l.ln.Close() }
