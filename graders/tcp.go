@@ -188,6 +188,10 @@ func (c *tcpConn) WaitEOF(timeout time.Duration) ([]byte, bool) {
 	return c.WaitFor(timeout, func(_ []byte, eof bool) bool { return eof })
 }
 
+// acceptDrain bounds the wait for a connection already queued when a
+// client program has ended.
+const acceptDrain = 200 * time.Millisecond
+
 // tcpListener is a TCP server socket of netgrade's on 127.0.0.1, for client
 // exercises.
 type tcpListener struct {
@@ -233,10 +237,15 @@ func (l *tcpListener) Accept(timeout time.Duration, exited <-chan struct{}) (*tc
 	select {
 	case r = <-ch:
 	case <-exited:
-		// The program may have connected just before ending: take a
-		// connection that is already queued, without waiting.
-		_ = l.ln.SetDeadline(time.Now())
-		r = <-ch
+		// The program may have connected just before ending: such a
+		// connection is already queued and accept returns at once; only
+		// when none is, give up after acceptDrain.
+		select {
+		case r = <-ch:
+		case <-time.After(acceptDrain):
+			_ = l.ln.SetDeadline(time.Now())
+			r = <-ch
+		}
 	}
 	if r.err != nil {
 		var ne net.Error
