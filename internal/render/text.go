@@ -82,9 +82,10 @@ func (t *textWriter) result(r report.Result) {
 		title += " — " + r.Title
 	}
 	t.printf("%s  %s\n", t.style(ansiBold, title), t.style(ansiDim, Terminal(r.Submission, false)))
-	width := 0
+	width, twidth := 0, 0
 	for _, c := range r.Checks {
 		width = max(width, utf8.RuneCountInString(c.ID))
+		twidth = max(twidth, utf8.RuneCountInString(c.Title))
 	}
 	for _, c := range r.Checks {
 		pts := fmt.Sprintf("%s/%s", Num(c.Points), Num(c.MaxPoints))
@@ -94,13 +95,14 @@ func (t *textWriter) result(r report.Result) {
 		case report.Error:
 			pts = "error"
 		}
-		t.printf("  %s %-*s  %s  %s\n", t.mark(c.Status), width, c.ID, c.Title, t.style(ansiDim, pts))
+		pad := strings.Repeat(" ", twidth-utf8.RuneCountInString(c.Title))
+		t.printf("  %s %-*s  %s%s  %s\n", t.mark(c.Status), width, c.ID, c.Title, pad, t.style(ansiDim, pts))
 	}
 	summary := fmt.Sprintf("Score: %s/%s", Num(r.Score), Num(r.MaxScore))
 	counts := []string{fmt.Sprintf("%d passed", r.Count(report.Pass))}
 	for _, s := range []report.Status{report.Fail, report.Skip, report.Error} {
 		if n := r.Count(s); n > 0 {
-			counts = append(counts, fmt.Sprintf("%d %s", n, map[report.Status]string{report.Fail: "failed", report.Skip: "skipped", report.Error: "netgrade errors (not charged)"}[s]))
+			counts = append(counts, fmt.Sprintf("%d %s", n, map[report.Status]string{report.Fail: "failed", report.Skip: "skipped", report.Error: "not run: netgrade error, not charged"}[s]))
 		}
 	}
 	code := ansiGreen
