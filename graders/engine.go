@@ -60,6 +60,11 @@ type Exercise struct {
 	// a course file may replace them.
 	Texts  map[string]string
 	Checks []*Check
+	// Floor is the time the checks wait by design (mandated delays such as
+	// a waiting server's, named negative windows, spacing between probes):
+	// with one program start, the least a grading can take. Benchmarks
+	// compare grading times with it.
+	Floor time.Duration
 }
 
 // Check returns the check with the given ID, or nil.

@@ -48,6 +48,7 @@ func UDPServer() *Exercise {
 			"start_line": "Started server on UDP/{port}",
 			"log_line":   `[{asctime}] client {ip} sent "{message}"`,
 		},
+		Floor: stampSpacing,
 	}
 	e.Checks = []*Check{
 		{

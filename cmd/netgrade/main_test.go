@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/netgrade/netgrade/fixtures"
+	"github.com/netgrade/netgrade/internal/report"
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+	"gotest.tools/v3/icmd"
+)
+
+var bin string
+
+func TestMain(m *testing.M) {
+	os.Unsetenv("PYTHONUNBUFFERED")
+	dir, err := os.MkdirTemp("", "netgrade-cli-")
+	if err != nil {
+		panic(err)
+	}
+	bin = filepath.Join(dir, "netgrade")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		os.Stderr.Write(out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// fixture writes a sample submission into a temporary folder.
+func fixture(t *testing.T, exercise, name string) string {
+	t.Helper()
+	fs, err := fixtures.For(exercise)
+	assert.NilError(t, err)
+	for _, f := range fs {
+		if f.Name == name {
+			p, err := f.Write(t.TempDir())
+			assert.NilError(t, err)
+			return p
+		}
+	}
+	t.Fatalf("no fixture %s/%s", exercise, name)
+	return ""
+}
+
+// Command-line mistakes exit 2 with a message that says what to do, and
+// never start grading.
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no exercise", []string{"grade"}, "give the exercise to grade"},
+		{"unknown exercise", []string{"grade", "udp-srever", "x.py"}, `unknown exercise "udp-srever"; known exercises: `},
+		{"missing file", []string{"grade", "udp-server", "nope.py"}, "submission file: stat nope.py: no such file"},
+		{"no program", []string{"grade", "udp-server"}, "give the program to grade"},
+		{"file and command", []string{"grade", "udp-server", "a.py", "--", "python3", "a.py"}, "not both"},
+		{"unknown format", []string{"grade", "udp-server", "--ref", "--format", "yaml"}, `unknown format "yaml": use one of`},
+		{"two formats on stdout", []string{"grade", "udp-server", "--ref", "--format", "text", "--format", "json"}, "several formats would go to standard output"},
+		{"unknown flag", []string{"grade", "--frmat", "json"}, "unknown flag: --frmat"},
+		{"unknown command", []string{"grdae"}, `unknown command "grdae"`},
+		{"ref of unknown exercise", []string{"ref", "tcp-nothing"}, `no reference implementation of "tcp-nothing"`},
+		{"list unknown", []string{"list", "nope"}, `unknown exercise "nope"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), tc.args, &out, &errOut)
+			assert.Equal(t, code, exitUsage, "stderr: %s", errOut.String())
+			assert.Assert(t, is.Contains(errOut.String(), tc.want))
+			assert.Assert(t, is.Contains(errOut.String(), "netgrade --help"))
+			assert.Equal(t, out.String(), "", "nothing graded, nothing reported")
+		})
+	}
+}
+
+func TestGradeReferenceJSON(t *testing.T) {
+	res := icmd.RunCommand(bin, "grade", "udp-server", "--ref", "--format", "json")
+	res.Assert(t, icmd.Success)
+	var r report.Result
+	assert.NilError(t, json.Unmarshal([]byte(res.Stdout()), &r))
+	assert.Equal(t, r.Schema, 1)
+	assert.Equal(t, r.Exercise, "udp-server")
+	assert.Assert(t, r.MaxScore > 0)
+	assert.Equal(t, r.Score, r.MaxScore)
+}
+
+func TestGradeExitCodes(t *testing.T) {
+	t.Run("passing file", func(t *testing.T) {
+		icmd.RunCommand(bin, "grade", "udp-client", fixture(t, "udp-client", "plain.py")).Assert(t, icmd.Expected{ExitCode: 0, Out: "All checks passed."})
+	})
+	t.Run("failing file", func(t *testing.T) {
+		res := icmd.RunCommand(bin, "grade", "udp-client", fixture(t, "udp-client", "first_word.py"))
+		res.Assert(t, icmd.Expected{ExitCode: 1, Out: "✘ udp-client/spaces"})
+		assert.Assert(t, is.Contains(res.Stdout(), "hint:"))
+	})
+	t.Run("command with placeholders", func(t *testing.T) {
+		icmd.RunCommand(bin, "grade", "udp-client", "--", bin, "ref", "udp-client", "{host}", "{port}", "{message}").Assert(t, icmd.Success)
+	})
+	t.Run("command without placeholders gets the exercise's arguments", func(t *testing.T) {
+		icmd.RunCommand(bin, "grade", "udp-server", "--", bin, "ref", "udp-server").Assert(t, icmd.Success)
+	})
+}
+
+func TestOutputFile(t *testing.T) {
+	dir := t.TempDir()
+	jsonPath := filepath.Join(dir, "out", "result.json")
+	res := icmd.RunCommand(bin, "grade", "udp-server", "--ref", "--format", "text", "--format", "json:"+jsonPath)
+	res.Assert(t, icmd.Success)
+	assert.Assert(t, is.Contains(res.Stdout(), "Score: 12/12"))
+	data, err := os.ReadFile(jsonPath)
+	assert.NilError(t, err)
+	var r report.Result
+	assert.NilError(t, json.Unmarshal(data, &r))
+	assert.Equal(t, r.Score, r.MaxScore)
+
+	textPath := filepath.Join(dir, "report.txt")
+	icmd.RunCommand(bin, "grade", "udp-server", "--ref", "-o", textPath).Assert(t, icmd.Success)
+	text, err := os.ReadFile(textPath)
+	assert.NilError(t, err)
+	assert.Assert(t, !bytes.Contains(text, []byte("\x1b")), "no colour in a file")
+}
+
+func TestNoColorOnPipes(t *testing.T) {
+	res := icmd.RunCommand(bin, "grade", "udp-client", fixture(t, "udp-client", "first_word.py"))
+	assert.Assert(t, !bytes.Contains([]byte(res.Stdout()), []byte("\x1b[")), "colour on a pipe")
+}
+
+func TestRef(t *testing.T) {
+	icmd.RunCommand(bin, "ref", "udp-server").Assert(t, icmd.Expected{ExitCode: 1, Err: "Usage: udp-server PORT"})
+	// A message starting with a dash is an argument, not a flag.
+	icmd.RunCommand(bin, "ref", "udp-client", "127.0.0.1", "9", "--not-a-flag").Assert(t, icmd.Success)
+}
+
+func TestList(t *testing.T) {
+	res := icmd.RunCommand(bin, "list")
+	res.Assert(t, icmd.Success)
+	for _, want := range []string{"udp-server/log-format", "udp-client/sends-message", "needs udp-server/starts"} {
+		assert.Assert(t, is.Contains(res.Stdout(), want))
+	}
+}
