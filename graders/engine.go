@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/netgrade/netgrade/internal/harness"
@@ -19,6 +20,12 @@ import (
 // DefaultCheckTimeout is the watchdog deadline of a check that sets none:
 // when it passes, every program the check started is torn down.
 const DefaultCheckTimeout = 15 * time.Second
+
+// DefaultParallel is how many checks of one grading run at once: each
+// check has its own program and ports, and most of a check's time is spent
+// waiting on the program, so a few at once shorten a grading without
+// loading the machine.
+const DefaultParallel = 4
 
 // watchdogGrace is how long a check's run function gets to return after its
 // programs were torn down at the deadline, before netgrade gives up on it.
@@ -60,6 +67,9 @@ type Exercise struct {
 	// a course file may replace them.
 	Texts  map[string]string
 	Checks []*Check
+	// Sequential makes the checks run one at a time, for exercises whose
+	// checks judge timing-sensitive behaviour (concurrency).
+	Sequential bool
 	// Floor is the time the checks wait by design (mandated delays such as
 	// a waiting server's, named negative windows, spacing between probes):
 	// with one program start, the least a grading can take. Benchmarks
@@ -113,8 +123,11 @@ type Options struct {
 	Points map[string]float64
 	// Disabled lists check IDs not to run.
 	Disabled []string
-	// Only, when set, runs only these check IDs (and what they need).
+	// Only, when set, runs only these check IDs.
 	Only []string
+	// Parallel is how many checks of one grading run at once
+	// (DefaultParallel when zero).
+	Parallel int
 	// Sandbox names the isolation in force, for the report.
 	Sandbox string
 	// Version is written into results.
@@ -157,7 +170,6 @@ func (e *Exercise) Grade(ctx context.Context, sub Submission, opt Options) repor
 		Version:    opt.Version,
 	}
 	begin := time.Now()
-	status := map[string]report.Status{}
 	disabled := map[string]bool{}
 	for _, id := range opt.Disabled {
 		disabled[id] = true
@@ -166,17 +178,68 @@ func (e *Exercise) Grade(ctx context.Context, sub Submission, opt Options) repor
 	for _, id := range opt.Only {
 		only[id] = true
 	}
+	var run []*Check
 	for _, c := range e.Checks {
-		if disabled[c.ID] || (len(only) > 0 && !only[c.ID]) {
-			continue
+		if !disabled[c.ID] && (len(only) == 0 || only[c.ID]) {
+			run = append(run, c)
 		}
-		rc := e.runCheck(ctx, c, sub, opt, status)
-		status[c.ID] = rc.Status
-		res.Checks = append(res.Checks, rc)
 	}
+	res.Checks = e.schedule(ctx, run, sub, opt)
 	res.DurationMS = time.Since(begin).Milliseconds()
 	res.Tally()
 	return res
+}
+
+// schedule runs the checks and returns their verdicts in declared order.
+// A check starts once every check it needs has finished; up to
+// opt.Parallel checks run at once (each on its own program and ports), or
+// one at a time for an exercise marked Sequential.
+func (e *Exercise) schedule(ctx context.Context, checks []*Check, sub Submission, opt Options) []report.Check {
+	parallel := opt.Parallel
+	if parallel <= 0 {
+		parallel = DefaultParallel
+	}
+	if e.Sequential {
+		parallel = 1
+	}
+	results := make([]report.Check, len(checks))
+	done := make(map[string]chan struct{}, len(checks))
+	for _, c := range checks {
+		done[c.ID] = make(chan struct{})
+	}
+	var mu sync.Mutex
+	status := map[string]report.Status{}
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i, c := range checks {
+		// Wait for prerequisites in declared order, so that with one slot
+		// the checks run exactly in the order they are declared.
+		for _, n := range c.Needs {
+			if ch, ok := done[n]; ok {
+				<-ch
+			}
+		}
+		sem <- struct{}{}
+		mu.Lock()
+		snapshot := make(map[string]report.Status, len(status))
+		for k, v := range status {
+			snapshot[k] = v
+		}
+		mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			rc := e.runCheck(ctx, c, sub, opt, snapshot)
+			mu.Lock()
+			status[c.ID] = rc.Status
+			results[i] = rc
+			mu.Unlock()
+			close(done[c.ID])
+		}()
+	}
+	wg.Wait()
+	return results
 }
 
 func (e *Exercise) runCheck(ctx context.Context, c *Check, sub Submission, opt Options, status map[string]report.Status) report.Check {
