@@ -1,0 +1,158 @@
+package graders
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/netgrade/netgrade/internal/report"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// synthetic builds an exercise around the given checks, run on `sh -c`.
+func synthetic(checks ...*Check) *Exercise {
+	for _, c := range checks {
+		c.ID = "demo/" + c.ID
+		for i, n := range c.Needs {
+			c.Needs[i] = "demo/" + n
+		}
+		if c.Title == "" {
+			c.Title = c.ID
+		}
+	}
+	return &Exercise{ID: "demo", Checks: checks}
+}
+
+func grade(t *testing.T, e *Exercise, script string, opt Options) report.Result {
+	t.Helper()
+	return e.Grade(context.Background(), Submission{Name: "sh", Command: []string{"sh", "-c", script}}, opt)
+}
+
+func byID(r report.Result) map[string]report.Check {
+	m := map[string]report.Check{}
+	for _, c := range r.Checks {
+		m[c.ID[len("demo/"):]] = c
+	}
+	return m
+}
+
+func TestEngineStatuses(t *testing.T) {
+	e := synthetic(
+		&Check{ID: "a", Points: 2, Run: func(ctx context.Context, t *T) error { return nil }},
+		&Check{ID: "b", Points: 3, Hint: "default hint", Run: func(ctx context.Context, t *T) error {
+			return Failf("wrong").Want("x", "y")
+		}},
+		&Check{ID: "c", Points: 1, Needs: []string{"b"}, Run: func(ctx context.Context, t *T) error {
+			panic("must not run")
+		}},
+		&Check{ID: "d", Points: 4, Run: func(ctx context.Context, t *T) error {
+			return errors.New("no port left")
+		}},
+		&Check{ID: "e", Points: 1, Run: func(ctx context.Context, t *T) error {
+			panic("a bug")
+		}},
+		&Check{ID: "f", Points: 1, Run: func(ctx context.Context, t *T) error {
+			return Skipf("nothing to see")
+		}},
+	)
+	r := grade(t, e, "true", Options{})
+	c := byID(r)
+	assert.Equal(t, report.Pass, c["a"].Status)
+	assert.Equal(t, report.Fail, c["b"].Status)
+	assert.Equal(t, "x", c["b"].Expected)
+	assert.Equal(t, "default hint", c["b"].Hint, "the check's hint when the failure gives none")
+	assert.Equal(t, report.Skip, c["c"].Status)
+	assert.Equal(t, "demo/b", c["c"].SkippedBecause)
+	assert.Equal(t, report.Error, c["d"].Status)
+	assert.Contains(t, c["d"].Message, "no port left")
+	assert.Equal(t, report.Error, c["e"].Status)
+	assert.Contains(t, c["e"].Message, "panicked: a bug")
+	assert.Equal(t, report.Skip, c["f"].Status)
+	// Errors are not charged: 2 of 2+3+1+1 (c and f count, d and e do not).
+	assert.Equal(t, 2.0, r.Score)
+	assert.Equal(t, 7.0, r.MaxScore)
+	// Declared order is kept whatever the scheduling.
+	var ids []string
+	for _, ch := range r.Checks {
+		ids = append(ids, ch.ID)
+	}
+	assert.Equal(t, []string{"demo/a", "demo/b", "demo/c", "demo/d", "demo/e", "demo/f"}, ids)
+}
+
+// The watchdog tears the program down at the check's deadline, so a check
+// blocked on it returns, and the verdict says the exchange never finished.
+func TestEngineWatchdog(t *testing.T) {
+	e := synthetic(&Check{ID: "hang", Points: 1, Timeout: 500 * time.Millisecond, Run: func(ctx context.Context, t *T) error {
+		p, err := t.Start(nil)
+		if err != nil {
+			return err
+		}
+		// Wait without a deadline of its own: only the watchdog ends this.
+		_, _ = p.Wait(context.Background())
+		return nil
+	}})
+	begin := time.Now()
+	r := grade(t, e, "echo started; exec sleep 60", Options{})
+	assert.Less(t, time.Since(begin), 10*time.Second)
+	c := byID(r)["hang"]
+	assert.Equal(t, report.Fail, c.Status, c.Message)
+	assert.Contains(t, c.Message, "did not finish within 500ms")
+	assert.Contains(t, c.Exit, "stopped by netgrade")
+	var kinds []report.EventKind
+	for _, ev := range c.Transcript {
+		kinds = append(kinds, ev.Kind)
+	}
+	assert.Contains(t, kinds, report.EvStart)
+	assert.Contains(t, kinds, report.EvStdout)
+	assert.Contains(t, kinds, report.EvExit)
+}
+
+// A check reports the traceback and exit of the program it started, and a
+// hint for the Python mistake behind it.
+func TestEngineDiagnosis(t *testing.T) {
+	e := synthetic(&Check{ID: "run", Points: 1, Run: func(ctx context.Context, t *T) error {
+		p, err := t.Start(nil)
+		if err != nil {
+			return err
+		}
+		if err := p.WaitOutput(ctx); err != nil {
+			return err
+		}
+		return Failf("it ended")
+	}})
+	r := grade(t, e, `printf 'Traceback (most recent call last):\n  File "s.py", line 1, in <module>\nEOFError: EOF when reading a line\n' >&2; exit 1`, Options{})
+	c := byID(r)["run"]
+	assert.Equal(t, "exited with status 1", c.Exit)
+	assert.Equal(t, "EOFError: EOF when reading a line", c.Traceback)
+	assert.Contains(t, c.Hint, "sys.argv")
+}
+
+func TestEngineOnlyAndDisabled(t *testing.T) {
+	mk := func() *Exercise {
+		ok := func(ctx context.Context, t *T) error { return nil }
+		return synthetic(&Check{ID: "a", Points: 1, Run: ok}, &Check{ID: "b", Points: 1, Run: ok}, &Check{ID: "c", Points: 1, Run: ok})
+	}
+	r := grade(t, mk(), "true", Options{Disabled: []string{"demo/b"}, Points: map[string]float64{"demo/c": 5}})
+	assert.Len(t, r.Checks, 2)
+	assert.Equal(t, 6.0, r.MaxScore)
+	r = grade(t, mk(), "true", Options{Only: []string{"demo/b"}})
+	require.Len(t, r.Checks, 1)
+	assert.Equal(t, "demo/b", r.Checks[0].ID)
+}
+
+func TestRegistryRejectsBadWiring(t *testing.T) {
+	ok := func(ctx context.Context, t *T) error { return nil }
+	assert.Panics(t, func() {
+		NewRegistry(&Exercise{ID: "x", Checks: []*Check{{ID: "x/a", Needs: []string{"x/b"}, Run: ok}, {ID: "x/b", Run: ok}}})
+	}, "a check may only need an earlier check")
+	assert.Panics(t, func() { NewRegistry(&Exercise{ID: "x", Checks: []*Check{{ID: "y/a", Run: ok}}}) })
+	assert.NotPanics(t, func() { Default() })
+}
+
+func TestPrintable(t *testing.T) {
+	assert.Equal(t, "các bạn", Printable([]byte("các bạn")))
+	assert.Equal(t, `caf\xe9 \xff`, Printable([]byte("caf\xe9 \xff")))
+}
+
