@@ -262,6 +262,32 @@ func (e *Exercise) runCheck(ctx context.Context, c *Check, sub Submission, opt O
 	if timeout == 0 {
 		timeout = DefaultCheckTimeout
 	}
+	var t *T
+	var err error
+	for attempt := 1; ; attempt++ {
+		t, err = e.attempt(ctx, c, sub, opt, timeout)
+		if !errors.Is(err, ErrPortTaken) || attempt == portAttempts || ctx.Err() != nil {
+			break
+		}
+	}
+	rc.DurationMS = time.Since(t.begin).Milliseconds()
+	t.finish(&rc, err)
+	return rc
+}
+
+// portAttempts is how many times a check is run when another process took
+// the port netgrade had picked for it (netgrade's problem, not the
+// submission's).
+const portAttempts = 3
+
+// ErrPortTaken is returned (wrapped) by a check whose port was taken by a
+// process outside the grading between its choice and its use: the engine
+// runs the check again on a fresh port.
+var ErrPortTaken = errors.New("the port netgrade picked was taken by another process")
+
+// attempt runs a check once, under its watchdog, and returns its T and
+// outcome.
+func (e *Exercise) attempt(ctx context.Context, c *Check, sub Submission, opt Options, timeout time.Duration) (*T, error) {
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	t := &T{ctx: cctx, ex: e, check: c, sub: sub, opt: opt, begin: time.Now()}
@@ -285,14 +311,15 @@ func (e *Exercise) runCheck(ctx context.Context, c *Check, sub Submission, opt O
 		case <-time.After(watchdogGrace):
 			err = fmt.Errorf("netgrade bug: check %s did not return %s after its deadline", c.ID, watchdogGrace)
 		}
-		if ctx.Err() == nil && (err == nil || errors.Is(err, context.DeadlineExceeded)) {
+		// Whatever the check made of its programs' sudden end, the truth
+		// is that the exchange did not finish in time.
+		var f *Failure
+		if ctx.Err() == nil && (err == nil || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &f)) {
 			err = Failf("the check did not finish within %s: the program never completed the exchange", timeout)
 		}
 	}
 	t.stopAll()
-	rc.DurationMS = time.Since(t.begin).Milliseconds()
-	t.finish(&rc, err)
-	return rc
+	return t, err
 }
 
 // finish turns the run's outcome and the observations into the verdict.

@@ -155,4 +155,3 @@ func TestPrintable(t *testing.T) {
 	assert.Equal(t, "các bạn", Printable([]byte("các bạn")))
 	assert.Equal(t, `caf\xe9 \xff`, Printable([]byte("caf\xe9 \xff")))
 }
-

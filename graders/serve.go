@@ -56,6 +56,9 @@ func startServer(t *T, proto string) (*harness.Process, int, error) {
 	switch {
 	case errors.Is(err, harness.ErrExited):
 		_ = p.WaitOutput(t.Context())
+		if portStolen(p, port) {
+			return nil, 0, fmt.Errorf("%w: port %d", ErrPortTaken, port)
+		}
 		f := Failf("the program ended before it could %s %d (%s)", what, port, p.Exit())
 		f.Hint = "A server runs until it is stopped: check the traceback, and read the port from the command line (int(sys.argv[1]))."
 		return nil, 0, f
@@ -72,6 +75,18 @@ func startServer(t *T, proto string) (*harness.Process, int, error) {
 		f.Hint = "Create the socket, bind it to (\"\", port) with the port from sys.argv[1], before anything else that waits."
 		return nil, 0, f
 	}
+}
+
+// portStolen reports whether a program that ended failed to bind because
+// another process (not one of the grading) holds the port netgrade gave it.
+func portStolen(p *harness.Process, port int) bool {
+	said := false
+	for _, l := range p.Output().Lines() {
+		if strings.Contains(l.Text, "Address already in use") || strings.Contains(l.Text, "address already in use") {
+			said = true
+		}
+	}
+	return said && !harness.PortFree(port)
 }
 
 // WithExpectedSocket fills expected/actual with the socket asked for and

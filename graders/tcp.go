@@ -208,6 +208,9 @@ func listenTCP(t *T) (*tcpListener, error) {
 	}
 	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
 	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, fmt.Errorf("%w: listening on 127.0.0.1:%d: %w", ErrPortTaken, port, err)
+		}
 		return nil, fmt.Errorf("listening on 127.0.0.1:%d: %w", port, err)
 	}
 	go func() {

@@ -3,9 +3,11 @@ package graders
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/report"
@@ -87,6 +89,9 @@ func runClient(t *T, host, msg string, hosts ...string) (*harness.Process, []dat
 	for _, h := range hosts {
 		peer, err := newUDPPeer(t, h, port)
 		if err != nil {
+			if errors.Is(err, syscall.EADDRINUSE) {
+				return nil, nil, 0, fmt.Errorf("%w: %w", ErrPortTaken, err)
+			}
 			if h == "::1" {
 				continue // no IPv6 loopback here: IPv4 alone answers for localhost
 			}

@@ -41,7 +41,7 @@ func (p *Ports) Next() (int, error) {
 		if p.used[port] {
 			continue
 		}
-		if portFree(port) {
+		if PortFree(port) {
 			p.used[port] = true
 			return port, nil
 		}
@@ -49,7 +49,9 @@ func (p *Ports) Next() (int, error) {
 	return 0, fmt.Errorf("no free port found in %d-%d", p.lo, p.hi)
 }
 
-func portFree(port int) bool {
+// PortFree reports whether port can be bound right now for TCP (IPv4 and
+// IPv6) and UDP on every address.
+func PortFree(port int) bool {
 	for _, nw := range []string{"tcp", "tcp6"} {
 		host := "0.0.0.0"
 		if nw == "tcp6" {
