@@ -110,6 +110,14 @@ type Options struct {
 	Disabled []string
 	// Only, when set, runs only these check IDs (and what they need).
 	Only []string
+	// Visibility gives checks a visibility other than visible, by check ID.
+	Visibility map[string]report.Visibility
+	// Timeouts replace the watchdog deadline of checks, by check ID.
+	Timeouts map[string]time.Duration
+	// TimeoutScale multiplies every deadline of a grading (watchdogs and
+	// the waits for a program's events); zero means 1. A course run on slow
+	// machines raises it.
+	TimeoutScale float64
 	// Sandbox names the isolation in force, for the report.
 	Sandbox string
 	// Version is written into results.
@@ -126,6 +134,17 @@ func (o *Options) defaults() {
 	if o.Sandbox == "" {
 		o.Sandbox = "process"
 	}
+	if o.TimeoutScale <= 0 {
+		o.TimeoutScale = 1
+	}
+}
+
+// scale returns d multiplied by the options' timeout scale.
+func (o *Options) scale(d time.Duration) time.Duration {
+	if o.TimeoutScale <= 0 || o.TimeoutScale == 1 {
+		return d
+	}
+	return time.Duration(float64(d) * o.TimeoutScale)
 }
 
 // command returns the submission's command template for this exercise.
@@ -146,6 +165,7 @@ func (e *Exercise) Grade(ctx context.Context, sub Submission, opt Options) repor
 		Exercise:   e.ID,
 		Title:      e.Title,
 		Submission: sub.Name,
+		File:       sub.File,
 		Command:    e.command(sub),
 		StartedAt:  time.Now().UTC().Truncate(time.Millisecond),
 		Sandbox:    opt.Sandbox,
@@ -153,18 +173,7 @@ func (e *Exercise) Grade(ctx context.Context, sub Submission, opt Options) repor
 	}
 	begin := time.Now()
 	status := map[string]report.Status{}
-	disabled := map[string]bool{}
-	for _, id := range opt.Disabled {
-		disabled[id] = true
-	}
-	only := map[string]bool{}
-	for _, id := range opt.Only {
-		only[id] = true
-	}
-	for _, c := range e.Checks {
-		if disabled[c.ID] || (len(only) > 0 && !only[c.ID]) {
-			continue
-		}
+	for _, c := range e.selected(opt) {
 		rc := e.runCheck(ctx, c, sub, opt, status)
 		status[c.ID] = rc.Status
 		res.Checks = append(res.Checks, rc)
@@ -174,14 +183,66 @@ func (e *Exercise) Grade(ctx context.Context, sub Submission, opt Options) repor
 	return res
 }
 
-func (e *Exercise) runCheck(ctx context.Context, c *Check, sub Submission, opt Options, status map[string]report.Status) report.Check {
+// selected returns the checks the options leave to run, in order.
+func (e *Exercise) selected(opt Options) []*Check {
+	disabled := map[string]bool{}
+	for _, id := range opt.Disabled {
+		disabled[id] = true
+	}
+	only := map[string]bool{}
+	for _, id := range opt.Only {
+		only[id] = true
+	}
+	var out []*Check
+	for _, c := range e.Checks {
+		if disabled[c.ID] || (len(only) > 0 && !only[c.ID]) {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// NotSubmitted returns the result of a submission that lacks the exercise
+// (its file is missing): every check that would have run is skipped with
+// the reason, so that the exercise counts its full points, none earned.
+func (e *Exercise) NotSubmitted(sub Submission, opt Options, reason string) report.Result {
+	opt.defaults()
+	res := report.Result{
+		Schema:     report.Schema,
+		Exercise:   e.ID,
+		Title:      e.Title,
+		Submission: sub.Name,
+		File:       sub.File,
+		StartedAt:  time.Now().UTC().Truncate(time.Millisecond),
+		Sandbox:    opt.Sandbox,
+		Version:    opt.Version,
+	}
+	for _, c := range e.selected(opt) {
+		rc := e.header(c, opt)
+		rc.Status = report.Skip
+		rc.Message = "skipped: " + reason
+		res.Checks = append(res.Checks, rc)
+	}
+	res.Tally()
+	return res
+}
+
+// header returns the verdict of c before it runs: what the check is, its
+// points and visibility under the options.
+func (e *Exercise) header(c *Check, opt Options) report.Check {
 	rc := report.Check{
 		ID: c.ID, Title: c.Title, Category: c.Category, Requirement: c.Requirement,
-		MaxPoints: c.Points,
+		MaxPoints: c.Points, Visibility: opt.Visibility[c.ID],
 	}
 	if p, ok := opt.Points[c.ID]; ok {
 		rc.MaxPoints = p
 	}
+	return rc
+}
+
+func (e *Exercise) runCheck(ctx context.Context, c *Check, sub Submission, opt Options, status map[string]report.Status) report.Check {
+	rc := e.header(c, opt)
 	for _, need := range c.Needs {
 		if st, ok := status[need]; ok && st != report.Pass {
 			rc.Status = report.Skip
@@ -191,9 +252,13 @@ func (e *Exercise) runCheck(ctx context.Context, c *Check, sub Submission, opt O
 		}
 	}
 	timeout := c.Timeout
+	if d, ok := opt.Timeouts[c.ID]; ok && d > 0 {
+		timeout = d
+	}
 	if timeout == 0 {
 		timeout = DefaultCheckTimeout
 	}
+	timeout = opt.scale(timeout)
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	t := &T{ctx: cctx, ex: e, check: c, sub: sub, opt: opt, begin: time.Now()}
