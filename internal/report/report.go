@@ -199,3 +199,13 @@ func (r *Result) Tally() {
 		r.MaxScore += c.MaxPoints
 	}
 }
+
+// Total returns the summed score and maximum of several results (a
+// student's folder): the one total every report shows.
+func Total(results []Result) (score, maxScore float64) {
+	for _, r := range results {
+		score += r.Score
+		maxScore += r.MaxScore
+	}
+	return score, maxScore
+}
