@@ -39,7 +39,7 @@ type htmlResult struct {
 	FirstFix *report.Check
 	// FirstFixAnchor is the anchor of FirstFix's article.
 	FirstFixAnchor string
-	Problems []htmlCheck
+	Problems       []htmlCheck
 }
 
 type htmlCheck struct {
