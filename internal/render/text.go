@@ -101,6 +101,9 @@ func (t *textWriter) result(r report.Result) {
 		case report.Error:
 			pts = "error"
 		}
+		if !c.StudentVisible() && c.Title != HiddenTitle {
+			pts += "  (" + strings.ReplaceAll(string(c.Visibility), "_", " ") + ": not shown to students)"
+		}
 		t.printf("  %s %-*s  %s  %s\n", t.mark(c.Status), width, Terminal(c.ID, false), Terminal(c.Title, false), t.style(ansiDim, pts))
 	}
 	summary := fmt.Sprintf("Score: %s/%s", Num(r.Score), Num(r.MaxScore))
