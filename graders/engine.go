@@ -128,6 +128,14 @@ type Options struct {
 	// Parallel is how many checks of one grading run at once
 	// (DefaultParallel when zero).
 	Parallel int
+	// Visibility gives checks a visibility other than visible, by check ID.
+	Visibility map[string]report.Visibility
+	// Timeouts replace the watchdog deadline of checks, by check ID.
+	Timeouts map[string]time.Duration
+	// TimeoutScale multiplies every deadline of a grading (watchdogs and
+	// the waits for a program's events); zero means 1. A course run on slow
+	// machines raises it.
+	TimeoutScale float64
 	// Sandbox names the isolation in force, for the report.
 	Sandbox string
 	// Version is written into results.
@@ -144,6 +152,17 @@ func (o *Options) defaults() {
 	if o.Sandbox == "" {
 		o.Sandbox = "process"
 	}
+	if o.TimeoutScale <= 0 {
+		o.TimeoutScale = 1
+	}
+}
+
+// scale returns d multiplied by the options' timeout scale.
+func (o *Options) scale(d time.Duration) time.Duration {
+	if o.TimeoutScale <= 0 || o.TimeoutScale == 1 {
+		return d
+	}
+	return time.Duration(float64(d) * o.TimeoutScale)
 }
 
 // command returns the submission's command template for this exercise.
@@ -164,27 +183,14 @@ func (e *Exercise) Grade(ctx context.Context, sub Submission, opt Options) repor
 		Exercise:   e.ID,
 		Title:      e.Title,
 		Submission: sub.Name,
+		File:       sub.File,
 		Command:    e.command(sub),
 		StartedAt:  time.Now().UTC().Truncate(time.Millisecond),
 		Sandbox:    opt.Sandbox,
 		Version:    opt.Version,
 	}
 	begin := time.Now()
-	disabled := map[string]bool{}
-	for _, id := range opt.Disabled {
-		disabled[id] = true
-	}
-	only := map[string]bool{}
-	for _, id := range opt.Only {
-		only[id] = true
-	}
-	var run []*Check
-	for _, c := range e.Checks {
-		if !disabled[c.ID] && (len(only) == 0 || only[c.ID]) {
-			run = append(run, c)
-		}
-	}
-	res.Checks = e.schedule(ctx, run, sub, opt)
+	res.Checks = e.schedule(ctx, e.selected(opt), sub, opt)
 	res.DurationMS = time.Since(begin).Milliseconds()
 	res.Tally()
 	return res
@@ -242,14 +248,68 @@ func (e *Exercise) schedule(ctx context.Context, checks []*Check, sub Submission
 	return results
 }
 
-func (e *Exercise) runCheck(ctx context.Context, c *Check, sub Submission, opt Options, status map[string]report.Status) report.Check {
+// selected returns the checks the options leave to run, in order.
+func (e *Exercise) selected(opt Options) []*Check {
+	disabled := map[string]bool{}
+	for _, id := range opt.Disabled {
+		disabled[id] = true
+	}
+	only := map[string]bool{}
+	for _, id := range opt.Only {
+		only[id] = true
+	}
+	var out []*Check
+	for _, c := range e.Checks {
+		if disabled[c.ID] || (len(only) > 0 && !only[c.ID]) {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// NotSubmitted returns the result of a submission that lacks the exercise
+// (its file is missing): every check that would have run is skipped with
+// the reason, so that the exercise counts its full points, none earned.
+func (e *Exercise) NotSubmitted(sub Submission, opt Options, reason string) report.Result {
+	opt.defaults()
+	res := report.Result{
+		Schema:     report.Schema,
+		Exercise:   e.ID,
+		Title:      e.Title,
+		Submission: sub.Name,
+		File:       sub.File,
+		StartedAt:  time.Now().UTC().Truncate(time.Millisecond),
+		Sandbox:    opt.Sandbox,
+		Version:    opt.Version,
+	}
+	for _, c := range e.selected(opt) {
+		rc := e.header(c, opt)
+		rc.Status = report.Skip
+		rc.Message = "skipped: " + reason
+		res.Checks = append(res.Checks, rc)
+	}
+	res.Tally()
+	return res
+}
+
+// header returns the verdict of c before it runs: what the check is, its
+// points and visibility under the options.
+func (e *Exercise) header(c *Check, opt Options) report.Check {
 	rc := report.Check{
 		ID: c.ID, Title: c.Title, Category: c.Category, Requirement: c.Requirement,
-		MaxPoints: c.Points,
+		MaxPoints: c.Points, Visibility: opt.Visibility[c.ID],
 	}
 	if p, ok := opt.Points[c.ID]; ok {
 		rc.MaxPoints = p
 	}
+	return rc
+}
+
+// runCheck runs one check, or skips it when a prerequisite did not pass,
+// and runs it again on a fresh port when another process took its port.
+func (e *Exercise) runCheck(ctx context.Context, c *Check, sub Submission, opt Options, status map[string]report.Status) report.Check {
+	rc := e.header(c, opt)
 	for _, need := range c.Needs {
 		if st, ok := status[need]; ok && st != report.Pass {
 			rc.Status = report.Skip
@@ -259,9 +319,13 @@ func (e *Exercise) runCheck(ctx context.Context, c *Check, sub Submission, opt O
 		}
 	}
 	timeout := c.Timeout
+	if d, ok := opt.Timeouts[c.ID]; ok && d > 0 {
+		timeout = d
+	}
 	if timeout == 0 {
 		timeout = DefaultCheckTimeout
 	}
+	timeout = opt.scale(timeout)
 	var t *T
 	var err error
 	for attempt := 1; ; attempt++ {

@@ -38,7 +38,7 @@ func startServer(t *T, proto string) (*harness.Process, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), ReadyTimeout)
+	ctx, cancel := context.WithTimeout(t.Context(), t.Timeout(ReadyTimeout))
 	defer cancel()
 	s, socks, err := harness.WaitBound(ctx, p.Pid(), proto, port, p.Done())
 	if err == nil {
@@ -118,7 +118,7 @@ func describeSockets(socks []harness.Socket, proto string) string {
 // satisfies match. It returns the line, or ok false when the deadline passed
 // or the program's output ended first.
 func waitLine(t *T, p *harness.Process, from int, timeout time.Duration, match func(string) bool) (harness.Line, int, bool) {
-	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	ctx, cancel := context.WithTimeout(t.Context(), t.Timeout(timeout))
 	defer cancel()
 	l, i, err := p.Output().Wait(ctx, from, func(l harness.Line) bool { return match(l.Text) })
 	return l, i, err == nil

@@ -81,6 +81,12 @@ func (t *T) Context() context.Context { return t.ctx }
 // ID returns the check's ID.
 func (t *T) ID() string { return t.check.ID }
 
+// Timeout returns the deadline d scaled by the course's timeout scale:
+// checks pass every deadline they wait for through it.
+func (t *T) Timeout(d time.Duration) time.Duration {
+	return t.opt.scale(d)
+}
+
 // Port returns a free port for this check.
 func (t *T) Port() (int, error) {
 	return t.opt.Ports.Next()

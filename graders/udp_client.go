@@ -103,7 +103,7 @@ func runClient(t *T, host, msg string, hosts ...string) (*harness.Process, []dat
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	wctx, cancel := context.WithTimeout(t.Context(), ExitTimeout)
+	wctx, cancel := context.WithTimeout(t.Context(), t.Timeout(ExitTimeout))
 	defer cancel()
 	if _, err := p.Wait(wctx); err != nil {
 		if t.Context().Err() != nil {

@@ -416,7 +416,7 @@ func checkUsage(ctx context.Context, t *T) error {
 	if err != nil {
 		return err
 	}
-	wctx, cancel := context.WithTimeout(ctx, ExitTimeout)
+	wctx, cancel := context.WithTimeout(ctx, t.Timeout(ExitTimeout))
 	defer cancel()
 	// Either it exits, or it starts serving on some port anyway.
 	served := make(chan []harness.Socket, 1)

@@ -13,6 +13,7 @@ import (
 
 func newGradeCmd() *cobra.Command {
 	var out outputFlags
+	var crs courseFlag
 	var ref bool
 	var only []string
 	c := &cobra.Command{
@@ -34,22 +35,33 @@ appended (udp-server: {port}; udp-client: {host} {port} {message}).`,
 			if err != nil {
 				return err
 			}
+			cs, err := crs.load(graders.Default())
+			if err != nil {
+				return err
+			}
 			sub, ex, err := submissionFromArgs(c, args, ref)
 			if err != nil {
 				return err
 			}
-			opt := graders.Options{Only: only, Version: version}
+			if e := cs.Exercise(ex.ID); e != nil && e.Grader != nil && sub.File != "" {
+				// A file runs as the course says files run.
+				if sub, err = cs.Submission(e, sub.File); err != nil {
+					return usageErr("%v", err)
+				}
+			}
+			opt := cs.Options(ex.ID, graders.Options{Only: only, Version: version})
 			res := ex.Grade(c.Context(), sub, opt)
 			if c.Context().Err() != nil {
 				return internalErr(fmt.Errorf("interrupted"))
 			}
-			if err := write(specs, []report.Result{res}, c.OutOrStdout()); err != nil {
+			if err := writeFor(specs, []report.Result{res}, c.OutOrStdout(), c.ErrOrStderr(), renderOpts{}); err != nil {
 				return err
 			}
 			return verdictErr([]report.Result{res})
 		},
 	}
 	out.register(c)
+	crs.register(c)
 	c.Flags().BoolVar(&ref, "ref", false, "grade netgrade's own reference implementation")
 	c.Flags().StringSliceVar(&only, "check", nil, "run only these check IDs (comma-separated)")
 	return c

@@ -19,7 +19,12 @@ import (
 var bin string
 
 func TestMain(m *testing.M) {
-	os.Unsetenv("PYTHONUNBUFFERED")
+	// A student's machine does not set PYTHONUNBUFFERED; and the tests
+	// must not write to the job summary or annotations of the CI running
+	// them.
+	for _, v := range []string{"PYTHONUNBUFFERED", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY"} {
+		os.Unsetenv(v)
+	}
 	dir, err := os.MkdirTemp("", "netgrade-cli-")
 	if err != nil {
 		panic(err)
@@ -34,8 +39,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// fixture writes a sample submission into a temporary folder.
-func fixture(t *testing.T, exercise, name string) string {
+// fixtureFile writes a sample submission into a temporary folder.
+func fixtureFile(t *testing.T, exercise, name string) string {
 	t.Helper()
 	fs, err := fixtures.For(exercise)
 	assert.NilError(t, err)
@@ -95,10 +100,10 @@ func TestGradeReferenceJSON(t *testing.T) {
 
 func TestGradeExitCodes(t *testing.T) {
 	t.Run("passing file", func(t *testing.T) {
-		icmd.RunCommand(bin, "grade", "udp-client", fixture(t, "udp-client", "plain.py")).Assert(t, icmd.Expected{ExitCode: 0, Out: "All checks passed."})
+		icmd.RunCommand(bin, "grade", "udp-client", fixtureFile(t, "udp-client", "plain.py")).Assert(t, icmd.Expected{ExitCode: 0, Out: "All checks passed."})
 	})
 	t.Run("failing file", func(t *testing.T) {
-		res := icmd.RunCommand(bin, "grade", "udp-client", fixture(t, "udp-client", "first_word.py"))
+		res := icmd.RunCommand(bin, "grade", "udp-client", fixtureFile(t, "udp-client", "first_word.py"))
 		res.Assert(t, icmd.Expected{ExitCode: 1, Out: "✘ udp-client/spaces"})
 		assert.Assert(t, is.Contains(res.Stdout(), "hint:"))
 	})
@@ -130,7 +135,7 @@ func TestOutputFile(t *testing.T) {
 }
 
 func TestNoColorOnPipes(t *testing.T) {
-	res := icmd.RunCommand(bin, "grade", "udp-client", fixture(t, "udp-client", "first_word.py"))
+	res := icmd.RunCommand(bin, "grade", "udp-client", fixtureFile(t, "udp-client", "first_word.py"))
 	assert.Assert(t, !bytes.Contains([]byte(res.Stdout()), []byte("\x1b[")), "colour on a pipe")
 }
 

@@ -15,18 +15,59 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// renderer writes results in one format; color is true only when the
-// destination is a terminal and NO_COLOR is unset.
-type renderer func(w io.Writer, results []report.Result, color bool) error
+// renderOpts tune one rendering.
+type renderOpts struct {
+	// color is true only when the destination is a terminal and NO_COLOR
+	// is unset.
+	color bool
+	// student marks a report for a student (netgrade check): checks the
+	// course hides are not named in any format but gradescope, which
+	// passes their visibility on to Gradescope.
+	student bool
+	// summary, when set, ends the text report with the summary table of a
+	// student's folder.
+	summary []render.SummaryRow
+}
 
-// renderers are the output formats, by --format name.
+// renderer writes results in one format.
+type renderer func(w io.Writer, results []report.Result, o renderOpts) error
+
+// forAudience returns the results as the audience may read them.
+func forAudience(rs []report.Result, o renderOpts) []report.Result {
+	if o.student {
+		return render.ForStudents(rs)
+	}
+	return rs
+}
+
+// renderers are the output formats, by --format name. markdown and html
+// are student-facing whoever asks for them: they never name hidden checks.
 func renderers() map[string]renderer {
 	return map[string]renderer{
-		"text": func(w io.Writer, rs []report.Result, color bool) error {
-			return render.Text(w, rs, render.TextOptions{Color: color})
+		"text": func(w io.Writer, rs []report.Result, o renderOpts) error {
+			topt := render.TextOptions{Color: o.color, Student: o.student}
+			if err := render.Text(w, rs, topt); err != nil {
+				return err
+			}
+			if o.summary != nil {
+				return render.Summary(w, o.summary, topt)
+			}
+			return nil
 		},
-		"json": func(w io.Writer, rs []report.Result, _ bool) error {
-			return render.JSON(w, rs)
+		"json": func(w io.Writer, rs []report.Result, o renderOpts) error {
+			return render.JSON(w, forAudience(rs, o))
+		},
+		"junit": func(w io.Writer, rs []report.Result, o renderOpts) error {
+			return render.JUnit(w, forAudience(rs, o))
+		},
+		"gradescope": func(w io.Writer, rs []report.Result, _ renderOpts) error {
+			return render.Gradescope(w, rs)
+		},
+		"markdown": func(w io.Writer, rs []report.Result, _ renderOpts) error {
+			return render.Markdown(w, rs)
+		},
+		"html": func(w io.Writer, rs []report.Result, _ renderOpts) error {
+			return render.HTML(w, rs)
 		},
 	}
 }
@@ -90,27 +131,81 @@ func (o *outputFlags) parse() ([]outputSpec, error) {
 	return specs, nil
 }
 
-// write renders the results in every requested format. Files are written
-// whole to a temporary name and renamed, so a reader never sees half a
-// report.
+// write renders the results for an instructor in every requested format
+// (see writeFor).
 func write(specs []outputSpec, results []report.Result, stdout io.Writer) error {
+	return writeFor(specs, results, stdout, os.Stderr, renderOpts{})
+}
+
+// writeFor renders the results in every requested format. Files are
+// written whole to a temporary name and renamed, so a reader never sees
+// half a report. Under GitHub Actions it also appends the Markdown summary
+// to $GITHUB_STEP_SUMMARY (unless a --format already writes it there) and
+// writes an ::error annotation per failed check on stderr, where the
+// runner reads workflow commands too, so that stdout stays the report's.
+func writeFor(specs []outputSpec, results []report.Result, stdout, stderr io.Writer, o renderOpts) error {
 	rs := renderers()
+	summaryPath := os.Getenv("GITHUB_STEP_SUMMARY")
 	for _, s := range specs {
+		so := o
 		if s.path == "" {
-			if err := rs[s.name](stdout, results, colorFor(stdout)); err != nil {
+			so.color = colorFor(stdout)
+			if err := rs[s.name](stdout, results, so); err != nil {
 				return internalErr(fmt.Errorf("writing the %s report: %w", s.name, err))
 			}
 			continue
 		}
+		so.color = false
+		if s.name == "markdown" && summaryPath != "" && samePath(s.path, summaryPath) {
+			summaryPath = ""
+		}
 		var buf bytes.Buffer
-		if err := rs[s.name](&buf, results, false); err != nil {
+		if err := rs[s.name](&buf, results, so); err != nil {
 			return internalErr(fmt.Errorf("rendering the %s report: %w", s.name, err))
 		}
 		if err := writeFileAtomic(s.path, buf.Bytes()); err != nil {
 			return internalErr(err)
 		}
 	}
+	if summaryPath != "" {
+		if err := appendFile(summaryPath, func(w io.Writer) error { return render.Markdown(w, results) }); err != nil {
+			return internalErr(fmt.Errorf("writing the GitHub job summary: %w", err))
+		}
+	}
+	if os.Getenv("GITHUB_ACTIONS") == "true" {
+		if err := render.GitHubAnnotations(stderr, results); err != nil {
+			return internalErr(fmt.Errorf("writing GitHub annotations: %w", err))
+		}
+	}
 	return nil
+}
+
+// samePath reports whether two paths name the same file.
+func samePath(a, b string) bool {
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(sa, sb)
+}
+
+// appendFile appends what render writes to the file at path (GitHub's job
+// summary file collects every step's summary).
+func appendFile(path string, render func(io.Writer) error) error {
+	var buf bytes.Buffer
+	if err := render(&buf); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(buf.Bytes()); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // writeFileAtomic writes data to path through a temporary file and rename.
@@ -143,6 +238,11 @@ func colorFor(w io.Writer) bool {
 	if _, ok := os.LookupEnv("NO_COLOR"); ok || os.Getenv("TERM") == "dumb" {
 		return false
 	}
+	return isTerminal(w)
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

@@ -16,6 +16,10 @@ type TextOptions struct {
 	Color bool
 	// TranscriptLines bounds the transcript excerpt of a failure.
 	TranscriptLines int
+	// Student writes the report a student reads: checks the course hides
+	// show no name or details (see ForStudents), and the first failing
+	// check is named under the score.
+	Student bool
 }
 
 // ANSI styles used by the text report.
@@ -67,6 +71,9 @@ func Text(w io.Writer, results []report.Result, opt TextOptions) error {
 		opt.TranscriptLines = 14
 	}
 	t := &textWriter{w: w, opt: opt}
+	if opt.Student {
+		results = ForStudents(results)
+	}
 	for i, r := range results {
 		if i > 0 {
 			t.printf("\n")
@@ -81,7 +88,7 @@ func (t *textWriter) result(r report.Result) {
 	if r.Title != "" {
 		title += " — " + r.Title
 	}
-	t.printf("%s  %s\n", t.style(ansiBold, title), t.style(ansiDim, Terminal(r.Submission, false)))
+	t.printf("%s  %s\n", t.style(ansiBold, Terminal(title, false)), t.style(ansiDim, Terminal(r.Submission, false)))
 	width, twidth := 0, 0
 	for _, c := range r.Checks {
 		width = max(width, utf8.RuneCountInString(c.ID))
@@ -95,8 +102,11 @@ func (t *textWriter) result(r report.Result) {
 		case report.Error:
 			pts = "error"
 		}
+		if !c.StudentVisible() && c.Title != HiddenTitle {
+			pts += "  (" + strings.ReplaceAll(string(c.Visibility), "_", " ") + ": not shown to students)"
+		}
 		pad := strings.Repeat(" ", twidth-utf8.RuneCountInString(c.Title))
-		t.printf("  %s %-*s  %s%s  %s\n", t.mark(c.Status), width, c.ID, c.Title, pad, t.style(ansiDim, pts))
+		t.printf("  %s %-*s  %s%s  %s\n", t.mark(c.Status), width, Terminal(c.ID, false), Terminal(c.Title, false), pad, t.style(ansiDim, pts))
 	}
 	summary := fmt.Sprintf("Score: %s/%s", Num(r.Score), Num(r.MaxScore))
 	counts := []string{fmt.Sprintf("%d passed", r.Count(report.Pass))}
@@ -114,6 +124,14 @@ func (t *textWriter) result(r report.Result) {
 		t.printf("  %s\n", t.style(ansiGreen, "All checks passed."))
 		return
 	}
+	if t.opt.Student {
+		for _, c := range r.Checks {
+			if c.Status == report.Fail {
+				t.printf("  First to fix: %s — %s\n", t.style(ansiBold, Terminal(c.ID, false)), Terminal(c.Title, false))
+				break
+			}
+		}
+	}
 	for _, c := range r.Checks {
 		if c.Status == report.Fail || c.Status == report.Error {
 			t.details(c)
@@ -122,7 +140,11 @@ func (t *textWriter) result(r report.Result) {
 	var skipped []string
 	for _, c := range r.Checks {
 		if c.Status == report.Skip {
-			skipped = append(skipped, fmt.Sprintf("%s (%s)", c.ID, Terminal(c.Message, false)))
+			if c.Message == "" {
+				skipped = append(skipped, Terminal(c.ID, false))
+				continue
+			}
+			skipped = append(skipped, fmt.Sprintf("%s (%s)", Terminal(c.ID, false), Terminal(c.Message, false)))
 		}
 	}
 	if len(skipped) > 0 {
@@ -135,20 +157,24 @@ func (t *textWriter) result(r report.Result) {
 
 // details writes everything a student needs to fix a failed check.
 func (t *textWriter) details(c report.Check) {
-	t.printf("\n%s %s — %s\n", t.mark(c.Status), t.style(ansiBold, c.ID), c.Title)
+	t.printf("\n%s %s — %s\n", t.mark(c.Status), t.style(ansiBold, Terminal(c.ID, false)), Terminal(c.Title, false))
+	if !c.StudentVisible() && c.Title == HiddenTitle && c.Message == "" {
+		t.printf("    %s\n", "Your course hides this check: it counts in your score, but its name and details are not shown.")
+		return
+	}
 	if c.Status == report.Error {
 		t.printf("    %s %s\n", t.style(ansiMag, "netgrade error (not charged to you):"), Terminal(c.Message, false))
 		return
 	}
 	if c.Requirement != "" {
-		t.field("requirement", c.Requirement)
+		t.field("requirement", Terminal(c.Requirement, false))
 	}
 	t.field("problem", Terminal(c.Message, false))
 	if c.Expected != "" || c.Actual != "" {
 		t.diff(c.Expected, c.Actual)
 	}
 	if c.Exit != "" || c.Traceback != "" {
-		prog := c.Exit
+		prog := Terminal(c.Exit, false)
 		if c.Traceback != "" {
 			if prog != "" {
 				prog += "; "
@@ -161,7 +187,7 @@ func (t *textWriter) details(c report.Check) {
 		t.transcript(c.Transcript)
 	}
 	if c.Hint != "" {
-		t.field("hint", t.style(ansiYellow, c.Hint))
+		t.field("hint", t.style(ansiYellow, Terminal(c.Hint, false)))
 	}
 }
 

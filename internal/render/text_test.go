@@ -51,7 +51,7 @@ func TestTextGolden(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		color bool
-	}{{"text-plain.golden", false}, {"text-color.golden", true}} {
+	}{{"text-sample-plain.golden", false}, {"text-sample-color.golden", true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			var b bytes.Buffer
 			assert.NilError(t, Text(&b, []report.Result{sampleResult()}, TextOptions{Color: tc.color}))

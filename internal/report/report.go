@@ -44,10 +44,13 @@ var Categories = []Category{Start, Format, Protocol, Encoding, Lifecycle, Concur
 
 // Result is the grading of one submission on one exercise.
 type Result struct {
-	Schema     int       `json:"schema"`
-	Exercise   string    `json:"exercise"`
-	Title      string    `json:"title,omitempty"`
-	Submission string    `json:"submission"`
+	Schema     int    `json:"schema"`
+	Exercise   string `json:"exercise"`
+	Title      string `json:"title,omitempty"`
+	Submission string `json:"submission"`
+	// File is the submission's source file as the user named it, when the
+	// submission is a file; annotations point at it.
+	File       string    `json:"file,omitempty"`
 	Command    []string  `json:"command,omitempty"`
 	Score      float64   `json:"score"`
 	MaxScore   float64   `json:"max_score"`
@@ -84,6 +87,32 @@ type Check struct {
 	Traceback  string  `json:"traceback,omitempty"`
 	Transcript []Event `json:"transcript,omitempty"`
 	DurationMS int64   `json:"duration_ms"`
+	// Visibility says who may read this check's name and details; the
+	// course sets it. Empty means visible.
+	Visibility Visibility `json:"visibility,omitempty"`
+}
+
+// Visibility is who may read a check's name and details. Hidden checks
+// count in the score; their name and message never reach a student-facing
+// report (Gradescope's own visibility values).
+type Visibility string
+
+// The visibilities a course may give a check.
+const (
+	Visible      Visibility = "visible"
+	Hidden       Visibility = "hidden"
+	AfterDueDate Visibility = "after_due_date"
+)
+
+// Visibilities lists the valid visibilities.
+var Visibilities = []Visibility{Visible, Hidden, AfterDueDate}
+
+// StudentVisible reports whether a student may read the check's name and
+// details now: netgrade does not know the due date, so a check shown only
+// after it stays hidden in every report netgrade writes for a student
+// (Gradescope, which knows the date, gets the visibility itself).
+func (c Check) StudentVisible() bool {
+	return c.Visibility == "" || c.Visibility == Visible
 }
 
 // EventKind says what a transcript event is.
@@ -169,4 +198,14 @@ func (r *Result) Tally() {
 		r.Score += c.Points
 		r.MaxScore += c.MaxPoints
 	}
+}
+
+// Total returns the summed score and maximum of several results (a
+// student's folder): the one total every report shows.
+func Total(results []Result) (score, maxScore float64) {
+	for _, r := range results {
+		score += r.Score
+		maxScore += r.MaxScore
+	}
+	return score, maxScore
 }

@@ -1,0 +1,391 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/internal/course"
+	"github.com/netgrade/netgrade/internal/render"
+	"github.com/netgrade/netgrade/internal/report"
+	"github.com/spf13/cobra"
+)
+
+// watchSettle is how long --watch waits after the last change to a file
+// before it regrades: an editor saves a file in several steps (write a
+// temporary file, rename it, set its mode), and the grade must see the
+// file once it is whole. It delays a regrade; it never decides a verdict.
+const watchSettle = 200 * time.Millisecond
+
+// clearScreen moves a terminal's cursor home and clears it.
+const clearScreen = "\x1b[H\x1b[2J"
+
+func newCheckCmd() *cobra.Command {
+	var out outputFlags
+	var crs courseFlag
+	var watch bool
+	c := &cobra.Command{
+		Use:   "check [EXERCISE] [DIR]",
+		Short: "Check the exercises in your folder (for students)",
+		Long: `Check the exercises of your folder (the current one unless DIR is given): netgrade
+finds each exercise's file by the name the course gives it (see 'netgrade course
+show'; udp-server.py, udp-client.py, tcp-server.py, ...), grades every one it
+finds, says which files are missing, and ends with a summary: exercise, score and
+the checks that fail. 'netgrade check udp-server' checks one exercise.
+
+For every failing check it tells what was expected, what happened and what to
+try, the first failing check first. With --watch it regrades an exercise each
+time you save its file, until you press Ctrl-C.
+
+Exit status: 0 when every exercise found passes, 1 when a check fails, 2 when
+nothing could be checked (no file found, bad arguments or course file).`,
+		Example: `  netgrade check
+  netgrade check udp-server
+  netgrade check --watch ~/network-exercises
+  netgrade check --format junit:report.xml --format text`,
+		Args: cobra.MaximumNArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			specs, err := out.parse()
+			if err != nil {
+				return err
+			}
+			reg := graders.Default()
+			cs, err := crs.load(reg)
+			if err != nil {
+				return err
+			}
+			ck, err := newChecker(cs, args)
+			if err != nil {
+				return err
+			}
+			ck.specs = specs
+			ck.stdout, ck.stderr = c.OutOrStdout(), c.ErrOrStderr()
+			if watch {
+				return ck.watch(c.Context())
+			}
+			return ck.once(c.Context())
+		},
+	}
+	out.register(c)
+	crs.register(c)
+	c.Flags().BoolVarP(&watch, "watch", "w", false, "regrade an exercise each time its file is saved, until Ctrl-C")
+	return c
+}
+
+// checker grades a student's folder by the course's file names.
+type checker struct {
+	course *course.Course
+	dir    string
+	items  []*checkItem
+	// single is true when one exercise was asked for.
+	single bool
+	opt    graders.Options
+	specs  []outputSpec
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// checkItem is one exercise of the course in the folder.
+type checkItem struct {
+	ex *course.Exercise
+	// path is the exercise's file as the report shows it (DIR/FILE).
+	path  string
+	found bool
+	res   *report.Result
+}
+
+// newChecker reads [EXERCISE] [DIR] and lists the course's exercises the
+// folder should hold.
+func newChecker(cs *course.Course, args []string) (*checker, error) {
+	ck := &checker{course: cs, dir: ".", opt: newOptions()}
+	var only string
+	switch len(args) {
+	case 2:
+		only, ck.dir = args[0], args[1]
+	case 1:
+		if cs.Exercise(args[0]) != nil {
+			only = args[0]
+		} else {
+			ck.dir = args[0]
+		}
+	}
+	if only != "" && cs.Exercise(only) == nil {
+		return nil, usageErr("the course has no exercise %q; its exercises: %s", only, strings.Join(cs.IDs(), ", "))
+	}
+	st, err := os.Stat(ck.dir)
+	switch {
+	case err != nil && only == "" && len(args) == 1:
+		return nil, usageErr("%q is neither an exercise of the course (%s) nor a folder", ck.dir, strings.Join(cs.IDs(), ", "))
+	case err != nil:
+		return nil, usageErr("cannot read the folder %s: %v", ck.dir, err)
+	case !st.IsDir():
+		return nil, usageErr("%s is not a folder: give the folder that holds your exercise files (to grade one file, use 'netgrade grade EXERCISE FILE')", ck.dir)
+	}
+	for _, e := range cs.Exercises {
+		if only != "" && e.ID != only {
+			continue
+		}
+		ck.items = append(ck.items, &checkItem{ex: e, path: filepath.Join(ck.dir, filepath.FromSlash(e.File))})
+	}
+	ck.single = only != ""
+	return ck, nil
+}
+
+// look records which files the folder holds now.
+func (ck *checker) look() {
+	for _, it := range ck.items {
+		st, err := os.Stat(it.path)
+		it.found = err == nil && !st.IsDir()
+		if !it.found {
+			it.res = nil
+		}
+	}
+}
+
+// gradable reports whether an item can be graded now.
+func (it *checkItem) gradable() bool { return it.found && it.ex.Grader != nil }
+
+// grade grades one item's file.
+func (ck *checker) grade(ctx context.Context, it *checkItem) {
+	sub, err := ck.course.Submission(it.ex, it.path)
+	if err != nil {
+		// The file went away between look and grade.
+		it.found, it.res = false, nil
+		return
+	}
+	fmt.Fprintf(ck.stderr, "netgrade: checking %s (%s)…\n", it.path, it.ex.ID)
+	r := it.ex.Grader.Grade(ctx, sub, ck.course.Options(it.ex.ID, ck.opt))
+	it.res = &r
+}
+
+// expected lists the file names the course gives, for messages.
+func (ck *checker) expected() string {
+	var names []string
+	for _, it := range ck.items {
+		names = append(names, it.ex.File)
+	}
+	return strings.Join(names, ", ")
+}
+
+// once grades every file found and reports.
+func (ck *checker) once(ctx context.Context) error {
+	ck.look()
+	n := 0
+	for _, it := range ck.items {
+		if it.gradable() {
+			n++
+		}
+	}
+	if n == 0 {
+		if ck.single {
+			it := ck.items[0]
+			if it.found {
+				return usageErr("%s: this netgrade has no grader for %s yet", it.path, it.ex.ID)
+			}
+			return usageErr("no file %s in %s: the course names %s's file %s (see 'netgrade course show')", it.ex.File, ck.dir, it.ex.ID, it.ex.File)
+		}
+		return usageErr("found no exercise file in %s: netgrade looks for %s (the course's file names; see 'netgrade course show')", ck.dir, ck.expected())
+	}
+	for _, it := range ck.items {
+		if ctx.Err() != nil {
+			return internalErr(fmt.Errorf("interrupted"))
+		}
+		if it.gradable() {
+			ck.grade(ctx, it)
+		}
+	}
+	if ctx.Err() != nil {
+		return internalErr(fmt.Errorf("interrupted"))
+	}
+	results := ck.results()
+	if err := ck.report(results, ck.specs); err != nil {
+		return err
+	}
+	return verdictErr(results)
+}
+
+// results returns the results of the graded items, in course order.
+func (ck *checker) results() []report.Result {
+	var rs []report.Result
+	for _, it := range ck.items {
+		if it.res != nil {
+			rs = append(rs, *it.res)
+		}
+	}
+	return rs
+}
+
+// rows returns the summary table's rows.
+func (ck *checker) rows() []render.SummaryRow {
+	var rows []render.SummaryRow
+	for _, it := range ck.items {
+		row := render.SummaryRow{Exercise: it.ex.ID, File: it.path, Result: it.res}
+		switch {
+		case it.res != nil:
+		case !it.found:
+			row.Missing = true
+			row.Note = "missing"
+			if it.ex.Grader == nil {
+				row.Note = "missing (this netgrade cannot grade it yet)"
+			}
+		case it.ex.Grader == nil:
+			row.Note = "found, but this netgrade has no grader for " + it.ex.ID + " yet"
+		default:
+			row.Note = "not graded"
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// report writes the results in the requested formats, as a student reads
+// them; the text report ends with the summary table. When no text report
+// goes to the terminal, the missing files are named on stderr.
+func (ck *checker) report(results []report.Result, specs []outputSpec) error {
+	o := renderOpts{student: true, summary: ck.rows()}
+	if err := writeFor(specs, results, ck.stdout, ck.stderr, o); err != nil {
+		return err
+	}
+	textOut := false
+	for _, s := range specs {
+		textOut = textOut || (s.name == "text" && s.path == "")
+	}
+	if !textOut {
+		var missing []string
+		for _, row := range o.summary {
+			if row.Missing {
+				missing = append(missing, row.File)
+			}
+		}
+		if len(missing) > 0 {
+			fmt.Fprintf(ck.stderr, "netgrade: missing files: %s\n", strings.Join(missing, ", "))
+		}
+	}
+	return nil
+}
+
+// watch grades every file found, then regrades an exercise each time its
+// file changes, until ctx ends (Ctrl-C).
+func (ck *checker) watch(ctx context.Context) error {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return internalErr(fmt.Errorf("watching %s: %w", ck.dir, err))
+	}
+	defer w.Close()
+	byPath := map[string]*checkItem{}
+	watched := map[string]bool{}
+	for _, it := range ck.items {
+		abs, err := filepath.Abs(it.path)
+		if err != nil {
+			return internalErr(err)
+		}
+		byPath[abs] = it
+		// Watch the file's folder, not the file: editors replace a file
+		// by renaming a new one over it.
+		d := filepath.Dir(abs)
+		if st, err := os.Stat(d); err == nil && st.IsDir() && !watched[d] {
+			if err := w.Add(d); err != nil {
+				return internalErr(fmt.Errorf("watching %s: %w", d, err))
+			}
+			watched[d] = true
+		}
+	}
+	ck.look()
+	var first []*checkItem
+	for _, it := range ck.items {
+		if it.gradable() {
+			first = append(first, it)
+		}
+	}
+	ck.regrade(ctx, first, "")
+	pending := map[*checkItem]bool{}
+	var settle <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(ck.stderr, "netgrade: stopped watching.")
+			return nil
+		case err, ok := <-w.Errors:
+			if !ok {
+				return nil
+			}
+			fmt.Fprintf(ck.stderr, "netgrade: watching %s: %v\n", ck.dir, err)
+		case ev, ok := <-w.Events:
+			if !ok {
+				return nil
+			}
+			it := byPath[filepath.Clean(ev.Name)]
+			if it == nil || ev.Op == fsnotify.Chmod {
+				continue
+			}
+			pending[it] = true
+			settle = time.After(watchSettle)
+		case <-settle:
+			settle = nil
+			var todo []*checkItem
+			var names []string
+			for _, it := range ck.items {
+				if pending[it] {
+					todo = append(todo, it)
+					names = append(names, it.path)
+				}
+			}
+			clear(pending)
+			ck.regrade(ctx, todo, strings.Join(names, ", "))
+		}
+	}
+}
+
+// regrade grades the items whose files changed and shows their reports
+// and the folder's summary: on a terminal the screen is cleared first.
+// Report files (--format NAME:PATH) are rewritten with every result.
+func (ck *checker) regrade(ctx context.Context, todo []*checkItem, changed string) {
+	ck.look()
+	var shown []report.Result
+	for _, it := range todo {
+		if ctx.Err() != nil {
+			return
+		}
+		if it.gradable() {
+			ck.grade(ctx, it)
+			shown = append(shown, *it.res)
+		}
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	if isTerminal(ck.stdout) {
+		fmt.Fprint(ck.stdout, clearScreen)
+	} else if changed != "" {
+		fmt.Fprintln(ck.stdout, "\n────────────────────────────────────────")
+	}
+	now := time.Now().Format("15:04:05")
+	if changed != "" {
+		fmt.Fprintf(ck.stdout, "netgrade check --watch: %s changed at %s\n\n", render.Terminal(changed, false), now)
+	} else {
+		fmt.Fprintf(ck.stdout, "netgrade check --watch: first check at %s\n\n", now)
+	}
+	var toStdout, toFiles []outputSpec
+	for _, s := range ck.specs {
+		if s.path == "" {
+			toStdout = append(toStdout, s)
+		} else {
+			toFiles = append(toFiles, s)
+		}
+	}
+	if err := ck.report(shown, toStdout); err != nil {
+		fmt.Fprintf(ck.stderr, "netgrade: %v\n", err)
+	}
+	if len(toFiles) > 0 {
+		if err := ck.report(ck.results(), toFiles); err != nil {
+			fmt.Fprintf(ck.stderr, "netgrade: %v\n", err)
+		}
+	}
+	fmt.Fprintf(ck.stdout, "\nWatching %s for changes to %s (Ctrl-C to stop).\n", render.Terminal(ck.dir, false), render.Terminal(ck.expected(), false))
+}

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/internal/course"
+	"github.com/spf13/cobra"
+)
+
+// courseFlag is the --course flag every grading command takes.
+type courseFlag struct {
+	path string
+}
+
+func (f *courseFlag) register(c *cobra.Command) {
+	c.Flags().StringVar(&f.path, "course", "", "course file (YAML) to grade by; default: the built-in course ('netgrade course show')")
+}
+
+// load reads the course; a bad course file is a usage error (exit 2) that
+// names the file, line and column of every mistake.
+func (f *courseFlag) load(reg *graders.Registry) (*course.Course, error) {
+	c, err := course.Load(f.path, reg)
+	if err != nil {
+		return nil, usageErr("the course file is not valid:\n%v", err)
+	}
+	return c, nil
+}
+
+func newCourseCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "course",
+		Short: "Show the built-in course file, or check one of your own",
+		Long: `A course file (YAML) says which exercises are graded and which file of a
+student's folder is which exercise, how a file is run, the points, visibility
+and deadlines of checks, and the texts the course fixes. 'netgrade course show'
+prints the built-in course, a starting point for your own; give yours to any
+grading command with --course FILE.`,
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "show",
+		Short: "Print the built-in course file",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			_, err := c.OutOrStdout().Write(course.DefaultYAML())
+			return err
+		},
+	}, &cobra.Command{
+		Use:   "check FILE",
+		Short: "Check a course file and list what it grades",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			f := courseFlag{path: args[0]}
+			crs, err := f.load(graders.Default())
+			if err != nil {
+				return err
+			}
+			w := c.OutOrStdout()
+			fmt.Fprintf(w, "%s: valid course file", args[0])
+			if crs.Name != "" {
+				fmt.Fprintf(w, " (%s)", crs.Name)
+			}
+			fmt.Fprintln(w)
+			for _, e := range crs.Exercises {
+				note := ""
+				if e.Grader == nil {
+					note = "  (no grader for it in this netgrade: it is listed, never graded)"
+				}
+				fmt.Fprintf(w, "  %-14s %s%s\n", e.ID, e.File, note)
+			}
+			return nil
+		},
+	})
+	return cmd
+}

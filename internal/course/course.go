@@ -1,0 +1,253 @@
+// Package course reads a course file: the YAML document that says which
+// exercises a course grades, which file of a student's folder is which
+// exercise, how a file is run, the points, visibility and deadlines of
+// checks, and the texts the course fixes. The default course is embedded;
+// a course file replaces it. A bad file is refused with the file, line and
+// column of every mistake and what is allowed there.
+package course
+
+import (
+	_ "embed"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/internal/report"
+)
+
+//go:embed default.yaml
+var defaultYAML []byte
+
+// DefaultName is the Source of the embedded default course.
+const DefaultName = "default course"
+
+// DefaultYAML returns the text of the default course, a starting point for
+// one's own.
+func DefaultYAML() []byte { return slices.Clone(defaultYAML) }
+
+// Course is a parsed course file.
+type Course struct {
+	// Name is the course's name, for reports.
+	Name string
+	// Source names where the course came from: a file path or DefaultName.
+	Source string
+	// Run says how a submission file is run, unless its exercise says
+	// otherwise.
+	Run Run
+	// TimeoutScale multiplies every deadline of a grading.
+	TimeoutScale float64
+	// Exercises are the exercises the course grades, in course order.
+	Exercises []*Exercise
+}
+
+// Run says how a submission file is run.
+type Run struct {
+	// Command is the command template, split at spaces: {file} is the
+	// submission file, {args} the exercise's arguments.
+	Command []string
+	// DirectWhenExecutable runs a file with its run bit that starts with #!
+	// (or is an ELF binary) directly, with the exercise's arguments.
+	DirectWhenExecutable bool
+}
+
+// Exercise is one exercise of a course.
+type Exercise struct {
+	// ID is the exercise's ID, e.g. "udp-server".
+	ID string
+	// File is the file of a student's folder that holds this exercise, a
+	// path relative to the folder.
+	File string
+	// Run replaces the course's Run for this exercise when not nil.
+	Run *Run
+	// Texts replace the exercise's default texts, by name.
+	Texts map[string]string
+	// Checks are the settings of single checks, by full check ID.
+	Checks map[string]CheckSettings
+	// Grader is the exercise as this netgrade grades it, or nil when this
+	// build has no grader for it (it is then listed but never graded).
+	Grader *graders.Exercise
+}
+
+// CheckSettings are a course's settings for one check; a zero field keeps
+// the exercise's default.
+type CheckSettings struct {
+	// Points replaces the check's points when not nil.
+	Points *float64
+	// Disabled turns the check off: not run, not counted.
+	Disabled bool
+	// Visibility is who may read the check's name and details.
+	Visibility report.Visibility
+	// Timeout replaces the check's watchdog deadline when not zero.
+	Timeout time.Duration
+}
+
+// Default returns the default course, its exercises bound to reg.
+func Default(reg *graders.Registry) (*Course, error) {
+	return Parse(DefaultName, defaultYAML, reg)
+}
+
+// Load reads and parses the course file at path. Without a path it returns
+// the default course.
+func Load(path string, reg *graders.Registry) (*Course, error) {
+	if path == "" {
+		return Default(reg)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the course file: %w", err)
+	}
+	return Parse(path, data, reg)
+}
+
+// Exercise returns the course's exercise with the given ID, or nil.
+func (c *Course) Exercise(id string) *Exercise {
+	for _, e := range c.Exercises {
+		if e.ID == id {
+			return e
+		}
+	}
+	return nil
+}
+
+// IDs returns the IDs of the course's exercises, in course order.
+func (c *Course) IDs() []string {
+	ids := make([]string, 0, len(c.Exercises))
+	for _, e := range c.Exercises {
+		ids = append(ids, e.ID)
+	}
+	return ids
+}
+
+// Options returns base with the course's settings for exercise id: texts,
+// points, checks turned off, visibility, deadlines. An exercise the course
+// does not list gets the course's timeout scale only.
+func (c *Course) Options(id string, base graders.Options) graders.Options {
+	opt := base
+	if c == nil {
+		return opt
+	}
+	opt.TimeoutScale = c.TimeoutScale
+	e := c.Exercise(id)
+	if e == nil {
+		return opt
+	}
+	opt.Texts = cloneMap(e.Texts)
+	opt.Points = map[string]float64{}
+	opt.Visibility = map[string]report.Visibility{}
+	opt.Timeouts = map[string]time.Duration{}
+	opt.Disabled = slices.Clone(base.Disabled)
+	ids := make([]string, 0, len(e.Checks))
+	for id := range e.Checks {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		s := e.Checks[id]
+		if s.Points != nil {
+			opt.Points[id] = *s.Points
+		}
+		if s.Disabled {
+			opt.Disabled = append(opt.Disabled, id)
+		}
+		if s.Visibility != "" {
+			opt.Visibility[id] = s.Visibility
+		}
+		if s.Timeout > 0 {
+			opt.Timeouts[id] = s.Timeout
+		}
+	}
+	return opt
+}
+
+func cloneMap[V any](m map[string]V) map[string]V {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]V, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// Submission returns the submission that runs the file at path (as the
+// user named it) for exercise e, as the course says files are run.
+func (c *Course) Submission(e *Exercise, path string) (graders.Submission, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return graders.Submission{}, fmt.Errorf("submission file: %w", err)
+	}
+	if st.IsDir() {
+		return graders.Submission{}, fmt.Errorf("submission file %s is a directory; give the program file itself", path)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return graders.Submission{}, fmt.Errorf("submission file: %w", err)
+	}
+	run := c.Run
+	if e.Run != nil {
+		run = *e.Run
+	}
+	var args []string
+	if e.Grader != nil {
+		args = e.Grader.Args
+	}
+	var argv []string
+	if run.DirectWhenExecutable && runsDirectly(abs, st.Mode()) {
+		argv = append([]string{abs}, args...)
+	} else {
+		for _, tok := range run.Command {
+			switch tok {
+			case "{file}":
+				argv = append(argv, abs)
+			case "{args}":
+				argv = append(argv, args...)
+			default:
+				argv = append(argv, strings.ReplaceAll(tok, "{file}", abs))
+			}
+		}
+	}
+	return graders.Submission{Name: path, Command: argv, Dir: filepath.Dir(abs), File: path}, nil
+}
+
+// runsDirectly reports whether a file can be executed as it is: its run
+// bit is set and it starts with #! or is an ELF binary.
+func runsDirectly(path string, mode os.FileMode) bool {
+	if mode&0o111 == 0 {
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 4)
+	n, _ := f.Read(head)
+	head = head[:n]
+	return strings.HasPrefix(string(head), "#!") || string(head) == "\x7fELF"
+}
+
+// placeholderRe finds the {name} placeholders of a text.
+var placeholderRe = regexp.MustCompile(`\{([a-z_]+)\}`)
+
+// placeholders returns the placeholder names of a text, sorted, unique.
+func placeholders(s string) []string {
+	var out []string
+	for _, m := range placeholderRe.FindAllStringSubmatch(s, -1) {
+		if !slices.Contains(out, m[1]) {
+			out = append(out, m[1])
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// isPattern reports whether a text is a regular expression: by convention
+// its name ends in _pattern.
+func isPattern(name string) bool { return strings.HasSuffix(name, "_pattern") }

@@ -1,0 +1,166 @@
+package render
+
+import (
+	"time"
+
+	"github.com/netgrade/netgrade/internal/report"
+)
+
+// start is the fixed time of the fixed results.
+var start = time.Date(2026, 3, 14, 9, 26, 53, 589_000_000, time.UTC)
+
+// fixedResults is a student's folder graded on two exercises, fixed to
+// the millisecond: one exercise with a pass, a failure on one line, a
+// failure over several lines, a check the course hides, a skip that names
+// the hidden check, and a netgrade error; the other passing everything.
+func fixedResults() []report.Result {
+	server := report.Result{
+		Schema: report.Schema, Exercise: "udp-server", Title: "UDP server",
+		Submission: "udp-server.py", File: "udp-server.py",
+		Command:   []string{"python3", "/home/student/udp-server.py", "{port}"},
+		StartedAt: start, DurationMS: 812, Sandbox: "process", Version: "0.1.0",
+		Checks: []report.Check{
+			{
+				ID: "udp-server/starts", Title: "starts and binds the UDP port given on its command line",
+				Category: report.Start, Status: report.Pass, MaxPoints: 2, DurationMS: 66,
+				Transcript: []report.Event{
+					{TimeMS: 0.5, Kind: report.EvStart, Data: "python3 udp-server.py 25711"},
+					{TimeMS: 46.9, Kind: report.EvStdout, Data: "Started server on UDP/25711"},
+				},
+			},
+			{
+				ID: "udp-server/log-format", Title: "logs a datagram in the course's format",
+				Requirement: "For each datagram it prints one line `[YYYY-MM-DD HH:MM:SS,mmm] client IP sent \"MSG\"`.",
+				Category:    report.Format, Status: report.Fail, MaxPoints: 2, DurationMS: 95,
+				Message:  "the log line shows the sender as a (host, port) tuple; the course logs the IP address alone",
+				Expected: `[2026-03-14 10:26:53,655] client 127.0.0.1 sent "hello"`,
+				Actual:   `[2026-03-14 10:26:53,655] client ('127.0.0.1', 53902) sent "hello"`,
+				Hint:     "addr is a tuple (ip, port): print addr[0].",
+				Transcript: []report.Event{
+					{TimeMS: 0.4, Kind: report.EvStart, Data: "python3 udp-server.py 25712"},
+					{TimeMS: 40.2, Kind: report.EvStdout, Data: "Started server on UDP/25712"},
+					{TimeMS: 52.0, Kind: report.EvNote, Data: "the program holds UDP 0.0.0.0:25712 (state BOUND)"},
+					{TimeMS: 52.1, Kind: report.EvSend, Proto: "udp", From: "127.0.0.1:53902", To: "127.0.0.1:25712", Data: "hello", Bytes: 5},
+					{TimeMS: 53.3, Kind: report.EvStderr, Data: `[2026-03-14 10:26:53,655] client ('127.0.0.1', 53902) sent "hello"`},
+					{TimeMS: 60.0, Kind: report.EvNote, Data: "netgrade stops the program (SIGINT to its process group)"},
+					{TimeMS: 71.5, Kind: report.EvExit, Data: "ended by SIGINT"},
+				},
+			},
+			{
+				ID: "udp-server/timestamp", Title: "stamps each datagram with its time of receipt",
+				Category: report.Format, Status: report.Fail, MaxPoints: 1, DurationMS: 120,
+				Message:    "two datagrams sent 25ms apart were logged with the same time",
+				Expected:   "two different times",
+				Actual:     "[2026-03-14 10:26:53,655] tick\n[2026-03-14 10:26:53,655] tock",
+				Hint:       "Take the time when each datagram arrives.",
+				Visibility: report.Hidden,
+				Transcript: []report.Event{{TimeMS: 1, Kind: report.EvStdout, Data: "secret transcript of a hidden check"}},
+			},
+			{
+				ID: "udp-server/many-clients", Title: "serves several datagrams from several clients",
+				Category: report.Lifecycle, Status: report.Fail, MaxPoints: 2, DurationMS: 2100,
+				Message:  `only 1 of 5 datagrams were logged in order; no line for "second-two" within 2s`,
+				Expected: "a line for each of, in this order:\nfirst-one\nsecond-two",
+				Actual:   `[2026-03-14 10:26:54,001] client 127.0.0.1 sent "first-one"`,
+				Exit:     "exited with status 1", Traceback: "OSError: [Errno 98] Address already in use",
+				Hint: "Receive in a `while True:` loop.",
+				Transcript: []report.Event{
+					{TimeMS: 0.3, Kind: report.EvStart, Data: "python3 udp-server.py 25713"},
+					{TimeMS: 30.0, Kind: report.EvRecv, Proto: "udp", From: "127.0.0.1:25713", To: "127.0.0.1:40000", Data: "caf\\xe9", Bytes: 4},
+					{TimeMS: 2090.5, Kind: report.EvExit, Data: "exited with status 1"},
+				},
+			},
+			{
+				ID: "udp-server/invalid-utf8", Title: "survives a datagram that is not UTF-8",
+				Category: report.Robustness, Status: report.Skip, MaxPoints: 1,
+				SkippedBecause: "udp-server/timestamp",
+				Message:        "skipped: it needs udp-server/timestamp, which did not pass (fail)",
+			},
+			{
+				ID: "udp-server/usage", Title: "without arguments, prints a usage message and exits non-zero",
+				Category: report.Usage, Status: report.Error, MaxPoints: 1, DurationMS: 3,
+				Message: "netgrade could not run this check: no Python interpreter \"python3\" on PATH",
+			},
+		},
+	}
+	server.Tally()
+	client := report.Result{
+		Schema: report.Schema, Exercise: "udp-client", Title: "UDP client",
+		Submission: "udp-client.py", File: "udp-client.py",
+		StartedAt: start.Add(time.Second), DurationMS: 402, Sandbox: "process", Version: "0.1.0",
+		Checks: []report.Check{
+			{ID: "udp-client/sends", Title: "sends the message in one datagram", Category: report.Protocol, Status: report.Pass, MaxPoints: 2, DurationMS: 70},
+			{ID: "udp-client/exits", Title: "exits by itself with status 0", Category: report.Lifecycle, Status: report.Pass, MaxPoints: 1, DurationMS: 71},
+		},
+	}
+	client.Tally()
+	return []report.Result{server, client}
+}
+
+// hostile is what a hostile program prints: terminal escapes, a carriage
+// return that would rewrite the line, NUL, a bidi override, the markup of
+// every format (XML, CDATA, HTML, Markdown), CI log commands, a fake JSON
+// report and a fake verdict.
+var hostile = []string{
+	"\x1b[2J\x1b[32m✔ all checks passed\x1b[0m",
+	"progress 10%\rSCORE 12/12",
+	"nul\x00byte\x07bell\x08",
+	"user\u202etxt.exe",
+	"</failure></testcase><testcase name=\"fake\"/>",
+	"]]><![CDATA[",
+	"<script>alert(document.cookie)</script><img src=x onerror=alert(1)>",
+	"::error file=udp-server.py,title=fake::all good",
+	"  ::stop-commands::pwned",
+	"##[error]legacy command ##[add-mask]secret",
+	`{"schema": 1, "exercise": "udp-server", "score": 12, "max_score": 12, "checks": []}`,
+	"✔ all checks passed",
+	"``` ~~~ | a | b | <!-- &amp; **bold** [link](http://example.com)",
+	"%0A::error::encoded newline",
+}
+
+// hostileResults is a graded submission whose program printed everything
+// in hostile, in its output, in what netgrade expected and got, in the
+// failure message and in its name.
+func hostileResults() []report.Result {
+	var evs []report.Event
+	for i, h := range hostile {
+		kind := report.EvStdout
+		if i%2 == 1 {
+			kind = report.EvStderr
+		}
+		evs = append(evs, report.Event{TimeMS: float64(i), Kind: kind, Data: h})
+	}
+	evs = append(evs, report.Event{TimeMS: 20, Kind: report.EvRecv, Proto: "udp", From: "127.0.0.1:1", To: "127.0.0.1:2", Data: hostile[4], Bytes: 40})
+	joined := ""
+	for _, h := range hostile {
+		joined += h + "\n"
+	}
+	r := report.Result{
+		Schema: report.Schema, Exercise: "udp-server", Title: "UDP server",
+		Submission: "evil\x1b[31m<b>.py", File: "evil,file:name.py",
+		StartedAt: start, DurationMS: 100, Version: "0.1.0",
+		Checks: []report.Check{
+			{ID: "udp-server/starts", Title: "starts", Category: report.Start, Status: report.Pass, MaxPoints: 2, Transcript: evs},
+			{
+				ID: "udp-server/log-format", Title: "logs a datagram in the course's format",
+				Category: report.Format, Status: report.Fail, MaxPoints: 2,
+				Message:    "the log line is not in the course's format: " + hostile[6] + hostile[7],
+				Expected:   `[2026-03-14 10:26:53,655] client 127.0.0.1 sent "hello"`,
+				Actual:     joined,
+				Traceback:  hostile[0],
+				Exit:       "exited with status 1",
+				Hint:       "Format the line as the course says.",
+				Transcript: evs,
+			},
+			{
+				ID: "udp-server/verbatim", Title: "logs the message verbatim",
+				Category: report.Format, Status: report.Fail, MaxPoints: 1,
+				Message:  "the log line does not hold the message as it was sent",
+				Expected: "a line holding hello", Actual: hostile[1] + hostile[9],
+				Transcript: evs,
+			},
+		},
+	}
+	r.Tally()
+	return []report.Result{r}
+}
