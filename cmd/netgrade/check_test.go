@@ -19,7 +19,6 @@ import (
 	"gotest.tools/v3/poll"
 )
 
-
 // syncBuffer is a bytes.Buffer safe for a command writing while the test
 // reads.
 type syncBuffer struct {
