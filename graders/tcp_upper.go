@@ -203,6 +203,15 @@ func upperQuote(wants []string) string {
 	return strings.Join(q, " or ")
 }
 
+// upperShow shows a reply between quotes: text with Go's escapes, other
+// bytes as \xNN.
+func upperShow(b []byte) string {
+	if utf8.Valid(b) {
+		return fmt.Sprintf("%q", b)
+	}
+	return `"` + Printable(b) + `"`
+}
+
 // upperJudge compares a reply with the accepted ones and names the usual
 // mistakes: not upper-cased, not stripped, another encoding.
 func upperJudge(who, data string, reply []byte) error {
@@ -212,7 +221,7 @@ func upperJudge(who, data string, reply []byte) error {
 		return nil
 	}
 	f := Failf("%s got a reply that is not its data stripped and upper-cased", who).
-		Want(upperQuote(wants), fmt.Sprintf("%q", Printable(reply)))
+		Want(upperQuote(wants), upperShow(reply))
 	switch {
 	case got == pyStrip(data) || got == data:
 		f.Message = who + " got its data back unchanged: it is not upper-cased"

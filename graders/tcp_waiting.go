@@ -276,6 +276,7 @@ func waitingCheckSequential(ctx context.Context, t *T) error {
 	if err != nil {
 		return err
 	}
+	sentA := time.Now()
 	if err := tcpSend(t, p, a, "client A", []byte(waitingHeldData)); err != nil {
 		return err
 	}
@@ -284,6 +285,7 @@ func waitingCheckSequential(ctx context.Context, t *T) error {
 	if err != nil {
 		return err
 	}
+	sentB := time.Now()
 	if err := tcpSend(t, p, b, "client B", []byte(waitingLateData)); err != nil {
 		return err
 	}
@@ -294,10 +296,14 @@ func waitingCheckSequential(ctx context.Context, t *T) error {
 	}
 	aDone := a.LastAt()
 	if bAt := b.FirstAt(); !bAt.IsZero() && bAt.Before(aDone) {
-		return Failf("client B was answered %s before client A's answer was complete: the server served B while A was still waiting", aDone.Sub(bAt).Round(10*time.Millisecond)).
-			Want("B's answer only after A's answer is complete (sequential)",
-				fmt.Sprintf("B answered %s after it sent, A %s after it sent", bAt.Sub(t.begin).Round(10*time.Millisecond), aDone.Sub(t.begin).Round(10*time.Millisecond)))
+		round := func(d time.Duration) time.Duration { return d.Round(10 * time.Millisecond) }
+		return Failf("client B was answered %s before client A's answer was complete: the server served B while A was still waiting", round(aDone.Sub(bAt))).
+			Want("B's answer only after A's answer is complete (one client at a time)",
+				fmt.Sprintf("B answered %s after sending %q, while A, which had sent %q %s earlier, got its answer only %s after sending",
+					round(bAt.Sub(sentB)), waitingLateData, waitingHeldData, round(sentB.Sub(sentA)), round(aDone.Sub(sentA))))
 	}
+	// A has its answer: it closes, as the course's client does.
+	a.Close()
 	wantsB := upperWants(waitingLateData)
 	bData := upperWaitReply(b, wantsB, waitingTimeout(waitingLateData))
 	if len(bData) == 0 {
