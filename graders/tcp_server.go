@@ -355,7 +355,7 @@ func tcpServerCheckNextClient(ctx context.Context, t *T) error {
 			var f *Failure
 			if i > 0 && errors.As(err, &f) {
 				if n := emptyLines(p, closedAt); n >= tcpServerSpinLines {
-					f.Message += fmt.Sprintf("; meanwhile the program printed %d empty lines since the previous client closed: it keeps calling recv() on that closed connection", n)
+					f.Message += fmt.Sprintf("; meanwhile the program printed at least %d empty lines since the previous client closed: it keeps calling recv() on that closed connection", n)
 					f.Hint = "recv() returns b'' once the client has closed: leave the client's loop then (if not data: break) and accept() the next client."
 				} else if f.Hint == "" {
 					f.Hint = "After a client closes, the server must accept() the next one: accept() belongs inside a `while True:` loop, and the loop reading one client ends when recv() returns b''."
@@ -404,7 +404,7 @@ func tcpServerSilentClient(t *T, next func(t *T, p *harness.Process, port int) e
 			f.Message = "after a client that connected and closed without sending, " + f.Message
 			spun := emptyLines(p, closedAt)
 			if spun >= tcpServerSpinLines {
-				f.Message += fmt.Sprintf("; the program printed %d empty lines: it keeps calling recv() on the closed connection", spun)
+				f.Message += fmt.Sprintf("; the program printed at least %d empty lines: it keeps calling recv() on the closed connection", spun)
 			}
 			if f.Hint == "" || spun >= tcpServerSpinLines {
 				f.Hint = "recv() returns b'' when the client has closed without sending: treat it as the end of that client (if not data: break), close its socket, and accept() the next one."
