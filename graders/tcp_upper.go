@@ -33,7 +33,7 @@ var upperClients = []string{"first", "second one", "third and last"}
 func TCPUpper() *Exercise {
 	e := &Exercise{
 		ID:    "tcp-upper",
-		Title: "TCP upper-casing server (socketserver)",
+		Title: "TCP upper-casing server",
 		Usage: "tcp-upper.py PORT",
 		Args:  []string{"{port}"},
 	}

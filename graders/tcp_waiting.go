@@ -59,7 +59,7 @@ var waitingDelayRe = regexp.MustCompile(`waiting for (\d+(?:\.\d+)?) seconds?`)
 func TCPWaiting() *Exercise {
 	e := &Exercise{
 		ID:    "tcp-waiting",
-		Title: "TCP waiting server (sequential socketserver)",
+		Title: "TCP waiting server (sequential)",
 		Usage: "tcp-waiting.py PORT",
 		Args:  []string{"{port}"},
 	}
