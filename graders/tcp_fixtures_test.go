@@ -126,6 +126,7 @@ func TestTCPFixtures(t *testing.T) {
 	}
 	var mu sync.Mutex
 	failedOn := map[string][]string{} // check ID -> fixtures that failed it
+	graded := 0                       // subtests run (-run may select a few)
 	sem := make(chan struct{}, tcpGradeJobs)
 	var wg sync.WaitGroup
 	for _, j := range jobs {
@@ -145,6 +146,7 @@ func TestTCPFixtures(t *testing.T) {
 				}
 				slices.Sort(failed)
 				mu.Lock()
+				graded++
 				for _, id := range failed {
 					failedOn[id] = append(failedOn[id], j.name)
 				}
@@ -164,6 +166,10 @@ func TestTCPFixtures(t *testing.T) {
 	}
 	wg.Wait()
 
+	if graded < len(jobs) {
+		t.Logf("%d of %d submissions graded (-run selects them): whether every check fails somewhere is not judged", graded, len(jobs))
+		return
+	}
 	for _, ex := range exercises {
 		for _, c := range ex.Checks {
 			assert.NotEmpty(t, failedOn[c.ID], "check %s fails on no fixture: add one that shows it can fail", c.ID)
