@@ -232,7 +232,7 @@ func (r *tcpClientRun) judgePrinted(reply string, strict bool) error {
 		return Failf("netgrade could not answer: the client sent nothing it could answer").Want("a message", Printable(r.got))
 	}
 	want := "a line holding " + reply
-	repr := pyBytesRepr([]byte(reply))
+	repr := tcpServerBytesRepr([]byte(reply))
 	var found *harness.Line
 	for _, l := range r.p.Output().Since(r.replyFrom) {
 		if strings.Contains(l.Text, reply) || strings.Contains(l.Text, repr) {
@@ -243,7 +243,7 @@ func (r *tcpClientRun) judgePrinted(reply string, strict bool) error {
 	got := printedSince(r.p, r.replyFrom)
 	switch {
 	case found == nil:
-		if mb := mojibake(reply); mb != "" && strings.Contains(got, mb) {
+		if mb := tcpServerMojibake(reply); mb != "" && strings.Contains(got, mb) {
 			return Failf("the reply's UTF-8 bytes were decoded with another encoding (Latin-1)").
 				Want(want, got).
 				WithHint("Decode the reply with .decode('utf-8').")

@@ -29,13 +29,13 @@ import (
 // environment too).
 func init() { os.Unsetenv("PYTHONUNBUFFERED") }
 
-// tcpRefMarker is the argument that makes the test binary run a reference
+// tcpFxRefMarker is the argument that makes the test binary run a reference
 // implementation (see TestTCPRefProcess) instead of tests.
-const tcpRefMarker = "netgrade-ref"
+const tcpFxRefMarker = "netgrade-ref"
 
-// tcpGradeJobs is how many submissions TestTCPFixtures grades at a time:
+// tcpFxGradeJobs is how many submissions TestTCPFixtures grades at a time:
 // the waiting exercise spends most of its time asleep, not on a core.
-const tcpGradeJobs = 6
+const tcpFxGradeJobs = 6
 
 // TestTCPRefProcess is not a test: it is how the test binary runs a
 // reference implementation as a program to grade, started as
@@ -43,7 +43,7 @@ const tcpGradeJobs = 6
 // (what `netgrade ref EXERCISE ARGS...` does, without building netgrade).
 func TestTCPRefProcess(t *testing.T) {
 	args := flag.Args()
-	if len(args) < 2 || args[0] != tcpRefMarker {
+	if len(args) < 2 || args[0] != tcpFxRefMarker {
 		t.Skip("helper process: runs a reference implementation only when started by TestTCPFixtures")
 	}
 	prog, err := reference.Get(args[1])
@@ -57,20 +57,20 @@ func TestTCPRefProcess(t *testing.T) {
 	os.Exit(code)
 }
 
-// tcpRefSubmission is the reference implementation of an exercise, run by
+// tcpFxRefSubmission is the reference implementation of an exercise, run by
 // this test binary.
-func tcpRefSubmission(t *testing.T, exercise string) graders.Submission {
+func tcpFxRefSubmission(t *testing.T, exercise string) graders.Submission {
 	self, err := os.Executable()
 	require.NoError(t, err)
 	return graders.Submission{
 		Name:    "reference:" + exercise,
-		Command: []string{self, "-test.run=^TestTCPRefProcess$", "--", tcpRefMarker, exercise},
+		Command: []string{self, "-test.run=^TestTCPRefProcess$", "--", tcpFxRefMarker, exercise},
 	}
 }
 
-// tcpRequirePython skips (or fails, when NETGRADE_REQUIRE_PYTHON=1) without
+// tcpFxRequirePython skips (or fails, when NETGRADE_REQUIRE_PYTHON=1) without
 // a python3 to run the fixtures.
-func tcpRequirePython(t *testing.T) {
+func tcpFxRequirePython(t *testing.T) {
 	if _, err := exec.LookPath("python3"); err != nil {
 		if os.Getenv("NETGRADE_REQUIRE_PYTHON") == "1" {
 			t.Fatalf("python3 is required (NETGRADE_REQUIRE_PYTHON=1) but not found: %v", err)
@@ -79,8 +79,8 @@ func tcpRequirePython(t *testing.T) {
 	}
 }
 
-// tcpJob is one submission to grade and the checks it must fail.
-type tcpJob struct {
+// tcpFxJob is one submission to grade and the checks it must fail.
+type tcpFxJob struct {
 	ex      *graders.Exercise
 	name    string
 	sub     graders.Submission
@@ -92,12 +92,12 @@ type tcpJob struct {
 // full marks, every failing fixture fails exactly the checks it declares,
 // no check ends in error, and every check fails on at least one fixture.
 func TestTCPFixtures(t *testing.T) {
-	tcpRequirePython(t)
+	tcpFxRequirePython(t)
 	exercises := []*graders.Exercise{graders.TCPServer(), graders.TCPClient(), graders.TCPUpper(), graders.TCPWaiting()}
 	dir := t.TempDir()
-	var jobs []tcpJob
+	var jobs []tcpFxJob
 	for _, ex := range exercises {
-		jobs = append(jobs, tcpJob{ex: ex, name: "reference", sub: tcpRefSubmission(t, ex.ID)})
+		jobs = append(jobs, tcpFxJob{ex: ex, name: "reference", sub: tcpFxRefSubmission(t, ex.ID)})
 		fs, err := fixtures.For(ex.ID)
 		require.NoError(t, err)
 		passing := 0
@@ -115,7 +115,7 @@ func TestTCPFixtures(t *testing.T) {
 			sub, err := graders.FileSubmission(path)
 			require.NoError(t, err)
 			sub.Name = "fixtures/" + f.ID()
-			jobs = append(jobs, tcpJob{ex: ex, name: f.Name, sub: sub, expects: f.Fails})
+			jobs = append(jobs, tcpFxJob{ex: ex, name: f.Name, sub: sub, expects: f.Fails})
 		}
 		require.GreaterOrEqual(t, passing, 4, "%s needs at least 4 passing fixtures in different styles", ex.ID)
 	}
@@ -127,7 +127,7 @@ func TestTCPFixtures(t *testing.T) {
 	var mu sync.Mutex
 	failedOn := map[string][]string{} // check ID -> fixtures that failed it
 	graded := 0                       // subtests run (-run may select a few)
-	sem := make(chan struct{}, tcpGradeJobs)
+	sem := make(chan struct{}, tcpFxGradeJobs)
 	var wg sync.WaitGroup
 	for _, j := range jobs {
 		wg.Add(1)

@@ -122,26 +122,26 @@ func tcpServerRefused(t *T, p *harness.Process, who string, port int, err error)
 
 // tcpServerAsk connects as a new client, sends msg, and waits for the
 // reply. When none comes, it returns a failure that says what happened
-// instead (see tcpNoReply).
+// instead (see tcpServerNoReply).
 func tcpServerAsk(t *T, p *harness.Process, port int, who, msg string) (*tcpConn, []byte, error) {
-	c, err := tcpConnect(t, p, nil, port, who)
+	c, err := tcpServerConnect(t, p, nil, port, who)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := tcpSend(t, p, c, who, []byte(msg)); err != nil {
+	if err := tcpServerSend(t, p, c, who, []byte(msg)); err != nil {
 		return c, nil, err
 	}
 	reply, ok := c.WaitAny(LineTimeout)
 	if ok && len(reply) > 0 {
 		return c, reply, nil
 	}
-	return c, nil, tcpNoReply(t, p, c, who, fmt.Sprintf("a reply to %q", msg), LineTimeout)
+	return c, nil, tcpServerNoReply(t, p, c, who, fmt.Sprintf("a reply to %q", msg), LineTimeout)
 }
 
-// tcpConnect connects a new client (from the loopback address from, nil
+// tcpServerConnect connects a new client (from the loopback address from, nil
 // for the default) to a server that listened at start; a refusal is the
 // program's failure.
-func tcpConnect(t *T, p *harness.Process, from net.IP, port int, who string) (*tcpConn, error) {
+func tcpServerConnect(t *T, p *harness.Process, from net.IP, port int, who string) (*tcpConn, error) {
 	c, err := dialTCPFrom(t, from, port)
 	if err != nil {
 		if t.Context().Err() != nil {
@@ -152,9 +152,9 @@ func tcpConnect(t *T, p *harness.Process, from net.IP, port int, who string) (*t
 	return c, nil
 }
 
-// tcpSend sends data as a client; a broken connection is the program's
+// tcpServerSend sends data as a client; a broken connection is the program's
 // failure.
-func tcpSend(t *T, p *harness.Process, c *tcpConn, who string, data []byte) error {
+func tcpServerSend(t *T, p *harness.Process, c *tcpConn, who string, data []byte) error {
 	if err := c.Send(data); err != nil {
 		if t.Context().Err() != nil {
 			return t.Context().Err()
@@ -165,16 +165,16 @@ func tcpSend(t *T, p *harness.Process, c *tcpConn, who string, data []byte) erro
 	return nil
 }
 
-// tcpNoReply explains why a client that waited for a reply got none: the
+// tcpServerNoReply explains why a client that waited for a reply got none: the
 // program ended, closed without answering, answered only once the client
 // shut down its sending side (it reads until the end of the stream), or
 // said nothing at all.
-func tcpNoReply(t *T, p *harness.Process, c *tcpConn, who, want string, waited time.Duration) error {
+func tcpServerNoReply(t *T, p *harness.Process, c *tcpConn, who, want string, waited time.Duration) error {
 	if t.Context().Err() != nil {
 		return t.Context().Err()
 	}
 	if c.EOF() {
-		if !p.Running() || waitExit(t, p) {
+		if !p.Running() || tcpServerWaitExit(t, p) {
 			_ = p.WaitOutput(t.Context())
 			return Failf("%s got no reply: the program ended (%s) after receiving its message", who, p.Exit()).
 				Want(want, "the connection closed without a reply; printed:\n"+printedSince(p, 0))
@@ -201,10 +201,10 @@ func tcpNoReply(t *T, p *harness.Process, c *tcpConn, who, want string, waited t
 		Want(want, "nothing, and the connection stayed open")
 }
 
-// waitExit reports whether the program ends within a short while: a
+// tcpServerWaitExit reports whether the program ends within a short while: a
 // server that crashed while a client was connected closes that connection
 // just before its exit is seen.
-func waitExit(t *T, p *harness.Process) bool {
+func tcpServerWaitExit(t *T, p *harness.Process) bool {
 	ctx, cancel := context.WithTimeout(t.Context(), ExitTimeout/3)
 	defer cancel()
 	_, err := p.Wait(ctx)
@@ -236,14 +236,14 @@ func tcpServerCheckPrinted(t *T, msg string) error {
 		return err
 	}
 	from := p.Output().Len()
-	c, err := tcpConnect(t, p, nil, port, "the client")
+	c, err := tcpServerConnect(t, p, nil, port, "the client")
 	if err != nil {
 		return err
 	}
-	if err := tcpSend(t, p, c, "the client", []byte(msg)); err != nil {
+	if err := tcpServerSend(t, p, c, "the client", []byte(msg)); err != nil {
 		return err
 	}
-	if err := printedText(t, p, from, msg, func() bool { return c.CloseWrite() == nil }); err != nil {
+	if err := tcpServerPrinted(t, p, from, msg, func() bool { return c.CloseWrite() == nil }); err != nil {
 		return err
 	}
 	// The other way: a reply, if the server sends one, must be UTF-8 text.
@@ -255,14 +255,14 @@ func tcpServerCheckPrinted(t *T, msg string) error {
 	return nil
 }
 
-// printedText waits for a line holding msg, printed from index from on.
+// tcpServerPrinted waits for a line holding msg, printed from index from on.
 // When none comes it says what was printed instead: the bytes object, a
 // wrong decoding, or nothing. late, when not nil, is called once the wait
 // failed to give the program the end of the client's stream, to tell a
 // program that prints only then.
-func printedText(t *T, p *harness.Process, from int, msg string, late func() bool) error {
+func tcpServerPrinted(t *T, p *harness.Process, from int, msg string, late func() bool) error {
 	want := fmt.Sprintf("a line holding %s", msg)
-	repr := pyBytesRepr([]byte(msg))
+	repr := tcpServerBytesRepr([]byte(msg))
 	match := func(s string) bool { return strings.Contains(s, msg) || strings.Contains(s, repr) }
 	l, _, ok := waitLine(t, p, from, LineTimeout, match)
 	if !ok && late != nil && p.Running() && late() {
@@ -285,7 +285,7 @@ func printedText(t *T, p *harness.Process, from int, msg string, late func() boo
 			Want(want, printedSince(p, from))
 	}
 	got := printedSince(p, from)
-	if mb := mojibake(msg); mb != "" && strings.Contains(got, mb) {
+	if mb := tcpServerMojibake(msg); mb != "" && strings.Contains(got, mb) {
 		return Failf("the message's UTF-8 bytes were decoded with another encoding (Latin-1): %s", mb).
 			Want(want, got).
 			WithHint("Decode with .decode('utf-8'), the encoding the client used.")
@@ -295,9 +295,9 @@ func printedText(t *T, p *harness.Process, from int, msg string, late func() boo
 		WithHint("Print the received message as soon as recv() returns it.")
 }
 
-// mojibake returns msg's UTF-8 bytes read as Latin-1, as a program that
+// tcpServerMojibake returns msg's UTF-8 bytes read as Latin-1, as a program that
 // decodes with the wrong encoding prints them, or "" for ASCII text.
-func mojibake(msg string) string {
+func tcpServerMojibake(msg string) string {
 	b := []byte(msg)
 	rs := make([]rune, len(b))
 	ascii := true
@@ -311,9 +311,9 @@ func mojibake(msg string) string {
 	return string(rs)
 }
 
-// pyBytesRepr returns Python's repr() of a bytes object: b'...' with
+// tcpServerBytesRepr returns Python's repr() of a bytes object: b'...' with
 // non-ASCII and control bytes as escapes, as print(data) shows it.
-func pyBytesRepr(b []byte) string {
+func tcpServerBytesRepr(b []byte) string {
 	quote := byte('\'')
 	if strings.IndexByte(string(b), '\'') >= 0 && strings.IndexByte(string(b), '"') < 0 {
 		quote = '"'
@@ -354,7 +354,7 @@ func tcpServerCheckNextClient(ctx context.Context, t *T) error {
 		if err != nil {
 			var f *Failure
 			if i > 0 && errors.As(err, &f) {
-				if n := emptyLines(p, closedAt); n >= tcpServerSpinLines {
+				if n := tcpServerEmptyLines(p, closedAt); n >= tcpServerSpinLines {
 					f.Message += fmt.Sprintf("; meanwhile the program printed at least %d empty lines since the previous client closed: it keeps calling recv() on that closed connection", n)
 					f.Hint = "recv() returns b'' once the client has closed: leave the client's loop then (if not data: break) and accept() the next client."
 				} else if f.Hint == "" {
@@ -369,8 +369,8 @@ func tcpServerCheckNextClient(ctx context.Context, t *T) error {
 	return stillRunning(t, p, "after three clients")
 }
 
-// emptyLines counts the empty lines printed from index from on.
-func emptyLines(p *harness.Process, from int) int {
+// tcpServerEmptyLines counts the empty lines printed from index from on.
+func tcpServerEmptyLines(p *harness.Process, from int) int {
 	if from < 0 {
 		return 0
 	}
@@ -391,7 +391,7 @@ func tcpServerSilentClient(t *T, next func(t *T, p *harness.Process, port int) e
 	if err != nil {
 		return err
 	}
-	silent, err := tcpConnect(t, p, nil, port, "the silent client")
+	silent, err := tcpServerConnect(t, p, nil, port, "the silent client")
 	if err != nil {
 		return err
 	}
@@ -402,7 +402,7 @@ func tcpServerSilentClient(t *T, next func(t *T, p *harness.Process, port int) e
 		var f *Failure
 		if errors.As(err, &f) {
 			f.Message = "after a client that connected and closed without sending, " + f.Message
-			spun := emptyLines(p, closedAt)
+			spun := tcpServerEmptyLines(p, closedAt)
 			if spun >= tcpServerSpinLines {
 				f.Message += fmt.Sprintf("; the program printed at least %d empty lines: it keeps calling recv() on the closed connection", spun)
 			}

@@ -68,7 +68,7 @@ func TCPUpper() *Exercise {
 		},
 		{
 			ID: "tcp-upper/format", Title: "prints `{ip} wrote:` then the data",
-			Requirement: "For a client on 127.0.0.1 sending `" + upperProbe + "`, it prints the line `127.0.0.1 wrote:` and then the line ` " + upperProbe + "` (the course prints the bytes object, ` " + pyBytesRepr([]byte(upperProbe)) + "`, which is accepted too, as is the line without its leading space).",
+			Requirement: "For a client on 127.0.0.1 sending `" + upperProbe + "`, it prints the line `127.0.0.1 wrote:` and then the line ` " + upperProbe + "` (the course prints the bytes object, ` " + tcpServerBytesRepr([]byte(upperProbe)) + "`, which is accepted too, as is the line without its leading space).",
 			Category:    report.Format, Points: 2, Needs: []string{"tcp-upper/starts"},
 			Hint: "print(f\"{self.client_address[0]} wrote:\\n {data}\"): the IP alone (client_address[0], not the tuple), then the data on the next line.",
 			Run:  upperCheckFormat,
@@ -123,8 +123,8 @@ func TCPUpper() *Exercise {
 	return e
 }
 
-// pyStrip strips what Python's bytes.strip() strips: ASCII whitespace.
-func pyStrip(s string) string {
+// upperStrip strips what Python's bytes.strip() strips: ASCII whitespace.
+func upperStrip(s string) string {
 	return strings.Trim(s, " \t\n\r\x0b\x0c")
 }
 
@@ -142,7 +142,7 @@ func upperASCII(s string) string {
 // upperWants returns the replies accepted for data: stripped, then
 // upper-cased as bytes (ASCII only) or as text (all of Unicode).
 func upperWants(data string) []string {
-	s := pyStrip(data)
+	s := upperStrip(data)
 	wants := []string{upperASCII(s)}
 	if u := strings.ToUpper(s); u != wants[0] {
 		wants = append(wants, u)
@@ -164,18 +164,18 @@ type upperReply struct {
 // 127.0.0.1), sends data, and waits up to timeout for the reply: complete
 // once it is as long as the longest accepted reply, or the server closes.
 func upperAsk(t *T, p *harness.Process, port int, from net.IP, who, data string, timeout time.Duration) (*upperReply, error) {
-	c, err := tcpConnect(t, p, from, port, who)
+	c, err := tcpServerConnect(t, p, from, port, who)
 	if err != nil {
 		return nil, err
 	}
 	r := &upperReply{conn: c, sentAt: time.Now()}
-	if err := tcpSend(t, p, c, who, []byte(data)); err != nil {
+	if err := tcpServerSend(t, p, c, who, []byte(data)); err != nil {
 		return r, err
 	}
 	wants := upperWants(data)
 	r.data = upperWaitReply(c, wants, timeout)
 	if len(r.data) == 0 {
-		return r, tcpNoReply(t, p, c, who, "a reply "+upperQuote(wants), timeout)
+		return r, tcpServerNoReply(t, p, c, who, "a reply "+upperQuote(wants), timeout)
 	}
 	r.firstAt, r.doneAt = c.FirstAt(), c.LastAt()
 	return r, nil
@@ -223,13 +223,13 @@ func upperJudge(who, data string, reply []byte) error {
 	f := Failf("%s got a reply that is not its data stripped and upper-cased", who).
 		Want(upperQuote(wants), upperShow(reply))
 	switch {
-	case got == pyStrip(data) || got == data:
+	case got == upperStrip(data) || got == data:
 		f.Message = who + " got its data back unchanged: it is not upper-cased"
 		f.Hint = "Send data.upper(), not data."
-	case slices.Contains(wants, pyStrip(got)) || got == upperASCII(data) || got == strings.ToUpper(data):
+	case slices.Contains(wants, upperStrip(got)) || got == upperASCII(data) || got == strings.ToUpper(data):
 		f.Message = who + " got a reply with the whitespace around the data still in it: the data is not stripped"
 		f.Hint = "Strip the received data before upper-casing it: self.request.recv(1024).strip()."
-	case bytes.Equal(reply, []byte(pyBytesRepr([]byte(wants[0])))):
+	case bytes.Equal(reply, []byte(tcpServerBytesRepr([]byte(wants[0])))):
 		f.Message = who + " got the text of a bytes object (b'...') instead of the bytes"
 		f.Hint = "Send the bytes themselves (data.upper()), not str(data.upper())."
 	case strings.Contains(got, "\uFFFD") || !utf8.Valid(reply):
@@ -254,7 +254,7 @@ func upperCheckReply(t *T, data string, timeout time.Duration) error {
 // upperDataForms are the accepted forms of the data line: the text or the
 // bytes object, with or without the course's leading space.
 func upperDataForms(data string) []string {
-	repr := pyBytesRepr([]byte(data))
+	repr := tcpServerBytesRepr([]byte(data))
 	return []string{" " + data, data, " " + repr, repr}
 }
 
@@ -279,11 +279,11 @@ func upperCheckFormat(ctx context.Context, t *T) error {
 		return err
 	}
 	from := p.Output().Len()
-	c, err := tcpConnect(t, p, nil, port, "the client")
+	c, err := tcpServerConnect(t, p, nil, port, "the client")
 	if err != nil {
 		return err
 	}
-	if err := tcpSend(t, p, c, "the client", []byte(upperProbe)); err != nil {
+	if err := tcpServerSend(t, p, c, "the client", []byte(upperProbe)); err != nil {
 		return err
 	}
 	wroteWant := "127.0.0.1 wrote:"

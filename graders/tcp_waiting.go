@@ -161,7 +161,7 @@ func TCPWaiting() *Exercise {
 // waitingDelays returns the delays accepted for data: its length in
 // characters and in bytes, once stripped.
 func waitingDelays(data string) (chars, bytes int) {
-	s := pyStrip(data)
+	s := upperStrip(data)
 	return utf8.RuneCountInString(s), len(s)
 }
 
@@ -215,11 +215,11 @@ func waitingCheckFormat(ctx context.Context, t *T) error {
 		return err
 	}
 	from := p.Output().Len()
-	c, err := tcpConnect(t, p, nil, port, "the client")
+	c, err := tcpServerConnect(t, p, nil, port, "the client")
 	if err != nil {
 		return err
 	}
-	if err := tcpSend(t, p, c, "the client", []byte(waitingFormatProbe)); err != nil {
+	if err := tcpServerSend(t, p, c, "the client", []byte(waitingFormatProbe)); err != nil {
 		return err
 	}
 	chars, _ := waitingDelays(waitingFormatProbe)
@@ -272,27 +272,27 @@ func waitingCheckSequential(ctx context.Context, t *T) error {
 	if err != nil {
 		return err
 	}
-	a, err := tcpConnect(t, p, nil, port, "client A")
+	a, err := tcpServerConnect(t, p, nil, port, "client A")
 	if err != nil {
 		return err
 	}
 	sentA := time.Now()
-	if err := tcpSend(t, p, a, "client A", []byte(waitingHeldData)); err != nil {
+	if err := tcpServerSend(t, p, a, "client A", []byte(waitingHeldData)); err != nil {
 		return err
 	}
 	t.Note("client A waits %d s for its answer; client B connects meanwhile from %s and sends its data", len(waitingHeldData), waitingSecondClient)
-	b, err := tcpConnect(t, p, waitingSecondClient, port, "client B")
+	b, err := tcpServerConnect(t, p, waitingSecondClient, port, "client B")
 	if err != nil {
 		return err
 	}
 	sentB := time.Now()
-	if err := tcpSend(t, p, b, "client B", []byte(waitingLateData)); err != nil {
+	if err := tcpServerSend(t, p, b, "client B", []byte(waitingLateData)); err != nil {
 		return err
 	}
 	wantsA := upperWants(waitingHeldData)
 	aData := upperWaitReply(a, wantsA, waitingTimeout(waitingHeldData))
 	if len(aData) == 0 {
-		return tcpNoReply(t, p, a, "client A", "a reply "+upperQuote(wantsA), waitingTimeout(waitingHeldData))
+		return tcpServerNoReply(t, p, a, "client A", "a reply "+upperQuote(wantsA), waitingTimeout(waitingHeldData))
 	}
 	aDone := a.LastAt()
 	if bAt := b.FirstAt(); !bAt.IsZero() && bAt.Before(aDone) {
@@ -307,7 +307,7 @@ func waitingCheckSequential(ctx context.Context, t *T) error {
 	wantsB := upperWants(waitingLateData)
 	bData := upperWaitReply(b, wantsB, waitingTimeout(waitingLateData))
 	if len(bData) == 0 {
-		err := tcpNoReply(t, p, b, "client B", "a reply "+upperQuote(wantsB)+" after A's", waitingTimeout(waitingLateData))
+		err := tcpServerNoReply(t, p, b, "client B", "a reply "+upperQuote(wantsB)+" after A's", waitingTimeout(waitingLateData))
 		var f *Failure
 		if errors.As(err, &f) {
 			f.Message = "after client A was answered, " + f.Message
