@@ -17,7 +17,7 @@ build:
 
 ## test: every test (needs python3 on PATH)
 test:
-	$(UNBUF) $(GO) test -count=1 $(PKGS)
+	$(UNBUF) $(GO) test -count=1 -parallel 6 $(PKGS)
 
 ## demo: grade the bundled sample submissions and show the report
 demo: build

@@ -45,6 +45,10 @@ func Default() *Registry {
 	return NewRegistry(
 		UDPServer(),
 		UDPClient(),
+		TCPServer(),
+		TCPClient(),
+		TCPUpper(),
+		TCPWaiting(),
 	)
 }
 

@@ -27,18 +27,37 @@ type tcpConn struct {
 
 	mu      sync.Mutex
 	buf     []byte
-	eof     bool  // the program closed its side (or reset after data)
-	readErr error // a reset or other error, nil on a clean close
+	firstAt time.Time // when the first byte arrived
+	lastAt  time.Time // when the last bytes arrived
+	eof     bool      // the program closed its side (or reset after data)
+	readErr error     // a reset or other error, nil on a clean close
 	changed chan struct{}
 	closed  bool
 }
 
 // dialTCP connects to 127.0.0.1:port.
 func dialTCP(t *T, port int) (*tcpConn, error) {
+	return dialTCPFrom(t, nil, port)
+}
+
+// dialTCPFrom connects to 127.0.0.1:port from the loopback address from
+// (nil: the system's choice, 127.0.0.1), so that a program printing its
+// client's address shows which of several clients it serves. When from
+// cannot be bound, it falls back to 127.0.0.1 and notes it.
+func dialTCPFrom(t *T, from net.IP, port int) (*tcpConn, error) {
+	to := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	d := net.Dialer{Timeout: ReadyTimeout}
-	conn, err := d.DialContext(t.Context(), "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if from != nil {
+		d.LocalAddr = &net.TCPAddr{IP: from}
+	}
+	conn, err := d.DialContext(t.Context(), "tcp", to)
+	if err != nil && from != nil && t.Context().Err() == nil && errors.Is(err, syscall.EADDRNOTAVAIL) {
+		t.Note("cannot connect from %s here (%v): connecting from 127.0.0.1", from, err)
+		d.LocalAddr = nil
+		conn, err = d.DialContext(t.Context(), "tcp", to)
+	}
 	if err != nil {
-		t.Note("connecting to 127.0.0.1:%d failed: %v", port, err)
+		t.Note("connecting to %s failed: %v", to, err)
 		return nil, err
 	}
 	return wrapTCP(t, conn), nil
@@ -65,6 +84,10 @@ func (c *tcpConn) readLoop() {
 			data := append([]byte(nil), b[:n]...)
 			c.t.Received("tcp", c.remote, c.local, data, at)
 			c.mu.Lock()
+			if len(c.buf) == 0 {
+				c.firstAt = at
+			}
+			c.lastAt = at
 			c.buf = append(c.buf, data...)
 			c.signalLocked()
 			c.mu.Unlock()
@@ -138,6 +161,22 @@ func (c *tcpConn) Received() []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]byte(nil), c.buf...)
+}
+
+// FirstAt returns when the first byte from the program arrived (zero while
+// none has).
+func (c *tcpConn) FirstAt() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.firstAt
+}
+
+// LastAt returns when the latest bytes from the program arrived (zero while
+// none have).
+func (c *tcpConn) LastAt() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lastAt
 }
 
 // EOF reports whether the program has closed (or reset) its side.

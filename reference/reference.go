@@ -27,6 +27,10 @@ func Programs() map[string]Program {
 	ps := []Program{
 		{Exercise: "udp-server", Usage: "PORT", Run: UDPServer},
 		{Exercise: "udp-client", Usage: "HOST PORT MESSAGE", Run: UDPClient},
+		{Exercise: "tcp-server", Usage: "PORT", Run: TCPServer},
+		{Exercise: "tcp-client", Usage: "HOST PORT MESSAGE", Run: TCPClient},
+		{Exercise: "tcp-upper", Usage: "PORT", Run: TCPUpper},
+		{Exercise: "tcp-waiting", Usage: "PORT", Run: TCPWaiting},
 	}
 	m := make(map[string]Program, len(ps))
 	for _, p := range ps {

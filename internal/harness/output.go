@@ -29,8 +29,18 @@ const DefaultOutputCap = 1 << 20
 // printing without newlines cannot grow one line without limit.
 const maxLineLen = 64 << 10
 
+// DefaultMaxLines is how many lines of each stream are kept before the
+// rest is dropped behind a truncation mark. It bounds the memory of a
+// program printing short lines without end (a loop on a closed socket
+// prints about 150,000 empty lines a second, each well under the byte cap).
+const DefaultMaxLines = 20000
+
 // TruncationMark is the text of the line appended when a stream passes its cap.
 const TruncationMark = "[netgrade: output truncated: more than the cap of %d bytes was printed]"
+
+// LineTruncationMark is the text of the line appended when a stream passes
+// DefaultMaxLines lines.
+const LineTruncationMark = "[netgrade: output truncated: more than %d lines were printed]"
 
 // Line is one line a program printed, with the time it was read.
 type Line struct {
@@ -54,6 +64,9 @@ type Output struct {
 	open    int
 	cap     int
 	used    map[Stream]int
+	// maxLines and count bound the lines kept per stream.
+	maxLines int
+	count    map[Stream]int
 }
 
 // NewOutput returns an empty Output keeping at most capBytes of each stream.
@@ -61,7 +74,8 @@ func NewOutput(capBytes int) *Output {
 	if capBytes <= 0 {
 		capBytes = DefaultOutputCap
 	}
-	return &Output{changed: make(chan struct{}), cap: capBytes, used: map[Stream]int{}}
+	return &Output{changed: make(chan struct{}), cap: capBytes, used: map[Stream]int{},
+		maxLines: DefaultMaxLines, count: map[Stream]int{}}
 }
 
 // read copies lines from r into the output until r ends. It treats EIO (a
@@ -103,12 +117,17 @@ func (o *Output) add(s Stream, b []byte) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	used := o.used[s]
-	if used > o.cap {
+	if used > o.cap || o.count[s] > o.maxLines {
 		return
 	}
 	o.used[s] = used + len(b)
+	o.count[s]++
 	if used+len(b) > o.cap {
 		o.appendLocked(Line{Time: time.Now(), Stream: s, Text: fmt.Sprintf(TruncationMark, o.cap), Mark: true})
+		return
+	}
+	if o.count[s] > o.maxLines {
+		o.appendLocked(Line{Time: time.Now(), Stream: s, Text: fmt.Sprintf(LineTruncationMark, o.maxLines), Mark: true})
 		return
 	}
 	o.appendLocked(Line{Time: time.Now(), Stream: s, Text: text})

@@ -1,10 +1,14 @@
 package harness
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"net"
 	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Ports hands out free loopback ports for programs under test. It picks
@@ -49,15 +53,28 @@ func (p *Ports) Next() (int, error) {
 	return 0, fmt.Errorf("no free port found in %d-%d", p.lo, p.hi)
 }
 
-// PortFree reports whether port can be bound right now for TCP (IPv4 and
-// IPv6) and UDP on every address.
+// PortFree reports whether a program can bind port right now, for TCP
+// (IPv4 and IPv6) and UDP on every address. The TCP
+// probe binds without SO_REUSEADDR, as most student programs do: a port
+// whose earlier connections are still in TIME_WAIT (a server that closed
+// first, in a previous grading) is refused to them, while Go's listeners,
+// which set SO_REUSEADDR, would bind it.
 func PortFree(port int) bool {
+	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		if err := c.Control(func(fd uintptr) {
+			serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 0)
+		}); err != nil {
+			return err
+		}
+		return serr
+	}}
 	for _, nw := range []string{"tcp", "tcp6"} {
 		host := "0.0.0.0"
 		if nw == "tcp6" {
 			host = "::"
 		}
-		l, err := net.Listen(nw, net.JoinHostPort(host, fmt.Sprint(port)))
+		l, err := lc.Listen(context.Background(), nw, net.JoinHostPort(host, fmt.Sprint(port)))
 		if err != nil {
 			if nw == "tcp6" {
 				continue // no IPv6 here
