@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/report"
 )
 
 // Deadlines shared by the exercises. They bound waits for events; none is a
@@ -146,4 +147,103 @@ func stillRunning(t *T, p *harness.Process, after string) error {
 	_ = p.WaitOutput(t.Context())
 	return Failf("the program ended %s (%s); a server must keep serving until it is stopped", after, p.Exit()).
 		WithHint("Wrap the receive-and-answer code in a `while True:` loop.")
+}
+
+// startsCheck returns the check every server exercise begins with: `PROG
+// PORT` binds (UDP) or listens (TCP) on PORT, reachable on 127.0.0.1, and
+// keeps running. The other checks of the exercise need it.
+func startsCheck(exercise, proto, hint string) *Check {
+	title, req := "starts and binds the UDP port given on its command line",
+		"`PROG PORT` binds a UDP socket on PORT (reachable on 127.0.0.1) and keeps running."
+	if proto == "tcp" {
+		title, req = "starts and listens on the TCP port given on its command line",
+			"`PROG PORT` listens on TCP port PORT (reachable on 127.0.0.1) and keeps running."
+	}
+	return &Check{
+		ID: exercise + "/starts", Title: title, Requirement: req,
+		Category: report.Start, Points: 2, Hint: hint,
+		Run: func(ctx context.Context, t *T) error {
+			_, _, err := startServer(t, proto)
+			return err
+		},
+	}
+}
+
+// usageCheck returns the check that a server run without arguments prints
+// a usage message and exits non-zero; note, if any, adds to the requirement.
+func usageCheck(exercise, note, hint string) *Check {
+	req := "`PROG` with no argument prints a line containing `Usage` and exits with a non-zero status"
+	if note != "" {
+		req += " " + note
+	}
+	return &Check{
+		ID: exercise + "/usage", Title: "without arguments, prints a usage message and exits non-zero",
+		Requirement: req + ".", Category: report.Usage, Points: 1, Hint: hint,
+		Run: checkUsage,
+	}
+}
+
+// checkUsage runs the program without arguments: it must exit non-zero
+// with a usage line, and neither crash nor start serving anyway.
+func checkUsage(ctx context.Context, t *T) error {
+	p, err := t.Start(nil)
+	if err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, t.Timeout(ExitTimeout))
+	defer cancel()
+	// Either it exits, or it starts serving on some port anyway.
+	served := make(chan []harness.Socket, 1)
+	go func() {
+		for wctx.Err() == nil && p.Running() {
+			if socks, err := harness.Sockets(p.Pid()); err == nil {
+				for _, s := range socks {
+					if s.Listening() {
+						served <- socks
+						return
+					}
+				}
+			}
+			select {
+			case <-wctx.Done():
+			case <-p.Done():
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}()
+	select {
+	case <-p.Done():
+	case socks := <-served:
+		return Failf("without a port argument the program started serving anyway (%s) instead of printing a usage message", describeSockets(socks, socks[0].Proto)).
+			Want("a line containing `Usage` and a non-zero exit status", "a running server")
+	case <-wctx.Done():
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return Failf("without arguments the program was still running after %s", ExitTimeout).
+			Want("a line containing `Usage` and a non-zero exit status", "still running; printed:\n"+printedSince(p, 0))
+	}
+	_ = p.WaitOutput(ctx)
+	ex := p.Exit()
+	hasUsage := false
+	for _, l := range p.Output().Lines() {
+		if usageLine.MatchString(l.Text) {
+			hasUsage = true
+		}
+	}
+	got := fmt.Sprintf("%s; printed:\n%s", ex, printedSince(p, 0))
+	switch {
+	case hasUsage && ex.Code != 0:
+		return nil
+	case hasUsage:
+		return Failf("the usage message is printed, but the program exits with status 0").
+			Want("a non-zero exit status (sys.exit(1))", ex.String()).
+			WithHint("A program that could not do its job exits non-zero: sys.exit(1) after the usage message.")
+	case harness.LastTraceback(p.Output().Lines()) != nil:
+		return Failf("without arguments the program crashes (%s) instead of printing a usage message", ex).
+			Want("a line containing `Usage` and a non-zero exit status", got)
+	default:
+		return Failf("without arguments the program prints no usage message").
+			Want("a line containing `Usage` and a non-zero exit status", got)
+	}
 }

@@ -36,16 +36,7 @@ func TCPServer() *Exercise {
 		Args:  []string{"{port}"},
 	}
 	e.Checks = []*Check{
-		{
-			ID: "tcp-server/starts", Title: "starts and listens on the TCP port given on its command line",
-			Requirement: "`PROG PORT` listens on TCP port PORT (reachable on 127.0.0.1) and keeps running.",
-			Category:    report.Start, Points: 2,
-			Hint: "Read the port with int(sys.argv[1]), then bind((\"\", port)) and listen().",
-			Run: func(ctx context.Context, t *T) error {
-				_, _, err := startServer(t, "tcp")
-				return err
-			},
-		},
+		startsCheck("tcp-server", "tcp", "Read the port with int(sys.argv[1]), then bind((\"\", port)) and listen()."),
 		{
 			ID: "tcp-server/replies", Title: "answers a client's message with a text message",
 			Requirement: "A client that connects and sends `" + tcpServerProbe + "` gets a non-empty text reply (UTF-8) on the same connection, without having to close its side first.",
@@ -90,13 +81,7 @@ func TCPServer() *Exercise {
 				})
 			},
 		},
-		{
-			ID: "tcp-server/usage", Title: "without arguments, prints a usage message and exits non-zero",
-			Requirement: "`PROG` with no argument prints a line containing `Usage` and exits with a non-zero status (the same usage as the UDP server).",
-			Category:    report.Usage, Points: 1,
-			Hint: "Check len(sys.argv); if the port is missing, print('Usage: tcp-server.py PORT') and sys.exit(1).",
-			Run:  checkUsage,
-		},
+		usageCheck("tcp-server", "(the same usage as the UDP server)", "Check len(sys.argv); if the port is missing, print('Usage: tcp-server.py PORT') and sys.exit(1)."),
 	}
 	return e
 }

@@ -38,16 +38,7 @@ func TCPUpper() *Exercise {
 		Args:  []string{"{port}"},
 	}
 	e.Checks = []*Check{
-		{
-			ID: "tcp-upper/starts", Title: "starts and listens on the TCP port given on its command line",
-			Requirement: "`PROG PORT` listens on TCP port PORT (reachable on 127.0.0.1) and keeps running.",
-			Category:    report.Start, Points: 2,
-			Hint: "socketserver.TCPServer((\"\", int(sys.argv[1])), Handler).serve_forever()",
-			Run: func(ctx context.Context, t *T) error {
-				_, _, err := startServer(t, "tcp")
-				return err
-			},
-		},
+		startsCheck("tcp-upper", "tcp", "socketserver.TCPServer((\"\", int(sys.argv[1])), Handler).serve_forever()"),
 		{
 			ID: "tcp-upper/upper", Title: "answers the data upper-cased",
 			Requirement: "A client sending `" + upperProbe + "` gets back `" + strings.ToUpper(upperProbe) + "`.",
@@ -112,13 +103,7 @@ func TCPUpper() *Exercise {
 				})
 			},
 		},
-		{
-			ID: "tcp-upper/usage", Title: "without arguments, prints a usage message and exits non-zero",
-			Requirement: "`PROG` with no argument prints a line containing `Usage` and exits with a non-zero status.",
-			Category:    report.Usage, Points: 1,
-			Hint: "if len(sys.argv) != 2: print(\"Usage: tcp-server port\"); exit(1)",
-			Run:  checkUsage,
-		},
+		usageCheck("tcp-upper", "", "if len(sys.argv) != 2: print(\"Usage: tcp-server port\"); exit(1)"),
 	}
 	return e
 }

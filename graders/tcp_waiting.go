@@ -64,16 +64,7 @@ func TCPWaiting() *Exercise {
 		Args:  []string{"{port}"},
 	}
 	e.Checks = []*Check{
-		{
-			ID: "tcp-waiting/starts", Title: "starts and listens on the TCP port given on its command line",
-			Requirement: "`PROG PORT` listens on TCP port PORT (reachable on 127.0.0.1) and keeps running.",
-			Category:    report.Start, Points: 2,
-			Hint: "socketserver.TCPServer((\"\", int(sys.argv[1])), Handler).serve_forever()",
-			Run: func(ctx context.Context, t *T) error {
-				_, _, err := startServer(t, "tcp")
-				return err
-			},
-		},
+		startsCheck("tcp-waiting", "tcp", "socketserver.TCPServer((\"\", int(sys.argv[1])), Handler).serve_forever()"),
 		{
 			ID: "tcp-waiting/waits", Title: "waits len(data) seconds, then answers the data upper-cased",
 			Requirement: fmt.Sprintf("A client sending `%s` gets back `%s`, no sooner than %d seconds after sending and within %s more.", waitingProbe, strings.ToUpper(waitingProbe), len(waitingProbe), LineTimeout),
@@ -147,13 +138,7 @@ func TCPWaiting() *Exercise {
 				})
 			},
 		},
-		{
-			ID: "tcp-waiting/usage", Title: "without arguments, prints a usage message and exits non-zero",
-			Requirement: "`PROG` with no argument prints a line containing `Usage` and exits with a non-zero status.",
-			Category:    report.Usage, Points: 1,
-			Hint: "if len(sys.argv) != 2: print(\"Usage: tcp-waiting port\"); exit(1)",
-			Run:  checkUsage,
-		},
+		usageCheck("tcp-waiting", "", "if len(sys.argv) != 2: print(\"Usage: tcp-waiting port\"); exit(1)"),
 	}
 	return e
 }

@@ -51,16 +51,7 @@ func UDPServer() *Exercise {
 		Floor: stampSpacing,
 	}
 	e.Checks = []*Check{
-		{
-			ID: "udp-server/starts", Title: "starts and binds the UDP port given on its command line",
-			Requirement: "`PROG PORT` binds a UDP socket on PORT (reachable on 127.0.0.1) and keeps running.",
-			Category:    report.Start, Points: 2,
-			Hint: "Read the port with int(sys.argv[1]) and bind (\"\", port).",
-			Run: func(ctx context.Context, t *T) error {
-				_, _, err := startServer(t, "udp")
-				return err
-			},
-		},
+		startsCheck("udp-server", "udp", "Read the port with int(sys.argv[1]) and bind (\"\", port)."),
 		{
 			ID: "udp-server/start-line", Title: "prints the start line",
 			Requirement: "Before receiving anything it prints exactly `Started server on UDP/PORT`.",
@@ -116,13 +107,7 @@ func UDPServer() *Exercise {
 			Hint: "Decode with data.decode('utf-8', errors='replace') or catch UnicodeDecodeError: one bad datagram must not stop the server.",
 			Run:  checkInvalidUTF8,
 		},
-		{
-			ID: "udp-server/usage", Title: "without arguments, prints a usage message and exits non-zero",
-			Requirement: "`PROG` with no argument prints a line containing `Usage` and exits with a non-zero status.",
-			Category:    report.Usage, Points: 1,
-			Hint: "Check len(sys.argv); if the port is missing, print('Usage: udp-server.py PORT') and sys.exit(1).",
-			Run:  checkUsage,
-		},
+		usageCheck("udp-server", "", "Check len(sys.argv); if the port is missing, print('Usage: udp-server.py PORT') and sys.exit(1)."),
 	}
 	return e
 }
@@ -409,67 +394,4 @@ func checkInvalidUTF8(ctx context.Context, t *T) error {
 	}
 	return Failf("after a datagram that is not valid UTF-8, the next datagram was not logged within %s", LineTimeout).
 		Want(`a log line for "still there?"`, printedSince(p, from))
-}
-
-func checkUsage(ctx context.Context, t *T) error {
-	p, err := t.Start(nil)
-	if err != nil {
-		return err
-	}
-	wctx, cancel := context.WithTimeout(ctx, t.Timeout(ExitTimeout))
-	defer cancel()
-	// Either it exits, or it starts serving on some port anyway.
-	served := make(chan []harness.Socket, 1)
-	go func() {
-		for wctx.Err() == nil && p.Running() {
-			if socks, err := harness.Sockets(p.Pid()); err == nil {
-				for _, s := range socks {
-					if s.Listening() {
-						served <- socks
-						return
-					}
-				}
-			}
-			select {
-			case <-wctx.Done():
-			case <-p.Done():
-			case <-time.After(5 * time.Millisecond):
-			}
-		}
-	}()
-	select {
-	case <-p.Done():
-	case socks := <-served:
-		return Failf("without a port argument the program started serving anyway (%s) instead of printing a usage message", describeSockets(socks, socks[0].Proto)).
-			Want("a line containing `Usage` and a non-zero exit status", "a running server")
-	case <-wctx.Done():
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return Failf("without arguments the program was still running after %s", ExitTimeout).
-			Want("a line containing `Usage` and a non-zero exit status", "still running; printed:\n"+printedSince(p, 0))
-	}
-	_ = p.WaitOutput(ctx)
-	ex := p.Exit()
-	hasUsage := false
-	for _, l := range p.Output().Lines() {
-		if usageLine.MatchString(l.Text) {
-			hasUsage = true
-		}
-	}
-	got := fmt.Sprintf("%s; printed:\n%s", ex, printedSince(p, 0))
-	switch {
-	case hasUsage && ex.Code != 0:
-		return nil
-	case hasUsage:
-		return Failf("the usage message is printed, but the program exits with status 0").
-			Want("a non-zero exit status (sys.exit(1))", ex.String()).
-			WithHint("A program that could not do its job exits non-zero: sys.exit(1) after the usage message.")
-	case harness.LastTraceback(p.Output().Lines()) != nil:
-		return Failf("without arguments the program crashes (%s) instead of printing a usage message", ex).
-			Want("a line containing `Usage` and a non-zero exit status", got)
-	default:
-		return Failf("without arguments the program prints no usage message").
-			Want("a line containing `Usage` and a non-zero exit status", got)
-	}
 }
