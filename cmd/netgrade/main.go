@@ -110,6 +110,8 @@ Exit codes: 0 all checks passed, 1 some check failed, 2 usage error, 3 netgrade 
 		newGradeCmd(),
 		newRefCmd(),
 		newDemoCmd(),
+		newBatchCmd(),
+		newMergeCmd(),
 		newUnitCmd(),
 	)
 	return root
