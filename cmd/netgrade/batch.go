@@ -212,7 +212,9 @@ func chooseSandbox(ctx context.Context, f batchFlags, reg *graders.Registry) (sa
 		if bin == "" {
 			bin = self
 		}
-		sb, err := sandbox.NewDocker(ctx, sandbox.DockerConfig{Image: f.image, Binary: bin, Pull: true})
+		out, _ := filepath.Abs(f.out)
+		sb, err := sandbox.NewDocker(ctx, sandbox.DockerConfig{Image: f.image, Binary: bin, Pull: true,
+			Labels: map[string]string{sandbox.LabelOut: out}})
 		if err != nil {
 			return nil, "", internalErr(err)
 		}

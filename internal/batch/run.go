@@ -134,7 +134,7 @@ func Run(ctx context.Context, students []Student, opt Options) (*Outcome, error)
 			defer wg.Done()
 			for s := range queue {
 				rec, err := gradeStudent(ctx, s, opt)
-				if ctx.Err() != nil {
+				if err != nil && ctx.Err() != nil {
 					continue // interrupted: nothing written for this student
 				}
 				mu.Lock()

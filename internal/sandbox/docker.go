@@ -44,6 +44,8 @@ const (
 	LabelKind    = "io.netgrade.sandbox"
 	LabelRun     = "io.netgrade.run"
 	LabelStudent = "io.netgrade.student"
+	// LabelOut holds the output folder of the batch a container grades for.
+	LabelOut = "io.netgrade.out"
 )
 
 // DockerConfig says how the docker sandbox runs containers.
@@ -63,6 +65,9 @@ type DockerConfig struct {
 	// RunID labels this run's containers, so that Close removes every one
 	// of them.
 	RunID string
+	// Labels are added to every container (e.g. the batch's output folder),
+	// so that one can tell where a container comes from.
+	Labels map[string]string
 	// Pull, when the image is missing, tries to pull it (bounded by
 	// PullTimeout) before giving up.
 	Pull        bool
@@ -205,6 +210,10 @@ func (d *dockerSandbox) Grade(ctx context.Context, u Unit) ([]report.Result, err
 		ctx, cancel = context.WithTimeout(ctx, u.Timeout()+killGrace)
 		defer cancel()
 	}
+	labels := map[string]string{LabelKind: "unit", LabelRun: d.cfg.RunID, LabelStudent: u.Student}
+	for k, v := range d.cfg.Labels {
+		labels[k] = v
+	}
 	c := d.pool.Client
 	const period = 100000
 	ct, err := c.CreateContainer(dc.CreateContainerOptions{
@@ -215,7 +224,7 @@ func (d *dockerSandbox) Grade(ctx context.Context, u Unit) ([]report.Result, err
 			User:         fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()),
 			WorkingDir:   containerSubmission,
 			Env:          []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/tmp", "LANG=C.UTF-8"},
-			Labels:       map[string]string{LabelKind: "unit", LabelRun: d.cfg.RunID, LabelStudent: u.Student},
+			Labels:       labels,
 			AttachStdout: true,
 			AttachStderr: true,
 			StopTimeout:  1,
