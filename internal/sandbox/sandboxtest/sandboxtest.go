@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -89,9 +88,16 @@ func Docker(t testing.TB, bin string) *DockerBox {
 // Containers lists the containers of a run, running or not.
 func Containers(t testing.TB, run string) []string {
 	t.Helper()
+	return ContainersLabelled(t, sandbox.LabelRun+"="+run)
+}
+
+// ContainersLabelled lists the containers with a label (KEY=VALUE),
+// running or not.
+func ContainersLabelled(t testing.TB, label string) []string {
+	t.Helper()
 	c, err := dc.NewClientFromEnv()
 	require.NoError(t, err)
-	list, err := c.ListContainers(dc.ListContainersOptions{All: true, Filters: map[string][]string{"label": {sandbox.LabelRun + "=" + run}}})
+	list, err := c.ListContainers(dc.ListContainersOptions{All: true, Filters: map[string][]string{"label": {label}}})
 	require.NoError(t, err)
 	var ids []string
 	for _, ct := range list {
@@ -247,14 +253,6 @@ func Kill(pids []int) {
 	for _, p := range pids {
 		_ = syscall.Kill(p, syscall.SIGKILL)
 	}
-}
-
-// safeName keeps a test name usable in a file or label.
-var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
-
-// Name returns a name made of parts, safe for files and labels.
-func Name(parts ...string) string {
-	return unsafeChars.ReplaceAllString(strings.Join(parts, "-"), "_")
 }
 
 // Atoi is strconv.Atoi for tests.
