@@ -157,6 +157,21 @@ try:
 except OSError as e:
     out.append("bind=" + type(e).__name__)
 out.append("interfaces=" + ",".join(sorted(n for _, n in socket.if_nameindex())))
+try:
+    open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "written-by-probe"), "w").close()
+    out.append("write=ok")
+except OSError as e:
+    out.append("write=" + type(e).__name__)
+def first(*paths):
+    for p in paths:
+        try:
+            with open(p) as f:
+                return f.read().strip()
+        except OSError:
+            pass
+    return "none"
+out.append("pids=" + first("/sys/fs/cgroup/pids/pids.max", "/sys/fs/cgroup/pids.max"))
+out.append("memory=" + first("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory.max"))
 print("PROBE " + " ".join(out), flush=True)
 if os.fork() == 0:
     os.setsid()
@@ -211,6 +226,13 @@ func TestIsolation(t *testing.T) {
 					assert.NotContains(t, p, ",", "the sandbox has no interface but lo")
 				}
 				assert.Empty(t, left, "every process the submission started died with its sandbox")
+				if kind == sandbox.Docker {
+					for _, p := range probes {
+						assert.Contains(t, p, "write=OSError", "the submission is mounted read-only")
+						assert.Contains(t, p, fmt.Sprintf("pids=%d", sandbox.DefaultPIDs), "the container's pids limit")
+						assert.Contains(t, p, fmt.Sprintf("memory=%d", sandbox.DefaultMemory), "the container's memory limit")
+					}
+				}
 				return
 			}
 			// The process sandbox isolates nothing: the same probe reaches

@@ -328,3 +328,82 @@ func assertNoContainers(t *testing.T, out string) {
 		return poll.Success()
 	}, poll.WithTimeout(30*time.Second), poll.WithDelay(100*time.Millisecond))
 }
+
+// TestBatchUnprivilegedNetns runs a batch in the netns sandbox as an
+// ordinary user (nobody), as an instructor without root does: the
+// namespaces then come from an unprivileged user namespace. Run by a
+// non-root user, the other tests already do this.
+func TestBatchUnprivilegedNetns(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("not root: every netns test here already runs unprivileged")
+	}
+	sandboxtest.Netns(t, netgradeBin)
+	python := "/usr/bin/python3"
+	if _, err := os.Stat(python); err != nil {
+		sandboxtest.Require(t, "netns", fmt.Errorf("no %s for an unprivileged user: %w", python, err))
+	}
+	subs, students := class(t, 4)
+	root := filepath.Dir(subs)
+	// The user needs to read the class, write the output, run netgrade.
+	for _, d := range []string{root, filepath.Dir(root), filepath.Dir(netgradeBin)} {
+		require.NoError(t, os.Chmod(d, 0o777))
+	}
+	require.NoError(t, filepath.WalkDir(subs, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return os.Chmod(p, 0o755)
+		}
+		return os.Chmod(p, 0o644)
+	}))
+	out := filepath.Join(root, "out")
+	cmd := exec.Command(netgradeBin, "batch", subs, "-o", out, "-j", "4", "--sandbox", "netns")
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/tmp", "LANG=C.UTF-8"}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	output, err := cmd.CombinedOutput()
+	require.NoError(t, err, "netgrade batch as nobody:\n%s", output)
+	assert.NotContains(t, string(output), "WITHOUT isolation")
+	checkDeclared(t, out, students)
+	recs, err := batch.ReadRecords(out)
+	require.NoError(t, err)
+	for _, r := range recs {
+		assert.Equal(t, sandbox.Netns, r.Sandbox)
+		st, err := os.Stat(batch.RecordPath(out, r.Student))
+		require.NoError(t, err)
+		assert.Equal(t, uint32(65534), st.Sys().(*syscall.Stat_t).Uid, "written by the unprivileged user")
+	}
+}
+
+// TestBatchFallsBackToProcess runs a batch where user namespaces cannot be
+// created (inside a user namespace whose max_user_namespaces is 0): without
+// --sandbox, netgrade says so and grades without isolation, and the report
+// says so too; with --sandbox netns, it refuses.
+func TestBatchFallsBackToProcess(t *testing.T) {
+	sandboxtest.Netns(t, netgradeBin)
+	unshare, err := exec.LookPath("unshare")
+	sandboxtest.Require(t, "netns", err)
+	subs, students := class(t, 3)
+	out := filepath.Join(filepath.Dir(subs), "out")
+	noNamespaces := func(args ...string) *icmd.Result {
+		return icmd.RunCmd(icmd.Command(unshare, append([]string{"--user", "--map-root-user", "sh", "-c",
+			`echo 0 > /proc/sys/user/max_user_namespaces && exec "$0" "$@"`, netgradeBin}, args...)...),
+			icmd.WithTimeout(10*time.Minute))
+	}
+
+	res := noNamespaces("batch", subs, "-o", out, "--sandbox", "netns")
+	res.Assert(t, icmd.Expected{ExitCode: 3, Err: "the netns sandbox is unavailable"})
+
+	res = noNamespaces("batch", subs, "-o", out)
+	res.Assert(t, icmd.Expected{ExitCode: 0, Err: "grading with the process sandbox, WITHOUT isolation"})
+	checkDeclared(t, out, students)
+	recs, err := batch.ReadRecords(out)
+	require.NoError(t, err)
+	for _, r := range recs {
+		assert.Equal(t, sandbox.Process, r.Sandbox)
+		assert.Contains(t, r.SandboxNote, "netns sandbox is unavailable")
+	}
+	page, err := os.ReadFile(filepath.Join(out, "report.html"))
+	require.NoError(t, err)
+	assert.Contains(t, string(page), `id="no-isolation"`)
+}
