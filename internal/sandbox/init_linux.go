@@ -86,15 +86,36 @@ func reap(pid int) int {
 	}
 }
 
-// setupNamespace makes the new mount namespace private, mounts a /proc of
-// the new PID namespace over the old one (the harness reads sockets and
-// process trees there), and brings the new network namespace's loopback up.
+// scratchDir is the unit's writable folder.
+const scratchDir = "/dev/shm"
+
+// setupNamespace makes the new mount namespace private and its whole file
+// system read-only (the unit's programs may write only to a fresh
+// /dev/shm of their own, which TMPDIR names), mounts a /proc of the new PID namespace over the
+// old one (the harness reads sockets and process trees there), and brings
+// the new network namespace's loopback up.
 func setupNamespace() error {
 	if err := unix.Mount("none", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("making the unit's mounts private: %w", err)
 	}
+	err := unix.MountSetattr(-1, "/", unix.AT_RECURSIVE, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY})
+	if err != nil && !errors.Is(err, unix.ENOSYS) {
+		// ENOSYS: a kernel older than 5.12 has no mount_setattr; the file
+		// system then stays as writable as it is for the user.
+		return fmt.Errorf("making the unit's file system read-only: %w", err)
+	}
 	if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 		return fmt.Errorf("mounting the unit's own /proc: %w", err)
+	}
+	// A scratch folder of the unit's own: /tmp stays the host's (netgrade
+	// and the submission may live there), read-only.
+	if _, serr := os.Stat(scratchDir); serr == nil {
+		if err := unix.Mount("tmpfs", scratchDir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "size=64m,mode=1777"); err != nil {
+			return fmt.Errorf("mounting the unit's own %s: %w", scratchDir, err)
+		}
+		if err := os.Setenv("TMPDIR", scratchDir); err != nil {
+			return err
+		}
 	}
 	if err := loopbackUp(); err != nil {
 		return fmt.Errorf("bringing up the unit's loopback: %w", err)

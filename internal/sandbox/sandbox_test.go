@@ -132,7 +132,7 @@ func TestGradeInEverySandbox(t *testing.T) {
 // that same port, lists its network interfaces, and leaves behind a
 // detached process (double fork, new session) carrying a marker; then it
 // serves as a correct udp-server does.
-const probeSource = `import os, socket, subprocess, sys
+const probeSource = `import os, socket, subprocess, sys, tempfile
 from datetime import datetime
 
 if len(sys.argv) != 2:
@@ -162,6 +162,12 @@ try:
     out.append("write=ok")
 except OSError as e:
     out.append("write=" + type(e).__name__)
+try:
+    with tempfile.TemporaryFile() as f:
+        f.write(b"scratch")
+    out.append("tmp=ok")
+except OSError as e:
+    out.append("tmp=" + type(e).__name__)
 def first(*paths):
     for p in paths:
         try:
@@ -226,9 +232,12 @@ func TestIsolation(t *testing.T) {
 					assert.NotContains(t, p, ",", "the sandbox has no interface but lo")
 				}
 				assert.Empty(t, left, "every process the submission started died with its sandbox")
+				for _, p := range probes {
+					assert.Contains(t, p, "write=OSError", "the submission's folder is read-only")
+					assert.Contains(t, p, "tmp=ok", "the submission has a scratch folder")
+				}
 				if kind == sandbox.Docker {
 					for _, p := range probes {
-						assert.Contains(t, p, "write=OSError", "the submission is mounted read-only")
 						assert.Contains(t, p, fmt.Sprintf("pids=%d", sandbox.DefaultPIDs), "the container's pids limit")
 						assert.Contains(t, p, fmt.Sprintf("memory=%d", sandbox.DefaultMemory), "the container's memory limit")
 					}
@@ -241,6 +250,7 @@ func TestIsolation(t *testing.T) {
 			assert.Contains(t, probes[0], "connect=reached")
 			assert.Contains(t, probes[0], "bind=OSError")
 			assert.NotEmpty(t, left, "a detached process escapes the process sandbox")
+			assert.Contains(t, probes[0], "write=ok")
 		})
 	}
 }
