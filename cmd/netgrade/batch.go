@@ -159,13 +159,21 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 		left := out.Students - out.Skipped - out.Graded - len(out.Errors)
 		return internalErr(fmt.Errorf("interrupted: %d students are not graded yet; run the same command again to grade them (those done are kept)", left))
 	}
+	var problems []string
 	if len(out.Errors) > 0 {
 		ids := make([]string, 0, len(out.Errors))
 		for id := range out.Errors {
 			ids = append(ids, id)
 		}
 		slices.Sort(ids)
-		return internalErr(fmt.Errorf("netgrade could not grade %d students (%s); run the same command again to retry them", len(ids), strings.Join(ids, ", ")))
+		problems = append(problems, fmt.Sprintf("netgrade could not grade %d students (%s)", len(ids), strings.Join(ids, ", ")))
+	}
+	if len(out.Incomplete) > 0 {
+		slices.Sort(out.Incomplete)
+		problems = append(problems, fmt.Sprintf("netgrade could not run some checks for %d students (%s): their reports say why", len(out.Incomplete), strings.Join(out.Incomplete, ", ")))
+	}
+	if len(problems) > 0 {
+		return internalErr(fmt.Errorf("%s; run the same command again to retry them", strings.Join(problems, "; ")))
 	}
 	return nil
 }
@@ -220,7 +228,7 @@ func chooseSandbox(ctx context.Context, f batchFlags, reg *graders.Registry) (sa
 		}
 		return sb, "", nil
 	default:
-		return nil, "", usageErr("unknown sandbox %q: use one of %s", f.sandbox, strings.Join(sandbox.Kinds, ", "))
+		return nil, "", usageErr("unknown sandbox %q: use one of %s", f.sandbox, strings.Join(sandbox.Kinds(), ", "))
 	}
 }
 

@@ -327,6 +327,7 @@ func (f *fakeSandbox) Grade(ctx context.Context, u sandbox.Unit) ([]report.Resul
 		case "crash":
 			return nil, errors.New("the sandbox broke")
 		}
+		netgradeErr := words[0] == "error"
 		ex, err := graders.Default().Get(file.Exercise)
 		if err != nil {
 			return nil, err
@@ -341,6 +342,9 @@ func (f *fakeSandbox) Grade(ctx context.Context, u sandbox.Unit) ([]report.Resul
 			msg := ""
 			if failing[c.ID] {
 				st, msg = report.Fail, fmt.Sprintf("wrong on port %d", 20000+len(out))
+			}
+			if netgradeErr {
+				st, msg = report.Error, "netgrade could not run this check"
 			}
 			res.Checks = append(res.Checks, report.Check{ID: c.ID, Title: c.Title, Category: c.Category, Status: st, MaxPoints: c.Points, Message: msg})
 		}
@@ -459,6 +463,18 @@ func snapshot(t *testing.T, out string) map[string]string {
 	return tree(t, filepath.Join(out, "students"))
 }
 
+func TestRunSkipsAnOutputInsideTheSubmissions(t *testing.T) {
+	subs := fakeClass(t)
+	out := filepath.Join(subs, "results")
+	require.NoError(t, os.Mkdir(out, 0o755))
+	students, err := batch.Discover(subs)
+	require.NoError(t, err)
+	res, err := batch.Run(context.Background(), students, options(out, newFake()))
+	require.NoError(t, err)
+	assert.Equal(t, 6, res.Students, "the output folder is not taken for a student")
+	assert.NoFileExists(t, batch.RecordPath(out, "results"))
+}
+
 func TestRunInterruptedKeepsWhatIsDone(t *testing.T) {
 	subs := t.TempDir()
 	var files = map[string]string{}
@@ -526,16 +542,26 @@ func TestRunReportsSandboxErrors(t *testing.T) {
 	write(t, subs, map[string]string{
 		"ok/udp-server.py": "pass", "ok/udp-client.py": "pass",
 		"bad/udp-server.py": "crash", "bad/udp-client.py": "pass",
+		"erred/udp-server.py": "error", "erred/udp-client.py": "pass",
 	})
 	students, err := batch.Discover(subs)
 	require.NoError(t, err)
 	out := t.TempDir()
-	res, err := batch.Run(context.Background(), students, options(out, newFake()))
+	fake := newFake()
+	res, err := batch.Run(context.Background(), students, options(out, fake))
 	require.NoError(t, err)
-	assert.Equal(t, 1, res.Graded)
+	assert.Equal(t, 2, res.Graded)
 	require.Contains(t, res.Errors, "bad")
 	assert.Contains(t, res.Errors["bad"].Error(), "the sandbox broke")
 	assert.NoFileExists(t, batch.RecordPath(out, "bad"), "a student netgrade could not grade is not recorded, so the next run retries")
+	assert.Equal(t, []string{"erred"}, res.Incomplete)
+	assert.FileExists(t, batch.RecordPath(out, "erred"), "a grading with netgrade errors is recorded, and says so")
+
+	res, err = batch.Run(context.Background(), students, options(out, fake))
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Skipped, "only the complete grading is kept")
+	assert.Equal(t, 2, fake.count("erred"), "a grading with netgrade errors is tried again")
+	assert.Equal(t, 1, fake.count("ok"))
 }
 
 func TestRunRefusesASecondBatchOnOneFolder(t *testing.T) {

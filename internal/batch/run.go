@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -47,7 +48,7 @@ type Options struct {
 	StudentPage PageFunc
 	// Progress is told how the batch goes (optional).
 	Progress Progress
-	// Zip bounds what an archive may unpack to (DefaultZipLimits if zero).
+	// Zip bounds what an archive may unpack to (DefaultZipLimits() if zero).
 	Zip ZipLimits
 	// Version is netgrade's version, written into every record.
 	Version string
@@ -74,6 +75,9 @@ type Outcome struct {
 	Graded int
 	// Errors are students netgrade could not grade, by ID.
 	Errors map[string]error
+	// Incomplete are students graded in this run for whom netgrade could
+	// not run some checks (status error); the next run grades them again.
+	Incomplete []string
 	// Interrupted is true when the batch was stopped before the end.
 	Interrupted bool
 }
@@ -94,7 +98,7 @@ func Run(ctx context.Context, students []Student, opt Options) (*Outcome, error)
 		return nil, errors.New("batch: no sandbox or no exercise given")
 	}
 	if opt.Zip == (ZipLimits{}) {
-		opt.Zip = DefaultZipLimits
+		opt.Zip = DefaultZipLimits()
 	}
 	opt.Jobs = max(1, opt.Jobs)
 	if opt.Progress == nil {
@@ -113,6 +117,8 @@ func Run(ctx context.Context, students []Student, opt Options) (*Outcome, error)
 	}
 	defer os.RemoveAll(work)
 
+	// An output folder inside the submissions folder is not a student.
+	students = slices.DeleteFunc(slices.Clone(students), func(s Student) bool { return !s.Zip && sameDir(s.Source, opt.Out) })
 	out := &Outcome{Students: len(students), Errors: map[string]error{}}
 	var todo []Student
 	for _, s := range students {
@@ -138,9 +144,13 @@ func Run(ctx context.Context, students []Student, opt Options) (*Outcome, error)
 					continue // interrupted: nothing written for this student
 				}
 				mu.Lock()
-				if err != nil {
+				switch {
+				case err != nil:
 					out.Errors[s.ID] = err
-				} else {
+				case !rec.Complete():
+					out.Graded++
+					out.Incomplete = append(out.Incomplete, s.ID)
+				default:
 					out.Graded++
 				}
 				opt.Progress.Graded(s, rec, err)

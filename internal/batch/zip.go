@@ -23,8 +23,11 @@ type ZipLimits struct {
 	TotalBytes int64
 }
 
-// DefaultZipLimits are generous for source files and small for anything else.
-var DefaultZipLimits = ZipLimits{Files: 1000, FileBytes: 8 << 20, TotalBytes: 32 << 20}
+// DefaultZipLimits returns limits generous for source files and small for
+// anything else: 1000 entries, 8 MiB a file, 32 MiB in all.
+func DefaultZipLimits() ZipLimits {
+	return ZipLimits{Files: 1000, FileBytes: 8 << 20, TotalBytes: 32 << 20}
+}
 
 // ErrArchive marks an archive netgrade refuses or cannot read: the
 // student's fault, reported in their grade.

@@ -39,8 +39,8 @@ const (
 	Docker  = "docker"
 )
 
-// Kinds lists the sandbox kinds.
-var Kinds = []string{Process, Netns, Docker}
+// Kinds returns the sandbox kinds.
+func Kinds() []string { return []string{Process, Netns, Docker} }
 
 // Unit is the grading of one submission: a folder and, for each exercise,
 // the file in it that is graded.
