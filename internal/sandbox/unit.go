@@ -1,12 +1,12 @@
 package sandbox
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
-	"strings"
 
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/harness"
@@ -101,7 +101,7 @@ func (r *Runner) Serve(ctx context.Context, u Unit, w io.Writer) error {
 // ParseUnit decodes a unit as the runner receives it.
 func ParseUnit(data []byte) (Unit, error) {
 	var u Unit
-	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&u); err != nil {
 		return Unit{}, fmt.Errorf("reading the unit to grade: %w", err)
