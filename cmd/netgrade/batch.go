@@ -139,7 +139,7 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 	begin := time.Now()
 	out, err := batch.Run(ctx, students, batch.Options{
 		Out: f.out, Jobs: f.jobs, Regrade: f.regrade,
-		Exercises: exs, Settings: w.Settings, Sandbox: sb, SandboxNote: note,
+		Exercises: exs, Settings: w.Settings, PerExercise: w.PerExercise, Sandbox: sb, SandboxNote: note,
 		Find: w.Find, Expected: w.Expected, StudentPage: w.StudentPage,
 		Progress: batch.NewProgress(stderr, isTerminal(stderr)),
 		Version:  version,

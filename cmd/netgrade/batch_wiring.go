@@ -17,8 +17,11 @@ import (
 // course: its exercises and check settings, how a student's file of each
 // exercise is found, and how a student's own page is written.
 type batchWiring struct {
-	Registry    *graders.Registry
-	Settings    sandbox.Settings
+	Registry *graders.Registry
+	Settings sandbox.Settings
+	// PerExercise gives each exercise's settings and run command (nil:
+	// Settings for all, python3 for .py files).
+	PerExercise func(exercise string) (sandbox.Settings, []string)
 	Find        batch.Finder
 	Expected    func(exercise string) string
 	StudentPage batch.PageFunc

@@ -297,11 +297,12 @@ func TestNamesFinder(t *testing.T) {
 type fakeSandbox struct {
 	mu      sync.Mutex
 	graded  map[string]int
+	units   map[string]sandbox.Unit
 	blocked chan string
 }
 
 func newFake() *fakeSandbox {
-	return &fakeSandbox{graded: map[string]int{}, blocked: make(chan string, 100)}
+	return &fakeSandbox{graded: map[string]int{}, units: map[string]sandbox.Unit{}, blocked: make(chan string, 100)}
 }
 
 func (f *fakeSandbox) Name() string   { return "fake" }
@@ -311,6 +312,7 @@ func (f *fakeSandbox) Close() error   { return nil }
 func (f *fakeSandbox) Grade(ctx context.Context, u sandbox.Unit) ([]report.Result, error) {
 	f.mu.Lock()
 	f.graded[u.Student]++
+	f.units[u.Student] = u
 	f.mu.Unlock()
 	var out []report.Result
 	for _, file := range u.Files {
@@ -461,6 +463,31 @@ func TestRunGradesEveryStudentAndResumes(t *testing.T) {
 func snapshot(t *testing.T, out string) map[string]string {
 	t.Helper()
 	return tree(t, filepath.Join(out, "students"))
+}
+
+func TestRunPerExerciseSettings(t *testing.T) {
+	subs := fakeClass(t)
+	students, err := batch.Discover(subs)
+	require.NoError(t, err)
+	out := t.TempDir()
+	fake := newFake()
+	opt := options(out, fake)
+	opt.PerExercise = func(ex string) (sandbox.Settings, []string) {
+		if ex == "udp-server" {
+			return sandbox.Settings{Points: map[string]float64{"udp-server/starts": 5}}, []string{"python3", "-X", "utf8", "{file}", "{args}"}
+		}
+		return sandbox.Settings{Disabled: []string{"udp-client/no-stdin"}}, nil
+	}
+	_, err = batch.Run(context.Background(), students, opt)
+	require.NoError(t, err)
+	u := fake.units["alice"]
+	require.Len(t, u.Files, 2)
+	assert.Equal(t, []string{"python3", "-X", "utf8", "{file}", "{args}"}, u.Files[0].Command)
+	assert.Equal(t, 5.0, u.Files[0].Settings.Points["udp-server/starts"])
+	assert.Equal(t, []string{"udp-client/no-stdin"}, u.Files[1].Settings.Disabled)
+	carol, err := batch.ReadRecord(batch.RecordPath(out, "carol"))
+	require.NoError(t, err)
+	assert.Equal(t, 15.0, carol.Results[0].MaxScore, "the missing udp-server.py is scored with the course's points")
 }
 
 func TestRunSkipsAnOutputInsideTheSubmissions(t *testing.T) {

@@ -34,6 +34,10 @@ type Options struct {
 	Exercises []*graders.Exercise
 	// Settings are the course's check settings.
 	Settings sandbox.Settings
+	// PerExercise, when set, gives an exercise's own check settings
+	// (replacing Settings) and the command template that runs its file
+	// (see sandbox.File; nil runs a .py file under python3).
+	PerExercise func(exercise string) (sandbox.Settings, []string)
 	// Sandbox grades each student.
 	Sandbox sandbox.Sandbox
 	// SandboxNote says why the sandbox is not the one asked for, if so;
@@ -259,9 +263,14 @@ func gradeStudent(ctx context.Context, s Student, opt Options) (*Record, error) 
 		TimeoutMS: sandbox.UnitTimeout(opt.Exercises).Milliseconds(),
 	}
 	for _, f := range files {
-		if f.Path != "" {
-			unit.Files = append(unit.Files, f)
+		if f.Path == "" {
+			continue
 		}
+		if opt.PerExercise != nil {
+			set, cmd := opt.PerExercise(f.Exercise)
+			f.Settings, f.Command = &set, cmd
+		}
+		unit.Files = append(unit.Files, f)
 	}
 	var graded []report.Result
 	if len(unit.Files) > 0 {
@@ -316,12 +325,16 @@ func notGraded(ex *graders.Exercise, opt Options, student, msg, hint string) rep
 		Schema: report.Schema, Exercise: ex.ID, Title: ex.Title, Submission: student,
 		StartedAt: time.Now().UTC().Truncate(time.Millisecond), Sandbox: opt.Sandbox.Name(), Version: opt.Version,
 	}
+	set := opt.Settings
+	if opt.PerExercise != nil {
+		set, _ = opt.PerExercise(ex.ID)
+	}
 	disabled := map[string]bool{}
-	for _, id := range opt.Settings.Disabled {
+	for _, id := range set.Disabled {
 		disabled[id] = true
 	}
 	only := map[string]bool{}
-	for _, id := range opt.Settings.Only {
+	for _, id := range set.Only {
 		only[id] = true
 	}
 	for _, c := range ex.Checks {
@@ -329,7 +342,7 @@ func notGraded(ex *graders.Exercise, opt Options, student, msg, hint string) rep
 			continue
 		}
 		max := c.Points
-		if p, ok := opt.Settings.Points[c.ID]; ok {
+		if p, ok := set.Points[c.ID]; ok {
 			max = p
 		}
 		res.Checks = append(res.Checks, report.Check{

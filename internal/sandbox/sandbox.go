@@ -68,6 +68,14 @@ type Unit struct {
 type File struct {
 	Exercise string `json:"exercise"`
 	Path     string `json:"path"`
+	// Command, when set, is how the file is run: a command template whose
+	// token {file} is the file's absolute path as the runner sees it and
+	// {args} the exercise's arguments; python3 as the first token is the
+	// unit's Python. When empty, a .py file runs under python3 and an
+	// executable directly.
+	Command []string `json:"command,omitempty"`
+	// Settings, when set, replace the unit's Settings for this exercise.
+	Settings *Settings `json:"settings,omitempty"`
 }
 
 // Settings are the parts of graders.Options a course sets; they travel to

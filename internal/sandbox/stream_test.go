@@ -1,8 +1,12 @@
 package sandbox
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/netgrade/netgrade/graders"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -53,7 +57,29 @@ func TestParseUnit(t *testing.T) {
 
 func TestRunnerRefusesPathsOutsideTheFolder(t *testing.T) {
 	r := Runner{}
-	_, err := r.submission(Unit{Student: "a", Dir: t.TempDir()}, File{Exercise: "udp-server", Path: "../../etc/passwd"})
+	_, err := r.submission(Unit{Student: "a", Dir: t.TempDir()}, File{Exercise: "udp-server", Path: "../../etc/passwd"}, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "not inside its folder")
+}
+
+func TestRunnerCommandTemplate(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "udp-server.py"), []byte("pass\n"), 0o644))
+	ex := graders.UDPServer()
+	r := Runner{}
+	cases := []struct {
+		name    string
+		command []string
+		want    []string
+	}{
+		{"default", nil, []string{"/py/python3.11", filepath.Join(dir, "udp-server.py")}},
+		{"template", []string{"python3", "-X", "utf8", "{file}", "{args}"}, []string{"/py/python3.11", "-X", "utf8", filepath.Join(dir, "udp-server.py"), "{port}"}},
+		{"other interpreter", []string{"pypy3", "{file}"}, []string{"pypy3", filepath.Join(dir, "udp-server.py")}},
+	}
+	for _, c := range cases {
+		sub, err := r.submission(Unit{Student: "a", Dir: dir, Python: "/py/python3.11"}, File{Exercise: ex.ID, Path: "udp-server.py", Command: c.command}, ex)
+		require.NoError(t, err, c.name)
+		assert.Equal(t, c.want, sub.Command, c.name)
+		assert.Equal(t, "a/udp-server.py", sub.Name)
+	}
 }

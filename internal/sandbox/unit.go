@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/harness"
@@ -50,11 +51,15 @@ func (r *Runner) Grade(ctx context.Context, u Unit, emit func(report.Result) err
 		if err != nil {
 			return err
 		}
-		sub, err := r.submission(u, f)
+		sub, err := r.submission(u, f, ex)
 		if err != nil {
 			return err
 		}
-		res := ex.Grade(ctx, sub, opt)
+		fopt := opt
+		if s := f.Settings; s != nil {
+			fopt.Texts, fopt.Points, fopt.Disabled, fopt.Only = s.Texts, s.Points, s.Disabled, s.Only
+		}
+		res := ex.Grade(ctx, sub, fopt)
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("grading %s of %s: %w", f.Exercise, u.Student, err)
 		}
@@ -66,7 +71,7 @@ func (r *Runner) Grade(ctx context.Context, u Unit, emit func(report.Result) err
 }
 
 // submission returns the submission of one file of the unit.
-func (r *Runner) submission(u Unit, f File) (graders.Submission, error) {
+func (r *Runner) submission(u Unit, f File, ex *graders.Exercise) (graders.Submission, error) {
 	rel := filepath.FromSlash(f.Path)
 	if !filepath.IsLocal(rel) {
 		return graders.Submission{}, fmt.Errorf("file %q of %s is not inside its folder", f.Path, u.Student)
@@ -75,6 +80,23 @@ func (r *Runner) submission(u Unit, f File) (graders.Submission, error) {
 	sub, err := graders.FileSubmission(path)
 	if err != nil {
 		return graders.Submission{}, fmt.Errorf("file %s of %s: %w", f.Path, u.Student, err)
+	}
+	if len(f.Command) > 0 {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return graders.Submission{}, err
+		}
+		sub.Command = nil
+		for _, tok := range f.Command {
+			switch tok {
+			case "{file}":
+				sub.Command = append(sub.Command, abs)
+			case "{args}":
+				sub.Command = append(sub.Command, ex.Args...)
+			default:
+				sub.Command = append(sub.Command, strings.ReplaceAll(tok, "{file}", abs))
+			}
+		}
 	}
 	if u.Python != "" && len(sub.Command) > 0 && sub.Command[0] == "python3" {
 		sub.Command[0] = u.Python
