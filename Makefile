@@ -7,7 +7,7 @@ BIN     ?= bin/netgrade
 PKGS    := ./...
 UNBUF   := env -u PYTHONUNBUFFERED
 
-.PHONY: all build test demo bench lint clean
+.PHONY: all build test demo bench bench-grade lint clean
 
 all: build
 
@@ -17,14 +17,17 @@ build:
 
 ## test: every test (needs python3 on PATH)
 test:
-	$(UNBUF) $(GO) test -count=1 -parallel 6 $(PKGS)
+	$(UNBUF) $(GO) test -count=1 -parallel 6 -timeout 30m $(PKGS)
 
 ## demo: grade the bundled sample submissions and show the report
 demo: build
 	$(UNBUF) $(BIN) demo
 
-## bench: grading time of each exercise against its floor
-bench:
+## bench: grading time of each exercise against its floor, then a
+## 60-student batch at -j 1 and the default -j
+bench: bench-grade bench-batch
+
+bench-grade:
 	$(UNBUF) $(GO) test -run '^$$' -bench . -benchtime 5x ./graders/
 
 ## lint: gofmt and go vet
@@ -34,3 +37,5 @@ lint:
 
 clean:
 	rm -rf bin
+
+include batch.mk

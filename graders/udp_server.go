@@ -286,13 +286,17 @@ func checkTimestamp(ctx context.Context, t *T) error {
 	type sent struct {
 		msg  string
 		at   time.Time
+		seen time.Time
 		line string
 	}
 	probes := []*sent{{msg: "tick"}, {msg: "tock"}}
 	for i, s := range probes {
 		if i > 0 {
-			// Space the datagrams so that stamps taken at receipt differ.
-			if wait := stampSpacing - time.Since(probes[i-1].at); wait > 0 {
+			// Space the datagrams so that stamps taken at receipt differ,
+			// counting from when the previous line was seen: on a loaded
+			// machine the program may take its stamp late, but never after
+			// printing it.
+			if wait := stampSpacing - time.Since(probes[i-1].seen); wait > 0 {
 				time.Sleep(wait)
 			}
 		}
@@ -305,7 +309,7 @@ func checkTimestamp(ctx context.Context, t *T) error {
 		if !ok {
 			return err
 		}
-		s.line = line
+		s.line, s.seen = line, time.Now()
 	}
 	var stamps []time.Time
 	for _, s := range probes {

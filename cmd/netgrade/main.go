@@ -113,6 +113,9 @@ Exit codes: 0 all checks passed, 1 some check failed, 2 usage error, 3 netgrade 
 		newCheckCmd(),
 		newCourseCmd(),
 		newGradescopeCmd(),
+		newBatchCmd(),
+		newMergeCmd(),
+		newUnitCmd(),
 	)
 	return root
 }

@@ -1,0 +1,15 @@
+# Targets of batch grading, included by the Makefile.
+
+SANDBOX_IMAGE ?= netgrade-python:local
+
+.PHONY: sandbox-image bench-batch
+
+## sandbox-image: a local Python image for the docker sandbox, built from
+## Debian packages (debootstrap + docker import; needs root and Docker)
+sandbox-image:
+	sh scripts/sandbox-image.sh $(SANDBOX_IMAGE)
+
+## bench-batch: a generated class of 60 students at -j 1 and at the default
+## -j, with their ratio to the sum of single gradings
+bench-batch:
+	env -u PYTHONUNBUFFERED $(GO) test ./internal/batch/e2e -run '^$$' -bench Class60 -benchtime 1x -timeout 60m

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"path"
+
+	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/internal/batch"
+	"github.com/netgrade/netgrade/internal/course"
+	"github.com/netgrade/netgrade/internal/render"
+	"github.com/netgrade/netgrade/internal/sandbox"
+)
+
+// batchWiring is what `netgrade batch` and `netgrade merge` take from the
+// course: its exercises and check settings, how a student's file of each
+// exercise is found, and how a student's own page is written.
+type batchWiring struct {
+	Registry *graders.Registry
+	Settings sandbox.Settings
+	// PerExercise gives each exercise's settings and run command (nil:
+	// Settings for all, python3 for .py files).
+	PerExercise func(exercise string) (sandbox.Settings, []string)
+	Find        batch.Finder
+	Expected    func(exercise string) string
+	StudentPage batch.PageFunc
+}
+
+// newBatchWiring returns the wiring of a course: its exercises that
+// netgrade can grade, in course order, each with its check settings and run
+// command; a student's file found by the course's file name; and the
+// per-submission HTML report as the student's own page.
+func newBatchWiring(c *course.Course) batchWiring {
+	var exs []*graders.Exercise
+	for _, e := range c.Exercises {
+		if e.Grader != nil {
+			exs = append(exs, e.Grader)
+		}
+	}
+	fileOf := func(ex string) string {
+		if e := c.Exercise(ex); e != nil && e.File != "" {
+			return path.Base(e.File)
+		}
+		return ex + ".py"
+	}
+	return batchWiring{
+		Registry: graders.NewRegistry(exs...),
+		PerExercise: func(ex string) (sandbox.Settings, []string) {
+			set := sandbox.SettingsFrom(c.Options(ex, graders.Options{}))
+			run := c.Run
+			if e := c.Exercise(ex); e != nil && e.Run != nil {
+				run = *e.Run
+			}
+			return set, run.Command
+		},
+		Find:        batch.NamesFinder(func(ex string) []string { return []string{fileOf(ex)} }),
+		Expected:    fileOf,
+		StudentPage: render.HTML,
+	}
+}

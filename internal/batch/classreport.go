@@ -1,0 +1,191 @@
+package batch
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"net/url"
+	"sort"
+	"time"
+
+	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/internal/render"
+	"github.com/netgrade/netgrade/internal/sandbox"
+)
+
+//go:embed classreport.html.tmpl
+var classReportTemplate string
+
+var classReportTmpl = template.Must(template.New("class").Funcs(template.FuncMap{
+	"num": num,
+	"pct": func(x float64) string { return fmt.Sprintf("%.0f%%", x*100) },
+}).Parse(classReportTemplate))
+
+// ReportMeta is what the class report says about the run.
+type ReportMeta struct {
+	// Title heads the page (default "Class report").
+	Title string
+	// Version is netgrade's version.
+	Version string
+	// Generated is when the report was made.
+	Generated time.Time
+}
+
+// Histogram geometry, in SVG user units.
+const (
+	histWidth   = 640
+	histHeight  = 220
+	histTop     = 20
+	histBottom  = 30
+	histLeft    = 36
+	rateWidth   = 240
+	hardestShow = 8
+)
+
+// classView is the data of the template.
+type classView struct {
+	Meta       ReportMeta
+	Sum        Summary
+	Unisolated int
+	Hist       histView
+	Exercises  []exerciseView
+	Checks     []checkView
+	Hardest    []checkView
+	Students   []studentView
+	ExIDs      []string
+	RateWidth  int
+}
+
+type histView struct {
+	Width, Height, Left, Base, Max int
+	Bars                           []barView
+	Ticks                          []tickView
+}
+
+type barView struct {
+	X, Y, W, H float64
+	Count      int
+	Label      string
+	LabelX     float64
+	CountY     float64
+}
+
+type tickView struct {
+	Y     float64
+	Label int
+}
+
+type exerciseView struct {
+	ExerciseSummary
+	Frac float64
+	W    float64
+}
+
+type checkView struct {
+	CheckSummary
+	W       float64
+	Message string
+	NotPass int
+}
+
+type studentView struct {
+	ID, Href string
+	Scores   []string
+	Total    string
+	Pct      string
+	Note     string
+}
+
+// ClassReport writes the class report: a self-contained HTML page (inline
+// CSS and SVG, nothing fetched) with the score histogram, each check's pass
+// rate as a bar, the average per exercise, the checks most students fail
+// with their most common failure message, and a table of students, each
+// linking to their own page (students/ID.html).
+func ClassReport(w io.Writer, recs []*Record, sum Summary, exs []*graders.Exercise, meta ReportMeta) error {
+	if meta.Title == "" {
+		meta.Title = "Class report"
+	}
+	if meta.Generated.IsZero() {
+		meta.Generated = time.Now()
+	}
+	v := classView{Meta: meta, Sum: sum, RateWidth: rateWidth}
+	for k, n := range sum.Sandboxes {
+		if k == sandbox.Process {
+			v.Unisolated += n
+		}
+	}
+	v.Hist = histogramView(sum.Histogram)
+	for _, e := range sum.Exercises {
+		ev := exerciseView{ExerciseSummary: e}
+		if e.MaxScore > 0 {
+			ev.Frac = e.Average / e.MaxScore
+		}
+		ev.W = ev.Frac * rateWidth
+		v.Exercises = append(v.Exercises, ev)
+	}
+	for _, c := range sum.Checks {
+		cv := checkView{CheckSummary: c, W: c.PassRate * rateWidth, Message: render.Terminal(c.CommonFailure, false), NotPass: c.Fail + c.Skip}
+		v.Checks = append(v.Checks, cv)
+		if c.Fail > 0 {
+			v.Hardest = append(v.Hardest, cv)
+		}
+	}
+	sort.SliceStable(v.Hardest, func(i, j int) bool {
+		if v.Hardest[i].NotPass != v.Hardest[j].NotPass {
+			return v.Hardest[i].NotPass > v.Hardest[j].NotPass
+		}
+		return v.Hardest[i].Fail > v.Hardest[j].Fail
+	})
+	if len(v.Hardest) > hardestShow {
+		v.Hardest = v.Hardest[:hardestShow]
+	}
+	for _, ex := range exs {
+		v.ExIDs = append(v.ExIDs, ex.ID)
+	}
+	for _, r := range recs {
+		sv := studentView{ID: r.Student, Href: "students/" + url.PathEscape(r.Student) + ".html"}
+		total := 0.0
+		for _, ex := range exs {
+			res, ok := r.Result(ex.ID)
+			if !ok {
+				sv.Scores = append(sv.Scores, "–")
+				continue
+			}
+			sv.Scores = append(sv.Scores, num(res.Score)+"/"+num(res.MaxScore))
+			total += res.Score
+		}
+		sv.Total = num(total)
+		if sum.MaxScore > 0 {
+			sv.Pct = fmt.Sprintf("%.0f%%", total/sum.MaxScore*100)
+		}
+		if !r.Complete() {
+			sv.Note = "netgrade could not run some checks"
+		}
+		v.Students = append(v.Students, sv)
+	}
+	return classReportTmpl.Execute(w, v)
+}
+
+// histogramView lays the histogram's bars out.
+func histogramView(bins []Bin) histView {
+	h := histView{Width: histWidth, Height: histHeight, Left: histLeft, Base: histHeight - histBottom}
+	for _, b := range bins {
+		h.Max = max(h.Max, b.Count)
+	}
+	scaleMax := max(h.Max, 1)
+	plot := float64(h.Base - histTop)
+	slot := float64(histWidth-histLeft) / float64(max(len(bins), 1))
+	for i, b := range bins {
+		bh := float64(b.Count) / float64(scaleMax) * plot
+		x := float64(histLeft) + float64(i)*slot
+		h.Bars = append(h.Bars, barView{
+			X: x + 3, W: slot - 6, Y: float64(h.Base) - bh, H: bh, Count: b.Count,
+			Label: fmt.Sprintf("%d–%d%%", b.FromPct, b.ToPct), LabelX: x + slot/2, CountY: float64(h.Base) - bh - 4,
+		})
+	}
+	for _, t := range []int{0, scaleMax / 2, scaleMax} {
+		h.Ticks = append(h.Ticks, tickView{Y: float64(h.Base) - float64(t)/float64(scaleMax)*plot, Label: t})
+	}
+	return h
+}

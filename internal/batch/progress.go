@@ -1,0 +1,86 @@
+package batch
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/netgrade/netgrade/internal/render"
+	"github.com/schollz/progressbar/v3"
+)
+
+// NewProgress returns how a batch reports its progress on w: a progress
+// bar when w is a terminal, one plain line per student otherwise (a log
+// file, a CI job). Errors are printed as lines in both cases.
+func NewProgress(w io.Writer, terminal bool) Progress {
+	if terminal {
+		return &barProgress{w: w}
+	}
+	return &lineProgress{w: w}
+}
+
+// lineProgress prints a line per student.
+type lineProgress struct {
+	w           io.Writer
+	total, done int
+	begin       time.Time
+}
+
+func (p *lineProgress) Start(total, done int) {
+	p.total, p.done, p.begin = total, done, time.Now()
+	if done > 0 {
+		fmt.Fprintf(p.w, "netgrade batch: %d students, %d already graded, %d to grade\n", total, done, total-done)
+	} else {
+		fmt.Fprintf(p.w, "netgrade batch: %d students to grade\n", total)
+	}
+}
+
+func (p *lineProgress) Graded(s Student, rec *Record, err error) {
+	p.done++
+	if err != nil {
+		fmt.Fprintf(p.w, "[%d/%d] %s: NOT GRADED: %s\n", p.done, p.total, s.ID, render.Terminal(err.Error(), false))
+		return
+	}
+	fmt.Fprintf(p.w, "[%d/%d] %s: %s/%s in %.1fs\n", p.done, p.total, s.ID, num(rec.Score), num(rec.MaxScore), float64(rec.DurationMS)/1000)
+}
+
+func (p *lineProgress) Finish() {}
+
+// barProgress draws a progress bar.
+type barProgress struct {
+	w   io.Writer
+	bar *progressbar.ProgressBar
+}
+
+func (p *barProgress) Start(total, done int) {
+	if done > 0 {
+		fmt.Fprintf(p.w, "netgrade batch: %d students, %d already graded\n", total, done)
+	}
+	p.bar = progressbar.NewOptions(total,
+		progressbar.OptionSetWriter(p.w),
+		progressbar.OptionSetDescription("grading"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionFullWidth(),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(p.w) }),
+	)
+	_ = p.bar.Set(done)
+}
+
+func (p *barProgress) Graded(s Student, rec *Record, err error) {
+	if err != nil {
+		_ = p.bar.Clear()
+		fmt.Fprintf(p.w, "%s: NOT GRADED: %s\n", s.ID, render.Terminal(err.Error(), false))
+	}
+	p.bar.Describe(s.ID)
+	_ = p.bar.Add(1)
+}
+
+func (p *barProgress) Finish() {
+	if !p.bar.IsFinished() {
+		_ = p.bar.Exit()
+		fmt.Fprintln(p.w)
+	}
+}

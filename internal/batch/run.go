@@ -1,0 +1,385 @@
+package batch
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/internal/report"
+	"github.com/netgrade/netgrade/internal/sandbox"
+	"golang.org/x/sys/unix"
+)
+
+// PageFunc writes a student's own page (HTML) from their results.
+type PageFunc func(w io.Writer, results []report.Result) error
+
+// Options configure a batch.
+type Options struct {
+	// Out is the output folder.
+	Out string
+	// Jobs is how many students are graded at the same time.
+	Jobs int
+	// Regrade grades every student again, even those already done.
+	Regrade bool
+	// Exercises are the course's exercises, in course order: every
+	// student is graded on each.
+	Exercises []*graders.Exercise
+	// Settings are the course's check settings.
+	Settings sandbox.Settings
+	// PerExercise, when set, gives an exercise's own check settings
+	// (replacing Settings) and the command template that runs its file
+	// (see sandbox.File; nil runs a .py file under python3).
+	PerExercise func(exercise string) (sandbox.Settings, []string)
+	// Sandbox grades each student.
+	Sandbox sandbox.Sandbox
+	// SandboxNote says why the sandbox is not the one asked for, if so;
+	// it is recorded with every student.
+	SandboxNote string
+	// Find finds a student's file of an exercise.
+	Find Finder
+	// Expected names the file expected for an exercise, for the message of
+	// a student who handed none in (optional).
+	Expected func(exercise string) string
+	// StudentPage writes OUT/students/ID.html; nil writes none.
+	StudentPage PageFunc
+	// Progress is told how the batch goes (optional).
+	Progress Progress
+	// Zip bounds what an archive may unpack to (DefaultZipLimits() if zero).
+	Zip ZipLimits
+	// Version is netgrade's version, written into every record.
+	Version string
+}
+
+// Progress is told how a batch goes. Calls may come from several
+// goroutines but never at the same time.
+type Progress interface {
+	// Start is called once: total students in this run, of which done
+	// were already graded and are skipped.
+	Start(total, done int)
+	// Graded is called when a student is done (rec) or could not be
+	// graded (err, never the student's fault).
+	Graded(s Student, rec *Record, err error)
+	// Finish is called once at the end.
+	Finish()
+}
+
+// Outcome is what a batch did.
+type Outcome struct {
+	// Students in this run (after --shard), Skipped of them already done.
+	Students, Skipped int
+	// Graded in this run.
+	Graded int
+	// Errors are students netgrade could not grade, by ID.
+	Errors map[string]error
+	// Incomplete are students graded in this run for whom netgrade could
+	// not run some checks (status error); the next run grades them again.
+	Incomplete []string
+	// Interrupted is true when the batch was stopped before the end.
+	Interrupted bool
+}
+
+// workDir is the folder under OUT where archives are unpacked while graded.
+const workDir = ".work"
+
+// Run grades the students. Each student already done (a complete record
+// for the same submission content) is skipped unless opt.Regrade; each one
+// graded is written to OUT/students/ID.json as soon as it is done. When ctx
+// is cancelled, Run stops every grading in progress, writes nothing for
+// those, and returns with Interrupted set.
+func Run(ctx context.Context, students []Student, opt Options) (*Outcome, error) {
+	if opt.Find == nil {
+		return nil, errNoFinder
+	}
+	if opt.Sandbox == nil || len(opt.Exercises) == 0 {
+		return nil, errors.New("batch: no sandbox or no exercise given")
+	}
+	if opt.Zip == (ZipLimits{}) {
+		opt.Zip = DefaultZipLimits()
+	}
+	opt.Jobs = max(1, opt.Jobs)
+	if opt.Progress == nil {
+		opt.Progress = nopProgress{}
+	}
+	unlock, err := lockOut(opt.Out)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	sdir := filepath.Join(opt.Out, studentsDir)
+	removeTemps(sdir)
+	work := filepath.Join(opt.Out, workDir)
+	if err := os.RemoveAll(work); err != nil {
+		return nil, fmt.Errorf("clearing %s: %w", work, err)
+	}
+	defer os.RemoveAll(work)
+
+	// An output folder inside the submissions folder is not a student.
+	students = slices.DeleteFunc(slices.Clone(students), func(s Student) bool { return !s.Zip && sameDir(s.Source, opt.Out) })
+	out := &Outcome{Students: len(students), Errors: map[string]error{}}
+	var todo []Student
+	for _, s := range students {
+		if !opt.Regrade && done(s, opt) {
+			out.Skipped++
+			continue
+		}
+		todo = append(todo, s)
+	}
+	opt.Progress.Start(len(students), out.Skipped)
+	defer opt.Progress.Finish()
+
+	var mu sync.Mutex
+	queue := make(chan Student)
+	var wg sync.WaitGroup
+	for range min(opt.Jobs, max(1, len(todo))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for s := range queue {
+				rec, err := gradeStudent(ctx, s, opt)
+				if err != nil && ctx.Err() != nil {
+					continue // interrupted: nothing written for this student
+				}
+				mu.Lock()
+				switch {
+				case err != nil:
+					out.Errors[s.ID] = err
+				case !rec.Complete():
+					out.Graded++
+					out.Incomplete = append(out.Incomplete, s.ID)
+				default:
+					out.Graded++
+				}
+				opt.Progress.Graded(s, rec, err)
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for _, s := range todo {
+		select {
+		case queue <- s:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(queue)
+	wg.Wait()
+	out.Interrupted = ctx.Err() != nil
+	return out, nil
+}
+
+// done reports whether the student has a complete record for the same
+// submission content.
+func done(s Student, opt Options) bool {
+	rec, err := ReadRecord(RecordPath(opt.Out, s.ID))
+	if err != nil || !rec.Complete() || len(rec.Results) != len(opt.Exercises) {
+		return false
+	}
+	for i, ex := range opt.Exercises {
+		if rec.Results[i].Exercise != ex.ID {
+			return false
+		}
+	}
+	dg, err := digest(s, opt)
+	return err == nil && dg == rec.Digest
+}
+
+// digest identifies the student's submission content.
+func digest(s Student, opt Options) (string, error) {
+	if s.Zip {
+		return archiveDigest(s.Source)
+	}
+	files, err := locate(s.Source, opt)
+	if err != nil {
+		return "", err
+	}
+	return filesDigest(s.Source, files)
+}
+
+// locate finds the student's file of every exercise ("" when missing).
+func locate(dir string, opt Options) ([]sandbox.File, error) {
+	var files []sandbox.File
+	for _, ex := range opt.Exercises {
+		p, err := opt.Find(dir, ex.ID)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, sandbox.File{Exercise: ex.ID, Path: p})
+	}
+	return files, nil
+}
+
+// gradeStudent grades one student and writes their page and record.
+func gradeStudent(ctx context.Context, s Student, opt Options) (*Record, error) {
+	begin := time.Now()
+	rec := &Record{
+		Schema: RecordSchema, Student: s.ID, Source: filepath.Base(s.Source),
+		Sandbox: opt.Sandbox.Name(), SandboxNote: opt.SandboxNote, Version: opt.Version,
+	}
+	dir := s.Source
+	var err error
+	if s.Zip {
+		if rec.Digest, err = archiveDigest(s.Source); err != nil {
+			return nil, fmt.Errorf("reading %s: %w", s.Source, err)
+		}
+		dir = filepath.Join(opt.Out, workDir, s.ID)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		if xerr := Extract(s.Source, dir, opt.Zip); xerr != nil {
+			if !errors.Is(xerr, ErrArchive) {
+				return nil, xerr
+			}
+			for _, ex := range opt.Exercises {
+				rec.Results = append(rec.Results, notGraded(ex, opt, s.ID, xerr.Error(), "Hand in a plain .zip archive of your files, without links or huge files."))
+			}
+			return rec, finish(rec, begin, opt)
+		}
+	}
+	files, err := locate(dir, opt)
+	if err != nil {
+		return nil, err
+	}
+	if !s.Zip {
+		if rec.Digest, err = filesDigest(dir, files); err != nil {
+			return nil, fmt.Errorf("reading %s: %w", s.Source, err)
+		}
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	unit := sandbox.Unit{
+		Student: s.ID, Dir: abs, Settings: opt.Settings, Version: opt.Version,
+		TimeoutMS: sandbox.UnitTimeout(opt.Exercises).Milliseconds(),
+	}
+	for _, f := range files {
+		if f.Path == "" {
+			continue
+		}
+		if opt.PerExercise != nil {
+			set, cmd := opt.PerExercise(f.Exercise)
+			f.Settings, f.Command = &set, cmd
+		}
+		unit.Files = append(unit.Files, f)
+	}
+	var graded []report.Result
+	if len(unit.Files) > 0 {
+		graded, err = opt.Sandbox.Grade(ctx, unit)
+		if err != nil {
+			return nil, fmt.Errorf("grading %s: %w", s.ID, err)
+		}
+	}
+	for i, ex := range opt.Exercises {
+		if files[i].Path == "" {
+			msg := fmt.Sprintf("the submission has no file for exercise %s", ex.ID)
+			hint := "Hand in a file for every exercise, named as the course asks."
+			if opt.Expected != nil {
+				msg = fmt.Sprintf("the submission has no %s", opt.Expected(ex.ID))
+				hint = fmt.Sprintf("Hand in the %s exercise as %s.", ex.ID, opt.Expected(ex.ID))
+			}
+			rec.Results = append(rec.Results, notGraded(ex, opt, s.ID, msg, hint))
+			continue
+		}
+		rec.Results = append(rec.Results, graded[0])
+		graded = graded[1:]
+	}
+	return rec, finish(rec, begin, opt)
+}
+
+// finish tallies the record and writes the student's page, then the record
+// (the record last: its presence means the student is done).
+func finish(rec *Record, begin time.Time, opt Options) error {
+	rec.tally()
+	rec.GradedAt = time.Now().UTC().Truncate(time.Millisecond)
+	rec.DurationMS = time.Since(begin).Milliseconds()
+	if opt.StudentPage != nil {
+		var buf bytes.Buffer
+		if err := opt.StudentPage(&buf, rec.Results); err != nil {
+			return fmt.Errorf("rendering the page of %s: %w", rec.Student, err)
+		}
+		if err := WriteFileAtomic(PagePath(opt.Out, rec.Student), buf.Bytes()); err != nil {
+			return err
+		}
+	}
+	data, err := encodeRecord(rec)
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(RecordPath(opt.Out, rec.Student), data)
+}
+
+// notGraded is the result of an exercise the student's programs could not
+// be run for (no file, unreadable archive): every check fails with msg.
+func notGraded(ex *graders.Exercise, opt Options, student, msg, hint string) report.Result {
+	res := report.Result{
+		Schema: report.Schema, Exercise: ex.ID, Title: ex.Title, Submission: student,
+		StartedAt: time.Now().UTC().Truncate(time.Millisecond), Sandbox: opt.Sandbox.Name(), Version: opt.Version,
+	}
+	set := opt.Settings
+	if opt.PerExercise != nil {
+		set, _ = opt.PerExercise(ex.ID)
+	}
+	disabled := map[string]bool{}
+	for _, id := range set.Disabled {
+		disabled[id] = true
+	}
+	only := map[string]bool{}
+	for _, id := range set.Only {
+		only[id] = true
+	}
+	for _, c := range ex.Checks {
+		if disabled[c.ID] || (len(only) > 0 && !only[c.ID]) {
+			continue
+		}
+		max := c.Points
+		if p, ok := set.Points[c.ID]; ok {
+			max = p
+		}
+		res.Checks = append(res.Checks, report.Check{
+			ID: c.ID, Title: c.Title, Category: c.Category, Requirement: c.Requirement,
+			Status: report.Fail, MaxPoints: max, Message: msg, Hint: hint,
+		})
+	}
+	res.Tally()
+	return res
+}
+
+// lockOut takes OUT's lock, so that two batches never write one folder.
+func lockOut(out string) (func(), error) {
+	if err := os.MkdirAll(filepath.Join(out, studentsDir), 0o755); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", out, err)
+	}
+	path := filepath.Join(out, ".netgrade.lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("locking %s: %w", out, err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, fmt.Errorf("another netgrade is writing %s: wait for it to end, or use another -o folder", out)
+		}
+		return nil, fmt.Errorf("locking %s: %w", out, err)
+	}
+	return func() {
+		_ = unix.Flock(int(f.Fd()), unix.LOCK_UN)
+		f.Close()
+	}, nil
+}
+
+// nopProgress reports nothing.
+type nopProgress struct{}
+
+func (nopProgress) Start(int, int)                 {}
+func (nopProgress) Graded(Student, *Record, error) {}
+func (nopProgress) Finish()                        {}

@@ -1,0 +1,294 @@
+package batch
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"math"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/internal/report"
+)
+
+// SummarySchema is the version of summary.json.
+const SummarySchema = 1
+
+// Summary is the class at a glance: what OUT/summary.json holds and what
+// the class report shows.
+type Summary struct {
+	Schema   int `json:"schema"`
+	Students int `json:"students"`
+	// MaxScore is the most a student can score; the averages are over
+	// every student.
+	MaxScore     float64 `json:"max_score"`
+	AverageScore float64 `json:"average_score"`
+	MedianScore  float64 `json:"median_score"`
+	// Histogram counts students by total score, in tenths of MaxScore.
+	Histogram []Bin             `json:"histogram"`
+	Exercises []ExerciseSummary `json:"exercises"`
+	Checks    []CheckSummary    `json:"checks"`
+	// Sandboxes counts students by the sandbox they were graded in.
+	Sandboxes map[string]int `json:"sandboxes"`
+	// Incomplete lists students whose grading had netgrade errors.
+	Incomplete []string `json:"incomplete,omitempty"`
+}
+
+// Bin is one bar of the score histogram: students whose score, as a
+// percentage of the maximum, is in [FromPct, ToPct) (the last bin includes
+// 100).
+type Bin struct {
+	FromPct int `json:"from_pct"`
+	ToPct   int `json:"to_pct"`
+	Count   int `json:"count"`
+}
+
+// ExerciseSummary is one exercise over the class.
+type ExerciseSummary struct {
+	ID       string  `json:"id"`
+	Title    string  `json:"title"`
+	MaxScore float64 `json:"max_score"`
+	Average  float64 `json:"average"`
+	// Submitted counts students who handed in a file for it; FullMarks
+	// those who got every point.
+	Submitted int `json:"submitted"`
+	FullMarks int `json:"full_marks"`
+}
+
+// CheckSummary is one check over the class.
+type CheckSummary struct {
+	ID       string          `json:"id"`
+	Exercise string          `json:"exercise"`
+	Title    string          `json:"title"`
+	Category report.Category `json:"category"`
+	Pass     int             `json:"pass"`
+	Fail     int             `json:"fail"`
+	Skip     int             `json:"skip"`
+	Error    int             `json:"error"`
+	// PassRate is Pass over the students who got a verdict (pass, fail or
+	// skip: a skipped check was not passed); errors are left out, as they
+	// are netgrade's.
+	PassRate float64 `json:"pass_rate"`
+	// CommonFailure is the most frequent failure message of the programs
+	// that ran (numbers such as ports taken as equal; a missing file or a
+	// broken archive is not counted), with how many students got it.
+	CommonFailure      string `json:"common_failure,omitempty"`
+	CommonFailureCount int    `json:"common_failure_count,omitempty"`
+}
+
+// numbers matches what differs between two instances of one message.
+var numbers = regexp.MustCompile(`\d+(\.\d+)?`)
+
+// Summarize computes the class summary from the records, for the course's
+// exercises (in course order).
+func Summarize(recs []*Record, exs []*graders.Exercise) Summary {
+	s := Summary{Schema: SummarySchema, Students: len(recs), Sandboxes: map[string]int{}}
+	type failures struct {
+		count map[string]int
+		first map[string]string
+	}
+	checkIdx := map[string]int{}
+	fails := map[string]*failures{}
+	for _, ex := range exs {
+		es := ExerciseSummary{ID: ex.ID, Title: ex.Title}
+		for _, c := range ex.Checks {
+			checkIdx[c.ID] = len(s.Checks)
+			s.Checks = append(s.Checks, CheckSummary{ID: c.ID, Exercise: ex.ID, Title: c.Title, Category: c.Category})
+			fails[c.ID] = &failures{count: map[string]int{}, first: map[string]string{}}
+		}
+		s.Exercises = append(s.Exercises, es)
+	}
+	var totals []float64
+	for _, r := range recs {
+		s.Sandboxes[r.Sandbox]++
+		if !r.Complete() {
+			s.Incomplete = append(s.Incomplete, r.Student)
+		}
+		total := 0.0
+		for i, ex := range exs {
+			res, ok := r.Result(ex.ID)
+			if !ok {
+				continue
+			}
+			es := &s.Exercises[i]
+			es.MaxScore = math.Max(es.MaxScore, res.MaxScore)
+			es.Average += res.Score
+			total += res.Score
+			if res.Command != nil {
+				es.Submitted++
+			}
+			if res.Passed() && len(res.Checks) > 0 {
+				es.FullMarks++
+			}
+			for _, c := range res.Checks {
+				j, ok := checkIdx[c.ID]
+				if !ok {
+					continue
+				}
+				cs := &s.Checks[j]
+				switch c.Status {
+				case report.Pass:
+					cs.Pass++
+				case report.Fail:
+					cs.Fail++
+					if res.Command == nil {
+						// Not run (no file, unreadable archive): says
+						// nothing about the check itself.
+						continue
+					}
+					key := numbers.ReplaceAllString(c.Message, "#")
+					f := fails[c.ID]
+					f.count[key]++
+					if _, ok := f.first[key]; !ok {
+						f.first[key] = c.Message
+					}
+				case report.Skip:
+					cs.Skip++
+				case report.Error:
+					cs.Error++
+				}
+			}
+		}
+		totals = append(totals, total)
+	}
+	for i := range s.Exercises {
+		s.MaxScore += s.Exercises[i].MaxScore
+		if len(recs) > 0 {
+			s.Exercises[i].Average = round2(s.Exercises[i].Average / float64(len(recs)))
+		}
+	}
+	for i := range s.Checks {
+		cs := &s.Checks[i]
+		if n := cs.Pass + cs.Fail + cs.Skip; n > 0 {
+			cs.PassRate = round4(float64(cs.Pass) / float64(n))
+		}
+		f := fails[cs.ID]
+		best, bestN := "", 0
+		for k, n := range f.count {
+			if n > bestN || (n == bestN && k < best) {
+				best, bestN = k, n
+			}
+		}
+		if bestN > 0 {
+			cs.CommonFailure, cs.CommonFailureCount = f.first[best], bestN
+		}
+	}
+	s.Histogram = histogram(totals, s.MaxScore)
+	if len(totals) > 0 {
+		sum := 0.0
+		for _, t := range totals {
+			sum += t
+		}
+		s.AverageScore = round2(sum / float64(len(totals)))
+		sorted := append([]float64(nil), totals...)
+		sort.Float64s(sorted)
+		mid := len(sorted) / 2
+		if len(sorted)%2 == 1 {
+			s.MedianScore = sorted[mid]
+		} else {
+			s.MedianScore = round2((sorted[mid-1] + sorted[mid]) / 2)
+		}
+	}
+	return s
+}
+
+// histogram counts totals in ten bins of the maximum score.
+func histogram(totals []float64, maxScore float64) []Bin {
+	bins := make([]Bin, 10)
+	for i := range bins {
+		bins[i] = Bin{FromPct: i * 10, ToPct: (i + 1) * 10}
+	}
+	if maxScore <= 0 {
+		return bins
+	}
+	for _, t := range totals {
+		i := int(math.Floor(t / maxScore * 10))
+		bins[min(max(i, 0), 9)].Count++
+	}
+	return bins
+}
+
+func round2(x float64) float64 { return math.Round(x*100) / 100 }
+func round4(x float64) float64 { return math.Round(x*10000) / 10000 }
+
+// num formats a score without trailing zeros.
+func num(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+
+// GradesCSV returns the gradebook: a header row, then one row per student
+// with their score on each exercise and their total.
+func GradesCSV(recs []*Record, exs []*graders.Exercise) ([]byte, error) {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	header := []string{"student"}
+	for _, ex := range exs {
+		header = append(header, ex.ID)
+	}
+	header = append(header, "total")
+	if err := w.Write(header); err != nil {
+		return nil, err
+	}
+	for _, r := range recs {
+		row := []string{csvSafe(r.Student)}
+		total := 0.0
+		for _, ex := range exs {
+			res, ok := r.Result(ex.ID)
+			if !ok {
+				row = append(row, "")
+				continue
+			}
+			row = append(row, num(res.Score))
+			total += res.Score
+		}
+		row = append(row, num(total))
+		if err := w.Write(row); err != nil {
+			return nil, err
+		}
+	}
+	w.Flush()
+	return buf.Bytes(), w.Error()
+}
+
+// csvSafe keeps a spreadsheet from taking a cell for a formula.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// WriteClassFiles writes OUT/grades.csv, OUT/summary.json and
+// OUT/report.html from every student file in OUT, and returns the summary.
+func WriteClassFiles(out string, exs []*graders.Exercise, meta ReportMeta) (Summary, error) {
+	recs, err := ReadRecords(out)
+	if err != nil {
+		return Summary{}, err
+	}
+	sum := Summarize(recs, exs)
+	csvData, err := GradesCSV(recs, exs)
+	if err != nil {
+		return sum, fmt.Errorf("writing grades.csv: %w", err)
+	}
+	if err := WriteFileAtomic(filepath.Join(out, "grades.csv"), csvData); err != nil {
+		return sum, err
+	}
+	js, err := json.MarshalIndent(sum, "", "  ")
+	if err != nil {
+		return sum, err
+	}
+	if err := WriteFileAtomic(filepath.Join(out, "summary.json"), append(js, '\n')); err != nil {
+		return sum, err
+	}
+	var page bytes.Buffer
+	if err := ClassReport(&page, recs, sum, exs, meta); err != nil {
+		return sum, fmt.Errorf("writing report.html: %w", err)
+	}
+	if err := WriteFileAtomic(filepath.Join(out, "report.html"), page.Bytes()); err != nil {
+		return sum, err
+	}
+	return sum, nil
+}

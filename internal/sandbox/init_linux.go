@@ -1,0 +1,142 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// InitOptions say what the unit runner does as PID 1 of its namespace.
+type InitOptions struct {
+	// Setup mounts a fresh /proc and brings up the loopback (netns sandbox;
+	// a container has both already).
+	Setup bool
+	// Probe only sets up and reports that it could (NetnsAvailable).
+	Probe bool
+	// Args are the arguments of the unit runner child it starts.
+	Args []string
+}
+
+// Init runs the first process of a unit's namespace. When the process is
+// not PID 1 (a container started with its own init), it only does the
+// setup and returns false: the caller then grades in this process. As PID
+// 1, it sets the namespace up, starts the unit runner as its child (with the
+// same standard streams), reaps every orphan the graded programs leave, and
+// exits with the child's status once the child ends; the kernel then kills
+// whatever is left in the namespace. Errors are written to stdout as the
+// unit's stream error, so that the parent can say what failed.
+func Init(opt InitOptions, stdout io.Writer) (handled bool, code int) {
+	if opt.Setup {
+		if err := setupNamespace(); err != nil {
+			_ = json.NewEncoder(stdout).Encode(line{Error: err.Error()})
+			return true, 3
+		}
+	}
+	if opt.Probe {
+		if os.Getpid() != 1 {
+			_ = json.NewEncoder(stdout).Encode(line{Error: "the unit runner is not PID 1 of a new PID namespace"})
+			return true, 3
+		}
+		_ = json.NewEncoder(stdout).Encode(line{Done: true})
+		return true, 0
+	}
+	if os.Getpid() != 1 {
+		return false, 0
+	}
+	self, err := os.Executable()
+	if err != nil {
+		_ = json.NewEncoder(stdout).Encode(line{Error: fmt.Sprintf("finding netgrade's own binary: %v", err)})
+		return true, 3
+	}
+	child, err := os.StartProcess(self, append([]string{self, "unit"}, opt.Args...), &os.ProcAttr{
+		Files: []*os.File{os.Stdin, os.Stdout, os.Stderr},
+		Sys:   &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
+	})
+	if err != nil {
+		_ = json.NewEncoder(stdout).Encode(line{Error: fmt.Sprintf("starting the unit runner: %v", err)})
+		return true, 3
+	}
+	return true, reap(child.Pid)
+}
+
+// reap waits for every process that ends in the namespace (orphans are
+// re-parented to PID 1) and returns the exit code of pid.
+func reap(pid int) int {
+	for {
+		var ws syscall.WaitStatus
+		wpid, err := syscall.Wait4(-1, &ws, 0, nil)
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		if err != nil {
+			return 3
+		}
+		if wpid != pid {
+			continue
+		}
+		if ws.Signaled() {
+			return 128 + int(ws.Signal())
+		}
+		return ws.ExitStatus()
+	}
+}
+
+// scratchDir is the unit's writable folder.
+const scratchDir = "/dev/shm"
+
+// setupNamespace makes the new mount namespace private and its whole file
+// system read-only (the unit's programs may write only to a fresh
+// /dev/shm of their own, which TMPDIR names), mounts a /proc of the new PID namespace over the
+// old one (the harness reads sockets and process trees there), and brings
+// the new network namespace's loopback up.
+func setupNamespace() error {
+	if err := unix.Mount("none", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("making the unit's mounts private: %w", err)
+	}
+	err := unix.MountSetattr(-1, "/", unix.AT_RECURSIVE, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY})
+	if err != nil && !errors.Is(err, unix.ENOSYS) {
+		// ENOSYS: a kernel older than 5.12 has no mount_setattr; the file
+		// system then stays as writable as it is for the user.
+		return fmt.Errorf("making the unit's file system read-only: %w", err)
+	}
+	if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return fmt.Errorf("mounting the unit's own /proc: %w", err)
+	}
+	// A scratch folder of the unit's own: /tmp stays the host's (netgrade
+	// and the submission may live there), read-only.
+	if _, serr := os.Stat(scratchDir); serr == nil {
+		if err := unix.Mount("tmpfs", scratchDir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "size=64m,mode=1777"); err != nil {
+			return fmt.Errorf("mounting the unit's own %s: %w", scratchDir, err)
+		}
+		if err := os.Setenv("TMPDIR", scratchDir); err != nil {
+			return err
+		}
+	}
+	if err := loopbackUp(); err != nil {
+		return fmt.Errorf("bringing up the unit's loopback: %w", err)
+	}
+	return nil
+}
+
+// loopbackUp sets the IFF_UP flag of lo.
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return err
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return err
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
+}

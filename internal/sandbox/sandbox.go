@@ -1,0 +1,192 @@
+// Package sandbox runs the grading of one submission (a "unit": one
+// student's files, graded on every exercise of the course) under some
+// isolation, and hands back its results.
+//
+// Three sandboxes exist:
+//
+//   - process: the graders run inside netgrade itself, the student's
+//     programs as plain processes in their own process groups. No isolation:
+//     every submission shares the machine's loopback and sees its processes.
+//   - netns: netgrade re-executes itself as the unit runner (`netgrade unit`)
+//     in new user, network, PID, mount, IPC and UTS namespaces. The unit has
+//     its own loopback and nothing else, its own /proc, and every process it
+//     started dies with the namespace.
+//   - docker: the unit runner (a static netgrade binary, mounted read-only)
+//     runs in a container with no network, memory, pids and CPU limits, and
+//     the submission mounted read-only.
+//
+// The unit runner reads a Unit (JSON) and writes one JSON line per graded
+// exercise, then a final line saying it is done: a unit whose stream ends
+// without that line was cut short and is not taken as graded.
+package sandbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/internal/report"
+)
+
+// The sandbox kinds, as given to --sandbox.
+const (
+	Process = "process"
+	Netns   = "netns"
+	Docker  = "docker"
+)
+
+// Kinds returns the sandbox kinds.
+func Kinds() []string { return []string{Process, Netns, Docker} }
+
+// Unit is the grading of one submission: a folder and, for each exercise,
+// the file in it that is graded.
+type Unit struct {
+	// Student names the submission in messages.
+	Student string `json:"student"`
+	// Dir is the submission's folder, as the unit runner sees it.
+	Dir string `json:"dir"`
+	// Files says which file of Dir is which exercise, in grading order.
+	Files []File `json:"files"`
+	// Python is the interpreter that runs .py files; empty lets the runner
+	// resolve python3 on its own PATH (as in a container).
+	Python string `json:"python,omitempty"`
+	// Settings are the course's settings for the checks.
+	Settings Settings `json:"settings"`
+	// Sandbox is the name results record for the isolation in force.
+	Sandbox string `json:"sandbox"`
+	// Version is netgrade's version, written into results.
+	Version string `json:"version,omitempty"`
+	// TimeoutMS bounds the whole unit; the runner gives up by itself then.
+	TimeoutMS int64 `json:"timeout_ms,omitempty"`
+}
+
+// File is one exercise of a unit and its file, relative to the unit's Dir.
+type File struct {
+	Exercise string `json:"exercise"`
+	Path     string `json:"path"`
+	// Command, when set, is how the file is run: a command template whose
+	// token {file} is the file's absolute path as the runner sees it and
+	// {args} the exercise's arguments; python3 as the first token is the
+	// unit's Python. When empty, a .py file runs under python3 and an
+	// executable directly.
+	Command []string `json:"command,omitempty"`
+	// Settings, when set, replace the unit's Settings for this exercise.
+	Settings *Settings `json:"settings,omitempty"`
+}
+
+// Settings are the parts of graders.Options a course sets; they travel to
+// the unit runner as JSON.
+type Settings struct {
+	Texts      map[string]string            `json:"texts,omitempty"`
+	Points     map[string]float64           `json:"points,omitempty"`
+	Disabled   []string                     `json:"disabled,omitempty"`
+	Only       []string                     `json:"only,omitempty"`
+	Visibility map[string]report.Visibility `json:"visibility,omitempty"`
+	// TimeoutsMS are per-check deadlines in milliseconds.
+	TimeoutsMS   map[string]int64 `json:"timeouts_ms,omitempty"`
+	TimeoutScale float64          `json:"timeout_scale,omitempty"`
+}
+
+// SettingsFrom takes the check settings of grading options, for a unit.
+func SettingsFrom(o graders.Options) Settings {
+	s := Settings{Texts: o.Texts, Points: o.Points, Disabled: o.Disabled, Only: o.Only, Visibility: o.Visibility, TimeoutScale: o.TimeoutScale}
+	if len(o.Timeouts) > 0 {
+		s.TimeoutsMS = map[string]int64{}
+		for id, d := range o.Timeouts {
+			s.TimeoutsMS[id] = d.Milliseconds()
+		}
+	}
+	return s
+}
+
+// Apply sets the check settings on grading options.
+func (s Settings) Apply(o graders.Options) graders.Options {
+	o.Texts, o.Points, o.Disabled, o.Only = s.Texts, s.Points, s.Disabled, s.Only
+	o.Visibility, o.TimeoutScale = s.Visibility, s.TimeoutScale
+	o.Timeouts = nil
+	if len(s.TimeoutsMS) > 0 {
+		o.Timeouts = map[string]time.Duration{}
+		for id, ms := range s.TimeoutsMS {
+			o.Timeouts[id] = time.Duration(ms) * time.Millisecond
+		}
+	}
+	return o
+}
+
+// Timeout returns the unit's time bound.
+func (u Unit) Timeout() time.Duration { return time.Duration(u.TimeoutMS) * time.Millisecond }
+
+// Sandbox grades units under one kind of isolation. It is safe for use by
+// several goroutines at once.
+type Sandbox interface {
+	// Name is the kind: process, netns or docker.
+	Name() string
+	// Isolated reports whether submissions are isolated from each other
+	// and from the machine.
+	Isolated() bool
+	// Grade grades the unit and returns one result per file, in order. An
+	// error means netgrade could not grade the unit (never the student's
+	// fault); when ctx is cancelled, Grade returns ctx's error and leaves
+	// nothing running.
+	Grade(ctx context.Context, u Unit) ([]report.Result, error)
+	// Close releases what the sandbox holds.
+	Close() error
+}
+
+// UnitTimeout returns a time bound for grading the given exercises: every
+// check's watchdog deadline, plus slack for starting and stopping programs.
+func UnitTimeout(exs []*graders.Exercise) time.Duration {
+	const perCheckSlack = 5 * time.Second
+	var d time.Duration
+	for _, e := range exs {
+		for _, c := range e.Checks {
+			t := c.Timeout
+			if t == 0 {
+				t = graders.DefaultCheckTimeout
+			}
+			d += t + perCheckSlack
+		}
+	}
+	return d + 30*time.Second
+}
+
+// line is one line of the unit runner's output stream.
+type line struct {
+	Result *report.Result `json:"result,omitempty"`
+	Error  string         `json:"error,omitempty"`
+	Done   bool           `json:"done,omitempty"`
+}
+
+// errIncomplete is returned when a unit's stream ends before its last line.
+var errIncomplete = errors.New("the unit runner stopped before it had graded every exercise")
+
+// readStream reads a unit runner's output: the results, until the line that
+// says it is done. It returns errIncomplete if that line never comes.
+func readStream(r io.Reader, want int) ([]report.Result, error) {
+	dec := json.NewDecoder(r)
+	var out []report.Result
+	for {
+		var l line
+		if err := dec.Decode(&l); err != nil {
+			if errors.Is(err, io.EOF) {
+				return out, errIncomplete
+			}
+			return out, fmt.Errorf("reading the unit runner's output: %w", err)
+		}
+		switch {
+		case l.Error != "":
+			return out, fmt.Errorf("unit runner: %s", l.Error)
+		case l.Result != nil:
+			out = append(out, *l.Result)
+		case l.Done:
+			if len(out) != want {
+				return out, fmt.Errorf("the unit runner returned %d results for %d exercises", len(out), want)
+			}
+			return out, nil
+		}
+	}
+}

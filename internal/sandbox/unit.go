@@ -1,0 +1,131 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/report"
+)
+
+// Runner grades units with the exercises of a registry. It is what runs
+// inside a sandbox (the unit runner) and, for the process sandbox, inside
+// netgrade itself.
+type Runner struct {
+	Registry *graders.Registry
+	// Interpreters and Ports are shared by every unit this runner grades;
+	// nil gives each unit its own.
+	Interpreters *harness.Interpreters
+	Ports        *harness.Ports
+}
+
+// Grade grades every file of the unit in order and calls emit with each
+// result as soon as it is ready.
+func (r *Runner) Grade(ctx context.Context, u Unit, emit func(report.Result) error) error {
+	if u.Timeout() > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, u.Timeout())
+		defer cancel()
+	}
+	opt := u.Settings.Apply(graders.Options{
+		Interpreters: r.Interpreters,
+		Ports:        r.Ports,
+		Sandbox:      u.Sandbox,
+		Version:      u.Version,
+	})
+	if opt.Interpreters == nil {
+		opt.Interpreters = harness.NewInterpreters()
+	}
+	for _, f := range u.Files {
+		ex, err := r.Registry.Get(f.Exercise)
+		if err != nil {
+			return err
+		}
+		sub, err := r.submission(u, f, ex)
+		if err != nil {
+			return err
+		}
+		fopt := opt
+		if s := f.Settings; s != nil {
+			fopt = s.Apply(fopt)
+		}
+		res := ex.Grade(ctx, sub, fopt)
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("grading %s of %s: %w", f.Exercise, u.Student, err)
+		}
+		if err := emit(res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// submission returns the submission of one file of the unit.
+func (r *Runner) submission(u Unit, f File, ex *graders.Exercise) (graders.Submission, error) {
+	rel := filepath.FromSlash(f.Path)
+	if !filepath.IsLocal(rel) {
+		return graders.Submission{}, fmt.Errorf("file %q of %s is not inside its folder", f.Path, u.Student)
+	}
+	path := filepath.Join(u.Dir, rel)
+	sub, err := graders.FileSubmission(path)
+	if err != nil {
+		return graders.Submission{}, fmt.Errorf("file %s of %s: %w", f.Path, u.Student, err)
+	}
+	if len(f.Command) > 0 {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return graders.Submission{}, err
+		}
+		sub.Command = nil
+		for _, tok := range f.Command {
+			switch tok {
+			case "{file}":
+				sub.Command = append(sub.Command, abs)
+			case "{args}":
+				sub.Command = append(sub.Command, ex.Args...)
+			default:
+				sub.Command = append(sub.Command, strings.ReplaceAll(tok, "{file}", abs))
+			}
+		}
+	}
+	if u.Python != "" && len(sub.Command) > 0 && sub.Command[0] == "python3" {
+		sub.Command[0] = u.Python
+	}
+	sub.Name = filepath.ToSlash(filepath.Join(u.Student, rel))
+	return sub, nil
+}
+
+// Serve is the unit runner's main loop: it grades the unit and writes the
+// JSON line stream (one result per exercise, then done) to w. An error is
+// also written to the stream, so that the parent can tell what went wrong.
+func (r *Runner) Serve(ctx context.Context, u Unit, w io.Writer) error {
+	enc := json.NewEncoder(w)
+	err := r.Grade(ctx, u, func(res report.Result) error {
+		return enc.Encode(line{Result: &res})
+	})
+	if err != nil {
+		_ = enc.Encode(line{Error: err.Error()})
+		return err
+	}
+	return enc.Encode(line{Done: true})
+}
+
+// ParseUnit decodes a unit as the runner receives it.
+func ParseUnit(data []byte) (Unit, error) {
+	var u Unit
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&u); err != nil {
+		return Unit{}, fmt.Errorf("reading the unit to grade: %w", err)
+	}
+	if u.Dir == "" || len(u.Files) == 0 {
+		return Unit{}, fmt.Errorf("the unit to grade names no folder or no file")
+	}
+	return u, nil
+}

@@ -1,0 +1,76 @@
+#!/bin/sh
+# sandbox-image.sh builds the local Docker image the docker sandbox runs
+# submissions in when no image registry can be reached: a minimal Debian
+# root file system with python3 (full standard library, socketserver
+# included), made with debootstrap from the mirror apt already uses, and
+# imported into Docker.
+#
+# Usage: scripts/sandbox-image.sh [IMAGE]    (default netgrade-python:local)
+# Environment: SUITE (default bookworm), MIRROR (default: from apt's sources),
+# FORCE=1 rebuilds an image that already exists.
+set -eu
+
+IMAGE=${1:-netgrade-python:local}
+SUITE=${SUITE:-bookworm}
+
+if ! command -v docker >/dev/null 2>&1; then
+	echo "sandbox-image: docker is not installed" >&2
+	exit 1
+fi
+if [ -z "${FORCE:-}" ] && docker image inspect "$IMAGE" >/dev/null 2>&1; then
+	echo "sandbox-image: $IMAGE already exists (FORCE=1 rebuilds it)"
+	exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "sandbox-image: debootstrap needs root: run this as root (sudo make sandbox-image)" >&2
+	exit 1
+fi
+if ! command -v debootstrap >/dev/null 2>&1; then
+	echo "sandbox-image: debootstrap is not installed (apt-get install debootstrap)" >&2
+	exit 1
+fi
+
+# mirror prints the first URI apt's own sources list gives for $SUITE, from
+# deb822 .sources files or one-line .list files.
+mirror() {
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		awk -v suite="$SUITE" '
+			function flush() { if (deb && hit && uri != "") { print uri; found = 1; exit } deb = 0; hit = 0; uri = "" }
+			/^[[:space:]]*$/ { flush(); next }
+			/^Types:/ { for (i = 2; i <= NF; i++) if ($i == "deb") deb = 1 }
+			/^URIs:/ { uri = $2 }
+			/^Suites:/ { for (i = 2; i <= NF; i++) if ($i == suite) hit = 1 }
+			END { if (!found) flush() }
+		' "$f"
+	done
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -f "$f" ] || continue
+		awk -v suite="$SUITE" '
+			$1 == "deb" {
+				i = 2
+				if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
+				if ($(i + 1) == suite) { print $i; exit }
+			}
+		' "$f"
+	done
+}
+
+MIRROR=${MIRROR:-$(mirror | head -n 1)}
+if [ -z "$MIRROR" ]; then
+	echo "sandbox-image: apt's sources list names no mirror for $SUITE; set MIRROR=URL" >&2
+	exit 1
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT INT TERM
+echo "sandbox-image: debootstrap $SUITE from $MIRROR"
+debootstrap --variant=minbase --include=python3 "$SUITE" "$work/root" "$MIRROR"
+rm -rf "$work/root/var/cache/apt/archives/"*.deb "$work/root/var/lib/apt/lists/"*
+echo "sandbox-image: importing $IMAGE"
+tar -C "$work/root" -c . | docker import \
+	-c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+	-c 'ENV LANG=C.UTF-8' \
+	-c 'CMD ["python3"]' \
+	- "$IMAGE"
+docker run --rm --network none "$IMAGE" python3 -c 'import socketserver, sys; print("sandbox-image: python", sys.version.split()[0], "ready")'
