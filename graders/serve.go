@@ -183,6 +183,10 @@ func usageCheck(exercise, note, hint string) *Check {
 	}
 }
 
+// usageExitGrace is how much longer a program that printed its usage line
+// gets to exit, past ExitTimeout.
+const usageExitGrace = 5 * time.Second
+
 // checkUsage runs the program without arguments: it must exit non-zero
 // with a usage line, and neither crash nor start serving anyway.
 func checkUsage(ctx context.Context, t *T) error {
@@ -219,6 +223,16 @@ func checkUsage(ctx context.Context, t *T) error {
 	case <-wctx.Done():
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		// A program that has printed its usage line is on its way out: on
+		// a loaded machine give it usageExitGrace more to end.
+		if _, _, ok := waitLine(t, p, 0, 0, func(s string) bool { return usageLine.MatchString(s) }); ok {
+			gctx, gcancel := context.WithTimeout(ctx, usageExitGrace)
+			_, werr := p.Wait(gctx)
+			gcancel()
+			if werr == nil {
+				break
+			}
 		}
 		return Failf("without arguments the program was still running after %s", ExitTimeout).
 			Want("a line containing `Usage` and a non-zero exit status", "still running; printed:\n"+printedSince(p, 0))

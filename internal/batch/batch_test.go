@@ -365,7 +365,7 @@ func (f *fakeSandbox) count(id string) int {
 // options returns batch options on the default course with sb.
 func options(out string, sb sandbox.Sandbox) batch.Options {
 	return batch.Options{
-		Out: out, Jobs: 4, Exercises: graders.Default().Exercises(), Sandbox: sb,
+		Out: out, Jobs: 4, Exercises: classExercises(), Sandbox: sb,
 		Find: batch.NamesFinder(batch.DefaultNames), Expected: func(ex string) string { return ex + ".py" },
 		StudentPage: func(w io.Writer, rs []report.Result) error {
 			_, err := fmt.Fprintf(w, "<p>%d results</p>", len(rs))
@@ -633,9 +633,9 @@ func TestMerge(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, len(students), m.Students)
 	assert.Empty(t, m.Duplicates)
-	_, err = batch.WriteClassFiles(merged, graders.Default().Exercises(), batch.ReportMeta{Version: "test"})
+	_, err = batch.WriteClassFiles(merged, classExercises(), batch.ReportMeta{Version: "test"})
 	require.NoError(t, err)
-	_, err = batch.WriteClassFiles(whole, graders.Default().Exercises(), batch.ReportMeta{Version: "test"})
+	_, err = batch.WriteClassFiles(whole, classExercises(), batch.ReportMeta{Version: "test"})
 	require.NoError(t, err)
 	for _, f := range []string{"grades.csv", "summary.json"} {
 		a, err := os.ReadFile(filepath.Join(merged, f))

@@ -32,7 +32,7 @@ const hostile = "got <img src=x onerror=alert(1)> and \x1b[31mred\x1b[0m"
 // verdicts spread deterministically: student i fails check j when
 // (i*(j+3)) % 7 < j % 4, and a few students hand in nothing for udp-client.
 func synthRecords(n int) []*batch.Record {
-	exs := graders.Default().Exercises()
+	exs := classExercises()
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	var recs []*batch.Record
 	for i := range n {
@@ -92,7 +92,7 @@ func TestClassFilesGolden(t *testing.T) {
 	out := t.TempDir()
 	recs := synthRecords(30)
 	writeRecords(t, out, recs)
-	sum, err := batch.WriteClassFiles(out, graders.Default().Exercises(), batch.ReportMeta{Version: "test", Generated: time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)})
+	sum, err := batch.WriteClassFiles(out, classExercises(), batch.ReportMeta{Version: "test", Generated: time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)})
 	require.NoError(t, err)
 	for _, f := range []string{"grades.csv", "summary.json"} {
 		data, err := os.ReadFile(filepath.Join(out, f))
@@ -118,7 +118,7 @@ func TestClassFilesGolden(t *testing.T) {
 func TestGradesCSVNeutralisesFormulas(t *testing.T) {
 	recs := synthRecords(1)
 	recs[0].Student = "=HYPERLINK(\"http://x\")"
-	data, err := batch.GradesCSV(recs, graders.Default().Exercises())
+	data, err := batch.GradesCSV(recs, classExercises())
 	require.NoError(t, err)
 	assert.Contains(t, string(data), `"'=HYPERLINK(""http://x"")"`)
 }
@@ -189,7 +189,7 @@ func TestClassReportInChromium(t *testing.T) {
 	out := t.TempDir()
 	recs := synthRecords(30)
 	writeRecords(t, out, recs)
-	sum, err := batch.WriteClassFiles(out, graders.Default().Exercises(), batch.ReportMeta{Version: "test"})
+	sum, err := batch.WriteClassFiles(out, classExercises(), batch.ReportMeta{Version: "test"})
 	require.NoError(t, err)
 	page := filepath.Join(out, "report.html")
 	src, err := os.ReadFile(page)
@@ -334,4 +334,19 @@ func attr(n *html.Node, key string) string {
 		}
 	}
 	return ""
+}
+
+// classExercises are the exercises of the test classes: the two UDP
+// exercises, whatever else the registry holds, so that golden files do not
+// change when an exercise is added.
+func classExercises() []*graders.Exercise {
+	var exs []*graders.Exercise
+	for _, id := range []string{"udp-server", "udp-client"} {
+		ex, err := graders.Default().Get(id)
+		if err != nil {
+			panic(err)
+		}
+		exs = append(exs, ex)
+	}
+	return exs
 }
