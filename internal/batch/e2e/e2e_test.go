@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -62,7 +63,7 @@ func class(t *testing.T, n int) (string, []batchtest.Student) {
 // netgrade runs the binary and returns the result.
 func netgrade(t *testing.T, args ...string) *icmd.Result {
 	t.Helper()
-	if len(args) > 0 && args[0] == "batch" {
+	if len(args) > 0 && args[0] == "batch" && !slices.Contains(args, "--exercise") {
 		args = append(args, "--exercise", strings.Join(classIDs, ","))
 	}
 	return icmd.RunCmd(icmd.Command(netgradeBin, args...), icmd.WithTimeout(20*time.Minute))
@@ -230,7 +231,7 @@ func TestInterruptAndResume(t *testing.T) {
 			subs, students := class(t, 10)
 			root := filepath.Dir(subs)
 			out := filepath.Join(root, "out")
-			args := append([]string{"batch", subs, "-o", out, "-j", "2", "--sandbox", kind}, extra...)
+			args := append([]string{"batch", subs, "-o", out, "-j", "2", "--sandbox", kind, "--exercise", strings.Join(classIDs, ",")}, extra...)
 
 			cmd := exec.Command(netgradeBin, args...)
 			var stdout, stderr bytes.Buffer
@@ -380,7 +381,7 @@ func TestBatchUnprivilegedNetns(t *testing.T) {
 		return os.Chmod(p, 0o644)
 	}))
 	out := filepath.Join(root, "out")
-	cmd := exec.Command(netgradeBin, "batch", subs, "-o", out, "-j", "4", "--sandbox", "netns")
+	cmd := exec.Command(netgradeBin, "batch", subs, "--exercise", strings.Join(classIDs, ","), "-o", out, "-j", "4", "--sandbox", "netns")
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/tmp", "LANG=C.UTF-8"}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 	output, err := cmd.CombinedOutput()
@@ -413,10 +414,10 @@ func TestBatchFallsBackToProcess(t *testing.T) {
 			icmd.WithTimeout(10*time.Minute))
 	}
 
-	res := noNamespaces("batch", subs, "-o", out, "--sandbox", "netns")
+	res := noNamespaces("batch", subs, "-o", out, "--sandbox", "netns", "--exercise", strings.Join(classIDs, ","))
 	res.Assert(t, icmd.Expected{ExitCode: 3, Err: "the netns sandbox is unavailable"})
 
-	res = noNamespaces("batch", subs, "-o", out)
+	res = noNamespaces("batch", subs, "-o", out, "--exercise", strings.Join(classIDs, ","))
 	res.Assert(t, icmd.Expected{ExitCode: 0, Err: "grading with the process sandbox, WITHOUT isolation"})
 	checkDeclared(t, out, students)
 	recs, err := batch.ReadRecords(out)
