@@ -1,10 +1,12 @@
 package harness
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"net"
 	"sync"
+	"syscall"
 )
 
 // Ports hands out free loopback ports for programs under test. It picks
@@ -49,13 +51,28 @@ func (p *Ports) Next() (int, error) {
 	return 0, fmt.Errorf("no free port found in %d-%d", p.lo, p.hi)
 }
 
+// strictListen is a listen configuration without SO_REUSEADDR (which Go
+// sets by default): a student's server does not set it either, and without
+// it a port still held by a connection in TIME_WAIT cannot be bound, so the
+// probe must fail on such a port as the student's bind would.
+var strictListen = net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
+	var serr error
+	err := c.Control(func(fd uintptr) {
+		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 0)
+	})
+	if err != nil {
+		return err
+	}
+	return serr
+}}
+
 func portFree(port int) bool {
 	for _, nw := range []string{"tcp", "tcp6"} {
 		host := "0.0.0.0"
 		if nw == "tcp6" {
 			host = "::"
 		}
-		l, err := net.Listen(nw, net.JoinHostPort(host, fmt.Sprint(port)))
+		l, err := strictListen.Listen(context.Background(), nw, net.JoinHostPort(host, fmt.Sprint(port)))
 		if err != nil {
 			if nw == "tcp6" {
 				continue // no IPv6 here

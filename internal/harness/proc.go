@@ -252,3 +252,30 @@ func WaitBound(ctx context.Context, pid int, proto string, port int, exited <-ch
 
 // ErrExited is returned by waits that ended because the program exited.
 var ErrExited = fmt.Errorf("the program exited")
+
+// ListenQueue returns how many connections wait in the accept queue of the
+// TCP socket listening on port in pid's network namespace: connections the
+// kernel has completed but the program has not accept()ed yet (the rx_queue
+// column of /proc/net/tcp for a LISTEN socket). found is false when no
+// socket listens on port. A client that connects while the queue is full
+// has its SYN dropped and retried by the kernel about a second later, so
+// load generators read this to pace their connections.
+func ListenQueue(pid, port int) (queued int, found bool, err error) {
+	nfs, err := procfs.NewFS(fmt.Sprintf("/proc/%d", pid))
+	if err != nil {
+		return 0, false, fmt.Errorf("reading /proc/%d/net: %w", pid, err)
+	}
+	for _, read := range []func() (procfs.NetTCP, error){nfs.NetTCP, nfs.NetTCP6} {
+		lines, err := read()
+		if err != nil {
+			continue // no IPv6, or the process is gone
+		}
+		for _, l := range lines {
+			if int(l.LocalPort) == port && tcpStates[l.St] == "LISTEN" {
+				queued += int(l.RxQueue)
+				found = true
+			}
+		}
+	}
+	return queued, found, nil
+}
