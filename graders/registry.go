@@ -45,6 +45,9 @@ func Default() *Registry {
 	return NewRegistry(
 		UDPServer(),
 		UDPClient(),
+		TCPForking(),
+		TCPThreading(),
+		TCPTickets(),
 	)
 }
 

@@ -27,6 +27,9 @@ func Programs() map[string]Program {
 	ps := []Program{
 		{Exercise: "udp-server", Usage: "PORT", Run: UDPServer},
 		{Exercise: "udp-client", Usage: "HOST PORT MESSAGE", Run: UDPClient},
+		{Exercise: "tcp-forking", Usage: "PORT", Run: TCPForking},
+		{Exercise: "tcp-threading", Usage: "PORT", Run: TCPThreading},
+		{Exercise: "tcp-tickets", Usage: "PORT", Run: TCPTickets},
 	}
 	m := make(map[string]Program, len(ps))
 	for _, p := range ps {

@@ -110,6 +110,7 @@ Exit codes: 0 all checks passed, 1 some check failed, 2 usage error, 3 netgrade 
 		newGradeCmd(),
 		newRefCmd(),
 		newDemoCmd(),
+		newRefChildCmd(),
 	)
 	return root
 }
