@@ -256,7 +256,7 @@ func ticketsCheckTicket(ctx context.Context, t *T) error {
 	if s.ok {
 		return nil
 	}
-	want := fmt.Sprintf("a reply matching %s, e.g. `Your ticket number is 3`", re)
+	want := fmt.Sprintf("a reply holding the ticket number, e.g. `Your ticket number is 3` (the course's pattern: %s)", re)
 	reply := Printable(s.reply)
 	switch {
 	case s.err != nil:
@@ -420,11 +420,11 @@ func ticketsCheckAtOnce(ctx context.Context, t *T) error {
 		t.Note("up to %d of the %d handlers ran at the same time", most, TicketsAtOnce)
 		return nil
 	}
+	sort.Slice(ends, func(i, j int) bool { return ends[i].Before(ends[j]) })
 	var at []string
 	for _, e := range ends {
 		at = append(at, concAt(t, e))
 	}
-	sort.Strings(at)
 	return Failf("%d clients that connected together were served one after the other: a ticket takes about %.1f s to prepare, and the tickets came one at a time (%s), never two handlers at the same time",
 		TicketsAtOnce, prep.Seconds(), strings.Join(at, ", ")).
 		Want(fmt.Sprintf("the %d tickets together, about %.1f s after connecting", TicketsAtOnce, prep.Seconds()), "one ticket at a time").

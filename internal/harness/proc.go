@@ -20,6 +20,9 @@ type ProcInfo struct {
 	Threads int
 	Comm    string
 	State   string
+	// Started is the process's start time in clock ticks since boot: with
+	// the PID, it names the process even after the PID is reused.
+	Started uint64
 }
 
 // Tree returns the processes of the program rooted at pid: pid itself, its
@@ -41,7 +44,7 @@ func Tree(pid int) ([]ProcInfo, error) {
 		if err != nil {
 			continue
 		}
-		infos[pr.PID] = ProcInfo{PID: pr.PID, PPID: st.PPID, PGRP: st.PGRP, Threads: st.NumThreads, Comm: st.Comm, State: st.State}
+		infos[pr.PID] = ProcInfo{PID: pr.PID, PPID: st.PPID, PGRP: st.PGRP, Threads: st.NumThreads, Comm: st.Comm, State: st.State, Started: st.Starttime}
 		children[st.PPID] = append(children[st.PPID], pr.PID)
 	}
 	seen := map[int]bool{}
@@ -74,17 +77,40 @@ func Tree(pid int) ([]ProcInfo, error) {
 
 // Descendants returns the PIDs of every process of pid's tree but pid.
 func Descendants(pid int) []int {
+	var out []int
+	for _, p := range descendants(pid) {
+		out = append(out, p.PID)
+	}
+	return out
+}
+
+// descendants returns the live processes of pid's tree but pid.
+func descendants(pid int) []ProcInfo {
 	tree, err := Tree(pid)
 	if err != nil {
 		return nil
 	}
-	var out []int
+	var out []ProcInfo
 	for _, p := range tree {
 		if p.PID != pid && p.State != "Z" {
-			out = append(out, p.PID)
+			out = append(out, p)
 		}
 	}
 	return out
+}
+
+// Alive reports whether the process p names is still running: same PID,
+// same start time, not a zombie.
+func (p ProcInfo) Alive() bool {
+	pr, err := procfs.NewProc(p.PID)
+	if err != nil {
+		return false
+	}
+	st, err := pr.Stat()
+	if err != nil {
+		return false
+	}
+	return st.Starttime == p.Started && st.State != "Z" && st.State != "X"
 }
 
 // Socket is a socket held by a program, as listed in /proc/net.
