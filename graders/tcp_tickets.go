@@ -142,7 +142,10 @@ func ticketsNumber(re *regexp.Regexp, reply []byte) (int, bool) {
 		return 0, false
 	}
 	n, err := strconv.Atoi(string(m[1]))
-	return n, err == nil
+	if err != nil {
+		return 0, false
+	}
+	return n, true
 }
 
 // finish sends the request line on c and reads until the reply holds a
