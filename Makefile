@@ -7,7 +7,7 @@ BIN     ?= bin/netgrade
 PKGS    := ./...
 UNBUF   := env -u PYTHONUNBUFFERED
 
-.PHONY: all build test demo bench bench-grade lint clean
+.PHONY: all build test demo bench bench-grade lint flake clean
 
 all: build
 
@@ -34,6 +34,13 @@ bench-grade:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+
+## flake: grade the reference and every fixture of the concurrency
+## exercises (tcp-forking, tcp-threading, tcp-tickets) 20 times in a row
+## while every core is kept busy by bounded CPU burners; fail on any verdict
+## that changes between runs or differs from a fixture's declaration
+flake:
+	$(UNBUF) $(GO) run ./internal/tools/flake -runs 20
 
 clean:
 	rm -rf bin

@@ -96,6 +96,10 @@ func TestReferences(t *testing.T) {
 	}
 }
 
+// gradedElsewhere are the exercises whose fixtures TestConcFixtures grades
+// (it also checks the words of their failures): not graded twice.
+var gradedElsewhere = map[string]bool{"tcp-forking": true, "tcp-threading": true, "tcp-tickets": true}
+
 // TestFixtures grades every sample submission and asserts that it fails
 // exactly the checks it declares, that netgrade never errs on it, and that
 // every check of every exercise fails on at least one fixture: a grader
@@ -109,6 +113,9 @@ func TestFixtures(t *testing.T) {
 	failedSomewhere := map[string]bool{}
 	t.Run("each", func(t *testing.T) {
 		for _, f := range all {
+			if gradedElsewhere[f.Exercise] {
+				continue
+			}
 			ex, err := reg.Get(f.Exercise)
 			require.NoError(t, err, "fixture folder %s names no exercise", f.Exercise)
 			for _, id := range f.Fails {
@@ -144,6 +151,9 @@ func TestFixtures(t *testing.T) {
 		}
 	})
 	for _, ex := range reg.Exercises() {
+		if gradedElsewhere[ex.ID] {
+			continue
+		}
 		var passing int
 		for _, f := range all {
 			if f.Exercise == ex.ID && f.Pass {

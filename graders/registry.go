@@ -49,6 +49,9 @@ func Default() *Registry {
 		TCPClient(),
 		TCPUpper(),
 		TCPWaiting(),
+		TCPForking(),
+		TCPThreading(),
+		TCPTickets(),
 	)
 }
 

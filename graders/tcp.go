@@ -197,21 +197,30 @@ func (c *tcpConn) ReadErr() error {
 // WaitFor waits up to timeout until done(received, eof) is true, and
 // returns what was received by then. ok is false at the deadline.
 func (c *tcpConn) WaitFor(timeout time.Duration, done func(data []byte, eof bool) bool) ([]byte, bool) {
+	data, _, ok := c.WaitForAt(timeout, done)
+	return data, ok
+}
+
+// WaitForAt is WaitFor that also returns when the last of the returned
+// bytes arrived (the zero time when none did): the time the program's
+// answer was complete, read by the background reader as it came in rather
+// than when the waiting goroutine got to run.
+func (c *tcpConn) WaitForAt(timeout time.Duration, done func(data []byte, eof bool) bool) ([]byte, time.Time, bool) {
 	ctx, cancel := context.WithTimeout(c.t.Context(), timeout)
 	defer cancel()
 	for {
 		c.mu.Lock()
-		data, eof, ch := append([]byte(nil), c.buf...), c.eof, c.changed
+		data, at, eof, ch := append([]byte(nil), c.buf...), c.lastAt, c.eof, c.changed
 		c.mu.Unlock()
 		if done(data, eof) {
-			return data, true
+			return data, at, true
 		}
 		if eof {
-			return data, false
+			return data, at, false
 		}
 		select {
 		case <-ctx.Done():
-			return data, false
+			return data, at, false
 		case <-ch:
 		}
 	}

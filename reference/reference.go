@@ -31,6 +31,9 @@ func Programs() map[string]Program {
 		{Exercise: "tcp-client", Usage: "HOST PORT MESSAGE", Run: TCPClient},
 		{Exercise: "tcp-upper", Usage: "PORT", Run: TCPUpper},
 		{Exercise: "tcp-waiting", Usage: "PORT", Run: TCPWaiting},
+		{Exercise: "tcp-forking", Usage: "PORT", Run: TCPForking},
+		{Exercise: "tcp-threading", Usage: "PORT", Run: TCPThreading},
+		{Exercise: "tcp-tickets", Usage: "PORT", Run: TCPTickets},
 	}
 	m := make(map[string]Program, len(ps))
 	for _, p := range ps {

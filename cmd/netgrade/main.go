@@ -116,6 +116,7 @@ Exit codes: 0 all checks passed, 1 some check failed, 2 usage error, 3 netgrade 
 		newBatchCmd(),
 		newMergeCmd(),
 		newUnitCmd(),
+		newRefChildCmd(),
 	)
 	return root
 }

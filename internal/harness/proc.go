@@ -20,6 +20,9 @@ type ProcInfo struct {
 	Threads int
 	Comm    string
 	State   string
+	// Started is the process's start time in clock ticks since boot: with
+	// the PID, it names the process even after the PID is reused.
+	Started uint64
 }
 
 // Tree returns the processes of the program rooted at pid: pid itself, its
@@ -41,7 +44,7 @@ func Tree(pid int) ([]ProcInfo, error) {
 		if err != nil {
 			continue
 		}
-		infos[pr.PID] = ProcInfo{PID: pr.PID, PPID: st.PPID, PGRP: st.PGRP, Threads: st.NumThreads, Comm: st.Comm, State: st.State}
+		infos[pr.PID] = ProcInfo{PID: pr.PID, PPID: st.PPID, PGRP: st.PGRP, Threads: st.NumThreads, Comm: st.Comm, State: st.State, Started: st.Starttime}
 		children[st.PPID] = append(children[st.PPID], pr.PID)
 	}
 	seen := map[int]bool{}
@@ -74,17 +77,40 @@ func Tree(pid int) ([]ProcInfo, error) {
 
 // Descendants returns the PIDs of every process of pid's tree but pid.
 func Descendants(pid int) []int {
+	var out []int
+	for _, p := range descendants(pid) {
+		out = append(out, p.PID)
+	}
+	return out
+}
+
+// descendants returns the live processes of pid's tree but pid.
+func descendants(pid int) []ProcInfo {
 	tree, err := Tree(pid)
 	if err != nil {
 		return nil
 	}
-	var out []int
+	var out []ProcInfo
 	for _, p := range tree {
 		if p.PID != pid && p.State != "Z" {
-			out = append(out, p.PID)
+			out = append(out, p)
 		}
 	}
 	return out
+}
+
+// Alive reports whether the process p names is still running: same PID,
+// same start time, not a zombie.
+func (p ProcInfo) Alive() bool {
+	pr, err := procfs.NewProc(p.PID)
+	if err != nil {
+		return false
+	}
+	st, err := pr.Stat()
+	if err != nil {
+		return false
+	}
+	return st.Starttime == p.Started && st.State != "Z" && st.State != "X"
 }
 
 // Socket is a socket held by a program, as listed in /proc/net.
@@ -252,3 +278,30 @@ func WaitBound(ctx context.Context, pid int, proto string, port int, exited <-ch
 
 // ErrExited is returned by waits that ended because the program exited.
 var ErrExited = fmt.Errorf("the program exited")
+
+// ListenQueue returns how many connections wait in the accept queue of the
+// TCP socket listening on port in pid's network namespace: connections the
+// kernel has completed but the program has not accept()ed yet (the rx_queue
+// column of /proc/net/tcp for a LISTEN socket). found is false when no
+// socket listens on port. A client that connects while the queue is full
+// has its SYN dropped and retried by the kernel about a second later, so
+// load generators read this to pace their connections.
+func ListenQueue(pid, port int) (queued int, found bool, err error) {
+	nfs, err := procfs.NewFS(fmt.Sprintf("/proc/%d", pid))
+	if err != nil {
+		return 0, false, fmt.Errorf("reading /proc/%d/net: %w", pid, err)
+	}
+	for _, read := range []func() (procfs.NetTCP, error){nfs.NetTCP, nfs.NetTCP6} {
+		lines, err := read()
+		if err != nil {
+			continue // no IPv6, or the process is gone
+		}
+		for _, l := range lines {
+			if int(l.LocalPort) == port && tcpStates[l.St] == "LISTEN" {
+				queued += int(l.RxQueue)
+				found = true
+			}
+		}
+	}
+	return queued, found, nil
+}

@@ -313,9 +313,19 @@ func (p *Process) stop() {
 		sig   syscall.Signal
 		grace time.Duration
 	}{{syscall.SIGINT, InterruptGrace}, {syscall.SIGTERM, TerminateGrace}, {syscall.SIGKILL, 2 * time.Second}}
+	// Every process of the tree seen since stopping began stays a target:
+	// a child that left the process group (setsid) and ignores a signal is
+	// no longer anyone's descendant once its parent has died, and would
+	// otherwise outlive the grading.
+	seen := map[int]ProcInfo{}
 	for _, s := range steps {
-		tree := Descendants(p.pgid)
-		if !p.Running() && len(tree) == 0 && !groupAlive(p.pgid) {
+		for _, d := range descendants(p.pgid) {
+			if _, ok := seen[d.PID]; !ok {
+				seen[d.PID] = d
+			}
+		}
+		left := aliveOf(seen)
+		if !p.Running() && len(left) == 0 && !groupAlive(p.pgid) {
 			break
 		}
 		if p.Running() {
@@ -327,11 +337,11 @@ func (p *Process) stop() {
 			p.mu.Unlock()
 		}
 		_ = syscall.Kill(-p.pgid, s.sig)
-		for _, pid := range tree {
+		for _, pid := range left {
 			_ = syscall.Kill(pid, s.sig)
 		}
 		deadline := time.NewTimer(s.grace)
-		ended := p.waitGone(deadline.C)
+		ended := p.waitGone(deadline.C, seen)
 		deadline.Stop()
 		if ended {
 			break
@@ -347,18 +357,29 @@ func (p *Process) stop() {
 	}
 }
 
-// waitGone waits until the program and its whole group are gone, or until
-// the timer fires; it reports whether they are gone.
-func (p *Process) waitGone(timeout <-chan time.Time) bool {
+// aliveOf returns the PIDs of the processes of seen that still run.
+func aliveOf(seen map[int]ProcInfo) []int {
+	var out []int
+	for pid, info := range seen {
+		if info.Alive() {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// waitGone waits until the program, its whole group and every process of
+// seen are gone, or until the timer fires; it reports whether they are gone.
+func (p *Process) waitGone(timeout <-chan time.Time, seen map[int]ProcInfo) bool {
 	select {
 	case <-p.done:
 	case <-timeout:
 		return false
 	}
-	// The leader is gone; its group may still have members.
+	// The leader is gone; its group and its escaped children may remain.
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
-	for groupAlive(p.pgid) {
+	for groupAlive(p.pgid) || len(aliveOf(seen)) > 0 {
 		select {
 		case <-timeout:
 			return false

@@ -1,0 +1,51 @@
+package graders
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/netgrade/netgrade/internal/report"
+)
+
+// TCPThreading is the tcp-threading exercise: the waiting server made
+// concurrent with socketserver.ThreadingTCPServer, one thread per client
+// in one process ("show that this server uses only one process").
+func TCPThreading() *Exercise {
+	return concWaitingExercise("tcp-threading", "Threading TCP server", concThreading)
+}
+
+// concThreadingCheck is tcp-threading's process-model check.
+func concThreadingCheck(id string) *Check {
+	return &Check{
+		ID:    id + "/one-process",
+		Title: "handles each client in a thread of its one process",
+		Requirement: fmt.Sprintf("While %d clients are connected, the server is one process (no child process) whose thread count has grown by %d, one thread per client (seen in /proc).",
+			ConcHeld, ConcHeld),
+		Category: report.Concurrency, Points: 2, Needs: []string{id + "/starts"},
+		Hint: "Build the server on socketserver.ThreadingTCPServer (or start a threading.Thread for each accepted connection): one process, a thread per client.",
+		Run: func(ctx context.Context, t *T) error {
+			return concCheckModel(t, concThreading)
+		},
+	}
+}
+
+// concJudgeThreading judges the tree of a server with ConcHeld clients
+// connected: no child process, a thread more for each.
+func concJudgeThreading(before, tr concTree) error {
+	want := fmt.Sprintf("one process, no child process, %d threads more than before the clients connected", ConcHeld)
+	threads := fmt.Sprintf("its threads went from %d to %d", before.root.Threads, tr.root.Threads)
+	switch {
+	case len(tr.children) > 0:
+		return Failf("with %d clients connected the server ran %d other process%s: it forks a process per client instead of using threads of one process", ConcHeld, len(tr.children), concPluralEs(len(tr.children))).
+			Want(want, tr.String()).
+			WithHint("ForkingTCPServer starts a process per client; this exercise asks for ThreadingTCPServer: one process, a thread per client.")
+	case tr.grown(before) >= ConcHeld:
+		return nil
+	case tr.grown(before) > 0:
+		return Failf("with %d clients connected the server's thread count grew by %d only (%s)", ConcHeld, tr.grown(before), threads).
+			Want(want, tr.String())
+	default:
+		return Failf("with %d clients connected the server is one process whose thread count did not grow (%s): it does not start a thread per client", ConcHeld, threads).
+			Want(want, tr.String())
+	}
+}
