@@ -63,6 +63,8 @@ func concWaitingExercise(id, title string, model concModel) *Exercise {
 		// Its checks hold clients and judge who answers first: one at a
 		// time, so that no other check of the grading loads the machine.
 		Sequential: true,
+		// answers: 2 s for `hi`; concurrent: 1 s for B, then 1 s for A.
+		Floor: 4 * time.Second,
 	}
 	base := "socketserver.ForkingTCPServer"
 	if model == concThreading {

@@ -62,6 +62,9 @@ func TCPWaiting() *Exercise {
 		Title: "TCP waiting server (sequential)",
 		Usage: "tcp-waiting.py PORT",
 		Args:  []string{"{port}"},
+		// The longest mandated wait of one check (sequential: A's 2 s, then
+		// B's 1 s; next-client: three 1 s waits); checks run in parallel.
+		Floor: 3 * time.Second,
 	}
 	e.Checks = []*Check{
 		startsCheck("tcp-waiting", "tcp", "socketserver.TCPServer((\"\", int(sys.argv[1])), Handler).serve_forever()"),
