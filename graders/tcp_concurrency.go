@@ -28,8 +28,9 @@ const (
 	ConcAnswerWindow = 4 * time.Second
 	// ConcSpawnWindow bounds the wait, with ConcHeld clients connected, for
 	// the server to show a handler (a child process or a thread) for each:
-	// a concurrent server does so within milliseconds of accepting.
-	ConcSpawnWindow = 3 * time.Second
+	// a concurrent server does so within milliseconds of accepting; only
+	// one that serves a client at a time waits it out.
+	ConcSpawnWindow = 5 * time.Second
 	// concPoll is how often /proc is read while waiting.
 	concPoll = 15 * time.Millisecond
 )
@@ -99,7 +100,9 @@ func concWaitingExercise(id, title string, model concModel) *Exercise {
 				concProbeB, ConcAnswerWindow),
 			Category: report.Concurrency, Points: 3, Needs: []string{id + "/starts"},
 			Hint: fmt.Sprintf("socketserver.TCPServer serves one client at a time: the second waits until the first is done. Use %s so that clients are served at the same time.", base),
-			Run:  concCheckConcurrent,
+			// B's window, then A's and B's answers once A has sent.
+			Timeout: ReadyTimeout + 3*ConcAnswerWindow + 2*time.Second,
+			Run:     concCheckConcurrent,
 		},
 		modelCheck,
 		{

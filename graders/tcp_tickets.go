@@ -32,12 +32,14 @@ const (
 	TicketsClients = 20
 	TicketsRounds  = 3
 	// TicketsReplyWindow bounds a lone client's wait for its ticket: the
-	// course's handler takes about a second to prepare one.
-	TicketsReplyWindow = 5 * time.Second
+	// course's handler takes about a second to prepare one. Only a seller
+	// that never answers waits it out.
+	TicketsReplyWindow = 8 * time.Second
 	// TicketsRoundWindow bounds a round of the race check, from its first
 	// connection to its last ticket; a server that serves its clients at
-	// the same time needs about one preparation time.
-	TicketsRoundWindow = 10 * time.Second
+	// the same time needs about one preparation time, and only one that
+	// leaves clients without a ticket waits it out, so it is generous.
+	TicketsRoundWindow = 20 * time.Second
 	// TicketsMinPrepare is the least time a lone client's ticket must take
 	// for "served at the same time" to be judged: below it, handlers are
 	// too short for serving one after the other to show.

@@ -60,6 +60,8 @@ type job struct {
 	// per run: check ID → status, and the grading time
 	verdicts []map[string]report.Status
 	millis   []int64
+	// messages of checks that did not pass, per run: check ID → message
+	messages []map[string]string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -107,8 +109,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "flake: interrupted")
 			return 3
 		}
-		fmt.Fprintf(stdout, "run %2d/%d: %d gradings in %s, %d verdict change(s) so far\n",
-			r+1, *runs, len(list), time.Since(start).Round(time.Second), len(changes(list)))
+		fmt.Fprintf(stdout, "run %2d/%d: %d gradings in %s, %d verdict change(s) so far; load %s\n",
+			r+1, *runs, len(list), time.Since(start).Round(time.Second), len(changes(list)), load())
 	}
 	chg := changes(list)
 	mism := mismatches(list)
@@ -190,11 +192,16 @@ func gradeRun(ctx context.Context, list []*job, n int, opt graders.Options) {
 			defer func() { <-sem }()
 			res := j.ex.Grade(ctx, j.sub, opt)
 			v := map[string]report.Status{}
+			msg := map[string]string{}
 			for _, c := range res.Checks {
 				v[c.ID] = c.Status
+				if c.Status != report.Pass {
+					msg[c.ID] = fmt.Sprintf("%s (after %d ms)", c.Message, c.DurationMS)
+				}
 			}
 			mu.Lock()
 			j.verdicts = append(j.verdicts, v)
+			j.messages = append(j.messages, msg)
 			j.millis = append(j.millis, res.DurationMS)
 			mu.Unlock()
 		}()
@@ -214,7 +221,11 @@ func changes(list []*job) []string {
 		for r, v := range j.verdicts[1:] {
 			for _, id := range checkIDs(first, v) {
 				if v[id] != first[id] {
-					out = append(out, fmt.Sprintf("%s: %s was %s in run 1, %s in run %d", j.name, id, first[id], v[id], r+2))
+					why := j.messages[r+1][id]
+					if why == "" {
+						why = j.messages[0][id]
+					}
+					out = append(out, fmt.Sprintf("%s: %s was %s in run 1, %s in run %d: %s", j.name, id, first[id], v[id], r+2, why))
 				}
 			}
 		}
@@ -239,7 +250,13 @@ func mismatches(list []*job) []string {
 			}
 			sort.Strings(failed)
 			if !slices.Equal(failed, j.fails) {
-				out = append(out, fmt.Sprintf("%s: run %d: failed [%s], declared [%s]", j.name, r+1, strings.Join(failed, " "), strings.Join(j.fails, " ")))
+				var why []string
+				for _, id := range failed {
+					if !slices.Contains(j.fails, id) {
+						why = append(why, id+": "+j.messages[r][id])
+					}
+				}
+				out = append(out, fmt.Sprintf("%s: run %d: failed [%s], declared [%s]; %s", j.name, r+1, strings.Join(failed, " "), strings.Join(j.fails, " "), strings.Join(why, "; ")))
 			}
 		}
 	}
@@ -261,6 +278,26 @@ func checkIDs(a, b map[string]report.Status) []string {
 	return ids
 }
 
+// load describes the machine's load: the load averages and, where the
+// kernel has them, the share of the last 10 s and 60 s in which some task
+// waited for a CPU.
+func load() string {
+	avg, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(avg))
+	out := "avg " + strings.Join(f[:min(3, len(f))], " ")
+	if psi, err := os.ReadFile("/proc/pressure/cpu"); err == nil {
+		line, _, _ := strings.Cut(string(psi), "\n")
+		p := strings.Fields(line)
+		if len(p) >= 3 {
+			out += ", cpu pressure " + strings.TrimPrefix(p[1], "avg10=") + "% (10 s) " + strings.TrimPrefix(p[2], "avg60=") + "% (60 s)"
+		}
+	}
+	return out
+}
+
 // spread shows grading times as "min / median / max".
 func spread(ms []int64) string {
 	if len(ms) == 0 {
@@ -278,10 +315,11 @@ func writeJSON(path string, list []*job) error {
 		Declared []string                   `json:"declared_failing"`
 		Verdicts []map[string]report.Status `json:"verdicts"`
 		Millis   []int64                    `json:"duration_ms"`
+		Messages []map[string]string        `json:"messages"`
 	}
 	var all []out
 	for _, j := range list {
-		all = append(all, out{j.name, j.fails, j.verdicts, j.millis})
+		all = append(all, out{j.name, j.fails, j.verdicts, j.millis, j.messages})
 	}
 	b, err := json.MarshalIndent(all, "", "  ")
 	if err != nil {
