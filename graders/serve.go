@@ -20,10 +20,10 @@ const (
 	ReadyTimeout = 5 * time.Second
 	// LineTimeout bounds the wait for a line the program must print in
 	// answer to something netgrade did.
-	LineTimeout = 2 * time.Second
+	LineTimeout = 3 * time.Second
 	// ExitTimeout bounds the wait for a program that must end by itself
 	// (a client after its exchange, a server given wrong arguments).
-	ExitTimeout = 3 * time.Second
+	ExitTimeout = 5 * time.Second
 )
 
 // startServer starts the submission as a server on a fresh port and waits,

@@ -36,6 +36,9 @@ func (r *Runner) Grade(ctx context.Context, u Unit, emit func(report.Result) err
 	opt := u.Settings.Apply(graders.Options{
 		Interpreters: r.Interpreters,
 		Ports:        r.Ports,
+		// A batch grades many students at once already: one check at a
+		// time within each keeps a class's load to -j programs.
+		Parallel: 1,
 		Sandbox:      u.Sandbox,
 		Version:      u.Version,
 	})
