@@ -39,8 +39,8 @@ func (r *Runner) Grade(ctx context.Context, u Unit, emit func(report.Result) err
 		// A batch grades many students at once already: one check at a
 		// time within each keeps a class's load to -j programs.
 		Parallel: 1,
-		Sandbox:      u.Sandbox,
-		Version:      u.Version,
+		Sandbox:  u.Sandbox,
+		Version:  u.Version,
 	})
 	if opt.Interpreters == nil {
 		opt.Interpreters = harness.NewInterpreters()
