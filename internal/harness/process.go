@@ -39,9 +39,12 @@ type Spec struct {
 const (
 	InterruptGrace = 1 * time.Second
 	TerminateGrace = 500 * time.Millisecond
-	// outputDrain bounds how long Stop waits for output to end once every
-	// process is gone (a pseudo-terminal can be held by an escaped process).
-	outputDrain = 500 * time.Millisecond
+	// outputDrain bounds how long Stop and WaitOutput wait for the output to
+	// be read to its end once the program is gone. It returns as soon as the
+	// streams end; only a pseudo-terminal held open by an escaped process
+	// waits it out. It is generous, so that on a loaded machine nothing the
+	// program printed before it ended is judged missing.
+	outputDrain = 3 * time.Second
 )
 
 // ExitStatus is how a program ended.
