@@ -39,7 +39,7 @@ with socketserver.ForkingTCPServer(("", int(sys.argv[1])), Handler) as server:
 // grading: also when the children ignore SIGINT and SIGTERM, and when they
 // have left the server's process group as well.
 func TestConcNoProcessLeftBehind(t *testing.T) {
-	concNeedPython(t)
+	NeedPython(t)
 	cases := []struct {
 		name       string
 		childSetup string

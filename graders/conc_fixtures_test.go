@@ -1,20 +1,14 @@
-package graders
+package graders_test
 
 import (
-	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
-	"sort"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/netgrade/netgrade/fixtures"
+	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/report"
+	"github.com/netgrade/netgrade/internal/samples"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -27,87 +21,18 @@ var concExercises = []string{"tcp-forking", "tcp-threading", "tcp-tickets"}
 // several at once is part of what the verdicts must withstand.
 const concGradings = 4
 
-// concJob is one submission of the fixture test with its declared verdict.
-type concJob struct {
-	ex    *Exercise
-	name  string
-	sub   Submission
-	fails []string // declared failing checks; empty: full marks
-	res   report.Result
-}
-
-// concNeedPython skips (or, when NETGRADE_REQUIRE_PYTHON=1, fails) a test
-// that runs Python submissions on a machine without python3.
-func concNeedPython(t *testing.T) {
+// concSamples lists the reference and every fixture of the exercises.
+func concSamples(t *testing.T, ids []string) []*samples.Sample {
 	t.Helper()
-	if _, err := exec.LookPath("python3"); err != nil {
-		if os.Getenv("NETGRADE_REQUIRE_PYTHON") == "1" {
-			t.Fatalf("python3 is required (NETGRADE_REQUIRE_PYTHON=1) but not found: %v", err)
-		}
-		t.Skipf("SKIPPED: python3 not found on PATH (%v): the Python fixtures cannot be graded", err)
-	}
-}
-
-// concJobs lists the reference and every fixture of the exercises, each
-// fixture written into a folder of its own (some keep a counter file next
-// to themselves).
-func concJobs(t *testing.T, ids []string) []*concJob {
-	t.Helper()
-	self, err := os.Executable()
-	require.NoError(t, err)
-	reg := Default()
-	dir := t.TempDir()
-	var jobs []*concJob
+	var exs []*graders.Exercise
 	for _, id := range ids {
-		ex, err := reg.Get(id)
+		ex, err := graders.Default().Get(id)
 		require.NoError(t, err)
-		jobs = append(jobs, &concJob{ex: ex, name: id + "/reference",
-			sub: Submission{Name: "reference:" + id, Command: []string{self, "ref", id}}})
-		fs, err := fixtures.For(id)
-		require.NoError(t, err)
-		require.NotEmpty(t, fs, "no fixtures for %s", id)
-		for _, f := range fs {
-			fdir := filepath.Join(dir, id, strings.TrimSuffix(f.Name, ".py"))
-			require.NoError(t, os.MkdirAll(fdir, 0o755))
-			path, err := f.Write(fdir)
-			require.NoError(t, err)
-			sub, err := FileSubmission(path)
-			require.NoError(t, err)
-			sub.Name = "fixtures/" + f.ID()
-			jobs = append(jobs, &concJob{ex: ex, name: f.ID(), sub: sub, fails: f.Fails})
-		}
+		exs = append(exs, ex)
 	}
-	return jobs
-}
-
-// concGradeAll grades the jobs, n at a time, sharing ports and the
-// resolved interpreter as one grading run does.
-func concGradeAll(ctx context.Context, jobs []*concJob, n int) {
-	opt := Options{Ports: harness.NewPorts(uint64(time.Now().UnixNano())), Interpreters: harness.NewInterpreters()}
-	sem := make(chan struct{}, n)
-	var wg sync.WaitGroup
-	for _, j := range jobs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			j.res = j.ex.Grade(ctx, j.sub, opt)
-		}()
-	}
-	wg.Wait()
-}
-
-// concFailed returns the IDs of the checks a result failed, sorted.
-func concFailed(r report.Result) []string {
-	ids := []string{}
-	for _, c := range r.Checks {
-		if c.Status == report.Fail {
-			ids = append(ids, c.ID)
-		}
-	}
-	sort.Strings(ids)
-	return ids
+	list, err := samples.List(t.TempDir(), netgradeBin, exs, nil)
+	require.NoError(t, err)
+	return list
 }
 
 // concMessages says, for failing fixtures, what the failure of a check
@@ -136,45 +61,46 @@ var concMessages = map[string]map[string]string{
 // says why in the words of its mistake), netgrade never errs, and every
 // check fails on at least one fixture.
 func TestConcFixtures(t *testing.T) {
-	concNeedPython(t)
-	jobs := concJobs(t, concExercises)
-	concGradeAll(t.Context(), jobs, concGradings)
+	graders.NeedPython(t)
+	jobs := concSamples(t, concExercises)
+	opt := graders.Options{Ports: harness.NewPorts(uint64(time.Now().UnixNano())), Interpreters: harness.NewInterpreters()}
+	graders.GradeAll(t.Context(), samples.Jobs(jobs), concGradings, opt)
 
 	failedSomewhere := map[string]bool{}
 	passing := map[string]int{}
 	for _, j := range jobs {
-		t.Run(j.name, func(t *testing.T) {
-			got := concFailed(j.res)
-			want := append([]string{}, j.fails...)
-			for _, c := range j.res.Checks {
+		t.Run(j.ID, func(t *testing.T) {
+			got, want := j.Failed(), j.Fails
+			for _, c := range j.Result.Checks {
 				assert.NotEqual(t, report.Error, c.Status, "%s: netgrade error: %s", c.ID, c.Message)
 				if c.Status == report.Fail {
 					failedSomewhere[c.ID] = true
 				}
 			}
-			if !assert.Equal(t, want, got, "failing checks of %s", j.name) {
-				for _, c := range j.res.Checks {
+			if !assert.Equal(t, want, got, "failing checks of %s", j.ID) {
+				for _, c := range j.Result.Checks {
 					if c.Status != report.Pass {
 						t.Logf("%s: %s: %s (expected %q, got %q)", c.ID, c.Status, c.Message, c.Expected, c.Actual)
 					}
 				}
 			}
 			if len(want) == 0 {
-				assert.Equal(t, j.res.MaxScore, j.res.Score, "a passing submission gets full marks")
-				if !strings.HasSuffix(j.name, "/reference") {
-					passing[j.ex.ID]++
+				assert.Equal(t, j.Result.MaxScore, j.Result.Score, "a passing submission gets full marks")
+				assert.Empty(t, j.Result.IDs(report.Skip), "a passing submission skips no check")
+				if !j.Reference() {
+					passing[j.Exercise.ID]++
 				}
 			}
-			for id, phrase := range concMessages[j.name] {
-				i := slices.IndexFunc(j.res.Checks, func(c report.Check) bool { return c.ID == id })
+			for id, phrase := range concMessages[j.ID] {
+				i := slices.IndexFunc(j.Result.Checks, func(c report.Check) bool { return c.ID == id })
 				if assert.GreaterOrEqual(t, i, 0, "no check %s", id) {
-					assert.Contains(t, j.res.Checks[i].Message, phrase, "the failure of %s names the mistake", id)
+					assert.Contains(t, j.Result.Checks[i].Message, phrase, "the failure of %s names the mistake", id)
 				}
 			}
 		})
 	}
 	for _, id := range concExercises {
-		ex, err := Default().Get(id)
+		ex, err := graders.Default().Get(id)
 		require.NoError(t, err)
 		for _, c := range ex.Checks {
 			assert.True(t, failedSomewhere[c.ID], "check %s fails on no fixture: it is not proven to catch anything", c.ID)
@@ -182,6 +108,6 @@ func TestConcFixtures(t *testing.T) {
 		assert.GreaterOrEqual(t, passing[id], 4, "%s needs at least 4 passing fixtures", id)
 	}
 	for name := range concMessages {
-		assert.True(t, slices.ContainsFunc(jobs, func(j *concJob) bool { return j.name == name }), "concMessages names %s, which is no fixture", name)
+		assert.True(t, slices.ContainsFunc(jobs, func(j *samples.Sample) bool { return j.ID == name }), "concMessages names %s, which is no fixture", name)
 	}
 }

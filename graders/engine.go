@@ -157,6 +157,30 @@ func (o *Options) defaults() {
 	}
 }
 
+// checkTimeout returns the watchdog deadline of c: the course's deadline
+// for it, else its own, else DefaultCheckTimeout, scaled.
+func (o *Options) checkTimeout(c *Check) time.Duration {
+	timeout := c.Timeout
+	if d, ok := o.Timeouts[c.ID]; ok && d > 0 {
+		timeout = d
+	}
+	if timeout == 0 {
+		timeout = DefaultCheckTimeout
+	}
+	return o.scale(timeout)
+}
+
+// Deadlines returns the watchdog deadlines of the checks opt selects, in
+// order: the most a grading of e under opt can take, check by check, which
+// bounds a sandboxed grading from outside.
+func (e *Exercise) Deadlines(opt Options) []time.Duration {
+	var ds []time.Duration
+	for _, c := range e.selected(opt) {
+		ds = append(ds, opt.checkTimeout(c))
+	}
+	return ds
+}
+
 // scale returns d multiplied by the options' timeout scale.
 func (o *Options) scale(d time.Duration) time.Duration {
 	if o.TimeoutScale <= 0 || o.TimeoutScale == 1 {
@@ -248,6 +272,29 @@ func (e *Exercise) schedule(ctx context.Context, checks []*Check, sub Submission
 	return results
 }
 
+// Job is one submission to grade with its exercise; GradeAll stores the
+// result in it.
+type Job struct {
+	Exercise   *Exercise
+	Submission Submission
+	Result     report.Result
+}
+
+// GradeAll grades every job, n at a time, with one set of options: the
+// ports and the resolved interpreters are shared as in one grading run.
+func GradeAll(ctx context.Context, jobs []*Job, n int, opt Options) {
+	sem := make(chan struct{}, max(1, n))
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			j.Result = j.Exercise.Grade(ctx, j.Submission, opt)
+		})
+	}
+	wg.Wait()
+}
+
 // selected returns the checks the options leave to run, in order.
 func (e *Exercise) selected(opt Options) []*Check {
 	disabled := map[string]bool{}
@@ -269,9 +316,17 @@ func (e *Exercise) selected(opt Options) []*Check {
 }
 
 // NotSubmitted returns the result of a submission that lacks the exercise
-// (its file is missing): every check that would have run is skipped with
-// the reason, so that the exercise counts its full points, none earned.
+// (its file was not handed in): every check skipped for reason, scored 0
+// of the exercise's points.
 func (e *Exercise) NotSubmitted(sub Submission, opt Options, reason string) report.Result {
+	return e.Unrun(sub, opt, report.Skip, "skipped: "+reason, "")
+}
+
+// Unrun returns the result of a submission none of whose checks could run:
+// every check the options select gets status (report.Skip for a file not
+// handed in, report.Fail for programs that cannot be run at all), with
+// message and hint, under the options' points and visibility.
+func (e *Exercise) Unrun(sub Submission, opt Options, status report.Status, message, hint string) report.Result {
 	opt.defaults()
 	res := report.Result{
 		Schema:     report.Schema,
@@ -285,8 +340,7 @@ func (e *Exercise) NotSubmitted(sub Submission, opt Options, reason string) repo
 	}
 	for _, c := range e.selected(opt) {
 		rc := e.header(c, opt)
-		rc.Status = report.Skip
-		rc.Message = "skipped: " + reason
+		rc.Status, rc.Message, rc.Hint = status, message, hint
 		res.Checks = append(res.Checks, rc)
 	}
 	res.Tally()
@@ -318,14 +372,7 @@ func (e *Exercise) runCheck(ctx context.Context, c *Check, sub Submission, opt O
 			return rc
 		}
 	}
-	timeout := c.Timeout
-	if d, ok := opt.Timeouts[c.ID]; ok && d > 0 {
-		timeout = d
-	}
-	if timeout == 0 {
-		timeout = DefaultCheckTimeout
-	}
-	timeout = opt.scale(timeout)
+	timeout := opt.checkTimeout(c)
 	var t *T
 	var err error
 	for attempt := 1; ; attempt++ {

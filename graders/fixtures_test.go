@@ -4,24 +4,26 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/netgrade/netgrade/fixtures"
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/report"
+	"github.com/netgrade/netgrade/internal/samples"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// netgradeBin is the netgrade binary built for the tests: the reference
-// implementations run as `netgrade ref EXERCISE ...`, as in real use.
+// netgradeBin stands in for netgrade in the submissions' commands: the
+// reference implementations run as `netgradeBin ref EXERCISE ...`, as in
+// real use. It is this test binary, which main_test.go's init makes answer
+// `ref` (and the forking reference's hidden child command) as netgrade does.
 var netgradeBin string
 
 // shared grading options: python3 is resolved once for the whole run.
@@ -38,35 +40,13 @@ func options() graders.Options {
 }
 
 func TestMain(m *testing.M) {
-	// A student's machine does not set PYTHONUNBUFFERED; neither do we.
-	os.Unsetenv("PYTHONUNBUFFERED")
-	dir, err := os.MkdirTemp("", "netgrade-test-")
+	bin, err := os.Executable()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintln(os.Stderr, "finding the test binary, which stands in for netgrade:", err)
 		os.Exit(1)
 	}
-	netgradeBin = filepath.Join(dir, "netgrade")
-	build := exec.Command("go", "build", "-o", netgradeBin, "github.com/netgrade/netgrade/cmd/netgrade")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building netgrade for the tests:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// failed returns the sorted IDs of the checks with status s.
-func withStatus(r report.Result, s report.Status) []string {
-	var ids []string
-	for _, c := range r.Checks {
-		if c.Status == s {
-			ids = append(ids, c.ID)
-		}
-	}
-	sort.Strings(ids)
-	return ids
+	netgradeBin = bin
+	os.Exit(m.Run())
 }
 
 // explain renders a result's non-passing checks for a test failure message.
@@ -80,60 +60,42 @@ func explain(r report.Result) string {
 	return b.String()
 }
 
-// TestReferences grades every reference implementation: full marks.
-func TestReferences(t *testing.T) {
-	for _, ex := range graders.Default().Exercises() {
-		t.Run(ex.ID, func(t *testing.T) {
-			t.Parallel()
-			sub := graders.Submission{Name: "reference:" + ex.ID, Command: []string{netgradeBin, "ref", ex.ID}}
-			res := ex.Grade(context.Background(), sub, options())
-			assert.Empty(t, withStatus(res, report.Fail), explain(res))
-			assert.Empty(t, withStatus(res, report.Error), explain(res))
-			assert.Empty(t, withStatus(res, report.Skip), explain(res))
-			assert.Equal(t, res.MaxScore, res.Score)
-			assert.Positive(t, res.MaxScore)
-		})
-	}
-}
-
-// gradedElsewhere are the exercises whose fixtures TestConcFixtures grades
+// gradedElsewhere are the exercises whose samples TestConcFixtures grades
 // (it also checks the words of their failures): not graded twice.
 var gradedElsewhere = map[string]bool{"tcp-forking": true, "tcp-threading": true, "tcp-tickets": true}
 
-// TestFixtures grades every sample submission and asserts that it fails
-// exactly the checks it declares, that netgrade never errs on it, and that
-// every check of every exercise fails on at least one fixture: a grader
-// that passes everything is as broken as one that fails everything.
+// TestFixtures grades the reference implementation and every fixture of
+// each exercise and asserts that the reference and the passing fixtures get
+// full marks, that each failing fixture fails exactly the checks it
+// declares and says what is wrong and what to do, that netgrade never errs,
+// and that every check of every exercise fails on at least one fixture: a
+// grader that passes everything is as broken as one that fails everything.
 func TestFixtures(t *testing.T) {
-	all, err := fixtures.All()
+	graders.NeedPython(t)
+	var exs []*graders.Exercise
+	for _, ex := range graders.Default().Exercises() {
+		if !gradedElsewhere[ex.ID] {
+			exs = append(exs, ex)
+		}
+	}
+	list, err := samples.List(t.TempDir(), netgradeBin, exs, nil)
 	require.NoError(t, err)
-	reg := graders.Default()
-	dir := t.TempDir()
-	var mu sync.Mutex
-	failedSomewhere := map[string]bool{}
+	for _, s := range list {
+		for _, id := range s.Fails {
+			require.NotNil(t, s.Exercise.Check(id), "fixture %s declares unknown check %s", s.ID, id)
+		}
+	}
 	t.Run("each", func(t *testing.T) {
-		for _, f := range all {
-			if gradedElsewhere[f.Exercise] {
-				continue
-			}
-			ex, err := reg.Get(f.Exercise)
-			require.NoError(t, err, "fixture folder %s names no exercise", f.Exercise)
-			for _, id := range f.Fails {
-				require.NotNil(t, ex.Check(id), "fixture %s declares unknown check %s", f.ID(), id)
-			}
-			t.Run(f.ID(), func(t *testing.T) {
+		for _, s := range list {
+			t.Run(s.ID, func(t *testing.T) {
 				t.Parallel()
-				exDir := filepath.Join(dir, f.Exercise)
-				require.NoError(t, os.MkdirAll(exDir, 0o755))
-				path, err := f.Write(exDir)
-				require.NoError(t, err)
-				sub, err := graders.FileSubmission(path)
-				require.NoError(t, err)
-				res := ex.Grade(context.Background(), sub, options())
-				got := withStatus(res, report.Fail)
-				assert.Equal(t, f.Fails, got, "fixture %s (%s)\n%s", f.ID(), f.About, explain(res))
-				assert.Empty(t, withStatus(res, report.Error), explain(res))
-				if f.Pass {
+				s.Result = s.Exercise.Grade(context.Background(), s.Submission, options())
+				res := s.Result
+				assert.Equal(t, s.Fails, s.Failed(), "%s (%s)\n%s", s.ID, s.About, explain(res))
+				assert.Empty(t, res.IDs(report.Error), explain(res))
+				if len(s.Fails) == 0 {
+					assert.Empty(t, res.IDs(report.Skip), explain(res))
+					assert.Positive(t, res.MaxScore)
 					assert.Equal(t, res.MaxScore, res.Score, explain(res))
 				}
 				for _, c := range res.Checks {
@@ -142,25 +104,22 @@ func TestFixtures(t *testing.T) {
 						assert.NotEmpty(t, c.Hint, "%s: a failure must give a hint", c.ID)
 					}
 				}
-				mu.Lock()
-				for _, id := range got {
-					failedSomewhere[id] = true
-				}
-				mu.Unlock()
 			})
 		}
 	})
-	for _, ex := range reg.Exercises() {
-		if gradedElsewhere[ex.ID] {
-			continue
+	// The subtests above have all ended: their results are in the list.
+	failedSomewhere := map[string]bool{}
+	passing := map[string]int{}
+	for _, s := range list {
+		for _, id := range s.Failed() {
+			failedSomewhere[id] = true
 		}
-		var passing int
-		for _, f := range all {
-			if f.Exercise == ex.ID && f.Pass {
-				passing++
-			}
+		if len(s.Fails) == 0 && !s.Reference() {
+			passing[s.Exercise.ID]++
 		}
-		assert.GreaterOrEqual(t, passing, 4, "%s needs at least 4 passing fixtures", ex.ID)
+	}
+	for _, ex := range exs {
+		assert.GreaterOrEqual(t, passing[ex.ID], 4, "%s needs at least 4 passing fixtures", ex.ID)
 		for _, c := range ex.Checks {
 			assert.True(t, failedSomewhere[c.ID], "no fixture fails %s: the check is not proven to fail", c.ID)
 		}
@@ -204,4 +163,42 @@ func processesRunning(t *testing.T, path string) []string {
 		}
 	}
 	return pids
+}
+
+// TestTimeoutScaleReachesMessages grades a client that never ends under
+// two timeout scales: netgrade waits the scaled deadline, and the failure
+// names the deadline it waited, not the unscaled default.
+func TestTimeoutScaleReachesMessages(t *testing.T) {
+	graders.NeedPython(t)
+	fs, err := fixtures.For("udp-client")
+	require.NoError(t, err)
+	i := slices.IndexFunc(fs, func(f fixtures.Fixture) bool { return f.Name == "waits_reply.py" })
+	require.GreaterOrEqual(t, i, 0)
+	ex, err := graders.Default().Get("udp-client")
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		scale float64
+		says  string
+	}{
+		{1, "still running 5s after it started"},
+		{0.4, "still running 2s after it started"},
+	} {
+		t.Run(fmt.Sprint(tc.scale), func(t *testing.T) {
+			t.Parallel()
+			path, err := fs[i].Write(t.TempDir())
+			require.NoError(t, err)
+			sub, err := graders.FileSubmission(path)
+			require.NoError(t, err)
+			opt := options()
+			opt.TimeoutScale = tc.scale
+			opt.Only = []string{"udp-client/exits"}
+			res := ex.Grade(context.Background(), sub, opt)
+			require.Len(t, res.Checks, 1)
+			c := res.Checks[0]
+			assert.Equal(t, report.Fail, c.Status, explain(res))
+			assert.Contains(t, c.Message, tc.says)
+			wait := time.Duration(tc.scale * float64(graders.ExitTimeout))
+			assert.GreaterOrEqual(t, time.Duration(c.DurationMS)*time.Millisecond, wait, "netgrade waits the scaled deadline")
+		})
+	}
 }

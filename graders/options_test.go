@@ -55,15 +55,62 @@ func TestTimeoutScale(t *testing.T) {
 	assert.Equal(t, tt.Timeout(2*time.Second), 2*time.Second)
 }
 
-func TestNotSubmitted(t *testing.T) {
-	e := optionsExercise()
-	res := e.NotSubmitted(Submission{Name: "x.py", File: "x.py"}, Options{Points: map[string]float64{"opt/pass": 3}, Disabled: []string{"opt/slow"}}, "x.py was not found")
-	assert.Equal(t, len(res.Checks), 2)
-	for _, c := range res.Checks {
-		assert.Equal(t, c.Status, report.Skip)
-		assert.Equal(t, c.Message, "skipped: x.py was not found")
+// TestUnrun checks the result of a submission whose checks could not run:
+// a file not handed in (skipped) or programs that cannot be run (failed),
+// under the options' selection, points and visibility.
+func TestUnrun(t *testing.T) {
+	opt := Options{
+		Points:     map[string]float64{"opt/pass": 3},
+		Disabled:   []string{"opt/slow"},
+		Visibility: map[string]report.Visibility{"opt/pass": report.Hidden},
 	}
-	assert.Equal(t, res.Score, 0.0)
-	assert.Equal(t, res.MaxScore, 4.0)
-	assert.Equal(t, res.Exercise, "opt")
+	tests := []struct {
+		name          string
+		res           report.Result
+		status        report.Status
+		message, hint string
+	}{
+		{"not submitted", optionsExercise().NotSubmitted(Submission{Name: "x.py", File: "x.py"}, opt, "x.py was not found"),
+			report.Skip, "skipped: x.py was not found", ""},
+		{"cannot run", optionsExercise().Unrun(Submission{Name: "alice"}, opt, report.Fail, "the archive is broken", "Hand in a plain .zip."),
+			report.Fail, "the archive is broken", "Hand in a plain .zip."},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := tc.res
+			assert.Equal(t, len(res.Checks), 2, "the disabled check is left out")
+			for _, c := range res.Checks {
+				assert.Equal(t, c.Status, tc.status)
+				assert.Equal(t, c.Message, tc.message)
+				assert.Equal(t, c.Hint, tc.hint)
+			}
+			assert.Equal(t, res.Checks[0].ID, "opt/pass")
+			assert.Equal(t, res.Checks[0].Visibility, report.Hidden)
+			assert.Equal(t, res.Score, 0.0)
+			assert.Equal(t, res.MaxScore, 4.0, "the course's points")
+			assert.Equal(t, res.Exercise, "opt")
+		})
+	}
+}
+
+// TestDeadlines checks the watchdog deadlines of a grading: the checks the
+// options select, each with the course's deadline or its own (or the
+// default), scaled.
+func TestDeadlines(t *testing.T) {
+	e := optionsExercise()
+	tests := []struct {
+		name string
+		opt  Options
+		want []time.Duration
+	}{
+		{"defaults", Options{}, []time.Duration{DefaultCheckTimeout, DefaultCheckTimeout, 40 * time.Millisecond}},
+		{"course deadline and selection", Options{Timeouts: map[string]time.Duration{"opt/fail": time.Second}, Disabled: []string{"opt/pass"}},
+			[]time.Duration{time.Second, 40 * time.Millisecond}},
+		{"scaled", Options{TimeoutScale: 2, Only: []string{"opt/slow"}}, []time.Duration{80 * time.Millisecond}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.DeepEqual(t, e.Deadlines(tc.opt), tc.want)
+		})
+	}
 }

@@ -72,7 +72,7 @@ func startServer(t *T, proto string) (*harness.Process, int, error) {
 		f.Hint = "The port is a command-line argument: use int(sys.argv[1]) instead of a fixed number."
 		return nil, 0, f.WithExpectedSocket(proto, port, held)
 	default:
-		f := Failf("the program did not %s %d within %s (it holds no %s socket)", what, port, ReadyTimeout, strings.ToUpper(proto))
+		f := Failf("the program did not %s %d within %s (it holds no %s socket)", what, port, t.Timeout(ReadyTimeout), strings.ToUpper(proto))
 		f.Hint = "Create the socket, bind it to (\"\", port) with the port from sys.argv[1], before anything else that waits."
 		return nil, 0, f
 	}
@@ -227,14 +227,14 @@ func checkUsage(ctx context.Context, t *T) error {
 		// A program that has printed its usage line is on its way out: on
 		// a loaded machine give it usageExitGrace more to end.
 		if _, _, ok := waitLine(t, p, 0, 0, func(s string) bool { return usageLine.MatchString(s) }); ok {
-			gctx, gcancel := context.WithTimeout(ctx, usageExitGrace)
+			gctx, gcancel := context.WithTimeout(ctx, t.Timeout(usageExitGrace))
 			_, werr := p.Wait(gctx)
 			gcancel()
 			if werr == nil {
 				break
 			}
 		}
-		return Failf("without arguments the program was still running after %s", ExitTimeout).
+		return Failf("without arguments the program was still running after %s", t.Timeout(ExitTimeout)).
 			Want("a line containing `Usage` and a non-zero exit status", "still running; printed:\n"+printedSince(p, 0))
 	}
 	_ = p.WaitOutput(ctx)

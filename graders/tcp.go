@@ -194,8 +194,11 @@ func (c *tcpConn) ReadErr() error {
 	return c.readErr
 }
 
-// WaitFor waits up to timeout until done(received, eof) is true, and
-// returns what was received by then. ok is false at the deadline.
+// WaitFor waits up to timeout (scaled by the course's timeout scale, as
+// every deadline of the package's waits) until done(received, eof) is
+// true, and returns what was received by then. ok is false at the
+// deadline. Every wait on a connection is for something a correct program
+// does: the deadline only bounds a failing one's.
 func (c *tcpConn) WaitFor(timeout time.Duration, done func(data []byte, eof bool) bool) ([]byte, bool) {
 	data, _, ok := c.WaitForAt(timeout, done)
 	return data, ok
@@ -206,7 +209,7 @@ func (c *tcpConn) WaitFor(timeout time.Duration, done func(data []byte, eof bool
 // answer was complete, read by the background reader as it came in rather
 // than when the waiting goroutine got to run.
 func (c *tcpConn) WaitForAt(timeout time.Duration, done func(data []byte, eof bool) bool) ([]byte, time.Time, bool) {
-	ctx, cancel := context.WithTimeout(c.t.Context(), timeout)
+	ctx, cancel := context.WithTimeout(c.t.Context(), c.t.Timeout(timeout))
 	defer cancel()
 	for {
 		c.mu.Lock()
@@ -268,7 +271,7 @@ func listenTCP(t *T) (*tcpListener, error) {
 	return &tcpListener{t: t, ln: ln, port: port}, nil
 }
 
-// Accept waits up to timeout for the program to connect; it also returns
+// Accept waits up to timeout (scaled) for the program to connect; it also returns
 // early with ok false when exited is closed (the program ended without
 // connecting).
 func (l *tcpListener) Accept(timeout time.Duration, exited <-chan struct{}) (*tcpConn, bool, error) {
@@ -277,7 +280,7 @@ func (l *tcpListener) Accept(timeout time.Duration, exited <-chan struct{}) (*tc
 		err error
 	}
 	ch := make(chan res, 1)
-	if err := l.ln.SetDeadline(time.Now().Add(timeout)); err != nil {
+	if err := l.ln.SetDeadline(time.Now().Add(l.t.Timeout(timeout))); err != nil {
 		return nil, false, err
 	}
 	go func() {

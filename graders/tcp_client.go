@@ -174,15 +174,15 @@ func tcpClientSession(t *T, host, msg, reply string) (*tcpClientRun, error) {
 // netgrade's side and waits again, then stops it.
 func (r *tcpClientRun) finish() {
 	t, p := r.t, r.p
-	wctx, cancel := context.WithTimeout(t.Context(), ExitTimeout)
+	wctx, cancel := context.WithTimeout(t.Context(), t.Timeout(ExitTimeout))
 	_, err := p.Wait(wctx)
 	cancel()
 	r.exited = err == nil
 	if !r.exited && r.conn != nil && t.Context().Err() == nil {
-		t.Note("the client still runs %s later: netgrade closes its side of the connection", ExitTimeout)
+		t.Note("the client still runs %s later: netgrade closes its side of the connection", t.Timeout(ExitTimeout))
 		r.closedAt = time.Now()
 		r.conn.Close()
-		wctx, cancel := context.WithTimeout(t.Context(), ExitTimeout)
+		wctx, cancel := context.WithTimeout(t.Context(), t.Timeout(ExitTimeout))
 		_, err = p.Wait(wctx)
 		cancel()
 	}
@@ -213,7 +213,7 @@ func (r *tcpClientRun) judgeSent() error {
 			Want(wantText, "nothing").
 			WithHint("After connect(), send the message: sock.sendall(sys.argv[3].encode('utf-8')). All three arguments are needed: HOST, PORT and MESSAGE.")
 	case len(r.got) == 0:
-		return Failf("the client connected but sent nothing within %s", LineTimeout).
+		return Failf("the client connected but sent nothing within %s", r.t.Timeout(LineTimeout)).
 			Want(wantText, "nothing").
 			WithHint("The client speaks first: send the message right after connect().")
 	case !bytes.Equal(got, want):
@@ -273,8 +273,8 @@ func (r *tcpClientRun) judgeCloses() error {
 		if ex.StoppedBy != "" {
 			what = "netgrade then closed its side, and still had to stop the client (" + ex.String() + ")"
 		}
-		return Failf("the client was still running %s after the reply, its connection open", ExitTimeout).
-			Want(fmt.Sprintf("the client closes the connection and exits 0 within %s", ExitTimeout), what)
+		return Failf("the client was still running %s after the reply, its connection open", r.t.Timeout(ExitTimeout)).
+			Want(fmt.Sprintf("the client closes the connection and exits 0 within %s", r.t.Timeout(ExitTimeout)), what)
 	case ex.Code != 0:
 		return Failf("the client %s", ex).
 			Want("exit status 0", ex.String()+"; printed:\n"+printedSince(r.p, 0))

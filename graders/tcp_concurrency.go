@@ -43,13 +43,20 @@ const (
 	concProbeB      = "b"
 )
 
-// concModel is how a concurrent server must serve its clients.
-type concModel int
-
-const (
-	concForking concModel = iota
-	concThreading
-)
+// concModel is how a concurrent server must serve its clients: the
+// socketserver class that gives it, its process-model check and the
+// judgement of the process tree that check reads. tcp-forking and
+// tcp-threading differ only in it.
+type concModel struct {
+	// base is the socketserver class the hints name.
+	base string
+	// check is the process-model check's ID suffix, title, requirement
+	// and hint.
+	check, title, requirement, hint string
+	// judge judges the tree of a server with ConcHeld clients connected
+	// against its tree before any client.
+	judge func(before, tr concTree) error
+}
 
 // concWaitingExercise builds tcp-forking or tcp-threading: the waiting
 // server (receive, strip, wait len(data) seconds, answer upper-cased) made
@@ -67,14 +74,7 @@ func concWaitingExercise(id, title string, model concModel) *Exercise {
 		// answers: 2 s for `hi`; concurrent: 1 s for B, then 1 s for A.
 		Floor: 4 * time.Second,
 	}
-	base := "socketserver.ForkingTCPServer"
-	if model == concThreading {
-		base = "socketserver.ThreadingTCPServer"
-	}
-	modelCheck := concForkingCheck(id)
-	if model == concThreading {
-		modelCheck = concThreadingCheck(id)
-	}
+	base := model.base
 	e.Checks = []*Check{
 		{
 			ID: id + "/starts", Title: "starts and listens on the TCP port given on its command line",
@@ -104,7 +104,15 @@ func concWaitingExercise(id, title string, model concModel) *Exercise {
 			Timeout: ReadyTimeout + 3*ConcAnswerWindow + 2*time.Second,
 			Run:     concCheckConcurrent,
 		},
-		modelCheck,
+		{
+			ID: id + "/" + model.check, Title: model.title,
+			Requirement: model.requirement,
+			Category:    report.Concurrency, Points: 2, Needs: []string{id + "/starts"},
+			Hint: model.hint,
+			Run: func(ctx context.Context, t *T) error {
+				return concCheckModel(t, model)
+			},
+		},
 		{
 			ID: id + "/usage", Title: "without arguments, prints a usage message and exits non-zero",
 			Requirement: "`PROG` with no argument prints a line containing `Usage` and exits with a non-zero status.",
@@ -161,7 +169,7 @@ func concCheckAnswers(ctx context.Context, t *T) error {
 	case len(data) == 0 && c.EOF():
 		return Failf("the server closed the connection without answering %q", concProbeAnswer).Want(want, "(nothing)")
 	case len(data) == 0:
-		return Failf("the server did not answer %q within %s", concProbeAnswer, window).Want(want, "(nothing)")
+		return Failf("the server did not answer %q within %s", concProbeAnswer, t.Timeout(window)).Want(want, "(nothing)")
 	case strings.Contains(got, "b'") || strings.Contains(got, `b"`):
 		return Failf("the answer is the text of a bytes object (b'...'), not the bytes themselves").Want(want, got).
 			WithHint("Send the bytes: self.request.sendall(data.upper()), not str(data.upper()).encode().")
@@ -202,7 +210,7 @@ func concCheckConcurrent(ctx context.Context, t *T) error {
 			return Failf("client A, held open while B was served, could not send its line: %v", err)
 		}
 		if _, _, ok := a.WaitForAt(ConcAnswerWindow, concAnswered); !ok {
-			return Failf("client B was answered, but client A, connected first and then sending %q, got no answer within %s", concProbeA, ConcAnswerWindow).
+			return Failf("client B was answered, but client A, connected first and then sending %q, got no answer within %s", concProbeA, t.Timeout(ConcAnswerWindow)).
 				Want("an answer for A too", "(nothing)").
 				WithHint("Every client must be served: keep each handler's own connection (self.request) and answer on it.")
 		}
@@ -213,22 +221,22 @@ func concCheckConcurrent(ctx context.Context, t *T) error {
 			WithHint("Do not drop a client that is slow to send; serve clients at the same time instead.")
 	case b.EOF() && len(bData) == 0:
 		return Failf("the server closed client B's connection without answering while client A was connected").
-			Want(fmt.Sprintf("an answer to %q within %s", concProbeB, ConcAnswerWindow), "connection closed, nothing received")
+			Want(fmt.Sprintf("an answer to %q within %s", concProbeB, t.Timeout(ConcAnswerWindow)), "connection closed, nothing received")
 	}
 	// B was not answered while A was held: let A finish and see the order.
-	t.Note("client B got no answer within %s while client A was connected and silent; client A now sends its line", ConcAnswerWindow)
+	t.Note("client B got no answer within %s while client A was connected and silent; client A now sends its line", t.Timeout(ConcAnswerWindow))
 	if err := a.Send(concLine(concProbeA)); err != nil {
-		return Failf("client B got no answer within %s while client A was connected and silent, and A could not send: %v", ConcAnswerWindow, err)
+		return Failf("client B got no answer within %s while client A was connected and silent, and A could not send: %v", t.Timeout(ConcAnswerWindow), err)
 	}
 	_, aAt, aOK := a.WaitForAt(ConcAnswerWindow, concAnswered)
 	_, bAt, bOK = b.WaitForAt(ConcAnswerWindow, concAnswered)
-	want := fmt.Sprintf("B answered within %s while A is connected and silent", ConcAnswerWindow)
+	want := fmt.Sprintf("B answered within %s while A is connected and silent", t.Timeout(ConcAnswerWindow))
 	switch {
 	case aOK && bOK && !bAt.Before(aAt):
 		return Failf("the server serves one client at a time: client B got no answer while client A was connected and silent; once A sent its line, A was answered %s and only then B, %s", concAt(t, aAt), concAt(t, bAt)).
 			Want(want, "B answered only after A was done")
 	case bOK:
-		return Failf("client B got no answer within %s while client A was connected and silent; it was answered %s, after A had sent its line", ConcAnswerWindow, concAt(t, bAt)).
+		return Failf("client B got no answer within %s while client A was connected and silent; it was answered %s, after A had sent its line", t.Timeout(ConcAnswerWindow), concAt(t, bAt)).
 			Want(want, "B answered only after A sent its line")
 	default:
 		return Failf("client B got no answer while client A was connected and silent, nor after A had sent its line (A answered: %s)", concAt(t, aAt)).
@@ -300,9 +308,9 @@ func concPluralEs(n int) string {
 }
 
 // concWatchTree polls the server's tree until done(tree) or until window
-// has passed, and returns the last tree read.
+// (scaled) has passed, and returns the last tree read.
 func concWatchTree(t *T, pid int, window time.Duration, done func(concTree) bool) (concTree, bool, error) {
-	ctx, cancel := context.WithTimeout(t.Context(), window)
+	ctx, cancel := context.WithTimeout(t.Context(), t.Timeout(window))
 	defer cancel()
 	tick := time.NewTicker(concPoll)
 	defer tick.Stop()
@@ -369,8 +377,5 @@ func concCheckModel(t *T, model concModel) error {
 		return concTreeErr(t, p, fmt.Sprintf("while %d clients were connected", ConcHeld), err)
 	}
 	t.Note("while %d clients are connected: %s", ConcHeld, tr)
-	if model == concForking {
-		return concJudgeForking(before, tr)
-	}
-	return concJudgeThreading(before, tr)
+	return model.judge(before, tr)
 }

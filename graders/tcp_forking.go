@@ -1,31 +1,26 @@
 package graders
 
 import (
-	"context"
 	"fmt"
-
-	"github.com/netgrade/netgrade/internal/report"
 )
 
 // TCPForking is the tcp-forking exercise: the waiting server made
 // concurrent with socketserver.ForkingTCPServer, one process per client
 // ("show that this server is really launching several processes").
 func TCPForking() *Exercise {
-	return concWaitingExercise("tcp-forking", "Forking TCP server", concForking)
+	return concWaitingExercise("tcp-forking", "Forking TCP server", concForking())
 }
 
-// concForkingCheck is tcp-forking's process-model check.
-func concForkingCheck(id string) *Check {
-	return &Check{
-		ID:    id + "/process-per-client",
-		Title: "handles each client in a child process of its own",
-		Requirement: fmt.Sprintf("While %d clients are connected, the server has %d child processes, one per client (seen in /proc).",
+// concForking is tcp-forking's model: a child process per client.
+func concForking() concModel {
+	return concModel{
+		base:  "socketserver.ForkingTCPServer",
+		check: "process-per-client",
+		title: "handles each client in a child process of its own",
+		requirement: fmt.Sprintf("While %d clients are connected, the server has %d child processes, one per client (seen in /proc).",
 			ConcHeld, ConcHeld),
-		Category: report.Concurrency, Points: 2, Needs: []string{id + "/starts"},
-		Hint: "Build the server on socketserver.ForkingTCPServer (or os.fork() for each accepted connection), so that each client is served by a process of its own.",
-		Run: func(ctx context.Context, t *T) error {
-			return concCheckModel(t, concForking)
-		},
+		hint:  "Build the server on socketserver.ForkingTCPServer (or os.fork() for each accepted connection), so that each client is served by a process of its own.",
+		judge: concJudgeForking,
 	}
 }
 

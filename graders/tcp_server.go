@@ -137,6 +137,24 @@ func tcpServerConnect(t *T, p *harness.Process, from net.IP, port int, who strin
 	return c, nil
 }
 
+// startAndSend starts the server and connects one client that sends data:
+// the preamble of the checks that judge what the program prints for a
+// client. from is the output position before the client connected.
+func startAndSend(t *T, data []byte) (p *harness.Process, c *tcpConn, from int, err error) {
+	p, port, err := startServer(t, "tcp")
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	from = p.Output().Len()
+	if c, err = tcpServerConnect(t, p, nil, port, "the client"); err != nil {
+		return p, nil, from, err
+	}
+	if err := tcpServerSend(t, p, c, "the client", data); err != nil {
+		return p, c, from, err
+	}
+	return p, c, from, nil
+}
+
 // tcpServerSend sends data as a client; a broken connection is the program's
 // failure.
 func tcpServerSend(t *T, p *harness.Process, c *tcpConn, who string, data []byte) error {
@@ -173,7 +191,7 @@ func tcpServerNoReply(t *T, p *harness.Process, c *tcpConn, who, want string, wa
 	if err := c.CloseWrite(); err == nil {
 		if late, ok := c.WaitAny(LineTimeout); ok && len(late) > 0 {
 			return Failf("%s got a reply only after it shut down its sending side: the server waits for the end of the stream before answering", who).
-				Want(fmt.Sprintf("%s while the client waits with its connection open (within %s)", want, waited), "a reply after the client's shutdown: "+Printable(late)).
+				Want(fmt.Sprintf("%s while the client waits with its connection open (within %s)", want, t.Timeout(waited)), "a reply after the client's shutdown: "+Printable(late)).
 				WithHint("The course's client sends its message and waits for the answer without closing: answer after one recv(), do not loop until recv() returns b'' before replying.")
 		}
 	}
@@ -182,7 +200,7 @@ func tcpServerNoReply(t *T, p *harness.Process, c *tcpConn, who, want string, wa
 		return Failf("%s got no reply: the program ended (%s)", who, p.Exit()).
 			Want(want, "nothing; printed:\n"+printedSince(p, 0))
 	}
-	return Failf("%s got no reply within %s", who, waited.Round(time.Millisecond)).
+	return Failf("%s got no reply within %s", who, t.Timeout(waited).Round(time.Millisecond)).
 		Want(want, "nothing, and the connection stayed open")
 }
 
@@ -190,7 +208,7 @@ func tcpServerNoReply(t *T, p *harness.Process, c *tcpConn, who, want string, wa
 // server that crashed while a client was connected closes that connection
 // just before its exit is seen.
 func tcpServerWaitExit(t *T, p *harness.Process) bool {
-	ctx, cancel := context.WithTimeout(t.Context(), ExitTimeout/3)
+	ctx, cancel := context.WithTimeout(t.Context(), t.Timeout(ExitTimeout)/3)
 	defer cancel()
 	_, err := p.Wait(ctx)
 	return err == nil
@@ -216,16 +234,8 @@ func tcpServerCheckReplies(ctx context.Context, t *T) error {
 // tcpServerCheckPrinted sends msg as one client and checks that the
 // program prints it, decoded.
 func tcpServerCheckPrinted(t *T, msg string) error {
-	p, port, err := startServer(t, "tcp")
+	p, c, from, err := startAndSend(t, []byte(msg))
 	if err != nil {
-		return err
-	}
-	from := p.Output().Len()
-	c, err := tcpServerConnect(t, p, nil, port, "the client")
-	if err != nil {
-		return err
-	}
-	if err := tcpServerSend(t, p, c, "the client", []byte(msg)); err != nil {
 		return err
 	}
 	if err := tcpServerPrinted(t, p, from, msg, func() bool { return c.CloseWrite() == nil }); err != nil {
@@ -275,7 +285,7 @@ func tcpServerPrinted(t *T, p *harness.Process, from int, msg string, late func(
 			Want(want, got).
 			WithHint("Decode with .decode('utf-8'), the encoding the client used.")
 	}
-	return Failf("the message %q was not printed within %s", msg, LineTimeout).
+	return Failf("the message %q was not printed within %s", msg, t.Timeout(LineTimeout)).
 		Want(want, got).
 		WithHint("Print the received message as soon as recv() returns it.")
 }

@@ -1,31 +1,26 @@
 package graders
 
 import (
-	"context"
 	"fmt"
-
-	"github.com/netgrade/netgrade/internal/report"
 )
 
 // TCPThreading is the tcp-threading exercise: the waiting server made
 // concurrent with socketserver.ThreadingTCPServer, one thread per client
 // in one process ("show that this server uses only one process").
 func TCPThreading() *Exercise {
-	return concWaitingExercise("tcp-threading", "Threading TCP server", concThreading)
+	return concWaitingExercise("tcp-threading", "Threading TCP server", concThreading())
 }
 
-// concThreadingCheck is tcp-threading's process-model check.
-func concThreadingCheck(id string) *Check {
-	return &Check{
-		ID:    id + "/one-process",
-		Title: "handles each client in a thread of its one process",
-		Requirement: fmt.Sprintf("While %d clients are connected, the server is one process (no child process) whose thread count has grown by %d, one thread per client (seen in /proc).",
+// concThreading is tcp-threading's model: one process, a thread per client.
+func concThreading() concModel {
+	return concModel{
+		base:  "socketserver.ThreadingTCPServer",
+		check: "one-process",
+		title: "handles each client in a thread of its one process",
+		requirement: fmt.Sprintf("While %d clients are connected, the server is one process (no child process) whose thread count has grown by %d, one thread per client (seen in /proc).",
 			ConcHeld, ConcHeld),
-		Category: report.Concurrency, Points: 2, Needs: []string{id + "/starts"},
-		Hint: "Build the server on socketserver.ThreadingTCPServer (or start a threading.Thread for each accepted connection): one process, a thread per client.",
-		Run: func(ctx context.Context, t *T) error {
-			return concCheckModel(t, concThreading)
-		},
+		hint:  "Build the server on socketserver.ThreadingTCPServer (or start a threading.Thread for each accepted connection): one process, a thread per client.",
+		judge: concJudgeThreading,
 	}
 }
 

@@ -275,7 +275,7 @@ func ticketsCheckTicket(ctx context.Context, t *T) error {
 	case len(s.reply) == 0 && s.eof:
 		return Failf("the server closed the connection without sending a ticket").Want(want, "(nothing)")
 	case len(s.reply) == 0:
-		return Failf("the server sent nothing within %s", TicketsReplyWindow).Want(want, "(nothing)")
+		return Failf("the server sent nothing within %s", t.Timeout(TicketsReplyWindow)).Want(want, "(nothing)")
 	case regexp.MustCompile(`\{[A-Za-z_]\w*\}`).MatchString(reply):
 		return Failf("the reply holds a {name} placeholder instead of the number: the string is not an f-string").Want(want, reply).
 			WithHint(`Put the f prefix before the string: f"Your ticket number is {ticketcount}" — without it, Python sends the braces and the name as they are.`)
@@ -324,7 +324,7 @@ func ticketsCheckConsecutive(ctx context.Context, t *T) error {
 		s := ticketsBuy(t, port, re, i+1)
 		if !s.ok {
 			forked()
-			return Failf("clients one after the other: %s", ticketsNoTicket(s, TicketsReplyWindow)).
+			return Failf("clients one after the other: %s", ticketsNoTicket(s, t.Timeout(TicketsReplyWindow))).
 				Want(fmt.Sprintf("a ticket for each of %d clients, one after the other", TicketsSequential), fmt.Sprintf("tickets %s, then none", ticketsList(nums)))
 		}
 		nums = append(nums, s.number)
@@ -403,7 +403,7 @@ func ticketsCheckAtOnce(ctx context.Context, t *T) error {
 	}
 	solo := ticketsBuy(t, port, re, 1)
 	if !solo.ok {
-		return Failf("a lone client got no ticket: %s", ticketsNoTicket(solo, TicketsReplyWindow))
+		return Failf("a lone client got no ticket: %s", ticketsNoTicket(solo, t.Timeout(TicketsReplyWindow)))
 	}
 	prep := solo.answered.Sub(solo.connected)
 	t.Note("a lone client got its ticket %d ms after connecting: the time one handler takes", prep.Milliseconds())

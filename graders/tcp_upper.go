@@ -145,6 +145,17 @@ type upperReply struct {
 	firstAt, doneAt time.Time
 }
 
+// upperStartAsk starts the server and asks it, as its first client, to
+// upper-case data (see upperAsk).
+func upperStartAsk(t *T, data string, timeout time.Duration) (*harness.Process, *upperReply, error) {
+	p, port, err := startServer(t, "tcp")
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := upperAsk(t, p, port, nil, "the client", data, timeout)
+	return p, r, err
+}
+
 // upperAsk connects as a new client from the loopback address from (nil:
 // 127.0.0.1), sends data, and waits up to timeout for the reply: complete
 // once it is as long as the longest accepted reply, or the server closes.
@@ -225,11 +236,7 @@ func upperJudge(who, data string, reply []byte) error {
 }
 
 func upperCheckReply(t *T, data string, timeout time.Duration) error {
-	p, port, err := startServer(t, "tcp")
-	if err != nil {
-		return err
-	}
-	r, err := upperAsk(t, p, port, nil, "the client", data, timeout)
+	_, r, err := upperStartAsk(t, data, timeout)
 	if err != nil {
 		return err
 	}
@@ -259,16 +266,8 @@ func upperPrevLine(p *harness.Process, i int) (harness.Line, bool) {
 }
 
 func upperCheckFormat(ctx context.Context, t *T) error {
-	p, port, err := startServer(t, "tcp")
+	p, _, from, err := startAndSend(t, []byte(upperProbe))
 	if err != nil {
-		return err
-	}
-	from := p.Output().Len()
-	c, err := tcpServerConnect(t, p, nil, port, "the client")
-	if err != nil {
-		return err
-	}
-	if err := tcpServerSend(t, p, c, "the client", []byte(upperProbe)); err != nil {
 		return err
 	}
 	wroteWant := "127.0.0.1 wrote:"
@@ -284,7 +283,7 @@ func upperCheckFormat(ctx context.Context, t *T) error {
 		case strings.Contains(got, upperProbe):
 			return Failf("the data is printed, but not on a line of its own after `{ip} wrote:`").Want(want, got)
 		}
-		return Failf("the data %q was not printed within %s", upperProbe, LineTimeout).Want(want, got)
+		return Failf("the data %q was not printed within %s", upperProbe, t.Timeout(LineTimeout)).Want(want, got)
 	}
 	prev, ok := upperPrevLine(p, i)
 	if !ok {
@@ -348,18 +347,14 @@ func upperCheckUTF8(t *T, data string, timeout time.Duration, delayed bool) erro
 // upperCheckCloses checks that the server closes the connection after its
 // reply while the client keeps its side open.
 func upperCheckCloses(t *T, data string, timeout time.Duration) error {
-	p, port, err := startServer(t, "tcp")
-	if err != nil {
-		return err
-	}
-	r, err := upperAsk(t, p, port, nil, "the client", data, timeout)
+	_, r, err := upperStartAsk(t, data, timeout)
 	if err != nil {
 		return err
 	}
 	if _, ok := r.conn.WaitEOF(LineTimeout); ok {
 		return nil
 	}
-	return Failf("the server kept the connection open %s after its reply", LineTimeout).
+	return Failf("the server kept the connection open %s after its reply", t.Timeout(LineTimeout)).
 		Want("the server closes the connection after its reply", "the connection still open").
 		WithHint("One exchange per connection: when handle() returns, socketserver closes the connection; with a plain socket, call conn.close() after sendall().")
 }

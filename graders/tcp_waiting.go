@@ -74,11 +74,7 @@ func TCPWaiting() *Exercise {
 			Category:    report.Protocol, Points: 3, Needs: []string{"tcp-waiting/starts"},
 			Hint: "In handle(): data = self.request.recv(1024).strip(); delay = len(data); time.sleep(delay); self.request.sendall(data.upper()).",
 			Run: func(ctx context.Context, t *T) error {
-				p, port, err := startServer(t, "tcp")
-				if err != nil {
-					return err
-				}
-				r, err := upperAsk(t, p, port, nil, "the client", waitingProbe, waitingTimeout(waitingProbe))
+				_, r, err := upperStartAsk(t, waitingProbe, waitingTimeout(waitingProbe))
 				if err != nil {
 					return err
 				}
@@ -198,16 +194,8 @@ func waitingJudgeUTF8(t *T, p *harness.Process, from int, data string, r *upperR
 }
 
 func waitingCheckFormat(ctx context.Context, t *T) error {
-	p, port, err := startServer(t, "tcp")
+	p, _, from, err := startAndSend(t, []byte(waitingFormatProbe))
 	if err != nil {
-		return err
-	}
-	from := p.Output().Len()
-	c, err := tcpServerConnect(t, p, nil, port, "the client")
-	if err != nil {
-		return err
-	}
-	if err := tcpServerSend(t, p, c, "the client", []byte(waitingFormatProbe)); err != nil {
 		return err
 	}
 	chars, _ := waitingDelays(waitingFormatProbe)

@@ -109,7 +109,7 @@ func runClient(t *T, host, msg string, hosts ...string) (*harness.Process, []dat
 		if t.Context().Err() != nil {
 			return nil, nil, 0, t.Context().Err()
 		}
-		t.Note("the client was still running after %s: netgrade stops it", ExitTimeout)
+		t.Note("the client was still running after %s: netgrade stops it", t.Timeout(ExitTimeout))
 		p.Stop()
 	}
 	_ = p.WaitOutput(t.Context())
@@ -178,8 +178,8 @@ func checkClientExits(ctx context.Context, t *T) error {
 	ex := p.Exit()
 	switch {
 	case ex.StoppedBy != "":
-		return Failf("the client was still running %s after it started; netgrade had to stop it", ExitTimeout).
-			Want("exit status 0 within "+ExitTimeout.String(), "still running; printed:\n"+printedSince(p, 0))
+		return Failf("the client was still running %s after it started; netgrade had to stop it", t.Timeout(ExitTimeout)).
+			Want("exit status 0 within "+t.Timeout(ExitTimeout).String(), "still running; printed:\n"+printedSince(p, 0))
 	case ex.Code != 0:
 		return Failf("the client %s", ex).Want("exit status 0", ex.String()+"; printed:\n"+printedSince(p, 0))
 	}

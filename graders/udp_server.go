@@ -125,7 +125,7 @@ func checkStartLine(ctx context.Context, t *T) error {
 	}
 	lines := p.Output().Lines()
 	if len(lines) == 0 {
-		return Failf("nothing was printed within %s of binding the port", LineTimeout).Want(want, "(nothing)")
+		return Failf("nothing was printed within %s of binding the port", t.Timeout(LineTimeout)).Want(want, "(nothing)")
 	}
 	closest := lines[0].Text
 	for _, l := range lines {
@@ -224,7 +224,7 @@ func awaitLog(t *T, p *harness.Process, from int, msg string) (string, bool, err
 		return "", false, Failf("the program ended after receiving the datagram %q (%s)", msg, p.Exit()).
 			Want(expectedLog(t.Text("log_line"), "127.0.0.1", msg, ""), printedSince(p, from))
 	}
-	return "", false, Failf("no line was printed for the datagram %q within %s", msg, LineTimeout).
+	return "", false, Failf("no line was printed for the datagram %q within %s", msg, t.Timeout(LineTimeout)).
 		Want(expectedLog(t.Text("log_line"), "127.0.0.1", msg, ""), printedSince(p, from)).
 		WithHint("Print one line per datagram as soon as it arrives. If it was printed with print(), it may still sit in a buffer: this grader reads output as a terminal shows it, so check the line is printed inside the receive loop.")
 }
@@ -363,7 +363,7 @@ func checkManyClients(ctx context.Context, t *T) error {
 				return Failf("only %d of %d datagrams were logged: the program ended (%s) after %d", len(logged), len(msgs), p.Exit(), len(logged)).
 					Want("a line for each of: "+want, printedSince(p, from))
 			}
-			return Failf("only %d of %d datagrams were logged in order; no line for %q within %s", len(logged), len(msgs), m, LineTimeout).
+			return Failf("only %d of %d datagrams were logged in order; no line for %q within %s", len(logged), len(msgs), m, t.Timeout(LineTimeout)).
 				Want("a line for each of, in this order: "+want, got)
 		}
 		logged = append(logged, l.Text)
@@ -396,6 +396,6 @@ func checkInvalidUTF8(ctx context.Context, t *T) error {
 		return Failf("the program ended on a datagram that is not valid UTF-8 (%s)", p.Exit()).
 			Want(`a log line for the next datagram, "still there?"`, printedSince(p, from))
 	}
-	return Failf("after a datagram that is not valid UTF-8, the next datagram was not logged within %s", LineTimeout).
+	return Failf("after a datagram that is not valid UTF-8, the next datagram was not logged within %s", t.Timeout(LineTimeout)).
 		Want(`a log line for "still there?"`, printedSince(p, from))
 }

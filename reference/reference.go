@@ -7,7 +7,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -54,6 +56,32 @@ func Get(exercise string) (Program, error) {
 	}
 	sort.Strings(names)
 	return Program{}, fmt.Errorf("no reference implementation of %q; there are: %s", exercise, strings.Join(names, ", "))
+}
+
+// portArg checks a reference program's arguments against its synopsis
+// ("PORT", "HOST PORT MESSAGE") and reads the one named PORT. On a wrong
+// count or a bad port it prints the usage line and returns the exit status
+// of a usage error; otherwise code is 0.
+func portArg(w io.Writer, name, synopsis string, args []string) (port, code int) {
+	fields := strings.Fields(synopsis)
+	if len(args) != len(fields) {
+		return 0, usage(w, name, synopsis)
+	}
+	port, err := parsePort(args[slices.Index(fields, "PORT")])
+	if err != nil {
+		fmt.Fprintln(w, err)
+		return 0, usage(w, name, synopsis)
+	}
+	return port, 0
+}
+
+// parsePort reads a port argument.
+func parsePort(s string) (int, error) {
+	p, err := strconv.Atoi(s)
+	if err != nil || p < 1 || p > 65535 {
+		return 0, fmt.Errorf("invalid port %q: give a number from 1 to 65535", s)
+	}
+	return p, nil
 }
 
 // usage prints the usage line of a reference program and returns the exit

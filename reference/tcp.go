@@ -13,19 +13,15 @@ import (
 	"unicode/utf8"
 )
 
-// tcpListen listens on TCP PORT on every address; the listener is closed
-// when ctx ends.
-func tcpListen(ctx context.Context, name string, args []string, stderr io.Writer) (net.Listener, int) {
-	if len(args) != 1 {
-		return nil, usage(stderr, name, "PORT")
+// tcpListen parses a TCP server's PORT argument and listens on it on every
+// address; the listener is closed when ctx ends. On failure it returns nil
+// and the exit status.
+func tcpListen(ctx context.Context, name string, args []string, stderr io.Writer) (*net.TCPListener, int) {
+	port, code := portArg(stderr, name, "PORT", args)
+	if code != 0 {
+		return nil, code
 	}
-	port, err := parsePort(args[0])
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return nil, usage(stderr, name, "PORT")
-	}
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", net.JoinHostPort("", strconv.Itoa(port)))
+	ln, err := net.ListenTCP("tcp", &net.TCPAddr{Port: port})
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return nil, 1
@@ -110,13 +106,9 @@ func TCPServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 // TCPClient connects to HOST:PORT, sends MESSAGE, prints the reply (one
 // read, as the course's recv(1024)), closes and exits.
 func TCPClient(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) != 3 {
-		return usage(stderr, "tcp-client", "HOST PORT MESSAGE")
-	}
-	port, err := parsePort(args[1])
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return usage(stderr, "tcp-client", "HOST PORT MESSAGE")
+	port, code := portArg(stderr, "tcp-client", "HOST PORT MESSAGE", args)
+	if code != 0 {
+		return code
 	}
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(args[0], strconv.Itoa(port)))

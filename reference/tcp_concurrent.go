@@ -38,29 +38,6 @@ const TicketPrepare = time.Second
 // nothing and just read).
 const ticketReadWait = 2 * time.Second
 
-// concListen parses the PORT argument of a concurrent server and listens on
-// every address. On failure it returns nil and the exit status.
-func concListen(ctx context.Context, name string, args []string, stderr io.Writer) (*net.TCPListener, int) {
-	if len(args) != 1 {
-		return nil, usage(stderr, name, "PORT")
-	}
-	port, err := parsePort(args[0])
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return nil, usage(stderr, name, "PORT")
-	}
-	ln, err := net.ListenTCP("tcp", &net.TCPAddr{Port: port})
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
-		return nil, 1
-	}
-	go func() {
-		<-ctx.Done()
-		ln.Close()
-	}()
-	return ln, 0
-}
-
 // concAccept accepts the next connection; ok is false when the server must
 // end (code is then its exit status).
 func concAccept(ctx context.Context, name string, ln *net.TCPListener, stderr io.Writer) (conn *net.TCPConn, code int, ok bool) {
@@ -140,7 +117,7 @@ func concHandleWaiting(ctx context.Context, conn net.Conn, out *concWriter) {
 // process (netgrade itself, re-executed with ChildCommand) and hands it
 // the socket, then closes its own copy and accepts the next client.
 func TCPForking(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	ln, code := concListen(ctx, "tcp-forking", args, stderr)
+	ln, code := tcpListen(ctx, "tcp-forking", args, stderr)
 	if ln == nil {
 		return code
 	}
@@ -208,7 +185,7 @@ func RunChild(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // handler more than it had when none was: what /proc shows of Python's
 // ThreadingTCPServer (see concThreads).
 func TCPThreading(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	ln, code := concListen(ctx, "tcp-threading", args, stderr)
+	ln, code := tcpListen(ctx, "tcp-threading", args, stderr)
 	if ln == nil {
 		return code
 	}
@@ -324,7 +301,7 @@ func (c *concCounter) take() int {
 // arrives; preparing the ticket (TicketPrepare) happens outside the lock,
 // so clients are served at the same time.
 func TCPTickets(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	ln, code := concListen(ctx, "tcp-tickets", args, stderr)
+	ln, code := tcpListen(ctx, "tcp-tickets", args, stderr)
 	if ln == nil {
 		return code
 	}

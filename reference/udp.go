@@ -13,25 +13,12 @@ import (
 // AsctimeLayout is Python logging's default asctime, in Go's notation.
 const AsctimeLayout = "2006-01-02 15:04:05,000"
 
-// parsePort reads a port argument.
-func parsePort(s string) (int, error) {
-	p, err := strconv.Atoi(s)
-	if err != nil || p < 1 || p > 65535 {
-		return 0, fmt.Errorf("invalid port %q: give a number from 1 to 65535", s)
-	}
-	return p, nil
-}
-
 // UDPServer binds UDP PORT on every address, prints the start line, and
 // logs each datagram as `[asctime] client IP sent "MSG"` until ctx ends.
 func UDPServer(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) != 1 {
-		return usage(stderr, "udp-server", "PORT")
-	}
-	port, err := parsePort(args[0])
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return usage(stderr, "udp-server", "PORT")
+	port, code := portArg(stderr, "udp-server", "PORT", args)
+	if code != 0 {
+		return code
 	}
 	conn, err := net.ListenUDP("udp", &net.UDPAddr{Port: port})
 	if err != nil {
@@ -65,13 +52,9 @@ func UDPServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
 // UDPClient sends MESSAGE as one UTF-8 datagram to HOST:PORT and exits.
 func UDPClient(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) != 3 {
-		return usage(stderr, "udp-client", "HOST PORT MESSAGE")
-	}
-	port, err := parsePort(args[1])
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return usage(stderr, "udp-client", "HOST PORT MESSAGE")
+	port, code := portArg(stderr, "udp-client", "HOST PORT MESSAGE", args)
+	if code != 0 {
+		return code
 	}
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "udp4", net.JoinHostPort(args[0], strconv.Itoa(port)))

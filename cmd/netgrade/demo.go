@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -16,18 +14,9 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/render"
 	"github.com/netgrade/netgrade/internal/report"
+	"github.com/netgrade/netgrade/internal/samples"
 	"github.com/spf13/cobra"
 )
-
-// demoJob is one submission the demo grades, with the verdict it expects.
-type demoJob struct {
-	ex      *graders.Exercise
-	name    string
-	sub     graders.Submission
-	expects []string // check IDs that must fail; empty: full marks
-	about   string
-	res     report.Result
-}
 
 func newDemoCmd() *cobra.Command {
 	var jobs int
@@ -52,19 +41,19 @@ Exits 0 when every verdict is as declared.`,
 				return internalErr(err)
 			}
 			defer os.RemoveAll(dir)
-			list, err := demoJobs(dir, only, all)
+			list, err := demoSamples(dir, only, all)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(c.ErrOrStderr(), "netgrade demo: grading %d submissions (%d at a time)…\n", len(list), jobs)
-			gradeAll(c.Context(), list, jobs)
+			graders.GradeAll(c.Context(), samples.Jobs(list), jobs, newOptions())
 			if c.Context().Err() != nil {
 				return internalErr(fmt.Errorf("interrupted"))
 			}
 			if len(out.formats) > 0 {
 				var rs []report.Result
-				for _, j := range list {
-					rs = append(rs, j.res)
+				for _, s := range list {
+					rs = append(rs, s.Result)
 				}
 				return write(specs, rs, c.OutOrStdout())
 			}
@@ -78,47 +67,31 @@ Exits 0 when every verdict is as declared.`,
 	return c
 }
 
-// demoJobs lists the reference and fixtures of every exercise, the
-// fixtures written into dir as students hand them in.
-func demoJobs(dir string, only []string, all bool) ([]*demoJob, error) {
+// demoSamples lists the reference and fixtures of every exercise (or of
+// the ones named), the fixtures written into dir as students hand them in.
+func demoSamples(dir string, only []string, all bool) ([]*samples.Sample, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, internalErr(err)
 	}
-	reg := graders.Default()
-	var list []*demoJob
-	for _, ex := range reg.Exercises() {
-		if len(only) > 0 && !slices.Contains(only, ex.ID) {
-			continue
-		}
-		list = append(list, &demoJob{ex: ex, name: "reference", about: "netgrade's reference implementation",
-			sub: graders.Submission{Name: "reference:" + ex.ID, Command: []string{self, "ref", ex.ID}}})
-		fs, err := fixtures.For(ex.ID)
-		if err != nil {
-			return nil, internalErr(err)
-		}
-		exDir := dir + "/" + ex.ID
-		if err := os.MkdirAll(exDir, 0o755); err != nil {
-			return nil, internalErr(err)
-		}
-		if !all && ex.Floor >= time.Second {
-			fs = sampleFixtures(fs)
-		}
-		for _, f := range fs {
-			path, err := f.Write(exDir)
-			if err != nil {
-				return nil, internalErr(err)
-			}
-			sub, err := graders.FileSubmission(path)
-			if err != nil {
-				return nil, internalErr(err)
-			}
-			sub.Name = "fixtures/" + f.ID()
-			list = append(list, &demoJob{ex: ex, name: f.Name, sub: sub, expects: f.Fails, about: f.About})
+	var exs []*graders.Exercise
+	for _, ex := range graders.Default().Exercises() {
+		if len(only) == 0 || slices.Contains(only, ex.ID) {
+			exs = append(exs, ex)
 		}
 	}
-	if len(list) == 0 {
+	if len(exs) == 0 {
 		return nil, usageErr("no exercise matches %s", strings.Join(only, ", "))
+	}
+	pick := func(ex *graders.Exercise, fs []fixtures.Fixture) []fixtures.Fixture {
+		if !all && ex.Floor >= time.Second {
+			return sampleFixtures(fs)
+		}
+		return fs
+	}
+	list, err := samples.List(dir, self, exs, pick)
+	if err != nil {
+		return nil, internalErr(err)
 	}
 	return list, nil
 }
@@ -142,69 +115,40 @@ func sampleFixtures(fs []fixtures.Fixture) []fixtures.Fixture {
 	return out
 }
 
-// gradeAll grades the jobs, n at a time.
-func gradeAll(ctx context.Context, list []*demoJob, n int) {
-	opt := newOptions()
-	sem := make(chan struct{}, max(1, n))
-	var wg sync.WaitGroup
-	for _, j := range list {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			j.res = j.ex.Grade(ctx, j.sub, opt)
-		}()
-	}
-	wg.Wait()
-}
-
-// failedIDs returns the IDs of the checks a result failed.
-func failedIDs(r report.Result) []string {
-	var ids []string
-	for _, c := range r.Checks {
-		if c.Status == report.Fail {
-			ids = append(ids, c.ID)
-		}
-	}
-	slices.Sort(ids)
-	return ids
-}
-
 // demoSummary prints a verdict line per submission, then the full report
 // of one failing sample per exercise.
-func demoSummary(w io.Writer, list []*demoJob) error {
+func demoSummary(w io.Writer, list []*samples.Sample) error {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	mismatches := 0
 	current := ""
 	for _, j := range list {
-		if j.ex.ID != current {
-			current = j.ex.ID
-			fmt.Fprintf(tw, "\n%s — %s\t\t\t\n", j.ex.ID, j.ex.Title)
+		if j.Exercise.ID != current {
+			current = j.Exercise.ID
+			fmt.Fprintf(tw, "\n%s — %s\t\t\t\n", j.Exercise.ID, j.Exercise.Title)
 		}
-		got := failedIDs(j.res)
+		got := j.Failed()
 		verdict := "as declared"
-		if !slices.Equal(got, j.expects) || j.res.HasErrors() {
-			verdict = "NOT AS DECLARED (expected to fail: " + short(j.expects) + ")"
+		if !j.AsDeclared() {
+			verdict = "NOT AS DECLARED (expected to fail: " + short(j.Fails) + ")"
 			mismatches++
 		}
 		fails := short(got)
 		if fails == "" {
 			fails = "all pass"
 		}
-		fmt.Fprintf(tw, "  %s\t%s/%s\t%s\t%s\n", j.name, render.Num(j.res.Score), render.Num(j.res.MaxScore), fails, verdict)
+		fmt.Fprintf(tw, "  %s\t%s/%s\t%s\t%s\n", j.Name(), render.Num(j.Result.Score), render.Num(j.Result.MaxScore), fails, verdict)
 	}
 	if err := tw.Flush(); err != nil {
 		return internalErr(err)
 	}
 	shown := map[string]bool{}
 	for _, j := range list {
-		if len(j.expects) == 0 || shown[j.ex.ID] {
+		if len(j.Fails) == 0 || shown[j.Exercise.ID] {
 			continue
 		}
-		shown[j.ex.ID] = true
-		fmt.Fprintf(w, "\n── Report of a failing sample, %s: %s\n\n", j.sub.Name, j.about)
-		if err := render.Text(w, []report.Result{j.res}, render.TextOptions{Color: colorFor(w)}); err != nil {
+		shown[j.Exercise.ID] = true
+		fmt.Fprintf(w, "\n── Report of a failing sample, %s: %s\n\n", j.Submission.Name, j.About)
+		if err := render.Text(w, []report.Result{j.Result}, render.TextOptions{Color: colorFor(w)}); err != nil {
 			return internalErr(err)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/internal/batch"
 	"github.com/netgrade/netgrade/internal/course"
 	"github.com/netgrade/netgrade/internal/render"
 	"github.com/netgrade/netgrade/internal/report"
@@ -77,7 +78,7 @@ netgrade could not write the results.`,
 			if err := render.Gradescope(&buf, results); err != nil {
 				return internalErr(fmt.Errorf("rendering results.json: %w", err))
 			}
-			if err := writeFileAtomic(resultsPath, buf.Bytes()); err != nil {
+			if err := batch.WriteFileAtomic(resultsPath, buf.Bytes()); err != nil {
 				return internalErr(err)
 			}
 			out := c.OutOrStdout()

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/netgrade/netgrade/internal/batch"
 	"github.com/netgrade/netgrade/internal/render"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/spf13/cobra"
@@ -163,7 +164,7 @@ func writeFor(specs []outputSpec, results []report.Result, stdout, stderr io.Wri
 		if err := rs[s.name](&buf, results, so); err != nil {
 			return internalErr(fmt.Errorf("rendering the %s report: %w", s.name, err))
 		}
-		if err := writeFileAtomic(s.path, buf.Bytes()); err != nil {
+		if err := batch.WriteFileAtomic(s.path, buf.Bytes()); err != nil {
 			return internalErr(err)
 		}
 	}
@@ -206,30 +207,6 @@ func appendFile(path string, render func(io.Writer) error) error {
 		return err
 	}
 	return f.Close()
-}
-
-// writeFileAtomic writes data to path through a temporary file and rename.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }
 
 // colorFor reports whether w is a terminal that wants colour: never under

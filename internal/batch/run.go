@@ -260,7 +260,7 @@ func gradeStudent(ctx context.Context, s Student, opt Options) (*Record, error) 
 	}
 	unit := sandbox.Unit{
 		Student: s.ID, Dir: abs, Settings: opt.Settings, Version: opt.Version,
-		TimeoutMS: sandbox.UnitTimeout(opt.Exercises).Milliseconds(),
+		TimeoutMS: sandbox.UnitTimeout(opt.Exercises, opt.settings).Milliseconds(),
 	}
 	for _, f := range files {
 		if f.Path == "" {
@@ -318,40 +318,21 @@ func finish(rec *Record, begin time.Time, opt Options) error {
 	return WriteFileAtomic(RecordPath(opt.Out, rec.Student), data)
 }
 
-// notGraded is the result of an exercise the student's programs could not
-// be run for (no file, unreadable archive): every check fails with msg.
-func notGraded(ex *graders.Exercise, opt Options, student, msg, hint string) report.Result {
-	res := report.Result{
-		Schema: report.Schema, Exercise: ex.ID, Title: ex.Title, Submission: student,
-		StartedAt: time.Now().UTC().Truncate(time.Millisecond), Sandbox: opt.Sandbox.Name(), Version: opt.Version,
-	}
-	set := opt.Settings
+// settings returns an exercise's check settings: its own, or the batch's.
+func (opt Options) settings(exercise string) sandbox.Settings {
 	if opt.PerExercise != nil {
-		set, _ = opt.PerExercise(ex.ID)
+		set, _ := opt.PerExercise(exercise)
+		return set
 	}
-	disabled := map[string]bool{}
-	for _, id := range set.Disabled {
-		disabled[id] = true
-	}
-	only := map[string]bool{}
-	for _, id := range set.Only {
-		only[id] = true
-	}
-	for _, c := range ex.Checks {
-		if disabled[c.ID] || (len(only) > 0 && !only[c.ID]) {
-			continue
-		}
-		max := c.Points
-		if p, ok := set.Points[c.ID]; ok {
-			max = p
-		}
-		res.Checks = append(res.Checks, report.Check{
-			ID: c.ID, Title: c.Title, Category: c.Category, Requirement: c.Requirement,
-			Status: report.Fail, MaxPoints: max, Message: msg, Hint: hint,
-		})
-	}
-	res.Tally()
-	return res
+	return opt.Settings
+}
+
+// notGraded is the result of an exercise the student's programs could not
+// be graded on at all: every check failed with msg and hint, under the
+// exercise's settings.
+func notGraded(ex *graders.Exercise, opt Options, student, msg, hint string) report.Result {
+	gopt := opt.settings(ex.ID).Apply(graders.Options{Sandbox: opt.Sandbox.Name(), Version: opt.Version})
+	return ex.Unrun(graders.Submission{Name: student}, gopt, report.Fail, msg, hint)
 }
 
 // lockOut takes OUT's lock, so that two batches never write one folder.

@@ -5,6 +5,7 @@
 package report
 
 import (
+	"slices"
 	"time"
 )
 
@@ -178,6 +179,18 @@ func (r Result) Count(s Status) int {
 		}
 	}
 	return n
+}
+
+// IDs returns the sorted IDs of the checks with status s (nil if none).
+func (r Result) IDs(s Status) []string {
+	var ids []string
+	for _, c := range r.Checks {
+		if c.Status == s {
+			ids = append(ids, c.ID)
+		}
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // Tally sets Score and MaxScore from the checks: the points of passed

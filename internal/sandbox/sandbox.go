@@ -137,17 +137,19 @@ type Sandbox interface {
 	Close() error
 }
 
-// UnitTimeout returns a time bound for grading the given exercises: every
-// check's watchdog deadline, plus slack for starting and stopping programs.
-func UnitTimeout(exs []*graders.Exercise) time.Duration {
+// UnitTimeout returns a time bound for grading the given exercises under
+// their settings (nil: the defaults): every selected check's watchdog
+// deadline, as the course sets and scales it, plus slack for starting and
+// stopping programs.
+func UnitTimeout(exs []*graders.Exercise, settings func(exercise string) Settings) time.Duration {
 	const perCheckSlack = 5 * time.Second
 	var d time.Duration
 	for _, e := range exs {
-		for _, c := range e.Checks {
-			t := c.Timeout
-			if t == 0 {
-				t = graders.DefaultCheckTimeout
-			}
+		var set Settings
+		if settings != nil {
+			set = settings(e.ID)
+		}
+		for _, t := range e.Deadlines(set.Apply(graders.Options{})) {
 			d += t + perCheckSlack
 		}
 	}

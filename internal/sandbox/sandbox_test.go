@@ -23,23 +23,7 @@ import (
 // unit runner of the netns and docker sandboxes.
 var netgradeBin string
 
-func TestMain(m *testing.M) {
-	// A student's machine does not set PYTHONUNBUFFERED; neither do we.
-	os.Unsetenv("PYTHONUNBUFFERED")
-	dir, err := os.MkdirTemp("", "netgrade-sandbox-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	netgradeBin, err = sandboxtest.BuildStatic(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { sandboxtest.Main(m, &netgradeBin) }
 
 // fixtureUnit writes the named fixtures (EXERCISE/NAME.py) into a student
 // folder under their exercise's default file name and returns the unit.
@@ -48,7 +32,7 @@ func fixtureUnit(t *testing.T, student string, names ...string) (sandbox.Unit, [
 	all, err := fixtures.All()
 	require.NoError(t, err)
 	dir := t.TempDir()
-	u := sandbox.Unit{Student: student, Dir: dir, Version: "test", TimeoutMS: sandbox.UnitTimeout(graders.Default().Exercises()).Milliseconds()}
+	u := sandbox.Unit{Student: student, Dir: dir, Version: "test", TimeoutMS: sandbox.UnitTimeout(graders.Default().Exercises(), nil).Milliseconds()}
 	var used []fixtures.Fixture
 	for _, n := range names {
 		var found bool
@@ -65,17 +49,6 @@ func fixtureUnit(t *testing.T, student string, names ...string) (sandbox.Unit, [
 		require.True(t, found, "no fixture %s", n)
 	}
 	return u, used
-}
-
-// failedIDs returns the sorted IDs of the checks of r with status fail.
-func failedIDs(r report.Result) []string {
-	var ids []string
-	for _, c := range r.Checks {
-		if c.Status == report.Fail {
-			ids = append(ids, c.ID)
-		}
-	}
-	return ids
 }
 
 // sandboxes returns every sandbox this machine can run, each with its
@@ -119,7 +92,7 @@ func TestGradeInEverySandbox(t *testing.T) {
 						assert.Equal(t, kind, res[i].Sandbox, "the result records the sandbox")
 						assert.Equal(t, "student-"+tc.name+"/"+f.Exercise+".py", res[i].Submission)
 						assert.False(t, res[i].HasErrors(), "netgrade errors in %s: %+v", f.ID(), res[i].Checks)
-						assert.Equal(t, f.Fails, failedIDs(res[i]), "failed checks of %s in the %s sandbox", f.ID(), kind)
+						assert.Equal(t, f.Fails, res[i].IDs(report.Fail), "failed checks of %s in the %s sandbox", f.ID(), kind)
 					}
 				})
 			}
@@ -211,13 +184,13 @@ func TestIsolation(t *testing.T) {
 			dir := t.TempDir()
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "udp-server.py"), fmt.Appendf(nil, probeSource, host.Port, mark), 0o644))
 			u := sandbox.Unit{Student: "probe", Dir: dir, Files: []sandbox.File{{Exercise: "udp-server", Path: "udp-server.py"}},
-				TimeoutMS: sandbox.UnitTimeout(graders.Default().Exercises()).Milliseconds()}
+				TimeoutMS: sandbox.UnitTimeout(graders.Default().Exercises(), nil).Milliseconds()}
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			res, err := sb.Grade(ctx, u)
 			require.NoError(t, err)
 			require.Len(t, res, 1)
-			assert.Empty(t, failedIDs(res[0]), "the probe is a correct udp-server")
+			assert.Empty(t, res[0].IDs(report.Fail), "the probe is a correct udp-server")
 			probes := probeLines(res[0])
 			require.NotEmpty(t, probes, "the probe printed what it saw")
 			left := sandboxtest.ProcessesWith(mark)
@@ -279,7 +252,7 @@ func TestCancelLeavesNothing(t *testing.T) {
 			src := fmt.Sprintf("import subprocess, sys, time\nsubprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)', %q])\nprint('ready', flush=True)\ntime.sleep(300)\n", mark)
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "udp-server.py"), []byte(src), 0o644))
 			u := sandbox.Unit{Student: "stuck", Dir: dir, Files: []sandbox.File{{Exercise: "udp-server", Path: "udp-server.py"}},
-				TimeoutMS: sandbox.UnitTimeout(graders.Default().Exercises()).Milliseconds()}
+				TimeoutMS: sandbox.UnitTimeout(graders.Default().Exercises(), nil).Milliseconds()}
 			ctx, cancel := context.WithCancel(context.Background())
 			var wg sync.WaitGroup
 			var gerr error

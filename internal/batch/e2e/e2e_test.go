@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -33,23 +32,7 @@ import (
 // sandbox needs it.
 var netgradeBin string
 
-func TestMain(m *testing.M) {
-	// A student's machine does not set PYTHONUNBUFFERED; neither do we.
-	os.Unsetenv("PYTHONUNBUFFERED")
-	dir, err := os.MkdirTemp("", "netgrade-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	netgradeBin, err = sandboxtest.BuildStatic(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { sandboxtest.Main(m, &netgradeBin) }
 
 // class generates n students in a fresh folder and returns it.
 func class(t *testing.T, n int) (string, []batchtest.Student) {
@@ -136,15 +119,8 @@ func checkDeclared(t *testing.T, out string, students []batchtest.Student) {
 		r := byID[s.ID]
 		require.NotNil(t, r, "student %s has a record", s.ID)
 		for _, res := range r.Results {
-			var failed []string
-			for _, c := range res.Checks {
-				assert.NotEqual(t, report.Error, c.Status, "%s %s: %s", s.ID, c.ID, c.Message)
-				if c.Status == report.Fail {
-					failed = append(failed, c.ID)
-				}
-			}
-			sort.Strings(failed)
-			assert.Equal(t, s.Fails[res.Exercise], failed, "student %s, %s (fixture %s)", s.ID, res.Exercise, s.Fixtures[res.Exercise])
+			assert.Empty(t, res.IDs(report.Error), "student %s, %s", s.ID, res.Exercise)
+			assert.Equal(t, s.Fails[res.Exercise], res.IDs(report.Fail), "student %s, %s (fixture %s)", s.ID, res.Exercise, s.Fixtures[res.Exercise])
 		}
 	}
 }

@@ -38,6 +38,28 @@ func BuildStatic(dir string) (string, error) {
 	return bin, nil
 }
 
+// Main is the TestMain of a package whose tests run netgrade in a sandbox:
+// it unsets PYTHONUNBUFFERED (a student's machine does not set it), builds
+// a static netgrade into a temporary folder, stores its path in *bin, runs
+// the tests and exits with their status.
+func Main(m *testing.M, bin *string) {
+	os.Unsetenv("PYTHONUNBUFFERED")
+	dir, err := os.MkdirTemp("", "netgrade-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	*bin, err = BuildStatic(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
 // Require skips the test with a loud reason when thing is missing, or
 // fails it when NETGRADE_REQUIRE_<THING>=1 says the machine must have it.
 func Require(t testing.TB, thing string, err error) {

@@ -20,19 +20,17 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
-	"github.com/netgrade/netgrade/fixtures"
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/report"
+	"github.com/netgrade/netgrade/internal/samples"
 	"github.com/netgrade/netgrade/reference"
 )
 
@@ -53,10 +51,7 @@ func main() {
 
 // job is one submission graded in every run.
 type job struct {
-	ex    *graders.Exercise
-	name  string
-	sub   graders.Submission
-	fails []string
+	*samples.Sample
 	// per run: check ID → status, and the grading time
 	verdicts []map[string]report.Status
 	millis   []int64
@@ -116,7 +111,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	mism := mismatches(list)
 	fmt.Fprintf(stdout, "\n%d loaded runs in %s\n\ngrading time per submission (min / median / max):\n", *runs, time.Since(begin).Round(time.Second))
 	for _, j := range list {
-		fmt.Fprintf(stdout, "  %-40s %s\n", j.name, spread(j.millis))
+		fmt.Fprintf(stdout, "  %-40s %s\n", j.ID, spread(j.millis))
 	}
 	fmt.Fprintln(stdout)
 	for _, c := range chg {
@@ -139,74 +134,51 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// jobList lists the reference and fixtures of the exercises, each fixture
-// in a folder of its own.
+// jobList lists the reference and fixtures of the exercises named in ids.
 func jobList(dir string, ids []string) ([]*job, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	reg := graders.Default()
-	var list []*job
+	var exs []*graders.Exercise
 	for _, id := range ids {
-		ex, err := reg.Get(strings.TrimSpace(id))
+		ex, err := graders.Default().Get(strings.TrimSpace(id))
 		if err != nil {
 			return nil, err
 		}
-		list = append(list, &job{ex: ex, name: ex.ID + "/reference",
-			sub: graders.Submission{Name: "reference:" + ex.ID, Command: []string{self, "ref", ex.ID}}})
-		fs, err := fixtures.For(ex.ID)
-		if err != nil {
-			return nil, err
-		}
-		for _, f := range fs {
-			fdir := filepath.Join(dir, ex.ID, strings.TrimSuffix(f.Name, ".py"))
-			if err := os.MkdirAll(fdir, 0o755); err != nil {
-				return nil, err
-			}
-			path, err := f.Write(fdir)
-			if err != nil {
-				return nil, err
-			}
-			sub, err := graders.FileSubmission(path)
-			if err != nil {
-				return nil, err
-			}
-			sub.Name = "fixtures/" + f.ID()
-			list = append(list, &job{ex: ex, name: f.ID(), sub: sub, fails: f.Fails})
-		}
+		exs = append(exs, ex)
 	}
-	return list, nil
+	list, err := samples.List(dir, self, exs, nil)
+	if err != nil {
+		return nil, err
+	}
+	jobs := make([]*job, len(list))
+	for i, s := range list {
+		jobs[i] = &job{Sample: s}
+	}
+	return jobs, nil
 }
 
-// gradeRun grades every job once, n at a time.
+// gradeRun grades every job once, n at a time, and records its verdicts.
 func gradeRun(ctx context.Context, list []*job, n int, opt graders.Options) {
-	sem := make(chan struct{}, n)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	for _, j := range list {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			res := j.ex.Grade(ctx, j.sub, opt)
-			v := map[string]report.Status{}
-			msg := map[string]string{}
-			for _, c := range res.Checks {
-				v[c.ID] = c.Status
-				if c.Status != report.Pass {
-					msg[c.ID] = fmt.Sprintf("%s (after %d ms)", c.Message, c.DurationMS)
-				}
-			}
-			mu.Lock()
-			j.verdicts = append(j.verdicts, v)
-			j.messages = append(j.messages, msg)
-			j.millis = append(j.millis, res.DurationMS)
-			mu.Unlock()
-		}()
+	gjobs := make([]*graders.Job, len(list))
+	for i, j := range list {
+		gjobs[i] = &j.Job
 	}
-	wg.Wait()
+	graders.GradeAll(ctx, gjobs, n, opt)
+	for _, j := range list {
+		v := map[string]report.Status{}
+		msg := map[string]string{}
+		for _, c := range j.Result.Checks {
+			v[c.ID] = c.Status
+			if c.Status != report.Pass {
+				msg[c.ID] = fmt.Sprintf("%s (after %d ms)", c.Message, c.DurationMS)
+			}
+		}
+		j.verdicts = append(j.verdicts, v)
+		j.messages = append(j.messages, msg)
+		j.millis = append(j.millis, j.Result.DurationMS)
+	}
 }
 
 // changes lists every check whose verdict in some run differs from its
@@ -225,7 +197,7 @@ func changes(list []*job) []string {
 					if why == "" {
 						why = j.messages[0][id]
 					}
-					out = append(out, fmt.Sprintf("%s: %s was %s in run 1, %s in run %d: %s", j.name, id, first[id], v[id], r+2, why))
+					out = append(out, fmt.Sprintf("%s: %s was %s in run 1, %s in run %d: %s", j.ID, id, first[id], v[id], r+2, why))
 				}
 			}
 		}
@@ -245,18 +217,18 @@ func mismatches(list []*job) []string {
 				case report.Fail:
 					failed = append(failed, id)
 				case report.Error:
-					out = append(out, fmt.Sprintf("%s: run %d: %s ended in a netgrade error", j.name, r+1, id))
+					out = append(out, fmt.Sprintf("%s: run %d: %s ended in a netgrade error", j.ID, r+1, id))
 				}
 			}
 			sort.Strings(failed)
-			if !slices.Equal(failed, j.fails) {
+			if !slices.Equal(failed, j.Fails) {
 				var why []string
 				for _, id := range failed {
-					if !slices.Contains(j.fails, id) {
+					if !slices.Contains(j.Fails, id) {
 						why = append(why, id+": "+j.messages[r][id])
 					}
 				}
-				out = append(out, fmt.Sprintf("%s: run %d: failed [%s], declared [%s]; %s", j.name, r+1, strings.Join(failed, " "), strings.Join(j.fails, " "), strings.Join(why, "; ")))
+				out = append(out, fmt.Sprintf("%s: run %d: failed [%s], declared [%s]; %s", j.ID, r+1, strings.Join(failed, " "), strings.Join(j.Fails, " "), strings.Join(why, "; ")))
 			}
 		}
 	}
@@ -319,7 +291,7 @@ func writeJSON(path string, list []*job) error {
 	}
 	var all []out
 	for _, j := range list {
-		all = append(all, out{j.name, j.fails, j.verdicts, j.millis, j.messages})
+		all = append(all, out{j.ID, j.Fails, j.verdicts, j.millis, j.messages})
 	}
 	b, err := json.MarshalIndent(all, "", "  ")
 	if err != nil {

@@ -1,0 +1,100 @@
+// Package samples lists the submissions netgrade grades to prove itself:
+// each exercise's reference implementation and its fixtures, written as
+// students hand them in, each with the checks it declares it fails. The
+// demo, the flake guard and the tests grade the same list the same way.
+package samples
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/netgrade/netgrade/fixtures"
+	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/internal/report"
+)
+
+// Sample is one submission to grade, with the verdict it declares.
+type Sample struct {
+	graders.Job
+	// ID is "EXERCISE/reference" or the fixture's ID, "EXERCISE/NAME.py".
+	ID string
+	// Fails are the checks the sample declares it fails, sorted; none:
+	// full marks.
+	Fails []string
+	// About says what the sample is.
+	About string
+}
+
+// Name is the sample's name within its exercise: "reference" or the
+// fixture's file name.
+func (s *Sample) Name() string { return path.Base(s.ID) }
+
+// Reference reports whether the sample is the reference implementation.
+func (s *Sample) Reference() bool { return s.Name() == "reference" }
+
+// Failed returns the sorted IDs of the checks the sample's result failed.
+func (s *Sample) Failed() []string { return s.Result.IDs(report.Fail) }
+
+// AsDeclared reports whether the sample's result fails exactly the checks
+// it declares, and netgrade erred on none.
+func (s *Sample) AsDeclared() bool {
+	return slices.Equal(s.Failed(), s.Fails) && !s.Result.HasErrors()
+}
+
+// Pick chooses which fixtures of an exercise to grade.
+type Pick func(ex *graders.Exercise, fs []fixtures.Fixture) []fixtures.Fixture
+
+// List returns, for each exercise in order, its reference implementation
+// (run as `self ref EXERCISE`, self being a netgrade binary) and its
+// fixtures, the ones pick keeps (all when pick is nil). Each fixture is
+// written into a folder of its own under dir, as some keep a file next to
+// themselves.
+func List(dir, self string, exs []*graders.Exercise, pick Pick) ([]*Sample, error) {
+	var list []*Sample
+	for _, ex := range exs {
+		list = append(list, &Sample{
+			Job: graders.Job{Exercise: ex, Submission: graders.Submission{
+				Name: "reference:" + ex.ID, Command: []string{self, "ref", ex.ID}}},
+			ID:    ex.ID + "/reference",
+			About: "netgrade's reference implementation",
+		})
+		fs, err := fixtures.For(ex.ID)
+		if err != nil {
+			return nil, fmt.Errorf("the fixtures of %s: %w", ex.ID, err)
+		}
+		if pick != nil {
+			fs = pick(ex, fs)
+		}
+		for _, f := range fs {
+			fdir := filepath.Join(dir, ex.ID, strings.TrimSuffix(f.Name, ".py"))
+			if err := os.MkdirAll(fdir, 0o755); err != nil {
+				return nil, fmt.Errorf("writing fixture %s: %w", f.ID(), err)
+			}
+			file, err := f.Write(fdir)
+			if err != nil {
+				return nil, fmt.Errorf("writing fixture %s: %w", f.ID(), err)
+			}
+			sub, err := graders.FileSubmission(file)
+			if err != nil {
+				return nil, fmt.Errorf("fixture %s: %w", f.ID(), err)
+			}
+			sub.Name = "fixtures/" + f.ID()
+			list = append(list, &Sample{Job: graders.Job{Exercise: ex, Submission: sub}, ID: f.ID(), Fails: f.Fails, About: f.About})
+		}
+	}
+	return list, nil
+}
+
+// Jobs returns the jobs of the samples, for graders.GradeAll: grading them
+// stores each result in its sample.
+func Jobs(list []*Sample) []*graders.Job {
+	jobs := make([]*graders.Job, len(list))
+	for i, s := range list {
+		jobs[i] = &s.Job
+	}
+	return jobs
+}

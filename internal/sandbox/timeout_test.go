@@ -1,0 +1,34 @@
+package sandbox_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/internal/sandbox"
+	"github.com/stretchr/testify/assert"
+)
+
+// TestUnitTimeout checks that a unit's bound follows the course: a timeout
+// scale lengthens it, per-exercise settings that leave checks out shorten
+// it.
+func TestUnitTimeout(t *testing.T) {
+	exs := graders.Default().Exercises()
+	base := sandbox.UnitTimeout(exs, nil)
+	scaled := sandbox.UnitTimeout(exs, func(string) sandbox.Settings { return sandbox.Settings{TimeoutScale: 2} })
+	fewer := sandbox.UnitTimeout(exs, func(ex string) sandbox.Settings {
+		if ex == "tcp-tickets" {
+			return sandbox.Settings{Only: []string{"tcp-tickets/starts"}}
+		}
+		return sandbox.Settings{}
+	})
+	var watchdogs time.Duration
+	for _, e := range exs {
+		for _, d := range e.Deadlines(graders.Options{}) {
+			watchdogs += d
+		}
+	}
+	assert.Greater(t, base, watchdogs, "the bound covers every check's deadline")
+	assert.Equal(t, watchdogs, scaled-base, "a scale of 2 adds the deadlines once more")
+	assert.Less(t, fewer, base)
+}
