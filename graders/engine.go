@@ -233,40 +233,32 @@ func (e *Exercise) schedule(ctx context.Context, checks []*Check, sub Submission
 		parallel = 1
 	}
 	results := make([]report.Check, len(checks))
-	done := make(map[string]chan struct{}, len(checks))
-	for _, c := range checks {
-		done[c.ID] = make(chan struct{})
+	done := make([]chan struct{}, len(checks))
+	index := make(map[string]int, len(checks))
+	for i, c := range checks {
+		done[i] = make(chan struct{})
+		index[c.ID] = i
 	}
-	var mu sync.Mutex
-	status := map[string]report.Status{}
 	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
 	for i, c := range checks {
 		// Wait for prerequisites in declared order, so that with one slot
-		// the checks run exactly in the order they are declared.
+		// the checks run exactly in the order they are declared. A result
+		// is written before its channel closes: once it is closed, the
+		// prerequisite's status can be read.
+		needs := map[string]report.Status{}
 		for _, n := range c.Needs {
-			if ch, ok := done[n]; ok {
-				<-ch
+			if j, ok := index[n]; ok {
+				<-done[j]
+				needs[n] = results[j].Status
 			}
 		}
 		sem <- struct{}{}
-		mu.Lock()
-		snapshot := make(map[string]report.Status, len(status))
-		for k, v := range status {
-			snapshot[k] = v
-		}
-		mu.Unlock()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			defer func() { <-sem }()
-			rc := e.runCheck(ctx, c, sub, opt, snapshot)
-			mu.Lock()
-			status[c.ID] = rc.Status
-			results[i] = rc
-			mu.Unlock()
-			close(done[c.ID])
-		}()
+			results[i] = e.runCheck(ctx, c, sub, opt, needs)
+			close(done[i])
+		})
 	}
 	wg.Wait()
 	return results

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -81,12 +82,9 @@ func startServer(t *T, proto string) (*harness.Process, int, error) {
 // portStolen reports whether a program that ended failed to bind because
 // another process (not one of the grading) holds the port netgrade gave it.
 func portStolen(p *harness.Process, port int) bool {
-	said := false
-	for _, l := range p.Output().Lines() {
-		if strings.Contains(l.Text, "Address already in use") || strings.Contains(l.Text, "address already in use") {
-			said = true
-		}
-	}
+	said := slices.ContainsFunc(p.Output().Lines(), func(l harness.Line) bool {
+		return strings.Contains(l.Text, "Address already in use") || strings.Contains(l.Text, "address already in use")
+	})
 	return said && !harness.PortFree(port)
 }
 
@@ -169,6 +167,13 @@ func startsCheck(exercise, proto, hint string) *Check {
 	}
 }
 
+// worth sets the check's points: for an exercise that weighs a shared
+// check differently.
+func (c *Check) worth(points float64) *Check {
+	c.Points = points
+	return c
+}
+
 // usageCheck returns the check that a server run without arguments prints
 // a usage message and exits non-zero; note, if any, adds to the requirement.
 func usageCheck(exercise, note, hint string) *Check {
@@ -226,7 +231,7 @@ func checkUsage(ctx context.Context, t *T) error {
 		}
 		// A program that has printed its usage line is on its way out: on
 		// a loaded machine give it usageExitGrace more to end.
-		if _, _, ok := waitLine(t, p, 0, 0, func(s string) bool { return usageLine.MatchString(s) }); ok {
+		if _, _, ok := waitLine(t, p, 0, 0, usageLine.MatchString); ok {
 			gctx, gcancel := context.WithTimeout(ctx, t.Timeout(usageExitGrace))
 			_, werr := p.Wait(gctx)
 			gcancel()
@@ -239,12 +244,7 @@ func checkUsage(ctx context.Context, t *T) error {
 	}
 	_ = p.WaitOutput(ctx)
 	ex := p.Exit()
-	hasUsage := false
-	for _, l := range p.Output().Lines() {
-		if usageLine.MatchString(l.Text) {
-			hasUsage = true
-		}
-	}
+	hasUsage := slices.ContainsFunc(p.Output().Lines(), func(l harness.Line) bool { return usageLine.MatchString(l.Text) })
 	got := fmt.Sprintf("%s; printed:\n%s", ex, printedSince(p, 0))
 	switch {
 	case hasUsage && ex.Code != 0:

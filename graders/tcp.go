@@ -46,7 +46,7 @@ func dialTCP(t *T, port int) (*tcpConn, error) {
 // cannot be bound, it falls back to 127.0.0.1 and notes it.
 func dialTCPFrom(t *T, from net.IP, port int) (*tcpConn, error) {
 	to := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	d := net.Dialer{Timeout: ReadyTimeout}
+	d := net.Dialer{Timeout: t.Timeout(ReadyTimeout)}
 	if from != nil {
 		d.LocalAddr = &net.TCPAddr{IP: from}
 	}
@@ -123,7 +123,7 @@ func (c *tcpConn) signalLocked() {
 // Send writes data to the program.
 func (c *tcpConn) Send(data []byte) error {
 	c.t.Sent("tcp", c.local, c.remote, data)
-	if err := c.conn.SetWriteDeadline(time.Now().Add(LineTimeout)); err != nil {
+	if err := c.conn.SetWriteDeadline(time.Now().Add(c.t.Timeout(LineTimeout))); err != nil {
 		return err
 	}
 	_, err := c.conn.Write(data)
@@ -209,7 +209,13 @@ func (c *tcpConn) WaitFor(timeout time.Duration, done func(data []byte, eof bool
 // answer was complete, read by the background reader as it came in rather
 // than when the waiting goroutine got to run.
 func (c *tcpConn) WaitForAt(timeout time.Duration, done func(data []byte, eof bool) bool) ([]byte, time.Time, bool) {
-	ctx, cancel := context.WithTimeout(c.t.Context(), c.t.Timeout(timeout))
+	return c.WaitUntil(time.Now().Add(c.t.Timeout(timeout)), done)
+}
+
+// WaitUntil is WaitForAt with an absolute deadline, already scaled: for
+// several clients that share one window.
+func (c *tcpConn) WaitUntil(deadline time.Time, done func(data []byte, eof bool) bool) ([]byte, time.Time, bool) {
+	ctx, cancel := context.WithDeadline(c.t.Context(), deadline)
 	defer cancel()
 	for {
 		c.mu.Lock()

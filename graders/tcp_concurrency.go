@@ -76,16 +76,7 @@ func concWaitingExercise(id, title string, model concModel) *Exercise {
 	}
 	base := model.base
 	e.Checks = []*Check{
-		{
-			ID: id + "/starts", Title: "starts and listens on the TCP port given on its command line",
-			Requirement: "`PROG PORT` listens on TCP PORT (reachable on 127.0.0.1) and keeps running.",
-			Category:    report.Start, Points: 1,
-			Hint: fmt.Sprintf(`Read the port with int(sys.argv[1]) and create the server with %s(("", port), Handler).`, base),
-			Run: func(ctx context.Context, t *T) error {
-				_, _, err := startServer(t, "tcp")
-				return err
-			},
-		},
+		startsCheck(id, "tcp", fmt.Sprintf(`Read the port with int(sys.argv[1]) and create the server with %s(("", port), Handler).`, base)).worth(1),
 		{
 			ID: id + "/answers", Title: "answers a client's line upper-cased",
 			Requirement: fmt.Sprintf("A client that sends `%s` gets `%s` back (after the server's wait of one second per byte).",
@@ -113,13 +104,7 @@ func concWaitingExercise(id, title string, model concModel) *Exercise {
 				return concCheckModel(t, model)
 			},
 		},
-		{
-			ID: id + "/usage", Title: "without arguments, prints a usage message and exits non-zero",
-			Requirement: "`PROG` with no argument prints a line containing `Usage` and exits with a non-zero status.",
-			Category:    report.Usage, Points: 1,
-			Hint: fmt.Sprintf("Check len(sys.argv); if the port is missing, print(\"Usage: %s.py port\") and exit(1).", id),
-			Run:  checkUsage,
-		},
+		usageCheck(id, "", fmt.Sprintf("Check len(sys.argv); if the port is missing, print(\"Usage: %s.py port\") and exit(1).", id)),
 	}
 	return e
 }

@@ -71,16 +71,7 @@ func TCPTickets() *Exercise {
 		Floor: 9 * time.Second,
 	}
 	e.Checks = []*Check{
-		{
-			ID: id + "/starts", Title: "starts and listens on the TCP port given on its command line",
-			Requirement: "`PROG PORT` listens on TCP PORT (reachable on 127.0.0.1) and keeps running.",
-			Category:    report.Start, Points: 1,
-			Hint: `Read the port with int(sys.argv[1]) and create the server with socketserver.ThreadingTCPServer(("", port), Handler) (or ForkingTCPServer).`,
-			Run: func(ctx context.Context, t *T) error {
-				_, _, err := startServer(t, "tcp")
-				return err
-			},
-		},
+		startsCheck(id, "tcp", `Read the port with int(sys.argv[1]) and create the server with socketserver.ThreadingTCPServer(("", port), Handler) (or ForkingTCPServer).`).worth(1),
 		{
 			ID: id + "/ticket", Title: "sends a client its ticket number",
 			Requirement: "A client that connects (and sends a short line) gets a reply holding its number, e.g. `Your ticket number is 3`.",
@@ -141,6 +132,9 @@ type ticketsSale struct {
 	number    int
 	ok        bool // a number was read
 	err       error
+	// window is how long the client waited for its ticket at the most
+	// (scaled): the bound a failure names.
+	window time.Duration
 }
 
 // ticketsNumber reads the ticket number out of a reply.
@@ -157,13 +151,13 @@ func ticketsNumber(re *regexp.Regexp, reply []byte) (int, bool) {
 }
 
 // finish sends the request line on c and reads until the reply holds a
-// number, the server closes, or window passes.
-func (s *ticketsSale) finish(c *tcpConn, re *regexp.Regexp, window time.Duration) {
+// number, the server closes, or the (scaled) deadline passes.
+func (s *ticketsSale) finish(c *tcpConn, re *regexp.Regexp, deadline time.Time) {
 	defer c.Close()
 	// A seller that sends first may already have closed: a failed send is
 	// not the end of the purchase.
 	_ = c.Send([]byte(ticketsRequest))
-	data, at, _ := c.WaitForAt(window, func(d []byte, _ bool) bool {
+	data, at, _ := c.WaitUntil(deadline, func(d []byte, _ bool) bool {
 		_, ok := ticketsNumber(re, d)
 		return ok
 	})
@@ -173,14 +167,14 @@ func (s *ticketsSale) finish(c *tcpConn, re *regexp.Regexp, window time.Duration
 
 // ticketsBuy buys one ticket from the server on port.
 func ticketsBuy(t *T, port int, re *regexp.Regexp, client int) *ticketsSale {
-	s := &ticketsSale{client: client}
+	s := &ticketsSale{client: client, window: t.Timeout(TicketsReplyWindow)}
 	c, err := dialTCP(t, port)
 	if err != nil {
 		s.err = err
 		return s
 	}
 	s.connected = time.Now()
-	s.finish(c, re, TicketsReplyWindow)
+	s.finish(c, re, time.Now().Add(s.window))
 	return s
 }
 
@@ -208,13 +202,14 @@ func ticketsPace(t *T, pid, port int) {
 }
 
 // ticketsRound has n clients connect together (paced by the accept queue)
-// and buy a ticket each, all within window.
+// and buy a ticket each, all within window (scaled).
 func ticketsRound(t *T, p *harness.Process, port int, re *regexp.Regexp, n int, window time.Duration) []*ticketsSale {
+	window = t.Timeout(window)
 	deadline := time.Now().Add(window)
 	sales := make([]*ticketsSale, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		s := &ticketsSale{client: i + 1}
+		s := &ticketsSale{client: i + 1, window: window}
 		sales[i] = s
 		ticketsPace(t, p.Pid(), port)
 		c, err := dialTCP(t, port)
@@ -226,7 +221,7 @@ func ticketsRound(t *T, p *harness.Process, port int, re *regexp.Regexp, n int, 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.finish(c, re, time.Until(deadline))
+			s.finish(c, re, deadline)
 		}()
 	}
 	wg.Wait()
@@ -244,7 +239,7 @@ func ticketsStart(t *T) (*harness.Process, int, *regexp.Regexp, error) {
 }
 
 // ticketsNoTicket explains why a sale got no number.
-func ticketsNoTicket(s *ticketsSale, window time.Duration) string {
+func ticketsNoTicket(s *ticketsSale) string {
 	reply := Printable(s.reply)
 	switch {
 	case s.err != nil:
@@ -252,7 +247,7 @@ func ticketsNoTicket(s *ticketsSale, window time.Duration) string {
 	case len(s.reply) == 0 && s.eof:
 		return fmt.Sprintf("client %d: the server closed the connection without sending anything", s.client)
 	case len(s.reply) == 0:
-		return fmt.Sprintf("client %d got no reply within %s", s.client, window)
+		return fmt.Sprintf("client %d got no reply within %s", s.client, s.window)
 	default:
 		return fmt.Sprintf("client %d got a reply without a ticket number: %q", s.client, reply)
 	}
@@ -324,7 +319,7 @@ func ticketsCheckConsecutive(ctx context.Context, t *T) error {
 		s := ticketsBuy(t, port, re, i+1)
 		if !s.ok {
 			forked()
-			return Failf("clients one after the other: %s", ticketsNoTicket(s, t.Timeout(TicketsReplyWindow))).
+			return Failf("clients one after the other: %s", ticketsNoTicket(s)).
 				Want(fmt.Sprintf("a ticket for each of %d clients, one after the other", TicketsSequential), fmt.Sprintf("tickets %s, then none", ticketsList(nums)))
 		}
 		nums = append(nums, s.number)
@@ -403,7 +398,7 @@ func ticketsCheckAtOnce(ctx context.Context, t *T) error {
 	}
 	solo := ticketsBuy(t, port, re, 1)
 	if !solo.ok {
-		return Failf("a lone client got no ticket: %s", ticketsNoTicket(solo, t.Timeout(TicketsReplyWindow)))
+		return Failf("a lone client got no ticket: %s", ticketsNoTicket(solo))
 	}
 	prep := solo.answered.Sub(solo.connected)
 	t.Note("a lone client got its ticket %d ms after connecting: the time one handler takes", prep.Milliseconds())
@@ -419,7 +414,7 @@ func ticketsCheckAtOnce(ctx context.Context, t *T) error {
 		if s.ok {
 			ends = append(ends, s.answered)
 		} else {
-			missing = append(missing, ticketsNoTicket(s, window))
+			missing = append(missing, ticketsNoTicket(s))
 		}
 	}
 	if len(missing) > 0 {
@@ -475,7 +470,7 @@ func ticketsJudgeUnique(all []*ticketsSale) error {
 		if s.ok {
 			nums = append(nums, s.number)
 		} else {
-			missing = append(missing, ticketsNoTicket(s, TicketsRoundWindow))
+			missing = append(missing, ticketsNoTicket(s))
 		}
 	}
 	sort.Ints(nums)

@@ -16,9 +16,9 @@ import (
 )
 
 // The data the tcp-waiting checks send. The server sleeps one second per
-// byte (or character) of it, so every probe is one or two characters: the
-// sum of their delays, 12 to 13 seconds, is the floor of grading this
-// exercise.
+// byte (or character) of it, so every probe is one or two characters. Their
+// delays add up to 12 to 13 seconds over the checks; with checks running
+// four at a time, the exercise's floor is the longest one check waits.
 const (
 	// waitingProbe (2 s) shows the delay follows the data's length.
 	waitingProbe = "ab"
