@@ -33,21 +33,33 @@ func tcpListen(ctx context.Context, name string, args []string, stderr io.Writer
 	return ln, 0
 }
 
+// acceptNext accepts the next connection, past accept timeouts; ok is
+// false when the server must end (code is then its exit status).
+func acceptNext(ctx context.Context, name string, ln *net.TCPListener, stderr io.Writer) (conn *net.TCPConn, code int, ok bool) {
+	for {
+		c, err := ln.AcceptTCP()
+		if err == nil {
+			return c, 0, true
+		}
+		if ctx.Err() != nil {
+			return nil, 0, false
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			continue
+		}
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return nil, 1, false
+	}
+}
+
 // serveSequential accepts clients one after the other and hands each to
 // handle, closing the connection when handle returns, until ctx ends.
-func serveSequential(ctx context.Context, name string, ln net.Listener, stderr io.Writer, handle func(conn net.Conn, ip string)) int {
+func serveSequential(ctx context.Context, name string, ln *net.TCPListener, stderr io.Writer, handle func(conn net.Conn, ip string)) int {
 	for {
-		conn, err := ln.Accept()
-		if err != nil {
-			if ctx.Err() != nil {
-				return 0
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			fmt.Fprintf(stderr, "%s: %v\n", name, err)
-			return 1
+		conn, code, ok := acceptNext(ctx, name, ln, stderr)
+		if !ok {
+			return code
 		}
 		stop := context.AfterFunc(ctx, func() { conn.Close() })
 		handle(conn, clientIP(conn))

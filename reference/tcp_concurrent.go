@@ -38,26 +38,6 @@ const TicketPrepare = time.Second
 // nothing and just read).
 const ticketReadWait = 2 * time.Second
 
-// concAccept accepts the next connection; ok is false when the server must
-// end (code is then its exit status).
-func concAccept(ctx context.Context, name string, ln *net.TCPListener, stderr io.Writer) (conn *net.TCPConn, code int, ok bool) {
-	for {
-		c, err := ln.AcceptTCP()
-		if err == nil {
-			return c, 0, true
-		}
-		if ctx.Err() != nil {
-			return nil, 0, false
-		}
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			continue
-		}
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
-		return nil, 1, false
-	}
-}
-
 // concWriter serialises writes of concurrent handlers, one line each.
 type concWriter struct {
 	mu sync.Mutex
@@ -68,17 +48,6 @@ func (c *concWriter) Printf(format string, args ...any) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	fmt.Fprintf(c.w, format, args...)
-}
-
-// concPeerIP returns the client's IP address as a server prints it.
-func concPeerIP(conn net.Conn) string {
-	if a, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
-		if v4 := a.IP.To4(); v4 != nil {
-			return v4.String()
-		}
-		return a.IP.String()
-	}
-	return conn.RemoteAddr().String()
 }
 
 // concSleep waits d or until ctx ends; it reports whether d passed.
@@ -103,7 +72,7 @@ func concHandleWaiting(ctx context.Context, conn net.Conn, out *concWriter) {
 	buf := make([]byte, 1024)
 	n, _ := conn.Read(buf)
 	data := bytes.TrimSpace(buf[:n])
-	ip := concPeerIP(conn)
+	ip := clientIP(conn)
 	out.Printf("%s waiting for %d seconds\n", ip, len(data))
 	if !concSleep(ctx, time.Duration(len(data))*time.Second) {
 		return
@@ -129,7 +98,7 @@ func TCPForking(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	var children sync.WaitGroup
 	defer children.Wait()
 	for {
-		conn, code, ok := concAccept(ctx, "tcp-forking", ln, stderr)
+		conn, code, ok := acceptNext(ctx, "tcp-forking", ln, stderr)
 		if !ok {
 			return code
 		}
@@ -194,7 +163,7 @@ func TCPThreading(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var handlers sync.WaitGroup
 	defer handlers.Wait()
 	for {
-		conn, code, ok := concAccept(ctx, "tcp-threading", ln, stderr)
+		conn, code, ok := acceptNext(ctx, "tcp-threading", ln, stderr)
 		if !ok {
 			return code
 		}
@@ -310,7 +279,7 @@ func TCPTickets(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	var handlers sync.WaitGroup
 	defer handlers.Wait()
 	for {
-		conn, code, ok := concAccept(ctx, "tcp-tickets", ln, stderr)
+		conn, code, ok := acceptNext(ctx, "tcp-tickets", ln, stderr)
 		if !ok {
 			return code
 		}
@@ -339,7 +308,7 @@ func concSellTicket(ctx context.Context, conn net.Conn, counter *concCounter, ou
 		}
 	}
 	n := counter.take()
-	ip := concPeerIP(conn)
+	ip := clientIP(conn)
 	out.Printf("%s buys ticket %d\n", ip, n)
 	if !concSleep(ctx, TicketPrepare) {
 		return
