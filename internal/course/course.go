@@ -9,6 +9,7 @@ package course
 import (
 	_ "embed"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/report"
 )
 
@@ -137,7 +139,7 @@ func (c *Course) Options(id string, base graders.Options) graders.Options {
 	if e == nil {
 		return opt
 	}
-	opt.Texts = cloneMap(e.Texts)
+	opt.Texts = maps.Clone(e.Texts)
 	opt.Points = map[string]float64{}
 	opt.Visibility = map[string]report.Visibility{}
 	opt.Timeouts = map[string]time.Duration{}
@@ -163,17 +165,6 @@ func (c *Course) Options(id string, base graders.Options) graders.Options {
 		}
 	}
 	return opt
-}
-
-func cloneMap[V any](m map[string]V) map[string]V {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]V, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // Submission returns the submission that runs the file at path (as the
@@ -202,16 +193,7 @@ func (c *Course) Submission(e *Exercise, path string) (graders.Submission, error
 	if run.DirectWhenExecutable && runsDirectly(abs, st.Mode()) {
 		argv = append([]string{abs}, args...)
 	} else {
-		for _, tok := range run.Command {
-			switch tok {
-			case "{file}":
-				argv = append(argv, abs)
-			case "{args}":
-				argv = append(argv, args...)
-			default:
-				argv = append(argv, strings.ReplaceAll(tok, "{file}", abs))
-			}
-		}
+		argv = harness.FileTemplate(run.Command, abs, args)
 	}
 	return graders.Submission{Name: path, Command: argv, Dir: filepath.Dir(abs), File: path}, nil
 }

@@ -70,6 +70,27 @@ func FileCommand(path string, args []string) ([]string, error) {
 	return append([]string{abs}, args...), nil
 }
 
+// FileTemplate fills a course's run template with a submission file: a
+// token that is exactly {file} becomes file, a token that is exactly {args}
+// is replaced by args (no token when there are none), and {file} inside any
+// other token is replaced in place. Other placeholders, such as {port} in
+// args, are left for Expand, so that a course and a unit runner build the
+// same command from the same template.
+func FileTemplate(template []string, file string, args []string) []string {
+	var out []string
+	for _, tok := range template {
+		switch tok {
+		case "{file}":
+			out = append(out, file)
+		case "{args}":
+			out = append(out, args...)
+		default:
+			out = append(out, strings.ReplaceAll(tok, "{file}", file))
+		}
+	}
+	return out
+}
+
 // Interpreters resolves interpreter names such as python3 to the real
 // executable once, so that a pyenv-style shim (about 100 ms a launch) is paid
 // for once per grading run and not once per program start.

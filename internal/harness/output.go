@@ -64,9 +64,8 @@ type Output struct {
 	open    int
 	cap     int
 	used    map[Stream]int
-	// maxLines and count bound the lines kept per stream.
-	maxLines int
-	count    map[Stream]int
+	// count bounds the lines kept per stream to DefaultMaxLines.
+	count map[Stream]int
 }
 
 // NewOutput returns an empty Output keeping at most capBytes of each stream.
@@ -75,7 +74,7 @@ func NewOutput(capBytes int) *Output {
 		capBytes = DefaultOutputCap
 	}
 	return &Output{changed: make(chan struct{}), cap: capBytes, used: map[Stream]int{},
-		maxLines: DefaultMaxLines, count: map[Stream]int{}}
+		count: map[Stream]int{}}
 }
 
 // read copies lines from r into the output until r ends. It treats EIO (a
@@ -117,7 +116,7 @@ func (o *Output) add(s Stream, b []byte) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	used := o.used[s]
-	if used > o.cap || o.count[s] > o.maxLines {
+	if used > o.cap || o.count[s] > DefaultMaxLines {
 		return
 	}
 	o.used[s] = used + len(b)
@@ -126,8 +125,8 @@ func (o *Output) add(s Stream, b []byte) {
 		o.appendLocked(Line{Time: time.Now(), Stream: s, Text: fmt.Sprintf(TruncationMark, o.cap), Mark: true})
 		return
 	}
-	if o.count[s] > o.maxLines {
-		o.appendLocked(Line{Time: time.Now(), Stream: s, Text: fmt.Sprintf(LineTruncationMark, o.maxLines), Mark: true})
+	if o.count[s] > DefaultMaxLines {
+		o.appendLocked(Line{Time: time.Now(), Stream: s, Text: fmt.Sprintf(LineTruncationMark, DefaultMaxLines), Mark: true})
 		return
 	}
 	o.appendLocked(Line{Time: time.Now(), Stream: s, Text: text})

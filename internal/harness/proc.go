@@ -75,15 +75,6 @@ func Tree(pid int) ([]ProcInfo, error) {
 	return out, nil
 }
 
-// Descendants returns the PIDs of every process of pid's tree but pid.
-func Descendants(pid int) []int {
-	var out []int
-	for _, p := range descendants(pid) {
-		out = append(out, p.PID)
-	}
-	return out
-}
-
 // descendants returns the live processes of pid's tree but pid.
 func descendants(pid int) []ProcInfo {
 	tree, err := Tree(pid)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -211,9 +212,7 @@ func (d *dockerSandbox) Grade(ctx context.Context, u Unit) ([]report.Result, err
 		defer cancel()
 	}
 	labels := map[string]string{LabelKind: "unit", LabelRun: d.cfg.RunID, LabelStudent: u.Student}
-	for k, v := range d.cfg.Labels {
-		labels[k] = v
-	}
+	maps.Copy(labels, d.cfg.Labels)
 	c := d.pool.Client
 	const period = 100000
 	ct, err := c.CreateContainer(dc.CreateContainerOptions{

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strings"
 
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/harness"
@@ -85,17 +84,7 @@ func (r *Runner) submission(u Unit, f File, ex *graders.Exercise) (graders.Submi
 		if err != nil {
 			return graders.Submission{}, err
 		}
-		sub.Command = nil
-		for _, tok := range f.Command {
-			switch tok {
-			case "{file}":
-				sub.Command = append(sub.Command, abs)
-			case "{args}":
-				sub.Command = append(sub.Command, ex.Args...)
-			default:
-				sub.Command = append(sub.Command, strings.ReplaceAll(tok, "{file}", abs))
-			}
-		}
+		sub.Command = harness.FileTemplate(f.Command, abs, ex.Args)
 	}
 	if u.Python != "" && len(sub.Command) > 0 && sub.Command[0] == "python3" {
 		sub.Command[0] = u.Python
