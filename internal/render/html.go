@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/netgrade/netgrade/internal/report"
@@ -14,13 +15,14 @@ import (
 var htmlTemplate string
 
 var htmlPage = template.Must(template.New("page").Funcs(template.FuncMap{
-	"t":     func(s string) string { return Terminal(s, false) },
-	"block": func(s string) string { return Terminal(s, true) },
-	"num":   Num,
-	"event": func(e report.Event) string { return EventText(e) },
-	"ms":    func(f float64) string { return fmt.Sprintf("%+.1f ms", f) },
-	"secs":  func(ms int64) string { return fmt.Sprintf("%.1f s", float64(ms)/1000) },
-	"mark":  func(s report.Status) string { return statusMark[s] },
+	"t":          func(s string) string { return Terminal(s, false) },
+	"block":      func(s string) string { return Terminal(s, true) },
+	"num":        Num,
+	"event":      func(e report.Event) string { return EventText(e) },
+	"ms":         func(f float64) string { return fmt.Sprintf("%+.1f ms", f) },
+	"secs":       func(ms int64) string { return fmt.Sprintf("%.1f s", float64(ms)/1000) },
+	"mark":       func(s report.Status) string { return statusMark[s] },
+	"hiddenNote": func() string { return hiddenNote },
 }).Parse(htmlTemplate))
 
 // htmlData is what the page template shows.
@@ -79,7 +81,7 @@ func HTML(w io.Writer, results []report.Result) error {
 		if hr.Passed {
 			d.Passed++
 		}
-		if !contains(subs, r.Submission) {
+		if !slices.Contains(subs, r.Submission) {
 			subs = append(subs, r.Submission)
 		}
 		for i, c := range r.Checks {
@@ -90,14 +92,7 @@ func HTML(w io.Writer, results []report.Result) error {
 			if c.Status == report.Pass {
 				continue
 			}
-			hc := htmlCheck{Check: c, Anchor: checkAnchor(c.ID), Hidden: !c.StudentVisible() && c.Title == HiddenTitle && c.Message == ""}
-			hc.Program = c.Exit
-			if c.Traceback != "" {
-				if hc.Program != "" {
-					hc.Program += "; "
-				}
-				hc.Program += "traceback ends with: " + c.Traceback
-			}
+			hc := htmlCheck{Check: c, Anchor: checkAnchor(c.ID), Hidden: isRedacted(c), Program: programLine(c.Exit, c.Traceback)}
 			if c.Expected != "" || c.Actual != "" {
 				hc.Diff = newHTMLDiff(c.Expected, c.Actual)
 			}
@@ -130,12 +125,3 @@ func newHTMLDiff(expected, actual string) *htmlDiff {
 
 // checkAnchor is the id of a check's article: its ID with / as --.
 func checkAnchor(id string) string { return "check-" + strings.ReplaceAll(id, "/", "--") }
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}

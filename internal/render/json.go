@@ -51,12 +51,12 @@ func writeJSON(w io.Writer, v any) error {
 // non-ASCII rune only occurs inside strings, where a \u escape means the
 // same character.
 func jsonLogSafe(b []byte) []byte {
-	at := LogCommands(string(b))
-	if len(at) == 0 && isPlain(string(b), true) {
+	s := string(b)
+	at := LogCommands(s)
+	if len(at) == 0 && isPlain(s, true) {
 		return b
 	}
 	var out bytes.Buffer
-	s := string(b)
 	for i := 0; i < len(s); {
 		if len(at) > 0 && at[0] == i {
 			fmt.Fprintf(&out, `\u%04x`, s[i])

@@ -183,14 +183,7 @@ func failureBody(c report.Check) string {
 	field("requirement", c.Requirement)
 	field("expected", c.Expected)
 	field("got", c.Actual)
-	prog := c.Exit
-	if c.Traceback != "" {
-		if prog != "" {
-			prog += "; "
-		}
-		prog += "traceback ends with: " + c.Traceback
-	}
-	field("program", prog)
+	field("program", programLine(c.Exit, c.Traceback))
 	field("hint", c.Hint)
 	if len(c.Transcript) > 0 {
 		b.WriteString("transcript:\n")

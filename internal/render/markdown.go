@@ -74,8 +74,8 @@ var statusEmoji = map[report.Status]string{
 // (in a <details> element when details is true).
 func checkMarkdown(c report.Check, details bool) string {
 	var b strings.Builder
-	if !c.StudentVisible() && c.Title == HiddenTitle && c.Message == "" {
-		return "Your course hides this check: it counts in your score, but its name and details are not shown.\n"
+	if isRedacted(c) {
+		return hiddenNote + "\n"
 	}
 	if c.Status == report.Skip {
 		fmt.Fprintf(&b, "%s\n", mdInline(c.Message))
@@ -90,14 +90,7 @@ func checkMarkdown(c report.Check, details bool) string {
 		b.WriteString(mdDiff(c.Expected, c.Actual))
 		b.WriteString("\n")
 	}
-	if c.Exit != "" || c.Traceback != "" {
-		prog := c.Exit
-		if c.Traceback != "" {
-			if prog != "" {
-				prog += "; "
-			}
-			prog += "traceback ends with: " + c.Traceback
-		}
+	if prog := programLine(c.Exit, c.Traceback); prog != "" {
 		fmt.Fprintf(&b, "**Program:** %s\n\n", mdInline(prog))
 	}
 	if c.Hint != "" {

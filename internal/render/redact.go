@@ -71,3 +71,31 @@ func redact(r report.Result) report.Result {
 	r.Checks = checks
 	return r
 }
+
+// hiddenNote is what a student's report says in place of the details of a
+// check the course hides, so that every format explains it in the same
+// words.
+const hiddenNote = "Your course hides this check: it counts in your score, but its name and details are not shown."
+
+// isRedacted reports whether c is a hidden check as ForStudents left it:
+// not visible to students, titled HiddenTitle and saying nothing. A
+// student's report then shows hiddenNote instead of its details.
+func isRedacted(c report.Check) bool {
+	return !c.StudentVisible() && c.Title == HiddenTitle && c.Message == ""
+}
+
+// programLine is how a check's program ended, as every report words it:
+// exit, then "traceback ends with: " and traceback, either left out when
+// empty; "" when both are. The caller escapes each part for its medium
+// before the join, or the whole line after it, whichever it did before:
+// escaping the parts apart catches a "::" that starts the traceback.
+func programLine(exit, traceback string) string {
+	line := exit
+	if traceback != "" {
+		if line != "" {
+			line += "; "
+		}
+		line += "traceback ends with: " + traceback
+	}
+	return line
+}

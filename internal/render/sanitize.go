@@ -19,10 +19,10 @@ import (
 // the start of one) is broken with a \x23 or \x3a escape so that it stays
 // text. Tabs are kept; newlines are kept only when keepNewlines is true.
 func Terminal(s string, keepNewlines bool) string {
-	if isPlain(s, keepNewlines) {
+	cmd := LogCommands(s)
+	if len(cmd) == 0 && isPlain(s, keepNewlines) {
 		return s
 	}
-	cmd := LogCommands(s)
 	var b strings.Builder
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
@@ -46,11 +46,12 @@ func Terminal(s string, keepNewlines bool) string {
 	return b.String()
 }
 
-// isPlain reports whether s needs no escaping.
+// isPlain reports whether s has no character that Terminal escapes for
+// itself: no invalid UTF-8, no control character but tab (and newline
+// when keepNewlines is true), no unsafeRune. It does not look for log
+// commands: its callers have found them with LogCommands already, and s
+// needs no escaping only when there are none as well.
 func isPlain(s string, keepNewlines bool) bool {
-	if len(LogCommands(s)) > 0 {
-		return false
-	}
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && n == 1 {

@@ -158,8 +158,8 @@ func (t *textWriter) result(r report.Result) {
 // details writes everything a student needs to fix a failed check.
 func (t *textWriter) details(c report.Check) {
 	t.printf("\n%s %s — %s\n", t.mark(c.Status), t.style(ansiBold, Terminal(c.ID, false)), Terminal(c.Title, false))
-	if !c.StudentVisible() && c.Title == HiddenTitle && c.Message == "" {
-		t.printf("    %s\n", "Your course hides this check: it counts in your score, but its name and details are not shown.")
+	if isRedacted(c) {
+		t.printf("    %s\n", hiddenNote)
 		return
 	}
 	if c.Status == report.Error {
@@ -173,14 +173,7 @@ func (t *textWriter) details(c report.Check) {
 	if c.Expected != "" || c.Actual != "" {
 		t.diff(c.Expected, c.Actual)
 	}
-	if c.Exit != "" || c.Traceback != "" {
-		prog := Terminal(c.Exit, false)
-		if c.Traceback != "" {
-			if prog != "" {
-				prog += "; "
-			}
-			prog += "traceback ends with: " + Terminal(c.Traceback, false)
-		}
+	if prog := programLine(Terminal(c.Exit, false), Terminal(c.Traceback, false)); prog != "" {
 		t.field("program", prog)
 	}
 	if len(c.Transcript) > 0 {
