@@ -207,6 +207,9 @@ func (ck *checker) once(ctx context.Context) error {
 	if err := ck.report(results, ck.specs); err != nil {
 		return err
 	}
+	if err := ck.finish(results); err != nil {
+		return err
+	}
 	return verdictErr(results)
 }
 
@@ -245,27 +248,32 @@ func (ck *checker) rows() []render.SummaryRow {
 }
 
 // report writes the results in the requested formats, as a student reads
-// them; the text report ends with the summary table. When no text report
-// goes to the terminal, the missing files are named on stderr.
+// them; the text report ends with the summary table.
 func (ck *checker) report(results []report.Result, specs []outputSpec) error {
-	o := renderOpts{student: true, summary: ck.rows()}
-	if err := writeFor(specs, results, ck.stdout, ck.stderr, o); err != nil {
+	return writeFor(specs, results, ck.stdout, renderOpts{student: true, summary: ck.rows()})
+}
+
+// finish ends one run (check's single run, or one regrade under --watch),
+// once however many report calls wrote it, so that nothing is said twice:
+// it tells GitHub Actions about the results and, when no text report goes
+// to the terminal, names the missing files on stderr.
+func (ck *checker) finish(results []report.Result) error {
+	if err := githubStep(ck.specs, results, ck.stderr); err != nil {
 		return err
 	}
-	textOut := false
-	for _, s := range specs {
-		textOut = textOut || (s.name == "text" && s.path == "")
+	for _, s := range ck.specs {
+		if s.name == "text" && s.path == "" {
+			return nil
+		}
 	}
-	if !textOut {
-		var missing []string
-		for _, row := range o.summary {
-			if row.Missing {
-				missing = append(missing, row.File)
-			}
+	var missing []string
+	for _, row := range ck.rows() {
+		if row.Missing {
+			missing = append(missing, row.File)
 		}
-		if len(missing) > 0 {
-			fmt.Fprintf(ck.stderr, "netgrade: missing files: %s\n", strings.Join(missing, ", "))
-		}
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(ck.stderr, "netgrade: missing files: %s\n", strings.Join(missing, ", "))
 	}
 	return nil
 }
@@ -386,6 +394,9 @@ func (ck *checker) regrade(ctx context.Context, todo []*checkItem, changed strin
 		if err := ck.report(ck.results(), toFiles); err != nil {
 			fmt.Fprintf(ck.stderr, "netgrade: %v\n", err)
 		}
+	}
+	if err := ck.finish(shown); err != nil {
+		fmt.Fprintf(ck.stderr, "netgrade: %v\n", err)
 	}
 	fmt.Fprintf(ck.stdout, "\nWatching %s for changes to %s (Ctrl-C to stop).\n", render.Terminal(ck.dir, false), render.Terminal(ck.expected(), false))
 }

@@ -118,8 +118,9 @@ func TestCheckPassingFolder(t *testing.T) {
 }
 
 func TestCheckBrokenFile(t *testing.T) {
-	dir, _ := passingFolder(t)
+	dir := t.TempDir()
 	assert.NilError(t, os.WriteFile(filepath.Join(dir, "udp-server.py"), fixture(t, "udp-server", "tuple_addr.py"), 0o644))
+	assert.NilError(t, os.WriteFile(filepath.Join(dir, "udp-client.py"), fixture(t, "udp-client", "plain.py"), 0o644))
 	code, out, _ := runCLI(t, "check", dir)
 	assert.Equal(t, code, exitFailed)
 	row := summaryRow(t, out, "udp-server")

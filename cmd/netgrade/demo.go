@@ -55,7 +55,10 @@ Exits 0 when every verdict is as declared.`,
 				for _, s := range list {
 					rs = append(rs, s.Result)
 				}
-				return write(specs, rs, c.OutOrStdout())
+				if err := writeFor(specs, rs, c.OutOrStdout(), renderOpts{}); err != nil {
+					return err
+				}
+				return githubStep(specs, rs, c.ErrOrStderr())
 			}
 			return demoSummary(c.OutOrStdout(), list)
 		},

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -9,6 +11,8 @@ import (
 	"testing"
 
 	junit "github.com/joshdk/go-junit"
+	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/internal/course"
 	"github.com/netgrade/netgrade/internal/render"
 	"github.com/netgrade/netgrade/internal/report"
 	"golang.org/x/net/html"
@@ -217,4 +221,60 @@ func TestGitHubStepSummaryAppends(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Assert(t, strings.HasPrefix(string(b), "# earlier step\n# netgrade report\n"))
 	assert.Assert(t, is.Contains(string(b), "## ✅ udp-client — UDP client: 8/8"))
+}
+
+// TestGitHubOncePerRun shows that one check run, and one regrade under
+// --watch, tell GitHub Actions once: one summary appended, one annotation
+// per failed check, and the missing files named once, although a regrade
+// writes its report to standard output and to files in two calls.
+func TestGitHubOncePerRun(t *testing.T) {
+	// once checks what one run left in the summary file and on stderr.
+	once := func(t *testing.T, summary, stderr string) {
+		t.Helper()
+		b, err := os.ReadFile(summary)
+		assert.NilError(t, err)
+		assert.Equal(t, strings.Count(string(b), "# netgrade report\n"), 1, "summary:\n%s", b)
+		seen := map[string]bool{}
+		for _, l := range strings.Split(stderr, "\n") {
+			if strings.HasPrefix(l, "::error ") {
+				assert.Assert(t, !seen[l], "annotation written twice: %q", l)
+				seen[l] = true
+			}
+		}
+		assert.Assert(t, len(seen) > 0, "no annotation on stderr:\n%s", stderr)
+		assert.Equal(t, strings.Count(stderr, "netgrade: missing files: "), 1, "stderr:\n%s", stderr)
+	}
+	// setup writes a failing udp-client.py (udp-server.py is missing) and
+	// returns the folder, the summary file and a JUnit report path.
+	setup := func(t *testing.T) (string, string, string) {
+		dir := t.TempDir()
+		assert.NilError(t, os.WriteFile(filepath.Join(dir, "udp-client.py"), fixture(t, "udp-client", "first_word.py"), 0o644))
+		summary := filepath.Join(dir, "summary.md")
+		t.Setenv("GITHUB_ACTIONS", "true")
+		t.Setenv("GITHUB_STEP_SUMMARY", summary)
+		return dir, summary, filepath.Join(dir, "report.xml")
+	}
+
+	t.Run("check", func(t *testing.T) {
+		dir, summary, junitPath := setup(t)
+		code, _, errs := runCLI(t, "check", dir, "--format", "junit:"+junitPath)
+		assert.Equal(t, code, exitFailed, errs)
+		once(t, summary, errs)
+	})
+
+	t.Run("regrade", func(t *testing.T) {
+		dir, summary, junitPath := setup(t)
+		cs, err := course.Default(graders.Default())
+		assert.NilError(t, err)
+		ck, err := newChecker(cs, []string{dir})
+		assert.NilError(t, err)
+		ck.specs, err = (&outputFlags{formats: []string{"junit:" + junitPath}}).parse()
+		assert.NilError(t, err)
+		var out, errb bytes.Buffer
+		ck.stdout, ck.stderr = &out, &errb
+		ck.regrade(context.Background(), ck.items, "udp-client.py")
+		_, err = os.Stat(junitPath)
+		assert.NilError(t, err, "the report file is written")
+		once(t, summary, errb.String())
+	})
 }

@@ -54,7 +54,10 @@ appended (udp-server: {port}; udp-client: {host} {port} {message}).`,
 			if c.Context().Err() != nil {
 				return internalErr(fmt.Errorf("interrupted"))
 			}
-			if err := writeFor(specs, []report.Result{res}, c.OutOrStdout(), c.ErrOrStderr(), renderOpts{}); err != nil {
+			if err := writeFor(specs, []report.Result{res}, c.OutOrStdout(), renderOpts{}); err != nil {
+				return err
+			}
+			if err := githubStep(specs, []report.Result{res}, c.ErrOrStderr()); err != nil {
 				return err
 			}
 			return verdictErr([]report.Result{res})

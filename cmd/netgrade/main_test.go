@@ -5,12 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
-	"github.com/netgrade/netgrade/fixtures"
 	"github.com/netgrade/netgrade/internal/report"
+	"github.com/netgrade/netgrade/internal/sandbox/sandboxtest"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 	"gotest.tools/v3/icmd"
@@ -18,41 +18,23 @@ import (
 
 var bin string
 
+// TestMain runs the tests against the netgrade sandboxtest.Main builds,
+// with the GITHUB_* variables unset: the tests must not write to the job
+// summary or annotations of the CI running them.
 func TestMain(m *testing.M) {
-	// A student's machine does not set PYTHONUNBUFFERED; and the tests
-	// must not write to the job summary or annotations of the CI running
-	// them.
-	for _, v := range []string{"PYTHONUNBUFFERED", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY"} {
+	for _, v := range []string{"GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY"} {
 		os.Unsetenv(v)
 	}
-	dir, err := os.MkdirTemp("", "netgrade-cli-")
-	if err != nil {
-		panic(err)
-	}
-	bin = filepath.Join(dir, "netgrade")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		os.Stderr.Write(out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	sandboxtest.Main(m, &bin)
 }
 
-// fixtureFile writes a sample submission into a temporary folder.
+// fixtureFile writes a sample submission into a temporary folder, under
+// its fixture name.
 func fixtureFile(t *testing.T, exercise, name string) string {
 	t.Helper()
-	fs, err := fixtures.For(exercise)
-	assert.NilError(t, err)
-	for _, f := range fs {
-		if f.Name == name {
-			p, err := f.Write(t.TempDir())
-			assert.NilError(t, err)
-			return p
-		}
-	}
-	t.Fatalf("no fixture %s/%s", exercise, name)
-	return ""
+	p := filepath.Join(t.TempDir(), name)
+	assert.NilError(t, os.WriteFile(p, fixture(t, exercise, name), 0o644))
+	return p
 }
 
 // Command-line mistakes exit 2 with a message that says what to do, and
@@ -106,6 +88,7 @@ func TestGradeExitCodes(t *testing.T) {
 		res := icmd.RunCommand(bin, "grade", "udp-client", fixtureFile(t, "udp-client", "first_word.py"))
 		res.Assert(t, icmd.Expected{ExitCode: 1, Out: "✘ udp-client/spaces"})
 		assert.Assert(t, is.Contains(res.Stdout(), "hint:"))
+		assert.Assert(t, !strings.Contains(res.Stdout(), "\x1b["), "colour on a pipe")
 	})
 	t.Run("command with placeholders", func(t *testing.T) {
 		icmd.RunCommand(bin, "grade", "udp-client", "--", bin, "ref", "udp-client", "{host}", "{port}", "{message}").Assert(t, icmd.Success)
@@ -132,11 +115,6 @@ func TestOutputFile(t *testing.T) {
 	text, err := os.ReadFile(textPath)
 	assert.NilError(t, err)
 	assert.Assert(t, !bytes.Contains(text, []byte("\x1b")), "no colour in a file")
-}
-
-func TestNoColorOnPipes(t *testing.T) {
-	res := icmd.RunCommand(bin, "grade", "udp-client", fixtureFile(t, "udp-client", "first_word.py"))
-	assert.Assert(t, !bytes.Contains([]byte(res.Stdout()), []byte("\x1b[")), "colour on a pipe")
 }
 
 func TestRef(t *testing.T) {

@@ -132,21 +132,12 @@ func (o *outputFlags) parse() ([]outputSpec, error) {
 	return specs, nil
 }
 
-// write renders the results for an instructor in every requested format
-// (see writeFor).
-func write(specs []outputSpec, results []report.Result, stdout io.Writer) error {
-	return writeFor(specs, results, stdout, os.Stderr, renderOpts{})
-}
-
 // writeFor renders the results in every requested format. Files are
 // written whole to a temporary name and renamed, so a reader never sees
-// half a report. Under GitHub Actions it also appends the Markdown summary
-// to $GITHUB_STEP_SUMMARY (unless a --format already writes it there) and
-// writes an ::error annotation per failed check on stderr, where the
-// runner reads workflow commands too, so that stdout stays the report's.
-func writeFor(specs []outputSpec, results []report.Result, stdout, stderr io.Writer, o renderOpts) error {
+// half a report. What GitHub Actions reads is githubStep's, once per
+// command run.
+func writeFor(specs []outputSpec, results []report.Result, stdout io.Writer, o renderOpts) error {
 	rs := renderers()
-	summaryPath := os.Getenv("GITHUB_STEP_SUMMARY")
 	for _, s := range specs {
 		so := o
 		if s.path == "" {
@@ -157,15 +148,28 @@ func writeFor(specs []outputSpec, results []report.Result, stdout, stderr io.Wri
 			continue
 		}
 		so.color = false
-		if s.name == "markdown" && summaryPath != "" && samePath(s.path, summaryPath) {
-			summaryPath = ""
-		}
 		var buf bytes.Buffer
 		if err := rs[s.name](&buf, results, so); err != nil {
 			return internalErr(fmt.Errorf("rendering the %s report: %w", s.name, err))
 		}
 		if err := batch.WriteFileAtomic(s.path, buf.Bytes()); err != nil {
 			return internalErr(err)
+		}
+	}
+	return nil
+}
+
+// githubStep tells GitHub Actions about the results, once per command run
+// (per regrade under check --watch) so that nothing is said twice: it
+// appends the Markdown summary to $GITHUB_STEP_SUMMARY (unless one of specs
+// already writes markdown there) and, when GITHUB_ACTIONS is true, writes
+// an ::error annotation per failed check on stderr, where the runner reads
+// workflow commands too, so that stdout stays the report's.
+func githubStep(specs []outputSpec, results []report.Result, stderr io.Writer) error {
+	summaryPath := os.Getenv("GITHUB_STEP_SUMMARY")
+	for _, s := range specs {
+		if s.name == "markdown" && s.path != "" && summaryPath != "" && samePath(s.path, summaryPath) {
+			summaryPath = ""
 		}
 	}
 	if summaryPath != "" {
