@@ -2,7 +2,6 @@ package graders_test
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"testing"
 	"time"
@@ -33,7 +32,6 @@ func interpreterStart(b *testing.B) time.Duration {
 // Python fixture, and reports each time as a ratio to the exercise's floor:
 // one interpreter start plus the waits the checks make by design.
 func BenchmarkGrade(b *testing.B) {
-	os.Unsetenv("PYTHONUNBUFFERED")
 	start := interpreterStart(b)
 	b.Logf("one python3 start: %s", start.Round(time.Millisecond))
 	opt := options()

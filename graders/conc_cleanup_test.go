@@ -1,12 +1,10 @@
 package graders
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -107,32 +105,7 @@ func TestConcNoProcessLeftBehind(t *testing.T) {
 			for _, c := range children {
 				assert.False(t, c.Alive(), "child %d (%s) of the graded server is still running", c.PID, c.Comm)
 			}
-			assert.Empty(t, concProcsMentioning(t, dir), "processes of the graded program left behind")
+			assert.Empty(t, ProcessesMentioning(t, dir), "processes of the graded program left behind")
 		})
 	}
-}
-
-// concProcsMentioning lists the running processes whose command line holds
-// s (here: the folder of the graded program).
-func concProcsMentioning(t *testing.T, s string) []string {
-	t.Helper()
-	entries, err := os.ReadDir("/proc")
-	require.NoError(t, err)
-	var out []string
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		cmd, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || !bytes.Contains(cmd, []byte(s)) {
-			continue
-		}
-		stat, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:])); len(f) > 0 && f[0] == "Z" {
-			continue
-		}
-		out = append(out, fmt.Sprintf("%d: %s", pid, bytes.ReplaceAll(cmd, []byte{0}, []byte{' '})))
-	}
-	return out
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -129,40 +128,28 @@ func TestFixtures(t *testing.T) {
 // TestNoProcessLeft grades a server fixture and then looks in /proc for
 // any process still running the fixture's file.
 func TestNoProcessLeft(t *testing.T) {
-	fs, err := fixtures.For("udp-server")
-	require.NoError(t, err)
-	i := slices.IndexFunc(fs, func(f fixtures.Fixture) bool { return f.Name == "plain.py" })
-	require.GreaterOrEqual(t, i, 0)
-	path, err := fs[i].Write(t.TempDir())
-	require.NoError(t, err)
-	sub, err := graders.FileSubmission(path)
-	require.NoError(t, err)
+	path, sub := fixtureSubmission(t, "udp-server", "plain.py")
 	ex, err := graders.Default().Get("udp-server")
 	require.NoError(t, err)
 	res := ex.Grade(context.Background(), sub, options())
 	require.True(t, res.Passed(), explain(res))
-	assert.Empty(t, processesRunning(t, path), "processes of the submission are left after grading")
+	assert.Empty(t, graders.ProcessesMentioning(t, path), "processes of the submission are left after grading")
 }
 
-// processesRunning lists the PIDs whose command line mentions path.
-func processesRunning(t *testing.T, path string) []string {
+// fixtureSubmission writes the fixture name of exercise into a temporary
+// folder of the test, as a student hands it in, and returns its path and
+// its submission.
+func fixtureSubmission(t *testing.T, exercise, name string) (string, graders.Submission) {
 	t.Helper()
-	entries, err := os.ReadDir("/proc")
+	fs, err := fixtures.For(exercise)
 	require.NoError(t, err)
-	var pids []string
-	for _, e := range entries {
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		if strings.Contains(string(cmdline), path) {
-			stat, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-			if !strings.Contains(string(stat), ") Z ") {
-				pids = append(pids, e.Name()+": "+strings.ReplaceAll(string(cmdline), "\x00", " "))
-			}
-		}
-	}
-	return pids
+	i := slices.IndexFunc(fs, func(f fixtures.Fixture) bool { return f.Name == name })
+	require.GreaterOrEqual(t, i, 0, "no fixture %s/%s", exercise, name)
+	path, err := fs[i].Write(t.TempDir())
+	require.NoError(t, err)
+	sub, err := graders.FileSubmission(path)
+	require.NoError(t, err)
+	return path, sub
 }
 
 // TestTimeoutScaleReachesMessages grades a client that never ends under
@@ -170,10 +157,6 @@ func processesRunning(t *testing.T, path string) []string {
 // names the deadline it waited, not the unscaled default.
 func TestTimeoutScaleReachesMessages(t *testing.T) {
 	graders.NeedPython(t)
-	fs, err := fixtures.For("udp-client")
-	require.NoError(t, err)
-	i := slices.IndexFunc(fs, func(f fixtures.Fixture) bool { return f.Name == "waits_reply.py" })
-	require.GreaterOrEqual(t, i, 0)
 	ex, err := graders.Default().Get("udp-client")
 	require.NoError(t, err)
 	for _, tc := range []struct {
@@ -185,10 +168,7 @@ func TestTimeoutScaleReachesMessages(t *testing.T) {
 	} {
 		t.Run(fmt.Sprint(tc.scale), func(t *testing.T) {
 			t.Parallel()
-			path, err := fs[i].Write(t.TempDir())
-			require.NoError(t, err)
-			sub, err := graders.FileSubmission(path)
-			require.NoError(t, err)
+			_, sub := fixtureSubmission(t, "udp-client", "waits_reply.py")
 			opt := options()
 			opt.TimeoutScale = tc.scale
 			opt.Only = []string{"udp-client/exits"}

@@ -1,14 +1,20 @@
 package graders
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/netgrade/netgrade/reference"
+	"github.com/stretchr/testify/require"
 )
 
 // init lets the test binary stand in for netgrade when a test of the
@@ -39,4 +45,32 @@ func NeedPython(t testing.TB) {
 		}
 		t.Skipf("SKIPPED: python3 not found on PATH (%v): the Python fixtures cannot be graded", err)
 	}
+}
+
+// ProcessesMentioning lists the running processes, zombies and this test
+// binary left out, whose command line holds s (a graded program's file or
+// folder), as "PID: COMMAND LINE": what a test finds left behind after a
+// grading. (Exported for the package's external tests.)
+func ProcessesMentioning(t testing.TB, s string) []string {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	require.NoError(t, err)
+	var out []string
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		cmd, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil || !bytes.Contains(cmd, []byte(s)) {
+			continue
+		}
+		// The state follows the command name, which may hold ") ".
+		stat, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:])); len(f) > 0 && f[0] == "Z" {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%d: %s", pid, bytes.ReplaceAll(cmd, []byte{0}, []byte{' '})))
+	}
+	return out
 }

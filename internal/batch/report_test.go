@@ -66,12 +66,7 @@ func synthRecords(n int) []*batch.Record {
 			res.Tally()
 			r.Results = append(r.Results, res)
 		}
-		var total, maxTotal float64
-		for _, res := range r.Results {
-			total += res.Score
-			maxTotal += res.MaxScore
-		}
-		r.Score, r.MaxScore = total, maxTotal
+		r.Score, r.MaxScore = report.Total(r.Results)
 		recs = append(recs, r)
 	}
 	return recs

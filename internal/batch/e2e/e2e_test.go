@@ -319,13 +319,7 @@ func assertNoContainers(t *testing.T, out string) {
 	t.Helper()
 	abs, err := filepath.Abs(out)
 	require.NoError(t, err)
-	poll.WaitOn(t, func(poll.LogT) poll.Result {
-		left := sandboxtest.ContainersLabelled(t, sandbox.LabelOut+"="+abs)
-		if len(left) > 0 {
-			return poll.Continue("containers left: %v", left)
-		}
-		return poll.Success()
-	}, poll.WithTimeout(30*time.Second), poll.WithDelay(100*time.Millisecond))
+	sandboxtest.AssertNoContainersLabelled(t, sandbox.LabelOut+"="+abs)
 }
 
 // TestBatchUnprivilegedNetns runs a batch in the netns sandbox as an

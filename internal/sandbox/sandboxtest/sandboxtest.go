@@ -133,8 +133,15 @@ func ContainersLabelled(t testing.TB, label string) []string {
 // that with a deadline.
 func AssertNoContainers(t testing.TB, run string) {
 	t.Helper()
+	AssertNoContainersLabelled(t, sandbox.LabelRun+"="+run)
+}
+
+// AssertNoContainersLabelled checks that no container with the label
+// (KEY=VALUE) is left, waiting with a deadline as AssertNoContainers does.
+func AssertNoContainersLabelled(t testing.TB, label string) {
+	t.Helper()
 	poll.WaitOn(t, func(poll.LogT) poll.Result {
-		if left := Containers(t, run); len(left) > 0 {
+		if left := ContainersLabelled(t, label); len(left) > 0 {
 			return poll.Continue("containers left: %v", left)
 		}
 		return poll.Success()

@@ -57,6 +57,9 @@ type job struct {
 	millis   []int64
 	// messages of checks that did not pass, per run: check ID → message
 	messages []map[string]string
+	// per run: the sorted IDs of the failed checks and of those that ended
+	// in a netgrade error
+	failed, errored [][]string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -82,7 +85,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 3
 	}
 	defer os.RemoveAll(dir)
-	list, err := jobList(dir, strings.Split(*only, ","))
+	list, gjobs, err := jobList(dir, strings.Split(*only, ","))
 	if err != nil {
 		fmt.Fprintf(stderr, "flake: %v\n", err)
 		return 2
@@ -99,7 +102,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	begin := time.Now()
 	for r := range *runs {
 		start := time.Now()
-		gradeRun(ctx, list, *jobs, opt)
+		gradeRun(ctx, list, gjobs, *jobs, opt)
 		if ctx.Err() != nil {
 			fmt.Fprintln(stderr, "flake: interrupted")
 			return 3
@@ -134,37 +137,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// jobList lists the reference and fixtures of the exercises named in ids.
-func jobList(dir string, ids []string) ([]*job, error) {
+// jobList lists the reference and fixtures of the exercises named in ids,
+// and their grading jobs, built once for every run: grading them stores
+// each result in its job.
+func jobList(dir string, ids []string) ([]*job, []*graders.Job, error) {
 	self, err := os.Executable()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var exs []*graders.Exercise
 	for _, id := range ids {
 		ex, err := graders.Default().Get(strings.TrimSpace(id))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		exs = append(exs, ex)
 	}
 	list, err := samples.List(dir, self, exs, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	jobs := make([]*job, len(list))
 	for i, s := range list {
 		jobs[i] = &job{Sample: s}
 	}
-	return jobs, nil
+	return jobs, samples.Jobs(list), nil
 }
 
-// gradeRun grades every job once, n at a time, and records its verdicts.
-func gradeRun(ctx context.Context, list []*job, n int, opt graders.Options) {
-	gjobs := make([]*graders.Job, len(list))
-	for i, j := range list {
-		gjobs[i] = &j.Job
-	}
+// gradeRun grades every job once, n at a time (gjobs are the jobs of list),
+// and records its verdicts.
+func gradeRun(ctx context.Context, list []*job, gjobs []*graders.Job, n int, opt graders.Options) {
 	graders.GradeAll(ctx, gjobs, n, opt)
 	for _, j := range list {
 		v := map[string]report.Status{}
@@ -178,6 +180,8 @@ func gradeRun(ctx context.Context, list []*job, n int, opt graders.Options) {
 		j.verdicts = append(j.verdicts, v)
 		j.messages = append(j.messages, msg)
 		j.millis = append(j.millis, j.Result.DurationMS)
+		j.failed = append(j.failed, j.Result.IDs(report.Fail))
+		j.errored = append(j.errored, j.Result.IDs(report.Error))
 	}
 }
 
@@ -210,17 +214,10 @@ func changes(list []*job) []string {
 func mismatches(list []*job) []string {
 	var out []string
 	for _, j := range list {
-		for r, v := range j.verdicts {
-			var failed []string
-			for id, st := range v {
-				switch st {
-				case report.Fail:
-					failed = append(failed, id)
-				case report.Error:
-					out = append(out, fmt.Sprintf("%s: run %d: %s ended in a netgrade error", j.ID, r+1, id))
-				}
+		for r, failed := range j.failed {
+			for _, id := range j.errored[r] {
+				out = append(out, fmt.Sprintf("%s: run %d: %s ended in a netgrade error", j.ID, r+1, id))
 			}
-			sort.Strings(failed)
 			if !slices.Equal(failed, j.Fails) {
 				var why []string
 				for _, id := range failed {
