@@ -321,6 +321,13 @@ func (c *Conn) bodyErr(ctx context.Context, x *Exchange, err error) {
 	r := x.Response
 	got := len(r.Body)
 	timeout := isTimeout(err)
+	if r.Framing == FrameClose && isReset(err) && !timeout {
+		// A program that closes without reading all the request makes
+		// its kernel reset the connection after the reply: the body
+		// ended there, as with a close.
+		c.sawEOF(x)
+		return
+	}
 	if !timeout && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)) {
 		c.sawEOF(x)
 	}
