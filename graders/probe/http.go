@@ -333,3 +333,49 @@ func HTTPStartsCheck(exercise, hint string) *graders.Check {
 		},
 	}
 }
+
+// NoResponse returns nil when the exchange got a response, and otherwise
+// the submission's failure saying what came instead, for the request
+// named what ("GET /date"): nothing within the reply window, a close or a
+// reset without a reply, bytes that are not HTTP, the program's end.
+func NoResponse(s *HTTPServer, x *httpwire.Exchange, what string) error {
+	if x.Response != nil {
+		return nil
+	}
+	if !s.P.Running() {
+		_ = s.P.WaitOutput(s.t.Context())
+		return graders.Failf("the program ended (%s) instead of answering %s", s.P.Exit(), what).
+			Want("an HTTP response", Curl(x)).
+			WithHint("An exception while answering must not stop the server: run it yourself, send the same request with curl -v, and read the traceback.")
+	}
+	var f *graders.Failure
+	switch {
+	case errors.Is(x.Err, httpwire.ErrNotHTTP):
+		problem := x.Err.Error()
+		if len(x.Problems) > 0 {
+			problem = x.Problems[0].Text
+		}
+		f = graders.Failf("the reply to %s is not an HTTP response: %s", what, problem).
+			WithHint("An HTTP response starts with a status line and headers, each line ending with \\r\\n, then a blank line: \"HTTP/1.0 200 OK\\r\\nContent-Type: text/html\\r\\n\\r\\n\" and the body.")
+	case errors.Is(x.Err, httpwire.ErrClosedNoReply):
+		f = graders.Failf("the program closed the connection without replying to %s", what).
+			WithHint("Every request gets a response: a status line (send_response), headers, a blank line (end_headers), then the body. An exception in do_GET closes the connection without one: read the server's traceback.")
+	case errors.Is(x.Err, httpwire.ErrReset):
+		f = graders.Failf("the program reset the connection instead of replying to %s", what).
+			WithHint("Read the whole request before closing the connection, and send a response first.")
+	case errors.Is(x.Err, httpwire.ErrNoReply):
+		f = graders.Failf("%s got no reply within %s", what, s.t.Timeout(ReplyTimeout)).
+			WithHint("Answer every request: send_response(), end_headers(), then wfile.write() the body.")
+	default:
+		f = graders.Failf("%s failed: %v", what, x.Err)
+	}
+	return f.Want("an HTTP response", Curl(x))
+}
+
+// DoWithin is Do with its own deadline instead of the reply window (a
+// named window of a check), scaled.
+func (s *HTTPServer) DoWithin(req httpwire.Request, d time.Duration) *httpwire.Exchange {
+	ctx, cancel := context.WithTimeout(s.t.Context(), s.t.Timeout(d))
+	defer cancel()
+	return httpwire.Do(ctx, s.Addr(), req, s.t)
+}

@@ -61,6 +61,8 @@ type Expect struct {
 	// timestamp, a date and time with its UTC offset) when that instant
 	// is right, whatever zone it is written in.
 	AcceptInstant bool
+	// What names what is judged in messages: "the page" when empty.
+	What string
 }
 
 // Verdict is what Judge found.
@@ -98,6 +100,9 @@ func Judge(stamps []Stamp, w Window, e Expect) Verdict {
 	if e.Tolerance == 0 {
 		e.Tolerance = Tolerance
 	}
+	if e.What == "" {
+		e.What = "the page"
+	}
 	mid := w.Mid().In(e.Want.Loc)
 	v := Verdict{Found: len(stamps) > 0, Want: mid.Format("15:04"), WantDate: mid.Format("Monday 2006-01-02")}
 	accepted := append([]Zone{e.Want}, e.Also...)
@@ -124,18 +129,18 @@ func Judge(stamps []Stamp, w Window, e Expect) Verdict {
 		}
 	}
 	if !v.Found {
-		v.Message = fmt.Sprintf("the page shows no time of day (such as %s); the time in %s is %s", v.Want, e.Want.Name, v.Want)
+		v.Message = fmt.Sprintf("%s shows no time of day (such as %s); the time in %s is %s", e.What, v.Want, e.Want.Name, v.Want)
 		return v
 	}
 	if dateWrong != nil {
 		v.Stamp, v.DateWrong, v.Zone = *dateWrong, true, e.Want
-		v.Message = fmt.Sprintf("the page shows %q: the time is right, but the date is not today's; today in %s is %s",
-			v.Stamp.Text, e.Want.Name, v.WantDate)
+		v.Message = fmt.Sprintf("%s shows %q: the time is right, but the date is not today's; today in %s is %s",
+			e.What, v.Stamp.Text, e.Want.Name, v.WantDate)
 		return v
 	}
 	v.Stamp = explained(stamps)
 	v.Zone = whose(v.Stamp, w, e)
-	v.Message = fmt.Sprintf("the page shows %q, %s; the time in %s is %s", v.Stamp.Text, v.Zone.describe(v.Stamp, w), e.Want.Name, v.Want)
+	v.Message = fmt.Sprintf("%s shows %q, %s; the time in %s is %s", e.What, v.Stamp.Text, v.Zone.describe(v.Stamp, w), e.Want.Name, v.Want)
 	return v
 }
 
