@@ -456,6 +456,9 @@ func (t *T) finish(rc *report.Check, err error) {
 		rc.Hint = t.check.Hint
 	}
 	rc.Transcript = t.transcript()
+	t.mu.Lock()
+	rc.Notes = append([]string(nil), t.notices...)
+	t.mu.Unlock()
 }
 
 // diagnose returns advice for a Python exception students commonly hit.

@@ -33,9 +33,10 @@ type T struct {
 	opt   Options
 	begin time.Time
 
-	mu     sync.Mutex
-	events []report.Event
-	procs  []*harness.Process
+	mu      sync.Mutex
+	events  []report.Event
+	procs   []*harness.Process
+	notices []string
 }
 
 // Failure is what a check returns when the submission does not meet the
@@ -127,6 +128,15 @@ func (t *T) StartEnv(vars map[string]string, env []string) (*harness.Process, er
 	t.procs = append(t.procs, p)
 	t.mu.Unlock()
 	return p, nil
+}
+
+// Notice records what the reader of the report should know whatever the
+// verdict (a port the program chose, followed) in the check's notes,
+// which every report shows, even on a pass.
+func (t *T) Notice(format string, args ...any) {
+	t.mu.Lock()
+	t.notices = append(t.notices, fmt.Sprintf(format, args...))
+	t.mu.Unlock()
 }
 
 // Note records what netgrade observed or did in the transcript.

@@ -328,7 +328,10 @@ func HTTPStartsCheck(exercise, hint string) *graders.Check {
 			"A program that hard-codes its port (8888) is followed there.",
 		Category: report.Start, Points: 2, Hint: hint,
 		Run: func(ctx context.Context, t *graders.T) error {
-			_, err := StartHTTP(t, nil)
+			s, err := StartHTTP(t, nil)
+			if err == nil && s.Followed() {
+				t.Notice("the program listens on %s, not on the port it was given (%d): netgrade follows it", s.Socket, s.Given)
+			}
 			return err
 		},
 	}

@@ -65,8 +65,10 @@ type Conn struct {
 	host   string
 	local  string
 	remote string
-	// eof is true once the program closed its side.
-	eof bool
+	// eof is true once the program closed its side; closedAt is when,
+	// until the close is recorded after the response it ended.
+	eof      bool
+	closedAt time.Time
 }
 
 // capture reads from the connection and keeps every byte it read (up to
@@ -307,12 +309,13 @@ func (c *Conn) trailing(ctx context.Context, x *Exchange, toClose bool) {
 	}
 }
 
-// sawEOF notes that the program closed the connection.
+// sawEOF notes that the program closed the connection; the close is
+// recorded after the response (record).
 func (c *Conn) sawEOF(x *Exchange) {
 	x.Closed = true
 	if !c.eof {
 		c.eof = true
-		c.rec.Record(report.Event{Kind: report.EvClose, Proto: "tcp", From: c.remote, To: c.local, Data: "closed by the program"}, time.Now())
+		c.closedAt = time.Now()
 	}
 }
 
@@ -421,6 +424,14 @@ func (c *Conn) record(x *Exchange) {
 	}
 	if x.Err != nil && x.Response == nil && len(x.Raw) == 0 {
 		c.rec.Record(report.Event{Kind: report.EvNote, Data: "no HTTP response: " + x.Err.Error()}, at)
+	}
+	if !c.closedAt.IsZero() {
+		closed := c.closedAt
+		if closed.Before(at) {
+			closed = at
+		}
+		c.rec.Record(report.Event{Kind: report.EvClose, Proto: "tcp", From: c.remote, To: c.local, Data: "closed by the program"}, closed)
+		c.closedAt = time.Time{}
 	}
 }
 

@@ -137,7 +137,8 @@ func httpResult() report.Result {
 				Category: report.Protocol, Status: report.Fail, MaxPoints: 1, DurationMS: 95,
 				Message:  "GET / sent Content-Length: 40, but the body had 44 bytes: the length counts characters, not UTF-8 bytes",
 				Expected: "Content-Length: 44", Actual: "Content-Length: 40",
-				Hint: "Compute the length of the bytes you send: body = html.encode(\"utf-8\"); self.send_header(\"Content-Length\", str(len(body))).",
+				Hint:  "Compute the length of the bytes you send: body = html.encode(\"utf-8\"); self.send_header(\"Content-Length\", str(len(body))).",
+				Notes: []string{"netgrade followed the program to port 8888"},
 				Transcript: []report.Event{
 					{TimeMS: 10.0, Kind: report.EvHTTPRequest, Proto: "tcp", From: "127.0.0.1:41002", To: "127.0.0.1:8888", HTTP: &report.HTTPMessage{
 						Line: "GET / HTTP/1.1", Method: "GET", Path: "/", Version: "HTTP/1.1",
@@ -153,6 +154,7 @@ func httpResult() report.Result {
 			{
 				ID: "http-server/slow-client", Title: "serves a client while another holds a connection without sending",
 				Category: report.Security, Status: report.Pass, MaxPoints: 2, DurationMS: 40,
+				Notes: []string{"the program listens on TCP 127.0.0.1:8888, not on the port it was given (25716): netgrade follows it"},
 			},
 		},
 	}
@@ -210,7 +212,7 @@ func hostileResults() []report.Result {
 		Submission: "evil\x1b[31m<b>.py", File: "evil,file:name.py",
 		StartedAt: start, DurationMS: 100, Version: "0.1.0",
 		Checks: []report.Check{
-			{ID: "udp-server/starts", Title: "starts", Category: report.Start, Status: report.Pass, MaxPoints: 2, Transcript: evs},
+			{ID: "udp-server/starts", Title: "starts", Category: report.Start, Status: report.Pass, MaxPoints: 2, Transcript: evs, Notes: []string{hostile[0], hostile[7], hostile[6]}},
 			{
 				ID: "udp-server/log-format", Title: "logs a datagram in the course's format",
 				Category: report.Format, Status: report.Fail, MaxPoints: 2,

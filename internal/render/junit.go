@@ -110,7 +110,11 @@ func JUnit(w io.Writer, results []report.Result) error {
 				Name:      xmlText(c.ID+": "+c.Title, false),
 				Time:      seconds(c.DurationMS),
 			}
-			if out := programOutput(c.Transcript); out != "" {
+			out := programOutput(c.Transcript)
+			for _, n := range c.Notes {
+				out = "netgrade note: " + n + "\n" + out
+			}
+			if out != "" {
 				tc.SystemOut = &junitText{Text: xmlContent(out)}
 			}
 			switch c.Status {
@@ -184,6 +188,7 @@ func failureBody(c report.Check) string {
 	field("expected", c.Expected)
 	field("got", c.Actual)
 	field("program", programLine(c.Exit, c.Traceback))
+	field("note", strings.Join(c.Notes, "\n"))
 	field("hint", c.Hint)
 	if len(c.Transcript) > 0 {
 		b.WriteString("transcript:\n")

@@ -93,6 +93,7 @@ func checkMarkdown(c report.Check, details bool) string {
 	if prog := programLine(c.Exit, c.Traceback); prog != "" {
 		fmt.Fprintf(&b, "**Program:** %s\n\n", mdInline(prog))
 	}
+	b.WriteString(mdNotes(c))
 	if c.Hint != "" {
 		fmt.Fprintf(&b, "**Hint:** %s\n\n", mdInline(c.Hint))
 	}
@@ -109,6 +110,15 @@ func checkMarkdown(c report.Check, details bool) string {
 			b.WriteString("**Transcript:**\n\n")
 			b.WriteString(mdBlock(tr.String(), "text"))
 		}
+	}
+	return b.String()
+}
+
+// mdNotes is a check's notes as Markdown, one paragraph each.
+func mdNotes(c report.Check) string {
+	var b strings.Builder
+	for _, n := range c.Notes {
+		fmt.Fprintf(&b, "**Note:** %s\n\n", mdInline(n))
 	}
 	return b.String()
 }
@@ -157,6 +167,15 @@ func Markdown(w io.Writer, results []report.Result) error {
 				pts = "netgrade error"
 			}
 			fmt.Fprintf(&b, "| %s | %s — %s | %s |\n", statusEmoji[c.Status], mdInline(c.ID), mdInline(c.Title), pts)
+		}
+		var notes []string
+		for _, c := range r.Checks {
+			for _, n := range c.Notes {
+				notes = append(notes, fmt.Sprintf("- %s: %s\n", mdInline(c.ID), mdInline(n)))
+			}
+		}
+		if len(notes) > 0 {
+			b.WriteString("\nNotes:\n\n" + strings.Join(notes, ""))
 		}
 		for _, c := range r.Checks {
 			switch c.Status {

@@ -107,6 +107,9 @@ func (t *textWriter) result(r report.Result) {
 		}
 		pad := strings.Repeat(" ", twidth-utf8.RuneCountInString(c.Title))
 		t.printf("  %s %-*s  %s%s  %s\n", t.mark(c.Status), width, Terminal(c.ID, false), Terminal(c.Title, false), pad, t.style(ansiDim, pts))
+		for _, n := range c.Notes {
+			t.printf("    %s %s\n", t.style(ansiDim, "note:"), Terminal(n, false))
+		}
 	}
 	summary := fmt.Sprintf("Score: %s/%s", Num(r.Score), Num(r.MaxScore))
 	counts := []string{fmt.Sprintf("%d passed", r.Count(report.Pass))}

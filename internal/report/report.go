@@ -89,9 +89,13 @@ type Check struct {
 	// Exit says how the program ended, e.g. "exited with status 1".
 	Exit string `json:"exit,omitempty"`
 	// Traceback is the last line of a Python traceback the program printed.
-	Traceback  string  `json:"traceback,omitempty"`
-	Transcript []Event `json:"transcript,omitempty"`
-	DurationMS int64   `json:"duration_ms"`
+	Traceback string `json:"traceback,omitempty"`
+	// Notes are what the reader should know whatever the verdict, shown
+	// even when the check passes: "the program listens on 8888, not on the
+	// port it was given: netgrade follows it".
+	Notes      []string `json:"notes,omitempty"`
+	Transcript []Event  `json:"transcript,omitempty"`
+	DurationMS int64    `json:"duration_ms"`
 	// Visibility says who may read this check's name and details; the
 	// course sets it. Empty means visible.
 	Visibility Visibility `json:"visibility,omitempty"`
