@@ -23,7 +23,6 @@ import (
 	"github.com/prometheus/procfs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"gotest.tools/v3/poll"
 )
 
 // BuildStatic builds netgrade with CGO_ENABLED=0 into dir and returns the
@@ -140,12 +139,9 @@ func AssertNoContainers(t testing.TB, run string) {
 // (KEY=VALUE) is left, waiting with a deadline as AssertNoContainers does.
 func AssertNoContainersLabelled(t testing.TB, label string) {
 	t.Helper()
-	poll.WaitOn(t, func(poll.LogT) poll.Result {
-		if left := ContainersLabelled(t, label); len(left) > 0 {
-			return poll.Continue("containers left: %v", left)
-		}
-		return poll.Success()
-	}, poll.WithTimeout(30*time.Second), poll.WithDelay(100*time.Millisecond))
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Empty(c, ContainersLabelled(t, label), "containers left")
+	}, 30*time.Second, 100*time.Millisecond)
 }
 
 // Listener is a TCP listener on the host's loopback that records what
