@@ -6,14 +6,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
+	"github.com/netgrade/netgrade/internal/clitest"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/netgrade/netgrade/internal/sandbox/sandboxtest"
-	"gotest.tools/v3/assert"
-	is "gotest.tools/v3/assert/cmp"
-	"gotest.tools/v3/icmd"
+	"github.com/stretchr/testify/require"
 )
 
 var bin string
@@ -33,7 +31,7 @@ func TestMain(m *testing.M) {
 func fixtureFile(t *testing.T, exercise, name string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
-	assert.NilError(t, os.WriteFile(p, fixture(t, exercise, name), 0o644))
+	require.NoError(t, os.WriteFile(p, fixture(t, exercise, name), 0o644))
 	return p
 }
 
@@ -61,72 +59,72 @@ func TestUsageErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
 			code := run(context.Background(), tc.args, &out, &errOut)
-			assert.Equal(t, code, exitUsage, "stderr: %s", errOut.String())
-			assert.Assert(t, is.Contains(errOut.String(), tc.want))
-			assert.Assert(t, is.Contains(errOut.String(), "netgrade --help"))
-			assert.Equal(t, out.String(), "", "nothing graded, nothing reported")
+			require.Equal(t, exitUsage, code, "stderr: %s", errOut.String())
+			require.Contains(t, errOut.String(), tc.want)
+			require.Contains(t, errOut.String(), "netgrade --help")
+			require.Equal(t, "", out.String(), "nothing graded, nothing reported")
 		})
 	}
 }
 
 func TestGradeReferenceJSON(t *testing.T) {
-	res := icmd.RunCommand(bin, "grade", "udp-server", "--ref", "--format", "json")
-	res.Assert(t, icmd.Success)
+	res := clitest.Run(bin, "grade", "udp-server", "--ref", "--format", "json")
+	res.Assert(t, clitest.Success)
 	var r report.Result
-	assert.NilError(t, json.Unmarshal([]byte(res.Stdout()), &r))
-	assert.Equal(t, r.Schema, 1)
-	assert.Equal(t, r.Exercise, "udp-server")
-	assert.Assert(t, r.MaxScore > 0)
-	assert.Equal(t, r.Score, r.MaxScore)
+	require.NoError(t, json.Unmarshal([]byte(res.Stdout()), &r))
+	require.Equal(t, 1, r.Schema)
+	require.Equal(t, "udp-server", r.Exercise)
+	require.True(t, r.MaxScore > 0, "r.MaxScore > 0")
+	require.Equal(t, r.MaxScore, r.Score)
 }
 
 func TestGradeExitCodes(t *testing.T) {
 	t.Run("passing file", func(t *testing.T) {
-		icmd.RunCommand(bin, "grade", "udp-client", fixtureFile(t, "udp-client", "plain.py")).Assert(t, icmd.Expected{ExitCode: 0, Out: "All checks passed."})
+		clitest.Run(bin, "grade", "udp-client", fixtureFile(t, "udp-client", "plain.py")).Assert(t, clitest.Expected{ExitCode: 0, Out: "All checks passed."})
 	})
 	t.Run("failing file", func(t *testing.T) {
-		res := icmd.RunCommand(bin, "grade", "udp-client", fixtureFile(t, "udp-client", "first_word.py"))
-		res.Assert(t, icmd.Expected{ExitCode: 1, Out: "✘ udp-client/spaces"})
-		assert.Assert(t, is.Contains(res.Stdout(), "hint:"))
-		assert.Assert(t, !strings.Contains(res.Stdout(), "\x1b["), "colour on a pipe")
+		res := clitest.Run(bin, "grade", "udp-client", fixtureFile(t, "udp-client", "first_word.py"))
+		res.Assert(t, clitest.Expected{ExitCode: 1, Out: "✘ udp-client/spaces"})
+		require.Contains(t, res.Stdout(), "hint:")
+		require.NotContains(t, res.Stdout(), "\x1b[", "colour on a pipe")
 	})
 	t.Run("command with placeholders", func(t *testing.T) {
-		icmd.RunCommand(bin, "grade", "udp-client", "--", bin, "ref", "udp-client", "{host}", "{port}", "{message}").Assert(t, icmd.Success)
+		clitest.Run(bin, "grade", "udp-client", "--", bin, "ref", "udp-client", "{host}", "{port}", "{message}").Assert(t, clitest.Success)
 	})
 	t.Run("command without placeholders gets the exercise's arguments", func(t *testing.T) {
-		icmd.RunCommand(bin, "grade", "udp-server", "--", bin, "ref", "udp-server").Assert(t, icmd.Success)
+		clitest.Run(bin, "grade", "udp-server", "--", bin, "ref", "udp-server").Assert(t, clitest.Success)
 	})
 }
 
 func TestOutputFile(t *testing.T) {
 	dir := t.TempDir()
 	jsonPath := filepath.Join(dir, "out", "result.json")
-	res := icmd.RunCommand(bin, "grade", "udp-server", "--ref", "--format", "text", "--format", "json:"+jsonPath)
-	res.Assert(t, icmd.Success)
-	assert.Assert(t, is.Contains(res.Stdout(), "Score: 12/12"))
+	res := clitest.Run(bin, "grade", "udp-server", "--ref", "--format", "text", "--format", "json:"+jsonPath)
+	res.Assert(t, clitest.Success)
+	require.Contains(t, res.Stdout(), "Score: 12/12")
 	data, err := os.ReadFile(jsonPath)
-	assert.NilError(t, err)
+	require.NoError(t, err)
 	var r report.Result
-	assert.NilError(t, json.Unmarshal(data, &r))
-	assert.Equal(t, r.Score, r.MaxScore)
+	require.NoError(t, json.Unmarshal(data, &r))
+	require.Equal(t, r.MaxScore, r.Score)
 
 	textPath := filepath.Join(dir, "report.txt")
-	icmd.RunCommand(bin, "grade", "udp-server", "--ref", "-o", textPath).Assert(t, icmd.Success)
+	clitest.Run(bin, "grade", "udp-server", "--ref", "-o", textPath).Assert(t, clitest.Success)
 	text, err := os.ReadFile(textPath)
-	assert.NilError(t, err)
-	assert.Assert(t, !bytes.Contains(text, []byte("\x1b")), "no colour in a file")
+	require.NoError(t, err)
+	require.False(t, bytes.Contains(text, []byte("\x1b")), "no colour in a file")
 }
 
 func TestRef(t *testing.T) {
-	icmd.RunCommand(bin, "ref", "udp-server").Assert(t, icmd.Expected{ExitCode: 1, Err: "Usage: udp-server PORT"})
+	clitest.Run(bin, "ref", "udp-server").Assert(t, clitest.Expected{ExitCode: 1, Err: "Usage: udp-server PORT"})
 	// A message starting with a dash is an argument, not a flag.
-	icmd.RunCommand(bin, "ref", "udp-client", "127.0.0.1", "9", "--not-a-flag").Assert(t, icmd.Success)
+	clitest.Run(bin, "ref", "udp-client", "127.0.0.1", "9", "--not-a-flag").Assert(t, clitest.Success)
 }
 
 func TestList(t *testing.T) {
-	res := icmd.RunCommand(bin, "list")
-	res.Assert(t, icmd.Success)
+	res := clitest.Run(bin, "list")
+	res.Assert(t, clitest.Success)
 	for _, want := range []string{"udp-server/log-format", "udp-client/sends-message", "needs udp-server/starts"} {
-		assert.Assert(t, is.Contains(res.Stdout(), want))
+		require.Contains(t, res.Stdout(), want)
 	}
 }
