@@ -421,11 +421,22 @@ func (t *T) finish(rc *report.Check, err error) {
 		rc.Message = "netgrade could not run this check: " + err.Error()
 	}
 	main := t.mainProcess()
+	var tb *harness.Traceback
+	if main != nil {
+		tb = harness.LastTraceback(main.Output().Lines())
+	}
+	if rc.Status == report.Pass && tb.IsSyntax() {
+		// A program Python cannot compile never ran a line: whatever the
+		// check saw (nothing read from stdin, nothing sent), it earns no
+		// point.
+		rc.Status = report.Fail
+		rc.Message = "the program does not start: Python cannot compile it"
+	}
 	if rc.Status != report.Pass && main != nil {
 		if ex := main.Exit(); ex.Exited {
 			rc.Exit = ex.String()
 		}
-		if tb := harness.LastTraceback(main.Output().Lines()); tb != nil && tb.Exception != "KeyboardInterrupt" {
+		if tb != nil && tb.Exception != "KeyboardInterrupt" {
 			rc.Traceback = tb.Line
 			if rc.Status == report.Fail {
 				if h := diagnose(tb); h != "" && !strings.Contains(rc.Hint, h) {

@@ -129,6 +129,26 @@ func TestEngineDiagnosis(t *testing.T) {
 	assert.Contains(t, c.Hint, "sys.argv")
 }
 
+// A program Python cannot compile passes no check, even one that only
+// looks for a mistake it never had the chance to make; the report names
+// the compile error.
+func TestEngineUncompilableProgramPassesNothing(t *testing.T) {
+	e := synthetic(&Check{ID: "no-mistake-seen", Points: 1, Run: func(ctx context.Context, t *T) error {
+		p, err := t.Start(nil)
+		if err != nil {
+			return err
+		}
+		return p.WaitOutput(ctx)
+	}})
+	r := grade(t, e, `printf '%s\n' "SyntaxError: Non-UTF-8 code starting with '\xe9' in file c.py on line 1, but no encoding declared" >&2; exit 1`, Options{})
+	c := byID(r)["no-mistake-seen"]
+	assert.Equal(t, report.Fail, c.Status)
+	assert.Contains(t, c.Message, "does not start")
+	assert.Equal(t, "SyntaxError: Non-UTF-8 code starting with '\\xe9' in file c.py on line 1, but no encoding declared", c.Traceback)
+	assert.Contains(t, c.Hint, "cannot compile")
+	assert.Equal(t, 0.0, r.Score)
+}
+
 func TestEngineOnlyAndDisabled(t *testing.T) {
 	mk := func() *Exercise {
 		ok := func(ctx context.Context, t *T) error { return nil }
