@@ -145,6 +145,11 @@ type Event struct {
 	// written as \xNN escapes; Bytes is the length on the wire.
 	Data  string `json:"data,omitempty"`
 	Bytes int    `json:"bytes,omitempty"`
+	// FromStop marks output the program printed because netgrade stopped
+	// it (Python's KeyboardInterrupt traceback after netgrade's SIGINT):
+	// not the program's doing, so the human-readable reports leave it out;
+	// the JSON keeps it.
+	FromStop bool `json:"from_stop,omitempty"`
 }
 
 // Failed reports whether the check counts against the student.
