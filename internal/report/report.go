@@ -62,6 +62,10 @@ type Result struct {
 	Sandbox string `json:"sandbox,omitempty"`
 	// Version is the netgrade version that produced the result.
 	Version string `json:"netgrade_version,omitempty"`
+	// Missing is set when the submission holds no file for the exercise:
+	// nothing was run (every check is skipped) and it scores 0, which a
+	// report shows as "not handed in", not as failed checks.
+	Missing bool `json:"missing,omitempty"`
 }
 
 // Check is the verdict of one check.
