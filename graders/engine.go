@@ -283,10 +283,12 @@ func (e *Exercise) selected(opt Options) []*Check {
 }
 
 // NotSubmitted returns the result of a submission that lacks the exercise
-// (its file was not handed in): every check skipped for reason, scored 0
-// of the exercise's points.
+// (its file was not handed in): marked Missing, every check skipped for
+// reason, scored 0 of the exercise's points.
 func (e *Exercise) NotSubmitted(sub Submission, opt Options, reason string) report.Result {
-	return e.Unrun(sub, opt, report.Skip, "skipped: "+reason, "")
+	res := e.Unrun(sub, opt, report.Skip, "skipped: "+reason, "")
+	res.Missing = true
+	return res
 }
 
 // Unrun returns the result of a submission none of whose checks could run:

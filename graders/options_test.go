@@ -88,6 +88,7 @@ func TestUnrun(t *testing.T) {
 			require.Equal(t, 0.0, res.Score)
 			require.Equal(t, 4.0, res.MaxScore, "the course's points")
 			require.Equal(t, "opt", res.Exercise)
+			require.Equal(t, tc.status == report.Skip, res.Missing, "only a file not handed in is missing")
 		})
 	}
 }
