@@ -210,3 +210,13 @@ func TestPrintable(t *testing.T) {
 	assert.Equal(t, "các bạn", Printable([]byte("các bạn")))
 	assert.Equal(t, `caf\xe9 \xff`, Printable([]byte("caf\xe9 \xff")))
 }
+
+// An unknown exercise gets the closest known one suggested, and the known
+// ones in course order.
+func TestRegistryUnknownExercise(t *testing.T) {
+	reg := NewRegistry(&Exercise{ID: "udp-server"}, &Exercise{ID: "udp-client"}, &Exercise{ID: "tcp-server"})
+	_, err := reg.Get("udp-srever")
+	require.EqualError(t, err, `unknown exercise "udp-srever" (did you mean udp-server?); known exercises: udp-server, udp-client, tcp-server`)
+	_, err = reg.Get("nothing-like-it")
+	require.EqualError(t, err, `unknown exercise "nothing-like-it"; known exercises: udp-server, udp-client, tcp-server`)
+}
