@@ -81,6 +81,28 @@ func Netns(t testing.TB, bin string) sandbox.Sandbox {
 	return sandbox.NewNetns(bin, "")
 }
 
+// Each runs f in a subtest per sandbox kind (process, netns, docker), the
+// sandbox made inside its own subtest: a kind this machine lacks skips (or
+// fails, when required) its subtest only, never the others'. process makes
+// the process sandbox.
+func Each(t *testing.T, bin string, process func() sandbox.Sandbox, f func(t *testing.T, kind string, sb sandbox.Sandbox)) {
+	t.Helper()
+	for _, kind := range []string{sandbox.Process, sandbox.Netns, sandbox.Docker} {
+		t.Run(kind, func(t *testing.T) {
+			var sb sandbox.Sandbox
+			switch kind {
+			case sandbox.Process:
+				sb = process()
+			case sandbox.Netns:
+				sb = Netns(t, bin)
+			case sandbox.Docker:
+				sb = Docker(t, bin)
+			}
+			f(t, kind, sb)
+		})
+	}
+}
+
 // Image returns the image the docker tests use: NETGRADE_SANDBOX_IMAGE, or
 // the one `make sandbox-image` builds.
 func Image() string {
