@@ -70,7 +70,7 @@ func checkGradescopeSpec(t *testing.T, data []byte) GradescopeResults {
 		require.True(t, tc.Score != nil && tc.MaxScore != nil, "tc.Score != nil && tc.MaxScore != nil")
 		require.True(t, *tc.Score >= 0 && *tc.Score <= *tc.MaxScore || *tc.MaxScore == 0 && *tc.Score == 0, "*tc.Score >= 0 && *tc.Score <= *tc.MaxScore || *tc.MaxScore == 0 && *tc.Score == 0")
 		require.True(t, tc.Status != nil && slices.Contains(gsStatuses, *tc.Status), "tc.Status != nil && slices.Contains(gsStatuses, *tc.Status)")
-		require.True(t, tc.OutputFormat != nil && *tc.OutputFormat == "md", "tc.OutputFormat != nil && *tc.OutputFormat == \"md\"")
+		require.True(t, tc.OutputFormat != nil && *tc.OutputFormat == "text", "plain text: nothing in it is markup")
 		require.True(t, tc.Visibility != nil && slices.Contains(gsVisibilities, *tc.Visibility), "tc.Visibility != nil && slices.Contains(gsVisibilities, *tc.Visibility)")
 		require.NotEmpty(t, tc.Tags)
 		if *tc.Status == "passed" {

@@ -33,6 +33,10 @@ func TestJUnitReadBack(t *testing.T) {
 	require.Contains(t, body, "expected:    [2026-03-14 10:26:53,655] client 127.0.0.1 sent \"hello\"", body)
 	require.Contains(t, body, "transcript:")
 	require.Equal(t, "Started server on UDP/25712\n[2026-03-14 10:26:53,655] client ('127.0.0.1', 53902) sent \"hello\"\n", suites[0].Tests[1].SystemOut)
+	// What the program printed because netgrade stopped it is not its
+	// output: a passing check's system-out holds none of it.
+	require.Equal(t, "Started server on UDP/25711\n", suites[0].Tests[0].SystemOut)
+	require.NotContains(t, body, "KeyboardInterrupt")
 	require.Contains(t, suites[0].Tests[4].Message, "skipped: it needs")
 	require.Equal(t, junit.Totals{Tests: 6, Passed: 1, Failed: 3, Skipped: 1, Error: 1, Duration: suites[0].Totals.Duration}, suites[0].Totals)
 	require.Equal(t, 2, suites[1].Totals.Passed)

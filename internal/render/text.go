@@ -71,6 +71,7 @@ func Text(w io.Writer, results []report.Result, opt TextOptions) error {
 		opt.TranscriptLines = 14
 	}
 	t := &textWriter{w: w, opt: opt}
+	results = readable(results)
 	if opt.Student {
 		results = ForStudents(results)
 	}
@@ -89,6 +90,10 @@ func (t *textWriter) result(r report.Result) {
 		title += " — " + r.Title
 	}
 	t.printf("%s  %s\n", t.style(ansiBold, Terminal(title, false)), t.style(ansiDim, Terminal(r.Submission, false)))
+	if r.Missing {
+		t.printf("  %s %s  (%s/%s)\n", t.mark(report.Skip), t.style(ansiYellow, "not handed in: "+Terminal(notHandedIn(r), false)), Num(r.Score), Num(r.MaxScore))
+		return
+	}
 	width, twidth := 0, 0
 	for _, c := range r.Checks {
 		width = max(width, utf8.RuneCountInString(c.ID))
@@ -132,9 +137,10 @@ func (t *textWriter) result(r report.Result) {
 			}
 		}
 	}
+	same := sameCause(r)
 	for _, c := range r.Checks {
 		if c.Status == report.Fail || c.Status == report.Error {
-			t.details(c)
+			t.details(c, same[c.ID])
 		}
 	}
 	var skipped []string
@@ -155,8 +161,10 @@ func (t *textWriter) result(r report.Result) {
 	}
 }
 
-// details writes everything a student needs to fix a failed check.
-func (t *textWriter) details(c report.Check) {
+// details writes everything a student needs to fix a failed check; when
+// an earlier check (sameAs) failed from the same cause, it refers to it
+// instead of repeating how the program ended, the transcript and the hint.
+func (t *textWriter) details(c report.Check, sameAs string) {
 	t.printf("\n%s %s — %s\n", t.mark(c.Status), t.style(ansiBold, Terminal(c.ID, false)), Terminal(c.Title, false))
 	if isRedacted(c) {
 		t.printf("    %s\n", hiddenNote)
@@ -172,6 +180,10 @@ func (t *textWriter) details(c report.Check) {
 	t.field("problem", Terminal(c.Message, false))
 	if c.Expected != "" || c.Actual != "" {
 		t.diff(c.Expected, c.Actual)
+	}
+	if sameAs != "" {
+		t.field("cause", Terminal(causeLine(sameAs, c.Traceback), false))
+		return
 	}
 	if prog := programLine(Terminal(c.Exit, false), Terminal(c.Traceback, false)); prog != "" {
 		t.field("program", prog)
