@@ -11,7 +11,8 @@ import (
 
 // NewProgress returns how a batch reports its progress on w: a progress
 // bar when w is a terminal, one plain line per student otherwise (a log
-// file, a CI job). Errors are printed as lines in both cases.
+// file, a CI job). Errors, and submissions that cannot be graded properly,
+// are printed as lines in both cases, as they happen.
 func NewProgress(w io.Writer, terminal bool) Progress {
 	if terminal {
 		return &barProgress{w: w}
@@ -42,6 +43,9 @@ func (p *lineProgress) Graded(s Student, rec *Record, err error) {
 		return
 	}
 	fmt.Fprintf(p.w, "[%d/%d] %s: %s/%s in %.1fs\n", p.done, p.total, s.ID, num(rec.Score), num(rec.MaxScore), float64(rec.DurationMS)/1000)
+	if rec.Problem != "" {
+		fmt.Fprintf(p.w, "[%d/%d] %s: NOT GRADED PROPERLY: %s\n", p.done, p.total, s.ID, render.Terminal(rec.Problem, false))
+	}
 }
 
 func (p *lineProgress) Finish() {}
@@ -70,9 +74,15 @@ func (p *barProgress) Start(total, done int) {
 }
 
 func (p *barProgress) Graded(s Student, rec *Record, err error) {
-	if err != nil {
+	// What needs the instructor's eye is printed above the bar, as it
+	// happens; the bar is drawn again below it.
+	switch {
+	case err != nil:
 		_ = p.bar.Clear()
 		fmt.Fprintf(p.w, "%s: NOT GRADED: %s\n", s.ID, render.Terminal(err.Error(), false))
+	case rec != nil && rec.Problem != "":
+		_ = p.bar.Clear()
+		fmt.Fprintf(p.w, "%s: NOT GRADED PROPERLY: %s\n", s.ID, render.Terminal(rec.Problem, false))
 	}
 	p.bar.Describe(s.ID)
 	_ = p.bar.Add(1)
