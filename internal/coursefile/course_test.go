@@ -80,8 +80,11 @@ func TestBadCourse(t *testing.T) {
 		msg  []string
 	}{
 		{"syntax", "exercises: [\n  - id: udp-server\n", "", []string{"not valid YAML"}},
+		{"unclosed [", head + "  - id: udp-client\n    file: udp-client.py\n    checks:\n      usage: {points: 2}\n      spaces: {visibility: hidden}\n  - id: [tcp-server\n      utf8: {enabled: false} # a [ in a comment\n\n  - id: tcp-upper\n    file: 'tcp-[upper].py'\n",
+			"9:9", []string{"this [ is never closed", "the YAML parser stopped at line 12"}},
+		{"unclosed {", head + "    checks:\n      usage: {points: 2\n      spaces: {visibility: hidden}\n", "5:14", []string{"this { is never closed"}},
 		{"unknown top key", "exercise:\n  - id: udp-server\n", "1:1", []string{`unknown key "exercise"`, "allowed: name, run, timeouts, exercises"}},
-		{"unknown exercise", "exercises:\n  - id: udp-servr\n    file: x.py\n", "2:9", []string{`unknown exercise "udp-servr"`, "known exercises: udp-server, udp-client"}},
+		{"unknown exercise", "exercises:\n  - id: udp-servr\n    file: x.py\n", "2:9", []string{`unknown exercise "udp-servr" (did you mean udp-server?)`, "known exercises: udp-server, udp-client"}},
 		{"unknown check", head + "    checks:\n      usages: {points: 2}\n", "5:7", []string{`unknown check "usages" of exercise udp-server`, "its checks: starts, start-line"}},
 		{"wrong type points", head + "    checks:\n      usage: {points: two}\n", "5:23", []string{"points must be a number, not a string"}},
 		{"wrong type enabled", head + "    checks:\n      usage:\n        enabled: 0\n", "6:18", []string{"enabled must be true or false, not a number"}},
@@ -116,6 +119,14 @@ func TestBadCourse(t *testing.T) {
 			require.True(t, es[0].Source != "", "the message quotes the line")
 		})
 	}
+}
+
+// TestMissingCourseFile: a course file that does not exist is said so,
+// not called invalid.
+func TestMissingCourseFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"), course.Registry())
+	require.ErrorIs(t, err, ErrNoFile)
+	require.ErrorContains(t, err, "nope.yaml: no such file")
 }
 
 // TestAllErrorsReported shows that a file with several mistakes gets all
