@@ -119,13 +119,37 @@ func TestCheckBrokenFile(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "udp-server.py"), fixture(t, "udp-server", "tuple_addr.py"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "udp-client.py"), fixture(t, "udp-client", "plain.py"), 0o644))
-	code, out, _ := runCLI(t, "check", dir)
+	// --quiet is --failures-only: the passing exercise takes one line.
+	code, out, _ := runCLI(t, "check", "--quiet", dir)
 	require.Equal(t, exitFailed, code)
 	row := summaryRow(t, out, "udp-server")
 	require.Contains(t, row, "udp-server.py")
 	require.Contains(t, row, "log-format")
 	require.Contains(t, out, "First to fix: udp-server/log-format")
 	require.Contains(t, summaryRow(t, out, "udp-client"), "all checks pass")
+	require.Regexp(t, `(?m)^✔ udp-client — UDP client  \S*udp-client.py  8/8: all 6 checks pass$`, out)
+	require.NotContains(t, out, "✔ udp-client/sends-message", "a passing exercise's checks are not listed one by one")
+	require.Contains(t, out, "✔ udp-server/starts", "a failing exercise is reported in full")
+}
+
+// TestCheckHelp: check's help lists every exit status it can end with.
+func TestCheckHelp(t *testing.T) {
+	code, out, _ := runCLI(t, "check", "--help")
+	require.Equal(t, exitOK, code)
+	for _, want := range []string{"0 when every exercise", "1 when a check fails", "2 when", "3 when\nnetgrade itself", "--failures-only"} {
+		require.Contains(t, out, want)
+	}
+}
+
+// TestCheckMistypedExercise: a mistyped exercise gets the closest one
+// suggested, and the exercises listed in course order.
+func TestCheckMistypedExercise(t *testing.T) {
+	code, _, errs := runCLI(t, "check", "udp-srever", t.TempDir())
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, errs, `the course has no exercise "udp-srever" (did you mean udp-server?); its exercises: udp-server, udp-client, tcp-server`)
+	code, _, errs = runCLI(t, "check", "udp-srever")
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, errs, `(did you mean udp-server?)`)
 }
 
 func TestCheckOneExerciseAndMissingFiles(t *testing.T) {

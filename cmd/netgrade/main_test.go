@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/netgrade/netgrade/internal/clitest"
@@ -44,7 +45,7 @@ func TestUsageErrors(t *testing.T) {
 		want string
 	}{
 		{"no exercise", []string{"grade"}, "give the exercise to grade"},
-		{"unknown exercise", []string{"grade", "udp-srever", "x.py"}, `unknown exercise "udp-srever"; known exercises: `},
+		{"unknown exercise", []string{"grade", "udp-srever", "x.py"}, `unknown exercise "udp-srever" (did you mean udp-server?); known exercises: udp-server, udp-client, tcp-server, tcp-client, tcp-upper`},
 		{"missing file", []string{"grade", "udp-server", "nope.py"}, "submission file: stat nope.py: no such file"},
 		{"no program", []string{"grade", "udp-server"}, "give the program to grade"},
 		{"file and command", []string{"grade", "udp-server", "a.py", "--", "python3", "a.py"}, "not both"},
@@ -127,4 +128,81 @@ func TestList(t *testing.T) {
 	for _, want := range []string{"udp-server/log-format", "udp-client/sends-message", "needs udp-server/starts"} {
 		require.Contains(t, res.Stdout(), want)
 	}
+}
+
+// TestCourseFileErrors: a course file's mistakes say where they are, with
+// no pointer to --help (the command line is right); a missing file is said
+// to be missing.
+func TestCourseFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	unclosed := filepath.Join(dir, "unclosed.yaml")
+	require.NoError(t, os.WriteFile(unclosed, []byte("name: Test course\nexercises:\n  - id: udp-server\n    file: udp-server.py\n  - id: [udp-client\n    file: udp-client.py\n\n  - id: tcp-server\n    file: tcp-server.py\n"), 0o644))
+	tests := []struct {
+		name, course, want, not string
+	}{
+		{"missing", filepath.Join(dir, "nope.yaml"), "course file " + filepath.Join(dir, "nope.yaml") + ": no such file", "not valid"},
+		{"unclosed bracket", unclosed, "unclosed.yaml:5:9: this is not valid YAML: this [ is never closed", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), []string{"check", "--course", tc.course, dir}, &out, &errOut)
+			require.Equal(t, exitUsage, code)
+			require.Contains(t, errOut.String(), tc.want)
+			require.NotContains(t, errOut.String(), "--help")
+			if tc.not != "" {
+				require.NotContains(t, errOut.String(), tc.not)
+			}
+		})
+	}
+}
+
+// TestNonUTF8SourcePassesNothing: a source file that is not UTF-8 stops
+// Python before it runs a line (with no traceback, only its compile
+// error): it passes no check, and the report says why.
+func TestNonUTF8SourcePassesNothing(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "udp-client.py")
+	require.NoError(t, os.WriteFile(p, []byte("import sys\nprint(\"caf\xe9\")\n"), 0o644))
+	res := clitest.Run(bin, "grade", "udp-client", p, "--check", "udp-client/no-stdin,udp-client/exits", "--format", "json")
+	res.Assert(t, clitest.Expected{ExitCode: 1})
+	var r report.Result
+	require.NoError(t, json.Unmarshal([]byte(res.Stdout()), &r))
+	require.Len(t, r.Checks, 2)
+	for _, c := range r.Checks {
+		require.NotEqual(t, report.Pass, c.Status, c.ID)
+	}
+	res = clitest.Run(bin, "grade", "udp-client", p, "--check", "udp-client/exits")
+	require.Contains(t, res.Stdout(), "program:     exited with status 1; traceback ends with: SyntaxError: Non-UTF-8 code starting with '\\xe9'")
+}
+
+// TestTranscriptInOrder: what a program printed, on either stream, and
+// its exit are in the order they happened: the prompt of an input() on
+// the closed stdin comes before the traceback, and both before the exit,
+// in every format.
+func TestTranscriptInOrder(t *testing.T) {
+	p := fixtureFile(t, "udp-client", "stdin_message.py")
+	dir := t.TempDir()
+	jsonPath, mdPath := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.md")
+	res := clitest.Run(bin, "grade", "udp-client", p, "--check", "udp-client/no-stdin", "--format", "json:"+jsonPath, "--format", "markdown:"+mdPath)
+	res.Assert(t, clitest.Expected{ExitCode: 1})
+	data, err := os.ReadFile(jsonPath)
+	require.NoError(t, err)
+	var r report.Result
+	require.NoError(t, json.Unmarshal(data, &r))
+	var order []string
+	for _, e := range r.Checks[0].Transcript {
+		switch {
+		case e.Kind == report.EvStdout && strings.HasPrefix(e.Data, "Message:"):
+			order = append(order, "prompt")
+		case e.Kind == report.EvStderr && strings.HasPrefix(e.Data, "Traceback"):
+			order = append(order, "traceback")
+		case e.Kind == report.EvExit:
+			order = append(order, "exit")
+		}
+	}
+	require.Equal(t, []string{"prompt", "traceback", "exit"}, order)
+	md, err := os.ReadFile(mdPath)
+	require.NoError(t, err)
+	prompt, tb, exit := strings.Index(string(md), "stdout  Message:"), strings.Index(string(md), "stderr  Traceback"), strings.Index(string(md), "exit    exited")
+	require.True(t, prompt >= 0 && prompt < tb && tb < exit, "markdown order: prompt %d, traceback %d, exit %d", prompt, tb, exit)
 }

@@ -20,6 +20,9 @@ type TextOptions struct {
 	// show no name or details (see ForStudents), and the first failing
 	// check is named under the score.
 	Student bool
+	// FailuresOnly shows a result whose checks all pass in one line: only
+	// what needs fixing takes room.
+	FailuresOnly bool
 }
 
 // ANSI styles used by the text report.
@@ -75,8 +78,9 @@ func Text(w io.Writer, results []report.Result, opt TextOptions) error {
 	if opt.Student {
 		results = ForStudents(results)
 	}
+	oneLine := func(r report.Result) bool { return opt.FailuresOnly && r.Passed() && len(r.Checks) > 0 }
 	for i, r := range results {
-		if i > 0 {
+		if i > 0 && !(oneLine(r) && oneLine(results[i-1])) {
 			t.printf("\n")
 		}
 		t.result(r)
@@ -88,6 +92,11 @@ func (t *textWriter) result(r report.Result) {
 	title := r.Exercise
 	if r.Title != "" {
 		title += " — " + r.Title
+	}
+	if t.opt.FailuresOnly && r.Passed() && len(r.Checks) > 0 { // see oneLine in Text
+		t.printf("%s %s  %s  %s\n", t.mark(report.Pass), t.style(ansiBold, Terminal(title, false)), t.style(ansiDim, Terminal(r.Submission, false)),
+			t.style(ansiGreen, fmt.Sprintf("%s/%s: all %d checks pass", Num(r.Score), Num(r.MaxScore), len(r.Checks))))
+		return
 	}
 	t.printf("%s  %s\n", t.style(ansiBold, Terminal(title, false)), t.style(ansiDim, Terminal(r.Submission, false)))
 	if r.Missing {

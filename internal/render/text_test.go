@@ -43,3 +43,14 @@ func TestTerminal(t *testing.T) {
 	}
 	require.Equal(t, "a\nb", Terminal("a\nb", true))
 }
+
+// TestFailuresOnly: with FailuresOnly an exercise whose checks all pass
+// takes one line; a failing one is reported in full.
+func TestFailuresOnly(t *testing.T) {
+	var b bytes.Buffer
+	require.NoError(t, Text(&b, fixedResults(), TextOptions{FailuresOnly: true}))
+	out := b.String()
+	require.Contains(t, out, "✔ udp-client — UDP client  udp-client.py  3/3: all 2 checks pass\n")
+	require.NotContains(t, out, "udp-client/sends", "a passing exercise's checks are not listed")
+	require.Contains(t, out, "✘ udp-server/log-format — logs a datagram in the course's format", "a failing one is in full")
+}

@@ -1,6 +1,8 @@
 package samples_test
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -100,4 +102,24 @@ func TestAsDeclared(t *testing.T) {
 			require.Equal(t, tc.want, s.AsDeclared())
 		})
 	}
+}
+
+// TestGrade grades samples a few at a time and tells as each is done, one
+// call at a time, counting up: what the demo's progress shows.
+func TestGrade(t *testing.T) {
+	ex := &graders.Exercise{ID: "x", Checks: []*graders.Check{{ID: "x/a", Title: "a", Points: 1,
+		Run: func(ctx context.Context, t *graders.T) error { return nil }}}}
+	var list []*samples.Sample
+	for i := range 5 {
+		list = append(list, &samples.Sample{ID: fmt.Sprintf("x/%d.py", i), Job: graders.Job{Exercise: ex, Submission: graders.Submission{Name: "s"}}})
+	}
+	var counts []int
+	seen := map[string]bool{}
+	samples.Grade(context.Background(), list, 2, graders.Options{}, func(finished int, s *samples.Sample) {
+		counts = append(counts, finished)
+		seen[s.ID] = true
+		require.Equal(t, 1.0, s.Result.Score, "the result is stored before the call")
+	})
+	require.Equal(t, []int{1, 2, 3, 4, 5}, counts)
+	require.Len(t, seen, 5)
 }
