@@ -73,3 +73,26 @@ func TestExamples(t *testing.T) {
 		require.NoError(t, err, string(out))
 	}
 }
+
+// TestReadmeInstall: the README tells students and instructors how to
+// install netgrade before its quick start: go install of this module's
+// command, the static binary make build writes, the Debian packages of day
+// two, and which sandbox a student's check uses.
+func TestReadmeInstall(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	text := string(readme)
+	install, quick := strings.Index(text, "\n## Install\n"), strings.Index(text, "\n## Quick start\n")
+	require.True(t, install >= 0 && install < quick, "an Install section above the quick start")
+	section := text[install:quick]
+	mod, err := os.ReadFile("../../go.mod")
+	require.NoError(t, err)
+	module := strings.TrimSpace(strings.TrimPrefix(strings.SplitN(string(mod), "\n", 2)[0], "module"))
+	require.Contains(t, section, "go install "+module+"/cmd/netgrade@latest", "the command installs this module's CLI")
+	mk, err := os.ReadFile("../../Makefile")
+	require.NoError(t, err)
+	require.Contains(t, string(mk), "\nbuild:\n\tCGO_ENABLED=0", "make build writes a static binary")
+	for _, want := range []string{"make build", "bin/netgrade", "python3-flask", "python3-fastapi", "netgrade check", "`process` sandbox"} {
+		require.Contains(t, section, want)
+	}
+}
