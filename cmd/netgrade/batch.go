@@ -147,7 +147,7 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 		fmt.Fprintf(stderr, "netgrade batch: %s\n", note)
 	}
 	if shard.N > 1 {
-		fmt.Fprintf(stderr, "netgrade batch: shard %s: %d students\n", shard, len(students))
+		fmt.Fprintf(stderr, "netgrade batch: shard %s: %s\n", shard, plural(len(students), "student"))
 	}
 	fmt.Fprintf(stderr, "netgrade batch: sandbox %s, %d at a time\n", sb.Name(), f.jobs)
 

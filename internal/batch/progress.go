@@ -30,9 +30,9 @@ type lineProgress struct {
 func (p *lineProgress) Start(total, done int) {
 	p.total, p.done, p.begin = total, done, time.Now()
 	if done > 0 {
-		fmt.Fprintf(p.w, "netgrade batch: %d students, %d already graded, %d to grade\n", total, done, total-done)
+		fmt.Fprintf(p.w, "netgrade batch: %s, %d already graded, %d to grade\n", plural(total, "student"), done, total-done)
 	} else {
-		fmt.Fprintf(p.w, "netgrade batch: %d students to grade\n", total)
+		fmt.Fprintf(p.w, "netgrade batch: %s to grade\n", plural(total, "student"))
 	}
 }
 
@@ -58,7 +58,7 @@ type barProgress struct {
 
 func (p *barProgress) Start(total, done int) {
 	if done > 0 {
-		fmt.Fprintf(p.w, "netgrade batch: %d students, %d already graded\n", total, done)
+		fmt.Fprintf(p.w, "netgrade batch: %s, %d already graded\n", plural(total, "student"), done)
 	}
 	p.bar = progressbar.NewOptions(total,
 		progressbar.OptionSetWriter(p.w),
