@@ -117,6 +117,7 @@ func TestUndecodableSourceIsAProblem(t *testing.T) {
 		"grace/udp-client.py": "pass",
 		"heidi/udp-server.py": "pass\n# -*- coding: latin-1 -*-\n# caf\xe9",
 		"heidi/udp-client.py": "\xef\xbb\xbfpass",
+		"ivan/udp-server.py":  "# coding: utf-8\npass # caf\xe9",
 	})
 	out := t.TempDir()
 	students, err := batch.Discover(subs)
@@ -125,9 +126,10 @@ func TestUndecodableSourceIsAProblem(t *testing.T) {
 	require.NoError(t, err)
 	recs, err := batch.ReadRecords(out)
 	require.NoError(t, err)
-	require.Len(t, recs, 2)
+	require.Len(t, recs, 3)
 	assert.Equal(t, "udp-server.py is not UTF-8 text (byte 0xe9 at offset 10), so Python cannot read it: save it as UTF-8", recs[0].Problem)
 	assert.Empty(t, recs[1].Problem, "a declared encoding and a byte-order mark are fine")
+	assert.Contains(t, recs[2].Problem, "udp-server.py is not UTF-8 text", "declaring UTF-8 does not make it so")
 }
 
 // findAttr returns the first element whose attribute key is val (and whose

@@ -369,8 +369,12 @@ func undecodable(path, name string) string {
 	}
 	lines := bytes.SplitN(data, []byte("\n"), 3)
 	for _, line := range lines[:min(2, len(lines))] {
-		if codingCookie.Match(line) {
-			return ""
+		m := codingCookie.FindSubmatch(line)
+		if m == nil {
+			continue
+		}
+		if enc := strings.ReplaceAll(strings.ToLower(string(m[1])), "_", "-"); enc != "utf-8" && enc != "utf8" {
+			return "" // another encoding, declared: Python reads it
 		}
 	}
 	off := 0
