@@ -68,6 +68,9 @@ func TCPServer() *graders.Exercise {
 			Requirement: "After a client connects and closes at once without sending anything, the server still runs and answers the next client (when it serves no next client after an ordinary client either, next-client judges that, not this check).",
 			Category:    report.Robustness, Points: 1, Needs: []string{"tcp-server/starts"},
 			Hint: "recv() returns b'' when the client has closed: stop reading that client (break), close its socket, and go back to accept().",
+			// Two servers (the probe and, when it fails, the control run),
+			// each with clients that may wait for a late reply.
+			Timeout: 2*probe.ReadyTimeout + 6*probe.LineTimeout,
 			Run: func(ctx context.Context, t *graders.T) error {
 				return probe.SilentClient(t, func(t *graders.T, p *harness.Process, port int) (*probe.TCPConn, error) {
 					c, _, err := tcpServerAskLenient(t, p, port, "the next client", "are you still there?")

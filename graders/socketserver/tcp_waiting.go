@@ -106,8 +106,11 @@ func TCPWaiting() *graders.Exercise {
 			ID: "tcp-waiting/sequential", Title: "serves clients one after the other",
 			Requirement: fmt.Sprintf("Client A sends `%s` (a %d s wait); client B connects meanwhile and sends `%s`. B's answer, whatever it says, comes only after A's answer is complete, and it does come, unless the server serves no next client at all, even one that connects after A is done (next-client judges that).", waitingHeldData, len(waitingHeldData), waitingLateData),
 			Category:    report.Concurrency, Points: 3, Needs: []string{"tcp-waiting/starts"},
-			Hint: "The course's waiting server is sequential: socketserver.TCPServer handles one client at a time (not ThreadingTCPServer or ForkingTCPServer, which are the next exercises).",
-			Run:  waitingCheckSequential,
+			// A's and B's waits, each with a late reply, and the control
+			// run of two clients on a fresh server when B is not answered.
+			Timeout: 2*probe.ReadyTimeout + waitingTimeout(waitingHeldData) + 3*(waitingTimeout(waitingLateData)+probe.LineTimeout) + probe.LineTimeout,
+			Hint:    "The course's waiting server is sequential: socketserver.TCPServer handles one client at a time (not ThreadingTCPServer or ForkingTCPServer, which are the next exercises).",
+			Run:     waitingCheckSequential,
 		},
 		{
 			ID: "tcp-waiting/closes", Title: "closes the connection after its reply",
@@ -131,7 +134,10 @@ func TCPWaiting() *graders.Exercise {
 			ID: "tcp-waiting/silent-client", Title: "survives a client that connects and closes without sending",
 			Requirement: "After a client connects and closes at once without sending anything, the server still runs and answers the next client (when it serves no next client after an ordinary client either, next-client judges that, not this check).",
 			Category:    report.Robustness, Points: 1, Needs: []string{"tcp-waiting/starts"},
-			Hint: "recv() returns b'' when the client has closed: the delay is then 0 and there is nothing to answer; with a plain socket, close that connection and accept() the next.",
+			// Two servers (the probe and, when it fails, the control run),
+			// each with clients that may wait for a late reply.
+			Timeout: 2*probe.ReadyTimeout + 3*(waitingTimeout("y")+probe.LineTimeout),
+			Hint:    "recv() returns b'' when the client has closed: the delay is then 0 and there is nothing to answer; with a plain socket, close that connection and accept() the next.",
 			Run: func(ctx context.Context, t *graders.T) error {
 				return probe.SilentClient(t, func(t *graders.T, p *harness.Process, port int) (*probe.TCPConn, error) {
 					r, err := upperAsk(t, p, port, nil, "the next client", "y", waitingTimeout("y"), upperLenient)
