@@ -280,7 +280,7 @@ func (r *tcpClientRun) judgePrinted(reply string) error {
 			return f
 		}
 		return graders.Failf("the client did not print the reply").Want(want, got)
-	case !strings.Contains(found.Text, reply):
+	case strings.Contains(found.Text, probe.BytesRepr([]byte(reply))):
 		return graders.Failf("the reply is printed as a bytes object (%s), not as text", probe.BytesRepr([]byte(reply))).
 			Want(want, found.Text).
 			WithHint("Decode the bytes before printing: reply.decode('utf-8').")

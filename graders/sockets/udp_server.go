@@ -224,9 +224,6 @@ func logOne(t *graders.T, data []byte, msg string, how logJudgement) error {
 // judgeHolds checks that line holds msg as it was sent, or (reprOK) the
 // bytes object of it.
 func judgeHolds(line, msg string, reprOK bool) error {
-	if strings.Contains(line, msg) {
-		return nil
-	}
 	repr := probe.BytesRepr([]byte(msg))
 	if strings.Contains(line, repr) {
 		if reprOK {
@@ -235,6 +232,9 @@ func judgeHolds(line, msg string, reprOK bool) error {
 		return graders.Failf("the message is logged as a bytes object (%s), not decoded as UTF-8 text", repr).
 			Want(fmt.Sprintf("a line holding %s", msg), line).
 			WithHint("Decode the datagram with data.decode('utf-8') before logging it.")
+	}
+	if strings.Contains(line, msg) {
+		return nil
 	}
 	f := graders.Failf("the log line does not hold the message as it was sent").
 		Want(fmt.Sprintf("a line holding %s", msg), line)
@@ -274,7 +274,7 @@ func judgeLog(t *graders.T, line, msg string) error {
 		return nil
 	}
 	shown := msg
-	if !strings.Contains(line, msg) && strings.Contains(line, repr) {
+	if strings.Contains(line, repr) {
 		shown = repr
 	}
 	want := expectedLog(tmpl, "127.0.0.1", shown, line)
