@@ -255,7 +255,7 @@ func awaitLog(t *graders.T, p *harness.Process, from int, msg string) (string, b
 	if ok {
 		return l.Text, true, nil
 	}
-	if !p.Running() {
+	if !p.Running() || outputEnded(t, p) {
 		_ = p.WaitOutput(t.Context())
 		return "", false, graders.Failf("the program ended after receiving the datagram %q (%s)", msg, p.Exit()).
 			Want(expectedLog(t.Text("log_line"), "127.0.0.1", msg, ""), probe.PrintedSince(p, from))
@@ -263,6 +263,19 @@ func awaitLog(t *graders.T, p *harness.Process, from int, msg string) (string, b
 	return "", false, graders.Failf("no line was printed for the datagram %q within %s", msg, t.Timeout(probe.LineTimeout)).
 		Want(expectedLog(t.Text("log_line"), "127.0.0.1", msg, ""), probe.PrintedSince(p, from)).
 		WithHint("Print one line per datagram as soon as it arrives. If it was printed with print(), it may still sit in a buffer: this grader reads output as a terminal shows it, so check the line is printed inside the receive loop.")
+}
+
+// outputEnded reports whether the program's output has ended and, if so,
+// waits (up to probe.ExitTimeout) for the program's exit, which is seen a
+// moment after its output ends.
+func outputEnded(t *graders.T, p *harness.Process) bool {
+	if !p.Output().Closed() {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), t.Timeout(probe.ExitTimeout))
+	defer cancel()
+	_, _ = p.Wait(ctx)
+	return true
 }
 
 // judgeLog compares a logged line with the course's format. The message

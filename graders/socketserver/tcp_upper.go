@@ -305,11 +305,17 @@ func upperJudgeStrip(who, data string, reply []byte) error {
 
 // upperJudgeUTF8 judges the reply of the encoding checks: UTF-8 text that
 // holds the same letters as the data, whatever their case (upper judges
-// the case) and the whitespace around them (strip judges it).
+// the case) and the whitespace around them (strip judges it), or the text
+// of its bytes object (upper judges sending the bytes themselves).
 func upperJudgeUTF8(who, data string, reply []byte) error {
 	got := upperStrip(string(reply))
 	stripped := upperStrip(data)
 	if utf8.Valid(reply) && strings.EqualFold(got, stripped) {
+		return nil
+	}
+	if strings.EqualFold(got, probe.BytesRepr([]byte(stripped))) {
+		// The text of the bytes object, whose escapes are the right UTF-8:
+		// sending the bytes themselves is upper's concern.
 		return nil
 	}
 	f := graders.Failf("%s got a reply that is not the UTF-8 of its text", who).
@@ -323,9 +329,6 @@ func upperJudgeUTF8(who, data string, reply []byte) error {
 	case strings.EqualFold(got, probe.Mojibake(stripped)):
 		f.Message = who + " got its UTF-8 bytes read as Latin-1 and encoded again: the data was decoded with the wrong encoding"
 		f.Hint = "Decode with .decode('utf-8'), not 'latin-1', or upper-case the bytes themselves (data.upper())."
-	case strings.EqualFold(got, probe.BytesRepr([]byte(stripped))):
-		f.Message = who + " got the text of a bytes object (b'...') instead of the bytes"
-		f.Hint = "Send the bytes themselves (data.upper()), not str(data.upper())."
 	}
 	return f
 }
