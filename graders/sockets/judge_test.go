@@ -313,25 +313,30 @@ func TestTCPClientMessageDone(t *testing.T) {
 
 func TestTCPServerJudgePrinted(t *testing.T) {
 	repr := probe.BytesRepr([]byte(tcpServerProbe))
+	assertVerdict(t, "", tcpServerJudgePrinted(tcpServerProbe, "Received: "+tcpServerProbe), "text")
+	assertVerdict(t, "bytes object", tcpServerJudgePrinted(tcpServerProbe, "Received: "+repr), "the bytes object")
+}
+
+func TestMisdecoded(t *testing.T) {
 	cases := []struct {
-		name, line   string
-		found, repOK bool
-		want         string
+		name, printed string
+		want          string // the form found, "" for none
 	}{
-		{"text", "Received: " + tcpServerProbe, true, false, ""},
-		{"bytes object", "Received: " + repr, true, false, "bytes object"},
-		{"bytes object, utf8's judgement", repr, true, true, ""},
-		{"nothing found: judged elsewhere", "", false, false, ""},
+		{"UTF-8", "Client: " + probe.UTF8Text, ""},
+		{"bytes object", "Client: " + probe.BytesRepr([]byte(probe.UTF8Text)), ""},
+		{"Latin-1", "Client: " + probe.Mojibake(probe.UTF8Text), probe.Mojibake(probe.UTF8Text)},
+		{"ASCII with errors='replace'", "Client: c��c b���n", "c��c b���n"},
+		{"ASCII encoding with errors='replace'", "c?c b?n", "c?c b?n"},
+		{"ASCII with errors='ignore'", "got cc bn", "cc bn"},
+		{"something else", "Connection from 127.0.0.1", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			assertVerdict(t, c.want, tcpServerJudgePrinted(tcpServerProbe, c.line, c.found, c.repOK), c.line)
+			form, ok := misdecoded(probe.UTF8Text, c.printed)
+			assert.Equal(t, c.want != "", ok)
+			assert.Equal(t, c.want, form)
 		})
 	}
-	t.Run("mojibake", func(t *testing.T) {
-		assertVerdict(t, "Latin-1", tcpServerJudgeMojibake(probe.UTF8Text, "Client: cÃ¡c báº¡n"), "Latin-1 decoding")
-		assertVerdict(t, "", tcpServerJudgeMojibake(probe.UTF8Text, "Client: các bạn"), "UTF-8 decoding")
-		assertVerdict(t, "", tcpServerJudgeMojibake("hello", "hello"), "ASCII")
-		assertVerdict(t, "Latin-1", tcpClientJudgeMojibake(tcpClientReplyUTF8, "Server said: "+probe.Mojibake(tcpClientReplyUTF8)), "Latin-1 decoding")
-	})
+	_, ok := misdecoded("hello", "hello")
+	assert.False(t, ok, "ASCII has no other decoding")
 }

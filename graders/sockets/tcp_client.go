@@ -276,9 +276,6 @@ func (r *tcpClientRun) judgePrinted(reply string) error {
 	got := probe.PrintedSince(r.p, r.replyFrom)
 	switch {
 	case found == nil:
-		if f := tcpClientJudgeMojibake(reply, got); f != nil {
-			return f
-		}
 		return graders.Failf("the client did not print the reply").Want(want, got)
 	case strings.Contains(found.Text, probe.BytesRepr([]byte(reply))):
 		return graders.Failf("the reply is printed as a bytes object (%s), not as text", probe.BytesRepr([]byte(reply))).
@@ -287,17 +284,6 @@ func (r *tcpClientRun) judgePrinted(reply string) error {
 	}
 	if !r.closedAt.IsZero() && found.Time.After(r.closedAt) {
 		r.t.Note("the reply was printed only once netgrade had closed its side; this check tolerates that (tcp-client/closes judges it)")
-	}
-	return nil
-}
-
-// tcpClientJudgeMojibake returns a failure when what was printed shows
-// reply's UTF-8 bytes decoded as Latin-1, nil otherwise.
-func tcpClientJudgeMojibake(reply, printed string) error {
-	if mb := probe.Mojibake(reply); mb != "" && strings.Contains(printed, mb) {
-		return graders.Failf("the reply's UTF-8 bytes were decoded with another encoding (Latin-1)").
-			Want("a line holding "+reply, printed).
-			WithHint("Decode the reply with .decode('utf-8').")
 	}
 	return nil
 }
@@ -319,11 +305,8 @@ func (r *tcpClientRun) judgeUTF8(reply string) error {
 			return nil
 		}
 		got := probe.PrintedSince(r.p, r.replyFrom)
-		if f := tcpClientJudgeMojibake(reply, got); f != nil {
-			return f
-		}
-		if strings.ContainsRune(got, '\uFFFD') || !utf8.ValidString(got) {
-			return graders.Failf("the reply is not printed as the UTF-8 text it is").
+		if form, ok := misdecoded(reply, got); ok {
+			return graders.Failf("the reply's UTF-8 bytes were printed decoded with another encoding: %s", form).
 				Want("a line holding "+reply, got).
 				WithHint("Decode the reply with .decode('utf-8').")
 		}

@@ -44,7 +44,7 @@ func TCPServer() *graders.Exercise {
 			Category:    report.Format, Points: 2, Needs: []string{"tcp-server/starts"},
 			Hint: "Print data.decode('utf-8') as soon as recv() returns it.",
 			Run: func(ctx context.Context, t *graders.T) error {
-				return tcpServerCheckPrinted(t, tcpServerProbe, false)
+				return tcpServerCheckPrinted(t, tcpServerProbe)
 			},
 		},
 		{
@@ -53,7 +53,7 @@ func TCPServer() *graders.Exercise {
 			Category:    report.Encoding, Points: 1, Needs: []string{"tcp-server/starts"},
 			Hint: "Decode what recv() returns with .decode('utf-8') and encode the reply with .encode('utf-8').",
 			Run: func(ctx context.Context, t *graders.T) error {
-				return tcpServerCheckPrinted(t, probe.UTF8Text, true)
+				return tcpServerCheckUTF8(t, probe.UTF8Text)
 			},
 		},
 		{
@@ -115,37 +115,103 @@ func tcpServerAskLenient(t *graders.T, p *harness.Process, port int, who, msg st
 	return c, nil, probe.NoReply(t, p, c, who, fmt.Sprintf("a reply to %q", msg), probe.LineTimeout)
 }
 
-// tcpServerCheckPrinted sends msg as one client and checks that the
-// program prints it. encoding selects what is judged: false (prints-message),
-// that the message is printed as text, not as a bytes object; true (utf8),
-// that it is not printed in another decoding (the bytes object is
-// prints-message's) and that a reply, if any, is UTF-8. Either way a
-// message printed only once the client has shut down its side is accepted:
-// tcp-server/replies judges a server that reads until the end of the stream.
-func tcpServerCheckPrinted(t *graders.T, msg string, encoding bool) error {
+// tcpServerCheckPrinted sends msg as one client and checks what the
+// program prints of it (prints-message): the message as text, not as a
+// bytes object. A message printed only once the client has shut down its
+// side is accepted: tcp-server/replies judges a server that reads until
+// the end of the stream.
+func tcpServerCheckPrinted(t *graders.T, msg string) error {
 	p, c, from, err := probe.StartAndSend(t, []byte(msg))
 	if err != nil {
 		return err
 	}
-	if err := tcpServerPrinted(t, p, from, msg, encoding, func() bool { return c.CloseWrite() == nil }); err != nil || !encoding {
+	return tcpServerPrinted(t, p, from, msg, func() bool { return c.CloseWrite() == nil })
+}
+
+// tcpServerCheckUTF8 sends non-ASCII msg as one client and judges the
+// encoding both ways, each where there is something to see: what the
+// program prints of the message must not be another decoding of it (the
+// text, or the bytes object that prints-message judges, are fine), and a
+// reply, if any, must be UTF-8. A program that shows neither fails.
+func tcpServerCheckUTF8(t *graders.T, msg string) error {
+	p, c, from, err := probe.StartAndSend(t, []byte(msg))
+	if err != nil {
 		return err
 	}
-	// The other way: a reply, if the server sends one, must be UTF-8 text.
-	if reply, _ := c.WaitAny(probe.LineTimeout); len(reply) > 0 && !utf8.Valid(reply) {
-		return graders.Failf("the message was printed, but the reply is not UTF-8 text").
+	match := func(s string) bool { return strings.Contains(s, msg) || strings.Contains(s, probe.BytesRepr([]byte(msg))) }
+	_, _, printed := probe.WaitLine(t, p, from, probe.LineTimeout, match)
+	reply, _ := c.WaitAny(probe.LineTimeout)
+	if !printed && len(reply) == 0 && p.Running() && c.CloseWrite() == nil {
+		// A server that reads until the end of the stream prints and
+		// answers only now (replies judges that).
+		_, _, printed = probe.WaitLine(t, p, from, probe.LineTimeout, match)
+		reply, _ = c.WaitAny(probe.LineTimeout)
+	}
+	if len(reply) > 0 && !utf8.Valid(reply) {
+		return graders.Failf("the reply is not UTF-8 text").
 			Want("a reply encoded as UTF-8", probe.HexBytes(reply)).
 			WithHint("Encode the reply with .encode('utf-8').")
 	}
+	if printed {
+		return nil
+	}
+	_ = p.WaitOutput(t.Context())
+	got := probe.PrintedSince(p, from)
+	if form, ok := misdecoded(msg, got); ok {
+		return graders.Failf("the message's UTF-8 bytes were printed decoded with another encoding: %s", form).
+			Want(fmt.Sprintf("a line holding %s", msg), got).
+			WithHint("Decode with .decode('utf-8'), the encoding the client used.")
+	}
+	if len(reply) == 0 {
+		return graders.Failf("the program neither printed the message nor answered it: there is no text whose encoding could be judged").
+			Want(fmt.Sprintf("%s printed, or a UTF-8 reply", msg), "nothing; printed:\n"+got)
+	}
+	t.Note("the message was not printed (prints-message judges that); the reply is UTF-8")
 	return nil
+}
+
+// misdecoded looks in printed for msg's UTF-8 bytes decoded with another
+// encoding: read as Latin-1, or with its non-ASCII letters replaced by
+// U+FFFD or ? or dropped. It returns the form found.
+func misdecoded(msg, printed string) (string, bool) {
+	var forms []string
+	if mb := probe.Mojibake(msg); mb != "" {
+		forms = append(forms, mb)
+	}
+	for _, repl := range []string{"\uFFFD", "?", ""} {
+		var b strings.Builder
+		changed := false
+		for _, r := range msg {
+			if r < utf8.RuneSelf {
+				b.WriteRune(r)
+				continue
+			}
+			changed = true
+			if repl == "\uFFFD" {
+				// errors="replace" gives one U+FFFD per byte that does not decode.
+				b.WriteString(strings.Repeat(repl, utf8.RuneLen(r)))
+			} else {
+				b.WriteString(repl)
+			}
+		}
+		if changed {
+			forms = append(forms, b.String())
+		}
+	}
+	for _, f := range forms {
+		if strings.Contains(printed, f) {
+			return f, true
+		}
+	}
+	return "", false
 }
 
 // tcpServerPrinted waits for a line holding msg (or its bytes object),
 // printed from index from on. late, when not nil, is called once the wait
 // failed, to give the program the end of the client's stream: a program
-// that prints only then is accepted. When no line comes it says what was
-// printed instead: a wrong decoding, or nothing. A bytes object fails
-// unless reprOK.
-func tcpServerPrinted(t *graders.T, p *harness.Process, from int, msg string, reprOK bool, late func() bool) error {
+// that prints only then is accepted. A bytes object fails; when no line
+// comes it says what was printed instead.
+func tcpServerPrinted(t *graders.T, p *harness.Process, from int, msg string, late func() bool) error {
 	want := fmt.Sprintf("a line holding %s", msg)
 	repr := probe.BytesRepr([]byte(msg))
 	match := func(s string) bool { return strings.Contains(s, msg) || strings.Contains(s, repr) }
@@ -155,42 +221,27 @@ func tcpServerPrinted(t *graders.T, p *harness.Process, from int, msg string, re
 			t.Note("the message was printed only once the client had shut down its sending side; this check tolerates that (tcp-server/replies judges it)")
 		}
 	}
-	if judged := tcpServerJudgePrinted(msg, l.Text, ok, reprOK); judged != nil || ok {
-		return judged
+	if ok {
+		return tcpServerJudgePrinted(msg, l.Text)
 	}
 	if !p.Running() {
 		_ = p.WaitOutput(t.Context())
 		return graders.Failf("the program ended (%s) without printing the message", p.Exit()).
 			Want(want, probe.PrintedSince(p, from))
 	}
-	got := probe.PrintedSince(p, from)
-	if f := tcpServerJudgeMojibake(msg, got); f != nil {
-		return f
-	}
 	return graders.Failf("the message %q was not printed within %s", msg, t.Timeout(probe.LineTimeout)).
-		Want(want, got).
+		Want(want, probe.PrintedSince(p, from)).
 		WithHint("Print the received message as soon as recv() returns it.")
 }
 
-// tcpServerJudgePrinted judges the line found for msg (found false: none):
-// a bytes object fails unless reprOK.
-func tcpServerJudgePrinted(msg, line string, found, reprOK bool) error {
+// tcpServerJudgePrinted judges the line printed for msg: text, not a
+// bytes object.
+func tcpServerJudgePrinted(msg, line string) error {
 	repr := probe.BytesRepr([]byte(msg))
-	if found && !reprOK && strings.Contains(line, repr) {
+	if strings.Contains(line, repr) {
 		return graders.Failf("the message is printed as a bytes object (%s), not as text", repr).
 			Want(fmt.Sprintf("a line holding %s", msg), line).
 			WithHint("Decode the bytes before printing: data.decode('utf-8').")
-	}
-	return nil
-}
-
-// tcpServerJudgeMojibake returns a failure when what was printed shows
-// msg's UTF-8 bytes decoded as Latin-1, nil otherwise.
-func tcpServerJudgeMojibake(msg, printed string) error {
-	if mb := probe.Mojibake(msg); mb != "" && strings.Contains(printed, mb) {
-		return graders.Failf("the message's UTF-8 bytes were decoded with another encoding (Latin-1): %s", mb).
-			Want(fmt.Sprintf("a line holding %s", msg), printed).
-			WithHint("Decode with .decode('utf-8'), the encoding the client used.")
 	}
 	return nil
 }
