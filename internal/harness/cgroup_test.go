@@ -209,3 +209,16 @@ func TestMemoryErrorExplained(t *testing.T) {
 		})
 	}
 }
+
+// TestReserveThreads: the threads reserved stay, idle, after the call.
+func TestReserveThreads(t *testing.T) {
+	threads := func() int {
+		entries, err := os.ReadDir("/proc/self/task")
+		require.NoError(t, err)
+		return len(entries)
+	}
+	before := threads()
+	ReserveThreads(before + 8)
+	after := threads()
+	assert.GreaterOrEqual(t, after, before+8, "threads before %d, after %d", before, after)
+}

@@ -115,8 +115,11 @@ type supervisor struct {
 	refused atomic.Pointer[string]
 	seq     atomic.Int64
 	// nproc is nil when RLIMIT_NPROC binds the programs (a user other than
-	// root without CAP_SYS_RESOURCE or CAP_SYS_ADMIN), else why not.
+	// root without CAP_SYS_RESOURCE or CAP_SYS_ADMIN, whose processes
+	// netgrade can count), else why not.
 	nproc error
+	// shared are the limits of the cgroup netgrade runs in.
+	shared sharedLimits
 }
 
 var (
@@ -139,16 +142,37 @@ func theSupervisor() *supervisor {
 			}
 		}
 		s.nproc = nprocBinds()
+		s.shared = findSharedLimits("/proc/self/mountinfo", "/proc/self/cgroup")
 		sup = s
 	})
 	return sup
 }
 
+// The inode numbers of the initial user and PID namespaces (fixed by the
+// kernel).
+const (
+	initUserNS = 0xEFFFFFFD
+	initPIDNS  = 0xEFFFFFFC
+)
+
 // nprocBinds returns nil when the kernel applies RLIMIT_NPROC to this
-// process's children, else why it does not.
+// process's children and netgrade can count the processes it counts,
+// else why not.
 func nprocBinds() error {
-	if os.Getuid() == 0 {
+	user, pid := nsInode("user"), nsInode("pid")
+	if user == initUserNS && pid != initPIDNS && pid != 0 {
+		// A container without a user namespace of its own: the kernel
+		// counts the user's processes of the whole machine, /proc shows
+		// those of the container.
+		return errors.New("netgrade runs in a PID namespace of the machine's users (a container) and cannot count the user's processes")
+	}
+	if hostUID(os.Getuid()) == 0 {
 		return errors.New("netgrade runs as root, which RLIMIT_NPROC does not bind")
+	}
+	if user != initUserNS {
+		// Capabilities in a user namespace of its own do not exempt a
+		// process from RLIMIT_NPROC: only those of the machine do.
+		return nil
 	}
 	data, err := os.ReadFile("/proc/self/status")
 	if err != nil {
@@ -167,6 +191,38 @@ func nprocBinds() error {
 		}
 	}
 	return errors.New("no CapEff in /proc/self/status")
+}
+
+// nsInode returns the inode number of this process's namespace of a kind
+// ("user", "pid"), 0 when it cannot be read.
+func nsInode(kind string) uint64 {
+	var st unix.Stat_t
+	if unix.Stat("/proc/self/ns/"+kind, &st) != nil {
+		return 0
+	}
+	return st.Ino
+}
+
+// hostUID returns the user ID that uid, of this process's user namespace,
+// is outside it (one level up), as /proc/self/uid_map says.
+func hostUID(uid int) int {
+	data, err := os.ReadFile("/proc/self/uid_map")
+	if err != nil {
+		return uid
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		f := strings.Fields(l)
+		if len(f) != 3 {
+			continue
+		}
+		in, err1 := strconv.Atoi(f[0])
+		out, err2 := strconv.Atoi(f[1])
+		n, err3 := strconv.Atoi(f[2])
+		if err1 == nil && err2 == nil && err3 == nil && uid >= in && uid-in < n {
+			return out + uid - in
+		}
+	}
+	return uid
 }
 
 // next returns a name unique among the programs of this netgrade process
@@ -219,11 +275,16 @@ func (s *supervisor) containment(cg *cgroup, fallback error, l Limits) Containme
 		if cg != nil {
 			c.Memory.Why += ": no memory controller in the cgroup"
 		}
+		if s.shared.memory > 0 {
+			c.Memory.Why += fmt.Sprintf("; and %s for netgrade and its programs together, the limit of the cgroup netgrade runs in", Bytes(s.shared.memory))
+		}
 	}
 	switch {
 	case l.Processes <= 0:
 	case cg != nil && cg.pids:
 		c.Processes = Enforced{Value: l.Processes, By: "cgroup"}
+	case s.shared.pids > 0:
+		c.Processes = Enforced{Value: s.shared.pids, By: "cgroup", Why: "for netgrade and its programs together: the limit of the cgroup netgrade runs in, where it reserved its threads"}
 	case s.nproc == nil:
 		c.Processes = Enforced{Value: l.Processes, By: "rlimit", Why: "RLIMIT_NPROC, beyond those the user already runs"}
 	default:

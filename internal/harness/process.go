@@ -128,6 +128,9 @@ type Process struct {
 	mark    string
 	cg      *cgroup
 	contain Containment
+	// shared are the counters of the limits of netgrade's own cgroup when
+	// the program started.
+	shared sharedCounters
 
 	done     chan struct{}
 	mu       sync.Mutex
@@ -217,6 +220,7 @@ func startWith(ctx context.Context, spec Spec, interp *Interpreters, sup *superv
 	p.pgid = p.cmd.Process.Pid
 	closeAll(childEnds)
 	p.limit()
+	p.shared = p.sup.shared.counters()
 	p.closers = []*os.File{stdoutR, errR}
 	p.out.openStream()
 	p.out.openStream()
@@ -332,6 +336,9 @@ func (p *Process) limit() {
 	if p.contain.Processes.By == "rlimit" {
 		set(unix.RLIMIT_NPROC, uint64(userTasks()+p.contain.Processes.Value))
 	}
+	// When memory runs out where netgrade and the program share it (a
+	// container), the kernel must kill the program, not netgrade.
+	_ = os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid), []byte("1000"), 0)
 }
 
 func closeAll(fs []*os.File) {
@@ -352,10 +359,7 @@ func (p *Process) wait() {
 	} else if err != nil {
 		st.Code = -1
 	}
-	var cgHit LimitHit
-	if p.cg != nil {
-		cgHit = p.cg.hit(p.limits)
-	}
+	cgHit := p.limitHit()
 	p.mu.Lock()
 	st.StoppedBy = p.stopping
 	st.Limit = p.hit
@@ -662,16 +666,27 @@ func (p *Process) waitGone(grace time.Duration, seen map[int]ProcInfo, kill bool
 // the limits the cgroup saw hit, and removes the cgroup.
 func (p *Process) cleanUp(seen map[int]ProcInfo) {
 	p.reapOrphans(seen)
-	if p.cg == nil {
-		return
-	}
-	hit := p.cg.hit(p.limits)
+	hit := p.limitHit()
 	p.mu.Lock()
 	if p.exit.Limit.Kind == "" {
 		p.exit.Limit = hit
 	}
 	p.mu.Unlock()
+	if p.cg == nil {
+		return
+	}
 	_ = p.cg.remove()
+}
+
+// limitHit returns the limit the program's cgroup, or the cgroup netgrade
+// shares with it, saw hit since the program started.
+func (p *Process) limitHit() LimitHit {
+	if p.cg != nil {
+		if h := p.cg.hit(p.limits); h.Kind != "" {
+			return h
+		}
+	}
+	return p.sup.shared.hit(p.shared)
 }
 
 // reapOrphans reaps the processes of the program that netgrade inherited
