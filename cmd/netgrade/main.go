@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/spf13/cobra"
 )
 
@@ -100,6 +101,13 @@ Exit codes: 0 all checks passed, 1 some check failed, 2 usage error, 3 netgrade 
 		SilenceErrors: true,
 		Version:       version,
 	}
+	var verbose bool
+	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "say how the graded programs are contained and limited")
+	root.PersistentPreRun = func(c *cobra.Command, _ []string) {
+		if verbose && runsPrograms(c) {
+			fmt.Fprintf(stderr, "netgrade: programs contained by %s\n", harness.Probe())
+		}
+	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
@@ -119,4 +127,14 @@ Exit codes: 0 all checks passed, 1 some check failed, 2 usage error, 3 netgrade 
 		newRefChildCmd(),
 	)
 	return root
+}
+
+// runsPrograms reports whether command c runs graded programs in this
+// process (batch says for itself where each sandbox runs them).
+func runsPrograms(c *cobra.Command) bool {
+	switch c.Name() {
+	case "check", "grade", "demo", "gradescope":
+		return true
+	}
+	return false
 }
