@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -225,3 +226,55 @@ func checkInertHTML(t *testing.T, path string) {
 		assert.NotEqual(t, "testcase", n.Data, "%s: a program's XML became an element", path)
 	}
 }
+
+// TestCheckAsNonRootLeavesNothing runs `netgrade check` as an unprivileged
+// user (nobody), as a student does, on a folder holding the double-forking
+// program: no cgroup can be made, netgrade is the subreaper of the setsid
+// daemon, and nothing is left running afterwards.
+func TestCheckAsNonRootLeavesNothing(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("SKIPPED: needs root to become another user (as a normal user, the other tests show it already)")
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skipf("SKIPPED: setpriv not found (%v): cannot run netgrade as another user", err)
+	}
+	python := "/usr/bin/python3"
+	if _, err := os.Stat(python); err != nil {
+		t.Skipf("SKIPPED: no %s for the unprivileged user: %v", python, err)
+	}
+	// Everything nobody needs must be readable by it: a folder of its own.
+	root, err := os.MkdirTemp("", "netgrade-nobody-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(root) })
+	require.NoError(t, os.Chmod(root, 0o777))
+	bin := filepath.Join(root, "netgrade")
+	data, err := os.ReadFile(netgradeBin)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(bin, data, 0o755))
+	dir := filepath.Join(root, "student")
+	require.NoError(t, os.Mkdir(dir, 0o777))
+	prog, err := hostile.Get("setsid-daemon")
+	require.NoError(t, err)
+	_, err = prog.Write(dir, "udp-server.py", 0)
+	require.NoError(t, err)
+
+	res := icmd.RunCmd(icmd.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", bin, "check", "--verbose", dir),
+		icmd.WithEnv("PATH=/usr/local/bin:/usr/bin:/bin", "HOME="+root, "TMPDIR="+root, "LANG=C.UTF-8"),
+		icmd.WithTimeout(5*time.Minute))
+	t.Logf("as nobody:\n%s", res.Stderr())
+	res.Assert(t, icmd.Expected{ExitCode: exitFailed})
+	assert.Contains(t, res.Stderr(), "subreaper", "--verbose names the containment")
+
+	assert.True(t, sandboxtest.WaitNoProcessWith(t, dir, 10*time.Second), "a process of the program is left running")
+	log := filepath.Join(root, hostile.DaemonLog)
+	before, err := os.ReadFile(log)
+	require.NoError(t, err, "the daemon ran")
+	time.Sleep(quiet) // a negative window: a live daemon would write again
+	after, err := os.ReadFile(log)
+	require.NoError(t, err)
+	assert.Equal(t, len(before), len(after), "a daemon still writes after netgrade check ended")
+}
+
+// exitFailed is netgrade's exit code when checks failed.
+const exitFailed = 1
