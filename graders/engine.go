@@ -191,6 +191,9 @@ func (e *Exercise) Grade(ctx context.Context, sub Submission, opt Options) repor
 		StartedAt:  time.Now().UTC().Truncate(time.Millisecond),
 		Sandbox:    opt.Sandbox,
 		Version:    opt.Version,
+		// Where the programs run: in this process, or in the unit runner
+		// inside a sandbox.
+		Containment: harness.Probe().String(),
 	}
 	begin := time.Now()
 	res.Checks = e.schedule(ctx, e.selected(opt), sub, opt)
@@ -455,6 +458,9 @@ func (t *T) finish(rc *report.Check, err error) {
 	if rc.Status != report.Pass && main != nil {
 		if ex := main.Exit(); ex.Exited {
 			rc.Exit = ex.String()
+			if h := limitHint(ex.Limit); rc.Status == report.Fail && h != "" {
+				rc.Hint = strings.TrimSpace(h + " " + rc.Hint)
+			}
 		}
 		if tb != nil && tb.Exception != "KeyboardInterrupt" {
 			rc.Traceback = tb.Line
@@ -472,6 +478,23 @@ func (t *T) finish(rc *report.Check, err error) {
 	t.mu.Lock()
 	rc.Notes = append([]string(nil), t.notices...)
 	t.mu.Unlock()
+}
+
+// limitHint returns advice for a program that ran into one of netgrade's
+// limits, naming the limit and its value.
+func limitHint(l harness.LimitHit) string {
+	var advice string
+	switch l.Kind {
+	case harness.LimitProcesses:
+		advice = "A server of this course needs a few processes at most: look for a fork() or a new thread in a loop that never ends."
+	case harness.LimitMemory:
+		advice = "Look for data that grows without end: a list appended to in a loop, or a whole stream read at once."
+	case harness.LimitOutput:
+		advice = "Look for a print in a loop that never waits, for example on a socket that was closed."
+	default:
+		return ""
+	}
+	return "Your program ran into a limit: " + l.String() + ". " + advice
 }
 
 // diagnose returns advice for a Python exception students commonly hit.

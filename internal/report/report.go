@@ -64,6 +64,10 @@ type Result struct {
 	DurationMS int64     `json:"duration_ms"`
 	// Sandbox names the isolation the programs ran under ("process", ...).
 	Sandbox string `json:"sandbox,omitempty"`
+	// Containment says how the programs were held together and limited
+	// where they ran (a cgroup of their own, or netgrade as their
+	// subreaper; their memory, process and output limits).
+	Containment string `json:"containment,omitempty"`
 	// Version is the netgrade version that produced the result.
 	Version string `json:"netgrade_version,omitempty"`
 	// Missing is set when the submission holds no file for the exercise:

@@ -98,6 +98,11 @@ func (r *Runner) submission(u Unit, f File, ex *graders.Exercise) (graders.Submi
 // JSON line stream (one result per exercise, then done) to w. An error is
 // also written to the stream, so that the parent can tell what went wrong.
 func (r *Runner) Serve(ctx context.Context, u Unit, w io.Writer) error {
+	// A container's pids limit counts the runner's threads with the
+	// programs' processes: the runner holds the threads it needs before a
+	// fork bomb takes every free slot (the Go runtime dies when it cannot
+	// create one).
+	harness.ReserveThreads(harness.UnitThreads)
 	enc := json.NewEncoder(w)
 	err := r.Grade(ctx, u, func(res report.Result) error {
 		return enc.Encode(line{Result: &res})
