@@ -29,7 +29,7 @@ const clearScreen = "\x1b[H\x1b[2J"
 func newCheckCmd() *cobra.Command {
 	var out outputFlags
 	var crs courseFlag
-	var watch bool
+	var watch, verbose bool
 	c := &cobra.Command{
 		Use:   "check [EXERCISE] [DIR]",
 		Short: "Check the exercises in your folder (for students)",
@@ -65,6 +65,9 @@ nothing could be checked (no file found, bad arguments or course file).`,
 			}
 			ck.specs = specs
 			ck.stdout, ck.stderr = c.OutOrStdout(), c.ErrOrStderr()
+			if verbose {
+				sayMechanisms(ck.stderr)
+			}
 			if watch {
 				return ck.watch(c.Context())
 			}
@@ -74,6 +77,7 @@ nothing could be checked (no file found, bad arguments or course file).`,
 	out.register(c)
 	crs.register(c)
 	c.Flags().BoolVarP(&watch, "watch", "w", false, "regrade an exercise each time its file is saved, until Ctrl-C")
+	c.Flags().BoolVarP(&verbose, "verbose", "v", false, verboseUsage)
 	return c
 }
 

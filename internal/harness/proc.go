@@ -630,3 +630,39 @@ func procNetListenQueue(pid, port int) (queued int, found bool, err error) {
 	}
 	return queued, found, nil
 }
+
+// Mechanisms says how netgrade observes programs on this machine: the
+// cheap mechanism of each kind where the kernel offers it, else the
+// fallback, for --verbose output.
+type Mechanisms struct {
+	Sockets string // ViaSockDiag or ViaProcNet
+	Trees   string // ViaChildren or ViaProcScan
+	Exits   string // ViaPidfd or ViaPolling
+}
+
+// String shows the mechanisms in one line.
+func (m Mechanisms) String() string {
+	return fmt.Sprintf("sockets through %s, process trees through %s, exits through %s", m.Sockets, m.Trees, m.Exits)
+}
+
+// ProbeMechanisms finds out which mechanisms work here, by trying each on
+// netgrade's own process and network namespace.
+func ProbeMechanisms() Mechanisms {
+	m := Mechanisms{Sockets: ViaProcNet, Trees: ViaProcScan, Exits: ViaPolling}
+	if c, err := sockdiag.Dial(); err == nil {
+		_, uerr := c.List(sockdiag.Query{Family: unix.AF_INET, Proto: sockdiag.UDP, Port: 1})
+		_, terr := c.List(sockdiag.Query{Family: unix.AF_INET, Proto: sockdiag.TCP, Port: 1, States: sockdiag.States(sockdiag.Listen)})
+		if uerr == nil && terr == nil {
+			m.Sockets = ViaSockDiag
+		}
+		c.Close()
+	}
+	if _, err := proctree.New("").Children(os.Getpid()); err == nil {
+		m.Trees = ViaChildren
+	}
+	if fd, err := unix.PidfdOpen(os.Getpid(), 0); err == nil {
+		unix.Close(fd)
+		m.Exits = ViaPidfd
+	}
+	return m
+}

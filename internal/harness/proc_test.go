@@ -185,3 +185,11 @@ func (net0) dial(port int) (interface{ Close() error }, error) {
 }
 
 var netDial = func(nw, addr string) (interface{ Close() error }, error) { return net.Dial(nw, addr) }
+
+// TestProbeMechanisms: on this kernel (Linux with sock_diag, children lists
+// and pidfd) every cheap mechanism is found.
+func TestProbeMechanisms(t *testing.T) {
+	m := ProbeMechanisms()
+	assert.Equal(t, Mechanisms{Sockets: ViaSockDiag, Trees: ViaChildren, Exits: ViaPidfd}, m)
+	assert.Equal(t, "sockets through netlink sock_diag, process trees through /proc/PID/task/*/children, exits through pidfd", m.String())
+}
