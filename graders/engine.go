@@ -123,6 +123,9 @@ type Options struct {
 	// Parallel is how many checks of one grading run at once
 	// (DefaultParallel when zero).
 	Parallel int
+	// Slots, when set, is shared by gradings run side by side: each of
+	// their checks holds one while it runs (see GradeSideBySide).
+	Slots *Slots
 	// Sandbox names the isolation in force, for the report.
 	Sandbox string
 	// Version is written into results.
@@ -238,6 +241,9 @@ func (e *Exercise) schedule(ctx context.Context, checks []*Check, sub Submission
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
+			if opt.Slots.acquire(ctx) {
+				defer opt.Slots.release()
+			}
 			results[i] = e.runCheck(ctx, c, sub, opt, needs)
 			close(done[i])
 		})
@@ -251,7 +257,10 @@ func (e *Exercise) schedule(ctx context.Context, checks []*Check, sub Submission
 type Job struct {
 	Exercise   *Exercise
 	Submission Submission
-	Result     report.Result
+	// Settings, when set, replace the options' settings for this job (the
+	// course's settings of its exercise).
+	Settings *Settings
+	Result   report.Result
 }
 
 // GradeAll grades every job, n at a time, with one set of options: the
