@@ -64,8 +64,16 @@ type Result struct {
 	DurationMS int64     `json:"duration_ms"`
 	// Sandbox names the isolation the programs ran under ("process", ...).
 	Sandbox string `json:"sandbox,omitempty"`
+	// Containment says how the programs were held together and limited
+	// where they ran (a cgroup of their own, or netgrade as their
+	// subreaper; their memory, process and output limits).
+	Containment string `json:"containment,omitempty"`
 	// Version is the netgrade version that produced the result.
 	Version string `json:"netgrade_version,omitempty"`
+	// Missing is set when the submission holds no file for the exercise:
+	// nothing was run (every check is skipped) and it scores 0, which a
+	// report shows as "not handed in", not as failed checks.
+	Missing bool `json:"missing,omitempty"`
 }
 
 // Check is the verdict of one check.
@@ -160,6 +168,11 @@ type Event struct {
 	// written as \xNN escapes; Bytes is the length on the wire.
 	Data  string `json:"data,omitempty"`
 	Bytes int    `json:"bytes,omitempty"`
+	// FromStop marks output the program printed because netgrade stopped
+	// it (Python's KeyboardInterrupt traceback after netgrade's SIGINT):
+	// not the program's doing, so the human-readable reports leave it out;
+	// the JSON keeps it.
+	FromStop bool `json:"from_stop,omitempty"`
 	// HTTP is the message of an http-request or http-response event.
 	HTTP *HTTPMessage `json:"http,omitempty"`
 }
