@@ -15,6 +15,7 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/httpwire"
+	"github.com/netgrade/netgrade/internal/render"
 	"github.com/netgrade/netgrade/internal/report"
 )
 
@@ -119,8 +120,20 @@ func (s *HTTPServer) StillServes(after string) error {
 	return nil
 }
 
-// Curl is the exchange as `curl -v` shows it, for a failure's "got".
-func Curl(x *httpwire.Exchange) string { return x.Curl() }
+// Curl is the exchange as `curl -v` shows it, for a failure's "got": `> `
+// the request line and headers, `< ` the status line and headers, the
+// start of the body, and `* ` lines for what went wrong.
+func Curl(x *httpwire.Exchange) string {
+	var lines []string
+	for _, e := range x.Events() {
+		if e.Kind == report.EvNote {
+			lines = append(lines, "* "+e.Data)
+			continue
+		}
+		lines = append(lines, render.EventLines(e)...)
+	}
+	return strings.Join(lines, "\n")
+}
 
 // StartHTTP starts the submission as an HTTP server with a fresh port as
 // its {port} and env added to its environment, and waits, by reading
