@@ -19,8 +19,13 @@ build:
 test:
 	$(UNBUF) $(GO) test -count=1 -parallel 6 -timeout 30m $(PKGS)
 
-## demo: grade the bundled sample submissions and show the report
-demo: build
+## demo: grade the bundled sample submissions, with progress as they are
+## graded; ends with the full report of a failing sample, then the table of
+## every verdict. It says what it does before building, so that something
+## shows at once.
+demo:
+	@echo "make demo: building $(BIN), then grading the bundled sample submissions"
+	@$(MAKE) --no-print-directory build
 	$(UNBUF) $(BIN) demo
 
 ## bench: grading time of each exercise against its floor, then a

@@ -283,10 +283,12 @@ func (e *Exercise) selected(opt Options) []*Check {
 }
 
 // NotSubmitted returns the result of a submission that lacks the exercise
-// (its file was not handed in): every check skipped for reason, scored 0
-// of the exercise's points.
+// (its file was not handed in): marked Missing, every check skipped for
+// reason, scored 0 of the exercise's points.
 func (e *Exercise) NotSubmitted(sub Submission, opt Options, reason string) report.Result {
-	return e.Unrun(sub, opt, report.Skip, "skipped: "+reason, "")
+	res := e.Unrun(sub, opt, report.Skip, "skipped: "+reason, "")
+	res.Missing = true
+	return res
 }
 
 // Unrun returns the result of a submission none of whose checks could run:
@@ -421,11 +423,22 @@ func (t *T) finish(rc *report.Check, err error) {
 		rc.Message = "netgrade could not run this check: " + err.Error()
 	}
 	main := t.mainProcess()
+	var tb *harness.Traceback
+	if main != nil {
+		tb = harness.LastTraceback(main.Output().Lines())
+	}
+	if rc.Status == report.Pass && tb.IsSyntax() {
+		// A program Python cannot compile never ran a line: whatever the
+		// check saw (nothing read from stdin, nothing sent), it earns no
+		// point.
+		rc.Status = report.Fail
+		rc.Message = "the program does not start: Python cannot compile it"
+	}
 	if rc.Status != report.Pass && main != nil {
 		if ex := main.Exit(); ex.Exited {
 			rc.Exit = ex.String()
 		}
-		if tb := harness.LastTraceback(main.Output().Lines()); tb != nil && tb.Exception != "KeyboardInterrupt" {
+		if tb != nil && tb.Exception != "KeyboardInterrupt" {
 			rc.Traceback = tb.Line
 			if rc.Status == report.Fail {
 				if h := diagnose(tb); h != "" && !strings.Contains(rc.Hint, h) {

@@ -210,7 +210,9 @@ func (t *T) transcript() []report.Event {
 	t.mu.Unlock()
 	for _, p := range procs {
 		evs = append(evs, report.Event{TimeMS: ms(p.Started().Sub(t.begin)), Kind: report.EvStart, Data: strings.Join(p.Argv(), " ")})
-		for _, l := range p.Output().Lines() {
+		lines := p.Output().Lines()
+		byStop := stopTraceback(lines, p.StopRequested())
+		for i, l := range lines {
 			k := report.EvStdout
 			if l.Stream == harness.Stderr {
 				k = report.EvStderr
@@ -219,7 +221,7 @@ func (t *T) transcript() []report.Event {
 			if len(text) > maxEventData {
 				text = text[:maxEventData] + "…"
 			}
-			evs = append(evs, report.Event{TimeMS: ms(l.Time.Sub(t.begin)), Kind: k, Data: Printable([]byte(text))})
+			evs = append(evs, report.Event{TimeMS: ms(l.Time.Sub(t.begin)), Kind: k, Data: Printable([]byte(text)), FromStop: byStop[i]})
 		}
 		if at := p.StopRequested(); !at.IsZero() {
 			evs = append(evs, report.Event{TimeMS: ms(at.Sub(t.begin)), Kind: report.EvNote, Data: "netgrade stops the program (SIGINT to its process group)"})
@@ -236,6 +238,35 @@ func (t *T) transcript() []report.Event {
 			report.Event{TimeMS: tail[0].TimeMS, Kind: report.EvNote, Data: fmt.Sprintf("… %d events left out …", cut)}), tail...)
 	}
 	return evs
+}
+
+// stopTraceback returns which of lines form the KeyboardInterrupt
+// traceback a program printed after netgrade signalled it to stop at
+// stopAt (zero: never): what netgrade's SIGINT made Python print, not the
+// program's own output.
+func stopTraceback(lines []harness.Line, stopAt time.Time) map[int]bool {
+	if stopAt.IsZero() {
+		return nil
+	}
+	marked := map[int]bool{}
+	start := -1
+	for i, l := range lines {
+		if l.Stream != harness.Stderr || l.Time.Before(stopAt) {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(l.Text, "Traceback (most recent call last):"):
+			start = i
+		case start >= 0 && l.Text == "KeyboardInterrupt":
+			for j := start; j <= i; j++ {
+				if lines[j].Stream == harness.Stderr {
+					marked[j] = true
+				}
+			}
+			start = -1
+		}
+	}
+	return marked
 }
 
 // Begin returns when the check started: transcript times are relative to it.

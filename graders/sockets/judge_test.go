@@ -73,8 +73,10 @@ func TestExpectedLog(t *testing.T) {
 	assert.Equal(t, `[2026-01-15 10:00:00,123] client 127.0.0.1 sent "hi"`,
 		expectedLog(tmpl, "127.0.0.1", "hi", `[2026-01-15 10:00:00,123] client ('127.0.0.1', 1) sent "hi"`),
 		"the student's timestamp is reused, so that a diff shows the real difference")
+	assert.Equal(t, `[2026-01-15 10:00:00,mmm] client 127.0.0.1 sent "hi"`,
+		expectedLog(tmpl, "127.0.0.1", "hi", `2026-01-15 10:00:00 hi`), "a stamp without milliseconds: the course's shape of it")
 	assert.Equal(t, `[YYYY-MM-DD HH:MM:SS,mmm] client 127.0.0.1 sent "hi"`,
-		expectedLog(tmpl, "127.0.0.1", "hi", `2026-01-15 10:00:00 hi`), "a stamp without milliseconds is not the course's")
+		expectedLog(tmpl, "127.0.0.1", "hi", `hi`), "no stamp: the placeholder")
 }
 
 func TestJudgeLog(t *testing.T) {
@@ -90,7 +92,8 @@ func TestJudgeLog(t *testing.T) {
 		{"no quotes", `[2026-01-15 10:00:00,123] client 127.0.0.1 sent hello`, "not between double quotes"},
 		{"no stamp", `client 127.0.0.1 sent "hello"`, "no timestamp"},
 		{"another message", `[2026-01-15 10:00:00,123] client 127.0.0.1 sent "bye"`, "does not hold the message"},
-		{"other layout", `[2026-01-15 10:00:00.123] client 127.0.0.1 sent "hello"`, "not in the course's format"},
+		{"a dot for the comma", `[2026-01-15 10:00:00.123] client 127.0.0.1 sent "hello"`, `milliseconds follow "."`},
+		{"another word", `[2026-01-15 10:00:00,123] client 127.0.0.1 said "hello"`, "not in the course's format"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -138,7 +138,9 @@ func tcpServerCheckUTF8(t *graders.T, msg string) error {
 	if err != nil {
 		return err
 	}
-	match := func(s string) bool { return strings.Contains(s, msg) || strings.Contains(s, probe.BytesRepr([]byte(msg))) }
+	match := func(s string) bool {
+		return strings.Contains(s, msg) || strings.Contains(s, probe.BytesRepr([]byte(msg)))
+	}
 	_, _, printed := probe.WaitLine(t, p, from, probe.LineTimeout, match)
 	reply, _ := c.WaitAny(probe.LineTimeout)
 	if !printed && len(reply) == 0 && p.Running() && c.CloseWrite() == nil {

@@ -166,15 +166,62 @@ func logPattern(tmpl, ip, msg string) *regexp.Regexp {
 }
 
 // expectedLog renders the course's log line for a sender and message, with
-// the timestamp taken from the student's line when it has one, so that a
-// diff shows only the real difference.
+// the timestamp made from the student's line when it has one (see
+// courseStamp), so that a diff marks the first character that differs.
 func expectedLog(tmpl, ip, msg, got string) string {
-	stamp := "YYYY-MM-DD HH:MM:SS,mmm"
-	if m := asctimeRe.FindString(got); len(m) == len(asctimeLayout) && strings.Contains(m, ",") {
-		stamp = m
-	}
-	r := strings.NewReplacer("{asctime}", stamp, "{ip}", ip, "{message}", msg)
+	r := strings.NewReplacer("{asctime}", courseStamp(asctimeRe.FindString(got)), "{ip}", ip, "{message}", msg)
 	return r.Replace(tmpl)
+}
+
+// courseStamp returns the course's shape of a timestamp found in a
+// student's line: its date, time and first three digits of the fraction,
+// written YYYY-MM-DD HH:MM:SS,mmm ("2026-03-14T10:26:53.069930" gives
+// "2026-03-14 10:26:53,069"; no fraction gives ",mmm"). Without one it is
+// the placeholder YYYY-MM-DD HH:MM:SS,mmm.
+func courseStamp(m string) string {
+	if m == "" {
+		return "YYYY-MM-DD HH:MM:SS,mmm"
+	}
+	stamp := m[:10] + " " + m[11:19]
+	if len(m) > 20 {
+		return stamp + "," + m[20:23]
+	}
+	return stamp + ",mmm"
+}
+
+// stampShape says how a timestamp found in a log line differs from the
+// course's YYYY-MM-DD HH:MM:SS,mmm, with advice; "" when it does not.
+func stampShape(m string) (problem, hint string) {
+	const advice = "logging's %(asctime)s prints the time in the course's shape; with datetime, write the milliseconds yourself: f\"{now:%Y-%m-%d %H:%M:%S},{now.microsecond // 1000:03d}\"."
+	switch {
+	case m == "":
+		return "", ""
+	case m[10] != ' ':
+		return fmt.Sprintf("the date and the time are separated by %q; the course separates them with a space", m[10:11]), advice
+	case len(m) == 19:
+		return "the time has no milliseconds; the course writes HH:MM:SS,mmm", advice
+	case len(m) > 23:
+		frac := m[19:]
+		return fmt.Sprintf("the time's fraction %s has %d digits; the course shows milliseconds, 3 digits", frac, len(frac)-1),
+			fmt.Sprintf("`%s` has %d digits: %%f gives microseconds. %s", frac, len(frac)-1, advice)
+	case m[19] != ',':
+		return fmt.Sprintf("the milliseconds follow %q; the course writes a comma: HH:MM:SS,mmm", m[19:20]), advice
+	}
+	return "", ""
+}
+
+// bytesObject reports whether a log line shows a Python bytes object
+// (b'...') where the decoded text belongs.
+func bytesObject(line string) bool {
+	return strings.Contains(line, "b'") || strings.Contains(line, `b"`)
+}
+
+// bytesFailure is the diagnosis of a line that shows a bytes object where
+// udp-server/utf8 wants the decoded text (the other checks accept it: one
+// mistake, one deduction).
+func bytesFailure(want, line string) *graders.Failure {
+	return graders.Failf("the log line shows a bytes object (b'...'); decode the datagram first").
+		Want(want, line).WithHint("Use data.decode('utf-8'): printing the bytes object shows b'...' and escapes every byte that is not ASCII.")
 }
 
 // logJudgement is what logOne judges of the line logged for a datagram.
@@ -224,20 +271,15 @@ func logOne(t *graders.T, data []byte, msg string, how logJudgement) error {
 // judgeHolds checks that line holds msg as it was sent, or (reprOK) the
 // bytes object of it.
 func judgeHolds(line, msg string, reprOK bool) error {
-	repr := probe.BytesRepr([]byte(msg))
-	if strings.Contains(line, repr) {
-		if reprOK {
-			return nil
-		}
-		return graders.Failf("the message is logged as a bytes object (%s), not decoded as UTF-8 text", repr).
-			Want(fmt.Sprintf("a line holding %s", msg), line).
-			WithHint("Decode the datagram with data.decode('utf-8') before logging it.")
-	}
-	if strings.Contains(line, msg) {
+	want := fmt.Sprintf("a line holding %s", msg)
+	hasRepr := strings.Contains(line, probe.BytesRepr([]byte(msg)))
+	switch {
+	case hasRepr && reprOK, !hasRepr && strings.Contains(line, msg):
 		return nil
+	case !reprOK && (hasRepr || bytesObject(line)):
+		return bytesFailure(want, line)
 	}
-	f := graders.Failf("the log line does not hold the message as it was sent").
-		Want(fmt.Sprintf("a line holding %s", msg), line)
+	f := graders.Failf("the log line does not hold the message as it was sent").Want(want, line)
 	if mb := probe.Mojibake(msg); mb != "" && strings.Contains(line, mb) {
 		f.Message = fmt.Sprintf("the message's UTF-8 bytes were decoded with another encoding (Latin-1): %s", mb)
 		f.Hint = "Decode with data.decode('utf-8'), the encoding the client used."
@@ -304,6 +346,10 @@ func judgeLog(t *graders.T, line, msg string) error {
 		f.Message = "the message is not between double quotes"
 	case asctimeRe.FindString(line) == "":
 		f.Message = "the log line has no timestamp in the form [YYYY-MM-DD HH:MM:SS,mmm]"
+	default:
+		if problem, hint := stampShape(asctimeRe.FindString(line)); problem != "" {
+			f.Message, f.Hint = problem, hint
+		}
 	}
 	return f
 }

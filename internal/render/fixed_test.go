@@ -12,7 +12,9 @@ var start = time.Date(2026, 3, 14, 9, 26, 53, 589_000_000, time.UTC)
 // fixedResults is a student's folder graded on two exercises, fixed to
 // the millisecond: one exercise with a pass, a failure on one line, a
 // failure over several lines, a check the course hides, a skip that names
-// the hidden check, and a netgrade error; the other passing everything.
+// the hidden check, and a netgrade error, whose programs printed a
+// KeyboardInterrupt traceback when netgrade stopped them; the other
+// passing everything.
 func fixedResults() []report.Result {
 	server := report.Result{
 		Schema: report.Schema, Exercise: "udp-server", Title: "UDP server",
@@ -26,6 +28,11 @@ func fixedResults() []report.Result {
 				Transcript: []report.Event{
 					{TimeMS: 0.5, Kind: report.EvStart, Data: "python3 udp-server.py 25711"},
 					{TimeMS: 46.9, Kind: report.EvStdout, Data: "Started server on UDP/25711"},
+					{TimeMS: 60.0, Kind: report.EvNote, Data: "netgrade stops the program (SIGINT to its process group)"},
+					{TimeMS: 61.2, Kind: report.EvStderr, Data: "Traceback (most recent call last):", FromStop: true},
+					{TimeMS: 61.2, Kind: report.EvStderr, Data: `  File "udp-server.py", line 9, in <module>`, FromStop: true},
+					{TimeMS: 61.3, Kind: report.EvStderr, Data: "KeyboardInterrupt", FromStop: true},
+					{TimeMS: 65.9, Kind: report.EvExit, Data: "stopped by netgrade with SIGINT"},
 				},
 			},
 			{
@@ -43,6 +50,8 @@ func fixedResults() []report.Result {
 					{TimeMS: 52.1, Kind: report.EvSend, Proto: "udp", From: "127.0.0.1:53902", To: "127.0.0.1:25712", Data: "hello", Bytes: 5},
 					{TimeMS: 53.3, Kind: report.EvStderr, Data: `[2026-03-14 10:26:53,655] client ('127.0.0.1', 53902) sent "hello"`},
 					{TimeMS: 60.0, Kind: report.EvNote, Data: "netgrade stops the program (SIGINT to its process group)"},
+					{TimeMS: 62.0, Kind: report.EvStderr, Data: "Traceback (most recent call last):", FromStop: true},
+					{TimeMS: 62.1, Kind: report.EvStderr, Data: "KeyboardInterrupt", FromStop: true},
 					{TimeMS: 71.5, Kind: report.EvExit, Data: "ended by SIGINT"},
 				},
 			},

@@ -71,8 +71,10 @@ var statusEmoji = map[report.Status]string{
 
 // checkMarkdown explains a check that did not pass: the problem, expected
 // and got as a diff, how the program ended, the hint and the transcript
-// (in a <details> element when details is true).
-func checkMarkdown(c report.Check, details bool) string {
+// (in a <details> element when details is true). When an earlier check
+// (sameAs) failed from the same cause, it refers to it instead of
+// repeating how the program ended, the hint and the transcript.
+func checkMarkdown(c report.Check, details bool, sameAs string) string {
 	var b strings.Builder
 	if isRedacted(c) {
 		return hiddenNote + "\n"
@@ -83,18 +85,22 @@ func checkMarkdown(c report.Check, details bool) string {
 	}
 	fmt.Fprintf(&b, "**Problem:** %s\n\n", mdInline(c.Message))
 	if c.Requirement != "" {
-		fmt.Fprintf(&b, "**Requirement:** %s\n\n", mdInline(c.Requirement))
+		fmt.Fprintf(&b, "**Requirement:** %s\n\n", mdMarkup(c.Requirement))
 	}
 	if c.Expected != "" || c.Actual != "" {
 		b.WriteString("**Expected** (`-`) and **got** (`+`):\n\n")
 		b.WriteString(mdDiff(c.Expected, c.Actual))
 		b.WriteString("\n")
 	}
+	if sameAs != "" {
+		fmt.Fprintf(&b, "**Cause:** %s\n", mdInline(causeLine(sameAs, c.Traceback)))
+		return b.String()
+	}
 	if prog := programLine(c.Exit, c.Traceback); prog != "" {
 		fmt.Fprintf(&b, "**Program:** %s\n\n", mdInline(prog))
 	}
 	if c.Hint != "" {
-		fmt.Fprintf(&b, "**Hint:** %s\n\n", mdInline(c.Hint))
+		fmt.Fprintf(&b, "**Hint:** %s\n\n", mdMarkup(c.Hint))
 	}
 	if len(c.Transcript) > 0 {
 		var tr strings.Builder
@@ -119,7 +125,7 @@ func checkMarkdown(c report.Check, details bool) string {
 // the first failing one first, what went wrong. It is a student-facing
 // report: checks the course hides are not named (see ForStudents).
 func Markdown(w io.Writer, results []report.Result) error {
-	results = ForStudents(results)
+	results = ForStudents(readable(results))
 	var b strings.Builder
 	score, maxScore := report.Total(results)
 	passed := 0
@@ -138,6 +144,11 @@ func Markdown(w io.Writer, results []report.Result) error {
 		title := r.Exercise
 		if r.Title != "" {
 			title += " — " + r.Title
+		}
+		if r.Missing {
+			fmt.Fprintf(&b, "\n## %s %s: not handed in (%s/%s)\n\n", statusEmoji[report.Skip], mdInline(title), Num(r.Score), Num(r.MaxScore))
+			fmt.Fprintf(&b, "%s\n", mdInline(notHandedIn(r)))
+			continue
 		}
 		fmt.Fprintf(&b, "\n## %s %s: %s/%s\n\n", mark, mdInline(title), Num(r.Score), Num(r.MaxScore))
 		fmt.Fprintf(&b, "Submission: %s\n\n", mdInline(r.Submission))
@@ -158,11 +169,12 @@ func Markdown(w io.Writer, results []report.Result) error {
 			}
 			fmt.Fprintf(&b, "| %s | %s — %s | %s |\n", statusEmoji[c.Status], mdInline(c.ID), mdInline(c.Title), pts)
 		}
+		same := sameCause(r)
 		for _, c := range r.Checks {
 			switch c.Status {
 			case report.Fail:
 				fmt.Fprintf(&b, "\n### %s %s — %s\n\n", statusEmoji[c.Status], mdInline(c.ID), mdInline(c.Title))
-				b.WriteString(checkMarkdown(c, true))
+				b.WriteString(checkMarkdown(c, true, same[c.ID]))
 			case report.Error:
 				fmt.Fprintf(&b, "\n### %s %s — %s\n\n", statusEmoji[c.Status], mdInline(c.ID), mdInline(c.Title))
 				fmt.Fprintf(&b, "%s (not charged to you)\n", mdInline(c.Message))

@@ -62,6 +62,10 @@ type Result struct {
 	Sandbox string `json:"sandbox,omitempty"`
 	// Version is the netgrade version that produced the result.
 	Version string `json:"netgrade_version,omitempty"`
+	// Missing is set when the submission holds no file for the exercise:
+	// nothing was run (every check is skipped) and it scores 0, which a
+	// report shows as "not handed in", not as failed checks.
+	Missing bool `json:"missing,omitempty"`
 }
 
 // Check is the verdict of one check.
@@ -145,6 +149,11 @@ type Event struct {
 	// written as \xNN escapes; Bytes is the length on the wire.
 	Data  string `json:"data,omitempty"`
 	Bytes int    `json:"bytes,omitempty"`
+	// FromStop marks output the program printed because netgrade stopped
+	// it (Python's KeyboardInterrupt traceback after netgrade's SIGINT):
+	// not the program's doing, so the human-readable reports leave it out;
+	// the JSON keeps it.
+	FromStop bool `json:"from_stop,omitempty"`
 }
 
 // Failed reports whether the check counts against the student.

@@ -13,10 +13,10 @@ import (
 
 	"github.com/netgrade/netgrade/internal/batch"
 	"github.com/netgrade/netgrade/internal/batch/batchtest"
+	"github.com/netgrade/netgrade/internal/clitest"
 	"github.com/netgrade/netgrade/internal/sandbox"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"gotest.tools/v3/icmd"
 )
 
 // classSize is the size of the class of the long tests and the benchmark.
@@ -54,7 +54,7 @@ func TestClass60SandboxesAgree(t *testing.T) {
 			out := filepath.Join(root, fmt.Sprintf("out-%s-%d", r.kind, r.jobs))
 			begin := time.Now()
 			res := netgrade(t, append([]string{"batch", subs, "-o", out, "-j", strconv.Itoa(r.jobs), "--sandbox", r.kind}, extra...)...)
-			res.Assert(t, icmd.Success)
+			res.Assert(t, clitest.Success)
 			t.Logf("%d students, --sandbox %s -j %d: %s", classSize, r.kind, r.jobs, time.Since(begin).Round(100*time.Millisecond))
 			checkDeclared(t, out, students)
 			recs, err := batch.ReadRecords(out)
@@ -109,7 +109,7 @@ func BenchmarkClass60(b *testing.B) {
 				args = append(args, "-j", j)
 			}
 			begin := time.Now()
-			res := icmd.RunCmd(icmd.Command(netgradeBin, args...), icmd.WithTimeout(30*time.Minute))
+			res := clitest.RunTimeout(30*time.Minute, netgradeBin, args...)
 			d := time.Since(begin)
 			if res.ExitCode != 0 {
 				b.Fatalf("netgrade %v: exit %d\n%s", args, res.ExitCode, res.Combined())
