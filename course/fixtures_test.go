@@ -249,3 +249,44 @@ func TestTimeoutScaleReachesMessages(t *testing.T) {
 		})
 	}
 }
+
+// TestCollateral: what the fixture test counts against a fixture, on
+// results made up for it (udp-client's checks): checks failed beyond the
+// declaration, and checks skipped unless a declared start check they need
+// failed.
+func TestCollateral(t *testing.T) {
+	ex, err := course.Registry().Get("udp-client")
+	require.NoError(t, err)
+	check := func(id string, st report.Status, because string) report.Check {
+		return report.Check{ID: id, Status: st, SkippedBecause: because, Message: string(st)}
+	}
+	cases := []struct {
+		name            string
+		fails           []string
+		checks          []report.Check
+		failed, skipped []string
+	}{
+		{"the one declared check", []string{"udp-client/sends-message"},
+			[]report.Check{check("udp-client/datagram", report.Pass, ""), check("udp-client/sends-message", report.Fail, ""), check("udp-client/spaces", report.Pass, "")}, nil, nil},
+		{"a declared start check's dependants skipped", []string{"udp-client/datagram"},
+			[]report.Check{check("udp-client/datagram", report.Fail, ""), check("udp-client/spaces", report.Skip, "udp-client/datagram")}, nil, nil},
+		{"skipped after a declared check that is no start check", []string{"udp-client/sends-message"},
+			[]report.Check{check("udp-client/sends-message", report.Fail, ""), check("udp-client/spaces", report.Skip, "udp-client/sends-message")}, nil, []string{"udp-client/spaces (skip)"}},
+		{"a check that skips itself", []string{"udp-client/datagram"},
+			[]report.Check{check("udp-client/datagram", report.Fail, ""), check("udp-client/no-stdin", report.Skip, "")}, nil, []string{"udp-client/no-stdin (skip)"}},
+		{"a failure beyond the declaration", []string{"udp-client/sends-message"},
+			[]report.Check{check("udp-client/sends-message", report.Fail, ""), check("udp-client/utf8", report.Fail, "")}, []string{"udp-client/utf8"}, nil},
+		{"a passing fixture's skip", nil,
+			[]report.Check{check("udp-client/datagram", report.Fail, ""), check("udp-client/utf8", report.Skip, "udp-client/datagram")}, []string{"udp-client/datagram"}, []string{"udp-client/utf8 (skip)"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := &samples.Sample{Fails: c.fails}
+			s.Exercise = ex
+			s.Result = report.Result{Exercise: ex.ID, Checks: c.checks}
+			failed, skipped := collateral(s)
+			assert.Equal(t, c.failed, failed)
+			assert.Equal(t, c.skipped, skipped)
+		})
+	}
+}
