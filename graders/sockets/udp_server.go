@@ -210,20 +210,6 @@ func stampShape(m string) (problem, hint string) {
 	return "", ""
 }
 
-// bytesObject reports whether a log line shows a Python bytes object
-// (b'...') where the decoded text belongs.
-func bytesObject(line string) bool {
-	return strings.Contains(line, "b'") || strings.Contains(line, `b"`)
-}
-
-// bytesFailure is the diagnosis of a line that shows a bytes object where
-// udp-server/utf8 wants the decoded text (the other checks accept it: one
-// mistake, one deduction).
-func bytesFailure(want, line string) *graders.Failure {
-	return graders.Failf("the log line shows a bytes object (b'...'); decode the datagram first").
-		Want(want, line).WithHint("Use data.decode('utf-8'): printing the bytes object shows b'...' and escapes every byte that is not ASCII.")
-}
-
 // logJudgement is what logOne judges of the line logged for a datagram.
 type logJudgement int
 
@@ -271,15 +257,20 @@ func logOne(t *graders.T, data []byte, msg string, how logJudgement) error {
 // judgeHolds checks that line holds msg as it was sent, or (reprOK) the
 // bytes object of it.
 func judgeHolds(line, msg string, reprOK bool) error {
-	want := fmt.Sprintf("a line holding %s", msg)
-	hasRepr := strings.Contains(line, probe.BytesRepr([]byte(msg)))
-	switch {
-	case hasRepr && reprOK, !hasRepr && strings.Contains(line, msg):
-		return nil
-	case !reprOK && (hasRepr || bytesObject(line)):
-		return bytesFailure(want, line)
+	repr := probe.BytesRepr([]byte(msg))
+	if strings.Contains(line, repr) {
+		if reprOK {
+			return nil
+		}
+		return graders.Failf("the message is logged as a bytes object (%s), not decoded as UTF-8 text", repr).
+			Want(fmt.Sprintf("a line holding %s", msg), line).
+			WithHint("Decode the datagram with data.decode('utf-8') before logging it.")
 	}
-	f := graders.Failf("the log line does not hold the message as it was sent").Want(want, line)
+	if strings.Contains(line, msg) {
+		return nil
+	}
+	f := graders.Failf("the log line does not hold the message as it was sent").
+		Want(fmt.Sprintf("a line holding %s", msg), line)
 	if mb := probe.Mojibake(msg); mb != "" && strings.Contains(line, mb) {
 		f.Message = fmt.Sprintf("the message's UTF-8 bytes were decoded with another encoding (Latin-1): %s", mb)
 		f.Hint = "Decode with data.decode('utf-8'), the encoding the client used."

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/netgrade/netgrade/graders"
-	"github.com/netgrade/netgrade/graders/probe"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -53,20 +52,17 @@ func TestJudgeLogTimeShape(t *testing.T) {
 }
 
 // TestBytesObjectDiagnosis: a line showing a bytes object is one mistake,
-// one deduction: udp-server/utf8 says to decode it; log-format and
-// verbatim, which judge the line's layout and the message's characters,
-// accept it.
+// charged once: log-format and verbatim judge the format and the message's
+// characters and tolerate it; utf8 fails it, saying to decode.
 func TestBytesObjectDiagnosis(t *testing.T) {
 	gt := graders.NewT(t.Context(), UDPServer(), graders.Settings{})
-	utf8Line := `[2026-03-14 10:26:53,069] client 127.0.0.1 sent "` + probe.BytesRepr([]byte("các bạn")) + `"`
+	require.NoError(t, judgeLog(gt, `[2026-03-14 10:26:53,069] client 127.0.0.1 sent "b'hello'"`, "hello"), "log-format")
+	require.NoError(t, judgeHolds(`client 127.0.0.1 sent "b'50% off: %Y-%m-%d %s {0} \\n'"`, probeVerbatim, true), "verbatim")
 	var f *graders.Failure
-	require.True(t, errors.As(judgeHolds(utf8Line, "các bạn", false), &f), "utf8")
+	err := judgeHolds(`[2026-03-14 10:26:53,069] client 127.0.0.1 sent "b'c\xc3\xa1c b\xe1\xba\xa1n'"`, "các bạn", false)
+	require.True(t, errors.As(err, &f), "utf8")
 	assert.Contains(t, f.Message, "bytes object")
 	assert.Contains(t, f.Hint, "decode('utf-8')")
 	assert.NotContains(t, f.Hint, "format string")
-
-	verbatimLine := `[2026-03-14 10:26:53,069] client 127.0.0.1 sent "` + probe.BytesRepr([]byte(probeVerbatim)) + `"`
-	require.NoError(t, judgeLog(gt, `[2026-03-14 10:26:53,069] client 127.0.0.1 sent "b'hello'"`, "hello"), "log-format")
-	require.NoError(t, judgeHolds(verbatimLine, probeVerbatim, true), "verbatim")
 	require.NoError(t, judgeHolds(`client 127.0.0.1 sent "`+probeVerbatim+`"`, probeVerbatim, true))
 }

@@ -18,10 +18,12 @@ func TestDefaultCourse(t *testing.T) {
 	c, err := Parse(course.DefaultName, course.YAML(), reg)
 	require.NoError(t, err)
 	require.Equal(t, course.DefaultName, c.Source)
-	require.Equal(t, []string{
-		"udp-server", "udp-client", "tcp-server", "tcp-client", "tcp-upper",
-		"tcp-waiting", "tcp-forking", "tcp-threading", "tcp-tickets",
-	}, c.IDs())
+	var ids []string
+	for _, e := range course.Exercises() {
+		ids = append(ids, e.ID())
+	}
+	require.Equal(t, ids, c.IDs(), "the default course lists every exercise, in course order")
+	require.Equal(t, []string{"udp-server", "udp-client", "tcp-server", "tcp-client", "tcp-upper"}, ids[:5])
 	for _, e := range c.Exercises {
 		g, err := reg.Get(e.ID)
 		require.NoError(t, err)
