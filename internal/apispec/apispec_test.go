@@ -120,6 +120,9 @@ func TestGenerator(t *testing.T) {
 					assert.NoError(t, err, body.What)
 				case Malformed:
 					assert.False(t, isJSON(body.Raw), body.What)
+				case NotObject:
+					assert.True(t, isJSON(body.Raw), body.What)
+					assert.Error(t, schema.VisitJSON([]any{}), body.What)
 				default:
 					assert.Error(t, err, body.What)
 				}

@@ -25,6 +25,8 @@ const (
 	Valid BodyKind = "valid"
 	// Malformed bodies are not JSON at all.
 	Malformed BodyKind = "malformed"
+	// NotObject bodies are JSON, but an array where an object is due.
+	NotObject BodyKind = "not-object"
 	// MissingField bodies lack one required field.
 	MissingField BodyKind = "missing-field"
 	// WrongType bodies have one field of the wrong JSON type.
@@ -95,8 +97,8 @@ func (g *Generator) NonASCII() Body {
 }
 
 // Invalid returns bodies the server must reject, derived from a fresh
-// full body: one that is not JSON, then for each required field one
-// without it, for each field one where it has the wrong type, and when the
+// full body: one that is not JSON, one that is a JSON array holding the
+// object, then for each required field one without it, for each field one where it has the wrong type, and when the
 // schema forbids other fields, one with an extra field.
 func (g *Generator) Invalid() []Body {
 	base := g.object(g.schema, true, false)
@@ -104,6 +106,9 @@ func (g *Generator) Invalid() []Body {
 	out := []Body{{
 		Kind: Malformed, What: "a body that is not JSON (its closing } is missing)",
 		Raw: raw[:len(raw)-1],
+	}, {
+		Kind: NotObject, What: "a body that is a JSON array, not an object",
+		Raw: append(append([]byte("["), raw...), ']'),
 	}}
 	for _, name := range sortedRequired(g.schema) {
 		v := clone(base)
