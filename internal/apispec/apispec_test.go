@@ -321,3 +321,23 @@ func TestNotAllowedLeavesUnusedMethods(t *testing.T) {
 		assert.False(t, slices.Contains(api.Methods(na.Path), na.Method))
 	}
 }
+
+// TestLoadTruncated loads every prefix of the built-in documents, cut at
+// each line: whatever is left, Load returns a document or an *Error, and
+// never panics.
+func TestLoadTruncated(t *testing.T) {
+	for _, name := range Builtins() {
+		data, err := builtin.ReadFile(name)
+		require.NoError(t, err)
+		lines := strings.SplitAfter(string(data), "\n")
+		for i := range lines {
+			prefix := strings.Join(lines[:i], "")
+			var err error
+			require.NotPanics(t, func() { _, err = Load(name, []byte(prefix)) }, "%s cut after line %d", name, i)
+			if err != nil {
+				var de *Error
+				assert.ErrorAs(t, err, &de, "%s cut after line %d", name, i)
+			}
+		}
+	}
+}
