@@ -342,8 +342,13 @@ func (e *Exercise) runCheck(ctx context.Context, c *Check, sub Submission, opt O
 	timeout := opt.checkTimeout(c)
 	var t *T
 	var err error
+	alone := false
 	for attempt := 1; ; attempt++ {
-		t, err = e.attempt(ctx, c, sub, opt, timeout)
+		t, err = e.attempt(ctx, c, sub, opt, timeout, alone)
+		if errors.Is(err, ErrRunAlone) && !alone && ctx.Err() == nil {
+			alone = true
+			continue
+		}
 		if !errors.Is(err, ErrPortTaken) || attempt == portAttempts || ctx.Err() != nil {
 			break
 		}
@@ -363,9 +368,22 @@ const portAttempts = 3
 // runs the check again on a fresh port.
 var ErrPortTaken = errors.New("the port netgrade picked was taken by another process")
 
+// ErrRunAlone is returned (wrapped) by a check whose program binds a port
+// of its own choosing (a hard-coded 8888) and found it taken: by another
+// program of the same grading run, netgrade's doing, not the submission's.
+// The engine runs the check again while no other check of the run runs;
+// when it still fails so, another program of the machine holds the port,
+// and the check ends in netgrade's error, never charged.
+var ErrRunAlone = errors.New("the program's own port is held by another program")
+
 // attempt runs a check once, under its watchdog, and returns its T and
-// outcome.
-func (e *Exercise) attempt(ctx context.Context, c *Check, sub Submission, opt Options, timeout time.Duration) (*T, error) {
+// outcome; alone, while no other check of the run runs (see ErrRunAlone).
+func (e *Exercise) attempt(ctx context.Context, c *Check, sub Submission, opt Options, timeout time.Duration, alone bool) (*T, error) {
+	release := opt.Ports.Shared
+	if alone {
+		release = opt.Ports.Alone
+	}
+	defer release()()
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	t := &T{ctx: cctx, ex: e, check: c, sub: sub, opt: opt, begin: time.Now()}

@@ -88,18 +88,18 @@ func TestGradescopeSpec(t *testing.T) {
 	assert.NilError(t, Gradescope(&buf, rs))
 	g := checkGradescopeSpec(t, buf.Bytes())
 	// One test per check, numbered exercise.check, with the engine's points.
-	assert.Equal(t, len(g.Tests), 8)
+	assert.Equal(t, len(g.Tests), 11)
 	assert.Equal(t, g.Tests[0].Number, "1.1")
 	assert.Equal(t, g.Tests[6].Number, "2.1")
 	sum := 0.0
-	for i, c := range append(append(rs[0].Checks[:0:0], rs[0].Checks...), rs[1].Checks...) {
+	for i, c := range slices.Concat(rs[0].Checks, rs[1].Checks, rs[2].Checks) {
 		tc := g.Tests[i]
 		assert.Equal(t, tc.Name, c.ID+": "+c.Title)
 		assert.Equal(t, tc.Score, c.Points)
 		sum += tc.Score
 	}
 	assert.Equal(t, g.Score, sum)
-	assert.Equal(t, g.Score, rs[0].Score+rs[1].Score)
+	assert.Equal(t, g.Score, rs[0].Score+rs[1].Score+rs[2].Score)
 	// A netgrade error is never charged: failed, with nothing to earn.
 	assert.Equal(t, g.Tests[5].Status, "failed")
 	assert.Equal(t, g.Tests[5].MaxScore, 0.0)

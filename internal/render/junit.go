@@ -188,7 +188,7 @@ func failureBody(c report.Check) string {
 	if len(c.Transcript) > 0 {
 		b.WriteString("transcript:\n")
 		for _, e := range c.Transcript {
-			fmt.Fprintf(&b, "  %+9.1fms  %s\n", e.TimeMS, EventText(e))
+			fmt.Fprintf(&b, "  %+9.1fms  %s\n", e.TimeMS, eventBlock(e, "  "+transcriptIndent))
 		}
 	}
 	return b.String()

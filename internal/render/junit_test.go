@@ -19,7 +19,7 @@ func TestJUnitReadBack(t *testing.T) {
 	assert.NilError(t, JUnit(&buf, rs))
 	suites, err := junit.Ingest(buf.Bytes())
 	assert.NilError(t, err)
-	assert.Equal(t, len(suites), 2)
+	assert.Equal(t, len(suites), 3)
 	want := []junit.Status{junit.StatusPassed, junit.StatusFailed, junit.StatusFailed, junit.StatusFailed, junit.StatusSkipped, junit.StatusError}
 	for i, tc := range suites[0].Tests {
 		c := rs[0].Checks[i]

@@ -99,7 +99,7 @@ func checkMarkdown(c report.Check, details bool) string {
 	if len(c.Transcript) > 0 {
 		var tr strings.Builder
 		for _, e := range c.Transcript {
-			fmt.Fprintf(&tr, "%+9.1fms  %s\n", e.TimeMS, EventText(e))
+			fmt.Fprintf(&tr, "%+9.1fms  %s\n", e.TimeMS, eventBlock(e, transcriptIndent))
 		}
 		if details {
 			b.WriteString("<details><summary>Transcript</summary>\n\n")
