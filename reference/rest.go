@@ -24,10 +24,6 @@ import (
 // fix theirs).
 const RESTDefaultPort = 8000
 
-// RESTSpecEnv names the environment variable that selects the API
-// document when --spec is not given: a built-in name (todo-api.yaml,
-// books-api.yaml) or a file.
-const RESTSpecEnv = "NETGRADE_REST_SPEC"
 
 // RESTAPI serves the JSON API an OpenAPI document describes, over an
 // in-memory collection, on 127.0.0.1:PORT until ctx ends. Everything comes
@@ -35,7 +31,8 @@ const RESTSpecEnv = "NETGRADE_REST_SPEC"
 // request-body schemas (bodies they reject get 400, their defaults are
 // applied), so the one server passes the checks of any document netgrade
 // accepts. Arguments: [--spec DOCUMENT] [PORT]; the document defaults to
-// $NETGRADE_REST_SPEC, then to the default course's todo-api.yaml.
+// $NETGRADE_REST_SPEC (apispec.SpecEnv), then to the default course's todo-api.yaml; a
+// DOCUMENT is a built-in name, a file or the document's text.
 func RESTAPI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	const synopsis = "[--spec DOCUMENT] [PORT]"
 	fs := flag.NewFlagSet("rest-api", flag.ContinueOnError)
@@ -57,12 +54,9 @@ func RESTAPI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		port = p
 	}
 	if *specName == "" {
-		*specName = os.Getenv(RESTSpecEnv)
+		*specName = os.Getenv(apispec.SpecEnv)
 	}
-	if *specName == "" {
-		*specName = apispec.DefaultName
-	}
-	api, err := apispec.Open(*specName)
+	api, err := apispec.FromSetting(*specName)
 	if err != nil {
 		fmt.Fprintf(stderr, "rest-api: %v\n", err)
 		return 1

@@ -184,7 +184,7 @@ func TestRESTAPIArgs(t *testing.T) {
 		{name: "unknown document", args: []string{"--spec", "nowhere.yaml"}, code: 1, says: "nowhere.yaml"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv(RESTSpecEnv, tc.env)
+			t.Setenv(apispec.SpecEnv, tc.env)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			args := tc.args

@@ -147,6 +147,30 @@ func Open(name string) (*API, error) {
 	return Load(name, data)
 }
 
+// SpecEnv names the environment variable that hands a program the
+// document it must serve (a setting's value, as FromSetting reads it): the
+// rest-api checks set it for the program they start, so that netgrade's
+// reference serves the course's document; a student's program ignores it.
+const SpecEnv = "NETGRADE_REST_SPEC"
+
+// InlineName is the name of a document given by its text rather than a
+// file, in messages.
+const InlineName = "the course's API document"
+
+// FromSetting loads the document a course setting names: empty for the
+// default course's, a built-in name, a file's path, or the document's text
+// itself (a value of several lines), which is how a course carries its own
+// document into a sandbox that cannot read the course's folder.
+func FromSetting(value string) (*API, error) {
+	switch {
+	case strings.TrimSpace(value) == "":
+		return Default()
+	case strings.Contains(value, "\n"):
+		return Load(InlineName, []byte(value))
+	}
+	return Open(value)
+}
+
 // lineInError finds "line N" in a parser's message.
 var lineInError = regexp.MustCompile(`line (\d+)`)
 

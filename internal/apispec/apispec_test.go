@@ -71,6 +71,32 @@ func TestOpen(t *testing.T) {
 	assert.ErrorContains(t, err, "reading the API document")
 }
 
+// TestFromSetting reads a course's setting: nothing, a name, a path or
+// the document's text.
+func TestFromSetting(t *testing.T) {
+	data, err := builtin.ReadFile("books-api.yaml")
+	require.NoError(t, err)
+	file := filepath.Join(t.TempDir(), "books.yaml")
+	require.NoError(t, os.WriteFile(file, data, 0o644))
+	for _, tc := range []struct{ name, value, path, docName string }{
+		{"default", "", "/api/todos", DefaultName},
+		{"built-in", "books-api.yaml", "/api/books", "books-api.yaml"},
+		{"file", file, "/api/books", file},
+		{"text", string(data), "/api/books", InlineName},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			api, err := FromSetting(tc.value)
+			require.NoError(t, err)
+			assert.Equal(t, tc.path, api.Collection.Path)
+			assert.Equal(t, tc.docName, api.Name)
+		})
+	}
+	_, err = FromSetting("openapi: 3.0.3\ninfo: [\n")
+	var de *Error
+	require.ErrorAs(t, err, &de)
+	assert.Equal(t, InlineName, de.Name)
+}
+
 // TestLoadErrors loads broken documents: each gets an *Error that names
 // the document, the line when it can be found, and what is wrong; none
 // panics. The messages are in testdata/bad/*.golden.
