@@ -24,7 +24,6 @@ import (
 // fix theirs).
 const RESTDefaultPort = 8000
 
-
 // RESTAPI serves the JSON API an OpenAPI document describes, over an
 // in-memory collection, on 127.0.0.1:PORT until ctx ends. Everything comes
 // from the document: the collection and item paths, the id field, the
