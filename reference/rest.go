@@ -89,6 +89,10 @@ type restServer struct {
 	items map[int]map[string]any
 }
 
+// RESTHandler returns the reference's handler for a document, with an
+// empty collection: for tests that serve it in process.
+func RESTHandler(api *apispec.API) http.Handler { return newRESTServer(api) }
+
 func newRESTServer(api *apispec.API) *restServer {
 	return &restServer{api: api, items: map[int]map[string]any{}}
 }

@@ -247,7 +247,7 @@ func judgeNotFound(ctx context.Context, s *session) error {
 	s.create(ctx, s.gen.Full())
 	path := s.api.ItemURL(s.unknownID())
 	var wrong []string
-	var last *restExchange
+	var first *restExchange
 	for _, m := range []string{nethttp.MethodGet, nethttp.MethodPut, nethttp.MethodDelete} {
 		if s.api.Operation(m, s.api.Collection.ItemPath) == nil {
 			continue
@@ -257,13 +257,15 @@ func judgeNotFound(ctx context.Context, s *session) error {
 			body = s.putBody().Raw
 		}
 		if ex := s.send(ctx, m, path, body); ex.Status != nethttp.StatusNotFound {
-			last = ex
+			if first == nil {
+				first = ex
+			}
 			wrong = append(wrong, fmt.Sprintf("%s %s → %s", m, path, outcome(ex)))
 		}
 	}
 	if len(wrong) > 0 {
 		return graders.Failf("there is no item %s, yet %s", s.unknownID(), strings.Join(wrong, "; ")).
-			Want("404 Not Found", answer(last))
+			Want("404 Not Found", answer(first))
 	}
 	return nil
 }
@@ -276,7 +278,7 @@ func judgeMethodNotAllowed(ctx context.Context, s *session) error {
 		id = "1"
 	}
 	var wrong []string
-	var last *restExchange
+	var first *restExchange
 	for _, na := range s.api.NotAllowed() {
 		path := strings.Replace(na.Path, "{"+s.api.Collection.IDParam+"}", url.PathEscape(id), 1)
 		var body []byte
@@ -284,13 +286,15 @@ func judgeMethodNotAllowed(ctx context.Context, s *session) error {
 			body = s.gen.Full().Raw
 		}
 		if ex := s.send(ctx, na.Method, path, body); ex.Status != nethttp.StatusMethodNotAllowed {
-			last = ex
+			if first == nil {
+				first = ex
+			}
 			wrong = append(wrong, fmt.Sprintf("%s %s → %s", na.Method, path, outcome(ex)))
 		}
 	}
 	if len(wrong) > 0 {
 		return graders.Failf("a method the path does not have must get 405 Method Not Allowed, yet %s", strings.Join(wrong, "; ")).
-			Want("405 Method Not Allowed", answer(last))
+			Want("405 Method Not Allowed", answer(first))
 	}
 	return nil
 }
@@ -318,14 +322,16 @@ func judgeValidation(ctx context.Context, s *session) error {
 	}
 	accepted := apispec.Accepted(nethttp.StatusBadRequest)
 	var wrong []string
-	var last *restExchange
+	var first *restExchange
 	crashes := 0
 	for _, b := range sends {
 		ex := s.send(ctx, b.method, b.path, b.body.Raw)
 		if slices.Contains(accepted, ex.Status) {
 			continue
 		}
-		last = ex
+		if first == nil {
+			first = ex
+		}
 		if serverError(ex) {
 			crashes++
 		}
@@ -335,7 +341,7 @@ func judgeValidation(ctx context.Context, s *session) error {
 		return nil
 	}
 	f := graders.Failf("%d of %d invalid bodies were not rejected with 400 Bad Request: %s", len(wrong), len(sends), capped(wrong, 5)).
-		Want("400 Bad Request (422 accepted) for each", answer(last))
+		Want("400 Bad Request (422 accepted) for each", answer(first))
 	if crashes > 0 {
 		f.WithHint("A body that is not what you expect must not raise an exception: catch json.JSONDecodeError (Flask: request.get_json(silent=True)), check isinstance(data, dict), the required fields and their types, and answer 400 with a JSON error.")
 	}
@@ -382,14 +388,12 @@ func isJSONType(mt string) bool { return mt == "application/json" || strings.Has
 
 // judgeContentType: every answer with a body says application/json.
 func judgeContentType(ctx context.Context, s *session) error {
-	var wrong []string
-	var last *restExchange
+	var g grouped
 	advice := ""
 	for _, ex := range s.tour(ctx) {
 		if serverError(ex) || len(strings.TrimSpace(string(ex.RespBody))) == 0 || isJSONType(mediaType(ex)) {
 			continue
 		}
-		last = ex
 		ct := "no Content-Type"
 		if v := ex.RespHeader.Get("Content-Type"); v != "" {
 			ct = "Content-Type: " + v
@@ -400,23 +404,22 @@ func judgeContentType(ctx context.Context, s *session) error {
 				advice = rec.Advice
 			}
 		}
-		wrong = append(wrong, fmt.Sprintf("%s → %s, %s", request(ex), statusText(ex), ct))
+		g.add(ct, ex)
 	}
-	if len(wrong) == 0 {
+	if g.empty() {
 		return nil
 	}
-	f := graders.Failf("answers that are not application/json: %s", capped(wrong, 6)).
-		Want("Content-Type: application/json on every answer with a body", answer(last))
+	f := graders.Failf("answers that are not application/json: %s", g).
+		Want("Content-Type: application/json on every answer with a body", answer(g.first))
 	if advice != "" {
-		f.WithHint("%s.", sentence(advice))
+		f.WithHint("%s", advice)
 	}
 	return f
 }
 
 // judgeJSON: every body is JSON; an error (4xx) has one.
 func judgeJSON(ctx context.Context, s *session) error {
-	var wrong []string
-	var last *restExchange
+	var g grouped
 	advice := ""
 	for _, ex := range s.tour(ctx) {
 		if serverError(ex) {
@@ -431,38 +434,61 @@ func judgeJSON(ctx context.Context, s *session) error {
 		case rec.Kind == apispec.HTML && mediaType(ex) == "text/html":
 			continue // an HTML page that says so: content-type's business
 		case rec.Kind == apispec.Empty:
-			wrong = append(wrong, fmt.Sprintf("%s → %s with no body: an error carries a JSON object such as {\"error\": \"...\"}", request(ex), statusText(ex)))
+			g.add("no body, where an error carries a JSON object such as {\"error\": \"...\"}", ex)
 		default:
-			wrong = append(wrong, fmt.Sprintf("%s → %s: %s", request(ex), statusText(ex), rec.Name))
+			g.add(rec.Name, ex)
 		}
-		last = ex
 		if advice == "" {
 			advice = rec.Advice
 		}
 	}
-	if len(wrong) == 0 {
+	if g.empty() {
 		return nil
 	}
-	f := graders.Failf("bodies that are not JSON: %s", capped(wrong, 6)).Want("a JSON body, as json.dumps writes it", answer(last))
+	f := graders.Failf("bodies that are not JSON: %s", g).Want("a JSON body, as json.dumps writes it", answer(g.first))
 	if advice != "" {
-		f.WithHint("%s.", sentence(advice))
+		f.WithHint("%s", advice)
 	}
 	return f
 }
 
-// sentence capitalises the first letter of advice.
-func sentence(s string) string {
-	if s == "" {
-		return s
+// grouped gathers the exchanges a check found wrong under what is wrong
+// with them, in the order found, and keeps the first for "actual".
+type grouped struct {
+	whats []string
+	by    map[string][]string
+	first *restExchange
+}
+
+func (g *grouped) add(what string, ex *restExchange) {
+	if g.by == nil {
+		g.by = map[string][]string{}
 	}
-	return strings.ToUpper(s[:1]) + s[1:]
+	if _, ok := g.by[what]; !ok {
+		g.whats = append(g.whats, what)
+	}
+	g.by[what] = append(g.by[what], fmt.Sprintf("%s %s → %s", ex.Method, ex.Path, statusText(ex)))
+	if g.first == nil {
+		g.first = ex
+	}
+}
+
+func (g *grouped) empty() bool { return g.first == nil }
+
+// String writes "WHAT: REQ → STATUS, REQ → STATUS; WHAT: ...".
+func (g grouped) String() string {
+	parts := make([]string, len(g.whats))
+	for i, w := range g.whats {
+		parts[i] = w + ": " + strings.Join(g.by[w], ", ")
+	}
+	return strings.Join(parts, "; ")
 }
 
 // judgeSchema: every body that can be read has the types the document
 // gives its status (missing fields are the echo checks').
 func judgeSchema(ctx context.Context, s *session) error {
 	var wrong []string
-	var last *restExchange
+	var first *restExchange
 	for _, ex := range s.tour(ctx) {
 		if serverError(ex) {
 			continue
@@ -480,7 +506,9 @@ func judgeSchema(ctx context.Context, s *session) error {
 			return err
 		}
 		if len(ps) > 0 {
-			last = ex
+			if first == nil {
+				first = ex
+			}
 			wrong = append(wrong, fmt.Sprintf("%s → %s: %s", request(ex), statusText(ex), strings.ReplaceAll(apispec.Problems(ps), "\n", "; ")))
 		}
 	}
@@ -488,7 +516,7 @@ func judgeSchema(ctx context.Context, s *session) error {
 		return nil
 	}
 	return graders.Failf("answers that do not match %s: %s", s.api.Name, capped(wrong, 5)).
-		Want("the types the document gives", answer(last))
+		Want("the types the document gives", answer(first))
 }
 
 // judgeEncoding: non-ASCII strings come back intact, in the POST's answer

@@ -43,7 +43,8 @@ type Recognised struct {
 	Name string
 	// Exception is the last line of a traceback the body shows, if any.
 	Exception string
-	// Advice says what to change, in the vocabulary of the course.
+	// Advice says what to change, in the vocabulary of the course, as
+	// one or two sentences.
 	Advice string
 }
 
@@ -64,19 +65,19 @@ type htmlPage struct {
 // pages are the error pages recognised, most specific first.
 var pages = []htmlPage{
 	{[]string{"Werkzeug Debugger"}, "Flask's debugger page (the app runs with debug=True)",
-		"an exception was raised in your view function: catch the case (e.g. an unknown id) and return jsonify({\"error\": ...}), 404"},
+		"An exception was raised in your view function: catch the case (an unknown id, a bad body) and answer it, e.g. return jsonify({\"error\": \"not found\"}), 404."},
 	{[]string{"<title>404 Not Found</title>", "The requested URL was not found on the server"}, "Flask's default 404 page",
-		"abort(404) and unknown URLs give Flask's HTML page: return jsonify({\"error\": \"not found\"}), 404, or register @app.errorhandler(404) that returns JSON"},
+		"abort(404) and unknown URLs give Flask's HTML page: return jsonify({\"error\": \"not found\"}), 404, or register an @app.errorhandler(404) that returns JSON."},
 	{[]string{"<title>405 Method Not Allowed</title>", "The method is not allowed for the requested URL"}, "Flask's default 405 page",
-		"Flask answers a method the route does not list with an HTML page: register @app.errorhandler(405) that returns jsonify({\"error\": \"method not allowed\"}), 405"},
+		"Flask answers a method the route does not list with an HTML page: register an @app.errorhandler(405) that returns jsonify({\"error\": \"method not allowed\"}), 405."},
 	{[]string{"<title>400 Bad Request</title>", "The browser (or proxy) sent a request that this server could not understand"}, "Flask's default 400 page",
-		"request.get_json() answers a body that is not JSON with an HTML page: use request.get_json(silent=True) and return jsonify({\"error\": ...}), 400 when it gives None"},
+		"request.get_json() answers a body that is not JSON with an HTML page: use request.get_json(silent=True) and return jsonify({\"error\": ...}), 400 when it gives None."},
 	{[]string{"<title>500 Internal Server Error</title>", "The server encountered an internal error"}, "Flask's default 500 page (an exception in your view function)",
-		"an exception was raised in your view function: look at the traceback the server printed"},
+		"An exception was raised in your view function: look at the traceback the server printed."},
 	{[]string{"<title>Error response</title>", "<p>Error code: 501</p>", "Unsupported method"}, "http.server's 501 page (the handler has no do_ method for this method)",
-		"BaseHTTPRequestHandler answers a method it has no do_PUT/do_DELETE/... for with an HTML 501 page: write the method and answer 405 with a JSON body"},
+		"BaseHTTPRequestHandler answers a method it has no do_PUT/do_DELETE/... for with an HTML 501 page: write the method and answer 405 with a JSON body."},
 	{[]string{"<title>Error response</title>", "<p>Error code: "}, "http.server's error page (self.send_error)",
-		"send_error() writes an HTML page: send the status with self.send_response(404), the header Content-Type: application/json, and a JSON body such as {\"error\": \"not found\"}"},
+		"send_error() writes an HTML page: send the status with self.send_response(404), the header Content-Type: application/json, and a JSON body such as {\"error\": \"not found\"}."},
 }
 
 var (
@@ -104,7 +105,7 @@ func Recognise(contentType string, body []byte) Recognised {
 	mt, _, _ := mime.ParseMediaType(contentType)
 	isHTML := mt == "text/html" || htmlStart.MatchString(text)
 	if isHTML {
-		r := Recognised{Kind: HTML, Name: "an HTML page", Advice: "a JSON API answers with JSON: json.dumps(...) (Flask: jsonify(...)) and the header Content-Type: application/json"}
+		r := Recognised{Kind: HTML, Name: "an HTML page", Advice: "A JSON API answers with JSON: json.dumps(...) (Flask: jsonify(...)) and the header Content-Type: application/json."}
 		for _, p := range pages {
 			if containsAll(text, p.marks) {
 				r.Name, r.Advice = p.name, p.advice
@@ -127,13 +128,13 @@ func Recognise(contentType string, body []byte) Recognised {
 			name += ": " + exc
 		}
 		return Recognised{Kind: Traceback, Name: name, Exception: exc,
-			Advice: "the server sent its traceback: catch the error and answer with a status and a JSON body"}
+			Advice: "The server sent its traceback: catch the error and answer with a status and a JSON body."}
 	}
 	if text == "Internal Server Error" {
 		return Recognised{Kind: Text, Name: "a plain-text 500 page (an exception in your function)",
-			Advice: "an exception was raised while handling the request: look at the traceback the server printed"}
+			Advice: "An exception was raised while handling the request: look at the traceback the server printed."}
 	}
-	return Recognised{Kind: Text, Name: "text that is not JSON", Advice: "send the body with json.dumps(...) (Flask: jsonify(...))"}
+	return Recognised{Kind: Text, Name: "text that is not JSON", Advice: "Send the body with json.dumps(...) (Flask: jsonify(...))."}
 }
 
 // recognisePython reads a body as a Python literal that is not JSON.
@@ -144,7 +145,7 @@ func recognisePython(text string) (Recognised, bool) {
 			return Recognised{}, false
 		}
 		r := Recognised{Kind: PythonBytes, Name: "the str() of a bytes object (b'...')",
-			Advice: "str(data.encode()) writes b'...' around the text: write the bytes themselves, self.wfile.write(json.dumps(item).encode())"}
+			Advice: "Writing str() of bytes puts b'...' around the text: write the bytes themselves, self.wfile.write(json.dumps(item).encode())."}
 		s, _ := inner.(string)
 		if v, err := decodeLenient(s); err == nil {
 			r.Value = v
@@ -159,7 +160,7 @@ func recognisePython(text string) (Recognised, bool) {
 		return Recognised{}, false // a bare quoted word is text, not a repr
 	}
 	return Recognised{Kind: PythonRepr, Value: v, Name: "a Python value written with str() or print, not JSON",
-		Advice: "str(item) writes {'id': 1, 'done': False}; JSON is written by json.dumps(item): {\"id\": 1, \"done\": false}"}, true
+		Advice: "Python's str(item) writes {'id': 1, 'done': False}; JSON is what json.dumps(item) writes: {\"id\": 1, \"done\": false}."}, true
 }
 
 // decodeLenient decodes JSON, or else a Python literal.
