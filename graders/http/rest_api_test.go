@@ -122,8 +122,8 @@ type recorder struct {
 	body   bytes.Buffer
 }
 
-func (r *recorder) Header() nethttp.Header       { return r.header }
-func (r *recorder) WriteHeader(status int)       { r.status = status }
+func (r *recorder) Header() nethttp.Header      { return r.header }
+func (r *recorder) WriteHeader(status int)      { r.status = status }
 func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
 
 // response is a recorded response a mistake rewrites.
