@@ -29,13 +29,15 @@ func interpreterStart(b *testing.B) time.Duration {
 	return time.Since(begin) / n
 }
 
-// BenchmarkGrade grades each exercise on its reference and on a passing
-// Python fixture, and reports each time as a ratio to the exercise's floor:
+// BenchmarkGrade grades each exercise on its reference, on a passing
+// Python fixture and on a passing fixture of each framework (rest-api's
+// Flask and FastAPI ones), and reports each time as a ratio to the exercise's floor:
 // one interpreter start plus the waits the checks make by design.
 func BenchmarkGrade(b *testing.B) {
 	start := interpreterStart(b)
 	b.Logf("one python3 start: %s", start.Round(time.Millisecond))
 	opt := options()
+	pythons := fixtures.NewPythons()
 	for _, ex := range course.Registry().Exercises() {
 		floor := start + ex.Floor
 		subs := map[string]graders.Submission{
@@ -45,20 +47,40 @@ func BenchmarkGrade(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		kinds := []string{"reference", "python"}
 		for _, f := range fs {
-			if f.Pass && (f.Name == "plain.py" || subs["python"].Name == "") {
-				path, err := f.Write(b.TempDir())
-				if err != nil {
-					b.Fatal(err)
-				}
-				sub, err := graders.FileSubmission(path)
-				if err != nil {
-					b.Fatal(err)
-				}
-				subs["python"] = sub
+			// A plain-Python fixture is "python"; the first passing fixture
+			// of each framework is graded too, named by it ("flask"),
+			// under the interpreter that has it.
+			kind := "python"
+			if len(f.Requires) > 0 {
+				kind = f.Requires[0]
 			}
+			if !f.Pass || (subs[kind].Name != "" && (kind != "python" || f.Name != "plain.py")) {
+				continue
+			}
+			path, err := f.Write(b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			sub, err := graders.FileSubmission(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(f.Requires) > 0 {
+				py, err := pythons.For(context.Background(), f.Requires)
+				if err != nil {
+					b.Logf("%s: %v", f.ID(), err)
+					continue
+				}
+				sub.Command[0] = py
+			}
+			if subs[kind].Name == "" && kind != "python" {
+				kinds = append(kinds, kind)
+			}
+			subs[kind] = sub
 		}
-		for _, kind := range []string{"reference", "python"} {
+		for _, kind := range kinds {
 			sub := subs[kind]
 			b.Run(ex.ID+"/"+kind, func(b *testing.B) {
 				for b.Loop() {
