@@ -50,6 +50,7 @@ func Exercises() []Exercise {
 		{socketserver.TCPThreading(), "tcp-threading.py", reference.Program{Usage: "PORT", Run: reference.TCPThreading}},
 		{socketserver.TCPTickets(), "tcp-tickets.py", reference.Program{Usage: "PORT", Run: reference.TCPTickets}},
 		{httpch.HTTPServer(), "http-server.py", reference.Program{Usage: "[PORT]", Run: reference.HTTPServer}},
+		{httpch.RESTAPI(), "rest-api.py", reference.Program{Usage: "[--spec DOCUMENT] [PORT]", Run: reference.RESTAPI}},
 	}
 }
 

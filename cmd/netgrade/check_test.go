@@ -74,7 +74,7 @@ func passingFolder(t *testing.T) (string, []string) {
 		fs, err := fixtures.For(e.ID)
 		require.NoError(t, err)
 		for _, f := range fs {
-			if f.Pass {
+			if f.Pass && len(f.Requires) == 0 { // python3 runs the folder: no framework
 				require.NoError(t, os.WriteFile(filepath.Join(dir, e.File), f.Source, 0o644))
 				ids = append(ids, e.ID)
 				break
