@@ -88,7 +88,7 @@ func TestDialects(t *testing.T) {
 		},
 		{
 			name: "smtp starttls granted after pipelined replies", d: newSMTPDialect,
-			steps: []step{"S: 220 hi", "C: EHLO me", "S: 250-hi", "S: 250 STARTTLS", "C: STARTTLS", "S: 220 go ahead"},
+			steps:    []step{"S: 220 hi", "C: EHLO me", "S: 250-hi", "S: 250 STARTTLS", "C: STARTTLS", "S: 220 go ahead"},
 			verbs:    []string{"EHLO", "STARTTLS"},
 			verdicts: []tlsVerdict{tlsGranted},
 		},
