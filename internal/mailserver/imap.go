@@ -16,7 +16,8 @@ import (
 // IMAPServer is netgrade's IMAP server: go-imap v2's imapserver and its
 // in-memory backend, behind the relay, with one user whose INBOX holds the
 // seeded messages. A mailbox opened with EXAMINE is read-only as RFC 3501
-// says: a FETCH there never sets \Seen, and STORE and EXPUNGE are refused.
+// says: a FETCH there never sets \Seen, STORE is refused, EXPUNGE removes
+// nothing.
 type IMAPServer struct {
 	base
 	cfg  Config
@@ -188,7 +189,8 @@ func (s *IMAPServer) Facts() IMAPFacts {
 }
 
 // imapSession wraps the in-memory backend's session to record logins and
-// SELECT/EXAMINE, and to keep an EXAMINEd mailbox read-only.
+// SELECT/EXAMINE, and to keep an EXAMINEd mailbox read-only: FETCH peeks,
+// STORE is refused, EXPUNGE removes nothing.
 type imapSession struct {
 	imapserver.Session
 	s        *IMAPServer
@@ -243,9 +245,11 @@ func (is *imapSession) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flag
 	return is.Session.Store(w, numSet, flags, options)
 }
 
+// Expunge does nothing in a read-only mailbox: CLOSE after EXAMINE comes
+// here too, and must succeed without removing anything (RFC 3501 6.4.2).
 func (is *imapSession) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error {
 	if is.readOnly {
-		return errReadOnly
+		return nil
 	}
 	return is.Session.Expunge(w, uids)
 }

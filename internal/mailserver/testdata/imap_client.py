@@ -33,5 +33,6 @@ out["messages"] = msgs
 if "delete" in scenario:
     m.store("2", "+FLAGS", "\\Deleted")
     m.expunge()
+m.close()
 m.logout()
 print(json.dumps(out))
