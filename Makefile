@@ -40,7 +40,7 @@ lint:
 ## while every core is kept busy by bounded CPU burners; fail on any verdict
 ## that changes between runs or differs from a fixture's declaration
 flake:
-	$(UNBUF) $(GO) run ./internal/tools/flake -runs 20
+	$(UNBUF) $(GO) run ./tools/flake -runs 20
 
 clean:
 	rm -rf bin

@@ -111,31 +111,18 @@ func FileSubmission(path string) (Submission, error) {
 	return Submission{Name: path, Command: argv, Dir: filepath.Dir(argv[len(argv)-1]), File: path}, nil
 }
 
-// Options tune a grading run. The zero value is usable.
+// Options tune a grading run: the course's Settings and what the run
+// shares between gradings. The zero value is usable.
 type Options struct {
+	// Settings are the course's settings for the exercise graded.
+	Settings Settings
 	// Interpreters resolves python3 once per run; shared across gradings.
 	Interpreters *harness.Interpreters
 	// Ports hands out ports; shared across gradings of one run.
 	Ports *harness.Ports
-	// Texts replace the exercise's default texts, by name.
-	Texts map[string]string
-	// Points replace check points, by check ID.
-	Points map[string]float64
-	// Disabled lists check IDs not to run.
-	Disabled []string
-	// Only, when set, runs only these check IDs.
-	Only []string
 	// Parallel is how many checks of one grading run at once
 	// (DefaultParallel when zero).
 	Parallel int
-	// Visibility gives checks a visibility other than visible, by check ID.
-	Visibility map[string]report.Visibility
-	// Timeouts replace the watchdog deadline of checks, by check ID.
-	Timeouts map[string]time.Duration
-	// TimeoutScale multiplies every deadline of a grading (watchdogs and
-	// the waits for a program's events); zero means 1. A course run on slow
-	// machines raises it.
-	TimeoutScale float64
 	// Sandbox names the isolation in force, for the report.
 	Sandbox string
 	// Version is written into results.
@@ -152,16 +139,13 @@ func (o *Options) defaults() {
 	if o.Sandbox == "" {
 		o.Sandbox = "process"
 	}
-	if o.TimeoutScale <= 0 {
-		o.TimeoutScale = 1
-	}
 }
 
 // checkTimeout returns the watchdog deadline of c: the course's deadline
 // for it, else its own, else DefaultCheckTimeout, scaled.
 func (o *Options) checkTimeout(c *Check) time.Duration {
 	timeout := c.Timeout
-	if d, ok := o.Timeouts[c.ID]; ok && d > 0 {
+	if d := o.Settings.Check(c.ID).Timeout; d > 0 {
 		timeout = d
 	}
 	if timeout == 0 {
@@ -181,13 +165,8 @@ func (e *Exercise) Deadlines(opt Options) []time.Duration {
 	return ds
 }
 
-// scale returns d multiplied by the options' timeout scale.
-func (o *Options) scale(d time.Duration) time.Duration {
-	if o.TimeoutScale <= 0 || o.TimeoutScale == 1 {
-		return d
-	}
-	return time.Duration(float64(d) * o.TimeoutScale)
-}
+// scale returns d multiplied by the course's timeout scale.
+func (o *Options) scale(d time.Duration) time.Duration { return o.Settings.scale(d) }
 
 // command returns the submission's command template for this exercise.
 func (e *Exercise) command(sub Submission) []string {
@@ -289,17 +268,13 @@ func GradeAll(ctx context.Context, jobs []*Job, n int, opt Options) {
 
 // selected returns the checks the options leave to run, in order.
 func (e *Exercise) selected(opt Options) []*Check {
-	disabled := map[string]bool{}
-	for _, id := range opt.Disabled {
-		disabled[id] = true
-	}
 	only := map[string]bool{}
-	for _, id := range opt.Only {
+	for _, id := range opt.Settings.Only {
 		only[id] = true
 	}
 	var out []*Check
 	for _, c := range e.Checks {
-		if disabled[c.ID] || (len(only) > 0 && !only[c.ID]) {
+		if opt.Settings.Check(c.ID).Disabled || (len(only) > 0 && !only[c.ID]) {
 			continue
 		}
 		out = append(out, c)
@@ -344,10 +319,10 @@ func (e *Exercise) Unrun(sub Submission, opt Options, status report.Status, mess
 func (e *Exercise) header(c *Check, opt Options) report.Check {
 	rc := report.Check{
 		ID: c.ID, Title: c.Title, Category: c.Category, Requirement: c.Requirement,
-		MaxPoints: c.Points, Visibility: opt.Visibility[c.ID],
+		MaxPoints: c.Points, Visibility: opt.Settings.Check(c.ID).Visibility,
 	}
-	if p, ok := opt.Points[c.ID]; ok {
-		rc.MaxPoints = p
+	if p := opt.Settings.Check(c.ID).Points; p != nil {
+		rc.MaxPoints = *p
 	}
 	return rc
 }
@@ -485,4 +460,11 @@ func diagnose(tb *harness.Traceback) string {
 		return "The other side closed the connection: recv() returning b'' means the client has gone; stop using that socket."
 	}
 	return ""
+}
+
+// Worth sets the check's points and returns it: for an exercise that
+// weighs a shared check differently.
+func (c *Check) Worth(points float64) *Check {
+	c.Points = points
+	return c
 }

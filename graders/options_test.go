@@ -28,13 +28,14 @@ func optionsExercise() *Exercise {
 
 func TestOptionsReachTheReport(t *testing.T) {
 	e := optionsExercise()
-	res := e.Grade(context.Background(), Submission{Name: "s", File: "dir/s.py"}, Options{
-		Points:       map[string]float64{"opt/fail": 5},
-		Visibility:   map[string]report.Visibility{"opt/fail": report.Hidden},
-		Disabled:     []string{"opt/pass"},
-		Timeouts:     map[string]time.Duration{"opt/slow": 30 * time.Millisecond},
+	res := e.Grade(context.Background(), Submission{Name: "s", File: "dir/s.py"}, Options{Settings: Settings{
+		Checks: map[string]CheckSettings{
+			"opt/fail": {Points: points(5), Visibility: report.Hidden},
+			"opt/pass": {Disabled: true},
+			"opt/slow": {Timeout: 30 * time.Millisecond},
+		},
 		TimeoutScale: 2,
-	})
+	}})
 	assert.Equal(t, res.File, "dir/s.py")
 	assert.Equal(t, len(res.Checks), 2, "the disabled check is not run")
 	fail, slow := res.Checks[0], res.Checks[1]
@@ -49,7 +50,7 @@ func TestOptionsReachTheReport(t *testing.T) {
 }
 
 func TestTimeoutScale(t *testing.T) {
-	tt := &T{opt: Options{TimeoutScale: 2.5}}
+	tt := &T{opt: Options{Settings: Settings{TimeoutScale: 2.5}}}
 	assert.Equal(t, tt.Timeout(2*time.Second), 5*time.Second)
 	tt = &T{opt: Options{}}
 	assert.Equal(t, tt.Timeout(2*time.Second), 2*time.Second)
@@ -59,11 +60,10 @@ func TestTimeoutScale(t *testing.T) {
 // a file not handed in (skipped) or programs that cannot be run (failed),
 // under the options' selection, points and visibility.
 func TestUnrun(t *testing.T) {
-	opt := Options{
-		Points:     map[string]float64{"opt/pass": 3},
-		Disabled:   []string{"opt/slow"},
-		Visibility: map[string]report.Visibility{"opt/pass": report.Hidden},
-	}
+	opt := Options{Settings: Settings{Checks: map[string]CheckSettings{
+		"opt/pass": {Points: points(3), Visibility: report.Hidden},
+		"opt/slow": {Disabled: true},
+	}}}
 	tests := []struct {
 		name          string
 		res           report.Result
@@ -104,9 +104,9 @@ func TestDeadlines(t *testing.T) {
 		want []time.Duration
 	}{
 		{"defaults", Options{}, []time.Duration{DefaultCheckTimeout, DefaultCheckTimeout, 40 * time.Millisecond}},
-		{"course deadline and selection", Options{Timeouts: map[string]time.Duration{"opt/fail": time.Second}, Disabled: []string{"opt/pass"}},
+		{"course deadline and selection", Options{Settings: Settings{Checks: map[string]CheckSettings{"opt/fail": {Timeout: time.Second}, "opt/pass": {Disabled: true}}}},
 			[]time.Duration{time.Second, 40 * time.Millisecond}},
-		{"scaled", Options{TimeoutScale: 2, Only: []string{"opt/slow"}}, []time.Duration{80 * time.Millisecond}},
+		{"scaled", Options{Settings: Settings{TimeoutScale: 2, Only: []string{"opt/slow"}}}, []time.Duration{80 * time.Millisecond}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -114,3 +114,6 @@ func TestDeadlines(t *testing.T) {
 		})
 	}
 }
+
+// points returns a pointer to p, for CheckSettings.Points.
+func points(p float64) *float64 { return &p }

@@ -40,21 +40,6 @@ func NewRegistry(exs ...*Exercise) *Registry {
 	return &Registry{list: exs}
 }
 
-// Default returns the exercises of the default course.
-func Default() *Registry {
-	return NewRegistry(
-		UDPServer(),
-		UDPClient(),
-		TCPServer(),
-		TCPClient(),
-		TCPUpper(),
-		TCPWaiting(),
-		TCPForking(),
-		TCPThreading(),
-		TCPTickets(),
-	)
-}
-
 // Exercises returns the exercises in course order.
 func (r *Registry) Exercises() []*Exercise { return r.list }
 

@@ -95,7 +95,7 @@ func (t *T) Port() (int, error) {
 // Text returns a text the course fixes (e.g. "start_line"), with the
 // course file's value in place of the exercise's default.
 func (t *T) Text(name string) string {
-	if v, ok := t.opt.Texts[name]; ok {
+	if v, ok := t.opt.Settings.Texts[name]; ok {
 		return v
 	}
 	return t.ex.Texts[name]
@@ -236,4 +236,14 @@ func (t *T) transcript() []report.Event {
 			report.Event{TimeMS: tail[0].TimeMS, Kind: report.EvNote, Data: fmt.Sprintf("… %d events left out …", cut)}), tail...)
 	}
 	return evs
+}
+
+// Begin returns when the check started: transcript times are relative to it.
+func (t *T) Begin() time.Time { return t.begin }
+
+// NewT returns a T of exercise ex under the course's settings s, outside a
+// grading: for unit tests of judging functions that read the course's texts
+// and deadlines. It starts no program until asked.
+func NewT(ctx context.Context, ex *Exercise, s Settings) *T {
+	return &T{ctx: ctx, ex: ex, opt: Options{Settings: s}, begin: time.Now()}
 }

@@ -109,7 +109,7 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 			return usageErr("%v", err)
 		}
 	}
-	crs, err := f.course.load(graders.Default())
+	crs, err := f.course.load()
 	if err != nil {
 		return err
 	}
@@ -261,7 +261,7 @@ the grading done last.`,
 				}
 				return internalErr(err)
 			}
-			crs, err := cf.load(graders.Default())
+			crs, err := cf.load()
 			if err != nil {
 				return err
 			}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 	"github.com/netgrade/netgrade/graders"
-	"github.com/netgrade/netgrade/internal/course"
+	"github.com/netgrade/netgrade/internal/coursefile"
 	"github.com/netgrade/netgrade/internal/render"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/spf13/cobra"
@@ -55,8 +55,7 @@ nothing could be checked (no file found, bad arguments or course file).`,
 			if err != nil {
 				return err
 			}
-			reg := graders.Default()
-			cs, err := crs.load(reg)
+			cs, err := crs.load()
 			if err != nil {
 				return err
 			}
@@ -80,7 +79,7 @@ nothing could be checked (no file found, bad arguments or course file).`,
 
 // checker grades a student's folder by the course's file names.
 type checker struct {
-	course *course.Course
+	course *coursefile.Course
 	dir    string
 	items  []*checkItem
 	// single is true when one exercise was asked for.
@@ -93,7 +92,7 @@ type checker struct {
 
 // checkItem is one exercise of the course in the folder.
 type checkItem struct {
-	ex *course.Exercise
+	ex *coursefile.Exercise
 	// path is the exercise's file as the report shows it (DIR/FILE).
 	path  string
 	found bool
@@ -102,7 +101,7 @@ type checkItem struct {
 
 // newChecker reads [EXERCISE] [DIR] and lists the course's exercises the
 // folder should hold.
-func newChecker(cs *course.Course, args []string) (*checker, error) {
+func newChecker(cs *coursefile.Course, args []string) (*checker, error) {
 	ck := &checker{course: cs, dir: ".", opt: newOptions()}
 	var only string
 	switch len(args) {
@@ -160,7 +159,9 @@ func (ck *checker) grade(ctx context.Context, it *checkItem) {
 		return
 	}
 	fmt.Fprintf(ck.stderr, "netgrade: checking %s (%s)…\n", it.path, it.ex.ID)
-	r := it.ex.Grader.Grade(ctx, sub, ck.course.Options(it.ex.ID, ck.opt))
+	opt := ck.opt
+	opt.Settings = ck.course.Settings(it.ex.ID)
+	r := it.ex.Grader.Grade(ctx, sub, opt)
 	it.res = &r
 }
 

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netgrade/netgrade/course"
 	"github.com/netgrade/netgrade/fixtures"
-	"github.com/netgrade/netgrade/graders"
-	"github.com/netgrade/netgrade/internal/course"
+	"github.com/netgrade/netgrade/internal/coursefile"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 	"gotest.tools/v3/poll"
@@ -66,7 +66,7 @@ func fixture(t *testing.T, exercise, name string) []byte {
 func passingFolder(t *testing.T) (string, []string) {
 	t.Helper()
 	dir := t.TempDir()
-	cs, err := course.Default(graders.Default())
+	cs, err := coursefile.Parse(course.DefaultName, course.YAML(), course.Registry())
 	assert.NilError(t, err)
 	var ids []string
 	for _, e := range cs.Exercises {
@@ -110,7 +110,7 @@ func TestCheckPassingFolder(t *testing.T) {
 		assert.Assert(t, is.Contains(row, "all checks pass"), row)
 	}
 	// Every exercise of the course is listed, graded or missing.
-	cs, _ := course.Default(graders.Default())
+	cs, _ := coursefile.Parse(course.DefaultName, course.YAML(), course.Registry())
 	for _, e := range cs.Exercises {
 		summaryRow(t, out, e.ID)
 	}
@@ -237,9 +237,9 @@ func TestMalformedCourseFile(t *testing.T) {
 	}
 	code, out, _ := runCLI(t, "course", "show")
 	assert.Equal(t, code, exitOK)
-	assert.Equal(t, out, string(course.DefaultYAML()))
+	assert.Equal(t, out, string(course.YAML()))
 	good := filepath.Join(dir, "good.yaml")
-	assert.NilError(t, os.WriteFile(good, course.DefaultYAML(), 0o644))
+	assert.NilError(t, os.WriteFile(good, course.YAML(), 0o644))
 	code, out, _ = runCLI(t, "course", "check", good)
 	assert.Equal(t, code, exitOK)
 	assert.Assert(t, is.Contains(out, "valid course file (Network programming with Python)"))

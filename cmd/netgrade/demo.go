@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/netgrade/netgrade/course"
 	"github.com/netgrade/netgrade/fixtures"
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/render"
@@ -78,7 +79,7 @@ func demoSamples(dir string, only []string, all bool) ([]*samples.Sample, error)
 		return nil, internalErr(err)
 	}
 	var exs []*graders.Exercise
-	for _, ex := range graders.Default().Exercises() {
+	for _, ex := range course.Registry().Exercises() {
 		if len(only) == 0 || slices.Contains(only, ex.ID) {
 			exs = append(exs, ex)
 		}

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/goccy/go-yaml"
-	"github.com/netgrade/netgrade/graders"
-	"github.com/netgrade/netgrade/internal/course"
+	"github.com/netgrade/netgrade/course"
+	"github.com/netgrade/netgrade/internal/coursefile"
 	"gotest.tools/v3/assert"
 )
 
@@ -62,7 +62,7 @@ func TestExamples(t *testing.T) {
 			assert.NilError(t, err, l)
 		}
 	}
-	_, err := course.Load(filepath.Join(examples, "gradescope/course.yaml"), graders.Default())
+	_, err := coursefile.Load(filepath.Join(examples, "gradescope/course.yaml"), course.Registry())
 	assert.NilError(t, err)
 	for _, f := range []string{"gradescope/setup.sh", "gradescope/run_autograder"} {
 		p := filepath.Join(examples, f)

@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	junit "github.com/joshdk/go-junit"
-	"github.com/netgrade/netgrade/graders"
-	"github.com/netgrade/netgrade/internal/course"
+	"github.com/netgrade/netgrade/course"
+	"github.com/netgrade/netgrade/internal/coursefile"
 	"github.com/netgrade/netgrade/internal/render"
 	"github.com/netgrade/netgrade/internal/report"
 	"golang.org/x/net/html"
@@ -264,7 +264,7 @@ func TestGitHubOncePerRun(t *testing.T) {
 
 	t.Run("regrade", func(t *testing.T) {
 		dir, summary, junitPath := setup(t)
-		cs, err := course.Default(graders.Default())
+		cs, err := coursefile.Parse(course.DefaultName, course.YAML(), course.Registry())
 		assert.NilError(t, err)
 		ck, err := newChecker(cs, []string{dir})
 		assert.NilError(t, err)

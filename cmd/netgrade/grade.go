@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/netgrade/netgrade/course"
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/report"
@@ -35,7 +36,7 @@ appended (udp-server: {port}; udp-client: {host} {port} {message}).`,
 			if err != nil {
 				return err
 			}
-			cs, err := crs.load(graders.Default())
+			cs, err := crs.load()
 			if err != nil {
 				return err
 			}
@@ -49,7 +50,8 @@ appended (udp-server: {port}; udp-client: {host} {port} {message}).`,
 					return usageErr("%v", err)
 				}
 			}
-			opt := cs.Options(ex.ID, graders.Options{Only: only, Version: version})
+			opt := graders.Options{Settings: cs.Settings(ex.ID), Version: version}
+			opt.Settings.Only = only
 			res := ex.Grade(c.Context(), sub, opt)
 			if c.Context().Err() != nil {
 				return internalErr(fmt.Errorf("interrupted"))
@@ -80,7 +82,7 @@ func submissionFromArgs(c *cobra.Command, args []string, ref bool) (graders.Subm
 	if len(before) == 0 {
 		return graders.Submission{}, nil, usageErr("give the exercise to grade (see 'netgrade list')")
 	}
-	ex, err := graders.Default().Get(before[0])
+	ex, err := course.Registry().Get(before[0])
 	if err != nil {
 		return graders.Submission{}, nil, usageErr("%v", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netgrade/netgrade/course"
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/batch"
 	"github.com/netgrade/netgrade/internal/report"
@@ -330,7 +331,7 @@ func (f *fakeSandbox) Grade(ctx context.Context, u sandbox.Unit) ([]report.Resul
 			return nil, errors.New("the sandbox broke")
 		}
 		netgradeErr := words[0] == "error"
-		ex, err := graders.Default().Get(file.Exercise)
+		ex, err := course.Registry().Get(file.Exercise)
 		if err != nil {
 			return nil, err
 		}
@@ -472,19 +473,20 @@ func TestRunPerExerciseSettings(t *testing.T) {
 	out := t.TempDir()
 	fake := newFake()
 	opt := options(out, fake)
-	opt.PerExercise = func(ex string) (sandbox.Settings, []string) {
+	opt.PerExercise = func(ex string) (graders.Settings, []string) {
 		if ex == "udp-server" {
-			return sandbox.Settings{Points: map[string]float64{"udp-server/starts": 5}}, []string{"python3", "-X", "utf8", "{file}", "{args}"}
+			five := 5.0
+			return graders.Settings{Checks: map[string]graders.CheckSettings{"udp-server/starts": {Points: &five}}}, []string{"python3", "-X", "utf8", "{file}", "{args}"}
 		}
-		return sandbox.Settings{Disabled: []string{"udp-client/no-stdin"}}, nil
+		return graders.Settings{Checks: map[string]graders.CheckSettings{"udp-client/no-stdin": {Disabled: true}}}, nil
 	}
 	_, err = batch.Run(context.Background(), students, opt)
 	require.NoError(t, err)
 	u := fake.units["alice"]
 	require.Len(t, u.Files, 2)
 	assert.Equal(t, []string{"python3", "-X", "utf8", "{file}", "{args}"}, u.Files[0].Command)
-	assert.Equal(t, 5.0, u.Files[0].Settings.Points["udp-server/starts"])
-	assert.Equal(t, []string{"udp-client/no-stdin"}, u.Files[1].Settings.Disabled)
+	assert.Equal(t, 5.0, *u.Files[0].Settings.Check("udp-server/starts").Points)
+	assert.True(t, u.Files[1].Settings.Check("udp-client/no-stdin").Disabled)
 	carol, err := batch.ReadRecord(batch.RecordPath(out, "carol"))
 	require.NoError(t, err)
 	assert.Equal(t, 15.0, carol.Results[0].MaxScore, "the missing udp-server.py is scored with the course's points")

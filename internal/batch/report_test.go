@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netgrade/netgrade/course"
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/batch"
 	"github.com/netgrade/netgrade/internal/report"
@@ -337,7 +338,7 @@ func attr(n *html.Node, key string) string {
 func classExercises() []*graders.Exercise {
 	var exs []*graders.Exercise
 	for _, id := range []string{"udp-server", "udp-client"} {
-		ex, err := graders.Default().Get(id)
+		ex, err := course.Registry().Get(id)
 		if err != nil {
 			panic(err)
 		}

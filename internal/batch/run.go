@@ -33,11 +33,11 @@ type Options struct {
 	// student is graded on each.
 	Exercises []*graders.Exercise
 	// Settings are the course's check settings.
-	Settings sandbox.Settings
+	Settings graders.Settings
 	// PerExercise, when set, gives an exercise's own check settings
 	// (replacing Settings) and the command template that runs its file
 	// (see sandbox.File; nil runs a .py file under python3).
-	PerExercise func(exercise string) (sandbox.Settings, []string)
+	PerExercise func(exercise string) (graders.Settings, []string)
 	// Sandbox grades each student.
 	Sandbox sandbox.Sandbox
 	// SandboxNote says why the sandbox is not the one asked for, if so;
@@ -319,7 +319,7 @@ func finish(rec *Record, begin time.Time, opt Options) error {
 }
 
 // settings returns an exercise's check settings: its own, or the batch's.
-func (opt Options) settings(exercise string) sandbox.Settings {
+func (opt Options) settings(exercise string) graders.Settings {
 	if opt.PerExercise != nil {
 		set, _ := opt.PerExercise(exercise)
 		return set
@@ -331,7 +331,7 @@ func (opt Options) settings(exercise string) sandbox.Settings {
 // be graded on at all: every check failed with msg and hint, under the
 // exercise's settings.
 func notGraded(ex *graders.Exercise, opt Options, student, msg, hint string) report.Result {
-	gopt := opt.settings(ex.ID).Apply(graders.Options{Sandbox: opt.Sandbox.Name(), Version: opt.Version})
+	gopt := graders.Options{Settings: opt.settings(ex.ID), Sandbox: opt.Sandbox.Name(), Version: opt.Version}
 	return ex.Unrun(graders.Submission{Name: student}, gopt, report.Fail, msg, hint)
 }
 

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/netgrade/netgrade/course"
 	"github.com/netgrade/netgrade/fixtures"
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/report"
@@ -18,7 +19,7 @@ import (
 // ones pick keeps), each written into a folder of its own and declaring
 // the checks of its header.
 func TestList(t *testing.T) {
-	reg := graders.Default()
+	reg := course.Registry()
 	var exs []*graders.Exercise
 	for _, id := range []string{"udp-server", "tcp-tickets"} {
 		ex, err := reg.Get(id)

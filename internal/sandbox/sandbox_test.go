@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netgrade/netgrade/course"
 	"github.com/netgrade/netgrade/fixtures"
-	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/netgrade/netgrade/internal/sandbox"
 	"github.com/netgrade/netgrade/internal/sandbox/sandboxtest"
@@ -32,7 +32,7 @@ func fixtureUnit(t *testing.T, student string, names ...string) (sandbox.Unit, [
 	all, err := fixtures.All()
 	require.NoError(t, err)
 	dir := t.TempDir()
-	u := sandbox.Unit{Student: student, Dir: dir, Version: "test", TimeoutMS: sandbox.UnitTimeout(graders.Default().Exercises(), nil).Milliseconds()}
+	u := sandbox.Unit{Student: student, Dir: dir, Version: "test", TimeoutMS: sandbox.UnitTimeout(course.Registry().Exercises(), nil).Milliseconds()}
 	var used []fixtures.Fixture
 	for _, n := range names {
 		var found bool
@@ -57,7 +57,7 @@ func fixtureUnit(t *testing.T, student string, names ...string) (sandbox.Unit, [
 func sandboxes(t *testing.T) map[string]sandbox.Sandbox {
 	t.Helper()
 	out := map[string]sandbox.Sandbox{
-		sandbox.Process: sandbox.NewProcess(graders.Default(), nil),
+		sandbox.Process: sandbox.NewProcess(course.Registry(), nil),
 	}
 	if sb := sandboxtest.Netns(t, netgradeBin); sb != nil {
 		out[sandbox.Netns] = sb
@@ -184,7 +184,7 @@ func TestIsolation(t *testing.T) {
 			dir := t.TempDir()
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "udp-server.py"), fmt.Appendf(nil, probeSource, host.Port, mark), 0o644))
 			u := sandbox.Unit{Student: "probe", Dir: dir, Files: []sandbox.File{{Exercise: "udp-server", Path: "udp-server.py"}},
-				TimeoutMS: sandbox.UnitTimeout(graders.Default().Exercises(), nil).Milliseconds()}
+				TimeoutMS: sandbox.UnitTimeout(course.Registry().Exercises(), nil).Milliseconds()}
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			res, err := sb.Grade(ctx, u)
@@ -252,7 +252,7 @@ func TestCancelLeavesNothing(t *testing.T) {
 			src := fmt.Sprintf("import subprocess, sys, time\nsubprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)', %q])\nprint('ready', flush=True)\ntime.sleep(300)\n", mark)
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "udp-server.py"), []byte(src), 0o644))
 			u := sandbox.Unit{Student: "stuck", Dir: dir, Files: []sandbox.File{{Exercise: "udp-server", Path: "udp-server.py"}},
-				TimeoutMS: sandbox.UnitTimeout(graders.Default().Exercises(), nil).Milliseconds()}
+				TimeoutMS: sandbox.UnitTimeout(course.Registry().Exercises(), nil).Milliseconds()}
 			ctx, cancel := context.WithCancel(context.Background())
 			var wg sync.WaitGroup
 			var gerr error

@@ -32,7 +32,8 @@ func (r *Runner) Grade(ctx context.Context, u Unit, emit func(report.Result) err
 		ctx, cancel = context.WithTimeout(ctx, u.Timeout())
 		defer cancel()
 	}
-	opt := u.Settings.Apply(graders.Options{
+	opt := graders.Options{
+		Settings:     u.Settings,
 		Interpreters: r.Interpreters,
 		Ports:        r.Ports,
 		// A batch grades many students at once already: one check at a
@@ -40,7 +41,7 @@ func (r *Runner) Grade(ctx context.Context, u Unit, emit func(report.Result) err
 		Parallel: 1,
 		Sandbox:  u.Sandbox,
 		Version:  u.Version,
-	})
+	}
 	if opt.Interpreters == nil {
 		opt.Interpreters = harness.NewInterpreters()
 	}
@@ -55,7 +56,7 @@ func (r *Runner) Grade(ctx context.Context, u Unit, emit func(report.Result) err
 		}
 		fopt := opt
 		if s := f.Settings; s != nil {
-			fopt = s.Apply(fopt)
+			fopt.Settings = *s
 		}
 		res := ex.Grade(ctx, sub, fopt)
 		if err := ctx.Err(); err != nil {

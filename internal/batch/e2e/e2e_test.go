@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netgrade/netgrade/course"
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/batch"
 	"github.com/netgrade/netgrade/internal/batch/batchtest"
@@ -62,7 +63,7 @@ func classExercises(t testing.TB) []*graders.Exercise {
 	t.Helper()
 	var exs []*graders.Exercise
 	for _, id := range classIDs {
-		ex, err := graders.Default().Get(id)
+		ex, err := course.Registry().Get(id)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,187 @@
+package course_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/netgrade/netgrade/course"
+	"github.com/netgrade/netgrade/fixtures"
+	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/graders/gradertest"
+	"github.com/netgrade/netgrade/graders/probe"
+	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/report"
+	"github.com/netgrade/netgrade/internal/samples"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// netgradeBin stands in for netgrade in the submissions' commands: the
+// reference implementations run as `netgradeBin ref EXERCISE ...`, as in
+// real use. It is this test binary, which main_test.go's init makes answer
+// `ref` (and the forking reference's hidden child command) as netgrade does.
+var netgradeBin string
+
+// shared grading options: python3 is resolved once for the whole run.
+var (
+	sharedOnce sync.Once
+	sharedOpt  graders.Options
+)
+
+func options() graders.Options {
+	sharedOnce.Do(func() {
+		sharedOpt = graders.Options{Interpreters: harness.NewInterpreters(), Ports: harness.NewPorts(uint64(os.Getpid()))}
+	})
+	return sharedOpt
+}
+
+func TestMain(m *testing.M) {
+	bin, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "finding the test binary, which stands in for netgrade:", err)
+		os.Exit(1)
+	}
+	netgradeBin = bin
+	os.Exit(m.Run())
+}
+
+// explain renders a result's non-passing checks for a test failure message.
+func explain(r report.Result) string {
+	var b strings.Builder
+	for _, c := range r.Checks {
+		if c.Status != report.Pass {
+			fmt.Fprintf(&b, "  %s %s: %s\n    expected: %s\n    actual:   %s\n    exit: %s %s\n", c.Status, c.ID, c.Message, c.Expected, c.Actual, c.Exit, c.Traceback)
+		}
+	}
+	return b.String()
+}
+
+// gradedElsewhere are the exercises whose samples TestConcFixtures grades
+// (it also checks the words of their failures): not graded twice.
+var gradedElsewhere = map[string]bool{"tcp-forking": true, "tcp-threading": true, "tcp-tickets": true}
+
+// TestFixtures grades the reference implementation and every fixture of
+// each exercise and asserts that the reference and the passing fixtures get
+// full marks, that each failing fixture fails exactly the checks it
+// declares and says what is wrong and what to do, that netgrade never errs,
+// and that every check of every exercise fails on at least one fixture: a
+// grader that passes everything is as broken as one that fails everything.
+func TestFixtures(t *testing.T) {
+	gradertest.NeedPython(t)
+	var exs []*graders.Exercise
+	for _, ex := range course.Registry().Exercises() {
+		if !gradedElsewhere[ex.ID] {
+			exs = append(exs, ex)
+		}
+	}
+	list, err := samples.List(t.TempDir(), netgradeBin, exs, nil)
+	require.NoError(t, err)
+	for _, s := range list {
+		for _, id := range s.Fails {
+			require.NotNil(t, s.Exercise.Check(id), "fixture %s declares unknown check %s", s.ID, id)
+		}
+	}
+	t.Run("each", func(t *testing.T) {
+		for _, s := range list {
+			t.Run(s.ID, func(t *testing.T) {
+				t.Parallel()
+				s.Result = s.Exercise.Grade(context.Background(), s.Submission, options())
+				res := s.Result
+				assert.Equal(t, s.Fails, s.Failed(), "%s (%s)\n%s", s.ID, s.About, explain(res))
+				assert.Empty(t, res.IDs(report.Error), explain(res))
+				if len(s.Fails) == 0 {
+					assert.Empty(t, res.IDs(report.Skip), explain(res))
+					assert.Positive(t, res.MaxScore)
+					assert.Equal(t, res.MaxScore, res.Score, explain(res))
+				}
+				for _, c := range res.Checks {
+					if c.Status == report.Fail {
+						assert.NotEmpty(t, c.Message, "%s: a failure must say what is wrong", c.ID)
+						assert.NotEmpty(t, c.Hint, "%s: a failure must give a hint", c.ID)
+					}
+				}
+			})
+		}
+	})
+	// The subtests above have all ended: their results are in the list.
+	failedSomewhere := map[string]bool{}
+	passing := map[string]int{}
+	for _, s := range list {
+		for _, id := range s.Failed() {
+			failedSomewhere[id] = true
+		}
+		if len(s.Fails) == 0 && !s.Reference() {
+			passing[s.Exercise.ID]++
+		}
+	}
+	for _, ex := range exs {
+		assert.GreaterOrEqual(t, passing[ex.ID], 4, "%s needs at least 4 passing fixtures", ex.ID)
+		for _, c := range ex.Checks {
+			assert.True(t, failedSomewhere[c.ID], "no fixture fails %s: the check is not proven to fail", c.ID)
+		}
+	}
+}
+
+// TestNoProcessLeft grades a server fixture and then looks in /proc for
+// any process still running the fixture's file.
+func TestNoProcessLeft(t *testing.T) {
+	path, sub := fixtureSubmission(t, "udp-server", "plain.py")
+	ex, err := course.Registry().Get("udp-server")
+	require.NoError(t, err)
+	res := ex.Grade(context.Background(), sub, options())
+	require.True(t, res.Passed(), explain(res))
+	assert.Empty(t, gradertest.ProcessesMentioning(t, path), "processes of the submission are left after grading")
+}
+
+// fixtureSubmission writes the fixture name of exercise into a temporary
+// folder of the test, as a student hands it in, and returns its path and
+// its submission.
+func fixtureSubmission(t *testing.T, exercise, name string) (string, graders.Submission) {
+	t.Helper()
+	fs, err := fixtures.For(exercise)
+	require.NoError(t, err)
+	i := slices.IndexFunc(fs, func(f fixtures.Fixture) bool { return f.Name == name })
+	require.GreaterOrEqual(t, i, 0, "no fixture %s/%s", exercise, name)
+	path, err := fs[i].Write(t.TempDir())
+	require.NoError(t, err)
+	sub, err := graders.FileSubmission(path)
+	require.NoError(t, err)
+	return path, sub
+}
+
+// TestTimeoutScaleReachesMessages grades a client that never ends under
+// two timeout scales: netgrade waits the scaled deadline, and the failure
+// names the deadline it waited, not the unscaled default.
+func TestTimeoutScaleReachesMessages(t *testing.T) {
+	gradertest.NeedPython(t)
+	ex, err := course.Registry().Get("udp-client")
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		scale float64
+		says  string
+	}{
+		{1, "still running 5s after it started"},
+		{0.4, "still running 2s after it started"},
+	} {
+		t.Run(fmt.Sprint(tc.scale), func(t *testing.T) {
+			t.Parallel()
+			_, sub := fixtureSubmission(t, "udp-client", "waits_reply.py")
+			opt := options()
+			opt.Settings.TimeoutScale = tc.scale
+			opt.Settings.Only = []string{"udp-client/exits"}
+			res := ex.Grade(context.Background(), sub, opt)
+			require.Len(t, res.Checks, 1)
+			c := res.Checks[0]
+			assert.Equal(t, report.Fail, c.Status, explain(res))
+			assert.Contains(t, c.Message, tc.says)
+			wait := time.Duration(tc.scale * float64(probe.ExitTimeout))
+			assert.GreaterOrEqual(t, time.Duration(c.DurationMS)*time.Millisecond, wait, "netgrade waits the scaled deadline")
+		})
+	}
+}
