@@ -38,10 +38,14 @@ const (
 	Concurrency Category = "concurrency"
 	Usage       Category = "usage"
 	Robustness  Category = "robustness"
+	// Security covers what one hostile or careless client can do to the
+	// others: denial of service by a slow client, path traversal,
+	// credentials sent in clear.
+	Security Category = "security"
 )
 
 // Categories lists the categories in the order reports show them.
-var Categories = []Category{Start, Format, Protocol, Encoding, Lifecycle, Concurrency, Usage, Robustness}
+var Categories = []Category{Start, Format, Protocol, Encoding, Lifecycle, Concurrency, Usage, Robustness, Security}
 
 // Result is the grading of one submission on one exercise.
 type Result struct {
