@@ -183,7 +183,7 @@ func (l *lister) exercise(extra ...*graders.Check) *graders.Exercise {
 				if err != nil {
 					return err
 				}
-				if f := inClearFailure(r.dialogue.InClear(), l.tlsVerb, l.tlsHint); f != nil {
+				if f := inClearFailure(r.dialogue, l.tlsVerb, l.tlsHint); f != nil {
 					return f
 				}
 				return nil

@@ -333,14 +333,12 @@ func judgeEnds(p *harness.Process, sent bool, verb string) error {
 }
 
 // inClearFailure says what an eavesdropper read of the credentials sent
-// before TLS, or returns nil when there were none.
-func inClearFailure(creds []mailserver.Credential, tlsCommand, hint string) *graders.Failure {
+// before TLS: the dialogue in clear up to the server's answer to the first
+// of them, password masked. It returns nil when there were none.
+func inClearFailure(d mailserver.Dialogue, tlsCommand, hint string) *graders.Failure {
+	creds := d.InClear()
 	if len(creds) == 0 {
 		return nil
-	}
-	var seen []string
-	for _, c := range creds {
-		seen = append(seen, c.Wire)
 	}
 	c := creds[0]
 	who := ""
@@ -348,6 +346,27 @@ func inClearFailure(creds []mailserver.Credential, tlsCommand, hint string) *gra
 		who = fmt.Sprintf(" for user %q", c.User)
 	}
 	return graders.Failf("the client sent its password (%d characters%s) in clear although the server offered %s: anyone on the network path read it", c.PasswordLen, who, tlsCommand).
-		Want(tlsCommand+" first, then the login over TLS", "an eavesdropper read (password masked here):\n"+strings.Join(seen, "\n")).
+		Want(tlsCommand+" first, then the login over TLS", "an eavesdropper read (the password masked here, not on the network):\n"+showClear(d.ClearUntil(c.Conn, c.At))).
 		WithHint("%s", hint)
+}
+
+// showClear renders lines in clear, C: for the client and S: for the
+// server, the middle left out when they are many.
+func showClear(lines []mailserver.Line) string {
+	const most = 30
+	var out []string
+	for i, l := range lines {
+		if len(lines) > most && i >= most/2 && i < len(lines)-most/2 {
+			if i == most/2 {
+				out = append(out, fmt.Sprintf("… %d lines …", len(lines)-most))
+			}
+			continue
+		}
+		who := "S: "
+		if l.FromClient {
+			who = "C: "
+		}
+		out = append(out, who+graders.Printable([]byte(l.Text)))
+	}
+	return strings.Join(out, "\n")
 }

@@ -378,28 +378,16 @@ func oneOf(s string, texts []string) bool {
 }
 
 func judgeSMTPTLS(f mailserver.SMTPFacts) error {
-	if cf := inClearFailure(f.InClear(), "STARTTLS", "Call s.starttls() right after connecting, before s.login(): the server offers it, and Python does not check netgrade's self-signed certificate."); cf != nil {
+	if cf := inClearFailure(f.Dialogue, "STARTTLS", "Call s.starttls() right after connecting, before s.login(): the server offers it, and Python does not check netgrade's self-signed certificate."); cf != nil {
 		return cf
 	}
-	var clear []string
 	mailInClear := false
 	for _, c := range f.Commands {
-		if c.TLS {
-			continue
-		}
-		clear = append(clear, c.Line)
-		mailInClear = mailInClear || c.Verb == "MAIL"
+		mailInClear = mailInClear || (c.Verb == "MAIL" && !c.TLS)
 	}
 	if !mailInClear {
 		return nil
 	}
-	for _, m := range f.Messages {
-		if !m.TLS {
-			if msg, err := parseMail(m.Data); err == nil {
-				clear = append(clear, fmt.Sprintf("the message (%d bytes), Subject: %s", len(m.Data), msg.Header.Get("Subject")))
-			}
-		}
-	}
-	return graders.Failf("the client sent the mail in clear although the server offered STARTTLS: anyone on the network path read it").
-		Want("STARTTLS before MAIL FROM", "an eavesdropper read:\n"+strings.Join(clear, "\n"))
+	return graders.Failf("the client sent the mail in clear although the server offered STARTTLS: anyone on the network path read the envelope and the message").
+		Want("STARTTLS before MAIL FROM", "an eavesdropper read:\n"+showClear(f.Clear))
 }

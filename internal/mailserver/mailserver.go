@@ -200,13 +200,17 @@ type Conn struct {
 	ClosedBy string
 }
 
+// maxClear bounds the lines in clear a session keeps for its facts.
+const maxClear = 500
+
 // session is what the relay gathers for a server's facts: connections,
-// commands and credentials, in order.
+// commands, credentials and the lines that went in clear, in order.
 type session struct {
 	mu          sync.Mutex
 	conns       []Conn
 	commands    []Command
 	credentials []Credential
+	clear       []Line
 }
 
 func (s *session) addConn(c Conn) int {
@@ -229,6 +233,14 @@ func (s *session) addCommand(c Command) {
 	s.mu.Unlock()
 }
 
+func (s *session) addClear(l Line) {
+	s.mu.Lock()
+	if len(s.clear) < maxClear {
+		s.clear = append(s.clear, l)
+	}
+	s.mu.Unlock()
+}
+
 func (s *session) addCredential(c Credential) {
 	s.mu.Lock()
 	s.credentials = append(s.credentials, c)
@@ -236,11 +248,16 @@ func (s *session) addCredential(c Credential) {
 }
 
 // Dialogue is what every server's facts share: the connections, the
-// commands and the credentials, in the order they came.
+// commands and the credentials, in the order they came, and what an
+// eavesdropper on the network read.
 type Dialogue struct {
 	Conns       []Conn
 	Commands    []Command
 	Credentials []Credential
+	// Clear are the lines that went in clear (before TLS), either way,
+	// passwords masked: what anyone on the network path read. At most the
+	// first 500.
+	Clear []Line
 }
 
 func (s *session) dialogue() Dialogue {
@@ -250,7 +267,25 @@ func (s *session) dialogue() Dialogue {
 		Conns:       append([]Conn(nil), s.conns...),
 		Commands:    append([]Command(nil), s.commands...),
 		Credentials: append([]Credential(nil), s.credentials...),
+		Clear:       append([]Line(nil), s.clear...),
 	}
+}
+
+// ClearUntil returns the lines in clear of connection conn up to the
+// first server line after at: the dialogue an eavesdropper read up to a
+// credential and the server's answer to it.
+func (d Dialogue) ClearUntil(conn int, at time.Time) []Line {
+	var out []Line
+	for _, l := range d.Clear {
+		if l.Conn != conn {
+			continue
+		}
+		out = append(out, l)
+		if l.At.After(at) && !l.FromClient {
+			break
+		}
+	}
+	return out
 }
 
 // Verbs returns the verbs of the commands, in order.

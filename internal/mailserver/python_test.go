@@ -207,6 +207,8 @@ func TestPOP3WithPoplib(t *testing.T) {
 				assert.Empty(t, f.InClear())
 				require.Len(t, f.Credentials, 1)
 				assert.Equal(t, "USER/PASS", f.Credentials[0].Mechanism)
+				require.NotEmpty(t, f.Clear)
+				assert.Equal(t, "+OK Begin TLS negotiation", f.Clear[len(f.Clear)-1].Text, "nothing in clear after STLS")
 				assert.Equal(t, []int{1, 2, 3, 4}, f.Retrieved)
 				assert.Equal(t, []int{1, 2, 3, 4}, f.Top)
 				assert.Empty(t, f.Dele)
@@ -225,6 +227,11 @@ func TestPOP3WithPoplib(t *testing.T) {
 				require.Len(t, clear, 1)
 				assert.Equal(t, "USER student\nPASS *****************", clear[0].Wire)
 				assert.Contains(t, log, "C: USER student\nS: +OK send PASS\nC: PASS *****************\n")
+				read := f.ClearUntil(clear[0].Conn, clear[0].At)
+				require.NotEmpty(t, read)
+				assert.Equal(t, "+OK netgrade POP3 server ready", read[0].Text)
+				assert.Equal(t, "PASS *****************", read[len(read)-2].Text)
+				assert.True(t, strings.HasPrefix(read[len(read)-1].Text, "+OK logged in"), "the eavesdropper read the server's answer too")
 			},
 		},
 		{

@@ -218,11 +218,14 @@ func trimEOL(b []byte) string {
 }
 
 func (l *link) record(at time.Time, fromClient, tls bool, text string, n int) {
-	if l.r.rec == nil {
-		return
+	line := Line{At: at, Conn: l.n, Client: l.clientAddr, Server: l.serverAddr,
+		FromClient: fromClient, TLS: tls, Text: l.r.masker.mask(text), Bytes: n}
+	if !tls {
+		l.r.sess.addClear(line)
 	}
-	l.r.rec.Line(Line{At: at, Conn: l.n, Client: l.clientAddr, Server: l.serverAddr,
-		FromClient: fromClient, TLS: tls, Text: l.r.masker.mask(text), Bytes: n})
+	if l.r.rec != nil {
+		l.r.rec.Line(line)
+	}
 }
 
 func (l *link) fromClient() {

@@ -82,13 +82,17 @@ type Run[F any] struct {
 // Client starts a server with start and cfg on a fresh port, runs the
 // client with vars ({port} is set), waits up to ExitTimeout for it
 // to end (then stops it), lets the server's connections end, stops the
-// server and returns what it saw.
+// server and returns what it saw. cfg's Password and Secrets are masked in
+// the transcript.
 func Client[F any, S Server[F]](t *graders.T, proto string, start func(context.Context, mailserver.Config) (S, error), cfg mailserver.Config, vars map[string]string) (*Run[F], error) {
 	port, err := t.Port()
 	if err != nil {
 		return nil, err
 	}
 	cfg.Port, cfg.Recorder = port, Recorder(t, proto)
+	// The passwords are on the client's command line and in its output,
+	// maybe: the transcript masks them as the server masks its records.
+	t.Mask(append([]string{cfg.Password}, cfg.Secrets...)...)
 	srv, err := start(t.Context(), cfg)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
