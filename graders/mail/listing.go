@@ -95,7 +95,7 @@ func (l *lister) exercise(extra ...*graders.Check) *graders.Exercise {
 				if err != nil {
 					return err
 				}
-				return judgeCount(t, r.p, len(seed))
+				return judgeCount(t, printed(r.p), len(seed))
 			},
 		},
 		{
@@ -108,7 +108,7 @@ func (l *lister) exercise(extra ...*graders.Check) *graders.Exercise {
 				if err != nil {
 					return err
 				}
-				return judgeList(t, r.p, seed)
+				return judgeList(t, printed(r.p), seed)
 			},
 		},
 		{
@@ -121,7 +121,7 @@ func (l *lister) exercise(extra ...*graders.Check) *graders.Exercise {
 				if err != nil {
 					return err
 				}
-				return judgeDecoded(t, r.p, seed)
+				return judgeDecoded(t, printed(r.p), allText(r.p), seed)
 			},
 		},
 	}
