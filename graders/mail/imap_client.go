@@ -17,7 +17,7 @@ import (
 // before the password.
 func IMAPClient() *graders.Exercise {
 	l := &lister{
-		id: "imap-client", proto: "imap", title: "IMAP client", libName: "imaplib",
+		id: "imap-client", title: "IMAP client",
 		endVerb: "LOGOUT", tlsVerb: "STARTTLS",
 		run:             runIMAP,
 		loginHint:       "M = imaplib.IMAP4(host, int(port)), then M.login(user, password), with USER and PASSWORD from sys.argv[3] and sys.argv[4]; never input(): nobody types at a grader.",

@@ -33,8 +33,8 @@ type listRun struct {
 
 // lister is what differs between the two listing exercises.
 type lister struct {
-	id, proto, title, libName string
-	endVerb, tlsVerb          string
+	id, title        string
+	endVerb, tlsVerb string
 	// run runs the client against a server holding seed with the
 	// password given.
 	run func(t *graders.T, seed []mailserver.Message, password string) (*listRun, error)
@@ -74,7 +74,7 @@ func (l *lister) exercise(extra ...*graders.Check) *graders.Exercise {
 	e.Checks = []*graders.Check{
 		{
 			ID: login, Title: "logs in with USER and PASSWORD",
-			Requirement: fmt.Sprintf("`PROG 127.0.0.1 PORT %s %s` connects to 127.0.0.1:PORT and logs in with the user and password of its command line; the server accepts the login.", mailserver.SeedUser, mailserver.SeedPassword),
+			Requirement: fmt.Sprintf("`PROG 127.0.0.1 PORT %s PASSWORD` connects to 127.0.0.1:PORT and logs in with the user and password of its command line; the server accepts the login.", mailserver.SeedUser),
 			Category:    report.Start, Points: 2, Timeout: mailprobe.CheckTimeout,
 			Hint: l.loginHint,
 			Run: func(ctx context.Context, t *graders.T) error {
@@ -158,7 +158,7 @@ func (l *lister) exercise(extra ...*graders.Check) *graders.Exercise {
 		},
 		&graders.Check{
 			ID: l.id + "/wrong-password", Title: "a refused password gives a message, not a traceback",
-			Requirement: fmt.Sprintf("`PROG 127.0.0.1 PORT %s %s`: the server refuses the password; the program prints a message and exits with a non-zero status, without a Python traceback.", mailserver.SeedUser, defaultWrongPassword),
+			Requirement: fmt.Sprintf("`PROG 127.0.0.1 PORT %s WRONG`: the server refuses the password; the program prints a message and exits with a non-zero status, without a Python traceback.", mailserver.SeedUser),
 			Category:    report.Robustness, Points: 1, Timeout: mailprobe.CheckTimeout, Needs: []string{login},
 			Hint: l.wrongHint,
 			Run: func(ctx context.Context, t *graders.T) error {

@@ -14,7 +14,7 @@ import (
 // deletes nothing, and quits, with STLS before the password.
 func POPClient() *graders.Exercise {
 	l := &lister{
-		id: "pop-client", proto: "pop3", title: "POP3 client", libName: "poplib",
+		id: "pop-client", title: "POP3 client",
 		endVerb: "QUIT", tlsVerb: "STLS",
 		run:             runPOP,
 		loginHint:       "p = poplib.POP3(host, int(port)), then p.user(user) and p.pass_(password), with USER and PASSWORD from sys.argv[3] and sys.argv[4]; never input(): nobody types at a grader.",
