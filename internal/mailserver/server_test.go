@@ -185,6 +185,23 @@ func timeless(s string) string {
 	return b.String()
 }
 
+// bySide renders a log's client lines, then its server lines, then its
+// notes, each in their order.
+func bySide(log string) string {
+	var c, s, n []string
+	for _, l := range strings.SplitAfter(log, "\n") {
+		switch {
+		case strings.HasPrefix(l, "C"):
+			c = append(c, l)
+		case strings.HasPrefix(l, "S"):
+			s = append(s, l)
+		default:
+			n = append(n, l)
+		}
+	}
+	return strings.Join(c, "") + strings.Join(s, "") + strings.Join(n, "")
+}
+
 // TestPOP3Pipelined sends several POP3 commands in one write, as RFC 2449
 // allows: every reply comes, in order, and the dialogue records them.
 func TestPOP3Pipelined(t *testing.T) {
@@ -218,7 +235,9 @@ func TestPOP3Pipelined(t *testing.T) {
 	assert.Equal(t, want, got[:len(want)])
 	assert.Equal(t, []string{"Here are the files to copy:", "..htaccess", ".", "-ERR no such message", "+OK bye"}, got[len(got)-5:])
 	shut(t, s)
-	golden(t, "pop3_pipelined.txt", timeless(log.String()))
+	// Pipelined, the client's lines and the server's interleave as the
+	// scheduler has it: each side's order is what is compared.
+	golden(t, "pop3_pipelined.txt", bySide(timeless(log.String())))
 }
 
 // TestPortInUse reports a port another server holds.
