@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/netgrade/netgrade/graders"
+	httpch "github.com/netgrade/netgrade/graders/http"
 	"github.com/netgrade/netgrade/graders/mail"
 	"github.com/netgrade/netgrade/graders/sockets"
 	"github.com/netgrade/netgrade/graders/socketserver"
@@ -49,6 +50,7 @@ func Exercises() []Exercise {
 		{socketserver.TCPForking(), "tcp-forking.py", reference.Program{Usage: "PORT", Run: reference.TCPForking}},
 		{socketserver.TCPThreading(), "tcp-threading.py", reference.Program{Usage: "PORT", Run: reference.TCPThreading}},
 		{socketserver.TCPTickets(), "tcp-tickets.py", reference.Program{Usage: "PORT", Run: reference.TCPTickets}},
+		{httpch.HTTPServer(), "http-server.py", reference.Program{Usage: "[PORT]", Run: reference.HTTPServer}},
 		{mail.SMTPClient(), "smtp-client.py", reference.Program{Usage: "HOST PORT FROM TO SUBJECT MESSAGE", Run: reference.SMTPClient}},
 		{mail.POPClient(), "pop-client.py", reference.Program{Usage: "HOST PORT USER PASSWORD", Run: reference.POPClient}},
 		{mail.IMAPClient(), "imap-client.py", reference.Program{Usage: "HOST PORT USER PASSWORD", Run: reference.IMAPClient}},

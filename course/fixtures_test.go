@@ -66,12 +66,52 @@ func explain(r report.Result) string {
 // (it also checks the words of their failures): not graded twice.
 var gradedElsewhere = map[string]bool{"tcp-forking": true, "tcp-threading": true, "tcp-tickets": true}
 
+// collateral returns what a graded sample lost beyond its declaration:
+// the checks it failed without declaring them, and the checks it skipped,
+// except those skipped because a declared check of category start failed
+// (the program did not start, or sent nothing: nothing to probe, the one
+// prerequisite principle 0 allows). Of a passing sample, every failure
+// and every skip is collateral. One mistake, one deduction: a fixture
+// with one mistake has none.
+func collateral(s *samples.Sample) (failed, skipped []string) {
+	declared := map[string]bool{}
+	for _, id := range s.Fails {
+		declared[id] = true
+	}
+	for _, c := range s.Result.Checks {
+		switch {
+		case c.Status == report.Fail && !declared[c.ID]:
+			failed = append(failed, c.ID)
+		case c.Status == report.Skip:
+			need := s.Exercise.Check(c.SkippedBecause)
+			if c.SkippedBecause == "" || !declared[c.SkippedBecause] || need == nil || need.Category != report.Start {
+				skipped = append(skipped, fmt.Sprintf("%s (%s)", c.ID, c.Message))
+			}
+		}
+	}
+	return failed, skipped
+}
+
+// missed returns the checks a sample declares but did not fail.
+func missed(s *samples.Sample) []string {
+	var out []string
+	for _, id := range s.Fails {
+		if !slices.Contains(s.Failed(), id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // TestFixtures grades the reference implementation and every fixture of
 // each exercise and asserts that the reference and the passing fixtures get
 // full marks, that each failing fixture fails exactly the checks it
-// declares and says what is wrong and what to do, that netgrade never errs,
-// and that every check of every exercise fails on at least one fixture: a
-// grader that passes everything is as broken as one that fails everything.
+// declares and loses no other (no collateral failure or skip: one mistake,
+// one deduction), says what is wrong and what to do, that netgrade never
+// errs, that every check of every exercise fails on at least one fixture
+// (a grader that passes everything is as broken as one that fails
+// everything), and that every check has a single-mistake fixture, one
+// that declares it alone.
 func TestFixtures(t *testing.T) {
 	gradertest.NeedPython(t)
 	var exs []*graders.Exercise
@@ -93,10 +133,12 @@ func TestFixtures(t *testing.T) {
 				t.Parallel()
 				s.Result = s.Exercise.Grade(context.Background(), s.Submission, options())
 				res := s.Result
-				assert.Equal(t, s.Fails, s.Failed(), "%s (%s)\n%s", s.ID, s.About, explain(res))
+				failed, skipped := collateral(s)
+				assert.Empty(t, failed, "%s (%s) fails checks it does not declare: collateral failures of its one mistake\n%s", s.ID, s.About, explain(res))
+				assert.Empty(t, skipped, "%s (%s) skips checks beyond its declaration (only a declared start check's dependants may be skipped): collateral skips of its one mistake\n%s", s.ID, s.About, explain(res))
+				assert.Empty(t, missed(s), "%s (%s) passes checks it declares it fails\n%s", s.ID, s.About, explain(res))
 				assert.Empty(t, res.IDs(report.Error), explain(res))
 				if len(s.Fails) == 0 {
-					assert.Empty(t, res.IDs(report.Skip), explain(res))
 					assert.Positive(t, res.MaxScore)
 					assert.Equal(t, res.MaxScore, res.Score, explain(res))
 				}
@@ -110,22 +152,44 @@ func TestFixtures(t *testing.T) {
 		}
 	})
 	// The subtests above have all ended: their results are in the list.
+	// The totals are judged of the exercises whose samples were all graded
+	// (a -run pattern may pick a few).
 	failedSomewhere := map[string]bool{}
+	alone := map[string]int{}
 	passing := map[string]int{}
+	partial := map[string]bool{}
+	lost, graded := 0, 0
 	for _, s := range list {
+		if s.Result.Exercise == "" {
+			partial[s.Exercise.ID] = true
+			continue
+		}
+		graded++
 		for _, id := range s.Failed() {
 			failedSomewhere[id] = true
+		}
+		if len(s.Fails) == 1 {
+			alone[s.Fails[0]]++
 		}
 		if len(s.Fails) == 0 && !s.Reference() {
 			passing[s.Exercise.ID]++
 		}
+		failed, skipped := collateral(s)
+		lost += len(failed) + len(skipped)
 	}
+	singles := 0
 	for _, ex := range exs {
+		if partial[ex.ID] {
+			continue
+		}
 		assert.GreaterOrEqual(t, passing[ex.ID], 4, "%s needs at least 4 passing fixtures", ex.ID)
 		for _, c := range ex.Checks {
 			assert.True(t, failedSomewhere[c.ID], "no fixture fails %s: the check is not proven to fail", c.ID)
+			assert.Positive(t, alone[c.ID], "no single-mistake fixture declares %s alone", c.ID)
+			singles += alone[c.ID]
 		}
 	}
+	t.Logf("%d samples graded, %d single-mistake fixtures; collateral failures and skips: %d", graded, singles, lost)
 }
 
 // TestNoProcessLeft grades a server fixture and then looks in /proc for

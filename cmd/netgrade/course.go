@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/netgrade/netgrade/course"
@@ -18,7 +19,8 @@ func (f *courseFlag) register(c *cobra.Command) {
 }
 
 // load reads the course; a bad course file is a usage error (exit 2) that
-// names the file, line and column of every mistake.
+// names the file, line and column of every mistake, and a missing one says
+// so.
 func (f *courseFlag) load() (*coursefile.Course, error) {
 	if f.path == "" {
 		c, err := coursefile.Parse(course.DefaultName, course.YAML(), course.Registry())
@@ -28,10 +30,15 @@ func (f *courseFlag) load() (*coursefile.Course, error) {
 		return c, nil
 	}
 	c, err := coursefile.Load(f.path, course.Registry())
-	if err != nil {
-		return nil, usageErr("the course file is not valid:\n%v", err)
+	var mistakes coursefile.Errors
+	switch {
+	case err == nil:
+		return c, nil
+	case errors.As(err, &mistakes):
+		return nil, courseErr("the course file is not valid:\n%v", err)
+	default:
+		return nil, courseErr("%v", err)
 	}
-	return c, nil
 }
 
 func newCourseCmd() *cobra.Command {

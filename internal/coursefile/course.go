@@ -65,13 +65,16 @@ type Exercise struct {
 	Grader *graders.Exercise
 }
 
+// ErrNoFile is the error of Load for a course file that does not exist.
+var ErrNoFile = errors.New("no such file")
+
 // Load reads and parses the course file at path against the exercises of
-// reg.
+// reg. A file that does not exist is ErrNoFile (wrapped).
 func Load(path string, reg *graders.Registry) (*Course, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("course file %s: no such file", path)
+			return nil, fmt.Errorf("course file %s: %w", path, ErrNoFile)
 		}
 		return nil, fmt.Errorf("reading the course file: %w", err)
 	}

@@ -262,7 +262,7 @@ func TestLastTraceback(t *testing.T) {
 	lines := func(s string) []Line {
 		var out []Line
 		for _, l := range strings.Split(s, "\n") {
-			out = append(out, Line{Text: l})
+			out = append(out, Line{Text: l, Stream: Stderr})
 		}
 		return out
 	}
@@ -279,6 +279,7 @@ func TestLastTraceback(t *testing.T) {
 		{"nested class", "Traceback (most recent call last):\n  File \"i.py\", line 9, in <module>\nimaplib.IMAP4.error: b'[AUTHENTICATIONFAILED] no'", "imaplib.IMAP4.error", "imaplib.IMAP4.error: b'[AUTHENTICATIONFAILED] no'"},
 		{"chained: not an exception line", "Traceback (most recent call last):\n  File \"a\", line 1\nDuring handling of the above exception, another exception occurred:", "", ""},
 		{"none", "hello\nValueError: printed by the program itself", "", ""},
+		{"source not UTF-8", "SyntaxError: Non-UTF-8 code starting with '\\xe9' in file /x/c.py on line 1, but no encoding declared; see https://peps.python.org/pep-0263/ for details", "SyntaxError", "SyntaxError: Non-UTF-8 code starting with '\\xe9' in file /x/c.py on line 1, but no encoding declared; see https://peps.python.org/pep-0263/ for details"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
