@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netgrade/netgrade/internal/render"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -272,7 +273,11 @@ func TestRecorded(t *testing.T) {
 	assert.Equal(t, "GET", req.Method)
 	assert.Equal(t, "/api/date", req.Path)
 	assert.Contains(t, req.Headers, report.Header{Name: "Host", Value: addr})
-	curl := strings.ReplaceAll(x.Curl(), addr, "127.0.0.1:PORT")
+	var lines []string
+	for _, e := range x.Events() {
+		lines = append(lines, render.EventLines(e)...)
+	}
+	curl := strings.ReplaceAll(strings.Join(lines, "\n"), addr, "127.0.0.1:PORT")
 	golden.Assert(t, curl+"\n", "curl.golden")
 }
 
