@@ -52,14 +52,43 @@ type ProcInfo struct {
 	// Started is the process's start time in clock ticks since boot: with
 	// the PID, it names the process even after the PID is reused.
 	Started uint64
+	// CPU is the CPU time the process has used so far.
+	CPU time.Duration
 }
 
 func infoOf(p proctree.Proc) ProcInfo {
-	return ProcInfo{PID: p.PID, PPID: p.PPID, PGRP: p.PGRP, Threads: p.Threads, Comm: p.Comm, State: p.State, Started: p.Started}
+	return ProcInfo{PID: p.PID, PPID: p.PPID, PGRP: p.PGRP, Threads: p.Threads, Comm: p.Comm, State: p.State, Started: p.Started, CPU: p.CPU}
 }
 
 func (p ProcInfo) proc() proctree.Proc {
-	return proctree.Proc{PID: p.PID, PPID: p.PPID, PGRP: p.PGRP, Threads: p.Threads, Comm: p.Comm, State: p.State, Started: p.Started}
+	return proctree.Proc{PID: p.PID, PPID: p.PPID, PGRP: p.PGRP, Threads: p.Threads, Comm: p.Comm, State: p.State, Started: p.Started, CPU: p.CPU}
+}
+
+// Busy reports whether a process of the tree rooted at pid is running or
+// waiting for a CPU (state R) or for the disk (D), in any of a few looks
+// over about 50 ms, and returns the CPU time the tree has used: a program
+// still at work, as opposed to one blocked on input, a sleep or a socket.
+func Busy(pid int) (bool, time.Duration) {
+	busy := false
+	var cpu time.Duration
+	for i := range 5 {
+		tree, err := Tree(pid)
+		if err != nil || len(tree) == 0 {
+			return false, cpu
+		}
+		cpu = 0
+		for _, p := range tree {
+			cpu += p.CPU
+			if p.State == "R" || p.State == "D" {
+				busy = true
+			}
+		}
+		if busy || i == 4 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond) // sampling a state, not waiting for one
+	}
+	return busy, cpu
 }
 
 // Tree returns the processes of the program rooted at pid: pid itself, its
