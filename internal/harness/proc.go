@@ -52,14 +52,47 @@ type ProcInfo struct {
 	// Started is the process's start time in clock ticks since boot: with
 	// the PID, it names the process even after the PID is reused.
 	Started uint64
+	// CPU is the CPU time the process has used so far.
+	CPU time.Duration
 }
 
 func infoOf(p proctree.Proc) ProcInfo {
-	return ProcInfo{PID: p.PID, PPID: p.PPID, PGRP: p.PGRP, Threads: p.Threads, Comm: p.Comm, State: p.State, Started: p.Started}
+	return ProcInfo{PID: p.PID, PPID: p.PPID, PGRP: p.PGRP, Threads: p.Threads, Comm: p.Comm, State: p.State, Started: p.Started, CPU: p.CPU}
 }
 
 func (p ProcInfo) proc() proctree.Proc {
-	return proctree.Proc{PID: p.PID, PPID: p.PPID, PGRP: p.PGRP, Threads: p.Threads, Comm: p.Comm, State: p.State, Started: p.Started}
+	return proctree.Proc{PID: p.PID, PPID: p.PPID, PGRP: p.PGRP, Threads: p.Threads, Comm: p.Comm, State: p.State, Started: p.Started, CPU: p.CPU}
+}
+
+// Busy reports whether the program rooted at pid is at work: in a few
+// looks over about 100 ms, one of its processes is running or waiting for a
+// CPU (state R) or for the disk (D), or its CPU time grows. It also returns
+// the CPU time the tree has used. A program blocked on input, a sleep or a
+// socket is not busy.
+func Busy(pid int) (bool, time.Duration) {
+	var first, cpu time.Duration
+	for i := range 10 {
+		tree, err := Tree(pid)
+		if err != nil || len(tree) == 0 {
+			return false, cpu
+		}
+		cpu = 0
+		busy := false
+		for _, p := range tree {
+			cpu += p.CPU
+			if p.State == "R" || p.State == "D" {
+				busy = true
+			}
+		}
+		if i == 0 {
+			first = cpu
+		}
+		if busy || cpu > first {
+			return true, cpu
+		}
+		time.Sleep(10 * time.Millisecond) // sampling a state, not waiting for one
+	}
+	return false, cpu
 }
 
 // Tree returns the processes of the program rooted at pid: pid itself, its
