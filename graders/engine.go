@@ -111,31 +111,21 @@ func FileSubmission(path string) (Submission, error) {
 	return Submission{Name: path, Command: argv, Dir: filepath.Dir(argv[len(argv)-1]), File: path}, nil
 }
 
-// Options tune a grading run. The zero value is usable.
+// Options tune a grading run: the course's Settings and what the run
+// shares between gradings. The zero value is usable.
 type Options struct {
+	// Settings are the course's settings for the exercise graded.
+	Settings Settings
 	// Interpreters resolves python3 once per run; shared across gradings.
 	Interpreters *harness.Interpreters
 	// Ports hands out ports; shared across gradings of one run.
 	Ports *harness.Ports
-	// Texts replace the exercise's default texts, by name.
-	Texts map[string]string
-	// Points replace check points, by check ID.
-	Points map[string]float64
-	// Disabled lists check IDs not to run.
-	Disabled []string
-	// Only, when set, runs only these check IDs.
-	Only []string
 	// Parallel is how many checks of one grading run at once
 	// (DefaultParallel when zero).
 	Parallel int
-	// Visibility gives checks a visibility other than visible, by check ID.
-	Visibility map[string]report.Visibility
-	// Timeouts replace the watchdog deadline of checks, by check ID.
-	Timeouts map[string]time.Duration
-	// TimeoutScale multiplies every deadline of a grading (watchdogs and
-	// the waits for a program's events); zero means 1. A course run on slow
-	// machines raises it.
-	TimeoutScale float64
+	// Slots, when set, is shared by gradings run side by side: each of
+	// their checks holds one while it runs (see GradeSideBySide).
+	Slots *Slots
 	// Sandbox names the isolation in force, for the report.
 	Sandbox string
 	// Version is written into results.
@@ -152,16 +142,13 @@ func (o *Options) defaults() {
 	if o.Sandbox == "" {
 		o.Sandbox = "process"
 	}
-	if o.TimeoutScale <= 0 {
-		o.TimeoutScale = 1
-	}
 }
 
 // checkTimeout returns the watchdog deadline of c: the course's deadline
 // for it, else its own, else DefaultCheckTimeout, scaled.
 func (o *Options) checkTimeout(c *Check) time.Duration {
 	timeout := c.Timeout
-	if d, ok := o.Timeouts[c.ID]; ok && d > 0 {
+	if d := o.Settings.Check(c.ID).Timeout; d > 0 {
 		timeout = d
 	}
 	if timeout == 0 {
@@ -181,13 +168,8 @@ func (e *Exercise) Deadlines(opt Options) []time.Duration {
 	return ds
 }
 
-// scale returns d multiplied by the options' timeout scale.
-func (o *Options) scale(d time.Duration) time.Duration {
-	if o.TimeoutScale <= 0 || o.TimeoutScale == 1 {
-		return d
-	}
-	return time.Duration(float64(d) * o.TimeoutScale)
-}
+// scale returns d multiplied by the course's timeout scale.
+func (o *Options) scale(d time.Duration) time.Duration { return o.Settings.scale(d) }
 
 // command returns the submission's command template for this exercise.
 func (e *Exercise) command(sub Submission) []string {
@@ -212,6 +194,9 @@ func (e *Exercise) Grade(ctx context.Context, sub Submission, opt Options) repor
 		StartedAt:  time.Now().UTC().Truncate(time.Millisecond),
 		Sandbox:    opt.Sandbox,
 		Version:    opt.Version,
+		// Where the programs run: in this process, or in the unit runner
+		// inside a sandbox.
+		Containment: harness.Probe().String(),
 	}
 	begin := time.Now()
 	res.Checks = e.schedule(ctx, e.selected(opt), sub, opt)
@@ -256,6 +241,9 @@ func (e *Exercise) schedule(ctx context.Context, checks []*Check, sub Submission
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
+			if opt.Slots.acquire(ctx) {
+				defer opt.Slots.release()
+			}
 			results[i] = e.runCheck(ctx, c, sub, opt, needs)
 			close(done[i])
 		})
@@ -269,7 +257,10 @@ func (e *Exercise) schedule(ctx context.Context, checks []*Check, sub Submission
 type Job struct {
 	Exercise   *Exercise
 	Submission Submission
-	Result     report.Result
+	// Settings, when set, replace the options' settings for this job (the
+	// course's settings of its exercise).
+	Settings *Settings
+	Result   report.Result
 }
 
 // GradeAll grades every job, n at a time, with one set of options: the
@@ -289,17 +280,13 @@ func GradeAll(ctx context.Context, jobs []*Job, n int, opt Options) {
 
 // selected returns the checks the options leave to run, in order.
 func (e *Exercise) selected(opt Options) []*Check {
-	disabled := map[string]bool{}
-	for _, id := range opt.Disabled {
-		disabled[id] = true
-	}
 	only := map[string]bool{}
-	for _, id := range opt.Only {
+	for _, id := range opt.Settings.Only {
 		only[id] = true
 	}
 	var out []*Check
 	for _, c := range e.Checks {
-		if disabled[c.ID] || (len(only) > 0 && !only[c.ID]) {
+		if opt.Settings.Check(c.ID).Disabled || (len(only) > 0 && !only[c.ID]) {
 			continue
 		}
 		out = append(out, c)
@@ -308,10 +295,12 @@ func (e *Exercise) selected(opt Options) []*Check {
 }
 
 // NotSubmitted returns the result of a submission that lacks the exercise
-// (its file was not handed in): every check skipped for reason, scored 0
-// of the exercise's points.
+// (its file was not handed in): marked Missing, every check skipped for
+// reason, scored 0 of the exercise's points.
 func (e *Exercise) NotSubmitted(sub Submission, opt Options, reason string) report.Result {
-	return e.Unrun(sub, opt, report.Skip, "skipped: "+reason, "")
+	res := e.Unrun(sub, opt, report.Skip, "skipped: "+reason, "")
+	res.Missing = true
+	return res
 }
 
 // Unrun returns the result of a submission none of whose checks could run:
@@ -344,10 +333,10 @@ func (e *Exercise) Unrun(sub Submission, opt Options, status report.Status, mess
 func (e *Exercise) header(c *Check, opt Options) report.Check {
 	rc := report.Check{
 		ID: c.ID, Title: c.Title, Category: c.Category, Requirement: c.Requirement,
-		MaxPoints: c.Points, Visibility: opt.Visibility[c.ID],
+		MaxPoints: c.Points, Visibility: opt.Settings.Check(c.ID).Visibility,
 	}
-	if p, ok := opt.Points[c.ID]; ok {
-		rc.MaxPoints = p
+	if p := opt.Settings.Check(c.ID).Points; p != nil {
+		rc.MaxPoints = *p
 	}
 	return rc
 }
@@ -367,8 +356,13 @@ func (e *Exercise) runCheck(ctx context.Context, c *Check, sub Submission, opt O
 	timeout := opt.checkTimeout(c)
 	var t *T
 	var err error
+	alone := false
 	for attempt := 1; ; attempt++ {
-		t, err = e.attempt(ctx, c, sub, opt, timeout)
+		t, err = e.attempt(ctx, c, sub, opt, timeout, alone)
+		if errors.Is(err, ErrRunAlone) && !alone && ctx.Err() == nil {
+			alone = true
+			continue
+		}
 		if !errors.Is(err, ErrPortTaken) || attempt == portAttempts || ctx.Err() != nil {
 			break
 		}
@@ -388,9 +382,22 @@ const portAttempts = 3
 // runs the check again on a fresh port.
 var ErrPortTaken = errors.New("the port netgrade picked was taken by another process")
 
+// ErrRunAlone is returned (wrapped) by a check whose program binds a port
+// of its own choosing (a hard-coded 8888) and found it taken: by another
+// program of the same grading run, netgrade's doing, not the submission's.
+// The engine runs the check again while no other check of the run runs;
+// when it still fails so, another program of the machine holds the port,
+// and the check ends in netgrade's error, never charged.
+var ErrRunAlone = errors.New("the program's own port is held by another program")
+
 // attempt runs a check once, under its watchdog, and returns its T and
-// outcome.
-func (e *Exercise) attempt(ctx context.Context, c *Check, sub Submission, opt Options, timeout time.Duration) (*T, error) {
+// outcome; alone, while no other check of the run runs (see ErrRunAlone).
+func (e *Exercise) attempt(ctx context.Context, c *Check, sub Submission, opt Options, timeout time.Duration, alone bool) (*T, error) {
+	release := opt.Ports.Shared
+	if alone {
+		release = opt.Ports.Alone
+	}
+	defer release()()
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	t := &T{ctx: cctx, ex: e, check: c, sub: sub, opt: opt, begin: time.Now()}
@@ -446,11 +453,25 @@ func (t *T) finish(rc *report.Check, err error) {
 		rc.Message = "netgrade could not run this check: " + err.Error()
 	}
 	main := t.mainProcess()
+	var tb *harness.Traceback
+	if main != nil {
+		tb = harness.LastTraceback(main.Output().Lines())
+	}
+	if rc.Status == report.Pass && tb.IsSyntax() {
+		// A program Python cannot compile never ran a line: whatever the
+		// check saw (nothing read from stdin, nothing sent), it earns no
+		// point.
+		rc.Status = report.Fail
+		rc.Message = "the program does not start: Python cannot compile it"
+	}
 	if rc.Status != report.Pass && main != nil {
 		if ex := main.Exit(); ex.Exited {
 			rc.Exit = ex.String()
+			if h := limitHint(ex.Limit); rc.Status == report.Fail && h != "" {
+				rc.Hint = strings.TrimSpace(h + " " + rc.Hint)
+			}
 		}
-		if tb := harness.LastTraceback(main.Output().Lines()); tb != nil && tb.Exception != "KeyboardInterrupt" {
+		if tb != nil && tb.Exception != "KeyboardInterrupt" {
 			rc.Traceback = tb.Line
 			if rc.Status == report.Fail {
 				if h := diagnose(tb); h != "" && !strings.Contains(rc.Hint, h) {
@@ -463,6 +484,26 @@ func (t *T) finish(rc *report.Check, err error) {
 		rc.Hint = t.check.Hint
 	}
 	rc.Transcript = t.transcript()
+	t.mu.Lock()
+	rc.Notes = append([]string(nil), t.notices...)
+	t.mu.Unlock()
+}
+
+// limitHint returns advice for a program that ran into one of netgrade's
+// limits, naming the limit and its value.
+func limitHint(l harness.LimitHit) string {
+	var advice string
+	switch l.Kind {
+	case harness.LimitProcesses:
+		advice = "A server of this course needs a few processes at most: look for a fork() or a new thread in a loop that never ends."
+	case harness.LimitMemory:
+		advice = "Look for data that grows without end: a list appended to in a loop, or a whole stream read at once."
+	case harness.LimitOutput:
+		advice = "Look for a print in a loop that never waits, for example on a socket that was closed."
+	default:
+		return ""
+	}
+	return "Your program ran into a limit: " + l.String() + ". " + advice
 }
 
 // diagnose returns advice for a Python exception students commonly hit.
@@ -485,4 +526,11 @@ func diagnose(tb *harness.Traceback) string {
 		return "The other side closed the connection: recv() returning b'' means the client has gone; stop using that socket."
 	}
 	return ""
+}
+
+// Worth sets the check's points and returns it: for an exercise that
+// weighs a shared check differently.
+func (c *Check) Worth(points float64) *Check {
+	c.Points = points
+	return c
 }

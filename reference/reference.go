@@ -8,54 +8,17 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 )
 
 // Program is the reference implementation of one exercise.
 type Program struct {
-	// Exercise is the exercise ID the program implements.
-	Exercise string
 	// Usage is the argument synopsis, e.g. "PORT".
 	Usage string
 	// Run runs the program with its arguments until it is done or ctx is
 	// cancelled (a server runs until then) and returns its exit status.
 	Run func(ctx context.Context, args []string, stdout, stderr io.Writer) int
-}
-
-// Programs returns the reference implementations, by exercise ID.
-func Programs() map[string]Program {
-	ps := []Program{
-		{Exercise: "udp-server", Usage: "PORT", Run: UDPServer},
-		{Exercise: "udp-client", Usage: "HOST PORT MESSAGE", Run: UDPClient},
-		{Exercise: "tcp-server", Usage: "PORT", Run: TCPServer},
-		{Exercise: "tcp-client", Usage: "HOST PORT MESSAGE", Run: TCPClient},
-		{Exercise: "tcp-upper", Usage: "PORT", Run: TCPUpper},
-		{Exercise: "tcp-waiting", Usage: "PORT", Run: TCPWaiting},
-		{Exercise: "tcp-forking", Usage: "PORT", Run: TCPForking},
-		{Exercise: "tcp-threading", Usage: "PORT", Run: TCPThreading},
-		{Exercise: "tcp-tickets", Usage: "PORT", Run: TCPTickets},
-	}
-	m := make(map[string]Program, len(ps))
-	for _, p := range ps {
-		m[p.Exercise] = p
-	}
-	return m
-}
-
-// Get returns the reference implementation of an exercise.
-func Get(exercise string) (Program, error) {
-	ps := Programs()
-	if p, ok := ps[exercise]; ok {
-		return p, nil
-	}
-	names := make([]string, 0, len(ps))
-	for n := range ps {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return Program{}, fmt.Errorf("no reference implementation of %q; there are: %s", exercise, strings.Join(names, ", "))
 }
 
 // portArg checks a reference program's arguments against its synopsis

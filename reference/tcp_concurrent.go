@@ -319,8 +319,9 @@ func concSellTicket(ctx context.Context, conn net.Conn, counter *concCounter, ou
 // Dispatch runs a reference program when args are a reference command
 // line, "ref EXERCISE ARGS..." or ChildCommand's, as a program that
 // re-executes itself in netgrade's place needs (the graders' tests, the
-// flake guard); ok is false for any other command line.
-func Dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) (code int, ok bool) {
+// flake guard); ok is false for any other command line. get finds the
+// reference program of an exercise (the course's table).
+func Dispatch(ctx context.Context, args []string, get func(exercise string) (Program, error), stdout, stderr io.Writer) (code int, ok bool) {
 	if len(args) == 0 {
 		return 0, false
 	}
@@ -332,7 +333,7 @@ func Dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) (cod
 			fmt.Fprintln(stderr, "usage: ref EXERCISE ARGS...")
 			return 2, true
 		}
-		p, err := Get(args[1])
+		p, err := get(args[1])
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return 2, true

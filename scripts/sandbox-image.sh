@@ -2,8 +2,11 @@
 # sandbox-image.sh builds the local Docker image the docker sandbox runs
 # submissions in when no image registry can be reached: a minimal Debian
 # root file system with python3 (full standard library, socketserver
-# included), made with debootstrap from the mirror apt already uses, and
-# imported into Docker.
+# included), the time zone database, libfaketime (the http-server checks
+# run programs under a faked clock) and the web frameworks of the course's
+# day two (Flask, FastAPI with uvicorn), made with debootstrap from the
+# mirror apt already uses, and imported into Docker. An existing image that
+# lacks any of these is rebuilt.
 #
 # Usage: scripts/sandbox-image.sh [IMAGE]    (default netgrade-python:local)
 # Environment: SUITE (default bookworm), MIRROR (default: from apt's sources),
@@ -17,9 +20,19 @@ if ! command -v docker >/dev/null 2>&1; then
 	echo "sandbox-image: docker is not installed" >&2
 	exit 1
 fi
+# PACKAGES are what the image holds beyond debootstrap's minimal base.
+PACKAGES=python3,tzdata,faketime,python3-flask,python3-fastapi,python3-uvicorn
+# complete checks that an image holds everything the graders use.
+complete() {
+	docker run --rm --network none "$IMAGE" sh -c \
+		'python3 -c "import socketserver, zoneinfo, flask, fastapi, uvicorn; zoneinfo.ZoneInfo(\"Europe/Paris\")" && ls /usr/lib/*/faketime/libfaketime.so.1' >/dev/null 2>&1
+}
 if [ -z "${FORCE:-}" ] && docker image inspect "$IMAGE" >/dev/null 2>&1; then
-	echo "sandbox-image: $IMAGE already exists (FORCE=1 rebuilds it)"
-	exit 0
+	if complete; then
+		echo "sandbox-image: $IMAGE already exists (FORCE=1 rebuilds it)"
+		exit 0
+	fi
+	echo "sandbox-image: $IMAGE lacks some of $PACKAGES: rebuilding it"
 fi
 if [ "$(id -u)" != 0 ]; then
 	echo "sandbox-image: debootstrap needs root: run this as root (sudo make sandbox-image)" >&2
@@ -65,7 +78,7 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 echo "sandbox-image: debootstrap $SUITE from $MIRROR"
-debootstrap --variant=minbase --include=python3 "$SUITE" "$work/root" "$MIRROR"
+debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$work/root" "$MIRROR"
 rm -rf "$work/root/var/cache/apt/archives/"*.deb "$work/root/var/lib/apt/lists/"*
 echo "sandbox-image: importing $IMAGE"
 tar -C "$work/root" -c . | docker import \
@@ -73,4 +86,8 @@ tar -C "$work/root" -c . | docker import \
 	-c 'ENV LANG=C.UTF-8' \
 	-c 'CMD ["python3"]' \
 	- "$IMAGE"
-docker run --rm --network none "$IMAGE" python3 -c 'import socketserver, sys; print("sandbox-image: python", sys.version.split()[0], "ready")'
+if ! complete; then
+	echo "sandbox-image: $IMAGE was built but lacks some of $PACKAGES" >&2
+	exit 1
+fi
+docker run --rm --network none "$IMAGE" python3 -c 'import sys; print("sandbox-image: python", sys.version.split()[0], "ready")'

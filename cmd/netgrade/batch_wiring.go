@@ -5,9 +5,8 @@ import (
 
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/batch"
-	"github.com/netgrade/netgrade/internal/course"
+	"github.com/netgrade/netgrade/internal/coursefile"
 	"github.com/netgrade/netgrade/internal/render"
-	"github.com/netgrade/netgrade/internal/sandbox"
 )
 
 // batchWiring is what `netgrade batch` and `netgrade merge` take from the
@@ -15,10 +14,10 @@ import (
 // exercise is found, and how a student's own page is written.
 type batchWiring struct {
 	Registry *graders.Registry
-	Settings sandbox.Settings
+	Settings graders.Settings
 	// PerExercise gives each exercise's settings and run command (nil:
 	// Settings for all, python3 for .py files).
-	PerExercise func(exercise string) (sandbox.Settings, []string)
+	PerExercise func(exercise string) (graders.Settings, []string)
 	Find        batch.Finder
 	Expected    func(exercise string) string
 	StudentPage batch.PageFunc
@@ -28,7 +27,7 @@ type batchWiring struct {
 // netgrade can grade, in course order, each with its check settings and run
 // command; a student's file found by the course's file name; and the
 // per-submission HTML report as the student's own page.
-func newBatchWiring(c *course.Course) batchWiring {
+func newBatchWiring(c *coursefile.Course) batchWiring {
 	var exs []*graders.Exercise
 	for _, e := range c.Exercises {
 		if e.Grader != nil {
@@ -43,8 +42,8 @@ func newBatchWiring(c *course.Course) batchWiring {
 	}
 	return batchWiring{
 		Registry: graders.NewRegistry(exs...),
-		PerExercise: func(ex string) (sandbox.Settings, []string) {
-			set := sandbox.SettingsFrom(c.Options(ex, graders.Options{}))
+		PerExercise: func(ex string) (graders.Settings, []string) {
+			set := c.Settings(ex)
 			run := c.Run
 			if e := c.Exercise(ex); e != nil && e.Run != nil {
 				run = *e.Run

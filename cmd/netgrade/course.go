@@ -1,10 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
-	"github.com/netgrade/netgrade/graders"
-	"github.com/netgrade/netgrade/internal/course"
+	"github.com/netgrade/netgrade/course"
+	"github.com/netgrade/netgrade/internal/coursefile"
 	"github.com/spf13/cobra"
 )
 
@@ -18,13 +19,26 @@ func (f *courseFlag) register(c *cobra.Command) {
 }
 
 // load reads the course; a bad course file is a usage error (exit 2) that
-// names the file, line and column of every mistake.
-func (f *courseFlag) load(reg *graders.Registry) (*course.Course, error) {
-	c, err := course.Load(f.path, reg)
-	if err != nil {
-		return nil, usageErr("the course file is not valid:\n%v", err)
+// names the file, line and column of every mistake, and a missing one says
+// so.
+func (f *courseFlag) load() (*coursefile.Course, error) {
+	if f.path == "" {
+		c, err := coursefile.Parse(course.DefaultName, course.YAML(), course.Registry())
+		if err != nil {
+			return nil, internalErr(fmt.Errorf("the built-in course is not valid: %w", err))
+		}
+		return c, nil
 	}
-	return c, nil
+	c, err := coursefile.Load(f.path, course.Registry())
+	var mistakes coursefile.Errors
+	switch {
+	case err == nil:
+		return c, nil
+	case errors.As(err, &mistakes):
+		return nil, courseErr("the course file is not valid:\n%v", err)
+	default:
+		return nil, courseErr("%v", err)
+	}
 }
 
 func newCourseCmd() *cobra.Command {
@@ -42,7 +56,7 @@ grading command with --course FILE.`,
 		Short: "Print the built-in course file",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			_, err := c.OutOrStdout().Write(course.DefaultYAML())
+			_, err := c.OutOrStdout().Write(course.YAML())
 			return err
 		},
 	}, &cobra.Command{
@@ -51,7 +65,7 @@ grading command with --course FILE.`,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			f := courseFlag{path: args[0]}
-			crs, err := f.load(graders.Default())
+			crs, err := f.load()
 			if err != nil {
 				return err
 			}

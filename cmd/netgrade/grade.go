@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
+	"github.com/netgrade/netgrade/course"
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/report"
@@ -14,7 +16,7 @@ import (
 func newGradeCmd() *cobra.Command {
 	var out outputFlags
 	var crs courseFlag
-	var ref bool
+	var ref, verbose bool
 	var only []string
 	c := &cobra.Command{
 		Use:   "grade EXERCISE (FILE | --ref | -- CMD ARGS...)",
@@ -35,7 +37,7 @@ appended (udp-server: {port}; udp-client: {host} {port} {message}).`,
 			if err != nil {
 				return err
 			}
-			cs, err := crs.load(graders.Default())
+			cs, err := crs.load()
 			if err != nil {
 				return err
 			}
@@ -49,7 +51,11 @@ appended (udp-server: {port}; udp-client: {host} {port} {message}).`,
 					return usageErr("%v", err)
 				}
 			}
-			opt := cs.Options(ex.ID, graders.Options{Only: only, Version: version})
+			if verbose {
+				sayMechanisms(c.ErrOrStderr())
+			}
+			opt := graders.Options{Settings: cs.Settings(ex.ID), Version: version}
+			opt.Settings.Only = only
 			res := ex.Grade(c.Context(), sub, opt)
 			if c.Context().Err() != nil {
 				return internalErr(fmt.Errorf("interrupted"))
@@ -67,7 +73,16 @@ appended (udp-server: {port}; udp-client: {host} {port} {message}).`,
 	crs.register(c)
 	c.Flags().BoolVar(&ref, "ref", false, "grade netgrade's own reference implementation")
 	c.Flags().StringSliceVar(&only, "check", nil, "run only these check IDs (comma-separated)")
+	c.Flags().BoolVarP(&verbose, "verbose", "v", false, verboseUsage)
 	return c
+}
+
+// verboseUsage is the help of --verbose.
+const verboseUsage = "say how netgrade observes the programs (sockets, process trees, exits); each readiness wait's mechanism is in the transcripts"
+
+// sayMechanisms tells, for --verbose, how programs are observed here.
+func sayMechanisms(w io.Writer) {
+	fmt.Fprintf(w, "netgrade: observing programs: %s\n", harness.ProbeMechanisms())
 }
 
 // submissionFromArgs reads EXERCISE and the program from the command line.
@@ -80,7 +95,7 @@ func submissionFromArgs(c *cobra.Command, args []string, ref bool) (graders.Subm
 	if len(before) == 0 {
 		return graders.Submission{}, nil, usageErr("give the exercise to grade (see 'netgrade list')")
 	}
-	ex, err := graders.Default().Get(before[0])
+	ex, err := course.Registry().Get(before[0])
 	if err != nil {
 		return graders.Submission{}, nil, usageErr("%v", err)
 	}

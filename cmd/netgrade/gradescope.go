@@ -10,7 +10,7 @@ import (
 
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/batch"
-	"github.com/netgrade/netgrade/internal/course"
+	"github.com/netgrade/netgrade/internal/coursefile"
 	"github.com/netgrade/netgrade/internal/render"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/spf13/cobra"
@@ -42,7 +42,7 @@ reads the score from the file); 2 for a bad course file or folder; 3 when
 netgrade could not write the results.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			cs, err := crs.load(graders.Default())
+			cs, err := crs.load()
 			if err != nil {
 				return err
 			}
@@ -57,7 +57,8 @@ netgrade could not write the results.`,
 					notes = append(notes, fmt.Sprintf("%s: this netgrade has no grader for it; not graded", e.ID))
 					continue
 				}
-				opt := cs.Options(e.ID, base)
+				opt := base
+				opt.Settings = cs.Settings(e.ID)
 				path := locate(subDir, e.File)
 				if path == "" {
 					sub := graders.Submission{Name: e.File, File: e.File}
@@ -101,7 +102,7 @@ netgrade could not write the results.`,
 
 // gradeFile grades the file at path, named in reports by its path inside
 // the submission folder.
-func gradeFile(c *cobra.Command, cs *course.Course, e *course.Exercise, path, root string, opt graders.Options) (report.Result, error) {
+func gradeFile(c *cobra.Command, cs *coursefile.Course, e *coursefile.Exercise, path, root string, opt graders.Options) (report.Result, error) {
 	sub, err := cs.Submission(e, path)
 	if err != nil {
 		return report.Result{}, internalErr(err)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/netgrade/netgrade/course"
 	"github.com/netgrade/netgrade/graders"
 	"github.com/spf13/cobra"
 )
@@ -15,7 +16,7 @@ func newListCmd() *cobra.Command {
 		Short: "List the exercises and their checks",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			reg := graders.Default()
+			reg := course.Registry()
 			exs := reg.Exercises()
 			if len(args) == 1 {
 				e, err := reg.Get(args[0])

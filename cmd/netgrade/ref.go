@@ -1,7 +1,7 @@
 package main
 
 import (
-	"github.com/netgrade/netgrade/reference"
+	"github.com/netgrade/netgrade/course"
 	"github.com/spf13/cobra"
 )
 
@@ -19,7 +19,7 @@ arguments, e.g. 'netgrade ref udp-server 1234' or
 			if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 				return c.Help()
 			}
-			prog, err := reference.Get(args[0])
+			prog, err := course.Reference(args[0])
 			if err != nil {
 				return usageErr("%v", err)
 			}

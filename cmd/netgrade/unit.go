@@ -5,7 +5,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/course"
 	"github.com/netgrade/netgrade/internal/sandbox"
 	"github.com/spf13/cobra"
 )
@@ -47,7 +47,7 @@ func newUnitCmd() *cobra.Command {
 			if err != nil {
 				return internalErr(err)
 			}
-			r := sandbox.Runner{Registry: graders.Default()}
+			r := sandbox.Runner{Registry: course.Registry()}
 			if err := r.Serve(c.Context(), u, c.OutOrStdout()); err != nil {
 				return &exitError{code: exitInternal}
 			}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netgrade/netgrade/course"
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/batch"
 	"github.com/netgrade/netgrade/internal/report"
@@ -330,7 +331,7 @@ func (f *fakeSandbox) Grade(ctx context.Context, u sandbox.Unit) ([]report.Resul
 			return nil, errors.New("the sandbox broke")
 		}
 		netgradeErr := words[0] == "error"
-		ex, err := graders.Default().Get(file.Exercise)
+		ex, err := course.Registry().Get(file.Exercise)
 		if err != nil {
 			return nil, err
 		}
@@ -423,10 +424,13 @@ func TestRunGradesEveryStudentAndResumes(t *testing.T) {
 	}, scores)
 	carol := recs[2]
 	require.Equal(t, "carol", carol.Student)
-	assert.Equal(t, "the submission has no udp-server.py", carol.Results[0].Checks[0].Message)
-	assert.Equal(t, report.Fail, carol.Results[0].Checks[0].Status)
+	assert.True(t, carol.Results[0].Missing, "a file not handed in is missing, not failed")
+	assert.Equal(t, "skipped: the submission has no udp-server.py", carol.Results[0].Checks[0].Message)
+	assert.Equal(t, report.Skip, carol.Results[0].Checks[0].Status)
+	assert.Empty(t, carol.Problem, "one missing exercise is no problem of the submission")
 	frank := recs[5]
 	assert.Contains(t, frank.Results[0].Checks[0].Message, "points outside", "a zip that climbs out is refused and the student told why")
+	assert.Contains(t, frank.Problem, "points outside", "and the instructor too")
 	assert.NoDirExists(t, filepath.Join(out, ".work"), "unpacked archives are removed")
 
 	t.Run("again: nothing to grade", func(t *testing.T) {
@@ -472,19 +476,20 @@ func TestRunPerExerciseSettings(t *testing.T) {
 	out := t.TempDir()
 	fake := newFake()
 	opt := options(out, fake)
-	opt.PerExercise = func(ex string) (sandbox.Settings, []string) {
+	opt.PerExercise = func(ex string) (graders.Settings, []string) {
 		if ex == "udp-server" {
-			return sandbox.Settings{Points: map[string]float64{"udp-server/starts": 5}}, []string{"python3", "-X", "utf8", "{file}", "{args}"}
+			five := 5.0
+			return graders.Settings{Checks: map[string]graders.CheckSettings{"udp-server/starts": {Points: &five}}}, []string{"python3", "-X", "utf8", "{file}", "{args}"}
 		}
-		return sandbox.Settings{Disabled: []string{"udp-client/no-stdin"}}, nil
+		return graders.Settings{Checks: map[string]graders.CheckSettings{"udp-client/no-stdin": {Disabled: true}}}, nil
 	}
 	_, err = batch.Run(context.Background(), students, opt)
 	require.NoError(t, err)
 	u := fake.units["alice"]
 	require.Len(t, u.Files, 2)
 	assert.Equal(t, []string{"python3", "-X", "utf8", "{file}", "{args}"}, u.Files[0].Command)
-	assert.Equal(t, 5.0, u.Files[0].Settings.Points["udp-server/starts"])
-	assert.Equal(t, []string{"udp-client/no-stdin"}, u.Files[1].Settings.Disabled)
+	assert.Equal(t, 5.0, *u.Files[0].Settings.Check("udp-server/starts").Points)
+	assert.True(t, u.Files[1].Settings.Check("udp-client/no-stdin").Disabled)
 	carol, err := batch.ReadRecord(batch.RecordPath(out, "carol"))
 	require.NoError(t, err)
 	assert.Equal(t, 15.0, carol.Results[0].MaxScore, "the missing udp-server.py is scored with the course's points")

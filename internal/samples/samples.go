@@ -5,12 +5,14 @@
 package samples
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/netgrade/netgrade/fixtures"
 	"github.com/netgrade/netgrade/graders"
@@ -97,4 +99,31 @@ func Jobs(list []*Sample) []*graders.Job {
 		jobs[i] = &s.Job
 	}
 	return jobs
+}
+
+// Grade grades the samples, n at a time, with one set of options (the
+// ports and interpreters shared as in one grading run), storing each
+// result in its sample. done, when set, is called as each sample is
+// graded, one call at a time, with how many are done so far: for a
+// progress display.
+func Grade(ctx context.Context, list []*Sample, n int, opt graders.Options, done func(finished int, s *Sample)) {
+	sem := make(chan struct{}, max(1, n))
+	var mu sync.Mutex
+	finished := 0
+	var wg sync.WaitGroup
+	for _, s := range list {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			graders.GradeAll(ctx, []*graders.Job{&s.Job}, 1, opt)
+			if done == nil {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			finished++
+			done(finished, s)
+		})
+	}
+	wg.Wait()
 }

@@ -55,7 +55,7 @@ type Unit struct {
 	// resolve python3 on its own PATH (as in a container).
 	Python string `json:"python,omitempty"`
 	// Settings are the course's settings for the checks.
-	Settings Settings `json:"settings"`
+	Settings graders.Settings `json:"settings"`
 	// Sandbox is the name results record for the isolation in force.
 	Sandbox string `json:"sandbox"`
 	// Version is netgrade's version, written into results.
@@ -75,46 +75,7 @@ type File struct {
 	// executable directly.
 	Command []string `json:"command,omitempty"`
 	// Settings, when set, replace the unit's Settings for this exercise.
-	Settings *Settings `json:"settings,omitempty"`
-}
-
-// Settings are the parts of graders.Options a course sets; they travel to
-// the unit runner as JSON.
-type Settings struct {
-	Texts      map[string]string            `json:"texts,omitempty"`
-	Points     map[string]float64           `json:"points,omitempty"`
-	Disabled   []string                     `json:"disabled,omitempty"`
-	Only       []string                     `json:"only,omitempty"`
-	Visibility map[string]report.Visibility `json:"visibility,omitempty"`
-	// TimeoutsMS are per-check deadlines in milliseconds.
-	TimeoutsMS   map[string]int64 `json:"timeouts_ms,omitempty"`
-	TimeoutScale float64          `json:"timeout_scale,omitempty"`
-}
-
-// SettingsFrom takes the check settings of grading options, for a unit.
-func SettingsFrom(o graders.Options) Settings {
-	s := Settings{Texts: o.Texts, Points: o.Points, Disabled: o.Disabled, Only: o.Only, Visibility: o.Visibility, TimeoutScale: o.TimeoutScale}
-	if len(o.Timeouts) > 0 {
-		s.TimeoutsMS = map[string]int64{}
-		for id, d := range o.Timeouts {
-			s.TimeoutsMS[id] = d.Milliseconds()
-		}
-	}
-	return s
-}
-
-// Apply sets the check settings on grading options.
-func (s Settings) Apply(o graders.Options) graders.Options {
-	o.Texts, o.Points, o.Disabled, o.Only = s.Texts, s.Points, s.Disabled, s.Only
-	o.Visibility, o.TimeoutScale = s.Visibility, s.TimeoutScale
-	o.Timeouts = nil
-	if len(s.TimeoutsMS) > 0 {
-		o.Timeouts = map[string]time.Duration{}
-		for id, ms := range s.TimeoutsMS {
-			o.Timeouts[id] = time.Duration(ms) * time.Millisecond
-		}
-	}
-	return o
+	Settings *graders.Settings `json:"settings,omitempty"`
 }
 
 // Timeout returns the unit's time bound.
@@ -141,15 +102,15 @@ type Sandbox interface {
 // their settings (nil: the defaults): every selected check's watchdog
 // deadline, as the course sets and scales it, plus slack for starting and
 // stopping programs.
-func UnitTimeout(exs []*graders.Exercise, settings func(exercise string) Settings) time.Duration {
+func UnitTimeout(exs []*graders.Exercise, settings func(exercise string) graders.Settings) time.Duration {
 	const perCheckSlack = 5 * time.Second
 	var d time.Duration
 	for _, e := range exs {
-		var set Settings
+		var set graders.Settings
 		if settings != nil {
 			set = settings(e.ID)
 		}
-		for _, t := range e.Deadlines(set.Apply(graders.Options{})) {
+		for _, t := range e.Deadlines(graders.Options{Settings: set}) {
 			d += t + perCheckSlack
 		}
 	}

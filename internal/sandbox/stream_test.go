@@ -6,8 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/netgrade/netgrade/graders"
-
+	"github.com/netgrade/netgrade/graders/sockets"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -65,7 +64,7 @@ func TestRunnerRefusesPathsOutsideTheFolder(t *testing.T) {
 func TestRunnerCommandTemplate(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "udp-server.py"), []byte("pass\n"), 0o644))
-	ex := graders.UDPServer()
+	ex := sockets.UDPServer()
 	r := Runner{}
 	cases := []struct {
 		name    string

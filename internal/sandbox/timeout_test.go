@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netgrade/netgrade/course"
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/sandbox"
 	"github.com/stretchr/testify/assert"
@@ -13,14 +14,14 @@ import (
 // scale lengthens it, per-exercise settings that leave checks out shorten
 // it.
 func TestUnitTimeout(t *testing.T) {
-	exs := graders.Default().Exercises()
+	exs := course.Registry().Exercises()
 	base := sandbox.UnitTimeout(exs, nil)
-	scaled := sandbox.UnitTimeout(exs, func(string) sandbox.Settings { return sandbox.Settings{TimeoutScale: 2} })
-	fewer := sandbox.UnitTimeout(exs, func(ex string) sandbox.Settings {
+	scaled := sandbox.UnitTimeout(exs, func(string) graders.Settings { return graders.Settings{TimeoutScale: 2} })
+	fewer := sandbox.UnitTimeout(exs, func(ex string) graders.Settings {
 		if ex == "tcp-tickets" {
-			return sandbox.Settings{Only: []string{"tcp-tickets/starts"}}
+			return graders.Settings{Only: []string{"tcp-tickets/starts"}}
 		}
-		return sandbox.Settings{}
+		return graders.Settings{}
 	})
 	var watchdogs time.Duration
 	for _, e := range exs {

@@ -1,0 +1,115 @@
+package course_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/netgrade/netgrade/course"
+	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/graders/gradertest"
+	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/report"
+	"github.com/netgrade/netgrade/internal/samples"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// concExercises are the exercises of this file's fixture test.
+var concExercises = []string{"tcp-forking", "tcp-threading", "tcp-tickets"}
+
+// concGradings is how many submissions the fixture test grades at once.
+// Most of a grading is spent waiting for mandated delays, and grading
+// several at once is part of what the verdicts must withstand.
+const concGradings = 4
+
+// concSamples lists the reference and every fixture of the exercises.
+func concSamples(t *testing.T, ids []string) []*samples.Sample {
+	t.Helper()
+	var exs []*graders.Exercise
+	for _, id := range ids {
+		ex, err := course.Registry().Get(id)
+		require.NoError(t, err)
+		exs = append(exs, ex)
+	}
+	list, err := samples.List(t.TempDir(), netgradeBin, exs, nil)
+	require.NoError(t, err)
+	return list
+}
+
+// concMessages says, for failing fixtures, what the failure of a check
+// must say: the verdict names the student's mistake.
+var concMessages = map[string]map[string]string{
+	"tcp-forking/threading_server.py":      {"tcp-forking/process-per-client": "in threads, not in processes"},
+	"tcp-forking/sequential_server.py":     {"tcp-forking/concurrent": "one client at a time", "tcp-forking/process-per-client": "neither a process nor a thread"},
+	"tcp-forking/echo_unchanged.py":        {"tcp-forking/answers": "unchanged"},
+	"tcp-forking/input_port.py":            {"tcp-forking/starts": "ended before it could listen"},
+	"tcp-threading/forking_server.py":      {"tcp-threading/one-process": "forks a process per client"},
+	"tcp-threading/sequential_server.py":   {"tcp-threading/concurrent": "one client at a time", "tcp-threading/one-process": "did not grow"},
+	"tcp-threading/asyncio_server.py":      {"tcp-threading/one-process": "did not grow"},
+	"tcp-threading/bytes_repr.py":          {"tcp-threading/answers": "bytes object"},
+	"tcp-tickets/local_counter.py":         {"tcp-tickets/consecutive": "local variable of handle()"},
+	"tcp-tickets/forked_counter.py":        {"tcp-tickets/consecutive": "each child increments its own copy"},
+	"tcp-tickets/lock_in_handle.py":        {"tcp-tickets/unique": "same ticket number"},
+	"tcp-tickets/file_read_before_lock.py": {"tcp-tickets/unique": "same ticket number"},
+	"tcp-tickets/lock_across_sleep.py":     {"tcp-tickets/at-once": "served one after the other"},
+	"tcp-tickets/missing_fstring.py":       {"tcp-tickets/ticket": "not an f-string"},
+	"tcp-tickets/input_port.py":            {"tcp-tickets/starts": "ended before it could listen"},
+}
+
+// TestConcFixtures grades the reference and every fixture of the
+// concurrent exercises: the reference and the passing fixtures get full
+// marks, each failing fixture fails exactly the checks it declares (and
+// says why in the words of its mistake), netgrade never errs, and every
+// check fails on at least one fixture.
+func TestConcFixtures(t *testing.T) {
+	gradertest.NeedPython(t)
+	jobs := concSamples(t, concExercises)
+	opt := graders.Options{Ports: harness.NewPorts(uint64(time.Now().UnixNano())), Interpreters: harness.NewInterpreters()}
+	graders.GradeAll(t.Context(), samples.Jobs(jobs), concGradings, opt)
+
+	failedSomewhere := map[string]bool{}
+	passing := map[string]int{}
+	for _, j := range jobs {
+		t.Run(j.ID, func(t *testing.T) {
+			got, want := j.Failed(), j.Fails
+			for _, c := range j.Result.Checks {
+				assert.NotEqual(t, report.Error, c.Status, "%s: netgrade error: %s", c.ID, c.Message)
+				if c.Status == report.Fail {
+					failedSomewhere[c.ID] = true
+				}
+			}
+			if !assert.Equal(t, want, got, "failing checks of %s", j.ID) {
+				for _, c := range j.Result.Checks {
+					if c.Status != report.Pass {
+						t.Logf("%s: %s: %s (expected %q, got %q)", c.ID, c.Status, c.Message, c.Expected, c.Actual)
+					}
+				}
+			}
+			if len(want) == 0 {
+				assert.Equal(t, j.Result.MaxScore, j.Result.Score, "a passing submission gets full marks")
+				assert.Empty(t, j.Result.IDs(report.Skip), "a passing submission skips no check")
+				if !j.Reference() {
+					passing[j.Exercise.ID]++
+				}
+			}
+			for id, phrase := range concMessages[j.ID] {
+				i := slices.IndexFunc(j.Result.Checks, func(c report.Check) bool { return c.ID == id })
+				if assert.GreaterOrEqual(t, i, 0, "no check %s", id) {
+					assert.Contains(t, j.Result.Checks[i].Message, phrase, "the failure of %s names the mistake", id)
+				}
+			}
+		})
+	}
+	for _, id := range concExercises {
+		ex, err := course.Registry().Get(id)
+		require.NoError(t, err)
+		for _, c := range ex.Checks {
+			assert.True(t, failedSomewhere[c.ID], "check %s fails on no fixture: it is not proven to catch anything", c.ID)
+		}
+		assert.GreaterOrEqual(t, passing[id], 4, "%s needs at least 4 passing fixtures", id)
+	}
+	for name := range concMessages {
+		assert.True(t, slices.ContainsFunc(jobs, func(j *samples.Sample) bool { return j.ID == name }), "concMessages names %s, which is no fixture", name)
+	}
+}

@@ -1,0 +1,66 @@
+package course_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/netgrade/netgrade/course"
+	"github.com/netgrade/netgrade/fixtures"
+	"github.com/netgrade/netgrade/internal/coursefile"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestCourseIsTheOneList checks that everything that lists exercises
+// derives from the course: the registry builds (no duplicate IDs, no check
+// needing a later one), every exercise has a reference, the default course
+// file parses with the texts of each grader, and every fixture folder is an
+// exercise of the course.
+func TestCourseIsTheOneList(t *testing.T) {
+	reg := course.Registry()
+	exs := course.Exercises()
+	require.Len(t, reg.Exercises(), len(exs))
+	for i, e := range exs {
+		assert.Equal(t, e.ID(), reg.Exercises()[i].ID, "registry order is course order")
+		ref, err := course.Reference(e.ID())
+		require.NoError(t, err)
+		assert.NotNil(t, ref.Run, e.ID())
+		assert.NotEmpty(t, ref.Usage, e.ID())
+	}
+
+	c, err := coursefile.Parse(course.DefaultName, course.YAML(), reg)
+	require.NoError(t, err)
+	require.Equal(t, len(exs), len(c.Exercises))
+	for i, e := range exs {
+		ce := c.Exercises[i]
+		assert.Equal(t, e.ID(), ce.ID)
+		assert.Equal(t, e.File, ce.File)
+		if len(e.Grader.Texts) > 0 || len(ce.Texts) > 0 {
+			assert.Equal(t, e.Grader.Texts, ce.Texts, "the default course's texts are the grader's, %s", e.ID())
+		}
+	}
+
+	all, err := fixtures.All()
+	require.NoError(t, err)
+	files := course.Files()
+	for _, f := range all {
+		_, ok := files[f.Exercise]
+		assert.True(t, ok, "fixture folder %s is no exercise of the course", f.Exercise)
+	}
+	_, err = course.Reference("no-such-exercise")
+	assert.ErrorContains(t, err, "no reference implementation")
+}
+
+// TestYAMLGolden keeps the default course file that `netgrade course show`
+// prints under review: it changes only with the exercises.
+func TestYAMLGolden(t *testing.T) {
+	golden := filepath.Join("testdata", "default-course.golden.yaml")
+	if os.Getenv("UPDATE_GOLDEN") == "1" {
+		require.NoError(t, os.MkdirAll("testdata", 0o755))
+		require.NoError(t, os.WriteFile(golden, course.YAML(), 0o644))
+	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err, "run with UPDATE_GOLDEN=1 to write it")
+	assert.Equal(t, string(want), string(course.YAML()))
+}

@@ -1,0 +1,546 @@
+package socketserver
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/graders/probe"
+	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/poll"
+	"github.com/netgrade/netgrade/internal/report"
+)
+
+// DefaultTicketPattern is the course's default for the ticket_pattern text:
+// where a reply holds its ticket number (the first group). It accepts
+// `Your ticket number is 3`, `ticket number 3`, `Ticket number: 3`.
+const DefaultTicketPattern = `(?i)ticket number(?: is)?:? *#?(\d+)`
+
+// The loads and windows of the ticket seller's checks. Load is bounded: at
+// most TicketsClients connections at once, TicketsRounds times.
+const (
+	// TicketsSequential is how many clients buy one after the other.
+	TicketsSequential = 3
+	// TicketsAtOnce is how many clients connect together in the round that
+	// judges whether they are served at the same time.
+	TicketsAtOnce = 5
+	// TicketsClients is how many clients connect together in each round of
+	// the race check, TicketsRounds times.
+	TicketsClients = 20
+	TicketsRounds  = 3
+	// TicketsReplyWindow bounds a lone client's wait for its ticket: the
+	// course's handler takes about a second to prepare one. Only a seller
+	// that never answers waits it out.
+	TicketsReplyWindow = 8 * time.Second
+	// TicketsRoundWindow bounds a round of the race check, from its first
+	// connection to its last ticket; a server that serves its clients at
+	// the same time needs about one preparation time, and only one that
+	// leaves clients without a ticket waits it out, so it is generous.
+	TicketsRoundWindow = 20 * time.Second
+	// TicketsMinPrepare is the least time a lone client's ticket must take
+	// for "served at the same time" to be judged: below it, handlers are
+	// too short for serving one after the other to show.
+	TicketsMinPrepare = 100 * time.Millisecond
+	// ticketsPaceWait bounds the wait for the server to accept the previous
+	// connection before the next one is made (see ticketsPace).
+	ticketsPaceWait = 2 * time.Second
+	// ticketsRequest is the short line every client sends: some sellers
+	// wait for a line, others send the ticket first and ignore it.
+	ticketsRequest = "ticket please\n"
+)
+
+// TCPTickets is the tcp-tickets exercise: a ticket seller on a forking or
+// threading server; numbers unique and consecutive across all clients
+// however many arrive at once, clients served at the same time.
+func TCPTickets() *graders.Exercise {
+	id := "tcp-tickets"
+	e := &graders.Exercise{
+		ID:    id,
+		Title: "Ticket seller",
+		Usage: "tcp-tickets.py PORT",
+		Args:  []string{"{port}"},
+		Texts: map[string]string{"ticket_pattern": DefaultTicketPattern},
+		// Its checks send many clients at once and judge their overlap: one
+		// at a time.
+		Sequential: true,
+		// Nine ticket preparations of about a second (the reference's):
+		// ticket 1, consecutive 3, at-once 2, unique 3.
+		Floor: 9 * time.Second,
+	}
+	e.Checks = []*graders.Check{
+		probe.StartsCheck(id, "tcp", `Read the port with int(sys.argv[1]) and create the server with socketserver.ThreadingTCPServer(("", port), Handler) (or ForkingTCPServer).`).Worth(1),
+		{
+			ID: id + "/ticket", Title: "sends a client its ticket number",
+			Requirement: "A client that connects (and sends a short line) gets a reply holding its number, e.g. `Your ticket number is 3`.",
+			Category:    report.Protocol, Points: 2, Needs: []string{id + "/starts"},
+			Hint:    `Send the number inside the text: self.request.sendall(f"Your ticket number is {number}\n".encode()).`,
+			Timeout: TicketsReplyWindow + 5*time.Second,
+			Run:     ticketsCheckTicket,
+		},
+		{
+			ID: id + "/consecutive", Title: "gives clients served one after the other consecutive numbers",
+			Requirement: fmt.Sprintf("%d clients, one after the other, get consecutive numbers (N, N+1, N+2).", TicketsSequential),
+			Category:    report.Protocol, Points: 2, Needs: []string{id + "/ticket"},
+			Hint:    "Keep the counter where every client's handler sees the same one, and increment it for each ticket.",
+			Timeout: TicketsSequential*TicketsReplyWindow + 5*time.Second,
+			Run:     ticketsCheckConsecutive,
+		},
+		{
+			ID: id + "/at-once", Title: "serves clients at the same time",
+			Requirement: fmt.Sprintf("%d clients that connect together are served at the same time: their handlers overlap, the tickets are not prepared one after the other.", TicketsAtOnce),
+			Category:    report.Concurrency, Points: 2, Needs: []string{id + "/ticket"},
+			Hint:    "Serve clients at the same time (ThreadingTCPServer or ForkingTCPServer), and hold the lock only while taking the number: not while preparing the ticket (the sleep) or sending it.",
+			Timeout: TicketsReplyWindow + TicketsAtOnce*(TicketsReplyWindow+time.Second) + 5*time.Second,
+			Run:     ticketsCheckAtOnce,
+		},
+		{
+			ID: id + "/unique", Title: "sells unique, consecutive numbers to clients arriving together",
+			Requirement: fmt.Sprintf("%d rounds of %d clients connecting together: every client gets a ticket, and the %d numbers are all different and consecutive.",
+				TicketsRounds, TicketsClients, TicketsRounds*TicketsClients),
+			Category: report.Concurrency, Points: 3, Needs: []string{id + "/consecutive", id + "/at-once"},
+			Hint:    "Reading the counter and writing it back must happen under one lock shared by all handlers (created once, outside handle()); with processes, a lock on the counter's file (fcntl.flock) taken before reading it.",
+			Timeout: TicketsRounds*(TicketsRoundWindow+ticketsPaceWait) + 5*time.Second,
+			Run:     ticketsCheckUnique,
+		},
+	}
+	return e
+}
+
+// ticketsPattern compiles the course's ticket pattern.
+func ticketsPattern(t *graders.T) (*regexp.Regexp, error) {
+	src := t.Text("ticket_pattern")
+	re, err := regexp.Compile(src)
+	if err != nil {
+		return nil, fmt.Errorf("the course's ticket_pattern %q is not a valid regular expression: %w", src, err)
+	}
+	if re.NumSubexp() < 1 {
+		return nil, fmt.Errorf("the course's ticket_pattern %q has no group: put the number in parentheses, e.g. `ticket number (\\d+)`", src)
+	}
+	return re, nil
+}
+
+// ticketsSale is one client's purchase.
+type ticketsSale struct {
+	client    int
+	connected time.Time
+	answered  time.Time
+	reply     []byte
+	eof       bool
+	number    int
+	ok        bool // a number was read
+	err       error
+	// window is how long the client waited for its ticket at the most
+	// (scaled): the bound a failure names.
+	window time.Duration
+}
+
+// ticketsNumber reads the ticket number out of a reply.
+func ticketsNumber(re *regexp.Regexp, reply []byte) (int, bool) {
+	m := re.FindSubmatch(reply)
+	if m == nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(string(m[1]))
+	if err != nil {
+		return 0, false
+	}
+	return n, true
+}
+
+// finish sends the request line on c and reads until the reply holds a
+// number, the server closes, or the (scaled) deadline passes.
+func (s *ticketsSale) finish(c *probe.TCPConn, re *regexp.Regexp, deadline time.Time) {
+	defer c.Close()
+	// A seller that sends first may already have closed: a failed send is
+	// not the end of the purchase.
+	_ = c.Send([]byte(ticketsRequest))
+	data, at, _ := c.WaitUntil(deadline, func(d []byte, _ bool) bool {
+		_, ok := ticketsNumber(re, d)
+		return ok
+	})
+	s.reply, s.answered, s.eof = data, at, c.EOF()
+	s.number, s.ok = ticketsNumber(re, data)
+}
+
+// ticketsBuy buys one ticket from the server on port.
+func ticketsBuy(t *graders.T, port int, re *regexp.Regexp, client int) *ticketsSale {
+	s := &ticketsSale{client: client, window: t.Timeout(TicketsReplyWindow)}
+	c, err := probe.DialTCP(t, port)
+	if err != nil {
+		s.err = err
+		return s
+	}
+	s.connected = time.Now()
+	s.finish(c, re, time.Now().Add(s.window))
+	return s
+}
+
+// ticketsPace waits until the server has accepted every connection already
+// made, with ticketsPaceWait as bound. A listening socket's accept queue is
+// short (socketserver listens with a backlog of 5): a connection made while
+// it is full has its SYN dropped and retried by the kernel a second or more
+// later, which would spread "clients connecting together" over seconds.
+// Pacing on the queue, read from /proc, keeps the arrivals as close
+// together as the server can take them.
+func ticketsPace(t *graders.T, pid, port int) {
+	ctx, cancel := context.WithTimeout(t.Context(), ticketsPaceWait)
+	defer cancel()
+	_, _ = poll.Wait(ctx, func(context.Context) poll.Result {
+		n, found, err := harness.ListenQueue(pid, port)
+		if err != nil || !found || n == 0 {
+			return poll.Done()
+		}
+		return poll.Continue("%d connections wait to be accepted", n)
+	}, poll.Backoff(poll.DefaultFirst, ticketsPaceCap))
+}
+
+// ticketsPaceCap is the longest time between two looks at the accept
+// queue: short, so that the next client connects soon after the server
+// has taken the last one.
+const ticketsPaceCap = 2 * time.Millisecond
+
+// ticketsRound has n clients connect together (paced by the accept queue)
+// and buy a ticket each, all within window (scaled).
+func ticketsRound(t *graders.T, p *harness.Process, port int, re *regexp.Regexp, n int, window time.Duration) []*ticketsSale {
+	window = t.Timeout(window)
+	deadline := time.Now().Add(window)
+	sales := make([]*ticketsSale, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		s := &ticketsSale{client: i + 1, window: window}
+		sales[i] = s
+		ticketsPace(t, p.Pid(), port)
+		c, err := probe.DialTCP(t, port)
+		if err != nil {
+			s.err = err
+			continue
+		}
+		s.connected = time.Now()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.finish(c, re, deadline)
+		}()
+	}
+	wg.Wait()
+	return sales
+}
+
+// ticketsStart starts the seller and compiles the pattern.
+func ticketsStart(t *graders.T) (*harness.Process, int, *regexp.Regexp, error) {
+	re, err := ticketsPattern(t)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	p, port, err := probe.StartServer(t, "tcp")
+	return p, port, re, err
+}
+
+// ticketsNoTicket explains why a sale got no number.
+func ticketsNoTicket(s *ticketsSale) string {
+	reply := graders.Printable(s.reply)
+	switch {
+	case s.err != nil:
+		return fmt.Sprintf("client %d could not connect: %v", s.client, s.err)
+	case len(s.reply) == 0 && s.eof:
+		return fmt.Sprintf("client %d: the server closed the connection without sending anything", s.client)
+	case len(s.reply) == 0:
+		return fmt.Sprintf("client %d got no reply within %s", s.client, s.window)
+	default:
+		return fmt.Sprintf("client %d got a reply without a ticket number: %q", s.client, reply)
+	}
+}
+
+func ticketsCheckTicket(ctx context.Context, t *graders.T) error {
+	_, port, re, err := ticketsStart(t)
+	if err != nil {
+		return err
+	}
+	s := ticketsBuy(t, port, re, 1)
+	if s.ok {
+		return nil
+	}
+	want := fmt.Sprintf("a reply holding the ticket number, e.g. `Your ticket number is 3` (the course's pattern: %s)", re)
+	reply := graders.Printable(s.reply)
+	switch {
+	case s.err != nil:
+		return graders.Failf("connecting to the server failed: %v", s.err)
+	case len(s.reply) == 0 && s.eof:
+		return graders.Failf("the server closed the connection without sending a ticket").Want(want, "(nothing)")
+	case len(s.reply) == 0:
+		return graders.Failf("the server sent nothing within %s", t.Timeout(TicketsReplyWindow)).Want(want, "(nothing)")
+	case regexp.MustCompile(`\{[A-Za-z_]\w*\}`).MatchString(reply):
+		return graders.Failf("the reply holds a {name} placeholder instead of the number: the string is not an f-string").Want(want, reply).
+			WithHint(`Put the f prefix before the string: f"Your ticket number is {ticketcount}" — without it, Python sends the braces and the name as they are.`)
+	case strings.Contains(reply, "b'") || strings.Contains(reply, `b"`):
+		return graders.Failf("the reply holds the text of a bytes object (b'...')").Want(want, reply)
+	default:
+		return graders.Failf("the reply holds no ticket number in the course's form").Want(want, reply)
+	}
+}
+
+// ticketsWatchForks looks at the server's tree in the background until it
+// shows a child process, and returns a function that stops it and says
+// whether one was seen.
+func ticketsWatchForks(t *graders.T, pid int) func() bool {
+	ctx, cancel := context.WithCancel(t.Context())
+	seen := make(chan bool, 1)
+	go func() {
+		_, err := poll.Wait(ctx, func(context.Context) poll.Result {
+			if tr, err := concReadTree(pid); err == nil && len(tr.children) > 0 {
+				return poll.Done()
+			}
+			return poll.Continue("no child process")
+		}, poll.Backoff(poll.DefaultFirst, concPoll))
+		seen <- err == nil
+	}()
+	return func() bool {
+		cancel()
+		return <-seen
+	}
+}
+
+func ticketsCheckConsecutive(ctx context.Context, t *graders.T) error {
+	p, port, re, err := ticketsStart(t)
+	if err != nil {
+		return err
+	}
+	forked := ticketsWatchForks(t, p.Pid())
+	var nums []int
+	for i := range TicketsSequential {
+		s := ticketsBuy(t, port, re, i+1)
+		if !s.ok {
+			forked()
+			return graders.Failf("clients one after the other: %s", ticketsNoTicket(s)).
+				Want(fmt.Sprintf("a ticket for each of %d clients, one after the other", TicketsSequential), fmt.Sprintf("tickets %s, then none", ticketsList(nums)))
+		}
+		nums = append(nums, s.number)
+	}
+	didFork := forked()
+	want := fmt.Sprintf("%d consecutive numbers, e.g. %d, %d, %d", TicketsSequential, nums[0], nums[0]+1, nums[0]+2)
+	got := ticketsList(nums)
+	allSame := true
+	consecutive := true
+	for i := 1; i < len(nums); i++ {
+		allSame = allSame && nums[i] == nums[0]
+		consecutive = consecutive && nums[i] == nums[i-1]+1
+	}
+	switch {
+	case consecutive:
+		return nil
+	case allSame && didFork:
+		return graders.Failf("every client got ticket number %d: the server forks a process per client, and each child increments its own copy of the counter, which is lost when the child ends", nums[0]).
+			Want(want, got).
+			WithHint("A forked child has its own copy of the parent's memory: keep the counter where every process sees it — in a file, under a lock (fcntl.flock) — or serve clients with threads (ThreadingTCPServer) and a threading.Lock.")
+	case allSame:
+		return graders.Failf("every client got ticket number %d: the counter starts again for each client, as a local variable of handle() does", nums[0]).
+			Want(want, got).
+			WithHint("Keep the counter outside handle(), as a global variable (declared `global` in handle()) or an attribute of the server, so that every client's handler increments the same one.")
+	default:
+		return graders.Failf("clients served one after the other got numbers that are not consecutive").Want(want, got)
+	}
+}
+
+// ticketsList shows numbers as "3, 4, 5".
+func ticketsList(nums []int) string {
+	if len(nums) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(nums))
+	for i, n := range nums {
+		parts[i] = strconv.Itoa(n)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// ticketsOverlap returns the largest number of handler spans [end-span,
+// end] that cover one instant. A seller whose handler takes span to
+// prepare a ticket and serves clients one after the other answers them at
+// least span apart, so spans of half that never overlap; clients served at
+// the same time are answered together, and their spans overlap.
+func ticketsOverlap(ends []time.Time, span time.Duration) int {
+	type edge struct {
+		at    time.Time
+		delta int
+	}
+	var edges []edge
+	for _, e := range ends {
+		edges = append(edges, edge{e.Add(-span), +1}, edge{e, -1})
+	}
+	// At the same instant, a span that starts counts before one that ends:
+	// spans that touch overlap.
+	sort.Slice(edges, func(i, j int) bool {
+		if !edges[i].at.Equal(edges[j].at) {
+			return edges[i].at.Before(edges[j].at)
+		}
+		return edges[i].delta > edges[j].delta
+	})
+	most, cur := 0, 0
+	for _, e := range edges {
+		cur += e.delta
+		most = max(most, cur)
+	}
+	return most
+}
+
+func ticketsCheckAtOnce(ctx context.Context, t *graders.T) error {
+	p, port, re, err := ticketsStart(t)
+	if err != nil {
+		return err
+	}
+	solo := ticketsBuy(t, port, re, 1)
+	if !solo.ok {
+		return graders.Failf("a lone client got no ticket: %s", ticketsNoTicket(solo))
+	}
+	prep := solo.answered.Sub(solo.connected)
+	t.Note("a lone client got its ticket %d ms after connecting: the time one handler takes", prep.Milliseconds())
+	if prep < TicketsMinPrepare {
+		t.Note("handlers shorter than %s cannot show whether clients are served one after the other: not judged", TicketsMinPrepare)
+		return nil
+	}
+	window := time.Duration(TicketsAtOnce)*(prep+time.Second) + probe.LineTimeout
+	sales := ticketsRound(t, p, port, re, TicketsAtOnce, window)
+	var ends []time.Time
+	var missing []string
+	for _, s := range sales {
+		if s.ok {
+			ends = append(ends, s.answered)
+		} else {
+			missing = append(missing, ticketsNoTicket(s))
+		}
+	}
+	if len(missing) > 0 {
+		return graders.Failf("of %d clients connecting together, %d got no ticket: %s", TicketsAtOnce, len(missing), strings.Join(missing, "; ")).
+			Want(fmt.Sprintf("a ticket for each of %d clients", TicketsAtOnce), fmt.Sprintf("%d tickets", len(ends)))
+	}
+	span := prep / 2
+	if most := ticketsOverlap(ends, span); most >= 2 {
+		t.Note("up to %d of the %d handlers ran at the same time", most, TicketsAtOnce)
+		return nil
+	}
+	sort.Slice(ends, func(i, j int) bool { return ends[i].Before(ends[j]) })
+	var at []string
+	for _, e := range ends {
+		at = append(at, concAt(t, e))
+	}
+	return graders.Failf("%d clients that connected together were served one after the other: a ticket takes about %.1f s to prepare, and the tickets came one at a time (%s), never two handlers at the same time",
+		TicketsAtOnce, prep.Seconds(), strings.Join(at, ", ")).
+		Want(fmt.Sprintf("the %d tickets together, about %.1f s after connecting", TicketsAtOnce, prep.Seconds()), "one ticket at a time").
+		WithHint("A lock held while the ticket is prepared (time.sleep) or sent makes clients wait for each other: take the number under the lock, release it, then prepare and send. A plain TCPServer also serves one client at a time: use ThreadingTCPServer or ForkingTCPServer.")
+}
+
+func ticketsCheckUnique(ctx context.Context, t *graders.T) error {
+	p, port, re, err := ticketsStart(t)
+	if err != nil {
+		return err
+	}
+	var all []*ticketsSale
+	for r := range TicketsRounds {
+		sales := ticketsRound(t, p, port, re, TicketsClients, TicketsRoundWindow)
+		var nums []int
+		for _, s := range sales {
+			if s.ok {
+				nums = append(nums, s.number)
+			}
+		}
+		sort.Ints(nums)
+		t.Note("round %d: %d clients connected together, %d tickets: %s", r+1, TicketsClients, len(nums), ticketsSummary(nums))
+		all = append(all, sales...)
+		if t.Context().Err() != nil {
+			return t.Context().Err()
+		}
+	}
+	return ticketsJudgeUnique(all)
+}
+
+// ticketsJudgeUnique judges the numbers of every sale: one each, all
+// different, no gap.
+func ticketsJudgeUnique(all []*ticketsSale) error {
+	var nums []int
+	var missing []string
+	for _, s := range all {
+		if s.ok {
+			nums = append(nums, s.number)
+		} else {
+			missing = append(missing, ticketsNoTicket(s))
+		}
+	}
+	sort.Ints(nums)
+	total := len(all)
+	want := fmt.Sprintf("%d different, consecutive numbers", total)
+	if len(nums) > 0 {
+		want = fmt.Sprintf("%d different, consecutive numbers (%d to %d)", total, nums[0], nums[0]+total-1)
+	}
+	seen := "numbers seen: " + ticketsSummary(nums)
+	if len(missing) > 0 {
+		shown := missing
+		if len(shown) > 5 {
+			shown = append(shown[:5:5], fmt.Sprintf("… %d more", len(missing)-5))
+		}
+		return graders.Failf("%d of %d clients, %d connecting together at a time, got no ticket: %s", len(missing), total, TicketsClients, strings.Join(shown, "; ")).
+			Want(want, seen)
+	}
+	dups, gaps := ticketsDupsGaps(nums)
+	switch {
+	case len(dups) > 0:
+		return graders.Failf("clients connecting together got the same ticket number: %s sold more than once (a race on the counter: two handlers read it before either wrote it back)", ticketsList(dups)).
+			Want(want, seen)
+	case len(gaps) > 0:
+		return graders.Failf("the numbers sold have gaps: %s never sold", ticketsList(gaps)).Want(want, seen)
+	}
+	return nil
+}
+
+// ticketsDupsGaps returns the numbers sold more than once and the numbers
+// missing between the smallest and the largest, of sorted nums.
+func ticketsDupsGaps(nums []int) (dups, gaps []int) {
+	for i := 1; i < len(nums); i++ {
+		switch d := nums[i] - nums[i-1]; {
+		case d == 0 && (len(dups) == 0 || dups[len(dups)-1] != nums[i]):
+			dups = append(dups, nums[i])
+		case d > 1:
+			for n := nums[i-1] + 1; n < nums[i] && len(gaps) < 100; n++ {
+				gaps = append(gaps, n)
+			}
+		}
+	}
+	return dups, gaps
+}
+
+// ticketsSummary shows sorted numbers compactly: runs as "1-20", repeats
+// as "7×3": "1-5, 6×2, 7-9".
+func ticketsSummary(nums []int) string {
+	if len(nums) == 0 {
+		return "none"
+	}
+	var parts []string
+	for i := 0; i < len(nums); {
+		j := i
+		for j+1 < len(nums) && nums[j+1] == nums[i] {
+			j++
+		}
+		if j > i {
+			parts = append(parts, fmt.Sprintf("%d×%d", nums[i], j-i+1))
+			i = j + 1
+			continue
+		}
+		// A run of distinct consecutive numbers.
+		k := i
+		for k+1 < len(nums) && nums[k+1] == nums[k]+1 && (k+2 >= len(nums) || nums[k+2] != nums[k+1]) {
+			k++
+		}
+		if k > i {
+			parts = append(parts, fmt.Sprintf("%d-%d", nums[i], nums[k]))
+		} else {
+			parts = append(parts, strconv.Itoa(nums[i]))
+		}
+		i = k + 1
+	}
+	return strings.Join(parts, ", ")
+}
