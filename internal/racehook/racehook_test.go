@@ -187,6 +187,29 @@ func TestCorrectProgramUnchanged(t *testing.T) {
 	assert.Contains(t, h.Describe(), "was active (switchinterval, files, locks, stores; file delay 20ms, store delay 20ms) in 1 process")
 }
 
+// The delays are bounded: a file read line by line and written back in
+// chunks costs a delay per switch between reading and writing, not one per
+// line, and a function that fills a dict in a loop one per store
+// instruction and call, not one per item. Unbounded, each part below would
+// take 500 delays (10 s).
+func TestDelaysBounded(t *testing.T) {
+	needPython(t)
+	h, err := Install(t.TempDir(), DefaultConfig())
+	require.NoError(t, err)
+	out := runPython(t, h.Env(nil), filepath.Join("testdata", "bounded.py"), "500", t.TempDir())
+	var took struct{ Files, Stores float64 }
+	require.NoError(t, json.Unmarshal([]byte(out), &took), "output: %q", out)
+	// Files: a read, then a write (two opens of regular files): 2 delays,
+	// and the first write of the preparation. Stores: one per thread.
+	assert.Less(t, took.Files, 2.0, "reading 500 lines and writing them back")
+	assert.GreaterOrEqual(t, took.Files, 2*DefaultFileDelay.Seconds(), "the read and the write are delayed")
+	assert.Less(t, took.Stores, 2.0, "two threads storing 500 items each")
+	assert.GreaterOrEqual(t, took.Stores, DefaultStoreDelay.Seconds(), "a store is delayed while the other thread runs")
+	loads, err := h.Loaded()
+	require.NoError(t, err)
+	require.Len(t, loads, 1)
+}
+
 // Another sitecustomize on the path (a distribution's, a virtual
 // environment's) is still imported, with the hook on or off.
 func TestChainsSitecustomize(t *testing.T) {

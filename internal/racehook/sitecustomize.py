@@ -7,18 +7,19 @@
 #
 # - makes the interpreter switch threads as often as it can
 #   (sys.setswitchinterval at its minimum);
-# - sleeps a fixed time after each read from, and before each write to, a
-#   regular file opened with open()/io.open()/os.fdopen() or read and
-#   written with os.read()/os.write(), and before and after each lock taken
+# - sleeps a fixed time after a read from, and before a write to, a regular
+#   file opened with open()/io.open()/os.fdopen() (the first of consecutive
+#   reads or writes of a file object) or read and written with
+#   os.read()/os.write(), and before and after each lock taken
 #   with fcntl.flock(), fcntl.lockf() or os.lockf(): a read-then-lock or a
 #   read-modify-write of a file without a lock is then interleaved by
 #   clients arriving together, every time, and a locked one is only slower;
 # - in the program's own code (not the standard library's, not installed
 #   packages'), while more than one thread runs, sleeps a fixed time before
 #   each store to shared state (a global, an attribute, an item, a closure
-#   variable): a read-modify-write of shared state that no lock covers is
-#   then interleaved by the other threads, and one under a lock is only
-#   slower.
+#   variable), once per store instruction and call of its function: a
+#   read-modify-write of shared state that no lock covers is then
+#   interleaved by the other threads, and one under a lock is only slower.
 #
 # Whatever fails here leaves the program as it would run without the hook.
 # Any other sitecustomize module on the path (a distribution's, a virtual
@@ -99,12 +100,16 @@ def _netgrade_race_hook():
 
     class RaceFile:
         """A file object of open() whose reads sleep after and whose writes
-        sleep before; everything else is the file's own."""
+        sleep before; everything else is the file's own. Only the first of
+        consecutive reads (or writes) sleeps: reading a file line by line or
+        writing it in chunks costs one delay, a read followed by a write
+        costs two."""
 
-        __slots__ = ("_f",)
+        __slots__ = ("_f", "_last")
 
         def __init__(self, f):
             object.__setattr__(self, "_f", f)
+            object.__setattr__(self, "_last", None)
 
         def __getattr__(self, name):
             return getattr(self._f, name)
@@ -125,15 +130,25 @@ def _netgrade_race_hook():
         def __iter__(self):
             return self
 
+        def _read(self):
+            if self._last != "read":
+                object.__setattr__(self, "_last", "read")
+                sleep(file_delay)
+
+        def _write(self):
+            if self._last != "write":
+                object.__setattr__(self, "_last", "write")
+                sleep(file_delay)
+
         def __next__(self):
             line = next(self._f)
-            sleep(file_delay)
+            self._read()
             return line
 
         def _after(name):
             def read(self, *args, **kwargs):
                 data = getattr(self._f, name)(*args, **kwargs)
-                sleep(file_delay)
+                self._read()
                 return data
 
             read.__name__ = name
@@ -141,7 +156,7 @@ def _netgrade_race_hook():
 
         def _before(name):
             def write(self, *args, **kwargs):
-                sleep(file_delay)
+                self._write()
                 return getattr(self._f, name)(*args, **kwargs)
 
             write.__name__ = name
@@ -248,18 +263,29 @@ def _netgrade_race_hook():
                 offsets[code] = found
             return found
 
-        def local(frame, event, arg):
-            if event == "opcode" and frame.f_lasti in store_offsets(frame.f_code) and active() > 1:
-                sleep(store_delay)
-            return local
-
         def calls(frame, event, arg):
             name = frame.f_code.co_filename
             mine = own.get(name)
             if mine is None:
                 mine = own[name] = not theirs(name)
-            if not mine or not store_offsets(frame.f_code):
+            if not mine:
                 return None
+            at = store_offsets(frame.f_code)
+            if not at:
+                return None
+            # Each store instruction sleeps once per call of its function:
+            # a handler's read-modify-write every time it runs, a loop that
+            # fills a list or a dict once, not once per item.
+            slept = set()
+
+            def local(frame, event, arg):
+                if event == "opcode":
+                    i = frame.f_lasti
+                    if i in at and i not in slept and active() > 1:
+                        slept.add(i)
+                        sleep(store_delay)
+                return local
+
             frame.f_trace_opcodes = True
             frame.f_trace_lines = False
             return local
