@@ -89,6 +89,10 @@ func (t *T) Timeout(d time.Duration) time.Duration {
 	return t.opt.scale(d)
 }
 
+// RaceHook reports whether a check that judges shared state runs Python
+// programs under netgrade's race hook: unless the course turns it off.
+func (t *T) RaceHook() bool { return !t.opt.Settings.NoRaceHook }
+
 // Port returns a free port for this check.
 func (t *T) Port() (int, error) {
 	return t.opt.Ports.Next()

@@ -43,11 +43,17 @@ const (
 // reaches; the transcript notes how the socket was seen. Its failures name what the program did
 // instead: exited, bound another port, bound an unreachable address.
 func StartServer(t *graders.T, proto string) (*harness.Process, int, error) {
+	return StartServerEnv(t, proto, nil)
+}
+
+// StartServerEnv is StartServer with env (KEY=VALUE) added to the
+// program's environment: the race hook a check runs it under.
+func StartServerEnv(t *graders.T, proto string, env []string) (*harness.Process, int, error) {
 	port, err := t.Port()
 	if err != nil {
 		return nil, 0, err
 	}
-	p, err := t.Start(map[string]string{"port": strconv.Itoa(port)})
+	p, err := t.StartEnv(map[string]string{"port": strconv.Itoa(port)}, env)
 	if err != nil {
 		return nil, 0, err
 	}

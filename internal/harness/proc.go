@@ -97,7 +97,11 @@ func Busy(pid int) (bool, time.Duration) {
 
 // Tree returns the processes of the program rooted at pid: pid itself, its
 // descendants, and any other member of its process group, sorted by PID.
-// Processes that vanish while /proc is read are left out.
+// Processes that vanish while /proc is read are left out. pid's own entry
+// is read first, before any process below it is looked for: a process of
+// the tree that existed when pid's entry (its thread count) was read is
+// listed, so a reading never pairs threads started for children with
+// children not yet seen.
 func Tree(pid int) ([]ProcInfo, error) {
 	tree, _, err := TreeVia(pid)
 	return tree, err
@@ -167,8 +171,10 @@ func adopts() bool {
 	return os.Getpid() == 1 || childSubreaper()
 }
 
-// scanTree is Tree from a scan of every process.
+// scanTree is Tree from a scan of every process. pid's entry is read
+// before the scan (see Tree).
 func scanTree(r *proctree.Reader, pid int) ([]ProcInfo, error) {
+	root, rootErr := r.Stat(pid)
 	all, err := r.Scan()
 	if err != nil {
 		return nil, fmt.Errorf("reading /proc: %w", err)
@@ -176,6 +182,9 @@ func scanTree(r *proctree.Reader, pid int) ([]ProcInfo, error) {
 	infos := make(map[int]proctree.Proc, len(all))
 	children := map[int][]int{}
 	for _, p := range all {
+		if p.PID == pid && rootErr == nil {
+			p = root
+		}
 		infos[p.PID] = p
 		children[p.PPID] = append(children[p.PPID], p.PID)
 	}
