@@ -7,7 +7,7 @@ BIN     ?= bin/netgrade
 PKGS    := ./...
 UNBUF   := env -u PYTHONUNBUFFERED
 
-.PHONY: all build test demo bench bench-grade lint flake clean
+.PHONY: all build test demo bench bench-grade bench-check lint flake clean
 
 all: build
 
@@ -28,12 +28,18 @@ demo:
 	@$(MAKE) --no-print-directory build
 	$(UNBUF) $(BIN) demo
 
-## bench: grading time of each exercise against its floor, then a
-## 60-student batch at -j 1 and the default -j
-bench: bench-grade bench-batch
+## bench: what grading costs: for each exercise, then for a student's
+## whole `netgrade check` (exercises side by side), the wall time against
+## its floor and netgrade's own CPU against the graded programs' CPU; then a
+## 60-student batch at -j 1 and the default -j (students per minute, total
+## CPU against the CPU floor)
+bench: bench-grade bench-check bench-batch
 
 bench-grade:
-	$(UNBUF) $(GO) test -run '^$$' -bench . -benchtime 5x ./graders/
+	$(UNBUF) $(GO) test -run '^$$' -bench Grade -benchtime 3x ./course/
+
+bench-check:
+	$(UNBUF) $(GO) test -run '^$$' -bench Check -benchtime 3x ./course/
 
 ## lint: gofmt and go vet
 lint:

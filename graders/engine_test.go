@@ -3,6 +3,8 @@ package graders
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -219,4 +221,49 @@ func TestRegistryUnknownExercise(t *testing.T) {
 	require.EqualError(t, err, `unknown exercise "udp-srever" (did you mean udp-server?); known exercises: udp-server, udp-client, tcp-server`)
 	_, err = reg.Get("nothing-like-it")
 	require.EqualError(t, err, `unknown exercise "nothing-like-it"; known exercises: udp-server, udp-client, tcp-server`)
+}
+
+// TestEngineRunAlone runs a check again, while no other check of the run
+// runs, when its program found its own port taken (ErrRunAlone), and
+// charges nothing when it still fails so.
+func TestEngineRunAlone(t *testing.T) {
+	var attempts atomic.Int32
+	var running, most atomic.Int32
+	busy := func(ctx context.Context, t *T) error {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		select {
+		case <-time.After(50 * time.Millisecond):
+		case <-ctx.Done():
+		}
+		return nil
+	}
+	e := synthetic(
+		&Check{ID: "collides", Points: 1, Run: func(ctx context.Context, t *T) error {
+			if attempts.Add(1) == 1 {
+				return fmt.Errorf("%w: port 8888", ErrRunAlone)
+			}
+			if running.Load() != 0 {
+				return Failf("another check ran beside the lone retry")
+			}
+			return nil
+		}},
+		&Check{ID: "b", Points: 1, Run: busy},
+		&Check{ID: "c", Points: 1, Run: busy},
+		&Check{ID: "always", Points: 1, Run: func(ctx context.Context, t *T) error {
+			return fmt.Errorf("%w: port 8888", ErrRunAlone)
+		}},
+	)
+	r := grade(t, e, "true", Options{Parallel: 4})
+	got := byID(r)
+	assert.Equal(t, report.Pass, got["collides"].Status, got["collides"].Message)
+	assert.Equal(t, int32(2), attempts.Load())
+	assert.Equal(t, report.Error, got["always"].Status, "a port held outside the run is netgrade's problem")
+	assert.Contains(t, got["always"].Message, "own port is held by another program")
 }

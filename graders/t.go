@@ -33,9 +33,10 @@ type T struct {
 	opt   Options
 	begin time.Time
 
-	mu     sync.Mutex
-	events []report.Event
-	procs  []*harness.Process
+	mu      sync.Mutex
+	events  []report.Event
+	procs   []*harness.Process
+	notices []string
 }
 
 // Failure is what a check returns when the submission does not meet the
@@ -106,8 +107,15 @@ func (t *T) Text(name string) string {
 // is stopped when the check ends. A program that cannot be started is the
 // submission's failure; a missing interpreter is netgrade's error.
 func (t *T) Start(vars map[string]string) (*harness.Process, error) {
+	return t.StartEnv(vars, nil)
+}
+
+// StartEnv is Start with env (KEY=VALUE) added to the program's
+// environment, a later entry replacing an earlier one of the same name:
+// the time zone and the faked clock a program runs under.
+func (t *T) StartEnv(vars map[string]string, env []string) (*harness.Process, error) {
 	argv := harness.Expand(t.ex.command(t.sub), vars)
-	p, err := harness.Start(t.ctx, harness.Spec{Argv: argv, Dir: t.sub.Dir}, t.opt.Interpreters)
+	p, err := harness.Start(t.ctx, harness.Spec{Argv: argv, Dir: t.sub.Dir, Env: env}, t.opt.Interpreters)
 	if err != nil {
 		var se *harness.StartError
 		if errors.As(err, &se) && !se.Netgrade {
@@ -120,6 +128,15 @@ func (t *T) Start(vars map[string]string) (*harness.Process, error) {
 	t.procs = append(t.procs, p)
 	t.mu.Unlock()
 	return p, nil
+}
+
+// Notice records what the reader of the report should know whatever the
+// verdict (a port the program chose, followed) in the check's notes,
+// which every report shows, even on a pass.
+func (t *T) Notice(format string, args ...any) {
+	t.mu.Lock()
+	t.notices = append(t.notices, fmt.Sprintf(format, args...))
+	t.mu.Unlock()
 }
 
 // Note records what netgrade observed or did in the transcript.
@@ -141,6 +158,10 @@ func (t *T) Received(proto, from, to string, data []byte, at time.Time) {
 func (t *T) Event(kind report.EventKind, proto, from, to, data string) {
 	t.record(report.Event{Kind: kind, Proto: proto, From: from, To: to, Data: data}, time.Now())
 }
+
+// Record records a transcript event that happened at time at: an HTTP
+// request or response, as a probe saw it.
+func (t *T) Record(ev report.Event, at time.Time) { t.record(ev, at) }
 
 func (t *T) record(ev report.Event, at time.Time) {
 	ev.TimeMS = ms(at.Sub(t.begin))

@@ -150,6 +150,13 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 		fmt.Fprintf(stderr, "netgrade batch: shard %s: %s\n", shard, plural(len(students), "student"))
 	}
 	fmt.Fprintf(stderr, "netgrade batch: sandbox %s, %d at a time\n", sb.Name(), f.jobs)
+	if verbose, _ := c.Flags().GetBool("verbose"); verbose {
+		if sb.Name() == sandbox.Process {
+			fmt.Fprintf(stderr, "netgrade batch: programs contained by %s\n", harness.Probe())
+		} else {
+			fmt.Fprintf(stderr, "netgrade batch: inside each %s sandbox, the unit runner contains the programs; each result's \"containment\" says how\n", sb.Name())
+		}
+	}
 
 	begin := time.Now()
 	out, err := batch.Run(ctx, students, batch.Options{

@@ -31,7 +31,7 @@ const clearScreen = "\x1b[H\x1b[2J"
 func newCheckCmd() *cobra.Command {
 	var out outputFlags
 	var crs courseFlag
-	var watch, failuresOnly bool
+	var watch, failuresOnly, verbose bool
 	c := &cobra.Command{
 		Use:   "check [EXERCISE] [DIR]",
 		Short: "Check the exercises in your folder (for students)",
@@ -72,6 +72,9 @@ program's fault).`,
 			ck.specs = specs
 			ck.failuresOnly = failuresOnly
 			ck.stdout, ck.stderr = c.OutOrStdout(), c.ErrOrStderr()
+			if verbose {
+				sayMechanisms(ck.stderr)
+			}
 			if watch {
 				return ck.watch(c.Context())
 			}
@@ -88,6 +91,7 @@ program's fault).`,
 		}
 		return pflag.NormalizedName(name)
 	})
+	c.Flags().BoolVarP(&verbose, "verbose", "v", false, verboseUsage)
 	return c
 }
 
@@ -166,19 +170,30 @@ func (ck *checker) look() {
 // gradable reports whether an item can be graded now.
 func (it *checkItem) gradable() bool { return it.found && it.ex.Grader != nil }
 
-// grade grades one item's file.
-func (ck *checker) grade(ctx context.Context, it *checkItem) {
-	sub, err := ck.course.Submission(it.ex, it.path)
-	if err != nil {
-		// The file went away between look and grade.
-		it.found, it.res = false, nil
-		return
+// gradeAll grades the items' files side by side (graders.GradeSideBySide):
+// the exercises' designed waits overlap, so that a folder takes about the
+// time of its slowest exercise, not the sum of them all.
+func (ck *checker) gradeAll(ctx context.Context, items []*checkItem) {
+	var jobs []*graders.Job
+	byJob := map[*graders.Job]*checkItem{}
+	for _, it := range items {
+		sub, err := ck.course.Submission(it.ex, it.path)
+		if err != nil {
+			// The file went away between look and grade.
+			it.found, it.res = false, nil
+			continue
+		}
+		fmt.Fprintf(ck.stderr, "netgrade: checking %s (%s)…\n", it.path, it.ex.ID)
+		settings := ck.course.Settings(it.ex.ID)
+		j := &graders.Job{Exercise: it.ex.Grader, Submission: sub, Settings: &settings}
+		jobs = append(jobs, j)
+		byJob[j] = it
 	}
-	fmt.Fprintf(ck.stderr, "netgrade: checking %s (%s)…\n", it.path, it.ex.ID)
-	opt := ck.opt
-	opt.Settings = ck.course.Settings(it.ex.ID)
-	r := it.ex.Grader.Grade(ctx, sub, opt)
-	it.res = &r
+	graders.GradeSideBySide(ctx, jobs, ck.opt, nil)
+	for _, j := range jobs {
+		r := j.Result
+		byJob[j].res = &r
+	}
 }
 
 // expected lists the file names the course gives, for messages.
@@ -209,14 +224,13 @@ func (ck *checker) once(ctx context.Context) error {
 		}
 		return usageErr("found no exercise file in %s: netgrade looks for %s (the course's file names; see 'netgrade course show')", ck.dir, ck.expected())
 	}
+	var todo []*checkItem
 	for _, it := range ck.items {
-		if ctx.Err() != nil {
-			return internalErr(fmt.Errorf("interrupted"))
-		}
 		if it.gradable() {
-			ck.grade(ctx, it)
+			todo = append(todo, it)
 		}
 	}
+	ck.gradeAll(ctx, todo)
 	if ctx.Err() != nil {
 		return internalErr(fmt.Errorf("interrupted"))
 	}
@@ -372,13 +386,16 @@ func (ck *checker) watch(ctx context.Context) error {
 // Report files (--format NAME:PATH) are rewritten with every result.
 func (ck *checker) regrade(ctx context.Context, todo []*checkItem, changed string) {
 	ck.look()
-	var shown []report.Result
+	var gradable []*checkItem
 	for _, it := range todo {
-		if ctx.Err() != nil {
-			return
-		}
 		if it.gradable() {
-			ck.grade(ctx, it)
+			gradable = append(gradable, it)
+		}
+	}
+	ck.gradeAll(ctx, gradable)
+	var shown []report.Result
+	for _, it := range gradable {
+		if it.res != nil {
 			shown = append(shown, *it.res)
 		}
 	}

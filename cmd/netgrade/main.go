@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/spf13/cobra"
 )
 
@@ -117,6 +118,13 @@ properly (listed at its end and in summary.json).`,
 		SilenceErrors: true,
 		Version:       version,
 	}
+	var verbose bool
+	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "say how the graded programs are contained and limited")
+	root.PersistentPreRun = func(c *cobra.Command, _ []string) {
+		if verbose && runsPrograms(c) {
+			fmt.Fprintf(stderr, "netgrade: programs contained by %s\n", harness.Probe())
+		}
+	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
@@ -136,4 +144,14 @@ properly (listed at its end and in summary.json).`,
 		newRefChildCmd(),
 	)
 	return root
+}
+
+// runsPrograms reports whether command c runs graded programs in this
+// process (batch says for itself where each sandbox runs them).
+func runsPrograms(c *cobra.Command) bool {
+	switch c.Name() {
+	case "check", "grade", "demo", "gradescope":
+		return true
+	}
+	return false
 }

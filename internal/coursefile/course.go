@@ -34,8 +34,34 @@ type Course struct {
 	Run Run
 	// TimeoutScale multiplies every deadline of a grading.
 	TimeoutScale float64
+	// Python is the interpreter that replaces python3 in run commands, when
+	// the course names one (SetPython).
+	Python string
 	// Exercises are the exercises the course grades, in course order.
 	Exercises []*Exercise
+}
+
+// SetPython makes path the interpreter of every run command that starts
+// with python3 (the course's and each exercise's), for a course whose
+// submissions need another Python than the one on PATH (Flask and FastAPI
+// are installed for Debian's /usr/bin/python3, say). An empty path changes
+// nothing. The course file's `python:` key and the --python flag set it.
+func (c *Course) SetPython(path string) {
+	if path == "" {
+		return
+	}
+	c.Python = path
+	swap := func(r *Run) {
+		if len(r.Command) > 0 && r.Command[0] == "python3" {
+			r.Command = append([]string{path}, r.Command[1:]...)
+		}
+	}
+	swap(&c.Run)
+	for _, e := range c.Exercises {
+		if e.Run != nil {
+			swap(e.Run)
+		}
+	}
 }
 
 // Run says how a submission file is run.

@@ -18,10 +18,12 @@ func TestDefaultCourse(t *testing.T) {
 	c, err := Parse(course.DefaultName, course.YAML(), reg)
 	require.NoError(t, err)
 	require.Equal(t, course.DefaultName, c.Source)
-	require.Equal(t, []string{
-		"udp-server", "udp-client", "tcp-server", "tcp-client", "tcp-upper",
-		"tcp-waiting", "tcp-forking", "tcp-threading", "tcp-tickets",
-	}, c.IDs())
+	var ids []string
+	for _, e := range course.Exercises() {
+		ids = append(ids, e.ID())
+	}
+	require.Equal(t, ids, c.IDs(), "the default course lists every exercise, in course order")
+	require.Equal(t, []string{"udp-server", "udp-client", "tcp-server", "tcp-client", "tcp-upper"}, ids[:5])
 	for _, e := range c.Exercises {
 		g, err := reg.Get(e.ID)
 		require.NoError(t, err)
@@ -83,7 +85,7 @@ func TestBadCourse(t *testing.T) {
 		{"unclosed [", head + "  - id: udp-client\n    file: udp-client.py\n    checks:\n      usage: {points: 2}\n      spaces: {visibility: hidden}\n  - id: [tcp-server\n      utf8: {enabled: false} # a [ in a comment\n\n  - id: tcp-upper\n    file: 'tcp-[upper].py'\n",
 			"9:9", []string{"this [ is never closed", "the YAML parser stopped at line 12"}},
 		{"unclosed {", head + "    checks:\n      usage: {points: 2\n      spaces: {visibility: hidden}\n", "5:14", []string{"this { is never closed"}},
-		{"unknown top key", "exercise:\n  - id: udp-server\n", "1:1", []string{`unknown key "exercise"`, "allowed: name, run, timeouts, exercises"}},
+		{"unknown top key", "exercise:\n  - id: udp-server\n", "1:1", []string{`unknown key "exercise"`, "allowed: name, python, run, timeouts, exercises"}},
 		{"unknown exercise", "exercises:\n  - id: udp-servr\n    file: x.py\n", "2:9", []string{`unknown exercise "udp-servr" (did you mean udp-server?)`, "known exercises: udp-server, udp-client"}},
 		{"unknown check", head + "    checks:\n      usages: {points: 2}\n", "5:7", []string{`unknown check "usages" of exercise udp-server`, "its checks: starts, start-line"}},
 		{"wrong type points", head + "    checks:\n      usage: {points: two}\n", "5:23", []string{"points must be a number, not a string"}},
@@ -189,4 +191,22 @@ func TestSubmission(t *testing.T) {
 
 	_, err = c.Submission(e, filepath.Join(dir, "missing.py"))
 	require.ErrorContains(t, err, "missing.py")
+}
+
+// TestPython: the course's python key (and SetPython, which --python calls)
+// makes an interpreter run every run command that starts with python3,
+// the course's and an exercise's own, and leaves other commands alone.
+func TestPython(t *testing.T) {
+	src := "python: /usr/bin/python3\nrun:\n  command: python3 -X utf8 {file} {args}\n" +
+		"exercises:\n  - id: udp-server\n    file: s.py\n  - id: udp-client\n    file: c.py\n    run:\n      command: python3 {file} {args}\n" +
+		"  - id: tcp-server\n    file: t.py\n    run:\n      command: node {file}\n"
+	c, err := Parse("c.yaml", []byte(src), course.Registry())
+	require.NoError(t, err)
+	require.Equal(t, "/usr/bin/python3", c.Python)
+	require.Equal(t, []string{"/usr/bin/python3", "-X", "utf8", "{file}", "{args}"}, c.Run.Command)
+	require.Equal(t, []string{"/usr/bin/python3", "{file}", "{args}"}, c.Exercise("udp-client").Run.Command)
+	require.Equal(t, []string{"node", "{file}"}, c.Exercise("tcp-server").Run.Command)
+
+	_, err = Parse("c.yaml", []byte("python: python3 -X utf8\n"+src[len("python: /usr/bin/python3\n"):]), course.Registry())
+	require.ErrorContains(t, err, "python is one interpreter path")
 }

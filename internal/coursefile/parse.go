@@ -51,7 +51,7 @@ func (es Errors) Error() string {
 
 // Allowed values and keys, for messages.
 var (
-	topKeys      = []string{"name", "run", "timeouts", "exercises"}
+	topKeys      = []string{"name", "python", "run", "timeouts", "exercises"}
 	runKeys      = []string{"command", "direct_when_executable"}
 	timeoutKeys  = []string{"scale"}
 	exerciseKeys = []string{"id", "file", "run", "texts", "visibility", "checks"}
@@ -127,6 +127,14 @@ func Parse(name string, data []byte, reg *graders.Registry) (*Course, error) {
 		}
 	}
 	p.courseRun = c.Run
+	var python string
+	if n, ok := top["python"]; ok {
+		python = p.str(n, "python")
+		if python != "" && strings.ContainsAny(python, " \t") {
+			p.errorf(n, "python is one interpreter path, such as /usr/bin/python3, without spaces or arguments (put arguments in run.command); not %q", python)
+			python = ""
+		}
+	}
 	if n, ok := top["timeouts"]; ok {
 		if m := p.mapping(n, "timeouts", timeoutKeys); m != nil {
 			if s, ok := m["scale"]; ok {
@@ -155,6 +163,7 @@ func Parse(name string, data []byte, reg *graders.Registry) (*Course, error) {
 		})
 		return nil, p.errs
 	}
+	c.SetPython(python)
 	return c, nil
 }
 

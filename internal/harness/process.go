@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"strings"
@@ -32,6 +33,13 @@ type Spec struct {
 	OutputCap int
 	// NoPTY gives stdout a pipe instead of a pseudo-terminal.
 	NoPTY bool
+	// Limits bound the program's memory, processes and output; zero fields
+	// take DefaultLimits.
+	Limits Limits
+	// NoCgroup starts the program without a cgroup of its own even where
+	// netgrade could make one: it is then contained as where cgroups are
+	// unavailable (subreaper, process group, rlimits).
+	NoCgroup bool
 }
 
 // Stop grace periods: how long a program gets after SIGINT, then after
@@ -39,6 +47,15 @@ type Spec struct {
 const (
 	InterruptGrace = 1 * time.Second
 	TerminateGrace = 500 * time.Millisecond
+	// killGrace bounds how long Stop keeps killing what is left of a
+	// program after SIGKILL: processes forked while the others died.
+	killGrace = 5 * time.Second
+	// crowd is how many processes a program may run for Stop to interrupt
+	// them first. A program with more (a fork bomb) gets SIGKILL at once:
+	// SIGINT would wake them all at the same moment, each to print its
+	// traceback, and take the machine's CPUs for seconds. A forking server
+	// serving its clients stays far below it.
+	crowd = 64
 	// outputDrain bounds how long Stop and WaitOutput wait for the output to
 	// be read to its end once the program is gone. It returns as soon as the
 	// streams end; only a pseudo-terminal held open by an escaped process
@@ -59,22 +76,31 @@ type ExitStatus struct {
 	StoppedBy string
 	// Time is when the exit was seen.
 	Time time.Time
+	// Limit is the limit of netgrade's the program ran into, if any: the
+	// reason it was killed or could not go on.
+	Limit LimitHit
 }
 
-// String says how the program ended, in words for a report.
+// String says how the program ended, in words for a report, with the limit
+// it ran into if any.
 func (e ExitStatus) String() string {
+	var s string
 	switch {
 	case !e.Exited:
 		return "still running"
 	case e.Signal != "" && e.StoppedBy != "":
-		return fmt.Sprintf("stopped by netgrade with %s", e.StoppedBy)
+		s = fmt.Sprintf("stopped by netgrade with %s", e.StoppedBy)
 	case e.Signal != "":
-		return fmt.Sprintf("killed by %s", e.Signal)
+		s = fmt.Sprintf("killed by %s", e.Signal)
 	case e.StoppedBy != "":
-		return fmt.Sprintf("exited with status %d after netgrade sent %s", e.Code, e.StoppedBy)
+		s = fmt.Sprintf("exited with status %d after netgrade sent %s", e.Code, e.StoppedBy)
 	default:
-		return fmt.Sprintf("exited with status %d", e.Code)
+		s = fmt.Sprintf("exited with status %d", e.Code)
 	}
+	if l := e.Limit.String(); l != "" {
+		s += ": " + l
+	}
+	return s
 }
 
 // StartError is returned when a program could not be started at all.
@@ -97,9 +123,19 @@ type Process struct {
 	started time.Time
 	pgid    int
 
+	sup     *supervisor
+	limits  Limits
+	mark    string
+	cg      *cgroup
+	contain Containment
+	// shared are the counters of the limits of netgrade's own cgroup when
+	// the program started.
+	shared sharedCounters
+
 	done     chan struct{}
 	mu       sync.Mutex
 	exit     ExitStatus
+	hit      LimitHit
 	stopping string
 	stopAt   time.Time
 	closers  []*os.File
@@ -120,8 +156,17 @@ func baseEnv() []string {
 
 // Start starts the program of spec in its own process group, with stdin
 // on /dev/null, stdout on a pseudo-terminal (so that C stdio and Python
-// line-buffer as on a terminal) and stderr on a pipe.
+// line-buffer as on a terminal) and stderr on a pipe. Where netgrade may
+// create cgroups, the program starts in a cgroup of its own with the
+// memory and process limits of spec; elsewhere netgrade, as the child
+// subreaper of its programs, inherits whatever they leave behind, and the
+// limits are rlimits. Containment says which.
 func Start(ctx context.Context, spec Spec, interp *Interpreters) (*Process, error) {
+	return startWith(ctx, spec, interp, theSupervisor())
+}
+
+// startWith is Start under a given supervisor.
+func startWith(ctx context.Context, spec Spec, interp *Interpreters, sup *supervisor) (*Process, error) {
 	if len(spec.Argv) == 0 {
 		return nil, &StartError{Err: errors.New("empty command line"), Netgrade: true}
 	}
@@ -133,22 +178,17 @@ func Start(ctx context.Context, spec Spec, interp *Interpreters) (*Process, erro
 		}
 		argv[0] = real
 	}
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Dir = spec.Dir
-	cmd.Env = append(baseEnv(), spec.Env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out := NewOutput(spec.OutputCap)
-	p := &Process{spec: spec, argv: argv, cmd: cmd, out: out, done: make(chan struct{})}
+	p := &Process{spec: spec, argv: argv, out: NewOutput(spec.OutputCap), done: make(chan struct{}),
+		sup: sup, limits: spec.Limits.withDefaults(), mark: sup.next()}
 
 	var childEnds []*os.File
-	var stdoutR *os.File
+	var stdoutR, stdoutW *os.File
 	if spec.NoPTY {
 		r, w, err := os.Pipe()
 		if err != nil {
 			return nil, &StartError{Err: fmt.Errorf("stdout pipe: %w", err), Netgrade: true}
 		}
-		stdoutR, cmd.Stdout = r, w
-		childEnds = append(childEnds, w)
+		stdoutR, stdoutW = r, w
 	} else {
 		ptmx, tty, err := pty.Open()
 		if err != nil {
@@ -159,35 +199,111 @@ func Start(ctx context.Context, spec Spec, interp *Interpreters) (*Process, erro
 			tty.Close()
 			return nil, &StartError{Err: fmt.Errorf("pseudo-terminal: %w", err), Netgrade: true}
 		}
-		stdoutR, cmd.Stdout = ptmx, tty
-		childEnds = append(childEnds, tty)
+		stdoutR, stdoutW = ptmx, tty
 	}
+	childEnds = append(childEnds, stdoutW)
 	errR, errW, err := os.Pipe()
 	if err != nil {
 		stdoutR.Close()
 		closeAll(childEnds)
 		return nil, &StartError{Err: fmt.Errorf("stderr pipe: %w", err), Netgrade: true}
 	}
-	cmd.Stderr = errW
 	childEnds = append(childEnds, errW)
 
-	if err := cmd.Start(); err != nil {
+	if err := p.startContained(stdoutW, errW); err != nil {
 		stdoutR.Close()
 		errR.Close()
 		closeAll(childEnds)
 		return nil, &StartError{Err: fmt.Errorf("cannot start %s: %w", strings.Join(spec.Argv, " "), err)}
 	}
 	p.started = time.Now()
-	p.pgid = cmd.Process.Pid
+	p.pgid = p.cmd.Process.Pid
 	closeAll(childEnds)
-	limit(p.pgid)
+	p.limit()
+	p.shared = p.sup.shared.counters()
 	p.closers = []*os.File{stdoutR, errR}
-	out.openStream()
-	out.openStream()
-	go out.read(stdoutR, Stdout, out.closeStream)
-	go out.read(errR, Stderr, out.closeStream)
+	p.out.openStream()
+	p.out.openStream()
+	go p.out.read(p.limited(stdoutR, Stdout), Stdout, p.out.closeStream)
+	go p.out.read(p.limited(errR, Stderr), Stderr, p.out.closeStream)
 	go p.wait()
 	return p, nil
+}
+
+// startContained starts the program in a cgroup of its own when it can,
+// else without; a start in a cgroup that fails while one without succeeds
+// means the kernel refuses cgroups here, and later programs do not try.
+func (p *Process) startContained(stdout, stderr *os.File) error {
+	var cgErr error
+	if p.spec.NoCgroup {
+		cgErr = errors.New("the program was started without one (NoCgroup)")
+	} else {
+		p.cg, cgErr = p.sup.cgroupFor(p.mark, p.limits)
+	}
+	if p.cg != nil {
+		err := p.startIn(p.cg, stdout, stderr)
+		if err == nil {
+			p.contain = p.sup.containment(p.cg, nil, p.limits)
+			return nil
+		}
+		_ = p.cg.remove()
+		p.cg = nil
+		if err2 := p.startIn(nil, stdout, stderr); err2 != nil {
+			return err2
+		}
+		p.sup.refuse(err)
+		p.contain = p.sup.containment(nil, fmt.Errorf("the kernel refused to start the program in a cgroup: %w", err), p.limits)
+		return nil
+	}
+	if err := p.startIn(nil, stdout, stderr); err != nil {
+		return err
+	}
+	p.contain = p.sup.containment(nil, cgErr, p.limits)
+	return nil
+}
+
+// startIn starts the program, directly in cgroup cg when it is not nil.
+func (p *Process) startIn(cg *cgroup, stdout, stderr *os.File) error {
+	cmd := exec.Command(p.argv[0], p.argv[1:]...)
+	cmd.Dir = p.spec.Dir
+	cmd.Env = append(append(baseEnv(), p.spec.Env...), markVar+"="+p.mark)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if cg != nil {
+		fd, err := cg.open()
+		if err != nil {
+			return err
+		}
+		defer fd.Close()
+		cmd.SysProcAttr.UseCgroupFD = true
+		cmd.SysProcAttr.CgroupFD = int(fd.Fd())
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	p.cmd = cmd
+	return nil
+}
+
+// limited wraps a stream of the program so that printing past the output
+// limit kills it.
+func (p *Process) limited(r *os.File, s Stream) interface{ Read([]byte) (int, error) } {
+	if p.limits.Output <= 0 {
+		return r
+	}
+	return &limitReader{r: r, max: p.limits.Output, hit: func() {
+		p.mu.Lock()
+		if p.hit.Kind == "" {
+			p.hit = LimitHit{Kind: LimitOutput, Value: p.limits.Output, Stream: s}
+		}
+		if p.stopping == "" {
+			p.stopping = "SIGKILL"
+			p.stopAt = time.Now()
+		}
+		p.mu.Unlock()
+		p.out.addMark(s, fmt.Sprintf("[netgrade: the program printed more than %s on %s, its output limit: netgrade kills it]", Bytes(p.limits.Output), s))
+		go p.signalAll(syscall.SIGKILL, nil)
+	}}
 }
 
 // rawOutput turns off output post-processing on a terminal, so that "\n" is
@@ -203,12 +319,26 @@ func rawOutput(tty *os.File) error {
 }
 
 // limit applies resource limits to a just-started program: no core files,
-// bounded file size and address space. Best effort: a failure only means
-// the limit is not applied.
-func limit(pid int) {
-	_ = unix.Prlimit(pid, unix.RLIMIT_CORE, &unix.Rlimit{Cur: 0, Max: 0}, nil)
-	_ = unix.Prlimit(pid, unix.RLIMIT_FSIZE, &unix.Rlimit{Cur: 64 << 20, Max: 64 << 20}, nil)
-	_ = unix.Prlimit(pid, unix.RLIMIT_AS, &unix.Rlimit{Cur: 4 << 30, Max: 4 << 30}, nil)
+// bounded file size and address space, and the memory and process limits
+// its cgroup does not enforce. Best effort: a failure only means the limit
+// is not applied. The program's children inherit them.
+func (p *Process) limit() {
+	pid := p.pgid
+	set := func(res int, v uint64) {
+		_ = unix.Prlimit(pid, res, &unix.Rlimit{Cur: v, Max: v}, nil)
+	}
+	set(unix.RLIMIT_CORE, 0)
+	set(unix.RLIMIT_FSIZE, 64<<20)
+	set(unix.RLIMIT_AS, addressSpaceLimit)
+	if p.contain.Memory.By == "rlimit" {
+		set(unix.RLIMIT_DATA, uint64(p.contain.Memory.Value))
+	}
+	if p.contain.Processes.By == "rlimit" {
+		set(unix.RLIMIT_NPROC, uint64(userTasks()+p.contain.Processes.Value))
+	}
+	// When memory runs out where netgrade and the program share it (a
+	// container), the kernel must kill the program, not netgrade.
+	_ = os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid), []byte("1000"), 0)
 }
 
 func closeAll(fs []*os.File) {
@@ -229,8 +359,13 @@ func (p *Process) wait() {
 	} else if err != nil {
 		st.Code = -1
 	}
+	cgHit := p.limitHit()
 	p.mu.Lock()
 	st.StoppedBy = p.stopping
+	st.Limit = p.hit
+	if st.Limit.Kind == "" {
+		st.Limit = cgHit
+	}
 	p.exit = st
 	p.mu.Unlock()
 	close(p.done)
@@ -247,6 +382,9 @@ func (p *Process) Started() time.Time { return p.started }
 
 // Output returns the program's captured output.
 func (p *Process) Output() *Output { return p.out }
+
+// Containment returns how the program is contained and limited.
+func (p *Process) Containment() Containment { return p.contain }
 
 // Done is closed when the program has exited.
 func (p *Process) Done() <-chan struct{} { return p.done }
@@ -298,14 +436,49 @@ func (p *Process) WaitOutput(ctx context.Context) error {
 	if err := p.out.WaitClosed(dctx); err != nil && ctx.Err() != nil {
 		return ctx.Err()
 	}
+	p.explainMemoryError()
 	return nil
 }
 
-// Stop ends the program and every process it started: SIGINT to the whole
-// process group (Python flushes its buffers on KeyboardInterrupt), then
-// SIGTERM, then SIGKILL, each after its grace period; processes that left
-// the group are found through /proc and killed too. It returns how the
-// program ended. Stop is safe to call more than once.
+// explainMemoryError records the memory limit as the reason a program
+// ended when it is enforced per process (RLIMIT_DATA, which the kernel
+// reports to the program as a failed allocation, not as a kill) and the
+// program died of a Python MemoryError.
+func (p *Process) explainMemoryError() {
+	if p.contain.Memory.By != "rlimit" {
+		return
+	}
+	p.mu.Lock()
+	ex := p.exit
+	p.mu.Unlock()
+	if !ex.Exited || ex.Code == 0 || ex.Limit.Kind != "" {
+		return
+	}
+	// Python writes its traceback to stderr; a line of stdout read in
+	// between (the two streams are read apart) must not cut it.
+	var stderr []Line
+	for _, l := range p.out.Lines() {
+		if l.Stream == Stderr {
+			stderr = append(stderr, l)
+		}
+	}
+	if tb := LastTraceback(stderr); tb == nil || tb.Exception != "MemoryError" {
+		return
+	}
+	p.mu.Lock()
+	if p.exit.Limit.Kind == "" {
+		p.exit.Limit = LimitHit{Kind: LimitMemory, Value: p.contain.Memory.Value, PerProcess: true}
+	}
+	p.mu.Unlock()
+}
+
+// Stop ends the program and every process it started: SIGINT (Python
+// flushes its buffers on KeyboardInterrupt), then SIGTERM, then SIGKILL,
+// each after its grace period, to the whole program: its cgroup, or its
+// process group, its descendants found through /proc and the orphans it
+// left to netgrade. A program running more than crowd processes gets
+// SIGKILL at once. Stop then reaps those orphans and removes the cgroup.
+// It returns how the program ended. Stop is safe to call more than once.
 func (p *Process) Stop() ExitStatus {
 	p.stopOnce.Do(p.stop)
 	return p.Exit()
@@ -315,20 +488,20 @@ func (p *Process) stop() {
 	steps := []struct {
 		sig   syscall.Signal
 		grace time.Duration
-	}{{syscall.SIGINT, InterruptGrace}, {syscall.SIGTERM, TerminateGrace}, {syscall.SIGKILL, 2 * time.Second}}
-	// Every process of the tree seen since stopping began stays a target:
-	// a child that left the process group (setsid) and ignores a signal is
-	// no longer anyone's descendant once its parent has died, and would
-	// otherwise outlive the grading.
+	}{{syscall.SIGINT, InterruptGrace}, {syscall.SIGTERM, TerminateGrace}, {syscall.SIGKILL, killGrace}}
+	// Every process of the program seen since stopping began stays a
+	// target: a child that left the process group (setsid) and ignores a
+	// signal is no longer anyone's descendant once its parent has died.
 	seen := map[int]ProcInfo{}
-	for _, s := range steps {
-		for _, d := range descendants(p.pgid) {
-			if _, ok := seen[d.PID]; !ok {
-				seen[d.PID] = d
-			}
+	p.scan(seen)
+	if p.count(seen) > crowd {
+		steps = steps[2:]
+	}
+	for i, s := range steps {
+		if i > 0 {
+			p.scan(seen)
 		}
-		left := aliveOf(seen)
-		if !p.Running() && len(left) == 0 && !groupAlive(p.pgid) {
+		if !p.Running() && !p.anyLeft(seen) {
 			break
 		}
 		if p.Running() {
@@ -339,24 +512,101 @@ func (p *Process) stop() {
 			}
 			p.mu.Unlock()
 		}
-		_ = syscall.Kill(-p.pgid, s.sig)
-		for _, pid := range left {
-			_ = syscall.Kill(pid, s.sig)
-		}
-		deadline := time.NewTimer(s.grace)
-		ended := p.waitGone(deadline.C, seen)
-		deadline.Stop()
-		if ended {
+		p.signalAll(s.sig, seen)
+		if p.waitGone(s.grace, seen, s.sig == syscall.SIGKILL) {
 			break
 		}
 	}
 	<-p.done
+	p.cleanUp(seen)
 	ctx, cancel := context.WithTimeout(context.Background(), outputDrain)
 	defer cancel()
 	if p.out.WaitClosed(ctx) != nil {
 		for _, f := range p.closers {
 			f.Close()
 		}
+	}
+	p.explainMemoryError()
+}
+
+// scan adds to seen the processes of the program found in /proc: its
+// process group and descendants, and the orphans that carry its mark
+// (with theirs). A cgroup needs no scan: it holds them all.
+func (p *Process) scan(seen map[int]ProcInfo) {
+	if p.cg != nil {
+		return
+	}
+	add := func(ps []ProcInfo) {
+		for _, d := range ps {
+			if _, ok := seen[d.PID]; !ok && d.PID != p.pgid {
+				seen[d.PID] = d
+			}
+		}
+	}
+	if p.groupOurs() {
+		add(descendants(p.pgid))
+	}
+	for _, o := range p.sup.marked(p.mark, p.pgid) {
+		add([]ProcInfo{o})
+		add(descendants(o.PID))
+	}
+}
+
+// groupOurs reports whether the program's process group ID still names
+// its group: while the program runs, or once no other process has taken
+// its PID (a PID that still names a process group is never reused).
+func (p *Process) groupOurs() bool {
+	if p.Running() {
+		return true
+	}
+	_, err := os.Stat(fmt.Sprintf("/proc/%d", p.pgid))
+	return errors.Is(err, os.ErrNotExist)
+}
+
+// count returns how many processes the program runs, about.
+func (p *Process) count(seen map[int]ProcInfo) int {
+	if p.cg != nil {
+		return len(p.cg.procs())
+	}
+	return len(seen) + 1
+}
+
+// anyLeft reports whether a process of the program other than its main
+// one is left. It forgets the processes of live that it finds dead, so
+// that waiting for hundreds costs a look at each once.
+func (p *Process) anyLeft(live map[int]ProcInfo) bool {
+	if p.cg != nil {
+		return p.cg.populated()
+	}
+	for pid, info := range live {
+		if info.Alive() {
+			return true
+		}
+		delete(live, pid)
+	}
+	return p.groupOurs() && groupAlive(p.pgid)
+}
+
+// signalAll sends sig to every process of the program that netgrade
+// knows of: its cgroup (SIGKILL kills it whole), or its process group and
+// the processes of seen.
+func (p *Process) signalAll(sig syscall.Signal, seen map[int]ProcInfo) {
+	if p.Running() {
+		_ = syscall.Kill(-p.pgid, sig)
+	}
+	if p.cg != nil {
+		p.cg.signal(sig)
+		return
+	}
+	if seen == nil {
+		seen = map[int]ProcInfo{}
+		p.scan(seen)
+	}
+	if !p.Running() && p.groupOurs() {
+		_ = syscall.Kill(-p.pgid, sig)
+	}
+	for _, pid := range aliveOf(seen) {
+		_ = syscall.Kill(pid, sig)
 	}
 }
 
@@ -371,25 +621,92 @@ func aliveOf(seen map[int]ProcInfo) []int {
 	return out
 }
 
-// waitGone waits until the program, its whole group and every process of
-// seen are gone, or until the timer fires; it reports whether they are gone.
-func (p *Process) waitGone(timeout <-chan time.Time, seen map[int]ProcInfo) bool {
+// waitGone waits until the program and every other process of it are
+// gone, or for grace; it reports whether they are gone. After SIGKILL
+// (kill), it keeps killing what it finds, processes forked while the
+// others died included.
+func (p *Process) waitGone(grace time.Duration, seen map[int]ProcInfo, kill bool) bool {
+	timeout := time.NewTimer(grace)
+	defer timeout.Stop()
+	live := maps.Clone(seen)
 	select {
 	case <-p.done:
-	case <-timeout:
+	case <-timeout.C:
 		return false
 	}
-	// The leader is gone; its group and its escaped children may remain.
+	// The main process is gone; the rest of the program may remain. Every
+	// 100 ms, netgrade reaps the orphans it inherited that died (a zombie
+	// still counts as a member of the process group) and, after SIGKILL,
+	// kills what was forked meanwhile.
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
-	for groupAlive(p.pgid) || len(aliveOf(seen)) > 0 {
+	for n := 0; p.anyLeft(live); n++ {
 		select {
-		case <-timeout:
+		case <-timeout.C:
 			return false
 		case <-tick.C:
 		}
+		if n%20 == 19 {
+			if kill {
+				before := len(seen)
+				p.scan(seen)
+				if len(seen) > before {
+					live = maps.Clone(seen)
+				}
+				p.signalAll(syscall.SIGKILL, live)
+			}
+			p.reapOrphans(seen)
+		}
 	}
 	return true
+}
+
+// cleanUp runs once the program's processes are gone: it reaps the
+// orphans netgrade inherited from the program (and only those), reads
+// the limits the cgroup saw hit, and removes the cgroup.
+func (p *Process) cleanUp(seen map[int]ProcInfo) {
+	p.reapOrphans(seen)
+	hit := p.limitHit()
+	p.mu.Lock()
+	if p.exit.Limit.Kind == "" {
+		p.exit.Limit = hit
+	}
+	p.mu.Unlock()
+	if p.cg == nil {
+		return
+	}
+	_ = p.cg.remove()
+}
+
+// limitHit returns the limit the program's cgroup, or the cgroup netgrade
+// shares with it, saw hit since the program started.
+func (p *Process) limitHit() LimitHit {
+	if p.cg != nil {
+		if h := p.cg.hit(p.limits); h.Kind != "" {
+			return h
+		}
+	}
+	return p.sup.shared.hit(p.shared)
+}
+
+// reapOrphans reaps the processes of the program that netgrade inherited
+// and that have died: those of its cgroup, or of its process group, or
+// seen as its own. No other child of netgrade is touched: os/exec waits
+// for those.
+func (p *Process) reapOrphans(seen map[int]ProcInfo) {
+	for _, c := range p.sup.children() {
+		if c.PID == p.pgid || c.State != "Z" {
+			continue
+		}
+		switch {
+		case p.cg != nil && p.cg.holds(c.PID, p.sup.mount):
+		case p.cg == nil && c.PGRP == p.pgid && p.groupOurs():
+		case p.cg == nil && seen[c.PID].Started == c.Started && seen[c.PID].PID == c.PID:
+		default:
+			continue
+		}
+		reap(c.PID)
+	}
 }
 
 // groupAlive reports whether any process is left in process group pgid.

@@ -82,6 +82,7 @@ func Gradescope(w io.Writer, results []report.Result) error {
 			switch c.Status {
 			case report.Pass:
 				t.Status = "passed"
+				t.Output = mdNotes(c)
 			case report.Error:
 				t.MaxScore = 0
 				t.Output = Terminal(c.Message, false) + "\n\nThis is netgrade's own error; it is not charged to you. Tell your instructor."

@@ -88,18 +88,18 @@ func TestGradescopeSpec(t *testing.T) {
 	require.NoError(t, Gradescope(&buf, rs))
 	g := checkGradescopeSpec(t, buf.Bytes())
 	// One test per check, numbered exercise.check, with the engine's points.
-	require.Equal(t, 8, len(g.Tests))
+	require.Equal(t, 11, len(g.Tests))
 	require.Equal(t, "1.1", g.Tests[0].Number)
 	require.Equal(t, "2.1", g.Tests[6].Number)
 	sum := 0.0
-	for i, c := range append(append(rs[0].Checks[:0:0], rs[0].Checks...), rs[1].Checks...) {
+	for i, c := range slices.Concat(rs[0].Checks, rs[1].Checks, rs[2].Checks) {
 		tc := g.Tests[i]
 		require.Equal(t, c.ID+": "+c.Title, tc.Name)
 		require.Equal(t, c.Points, tc.Score)
 		sum += tc.Score
 	}
 	require.Equal(t, sum, g.Score)
-	require.Equal(t, rs[0].Score+rs[1].Score, g.Score)
+	require.Equal(t, rs[0].Score+rs[1].Score+rs[2].Score, g.Score)
 	// A netgrade error is never charged: failed, with nothing to earn.
 	require.Equal(t, "failed", g.Tests[5].Status)
 	require.Equal(t, 0.0, g.Tests[5].MaxScore)

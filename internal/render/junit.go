@@ -112,7 +112,11 @@ func JUnit(w io.Writer, results []report.Result) error {
 				Name:      xmlText(c.ID+": "+c.Title, false),
 				Time:      seconds(c.DurationMS),
 			}
-			if out := programOutput(c.Transcript); out != "" {
+			out := programOutput(c.Transcript)
+			for _, n := range c.Notes {
+				out = "netgrade note: " + n + "\n" + out
+			}
+			if out != "" {
 				tc.SystemOut = &junitText{Text: xmlContent(out)}
 			}
 			switch c.Status {
@@ -195,13 +199,14 @@ func failureBody(c report.Check, sameAs string) string {
 		return b.String()
 	}
 	field("program", programLine(c.Exit, c.Traceback))
+	field("note", strings.Join(c.Notes, "\n"))
 	if c.Hint != "" {
 		field("hint", plainMarkup(c.Hint))
 	}
 	if len(c.Transcript) > 0 {
 		b.WriteString("transcript:\n")
 		for _, e := range c.Transcript {
-			fmt.Fprintf(&b, "  %+9.1fms  %s\n", e.TimeMS, EventText(e))
+			fmt.Fprintf(&b, "  %+9.1fms  %s\n", e.TimeMS, eventBlock(e, "  "+transcriptIndent))
 		}
 	}
 	return b.String()

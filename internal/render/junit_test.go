@@ -18,7 +18,7 @@ func TestJUnitReadBack(t *testing.T) {
 	require.NoError(t, JUnit(&buf, rs))
 	suites, err := junit.Ingest(buf.Bytes())
 	require.NoError(t, err)
-	require.Equal(t, 2, len(suites))
+	require.Equal(t, 3, len(suites))
 	want := []junit.Status{junit.StatusPassed, junit.StatusFailed, junit.StatusFailed, junit.StatusFailed, junit.StatusSkipped, junit.StatusError}
 	for i, tc := range suites[0].Tests {
 		c := rs[0].Checks[i]

@@ -99,13 +99,14 @@ func checkMarkdown(c report.Check, details bool, sameAs string) string {
 	if prog := programLine(c.Exit, c.Traceback); prog != "" {
 		fmt.Fprintf(&b, "**Program:** %s\n\n", mdInline(prog))
 	}
+	b.WriteString(mdNotes(c))
 	if c.Hint != "" {
 		fmt.Fprintf(&b, "**Hint:** %s\n\n", mdMarkup(c.Hint))
 	}
 	if len(c.Transcript) > 0 {
 		var tr strings.Builder
 		for _, e := range c.Transcript {
-			fmt.Fprintf(&tr, "%+9.1fms  %s\n", e.TimeMS, EventText(e))
+			fmt.Fprintf(&tr, "%+9.1fms  %s\n", e.TimeMS, eventBlock(e, transcriptIndent))
 		}
 		if details {
 			b.WriteString("<details><summary>Transcript</summary>\n\n")
@@ -115,6 +116,15 @@ func checkMarkdown(c report.Check, details bool, sameAs string) string {
 			b.WriteString("**Transcript:**\n\n")
 			b.WriteString(mdBlock(tr.String(), "text"))
 		}
+	}
+	return b.String()
+}
+
+// mdNotes is a check's notes as Markdown, one paragraph each.
+func mdNotes(c report.Check) string {
+	var b strings.Builder
+	for _, n := range c.Notes {
+		fmt.Fprintf(&b, "**Note:** %s\n\n", mdInline(n))
 	}
 	return b.String()
 }
@@ -170,6 +180,15 @@ func Markdown(w io.Writer, results []report.Result) error {
 			fmt.Fprintf(&b, "| %s | %s — %s | %s |\n", statusEmoji[c.Status], mdInline(c.ID), mdInline(c.Title), pts)
 		}
 		same := sameCause(r)
+		var notes []string
+		for _, c := range r.Checks {
+			for _, n := range c.Notes {
+				notes = append(notes, fmt.Sprintf("- %s: %s\n", mdInline(c.ID), mdInline(n)))
+			}
+		}
+		if len(notes) > 0 {
+			b.WriteString("\nNotes:\n\n" + strings.Join(notes, ""))
+		}
 		for _, c := range r.Checks {
 			switch c.Status {
 			case report.Fail:

@@ -121,6 +121,9 @@ func (t *textWriter) result(r report.Result) {
 		}
 		pad := strings.Repeat(" ", twidth-utf8.RuneCountInString(c.Title))
 		t.printf("  %s %-*s  %s%s  %s\n", t.mark(c.Status), width, Terminal(c.ID, false), Terminal(c.Title, false), pad, t.style(ansiDim, pts))
+		for _, n := range c.Notes {
+			t.printf("    %s %s\n", t.style(ansiDim, "note:"), Terminal(n, false))
+		}
 	}
 	summary := fmt.Sprintf("Score: %s/%s", Num(r.Score), Num(r.MaxScore))
 	counts := []string{fmt.Sprintf("%d passed", r.Count(report.Pass))}
@@ -274,14 +277,26 @@ func (t *textWriter) transcript(evs []report.Event) {
 		if cut > 0 && i == 3 {
 			t.printf("      %s\n", t.style(ansiDim, fmt.Sprintf("… %d more events (see --format json for all) …", cut)))
 		}
-		t.printf("      %s  %s\n", t.style(ansiDim, fmt.Sprintf("%+9.1fms", e.TimeMS)), EventText(e))
+		t.printf("      %s  %s\n", t.style(ansiDim, fmt.Sprintf("%+9.1fms", e.TimeMS)), eventBlock(e, "      "+transcriptIndent))
 	}
 }
 
-// EventText is the one-line, terminal-safe description of a transcript event.
+// transcriptIndent lines up the continuation lines of a transcript entry
+// (an HTTP message's headers and body) under the entry's first line, past
+// the time column.
+var transcriptIndent = strings.Repeat(" ", len(fmt.Sprintf("%+9.1fms", 0.0))+2)
+
+// EventText is the one-line, terminal-safe description of a transcript
+// event; for an HTTP message, its request or status line (EventLines has
+// all of it).
 func EventText(e report.Event) string {
 	data := Terminal(e.Data, false)
 	switch e.Kind {
+	case report.EvHTTPRequest, report.EvHTTPResponse:
+		if e.HTTP != nil {
+			return EventLines(e)[0]
+		}
+		return fmt.Sprintf("%-7s %s", string(e.Kind), data)
 	case report.EvSend:
 		return fmt.Sprintf("→ %s %s → %s  \"%s\" (%d bytes)", e.Proto, e.From, e.To, data, e.Bytes)
 	case report.EvRecv:

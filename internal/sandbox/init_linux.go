@@ -8,6 +8,7 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/netgrade/netgrade/internal/harness"
 	"golang.org/x/sys/unix"
 )
 
@@ -48,6 +49,8 @@ func Init(opt InitOptions, stdout io.Writer) (handled bool, code int) {
 	if os.Getpid() != 1 {
 		return false, 0
 	}
+	// PID 1 shares a container's pids limit with the programs too.
+	harness.ReserveThreads(initThreads)
 	self, err := os.Executable()
 	if err != nil {
 		_ = json.NewEncoder(stdout).Encode(line{Error: fmt.Sprintf("finding netgrade's own binary: %v", err)})
@@ -63,6 +66,10 @@ func Init(opt InitOptions, stdout io.Writer) (handled bool, code int) {
 	}
 	return true, reap(child.Pid)
 }
+
+// initThreads is how many OS threads PID 1 of a unit reserves: it only
+// starts the unit runner and waits for processes.
+const initThreads = 8
 
 // reap waits for every process that ends in the namespace (orphans are
 // re-parented to PID 1) and returns the exit code of pid.
