@@ -590,24 +590,36 @@ func (p *Process) anyLeft(live map[int]ProcInfo) bool {
 // signalAll sends sig to every process of the program that netgrade
 // knows of: its cgroup (SIGKILL kills it whole), or its process group and
 // the processes of seen.
+//
+// A process gets a signal once: a second SIGINT arriving while Python
+// handles the first can cut the flush of its output, so the members of
+// the process group, signalled as a group, are not signalled again.
 func (p *Process) signalAll(sig syscall.Signal, seen map[int]ProcInfo) {
-	if p.Running() {
+	group := p.groupOurs()
+	if group {
 		_ = syscall.Kill(-p.pgid, sig)
 	}
+	others := func(pids []int) {
+		for _, pid := range pids {
+			if pg, err := unix.Getpgid(pid); group && err == nil && pg == p.pgid {
+				continue
+			}
+			_ = syscall.Kill(pid, sig)
+		}
+	}
 	if p.cg != nil {
-		p.cg.signal(sig)
+		if sig == syscall.SIGKILL {
+			p.cg.signal(sig)
+			return
+		}
+		others(p.cg.procs())
 		return
 	}
 	if seen == nil {
 		seen = map[int]ProcInfo{}
 		p.scan(seen)
 	}
-	if !p.Running() && p.groupOurs() {
-		_ = syscall.Kill(-p.pgid, sig)
-	}
-	for _, pid := range aliveOf(seen) {
-		_ = syscall.Kill(pid, sig)
-	}
+	others(aliveOf(seen))
 }
 
 // aliveOf returns the PIDs of the processes of seen that still run.
