@@ -7,7 +7,7 @@ BIN     ?= bin/netgrade
 PKGS    := ./...
 UNBUF   := env -u PYTHONUNBUFFERED
 
-.PHONY: all build test demo bench bench-grade lint flake clean
+.PHONY: all build test demo bench bench-grade bench-check lint flake clean
 
 all: build
 
@@ -19,16 +19,27 @@ build:
 test:
 	$(UNBUF) $(GO) test -count=1 -parallel 6 -timeout 30m $(PKGS)
 
-## demo: grade the bundled sample submissions and show the report
-demo: build
+## demo: grade the bundled sample submissions, with progress as they are
+## graded; ends with the full report of a failing sample, then the table of
+## every verdict. It says what it does before building, so that something
+## shows at once.
+demo:
+	@echo "make demo: building $(BIN), then grading the bundled sample submissions"
+	@$(MAKE) --no-print-directory build
 	$(UNBUF) $(BIN) demo
 
-## bench: grading time of each exercise against its floor, then a
-## 60-student batch at -j 1 and the default -j
-bench: bench-grade bench-batch
+## bench: what grading costs: for each exercise, then for a student's
+## whole `netgrade check` (exercises side by side), the wall time against
+## its floor and netgrade's own CPU against the graded programs' CPU; then a
+## 60-student batch at -j 1 and the default -j (students per minute, total
+## CPU against the CPU floor)
+bench: bench-grade bench-check bench-batch
 
 bench-grade:
-	$(UNBUF) $(GO) test -run '^$$' -bench . -benchtime 5x ./graders/
+	$(UNBUF) $(GO) test -run '^$$' -bench Grade -benchtime 3x ./course/
+
+bench-check:
+	$(UNBUF) $(GO) test -run '^$$' -bench Check -benchtime 3x ./course/
 
 ## lint: gofmt and go vet
 lint:

@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/netgrade/netgrade/graders"
+	httpch "github.com/netgrade/netgrade/graders/http"
 	"github.com/netgrade/netgrade/graders/sockets"
 	"github.com/netgrade/netgrade/graders/socketserver"
 	"github.com/netgrade/netgrade/reference"
@@ -48,6 +49,8 @@ func Exercises() []Exercise {
 		{socketserver.TCPForking(), "tcp-forking.py", reference.Program{Usage: "PORT", Run: reference.TCPForking}},
 		{socketserver.TCPThreading(), "tcp-threading.py", reference.Program{Usage: "PORT", Run: reference.TCPThreading}},
 		{socketserver.TCPTickets(), "tcp-tickets.py", reference.Program{Usage: "PORT", Run: reference.TCPTickets}},
+		{httpch.HTTPServer(), "http-server.py", reference.Program{Usage: "[PORT]", Run: reference.HTTPServer}},
+		{httpch.RESTAPI(), "rest-api.py", reference.Program{Usage: "[--spec DOCUMENT] [PORT]", Run: reference.RESTAPI}},
 	}
 }
 

@@ -123,6 +123,9 @@ type Options struct {
 	// Parallel is how many checks of one grading run at once
 	// (DefaultParallel when zero).
 	Parallel int
+	// Slots, when set, is shared by gradings run side by side: each of
+	// their checks holds one while it runs (see GradeSideBySide).
+	Slots *Slots
 	// Sandbox names the isolation in force, for the report.
 	Sandbox string
 	// Version is written into results.
@@ -238,6 +241,9 @@ func (e *Exercise) schedule(ctx context.Context, checks []*Check, sub Submission
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
+			if opt.Slots.acquire(ctx) {
+				defer opt.Slots.release()
+			}
 			results[i] = e.runCheck(ctx, c, sub, opt, needs)
 			close(done[i])
 		})
@@ -251,7 +257,10 @@ func (e *Exercise) schedule(ctx context.Context, checks []*Check, sub Submission
 type Job struct {
 	Exercise   *Exercise
 	Submission Submission
-	Result     report.Result
+	// Settings, when set, replace the options' settings for this job (the
+	// course's settings of its exercise).
+	Settings *Settings
+	Result   report.Result
 }
 
 // GradeAll grades every job, n at a time, with one set of options: the
@@ -286,10 +295,12 @@ func (e *Exercise) selected(opt Options) []*Check {
 }
 
 // NotSubmitted returns the result of a submission that lacks the exercise
-// (its file was not handed in): every check skipped for reason, scored 0
-// of the exercise's points.
+// (its file was not handed in): marked Missing, every check skipped for
+// reason, scored 0 of the exercise's points.
 func (e *Exercise) NotSubmitted(sub Submission, opt Options, reason string) report.Result {
-	return e.Unrun(sub, opt, report.Skip, "skipped: "+reason, "")
+	res := e.Unrun(sub, opt, report.Skip, "skipped: "+reason, "")
+	res.Missing = true
+	return res
 }
 
 // Unrun returns the result of a submission none of whose checks could run:
@@ -345,8 +356,13 @@ func (e *Exercise) runCheck(ctx context.Context, c *Check, sub Submission, opt O
 	timeout := opt.checkTimeout(c)
 	var t *T
 	var err error
+	alone := false
 	for attempt := 1; ; attempt++ {
-		t, err = e.attempt(ctx, c, sub, opt, timeout)
+		t, err = e.attempt(ctx, c, sub, opt, timeout, alone)
+		if errors.Is(err, ErrRunAlone) && !alone && ctx.Err() == nil {
+			alone = true
+			continue
+		}
 		if !errors.Is(err, ErrPortTaken) || attempt == portAttempts || ctx.Err() != nil {
 			break
 		}
@@ -366,9 +382,22 @@ const portAttempts = 3
 // runs the check again on a fresh port.
 var ErrPortTaken = errors.New("the port netgrade picked was taken by another process")
 
+// ErrRunAlone is returned (wrapped) by a check whose program binds a port
+// of its own choosing (a hard-coded 8888) and found it taken: by another
+// program of the same grading run, netgrade's doing, not the submission's.
+// The engine runs the check again while no other check of the run runs;
+// when it still fails so, another program of the machine holds the port,
+// and the check ends in netgrade's error, never charged.
+var ErrRunAlone = errors.New("the program's own port is held by another program")
+
 // attempt runs a check once, under its watchdog, and returns its T and
-// outcome.
-func (e *Exercise) attempt(ctx context.Context, c *Check, sub Submission, opt Options, timeout time.Duration) (*T, error) {
+// outcome; alone, while no other check of the run runs (see ErrRunAlone).
+func (e *Exercise) attempt(ctx context.Context, c *Check, sub Submission, opt Options, timeout time.Duration, alone bool) (*T, error) {
+	release := opt.Ports.Shared
+	if alone {
+		release = opt.Ports.Alone
+	}
+	defer release()()
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	t := &T{ctx: cctx, ex: e, check: c, sub: sub, opt: opt, begin: time.Now()}
@@ -424,6 +453,17 @@ func (t *T) finish(rc *report.Check, err error) {
 		rc.Message = "netgrade could not run this check: " + err.Error()
 	}
 	main := t.mainProcess()
+	var tb *harness.Traceback
+	if main != nil {
+		tb = harness.LastTraceback(main.Output().Lines())
+	}
+	if rc.Status == report.Pass && tb.IsSyntax() {
+		// A program Python cannot compile never ran a line: whatever the
+		// check saw (nothing read from stdin, nothing sent), it earns no
+		// point.
+		rc.Status = report.Fail
+		rc.Message = "the program does not start: Python cannot compile it"
+	}
 	if rc.Status != report.Pass && main != nil {
 		if ex := main.Exit(); ex.Exited {
 			rc.Exit = ex.String()
@@ -431,7 +471,7 @@ func (t *T) finish(rc *report.Check, err error) {
 				rc.Hint = strings.TrimSpace(h + " " + rc.Hint)
 			}
 		}
-		if tb := harness.LastTraceback(main.Output().Lines()); tb != nil && tb.Exception != "KeyboardInterrupt" {
+		if tb != nil && tb.Exception != "KeyboardInterrupt" {
 			rc.Traceback = tb.Line
 			if rc.Status == report.Fail {
 				if h := diagnose(tb); h != "" && !strings.Contains(rc.Hint, h) {
@@ -444,6 +484,9 @@ func (t *T) finish(rc *report.Check, err error) {
 		rc.Hint = t.check.Hint
 	}
 	rc.Transcript = t.transcript()
+	t.mu.Lock()
+	rc.Notes = append([]string(nil), t.notices...)
+	t.mu.Unlock()
 }
 
 // limitHint returns advice for a program that ran into one of netgrade's

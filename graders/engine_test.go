@@ -3,9 +3,12 @@ package graders
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -129,6 +132,61 @@ func TestEngineDiagnosis(t *testing.T) {
 	assert.Contains(t, c.Hint, "sys.argv")
 }
 
+// A program Python cannot compile passes no check, even one that only
+// looks for a mistake it never had the chance to make; the report names
+// the compile error.
+func TestEngineUncompilableProgramPassesNothing(t *testing.T) {
+	e := synthetic(&Check{ID: "no-mistake-seen", Points: 1, Run: func(ctx context.Context, t *T) error {
+		p, err := t.Start(nil)
+		if err != nil {
+			return err
+		}
+		return p.WaitOutput(ctx)
+	}})
+	r := grade(t, e, `printf '%s\n' "SyntaxError: Non-UTF-8 code starting with '\xe9' in file c.py on line 1, but no encoding declared" >&2; exit 1`, Options{})
+	c := byID(r)["no-mistake-seen"]
+	assert.Equal(t, report.Fail, c.Status)
+	assert.Contains(t, c.Message, "does not start")
+	assert.Equal(t, "SyntaxError: Non-UTF-8 code starting with '\\xe9' in file c.py on line 1, but no encoding declared", c.Traceback)
+	assert.Contains(t, c.Hint, "cannot compile")
+	assert.Equal(t, 0.0, r.Score)
+}
+
+// The KeyboardInterrupt traceback netgrade's own SIGINT makes a program
+// print is marked in the transcript: it is not the program's doing.
+func TestEngineMarksTheStopsTraceback(t *testing.T) {
+	e := synthetic(&Check{ID: "serves", Points: 1, Run: func(ctx context.Context, t *T) error {
+		p, err := t.Start(nil)
+		if err != nil {
+			return err
+		}
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		_, _, err = p.Output().Wait(wctx, 0, func(l harness.Line) bool { return l.Text == "ready" })
+		return err
+	}})
+	script := `trap 'printf "Traceback (most recent call last):\n  File s.py, line 3, in <module>\nKeyboardInterrupt\n" >&2; exit 130' INT
+echo "Traceback (most recent call last): printed by the program" >&2
+echo ready
+while :; do sleep 0.05; done`
+	r := grade(t, e, script, Options{})
+	c := byID(r)["serves"]
+	require.Equal(t, report.Pass, c.Status, c.Message)
+	stop := map[string]bool{}
+	for _, ev := range c.Transcript {
+		if ev.Kind == report.EvStderr || ev.Kind == report.EvStdout {
+			stop[ev.Data] = ev.FromStop
+		}
+	}
+	assert.Equal(t, map[string]bool{
+		"Traceback (most recent call last): printed by the program": false,
+		"ready":                              false,
+		"Traceback (most recent call last):": true,
+		"  File s.py, line 3, in <module>":   true,
+		"KeyboardInterrupt":                  true,
+	}, stop)
+}
+
 func TestEngineOnlyAndDisabled(t *testing.T) {
 	mk := func() *Exercise {
 		ok := func(ctx context.Context, t *T) error { return nil }
@@ -153,4 +211,59 @@ func TestRegistryRejectsBadWiring(t *testing.T) {
 func TestPrintable(t *testing.T) {
 	assert.Equal(t, "các bạn", Printable([]byte("các bạn")))
 	assert.Equal(t, `caf\xe9 \xff`, Printable([]byte("caf\xe9 \xff")))
+}
+
+// An unknown exercise gets the closest known one suggested, and the known
+// ones in course order.
+func TestRegistryUnknownExercise(t *testing.T) {
+	reg := NewRegistry(&Exercise{ID: "udp-server"}, &Exercise{ID: "udp-client"}, &Exercise{ID: "tcp-server"})
+	_, err := reg.Get("udp-srever")
+	require.EqualError(t, err, `unknown exercise "udp-srever" (did you mean udp-server?); known exercises: udp-server, udp-client, tcp-server`)
+	_, err = reg.Get("nothing-like-it")
+	require.EqualError(t, err, `unknown exercise "nothing-like-it"; known exercises: udp-server, udp-client, tcp-server`)
+}
+
+// TestEngineRunAlone runs a check again, while no other check of the run
+// runs, when its program found its own port taken (ErrRunAlone), and
+// charges nothing when it still fails so.
+func TestEngineRunAlone(t *testing.T) {
+	var attempts atomic.Int32
+	var running, most atomic.Int32
+	busy := func(ctx context.Context, t *T) error {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		select {
+		case <-time.After(50 * time.Millisecond):
+		case <-ctx.Done():
+		}
+		return nil
+	}
+	e := synthetic(
+		&Check{ID: "collides", Points: 1, Run: func(ctx context.Context, t *T) error {
+			if attempts.Add(1) == 1 {
+				return fmt.Errorf("%w: port 8888", ErrRunAlone)
+			}
+			if running.Load() != 0 {
+				return Failf("another check ran beside the lone retry")
+			}
+			return nil
+		}},
+		&Check{ID: "b", Points: 1, Run: busy},
+		&Check{ID: "c", Points: 1, Run: busy},
+		&Check{ID: "always", Points: 1, Run: func(ctx context.Context, t *T) error {
+			return fmt.Errorf("%w: port 8888", ErrRunAlone)
+		}},
+	)
+	r := grade(t, e, "true", Options{Parallel: 4})
+	got := byID(r)
+	assert.Equal(t, report.Pass, got["collides"].Status, got["collides"].Message)
+	assert.Equal(t, int32(2), attempts.Load())
+	assert.Equal(t, report.Error, got["always"].Status, "a port held outside the run is netgrade's problem")
+	assert.Contains(t, got["always"].Message, "own port is held by another program")
 }

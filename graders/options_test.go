@@ -6,8 +6,7 @@ import (
 	"time"
 
 	"github.com/netgrade/netgrade/internal/report"
-	"gotest.tools/v3/assert"
-	is "gotest.tools/v3/assert/cmp"
+	"github.com/stretchr/testify/require"
 )
 
 // optionsExercise has checks that need no program: one passes, one fails,
@@ -36,24 +35,24 @@ func TestOptionsReachTheReport(t *testing.T) {
 		},
 		TimeoutScale: 2,
 	}})
-	assert.Equal(t, res.File, "dir/s.py")
-	assert.Equal(t, len(res.Checks), 2, "the disabled check is not run")
+	require.Equal(t, "dir/s.py", res.File)
+	require.Equal(t, 2, len(res.Checks), "the disabled check is not run")
 	fail, slow := res.Checks[0], res.Checks[1]
-	assert.Equal(t, fail.Status, report.Fail, "a disabled prerequisite does not skip")
-	assert.Equal(t, fail.MaxPoints, 5.0)
-	assert.Equal(t, fail.Visibility, report.Hidden)
-	assert.Equal(t, slow.Visibility, report.Visibility(""))
+	require.Equal(t, report.Fail, fail.Status, "a disabled prerequisite does not skip")
+	require.Equal(t, 5.0, fail.MaxPoints)
+	require.Equal(t, report.Hidden, fail.Visibility)
+	require.Equal(t, report.Visibility(""), slow.Visibility)
 	// The course's timeout replaces the check's, scaled.
-	assert.Equal(t, slow.Status, report.Fail)
-	assert.Assert(t, is.Contains(slow.Message, "within 60ms"))
-	assert.Equal(t, res.MaxScore, 6.0)
+	require.Equal(t, report.Fail, slow.Status)
+	require.Contains(t, slow.Message, "within 60ms")
+	require.Equal(t, 6.0, res.MaxScore)
 }
 
 func TestTimeoutScale(t *testing.T) {
 	tt := &T{opt: Options{Settings: Settings{TimeoutScale: 2.5}}}
-	assert.Equal(t, tt.Timeout(2*time.Second), 5*time.Second)
+	require.Equal(t, 5*time.Second, tt.Timeout(2*time.Second))
 	tt = &T{opt: Options{}}
-	assert.Equal(t, tt.Timeout(2*time.Second), 2*time.Second)
+	require.Equal(t, 2*time.Second, tt.Timeout(2*time.Second))
 }
 
 // TestUnrun checks the result of a submission whose checks could not run:
@@ -78,17 +77,18 @@ func TestUnrun(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			res := tc.res
-			assert.Equal(t, len(res.Checks), 2, "the disabled check is left out")
+			require.Equal(t, 2, len(res.Checks), "the disabled check is left out")
 			for _, c := range res.Checks {
-				assert.Equal(t, c.Status, tc.status)
-				assert.Equal(t, c.Message, tc.message)
-				assert.Equal(t, c.Hint, tc.hint)
+				require.Equal(t, tc.status, c.Status)
+				require.Equal(t, tc.message, c.Message)
+				require.Equal(t, tc.hint, c.Hint)
 			}
-			assert.Equal(t, res.Checks[0].ID, "opt/pass")
-			assert.Equal(t, res.Checks[0].Visibility, report.Hidden)
-			assert.Equal(t, res.Score, 0.0)
-			assert.Equal(t, res.MaxScore, 4.0, "the course's points")
-			assert.Equal(t, res.Exercise, "opt")
+			require.Equal(t, "opt/pass", res.Checks[0].ID)
+			require.Equal(t, report.Hidden, res.Checks[0].Visibility)
+			require.Equal(t, 0.0, res.Score)
+			require.Equal(t, 4.0, res.MaxScore, "the course's points")
+			require.Equal(t, "opt", res.Exercise)
+			require.Equal(t, tc.status == report.Skip, res.Missing, "only a file not handed in is missing")
 		})
 	}
 }
@@ -110,7 +110,7 @@ func TestDeadlines(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.DeepEqual(t, e.Deadlines(tc.opt), tc.want)
+			require.Equal(t, tc.want, e.Deadlines(tc.opt))
 		})
 	}
 }

@@ -2,8 +2,9 @@ package graders
 
 import (
 	"fmt"
-	"sort"
 	"strings"
+
+	"github.com/netgrade/netgrade/internal/suggest"
 )
 
 // Registry is the set of exercises netgrade knows, in course order.
@@ -43,7 +44,8 @@ func NewRegistry(exs ...*Exercise) *Registry {
 // Exercises returns the exercises in course order.
 func (r *Registry) Exercises() []*Exercise { return r.list }
 
-// Get returns the exercise with the given ID.
+// Get returns the exercise with the given ID. An unknown ID's error
+// suggests the closest known one and lists them in course order.
 func (r *Registry) Get(id string) (*Exercise, error) {
 	for _, e := range r.list {
 		if e.ID == id {
@@ -54,6 +56,5 @@ func (r *Registry) Get(id string) (*Exercise, error) {
 	for _, e := range r.list {
 		ids = append(ids, e.ID)
 	}
-	sort.Strings(ids)
-	return nil, fmt.Errorf("unknown exercise %q; known exercises: %s", id, strings.Join(ids, ", "))
+	return nil, fmt.Errorf("unknown exercise %q%s; known exercises: %s", id, suggest.DidYouMean(id, ids), strings.Join(ids, ", "))
 }

@@ -33,9 +33,10 @@ type T struct {
 	opt   Options
 	begin time.Time
 
-	mu     sync.Mutex
-	events []report.Event
-	procs  []*harness.Process
+	mu      sync.Mutex
+	events  []report.Event
+	procs   []*harness.Process
+	notices []string
 }
 
 // Failure is what a check returns when the submission does not meet the
@@ -106,8 +107,15 @@ func (t *T) Text(name string) string {
 // is stopped when the check ends. A program that cannot be started is the
 // submission's failure; a missing interpreter is netgrade's error.
 func (t *T) Start(vars map[string]string) (*harness.Process, error) {
+	return t.StartEnv(vars, nil)
+}
+
+// StartEnv is Start with env (KEY=VALUE) added to the program's
+// environment, a later entry replacing an earlier one of the same name:
+// the time zone and the faked clock a program runs under.
+func (t *T) StartEnv(vars map[string]string, env []string) (*harness.Process, error) {
 	argv := harness.Expand(t.ex.command(t.sub), vars)
-	p, err := harness.Start(t.ctx, harness.Spec{Argv: argv, Dir: t.sub.Dir}, t.opt.Interpreters)
+	p, err := harness.Start(t.ctx, harness.Spec{Argv: argv, Dir: t.sub.Dir, Env: env}, t.opt.Interpreters)
 	if err != nil {
 		var se *harness.StartError
 		if errors.As(err, &se) && !se.Netgrade {
@@ -120,6 +128,15 @@ func (t *T) Start(vars map[string]string) (*harness.Process, error) {
 	t.procs = append(t.procs, p)
 	t.mu.Unlock()
 	return p, nil
+}
+
+// Notice records what the reader of the report should know whatever the
+// verdict (a port the program chose, followed) in the check's notes,
+// which every report shows, even on a pass.
+func (t *T) Notice(format string, args ...any) {
+	t.mu.Lock()
+	t.notices = append(t.notices, fmt.Sprintf(format, args...))
+	t.mu.Unlock()
 }
 
 // Note records what netgrade observed or did in the transcript.
@@ -141,6 +158,10 @@ func (t *T) Received(proto, from, to string, data []byte, at time.Time) {
 func (t *T) Event(kind report.EventKind, proto, from, to, data string) {
 	t.record(report.Event{Kind: kind, Proto: proto, From: from, To: to, Data: data}, time.Now())
 }
+
+// Record records a transcript event that happened at time at: an HTTP
+// request or response, as a probe saw it.
+func (t *T) Record(ev report.Event, at time.Time) { t.record(ev, at) }
 
 func (t *T) record(ev report.Event, at time.Time) {
 	ev.TimeMS = ms(at.Sub(t.begin))
@@ -210,7 +231,9 @@ func (t *T) transcript() []report.Event {
 	t.mu.Unlock()
 	for _, p := range procs {
 		evs = append(evs, report.Event{TimeMS: ms(p.Started().Sub(t.begin)), Kind: report.EvStart, Data: strings.Join(p.Argv(), " ")})
-		for _, l := range p.Output().Lines() {
+		lines := p.Output().Lines()
+		byStop := stopTraceback(lines, p.StopRequested())
+		for i, l := range lines {
 			k := report.EvStdout
 			if l.Stream == harness.Stderr {
 				k = report.EvStderr
@@ -219,7 +242,7 @@ func (t *T) transcript() []report.Event {
 			if len(text) > maxEventData {
 				text = text[:maxEventData] + "…"
 			}
-			evs = append(evs, report.Event{TimeMS: ms(l.Time.Sub(t.begin)), Kind: k, Data: Printable([]byte(text))})
+			evs = append(evs, report.Event{TimeMS: ms(l.Time.Sub(t.begin)), Kind: k, Data: Printable([]byte(text)), FromStop: byStop[i]})
 		}
 		if at := p.StopRequested(); !at.IsZero() {
 			evs = append(evs, report.Event{TimeMS: ms(at.Sub(t.begin)), Kind: report.EvNote, Data: "netgrade stops the program (SIGINT to its process group)"})
@@ -236,6 +259,35 @@ func (t *T) transcript() []report.Event {
 			report.Event{TimeMS: tail[0].TimeMS, Kind: report.EvNote, Data: fmt.Sprintf("… %d events left out …", cut)}), tail...)
 	}
 	return evs
+}
+
+// stopTraceback returns which of lines form the KeyboardInterrupt
+// traceback a program printed after netgrade signalled it to stop at
+// stopAt (zero: never): what netgrade's SIGINT made Python print, not the
+// program's own output.
+func stopTraceback(lines []harness.Line, stopAt time.Time) map[int]bool {
+	if stopAt.IsZero() {
+		return nil
+	}
+	marked := map[int]bool{}
+	start := -1
+	for i, l := range lines {
+		if l.Stream != harness.Stderr || l.Time.Before(stopAt) {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(l.Text, "Traceback (most recent call last):"):
+			start = i
+		case start >= 0 && l.Text == "KeyboardInterrupt":
+			for j := start; j <= i; j++ {
+				if lines[j].Stream == harness.Stderr {
+					marked[j] = true
+				}
+			}
+			start = -1
+		}
+	}
+	return marked
 }
 
 // Begin returns when the check started: transcript times are relative to it.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -58,6 +59,16 @@ Written to OUT:
 
 An interrupted batch (Ctrl-C, crash) resumes where it stopped when run again:
 students already done are skipped, unless --regrade or their files changed.
+
+A file not handed in is not a failed check: the gradebook says "missing" and
+the pass rates count only the students who handed the exercise in. A submission
+netgrade cannot grade properly (an archive that is no zip, a folder with no
+exercise file, a source file that is not UTF-8) is named as it happens, again
+at the end and in summary.json, and the batch then exits with status 4.
+
+Exit status: 0 every student graded, 2 bad command line or course file, 3
+netgrade could not grade some students or was interrupted (run it again), 4
+some submissions could not be graded properly (listed at the end).
 
 Sandboxes (--sandbox):
   netns    each student in new user, network, PID and mount namespaces: a
@@ -136,7 +147,7 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 		fmt.Fprintf(stderr, "netgrade batch: %s\n", note)
 	}
 	if shard.N > 1 {
-		fmt.Fprintf(stderr, "netgrade batch: shard %s: %d students\n", shard, len(students))
+		fmt.Fprintf(stderr, "netgrade batch: shard %s: %s\n", shard, plural(len(students), "student"))
 	}
 	fmt.Fprintf(stderr, "netgrade batch: sandbox %s, %d at a time\n", sb.Name(), f.jobs)
 	if verbose, _ := c.Flags().GetBool("verbose"); verbose {
@@ -163,12 +174,12 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 		return internalErr(err)
 	}
 	report := c.OutOrStdout()
-	fmt.Fprintf(report, "Graded %d students in %s (%d already done); %d students in %s, average %s of %s.\n",
-		out.Graded, time.Since(begin).Round(100*time.Millisecond), out.Skipped, sum.Students, f.out, render.Num(sum.AverageScore), render.Num(sum.MaxScore))
+	fmt.Fprintf(report, "Graded %s in %s (%d already done); %s in %s, average %s of %s.\n",
+		plural(out.Graded, "student"), time.Since(begin).Round(100*time.Millisecond), out.Skipped, plural(sum.Students, "student"), f.out, render.Num(sum.AverageScore), render.Num(sum.MaxScore))
 	fmt.Fprintf(report, "Wrote %s, %s and %s.\n", filepath.Join(f.out, "grades.csv"), filepath.Join(f.out, "summary.json"), filepath.Join(f.out, "report.html"))
 	if out.Interrupted {
 		left := out.Students - out.Skipped - out.Graded - len(out.Errors)
-		return internalErr(fmt.Errorf("interrupted: %d students are not graded yet; run the same command again to grade them (those done are kept)", left))
+		return internalErr(fmt.Errorf("interrupted: %s not graded yet; run the same command again to grade them (those done are kept)", plural(left, "student")))
 	}
 	var problems []string
 	if len(out.Errors) > 0 {
@@ -177,16 +188,38 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 			ids = append(ids, id)
 		}
 		slices.Sort(ids)
-		problems = append(problems, fmt.Sprintf("netgrade could not grade %d students (%s)", len(ids), strings.Join(ids, ", ")))
+		problems = append(problems, fmt.Sprintf("netgrade could not grade %s (%s)", plural(len(ids), "student"), strings.Join(ids, ", ")))
 	}
 	if len(out.Incomplete) > 0 {
 		slices.Sort(out.Incomplete)
-		problems = append(problems, fmt.Sprintf("netgrade could not run some checks for %d students (%s): their reports say why", len(out.Incomplete), strings.Join(out.Incomplete, ", ")))
+		problems = append(problems, fmt.Sprintf("netgrade could not run some checks for %s (%s): their reports say why", plural(len(out.Incomplete), "student"), strings.Join(out.Incomplete, ", ")))
 	}
 	if len(problems) > 0 {
 		return internalErr(fmt.Errorf("%s; run the same command again to retry them", strings.Join(problems, "; ")))
 	}
-	return nil
+	return badSubmissions(report, sum)
+}
+
+// badSubmissions names the submissions the class could not be graded
+// properly on, with why, and returns the error of exit status 4; nil when
+// there are none.
+func badSubmissions(w io.Writer, sum batch.Summary) error {
+	if len(sum.Problems) == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "\n%s could not be graded properly:\n", plural(len(sum.Problems), "submission"))
+	for _, p := range sum.Problems {
+		fmt.Fprintf(w, "  %s: %s\n", render.Terminal(p.Student, false), render.Terminal(p.Reason, false))
+	}
+	return &exitError{code: exitBadSubmissions, err: fmt.Errorf("%s could not be graded properly (listed above and in summary.json)", plural(len(sum.Problems), "submission"))}
+}
+
+// plural returns "1 submission", "2 submissions".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // courseExercises returns the course's exercises, or the ones asked for.
@@ -252,7 +285,8 @@ func newMergeCmd() *cobra.Command {
 		Long: `Join the outputs of several 'netgrade batch' runs, such as the shards of a class
 graded with --shard on several machines, into one folder, and write its
 gradebook, summary and class report. A student found in several outputs keeps
-the grading done last.`,
+the grading done last. Like batch, it names the submissions that could not be
+graded properly and then exits with status 4.`,
 		Example: "  netgrade merge shard-0 shard-1 shard-2 shard-3 -o results",
 		RunE: func(c *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -278,10 +312,10 @@ the grading done last.`,
 				return internalErr(err)
 			}
 			if len(m.Duplicates) > 0 {
-				fmt.Fprintf(c.ErrOrStderr(), "netgrade merge: %d students were in several outputs; kept the grading done last: %s\n", len(m.Duplicates), strings.Join(m.Duplicates, ", "))
+				fmt.Fprintf(c.ErrOrStderr(), "netgrade merge: %s in several outputs; kept the grading done last: %s\n", plural(len(m.Duplicates), "student"), strings.Join(m.Duplicates, ", "))
 			}
-			fmt.Fprintf(c.OutOrStdout(), "Merged %d outputs: %d students in %s, average %s of %s.\n", len(args), sum.Students, out, render.Num(sum.AverageScore), render.Num(sum.MaxScore))
-			return nil
+			fmt.Fprintf(c.OutOrStdout(), "Merged %d outputs: %s in %s, average %s of %s.\n", len(args), plural(sum.Students, "student"), out, render.Num(sum.AverageScore), render.Num(sum.MaxScore))
+			return badSubmissions(c.OutOrStdout(), sum)
 		},
 	}
 	c.Flags().StringVarP(&out, "output", "o", "", "merged output folder (required)")

@@ -14,7 +14,9 @@ import (
 	"github.com/netgrade/netgrade/internal/coursefile"
 	"github.com/netgrade/netgrade/internal/render"
 	"github.com/netgrade/netgrade/internal/report"
+	"github.com/netgrade/netgrade/internal/suggest"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // watchSettle is how long --watch waits after the last change to a file
@@ -29,7 +31,7 @@ const clearScreen = "\x1b[H\x1b[2J"
 func newCheckCmd() *cobra.Command {
 	var out outputFlags
 	var crs courseFlag
-	var watch bool
+	var watch, failuresOnly, verbose bool
 	c := &cobra.Command{
 		Use:   "check [EXERCISE] [DIR]",
 		Short: "Check the exercises in your folder (for students)",
@@ -40,14 +42,18 @@ finds, says which files are missing, and ends with a summary: exercise, score an
 the checks that fail. 'netgrade check udp-server' checks one exercise.
 
 For every failing check it tells what was expected, what happened and what to
-try, the first failing check first. With --watch it regrades an exercise each
-time you save its file, until you press Ctrl-C.
+try, the first failing check first; with --failures-only an exercise that
+passes takes one line. With --watch it regrades an exercise each time you save
+its file, until you press Ctrl-C.
 
 Exit status: 0 when every exercise found passes, 1 when a check fails, 2 when
-nothing could be checked (no file found, bad arguments or course file).`,
+nothing could be checked (no file found, bad arguments or course file), 3 when
+netgrade itself could not run some checks or was interrupted (not your
+program's fault).`,
 		Example: `  netgrade check
   netgrade check udp-server
   netgrade check --watch ~/network-exercises
+  netgrade check --failures-only
   netgrade check --format junit:report.xml --format text`,
 		Args: cobra.MaximumNArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -64,7 +70,11 @@ nothing could be checked (no file found, bad arguments or course file).`,
 				return err
 			}
 			ck.specs = specs
+			ck.failuresOnly = failuresOnly
 			ck.stdout, ck.stderr = c.OutOrStdout(), c.ErrOrStderr()
+			if verbose {
+				sayMechanisms(ck.stderr)
+			}
 			if watch {
 				return ck.watch(c.Context())
 			}
@@ -74,6 +84,14 @@ nothing could be checked (no file found, bad arguments or course file).`,
 	out.register(c)
 	crs.register(c)
 	c.Flags().BoolVarP(&watch, "watch", "w", false, "regrade an exercise each time its file is saved, until Ctrl-C")
+	c.Flags().BoolVar(&failuresOnly, "failures-only", false, "show an exercise that passes in one line, only failures in full (also --quiet)")
+	c.Flags().SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if name == "quiet" {
+			name = "failures-only"
+		}
+		return pflag.NormalizedName(name)
+	})
+	c.Flags().BoolVarP(&verbose, "verbose", "v", false, verboseUsage)
 	return c
 }
 
@@ -86,8 +104,10 @@ type checker struct {
 	single bool
 	opt    graders.Options
 	specs  []outputSpec
-	stdout io.Writer
-	stderr io.Writer
+	// failuresOnly shows a passing exercise in one line.
+	failuresOnly bool
+	stdout       io.Writer
+	stderr       io.Writer
 }
 
 // checkItem is one exercise of the course in the folder.
@@ -115,12 +135,12 @@ func newChecker(cs *coursefile.Course, args []string) (*checker, error) {
 		}
 	}
 	if only != "" && cs.Exercise(only) == nil {
-		return nil, usageErr("the course has no exercise %q; its exercises: %s", only, strings.Join(cs.IDs(), ", "))
+		return nil, usageErr("the course has no exercise %q%s; its exercises: %s", only, suggest.DidYouMean(only, cs.IDs()), strings.Join(cs.IDs(), ", "))
 	}
 	st, err := os.Stat(ck.dir)
 	switch {
 	case err != nil && only == "" && len(args) == 1:
-		return nil, usageErr("%q is neither an exercise of the course (%s) nor a folder", ck.dir, strings.Join(cs.IDs(), ", "))
+		return nil, usageErr("%q is neither an exercise of the course%s nor a folder; its exercises: %s", ck.dir, suggest.DidYouMean(ck.dir, cs.IDs()), strings.Join(cs.IDs(), ", "))
 	case err != nil:
 		return nil, usageErr("cannot read the folder %s: %v", ck.dir, err)
 	case !st.IsDir():
@@ -150,19 +170,30 @@ func (ck *checker) look() {
 // gradable reports whether an item can be graded now.
 func (it *checkItem) gradable() bool { return it.found && it.ex.Grader != nil }
 
-// grade grades one item's file.
-func (ck *checker) grade(ctx context.Context, it *checkItem) {
-	sub, err := ck.course.Submission(it.ex, it.path)
-	if err != nil {
-		// The file went away between look and grade.
-		it.found, it.res = false, nil
-		return
+// gradeAll grades the items' files side by side (graders.GradeSideBySide):
+// the exercises' designed waits overlap, so that a folder takes about the
+// time of its slowest exercise, not the sum of them all.
+func (ck *checker) gradeAll(ctx context.Context, items []*checkItem) {
+	var jobs []*graders.Job
+	byJob := map[*graders.Job]*checkItem{}
+	for _, it := range items {
+		sub, err := ck.course.Submission(it.ex, it.path)
+		if err != nil {
+			// The file went away between look and grade.
+			it.found, it.res = false, nil
+			continue
+		}
+		fmt.Fprintf(ck.stderr, "netgrade: checking %s (%s)…\n", it.path, it.ex.ID)
+		settings := ck.course.Settings(it.ex.ID)
+		j := &graders.Job{Exercise: it.ex.Grader, Submission: sub, Settings: &settings}
+		jobs = append(jobs, j)
+		byJob[j] = it
 	}
-	fmt.Fprintf(ck.stderr, "netgrade: checking %s (%s)…\n", it.path, it.ex.ID)
-	opt := ck.opt
-	opt.Settings = ck.course.Settings(it.ex.ID)
-	r := it.ex.Grader.Grade(ctx, sub, opt)
-	it.res = &r
+	graders.GradeSideBySide(ctx, jobs, ck.opt, nil)
+	for _, j := range jobs {
+		r := j.Result
+		byJob[j].res = &r
+	}
 }
 
 // expected lists the file names the course gives, for messages.
@@ -193,14 +224,13 @@ func (ck *checker) once(ctx context.Context) error {
 		}
 		return usageErr("found no exercise file in %s: netgrade looks for %s (the course's file names; see 'netgrade course show')", ck.dir, ck.expected())
 	}
+	var todo []*checkItem
 	for _, it := range ck.items {
-		if ctx.Err() != nil {
-			return internalErr(fmt.Errorf("interrupted"))
-		}
 		if it.gradable() {
-			ck.grade(ctx, it)
+			todo = append(todo, it)
 		}
 	}
+	ck.gradeAll(ctx, todo)
 	if ctx.Err() != nil {
 		return internalErr(fmt.Errorf("interrupted"))
 	}
@@ -251,7 +281,7 @@ func (ck *checker) rows() []render.SummaryRow {
 // report writes the results in the requested formats, as a student reads
 // them; the text report ends with the summary table.
 func (ck *checker) report(results []report.Result, specs []outputSpec) error {
-	return writeFor(specs, results, ck.stdout, renderOpts{student: true, summary: ck.rows()})
+	return writeFor(specs, results, ck.stdout, renderOpts{student: true, summary: ck.rows(), failuresOnly: ck.failuresOnly})
 }
 
 // finish ends one run (check's single run, or one regrade under --watch),
@@ -356,13 +386,16 @@ func (ck *checker) watch(ctx context.Context) error {
 // Report files (--format NAME:PATH) are rewritten with every result.
 func (ck *checker) regrade(ctx context.Context, todo []*checkItem, changed string) {
 	ck.look()
-	var shown []report.Result
+	var gradable []*checkItem
 	for _, it := range todo {
-		if ctx.Err() != nil {
-			return
-		}
 		if it.gradable() {
-			ck.grade(ctx, it)
+			gradable = append(gradable, it)
+		}
+	}
+	ck.gradeAll(ctx, gradable)
+	var shown []report.Result
+	for _, it := range gradable {
+		if it.res != nil {
 			shown = append(shown, *it.res)
 		}
 	}

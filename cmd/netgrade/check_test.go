@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,9 +13,8 @@ import (
 	"github.com/netgrade/netgrade/course"
 	"github.com/netgrade/netgrade/fixtures"
 	"github.com/netgrade/netgrade/internal/coursefile"
-	"gotest.tools/v3/assert"
-	is "gotest.tools/v3/assert/cmp"
-	"gotest.tools/v3/poll"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // syncBuffer is a bytes.Buffer safe for a command writing while the test
@@ -50,7 +48,7 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 func fixture(t *testing.T, exercise, name string) []byte {
 	t.Helper()
 	fs, err := fixtures.For(exercise)
-	assert.NilError(t, err)
+	require.NoError(t, err)
 	for _, f := range fs {
 		if f.Name == name {
 			return f.Source
@@ -67,23 +65,23 @@ func passingFolder(t *testing.T) (string, []string) {
 	t.Helper()
 	dir := t.TempDir()
 	cs, err := coursefile.Parse(course.DefaultName, course.YAML(), course.Registry())
-	assert.NilError(t, err)
+	require.NoError(t, err)
 	var ids []string
 	for _, e := range cs.Exercises {
 		if e.Grader == nil {
 			continue
 		}
 		fs, err := fixtures.For(e.ID)
-		assert.NilError(t, err)
+		require.NoError(t, err)
 		for _, f := range fs {
-			if f.Pass {
-				assert.NilError(t, os.WriteFile(filepath.Join(dir, e.File), f.Source, 0o644))
+			if f.Pass && len(f.Requires) == 0 { // python3 runs the folder: no framework
+				require.NoError(t, os.WriteFile(filepath.Join(dir, e.File), f.Source, 0o644))
 				ids = append(ids, e.ID)
 				break
 			}
 		}
 	}
-	assert.Assert(t, len(ids) >= 2, "passing fixtures for %v", ids)
+	require.True(t, len(ids) >= 2, "passing fixtures for %v", ids)
 	return dir, ids
 }
 
@@ -91,7 +89,7 @@ func passingFolder(t *testing.T) (string, []string) {
 func summaryRow(t *testing.T, out, exercise string) string {
 	t.Helper()
 	_, table, ok := strings.Cut(out, "\nSummary\n")
-	assert.Assert(t, ok, "no summary table in:\n%s", out)
+	require.True(t, ok, "no summary table in:\n%s", out)
 	for _, l := range strings.Split(table, "\n") {
 		if f := strings.Fields(l); len(f) > 0 && f[0] == exercise {
 			return l
@@ -104,62 +102,86 @@ func summaryRow(t *testing.T, out, exercise string) string {
 func TestCheckPassingFolder(t *testing.T) {
 	dir, ids := passingFolder(t)
 	code, out, errs := runCLI(t, "check", dir)
-	assert.Equal(t, code, exitOK, "stdout:\n%s\nstderr:\n%s", out, errs)
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errs)
 	for _, id := range ids {
 		row := summaryRow(t, out, id)
-		assert.Assert(t, is.Contains(row, "all checks pass"), row)
+		require.Contains(t, row, "all checks pass", row)
 	}
 	// Every exercise of the course is listed, graded or missing.
 	cs, _ := coursefile.Parse(course.DefaultName, course.YAML(), course.Registry())
 	for _, e := range cs.Exercises {
 		summaryRow(t, out, e.ID)
 	}
-	assert.Assert(t, is.Contains(out, "graded exercises pass"))
+	require.Contains(t, out, "graded exercises pass")
 }
 
 func TestCheckBrokenFile(t *testing.T) {
 	dir := t.TempDir()
-	assert.NilError(t, os.WriteFile(filepath.Join(dir, "udp-server.py"), fixture(t, "udp-server", "tuple_addr.py"), 0o644))
-	assert.NilError(t, os.WriteFile(filepath.Join(dir, "udp-client.py"), fixture(t, "udp-client", "plain.py"), 0o644))
-	code, out, _ := runCLI(t, "check", dir)
-	assert.Equal(t, code, exitFailed)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "udp-server.py"), fixture(t, "udp-server", "tuple_addr.py"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "udp-client.py"), fixture(t, "udp-client", "plain.py"), 0o644))
+	// --quiet is --failures-only: the passing exercise takes one line.
+	code, out, _ := runCLI(t, "check", "--quiet", dir)
+	require.Equal(t, exitFailed, code)
 	row := summaryRow(t, out, "udp-server")
-	assert.Assert(t, is.Contains(row, "udp-server.py"))
-	assert.Assert(t, is.Contains(row, "log-format"))
-	assert.Assert(t, is.Contains(out, "First to fix: udp-server/log-format"))
-	assert.Assert(t, is.Contains(summaryRow(t, out, "udp-client"), "all checks pass"))
+	require.Contains(t, row, "udp-server.py")
+	require.Contains(t, row, "log-format")
+	require.Contains(t, out, "First to fix: udp-server/log-format")
+	require.Contains(t, summaryRow(t, out, "udp-client"), "all checks pass")
+	require.Regexp(t, `(?m)^✔ udp-client — UDP client  \S*udp-client.py  8/8: all \d+ checks pass$`, out)
+	require.NotContains(t, out, "✔ udp-client/sends-message", "a passing exercise's checks are not listed one by one")
+	require.Contains(t, out, "✔ udp-server/starts", "a failing exercise is reported in full")
+}
+
+// TestCheckHelp: check's help lists every exit status it can end with.
+func TestCheckHelp(t *testing.T) {
+	code, out, _ := runCLI(t, "check", "--help")
+	require.Equal(t, exitOK, code)
+	for _, want := range []string{"0 when every exercise", "1 when a check fails", "2 when", "3 when\nnetgrade itself", "--failures-only"} {
+		require.Contains(t, out, want)
+	}
+}
+
+// TestCheckMistypedExercise: a mistyped exercise gets the closest one
+// suggested, and the exercises listed in course order.
+func TestCheckMistypedExercise(t *testing.T) {
+	code, _, errs := runCLI(t, "check", "udp-srever", t.TempDir())
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, errs, `the course has no exercise "udp-srever" (did you mean udp-server?); its exercises: udp-server, udp-client, tcp-server`)
+	code, _, errs = runCLI(t, "check", "udp-srever")
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, errs, `(did you mean udp-server?)`)
 }
 
 func TestCheckOneExerciseAndMissingFiles(t *testing.T) {
 	dir := t.TempDir()
-	assert.NilError(t, os.WriteFile(filepath.Join(dir, "udp-client.py"), fixture(t, "udp-client", "plain.py"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "udp-client.py"), fixture(t, "udp-client", "plain.py"), 0o644))
 
 	code, out, errs := runCLI(t, "check", "udp-client", dir)
-	assert.Equal(t, code, exitOK, errs)
-	assert.Assert(t, is.Contains(out, "udp-client — UDP client"))
-	assert.Assert(t, !strings.Contains(out, "udp-server"), "only the exercise asked for")
+	require.Equal(t, exitOK, code, errs)
+	require.Contains(t, out, "udp-client — UDP client")
+	require.NotContains(t, out, "udp-server", "only the exercise asked for")
 
 	// The whole folder: udp-server.py is missing, and said to be.
 	code, out, _ = runCLI(t, "check", dir)
-	assert.Equal(t, code, exitOK)
-	assert.Assert(t, is.Contains(summaryRow(t, out, "udp-server"), "missing"))
-	assert.Assert(t, is.Contains(out, "Missing files: "+filepath.Join(dir, "udp-server.py")))
+	require.Equal(t, exitOK, code)
+	require.Contains(t, summaryRow(t, out, "udp-server"), "missing")
+	require.Contains(t, out, "Missing files: "+filepath.Join(dir, "udp-server.py"))
 
 	// Asking for an exercise whose file is missing is refused.
 	code, _, errs = runCLI(t, "check", "udp-server", dir)
-	assert.Equal(t, code, exitUsage)
-	assert.Assert(t, is.Contains(errs, "no file udp-server.py in "+dir))
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, errs, "no file udp-server.py in "+dir)
 }
 
 func TestCheckNothingToCheck(t *testing.T) {
 	code, _, errs := runCLI(t, "check", t.TempDir())
-	assert.Equal(t, code, exitUsage)
-	assert.Assert(t, is.Contains(errs, "found no exercise file"))
-	assert.Assert(t, is.Contains(errs, "udp-server.py, udp-client.py"))
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, errs, "found no exercise file")
+	require.Contains(t, errs, "udp-server.py, udp-client.py")
 
 	code, _, errs = runCLI(t, "check", "no-such-thing")
-	assert.Equal(t, code, exitUsage)
-	assert.Assert(t, is.Contains(errs, `"no-such-thing" is neither an exercise of the course`))
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, errs, `"no-such-thing" is neither an exercise of the course`)
 }
 
 // TestCheckWatch drives --watch: a first grade, then a regrade after the
@@ -167,7 +189,7 @@ func TestCheckNothingToCheck(t *testing.T) {
 func TestCheckWatch(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "udp-client.py")
-	assert.NilError(t, os.WriteFile(file, fixture(t, "udp-client", "plain.py"), 0o644))
+	require.NoError(t, os.WriteFile(file, fixture(t, "udp-client", "plain.py"), 0o644))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out, errb syncBuffer
@@ -176,46 +198,45 @@ func TestCheckWatch(t *testing.T) {
 
 	waitFor := func(what string, cond func(string) bool) {
 		t.Helper()
-		poll.WaitOn(t, func(poll.LogT) poll.Result {
+		ended := -1
+		require.EventuallyWithT(t, func(c *assert.CollectT) {
 			select {
-			case code := <-done:
-				return poll.Error(fmt.Errorf("netgrade ended with %d before %s:\n%s\n%s", code, what, out.String(), errb.String()))
+			case ended = <-done:
+				return
 			default:
 			}
-			if cond(out.String()) {
-				return poll.Success()
-			}
-			return poll.Continue("waiting for %s; output so far:\n%s", what, out.String())
-		}, poll.WithTimeout(60*time.Second), poll.WithDelay(50*time.Millisecond))
+			assert.True(c, cond(out.String()), "waiting for %s; output so far:\n%s", what, out.String())
+		}, 60*time.Second, 50*time.Millisecond)
+		require.Equal(t, -1, ended, "netgrade ended before %s:\n%s\n%s", what, out.String(), errb.String())
 	}
 	waitFor("the first check", func(s string) bool {
 		return strings.Contains(s, "first check") && strings.Contains(s, "Watching ")
 	})
-	assert.Assert(t, is.Contains(out.String(), "Score: 8/8"))
+	require.Contains(t, out.String(), "Score: 8/8")
 
 	// Save a broken version, as an editor does: a new file renamed over it.
 	tmp := filepath.Join(dir, ".udp-client.py.swp")
-	assert.NilError(t, os.WriteFile(tmp, fixture(t, "udp-client", "never_sends.py"), 0o644))
-	assert.NilError(t, os.Rename(tmp, file))
+	require.NoError(t, os.WriteFile(tmp, fixture(t, "udp-client", "never_sends.py"), 0o644))
+	require.NoError(t, os.Rename(tmp, file))
 	waitFor("the regrade of the broken file", func(s string) bool {
 		return strings.Count(s, "Watching ") == 2
 	})
 	second := out.String()[strings.LastIndex(out.String(), "netgrade check --watch:"):]
-	assert.Assert(t, is.Contains(second, "udp-client.py changed at"))
-	assert.Assert(t, is.Contains(second, "First to fix: udp-client/sends-message"))
+	require.Contains(t, second, "udp-client.py changed at")
+	require.Contains(t, second, "First to fix: udp-client/datagram")
 
 	// Fix it in place.
-	assert.NilError(t, os.WriteFile(file, fixture(t, "udp-client", "plain.py"), 0o644))
+	require.NoError(t, os.WriteFile(file, fixture(t, "udp-client", "plain.py"), 0o644))
 	waitFor("the regrade of the fixed file", func(s string) bool {
 		return strings.Count(s, "Watching ") == 3
 	})
 	third := out.String()[strings.LastIndex(out.String(), "netgrade check --watch:"):]
-	assert.Assert(t, is.Contains(third, "Score: 8/8"))
+	require.Contains(t, third, "Score: 8/8")
 
 	cancel()
 	select {
 	case code := <-done:
-		assert.Equal(t, code, exitOK)
+		require.Equal(t, exitOK, code)
 	case <-time.After(30 * time.Second):
 		t.Fatal("netgrade check --watch did not stop when its context ended")
 	}
@@ -224,7 +245,7 @@ func TestCheckWatch(t *testing.T) {
 func TestMalformedCourseFile(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "course.yaml")
-	assert.NilError(t, os.WriteFile(bad, []byte("exercises:\n  - id: udp-server\n    file: udp-server.py\n    checks:\n      usage: {points: two}\n"), 0o644))
+	require.NoError(t, os.WriteFile(bad, []byte("exercises:\n  - id: udp-server\n    file: udp-server.py\n    checks:\n      usage: {points: two}\n"), 0o644))
 	for _, args := range [][]string{
 		{"check", "--course", bad, dir},
 		{"grade", "--course", bad, "udp-server", "x.py"},
@@ -232,17 +253,17 @@ func TestMalformedCourseFile(t *testing.T) {
 		{"course", "check", bad},
 	} {
 		code, _, errs := runCLI(t, args...)
-		assert.Equal(t, code, exitUsage, "%v", args)
-		assert.Assert(t, is.Contains(errs, bad+":5:23: points must be a number, not a string"), "%v", args)
+		require.Equal(t, exitUsage, code, "%v", args)
+		require.Contains(t, errs, bad+":5:23: points must be a number, not a string", "%v", args)
 	}
 	code, out, _ := runCLI(t, "course", "show")
-	assert.Equal(t, code, exitOK)
-	assert.Equal(t, out, string(course.YAML()))
+	require.Equal(t, exitOK, code)
+	require.Equal(t, string(course.YAML()), out)
 	good := filepath.Join(dir, "good.yaml")
-	assert.NilError(t, os.WriteFile(good, course.YAML(), 0o644))
+	require.NoError(t, os.WriteFile(good, course.YAML(), 0o644))
 	code, out, _ = runCLI(t, "course", "check", good)
-	assert.Equal(t, code, exitOK)
-	assert.Assert(t, is.Contains(out, "valid course file (Network programming with Python)"))
+	require.Equal(t, exitOK, code)
+	require.Contains(t, out, "valid course file (Network programming with Python)")
 }
 
 // TestCourseChangesGrading shows that a course file reaches the grading:
@@ -251,9 +272,9 @@ func TestCourseChangesGrading(t *testing.T) {
 	dir := t.TempDir()
 	src := string(fixture(t, "udp-server", "plain.py"))
 	src = strings.Replace(src, `f"Started server on UDP/{port}"`, `f"Server ready on {port}"`, 1)
-	assert.NilError(t, os.WriteFile(filepath.Join(dir, "server.py"), []byte(src), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "server.py"), []byte(src), 0o644))
 	crs := filepath.Join(dir, "course.yaml")
-	assert.NilError(t, os.WriteFile(crs, []byte(`exercises:
+	require.NoError(t, os.WriteFile(crs, []byte(`exercises:
   - id: udp-server
     file: server.py
     texts:
@@ -263,10 +284,10 @@ func TestCourseChangesGrading(t *testing.T) {
       timestamp: {enabled: false}
 `), 0o644))
 	code, out, errs := runCLI(t, "check", "--course", crs, "--format", "json", dir)
-	assert.Equal(t, code, exitOK, "%s\n%s", out, errs)
-	assert.Assert(t, is.Contains(out, `"max_score": 15`))
-	assert.Assert(t, !strings.Contains(out, "udp-server/timestamp"))
+	require.Equal(t, exitOK, code, "%s\n%s", out, errs)
+	require.Contains(t, out, `"max_score": 15`)
+	require.NotContains(t, out, "udp-server/timestamp")
 	// Under the default course the same file fails the start line.
 	code, _, _ = runCLI(t, "grade", "udp-server", filepath.Join(dir, "server.py"), "--check", "udp-server/starts,udp-server/start-line")
-	assert.Equal(t, code, exitFailed)
+	require.Equal(t, exitFailed, code)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/netgrade/netgrade/internal/render"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/netgrade/netgrade/internal/samples"
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 )
 
@@ -28,9 +29,10 @@ func newDemoCmd() *cobra.Command {
 		Use:   "demo",
 		Short: "Grade the bundled sample submissions and show the report",
 		Long: `Grade netgrade's reference implementations and its bundled sample submissions
-(good ones, and ones that fail in known ways), show a summary of every verdict
-against what each sample declares, and the full report of a failing sample.
-Exits 0 when every verdict is as declared.`,
+(good ones, and ones that fail in known ways), showing progress as they are
+graded (a bar on a terminal, a line per submission otherwise); then the full
+report of one failing sample and, last, every verdict against what each sample
+declares. Exits 0 when every verdict is as declared.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			specs, err := out.parse()
@@ -46,8 +48,11 @@ Exits 0 when every verdict is as declared.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.ErrOrStderr(), "netgrade demo: grading %d submissions (%d at a time)…\n", len(list), jobs)
-			graders.GradeAll(c.Context(), samples.Jobs(list), jobs, newOptions())
+			stderr := c.ErrOrStderr()
+			fmt.Fprintf(stderr, "netgrade demo: grading %d submissions (%d at a time)…\n", len(list), jobs)
+			prog := newDemoProgress(stderr, isTerminal(stderr), len(list))
+			samples.Grade(c.Context(), list, jobs, newOptions(), prog.done)
+			prog.finish()
 			if c.Context().Err() != nil {
 				return internalErr(fmt.Errorf("interrupted"))
 			}
@@ -119,9 +124,18 @@ func sampleFixtures(fs []fixtures.Fixture) []fixtures.Fixture {
 	return out
 }
 
-// demoSummary prints a verdict line per submission, then the full report
-// of one failing sample per exercise.
+// demoSummary prints the full report of one failing sample, then a
+// verdict line per submission, last, so that the table is what stays on
+// screen.
 func demoSummary(w io.Writer, list []*samples.Sample) error {
+	if j := showcase(list); j != nil {
+		fmt.Fprintf(w, "── Report of a failing sample, %s: %s\n\n", j.Submission.Name, j.About)
+		if err := render.Text(w, []report.Result{j.Result}, render.TextOptions{Color: colorFor(w)}); err != nil {
+			return internalErr(err)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, "── Every verdict against what the sample declares")
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	mismatches := 0
 	current := ""
@@ -130,13 +144,12 @@ func demoSummary(w io.Writer, list []*samples.Sample) error {
 			current = j.Exercise.ID
 			fmt.Fprintf(tw, "\n%s — %s\t\t\t\n", j.Exercise.ID, j.Exercise.Title)
 		}
-		got := j.Failed()
 		verdict := "as declared"
 		if !j.AsDeclared() {
 			verdict = "NOT AS DECLARED (expected to fail: " + short(j.Fails) + ")"
 			mismatches++
 		}
-		fails := short(got)
+		fails := short(j.Failed())
 		if fails == "" {
 			fails = "all pass"
 		}
@@ -145,17 +158,6 @@ func demoSummary(w io.Writer, list []*samples.Sample) error {
 	if err := tw.Flush(); err != nil {
 		return internalErr(err)
 	}
-	shown := map[string]bool{}
-	for _, j := range list {
-		if len(j.Fails) == 0 || shown[j.Exercise.ID] {
-			continue
-		}
-		shown[j.Exercise.ID] = true
-		fmt.Fprintf(w, "\n── Report of a failing sample, %s: %s\n\n", j.Submission.Name, j.About)
-		if err := render.Text(w, []report.Result{j.Result}, render.TextOptions{Color: colorFor(w)}); err != nil {
-			return internalErr(err)
-		}
-	}
 	fmt.Fprintln(w)
 	if mismatches > 0 {
 		fmt.Fprintf(w, "%d of %d verdicts differ from what the samples declare.\n", mismatches, len(list))
@@ -163,6 +165,78 @@ func demoSummary(w io.Writer, list []*samples.Sample) error {
 	}
 	fmt.Fprintf(w, "All %d verdicts are as the samples declare.\n", len(list))
 	return nil
+}
+
+// showcase picks the failing sample whose report the demo shows in full:
+// the first that fails as declared exactly one check (one mistake, one
+// deduction, one explanation), else the first that fails at all.
+func showcase(list []*samples.Sample) *samples.Sample {
+	var first *samples.Sample
+	for _, j := range list {
+		if len(j.Fails) == 0 {
+			continue
+		}
+		if len(j.Fails) == 1 && j.AsDeclared() {
+			return j
+		}
+		if first == nil {
+			first = j
+		}
+	}
+	return first
+}
+
+// demoProgress shows how the demo's grading goes on w: a bar on a
+// terminal, a line per submission otherwise; a verdict that differs from
+// its declaration is printed as it happens in both.
+type demoProgress struct {
+	w     io.Writer
+	total int
+	bar   *progressbar.ProgressBar
+}
+
+func newDemoProgress(w io.Writer, terminal bool, total int) *demoProgress {
+	p := &demoProgress{w: w, total: total}
+	if terminal {
+		p.bar = progressbar.NewOptions(total,
+			progressbar.OptionSetWriter(w),
+			progressbar.OptionSetDescription("grading"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetElapsedTime(true),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionFullWidth(),
+			progressbar.OptionSetRenderBlankState(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	return p
+}
+
+// done is told that a sample is graded, finished of them so far.
+func (p *demoProgress) done(finished int, s *samples.Sample) {
+	verdict := "as declared"
+	if !s.AsDeclared() {
+		verdict = "NOT AS DECLARED"
+	}
+	if p.bar == nil {
+		fmt.Fprintf(p.w, "[%d/%d] %s: %s/%s, %s\n", finished, p.total, s.ID, render.Num(s.Result.Score), render.Num(s.Result.MaxScore), verdict)
+		return
+	}
+	if !s.AsDeclared() {
+		_ = p.bar.Clear()
+		fmt.Fprintf(p.w, "%s: %s\n", s.ID, verdict)
+	}
+	p.bar.Describe(s.ID)
+	_ = p.bar.Add(1)
+}
+
+// finish ends the progress display.
+func (p *demoProgress) finish() {
+	if p.bar != nil && !p.bar.IsFinished() {
+		_ = p.bar.Exit()
+		fmt.Fprintln(p.w)
+	}
 }
 
 // short lists check IDs without their exercise prefix.

@@ -11,7 +11,7 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/netgrade/netgrade/course"
 	"github.com/netgrade/netgrade/internal/coursefile"
-	"gotest.tools/v3/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const examples = "../../examples"
@@ -44,32 +44,55 @@ func netgradeLines(v any) []string {
 func TestExamples(t *testing.T) {
 	for _, f := range []string{"github/netgrade.yml", "gitlab/.gitlab-ci.yml"} {
 		data, err := os.ReadFile(filepath.Join(examples, f))
-		assert.NilError(t, err)
+		require.NoError(t, err)
 		var doc any
-		assert.NilError(t, yaml.Unmarshal(data, &doc), f)
+		require.NoError(t, yaml.Unmarshal(data, &doc), f)
 		lines := netgradeLines(doc)
-		assert.Assert(t, len(lines) > 0, "%s runs netgrade", f)
+		require.NotEmpty(t, lines, "%s runs netgrade", f)
 		for _, l := range lines {
 			args := strings.Fields(l)[1:]
 			root := newRoot(io.Discard, io.Discard)
 			c, rest, err := root.Find(args)
-			assert.NilError(t, err, l)
-			assert.Equal(t, c.Name(), "check", l)
-			assert.NilError(t, c.ParseFlags(rest), l)
+			require.NoError(t, err, l)
+			require.Equal(t, "check", c.Name(), l)
+			require.NoError(t, c.ParseFlags(rest), l)
 			var out outputFlags
 			out.formats, _ = c.Flags().GetStringArray("format")
 			_, err = out.parse()
-			assert.NilError(t, err, l)
+			require.NoError(t, err, l)
 		}
 	}
 	_, err := coursefile.Load(filepath.Join(examples, "gradescope/course.yaml"), course.Registry())
-	assert.NilError(t, err)
+	require.NoError(t, err)
 	for _, f := range []string{"gradescope/setup.sh", "gradescope/run_autograder"} {
 		p := filepath.Join(examples, f)
 		st, err := os.Stat(p)
-		assert.NilError(t, err)
-		assert.Assert(t, st.Mode()&0o111 != 0, "%s is executable", f)
+		require.NoError(t, err)
+		require.True(t, st.Mode()&0o111 != 0, "%s is executable", f)
 		out, err := exec.Command("bash", "-n", p).CombinedOutput()
-		assert.NilError(t, err, string(out))
+		require.NoError(t, err, string(out))
+	}
+}
+
+// TestReadmeInstall: the README tells students and instructors how to
+// install netgrade before its quick start: go install of this module's
+// command, the static binary make build writes, the Debian packages of day
+// two, and which sandbox a student's check uses.
+func TestReadmeInstall(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	text := string(readme)
+	install, quick := strings.Index(text, "\n## Install\n"), strings.Index(text, "\n## Quick start\n")
+	require.True(t, install >= 0 && install < quick, "an Install section above the quick start")
+	section := text[install:quick]
+	mod, err := os.ReadFile("../../go.mod")
+	require.NoError(t, err)
+	module := strings.TrimSpace(strings.TrimPrefix(strings.SplitN(string(mod), "\n", 2)[0], "module"))
+	require.Contains(t, section, "go install "+module+"/cmd/netgrade@latest", "the command installs this module's CLI")
+	mk, err := os.ReadFile("../../Makefile")
+	require.NoError(t, err)
+	require.Contains(t, string(mk), "\nbuild:\n\tCGO_ENABLED=0", "make build writes a static binary")
+	for _, want := range []string{"make build", "bin/netgrade", "python3-flask", "python3-fastapi", "netgrade check", "`process` sandbox"} {
+		require.Contains(t, section, want)
 	}
 }

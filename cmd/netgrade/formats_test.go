@@ -15,9 +15,8 @@ import (
 	"github.com/netgrade/netgrade/internal/coursefile"
 	"github.com/netgrade/netgrade/internal/render"
 	"github.com/netgrade/netgrade/internal/report"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
-	"gotest.tools/v3/assert"
-	is "gotest.tools/v3/assert/cmp"
 )
 
 // dangerous are byte sequences no report may hold raw: terminal control,
@@ -32,7 +31,7 @@ func TestHostileOutputEveryFormat(t *testing.T) {
 	dir := t.TempDir()
 	src := fixture(t, "udp-server", "hostile_output.py")
 	file := filepath.Join(dir, "udp-server.py")
-	assert.NilError(t, os.WriteFile(file, src, 0o644))
+	require.NoError(t, os.WriteFile(file, src, 0o644))
 	summary := filepath.Join(dir, "step-summary.md")
 	t.Setenv("GITHUB_ACTIONS", "true")
 	t.Setenv("GITHUB_STEP_SUMMARY", summary)
@@ -46,11 +45,11 @@ func TestHostileOutputEveryFormat(t *testing.T) {
 		"--format", "markdown:"+out("md"),
 		"--format", "html:"+out("html"),
 	)
-	assert.Equal(t, code, exitFailed, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	require.Equal(t, exitFailed, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
 
 	read := func(p string) string {
 		b, err := os.ReadFile(p)
-		assert.NilError(t, err)
+		require.NoError(t, err)
 		return string(b)
 	}
 	files := map[string]string{
@@ -60,10 +59,10 @@ func TestHostileOutputEveryFormat(t *testing.T) {
 	}
 	for name, content := range files {
 		for _, d := range dangerous {
-			assert.Assert(t, !strings.Contains(content, d), "%s holds %q", name, d)
+			require.NotContains(t, content, d, "%s holds %q", name, d)
 		}
 		for _, l := range strings.Split(content, "\n") {
-			assert.Assert(t, !strings.HasPrefix(strings.TrimLeft(l, " \t"), "::"), "%s: a line reads as a workflow command: %q", name, l)
+			require.False(t, strings.HasPrefix(strings.TrimLeft(l, " \t"), "::"), "%s: a line reads as a workflow command: %q", name, l)
 		}
 	}
 	// The annotations on stderr are netgrade's own commands, one per
@@ -74,50 +73,49 @@ func TestHostileOutputEveryFormat(t *testing.T) {
 			annotations = append(annotations, l)
 		}
 	}
-	assert.Equal(t, len(annotations), 1, "annotations: %q", annotations)
-	assert.Assert(t, strings.HasPrefix(annotations[0], "::error file="+ghEscape(file)+",title=udp-server/log-format"))
+	require.Equal(t, 1, len(annotations), "annotations: %q", annotations)
+	require.True(t, strings.HasPrefix(annotations[0], "::error file="+ghEscape(file)+",title=udp-server/log-format"), "strings.HasPrefix(annotations[0], \"::error file=\"+ghEscape(file)+\",title=udp-server/log-format\")")
 	for _, d := range dangerous {
-		assert.Assert(t, !strings.Contains(stderr, d), "stderr holds %q", d)
+		require.NotContains(t, stderr, d, "stderr holds %q", d)
 	}
 
 	// text: the verdict is the engine's; the fake ones are transcript data.
-	assert.Assert(t, is.Contains(stdout, "Score: 10/12"))
-	assert.Assert(t, is.Contains(stdout, "First to fix: udp-server/log-format"))
-	assert.Assert(t, is.Contains(summaryRow(t, stdout, "udp-server"), "log-format"))
+	require.Contains(t, stdout, "Score: 10/12")
+	require.Contains(t, stdout, "First to fix: udp-server/log-format")
+	require.Contains(t, summaryRow(t, stdout, "udp-server"), "log-format")
 
 	// json: decodes to one result whose only failure is log-format.
 	var r report.Result
 	dec := json.NewDecoder(strings.NewReader(files["json"]))
 	dec.DisallowUnknownFields()
-	assert.NilError(t, dec.Decode(&r))
-	assert.Assert(t, !dec.More())
-	assert.DeepEqual(t, r.IDs(report.Fail), []string{"udp-server/log-format"})
-	assert.Assert(t, is.Contains(r.Checks[2].Actual, "</failure>]]><script>x()</script> ##[error]y \u202eevil"),
-		"JSON carries the printed bytes exactly (escaped, not altered)")
+	require.NoError(t, dec.Decode(&r))
+	require.False(t, dec.More(), "!dec.More()")
+	require.Equal(t, []string{"udp-server/log-format"}, r.IDs(report.Fail))
+	require.Contains(t, r.Checks[2].Actual, "</failure>]]><script>x()</script> ##[error]y \u202eevil", "JSON carries the printed bytes exactly (escaped, not altered)")
 
 	// junit: a JUnit consumer sees the same testcases and verdicts.
 	suites, err := junit.Ingest([]byte(files["junit"]))
-	assert.NilError(t, err)
-	assert.Equal(t, len(suites), 1)
-	assert.Equal(t, len(suites[0].Tests), len(r.Checks))
-	assert.Equal(t, suites[0].Totals.Failed, 1)
+	require.NoError(t, err)
+	require.Equal(t, 1, len(suites))
+	require.Equal(t, len(r.Checks), len(suites[0].Tests))
+	require.Equal(t, 1, suites[0].Totals.Failed)
 	for i, tc := range suites[0].Tests {
-		assert.Equal(t, tc.Status == junit.StatusFailed, r.Checks[i].Status == report.Fail, tc.Name)
-		assert.Assert(t, tc.Name != "fake")
+		require.Equal(t, r.Checks[i].Status == report.Fail, tc.Status == junit.StatusFailed, tc.Name)
+		require.True(t, tc.Name != "fake", "tc.Name != \"fake\"")
 	}
 
 	// gradescope: one test per check, the same statuses and score.
 	var g render.GradescopeResults
-	assert.NilError(t, json.Unmarshal([]byte(files["gradescope"]), &g))
-	assert.Equal(t, g.Score, r.Score)
-	assert.Equal(t, len(g.Tests), len(r.Checks))
+	require.NoError(t, json.Unmarshal([]byte(files["gradescope"]), &g))
+	require.Equal(t, r.Score, g.Score)
+	require.Equal(t, len(r.Checks), len(g.Tests))
 	for i, tc := range g.Tests {
-		assert.Equal(t, tc.Status == "failed", r.Checks[i].Status == report.Fail, tc.Name)
+		require.Equal(t, r.Checks[i].Status == report.Fail, tc.Status == "failed", tc.Name)
 	}
 
 	// html: no script, no external resource; the attack is text.
 	doc, err := html.Parse(strings.NewReader(files["html"]))
-	assert.NilError(t, err)
+	require.NoError(t, err)
 	var elements []string
 	var text strings.Builder
 	var walk func(*html.Node)
@@ -125,7 +123,7 @@ func TestHostileOutputEveryFormat(t *testing.T) {
 		if n.Type == html.ElementNode {
 			elements = append(elements, n.Data)
 			for _, a := range n.Attr {
-				assert.Assert(t, !strings.HasPrefix(a.Key, "on"), "attribute %s", a.Key)
+				require.False(t, strings.HasPrefix(a.Key, "on"), "attribute %s", a.Key)
 			}
 		}
 		if n.Type == html.TextNode {
@@ -136,13 +134,13 @@ func TestHostileOutputEveryFormat(t *testing.T) {
 		}
 	}
 	walk(doc)
-	assert.Assert(t, !slices.Contains(elements, "script") && !slices.Contains(elements, "img"))
-	assert.Assert(t, is.Contains(text.String(), "<script>x()</script>"))
+	require.True(t, !slices.Contains(elements, "script") && !slices.Contains(elements, "img"), "!slices.Contains(elements, \"script\") && !slices.Contains(elements, \"img\")")
+	require.Contains(t, text.String(), "<script>x()</script>")
 
 	// markdown: the summary file and the --format file are the same
 	// report; the printed markup sits in code blocks.
-	assert.Equal(t, files["markdown"], files["step summary"])
-	assert.Assert(t, is.Contains(files["markdown"], "First to fix: **udp-server/log-format**"))
+	require.Equal(t, files["step summary"], files["markdown"])
+	require.Contains(t, files["markdown"], "First to fix: **udp-server/log-format**")
 }
 
 // ghEscape escapes a workflow command property as GitHub's runner reads it.
@@ -155,10 +153,10 @@ func ghEscape(s string) string {
 func TestGradescopeCommand(t *testing.T) {
 	root := t.TempDir()
 	sub := filepath.Join(root, "submission")
-	assert.NilError(t, os.MkdirAll(filepath.Join(sub, "my-work"), 0o755))
-	assert.NilError(t, os.WriteFile(filepath.Join(sub, "my-work", "udp-server.py"), fixture(t, "udp-server", "plain.py"), 0o644))
+	require.NoError(t, os.MkdirAll(filepath.Join(sub, "my-work"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(sub, "my-work", "udp-server.py"), fixture(t, "udp-server", "plain.py"), 0o644))
 	crs := filepath.Join(root, "course.yaml")
-	assert.NilError(t, os.WriteFile(crs, []byte(`exercises:
+	require.NoError(t, os.WriteFile(crs, []byte(`exercises:
   - id: udp-server
     file: udp-server.py
     checks:
@@ -168,14 +166,14 @@ func TestGradescopeCommand(t *testing.T) {
 `), 0o644))
 	results := filepath.Join(root, "results", "results.json")
 	code, out, errs := runCLI(t, "gradescope", "--course", crs, "--submission", sub, "--results", results)
-	assert.Equal(t, code, exitOK, "%s\n%s", out, errs)
-	assert.Assert(t, is.Contains(out, "netgrade wrote "+results+": 12/20"))
+	require.Equal(t, exitOK, code, "%s\n%s", out, errs)
+	require.Contains(t, out, "netgrade wrote "+results+": 12/20")
 
 	data, err := os.ReadFile(results)
-	assert.NilError(t, err)
+	require.NoError(t, err)
 	var g render.GradescopeResults
-	assert.NilError(t, json.Unmarshal(data, &g))
-	assert.Equal(t, g.Score, 12.0)
+	require.NoError(t, json.Unmarshal(data, &g))
+	require.Equal(t, 12.0, g.Score)
 	var server, client []render.GradescopeTest
 	for _, tc := range g.Tests {
 		switch tc.Tags[0] {
@@ -185,23 +183,23 @@ func TestGradescopeCommand(t *testing.T) {
 			client = append(client, tc)
 		}
 	}
-	assert.Equal(t, len(server), 9)
+	require.Equal(t, 9, len(server))
 	for _, tc := range server {
-		assert.Equal(t, tc.Status, "passed", tc.Name)
+		require.Equal(t, "passed", tc.Status, tc.Name)
 	}
-	assert.Equal(t, server[8].Visibility, "after_due_date")
-	assert.Assert(t, len(client) > 0)
+	require.Equal(t, "after_due_date", server[8].Visibility)
+	require.NotEmpty(t, client)
 	for _, tc := range client {
-		assert.Equal(t, tc.Status, "failed")
-		assert.Equal(t, tc.Score, 0.0)
-		assert.Assert(t, tc.MaxScore > 0)
-		assert.Assert(t, is.Contains(tc.Output, "udp-client.py was not found in the submission"))
+		require.Equal(t, "failed", tc.Status)
+		require.Equal(t, 0.0, tc.Score)
+		require.True(t, tc.MaxScore > 0, "tc.MaxScore > 0")
+		require.Contains(t, tc.Output, "udp-client.py was not found in the submission")
 	}
-	assert.Assert(t, is.Contains(g.Output, "my-work/udp-server.py"))
+	require.Contains(t, g.Output, "my-work/udp-server.py")
 
 	code, _, errs = runCLI(t, "gradescope", "--submission", filepath.Join(root, "nope"), "--results", results)
-	assert.Equal(t, code, exitUsage)
-	assert.Assert(t, is.Contains(errs, "no submission folder"))
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, errs, "no submission folder")
 }
 
 // TestGitHubStepSummaryAppends shows that under GitHub Actions the
@@ -210,17 +208,17 @@ func TestGradescopeCommand(t *testing.T) {
 func TestGitHubStepSummaryAppends(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "client.py")
-	assert.NilError(t, os.WriteFile(file, fixture(t, "udp-client", "plain.py"), 0o644))
+	require.NoError(t, os.WriteFile(file, fixture(t, "udp-client", "plain.py"), 0o644))
 	summary := filepath.Join(dir, "summary.md")
-	assert.NilError(t, os.WriteFile(summary, []byte("# earlier step\n"), 0o644))
+	require.NoError(t, os.WriteFile(summary, []byte("# earlier step\n"), 0o644))
 	t.Setenv("GITHUB_STEP_SUMMARY", summary)
 	code, _, errs := runCLI(t, "grade", "udp-client", file)
-	assert.Equal(t, code, exitOK)
-	assert.Assert(t, !strings.Contains(errs, "::"), "no annotations outside GitHub Actions")
+	require.Equal(t, exitOK, code)
+	require.NotContains(t, errs, "::", "no annotations outside GitHub Actions")
 	b, err := os.ReadFile(summary)
-	assert.NilError(t, err)
-	assert.Assert(t, strings.HasPrefix(string(b), "# earlier step\n# netgrade report\n"))
-	assert.Assert(t, is.Contains(string(b), "## ✅ udp-client — UDP client: 8/8"))
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(string(b), "# earlier step\n# netgrade report\n"), "strings.HasPrefix(string(b), \"# earlier step\\n# netgrade report\\n\")")
+	require.Contains(t, string(b), "## ✅ udp-client — UDP client: 8/8")
 }
 
 // TestGitHubOncePerRun shows that one check run, and one regrade under
@@ -232,23 +230,23 @@ func TestGitHubOncePerRun(t *testing.T) {
 	once := func(t *testing.T, summary, stderr string) {
 		t.Helper()
 		b, err := os.ReadFile(summary)
-		assert.NilError(t, err)
-		assert.Equal(t, strings.Count(string(b), "# netgrade report\n"), 1, "summary:\n%s", b)
+		require.NoError(t, err)
+		require.Equal(t, 1, strings.Count(string(b), "# netgrade report\n"), "summary:\n%s", b)
 		seen := map[string]bool{}
 		for _, l := range strings.Split(stderr, "\n") {
 			if strings.HasPrefix(l, "::error ") {
-				assert.Assert(t, !seen[l], "annotation written twice: %q", l)
+				require.False(t, seen[l], "annotation written twice: %q", l)
 				seen[l] = true
 			}
 		}
-		assert.Assert(t, len(seen) > 0, "no annotation on stderr:\n%s", stderr)
-		assert.Equal(t, strings.Count(stderr, "netgrade: missing files: "), 1, "stderr:\n%s", stderr)
+		require.NotEmpty(t, seen, "no annotation on stderr:\n%s", stderr)
+		require.Equal(t, 1, strings.Count(stderr, "netgrade: missing files: "), "stderr:\n%s", stderr)
 	}
 	// setup writes a failing udp-client.py (udp-server.py is missing) and
 	// returns the folder, the summary file and a JUnit report path.
 	setup := func(t *testing.T) (string, string, string) {
 		dir := t.TempDir()
-		assert.NilError(t, os.WriteFile(filepath.Join(dir, "udp-client.py"), fixture(t, "udp-client", "first_word.py"), 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "udp-client.py"), fixture(t, "udp-client", "first_word.py"), 0o644))
 		summary := filepath.Join(dir, "summary.md")
 		t.Setenv("GITHUB_ACTIONS", "true")
 		t.Setenv("GITHUB_STEP_SUMMARY", summary)
@@ -258,23 +256,23 @@ func TestGitHubOncePerRun(t *testing.T) {
 	t.Run("check", func(t *testing.T) {
 		dir, summary, junitPath := setup(t)
 		code, _, errs := runCLI(t, "check", dir, "--format", "junit:"+junitPath)
-		assert.Equal(t, code, exitFailed, errs)
+		require.Equal(t, exitFailed, code, errs)
 		once(t, summary, errs)
 	})
 
 	t.Run("regrade", func(t *testing.T) {
 		dir, summary, junitPath := setup(t)
 		cs, err := coursefile.Parse(course.DefaultName, course.YAML(), course.Registry())
-		assert.NilError(t, err)
+		require.NoError(t, err)
 		ck, err := newChecker(cs, []string{dir})
-		assert.NilError(t, err)
+		require.NoError(t, err)
 		ck.specs, err = (&outputFlags{formats: []string{"junit:" + junitPath}}).parse()
-		assert.NilError(t, err)
+		require.NoError(t, err)
 		var out, errb bytes.Buffer
 		ck.stdout, ck.stderr = &out, &errb
 		ck.regrade(context.Background(), ck.items, "udp-client.py")
 		_, err = os.Stat(junitPath)
-		assert.NilError(t, err, "the report file is written")
+		require.NoError(t, err, "the report file is written")
 		once(t, summary, errb.String())
 	})
 }

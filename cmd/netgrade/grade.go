@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -15,7 +16,7 @@ import (
 func newGradeCmd() *cobra.Command {
 	var out outputFlags
 	var crs courseFlag
-	var ref bool
+	var ref, verbose bool
 	var only []string
 	c := &cobra.Command{
 		Use:   "grade EXERCISE (FILE | --ref | -- CMD ARGS...)",
@@ -50,6 +51,9 @@ appended (udp-server: {port}; udp-client: {host} {port} {message}).`,
 					return usageErr("%v", err)
 				}
 			}
+			if verbose {
+				sayMechanisms(c.ErrOrStderr())
+			}
 			opt := graders.Options{Settings: cs.Settings(ex.ID), Version: version}
 			opt.Settings.Only = only
 			res := ex.Grade(c.Context(), sub, opt)
@@ -69,7 +73,16 @@ appended (udp-server: {port}; udp-client: {host} {port} {message}).`,
 	crs.register(c)
 	c.Flags().BoolVar(&ref, "ref", false, "grade netgrade's own reference implementation")
 	c.Flags().StringSliceVar(&only, "check", nil, "run only these check IDs (comma-separated)")
+	c.Flags().BoolVarP(&verbose, "verbose", "v", false, verboseUsage)
 	return c
+}
+
+// verboseUsage is the help of --verbose.
+const verboseUsage = "say how netgrade observes the programs (sockets, process trees, exits); each readiness wait's mechanism is in the transcripts"
+
+// sayMechanisms tells, for --verbose, how programs are observed here.
+func sayMechanisms(w io.Writer) {
+	fmt.Fprintf(w, "netgrade: observing programs: %s\n", harness.ProbeMechanisms())
 }
 
 // submissionFromArgs reads EXERCISE and the program from the command line.

@@ -2,8 +2,9 @@
 // student's server or client, talks to it over loopback sockets, checks
 // what it prints and sends, and writes a report.
 //
-// Exit codes: 0 every check passed, 1 some check failed, 2 usage error,
-// 3 netgrade itself failed.
+// Exit codes: 0 every check passed, 1 some check failed, 2 usage error
+// (a bad command line or course file), 3 netgrade itself failed, 4 a batch
+// met submissions it could not grade properly.
 package main
 
 import (
@@ -25,6 +26,11 @@ const (
 	exitFailed   = 1
 	exitUsage    = 2
 	exitInternal = 3
+	// exitBadSubmissions ends a batch that graded every student but met
+	// submissions it could not grade properly (a corrupt archive, a folder
+	// with no exercise file, a file that does not decode): they are listed
+	// at its end and in summary.json.
+	exitBadSubmissions = 4
 )
 
 // version is netgrade's version, written into every result.
@@ -34,6 +40,9 @@ const version = "0.1.0"
 type exitError struct {
 	code int
 	err  error
+	// noHelp leaves out the pointer to --help: the mistake is in a file
+	// (a course file), not on the command line.
+	noHelp bool
 }
 
 func (e *exitError) Error() string {
@@ -47,6 +56,12 @@ func (e *exitError) Unwrap() error { return e.err }
 // usageErr marks a bad command line (exit 2).
 func usageErr(format string, args ...any) error {
 	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// courseErr marks a bad course file (exit 2): the message says where the
+// mistake is; --help cannot fix it.
+func courseErr(format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...), noHelp: true}
 }
 
 // internalErr marks netgrade's own failure (exit 3).
@@ -77,7 +92,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if ee.err != nil {
 			fmt.Fprintf(stderr, "netgrade: %v\n", ee.err)
 		}
-		if ee.code == exitUsage {
+		if ee.code == exitUsage && !ee.noHelp {
 			fmt.Fprintln(stderr, "Run 'netgrade --help' for usage.")
 		}
 		return ee.code
@@ -96,7 +111,9 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 Python": it starts a submission, talks to it over loopback sockets, checks what it
 prints and sends, and writes a report.
 
-Exit codes: 0 all checks passed, 1 some check failed, 2 usage error, 3 netgrade error.`,
+Exit codes: 0 all checks passed, 1 some check failed, 2 usage error (command line
+or course file), 3 netgrade error, 4 batch: some submissions could not be graded
+properly (listed at its end and in summary.json).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       version,

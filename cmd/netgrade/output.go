@@ -28,6 +28,8 @@ type renderOpts struct {
 	// summary, when set, ends the text report with the summary table of a
 	// student's folder.
 	summary []render.SummaryRow
+	// failuresOnly shows a passing exercise in one line in the text report.
+	failuresOnly bool
 }
 
 // renderer writes results in one format.
@@ -46,7 +48,7 @@ func forAudience(rs []report.Result, o renderOpts) []report.Result {
 func renderers() map[string]renderer {
 	return map[string]renderer{
 		"text": func(w io.Writer, rs []report.Result, o renderOpts) error {
-			topt := render.TextOptions{Color: o.color, Student: o.student}
+			topt := render.TextOptions{Color: o.color, Student: o.student, FailuresOnly: o.failuresOnly}
 			if err := render.Text(w, rs, topt); err != nil {
 				return err
 			}

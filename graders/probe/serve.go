@@ -12,6 +12,7 @@ import (
 
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/poll"
 	"github.com/netgrade/netgrade/internal/report"
 )
 
@@ -30,8 +31,9 @@ const (
 )
 
 // StartServer starts the submission as a server on a fresh port and waits,
-// by reading /proc, until it holds a socket of proto on that port that a
-// client on 127.0.0.1 reaches. Its failures name what the program did
+// without touching it (netlink sock_diag, or /proc where that is refused),
+// until it holds a socket of proto on that port that a client on 127.0.0.1
+// reaches; the transcript notes how the socket was seen. Its failures name what the program did
 // instead: exited, bound another port, bound an unreachable address.
 func StartServer(t *graders.T, proto string) (*harness.Process, int, error) {
 	port, err := t.Port()
@@ -44,11 +46,13 @@ func StartServer(t *graders.T, proto string) (*harness.Process, int, error) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), t.Timeout(ReadyTimeout))
 	defer cancel()
-	s, socks, err := harness.WaitBound(ctx, p.Pid(), proto, port, p.Done())
+	r, err := harness.AwaitBound(ctx, p.Pid(), proto, port, p.Done())
 	if err == nil {
-		t.Note("the program holds %s (state %s)", s, s.State)
+		s := r.Socket
+		t.Note("the program holds %s (state %s), seen through %s after %d look%s in %s", s, s.State, r.Via, r.Looks, plural(r.Looks), r.Waited.Round(time.Millisecond))
 		return p, port, nil
 	}
+	socks := r.Held
 	what := "bind UDP port"
 	if proto == "tcp" {
 		what = "listen on TCP port"
@@ -199,21 +203,19 @@ func checkUsage(ctx context.Context, t *graders.T) error {
 	// Either it exits, or it starts serving on some port anyway.
 	served := make(chan []harness.Socket, 1)
 	go func() {
-		for wctx.Err() == nil && p.Running() {
-			if socks, err := harness.Sockets(p.Pid()); err == nil {
-				for _, s := range socks {
-					if s.Listening() {
-						served <- socks
-						return
-					}
+		_, _ = poll.Wait(wctx, func(context.Context) poll.Result {
+			socks, err := harness.Sockets(p.Pid())
+			if err != nil {
+				return poll.Continue("reading the program's sockets: %v", err)
+			}
+			for _, s := range socks {
+				if s.Listening() {
+					served <- socks
+					return poll.Done()
 				}
 			}
-			select {
-			case <-wctx.Done():
-			case <-p.Done():
-			case <-time.After(5 * time.Millisecond):
-			}
-		}
+			return poll.Continue("%d sockets, none serving", len(socks))
+		}, poll.StopOn(p.Done(), harness.ErrExited))
 	}()
 	select {
 	case <-p.Done():
@@ -264,3 +266,11 @@ var UsageLine = regexp.MustCompile(`(?i)^(?:[^"]*[^\w"])?usage\b`)
 // UTF8Text is the non-ASCII text the encoding checks of every chapter send
 // and expect back: 7 characters, 10 bytes in UTF-8.
 const UTF8Text = "các bạn"
+
+// plural is "s" unless n is 1.
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

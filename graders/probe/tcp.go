@@ -34,6 +34,8 @@ type TCPConn struct {
 	readErr error     // a reset or other error, nil on a clean close
 	changed chan struct{}
 	closed  bool
+	// wclosed is true once netgrade has shut down its sending side.
+	wclosed bool
 }
 
 // DialTCP connects to 127.0.0.1:port.
@@ -134,6 +136,9 @@ func (c *TCPConn) Send(data []byte) error {
 // CloseWrite shuts down netgrade's sending side (the program reads EOF)
 // while still reading the program's answer.
 func (c *TCPConn) CloseWrite() error {
+	c.mu.Lock()
+	c.wclosed = true
+	c.mu.Unlock()
 	c.t.Event(report.EvClose, "tcp", c.local, c.remote, "netgrade shut down its sending side")
 	if tc, ok := c.conn.(*net.TCPConn); ok {
 		return tc.CloseWrite()
@@ -155,6 +160,13 @@ func (c *TCPConn) Close() {
 		c.t.Event(report.EvClose, "tcp", c.local, c.remote, "netgrade closed the connection")
 	}
 	c.conn.Close()
+}
+
+// WriteClosed reports whether netgrade has shut down its sending side.
+func (c *TCPConn) WriteClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.wclosed
 }
 
 // Received returns a copy of everything received so far.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/report"
 )
 
 // SpinLines is how many empty lines printed after a client closed show a
@@ -119,7 +120,11 @@ func NoReply(t *graders.T, p *harness.Process, c *TCPConn, who, want string, wai
 	}
 	// Maybe the server reads until the end of the stream before answering:
 	// shut down the client's sending side and give it another chance, to
-	// say so.
+	// say so (unless a tolerant check already gave it that chance).
+	if c.WriteClosed() {
+		return graders.Failf("%s got no reply, not even once it had shut down its sending side", who).
+			Want(want, "nothing, and the connection stayed open")
+	}
 	if err := c.CloseWrite(); err == nil {
 		if late, ok := c.WaitAny(LineTimeout); ok && len(late) > 0 {
 			return graders.Failf("%s got a reply only after it shut down its sending side: the server waits for the end of the stream before answering", who).
@@ -207,10 +212,60 @@ func EmptyLines(p *harness.Process, from int) int {
 	return n
 }
 
+// LateReply gives a server that answers only once its client has shut
+// down its sending side (it reads until the end of the stream) the chance
+// to answer: for the checks that tolerate it, because another check judges
+// answering while the client waits. When c got nothing that satisfies done,
+// is still open and still has its sending side, it shuts that side down
+// and waits up to LineTimeout more. It returns what c received and whether
+// done was met.
+func LateReply(t *graders.T, c *TCPConn, done func(data []byte, eof bool) bool) ([]byte, bool) {
+	data := c.Received()
+	if done(data, c.EOF()) {
+		return data, true
+	}
+	if c.EOF() || c.WriteClosed() || t.Context().Err() != nil {
+		return data, false
+	}
+	if err := c.CloseWrite(); err != nil {
+		return data, false
+	}
+	data, ok := c.WaitFor(LineTimeout, done)
+	if ok {
+		t.Note("the reply came only once the client had shut down its sending side; this check tolerates that (another judges answering while the client waits)")
+	}
+	return data, ok
+}
+
 // SilentClient connects as a client that closes at once without
 // sending, then lets next play the next client, and checks the server
-// still runs. It serves every TCP server exercise.
-func SilentClient(t *graders.T, next func(t *graders.T, p *harness.Process, port int) error) error {
+// still runs. It serves every TCP server exercise; next returns the
+// connection it used, or nil.
+//
+// One mistake, one deduction: a control run first tells whether a silent
+// client could be to blame at all. A server serves an ordinary client
+// (next) that then closes, and the next client after it. When that fails,
+// the server serves no next client after any client, silent or not: the
+// exercise's next-client check judges that, and this one passes with a
+// note. Otherwise the silent client takes the ordinary one's place on a
+// fresh server, which is the program whose exit and traceback the report
+// shows.
+func SilentClient(t *graders.T, next func(t *graders.T, p *harness.Process, port int) (*TCPConn, error)) error {
+	t.Note("control: does the server serve a next client after an ordinary client that closes? If not, a silent client cannot be to blame")
+	err := ordinaryRun(t, next)
+	var cf *graders.Failure
+	switch {
+	case errors.As(err, &cf):
+		t.Note("control: after an ordinary client the next client is not served (%s): whether a silent client stops the server cannot be told; the next-client check judges this", cf.Message)
+		return nil
+	case err != nil:
+		return err
+	}
+	return silentRun(t, next)
+}
+
+// silentRun is SilentClient's probe: a silent client, then next.
+func silentRun(t *graders.T, next func(t *graders.T, p *harness.Process, port int) (*TCPConn, error)) error {
 	p, port, err := StartServer(t, "tcp")
 	if err != nil {
 		return err
@@ -222,7 +277,11 @@ func SilentClient(t *graders.T, next func(t *graders.T, p *harness.Process, port
 	t.Note("this client closes without sending anything")
 	silent.Close()
 	closedAt := p.Output().Len()
-	if err := next(t, p, port); err != nil {
+	c, err := next(t, p, port)
+	if c != nil {
+		c.Close()
+	}
+	if err != nil {
 		var f *graders.Failure
 		if errors.As(err, &f) {
 			f.Message = "after a client that connected and closed without sending, " + f.Message
@@ -238,6 +297,29 @@ func SilentClient(t *graders.T, next func(t *graders.T, p *harness.Process, port
 	}
 	return StillRunning(t, p, "after a client that closed without sending")
 }
+
+// ordinaryRun is SilentClient's control: an ordinary client, closed after
+// its exchange, then next.
+func ordinaryRun(t *graders.T, next func(t *graders.T, p *harness.Process, port int) (*TCPConn, error)) error {
+	p, port, err := StartServer(t, "tcp")
+	if err != nil {
+		return err
+	}
+	defer p.Stop()
+	for range 2 {
+		c, err := next(t, p, port)
+		if c != nil {
+			c.Close()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return StillRunning(t, p, "after two clients")
+}
+
+// HexBytes shows bytes as two-digit hexadecimal numbers separated by
+// spaces, at most 40 of them.
 func HexBytes(b []byte) string {
 	s := hex.EncodeToString(b)
 	var parts []string
@@ -248,4 +330,24 @@ func HexBytes(b []byte) string {
 		parts = append(parts[:40], "…")
 	}
 	return strings.Join(parts, " ")
+}
+
+// SilentClientCheck returns the silent-client check every TCP server
+// exercise has: after a client that connects and closes without sending,
+// the server still runs and answers the next client, played by next (see
+// SilentClient). reply is the longest a reply to next may take; hint is the
+// exercise's advice.
+func SilentClientCheck(exercise, hint string, reply time.Duration, next func(t *graders.T, p *harness.Process, port int) (*TCPConn, error)) *graders.Check {
+	return &graders.Check{
+		ID: exercise + "/silent-client", Title: "survives a client that connects and closes without sending",
+		Requirement: "After a client connects and closes at once without sending anything, the server still runs and answers the next client (when it serves no next client after an ordinary client either, next-client judges that, not this check).",
+		Category:    report.Robustness, Points: 1, Needs: []string{exercise + "/starts"},
+		Hint: hint,
+		// Two servers (the probe and, when it fails, the control run),
+		// each with three clients that may wait for a late reply.
+		Timeout: 2*ReadyTimeout + 3*(reply+LineTimeout),
+		Run: func(ctx context.Context, t *graders.T) error {
+			return SilentClient(t, next)
+		},
+	}
 }

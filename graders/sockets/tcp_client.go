@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/graders/probe"
@@ -47,37 +48,34 @@ func TCPClient() *graders.Exercise {
 		},
 		{
 			ID: "tcp-client/prints-reply", Title: "prints the server's reply",
-			Requirement: "The server answers `" + tcpClientReply + "` and keeps the connection open; the client prints the reply as text, without waiting for the server to close.",
-			Category:    report.Format, Points: 2, Needs: []string{"tcp-client/sends-message"},
+			Requirement: "The server answers `" + tcpClientReply + "` (once the message came, or after " + probe.LineTimeout.String() + " without one) and keeps the connection open; the client prints the reply as text, not as a bytes object. A reply printed only once the server closed is accepted: tcp-client/closes judges a client that waits for the close.",
+			Category:    report.Format, Points: 2,
 			Hint: "Read the answer once with recv(1024) and print it decoded: print(sock.recv(1024).decode('utf-8')).",
 			Run: func(ctx context.Context, t *graders.T) error {
 				s, err := tcpClientSession(t, "127.0.0.1", tcpClientMessage, tcpClientReply)
 				if err != nil {
 					return err
 				}
-				return s.judgePrinted(tcpClientReply, true)
+				return s.judgePrinted(tcpClientReply)
 			},
 		},
 		{
 			ID: "tcp-client/utf8", Title: "sends and prints non-ASCII text as UTF-8",
-			Requirement: "`PROG 127.0.0.1 PORT \"" + probe.UTF8Text + "\"` sends the 10 UTF-8 bytes of the 7 characters, and prints the reply `" + tcpClientReplyUTF8 + "` as it is.",
-			Category:    report.Encoding, Points: 1, Needs: []string{"tcp-client/sends-message"},
+			Requirement: "`PROG 127.0.0.1 PORT \"" + probe.UTF8Text + "\"` sends its non-ASCII text as UTF-8, and the reply `" + tcpClientReplyUTF8 + "` is printed decoded as UTF-8 (or as the bytes object, which prints-reply judges). Each half is judged when there is something to see; a client that neither sends nor prints anything fails.",
+			Category:    report.Encoding, Points: 1,
 			Hint: "Encode the message with .encode('utf-8') and decode the reply with .decode('utf-8').",
 			Run: func(ctx context.Context, t *graders.T) error {
 				s, err := tcpClientSession(t, "127.0.0.1", probe.UTF8Text, tcpClientReplyUTF8)
 				if err != nil {
 					return err
 				}
-				if err := s.judgeSent(); err != nil {
-					return err
-				}
-				return s.judgePrinted(tcpClientReplyUTF8, false)
+				return s.judgeUTF8(tcpClientReplyUTF8)
 			},
 		},
 		{
 			ID: "tcp-client/closes", Title: "closes the connection and exits 0 after the reply",
-			Requirement: fmt.Sprintf("After the reply, while the server keeps its side open, the client closes the connection and exits with status 0 within %s.", probe.ExitTimeout),
-			Category:    report.Lifecycle, Points: 2, Needs: []string{"tcp-client/sends-message"},
+			Requirement: fmt.Sprintf("While the server keeps its side open, the client closes the connection and exits with status 0 by itself, within %s of the reply (or of its connection, when it leaves before any reply).", probe.ExitTimeout),
+			Category:    report.Lifecycle, Points: 2,
 			Hint: "The server does not close the connection for you: after one recv() of the answer, call sock.close() and let the program end. Do not loop until recv() returns b''.",
 			Run: func(ctx context.Context, t *graders.T) error {
 				s, err := tcpClientSession(t, "127.0.0.1", tcpClientMessage, tcpClientReply)
@@ -89,15 +87,15 @@ func TCPClient() *graders.Exercise {
 		},
 		{
 			ID: "tcp-client/localhost", Title: "accepts a host name",
-			Requirement: "`PROG localhost PORT MESSAGE` reaches the server on this machine (netgrade listens on 127.0.0.1).",
-			Category:    report.Start, Points: 1, Needs: []string{"tcp-client/sends-message"},
+			Requirement: "`PROG localhost PORT MESSAGE` connects to the server on this machine (netgrade listens on 127.0.0.1); what it sends is sends-message's concern.",
+			Category:    report.Start, Points: 1,
 			Hint: "Pass HOST to connect() as it is: socket resolves names such as localhost; do not parse it as an IP address.",
 			Run: func(ctx context.Context, t *graders.T) error {
 				s, err := tcpClientSession(t, "localhost", tcpClientMessage, tcpClientReply)
 				if err != nil {
 					return err
 				}
-				return s.judgeSent()
+				return s.judgeConnected()
 			},
 		},
 	}
@@ -118,7 +116,6 @@ type tcpClientRun struct {
 	// replyFrom is the index of the program's first line printed after
 	// the reply was sent.
 	replyFrom int
-	replyAt   time.Time
 	// exited is true when the client ended by itself, netgrade's side
 	// still open; closedAt is when netgrade closed its side because the
 	// client had not (zero otherwise).
@@ -136,7 +133,10 @@ func tcpClientMessageDone(got []byte, msg string) bool {
 
 // tcpClientSession listens on a fresh port, runs the client against it,
 // and plays the course's server: wait for the message, answer reply in one
-// write, keep the connection open until the client closes. A client still
+// write, keep the connection open until the client closes. A client that
+// sends nothing within probe.LineTimeout, its connection still open, gets
+// the reply anyway, so that printing the reply is judged apart from
+// sending the message. A client still
 // running probe.ExitTimeout after the reply gets netgrade's side closed, then is
 // stopped after another probe.ExitTimeout.
 func tcpClientSession(t *graders.T, host, msg, reply string) (*tcpClientRun, error) {
@@ -160,9 +160,11 @@ func tcpClientSession(t *graders.T, host, msg, reply string) (*tcpClientRun, err
 	}
 	r.conn = c
 	r.got, _ = c.WaitFor(probe.LineTimeout, func(d []byte, eof bool) bool { return eof || tcpClientMessageDone(d, msg) })
-	if len(r.got) > 0 {
+	if len(r.got) == 0 && !c.EOF() {
+		t.Note("the client sent nothing within %s: netgrade answers anyway", t.Timeout(probe.LineTimeout))
+	}
+	if len(r.got) > 0 || !c.EOF() {
 		r.replyFrom = p.Output().Len()
-		r.replyAt = time.Now()
 		r.reply = reply
 		if err := c.Send([]byte(reply)); err != nil {
 			t.Note("netgrade could not send its reply: %v", err)
@@ -227,46 +229,119 @@ func (r *tcpClientRun) judgeSent() error {
 	return nil
 }
 
-// judgePrinted checks that the reply was printed as text; strict also
-// requires it printed before netgrade closed its side.
-func (r *tcpClientRun) judgePrinted(reply string, strict bool) error {
-	if r.reply == "" {
-		return graders.Failf("netgrade could not answer: the client sent nothing it could answer").Want("a message", graders.Printable(r.got))
+// judgeConnected checks that the client connected at all.
+func (r *tcpClientRun) judgeConnected() error {
+	if r.conn != nil {
+		return nil
 	}
-	want := "a line holding " + reply
+	f := graders.Failf("the client never connected to %s:%d (%s)", r.host, r.port, r.p.Exit()).
+		Want("a connection to port "+strconv.Itoa(r.port), "no connection; printed:\n"+probe.PrintedSince(r.p, 0))
+	if tb := harness.LastTraceback(r.p.Output().Lines()); tb != nil {
+		f.Actual = "no connection; the program ended with " + tb.Line
+	}
+	return f
+}
+
+// noReply explains why netgrade could not answer the client.
+func (r *tcpClientRun) noReply() error {
+	if err := r.judgeConnected(); err != nil {
+		return err
+	}
+	return graders.Failf("the client closed the connection before netgrade could answer: it does not wait for the reply").
+		Want("the client reads the reply, "+tcpClientReply+", and prints it", "the connection closed by the client after it sent "+strconv.Quote(graders.Printable(r.got))).
+		WithHint("After sending, read the answer with sock.recv(1024) before closing.")
+}
+
+// findPrinted returns the first line printed after the reply that holds
+// the reply as text or as a bytes object, or nil.
+func (r *tcpClientRun) findPrinted(reply string) *harness.Line {
 	repr := probe.BytesRepr([]byte(reply))
-	var found *harness.Line
 	for _, l := range r.p.Output().Since(r.replyFrom) {
 		if strings.Contains(l.Text, reply) || strings.Contains(l.Text, repr) {
-			found = &l
-			break
+			return &l
 		}
-	}
-	got := probe.PrintedSince(r.p, r.replyFrom)
-	switch {
-	case found == nil:
-		if mb := probe.Mojibake(reply); mb != "" && strings.Contains(got, mb) {
-			return graders.Failf("the reply's UTF-8 bytes were decoded with another encoding (Latin-1)").
-				Want(want, got).
-				WithHint("Decode the reply with .decode('utf-8').")
-		}
-		return graders.Failf("the client did not print the reply").Want(want, got)
-	case strings.Contains(found.Text, repr):
-		return graders.Failf("the reply is printed as a bytes object (%s), not as text", repr).
-			Want(want, found.Text).
-			WithHint("Decode the bytes before printing: reply.decode('utf-8').")
-	case strict && !r.closedAt.IsZero() && found.Time.After(r.closedAt):
-		return graders.Failf("the client printed the reply only after netgrade closed the connection: it reads until the server closes, but the course's server keeps the connection open").
-			Want(want+", printed while the connection is open", found.Text+fmt.Sprintf(" (printed %s after the reply, once netgrade had closed its side)", found.Time.Sub(r.replyAt).Round(time.Millisecond))).
-			WithHint("Read the answer once (sock.recv(1024)) and print it; a loop until recv() returns b'' waits for a close that never comes.")
 	}
 	return nil
 }
 
-// judgeCloses checks that the client closed and exited 0 by itself.
-func (r *tcpClientRun) judgeCloses() error {
+// judgePrinted checks that the reply was printed as text, whenever it
+// was: a client that prints only once netgrade closed its side is
+// tcp-client/closes' concern.
+func (r *tcpClientRun) judgePrinted(reply string) error {
 	if r.reply == "" {
-		return graders.Failf("netgrade could not answer: the client sent nothing it could answer").Want("a message", graders.Printable(r.got))
+		return r.noReply()
+	}
+	want := "a line holding " + reply
+	found := r.findPrinted(reply)
+	got := probe.PrintedSince(r.p, r.replyFrom)
+	switch {
+	case found == nil:
+		return graders.Failf("the client did not print the reply").Want(want, got)
+	case strings.Contains(found.Text, probe.BytesRepr([]byte(reply))):
+		return graders.Failf("the reply is printed as a bytes object (%s), not as text", probe.BytesRepr([]byte(reply))).
+			Want(want, found.Text).
+			WithHint("Decode the bytes before printing: reply.decode('utf-8').")
+	}
+	if !r.closedAt.IsZero() && found.Time.After(r.closedAt) {
+		r.t.Note("the reply was printed only once netgrade had closed its side; this check tolerates that (tcp-client/closes judges it)")
+	}
+	return nil
+}
+
+// judgeUTF8 checks the encoding both ways, each where there is something
+// to see: what the client sent, if anything, must hold the message's text
+// as UTF-8; the reply, if printed, must be decoded as UTF-8 (the bytes
+// object is prints-reply's concern). A client that shows neither fails.
+func (r *tcpClientRun) judgeUTF8(reply string) error {
+	seen := false
+	if len(r.got) > 0 {
+		seen = true
+		if err := judgeSentUTF8(r.got, r.msg); err != nil {
+			return err
+		}
+	}
+	if r.reply != "" {
+		if found := r.findPrinted(reply); found != nil {
+			return nil
+		}
+		got := probe.PrintedSince(r.p, r.replyFrom)
+		if form, ok := misdecoded(reply, got); ok {
+			return graders.Failf("the reply's UTF-8 bytes were printed decoded with another encoding: %s", form).
+				Want("a line holding "+reply, got).
+				WithHint("Decode the reply with .decode('utf-8').")
+		}
+	}
+	if !seen {
+		if err := r.judgeConnected(); err != nil {
+			return err
+		}
+		return graders.Failf("the client neither sent anything nor printed netgrade's reply: there is no text whose encoding could be judged").
+			Want(fmt.Sprintf("%q sent as UTF-8, or the reply %q printed", r.msg, reply), "nothing; printed:\n"+probe.PrintedSince(r.p, 0))
+	}
+	return nil
+}
+
+// judgeSentUTF8 checks that sent holds msg's non-ASCII text as UTF-8:
+// once the whitespace around it is trimmed, valid UTF-8 holding a piece
+// of msg with at least one of its non-ASCII characters. Whether it is the
+// whole message, exactly, is sends-message's concern.
+func judgeSentUTF8(sent []byte, msg string) error {
+	text := strings.TrimSpace(string(sent))
+	if utf8.ValidString(text) && text != "" && strings.Contains(msg, text) && strings.IndexFunc(text, func(r rune) bool { return r >= utf8.RuneSelf }) >= 0 {
+		return nil
+	}
+	want := []byte(msg)
+	return graders.Failf("the message's non-ASCII text was not sent as UTF-8").
+		Want(fmt.Sprintf("%q = %s (%d bytes)", msg, probe.HexBytes(want), len(want)),
+			fmt.Sprintf("%q = %s (%d bytes)", graders.Printable(sent), probe.HexBytes(sent), len(sent))).
+		WithHint("Encode the message with .encode('utf-8') before sending it.")
+}
+
+// judgeCloses checks that the client closed and exited 0 by itself while
+// netgrade's side was open.
+func (r *tcpClientRun) judgeCloses() error {
+	if err := r.judgeConnected(); err != nil {
+		return err
 	}
 	ex := r.p.Exit()
 	switch {
@@ -275,7 +350,11 @@ func (r *tcpClientRun) judgeCloses() error {
 		if ex.StoppedBy != "" {
 			what = "netgrade then closed its side, and still had to stop the client (" + ex.String() + ")"
 		}
-		return graders.Failf("the client was still running %s after the reply, its connection open", r.t.Timeout(probe.ExitTimeout)).
+		after := "the reply"
+		if r.reply == "" {
+			after = "it connected"
+		}
+		return graders.Failf("the client was still running %s after %s, its connection open", r.t.Timeout(probe.ExitTimeout), after).
 			Want(fmt.Sprintf("the client closes the connection and exits 0 within %s", r.t.Timeout(probe.ExitTimeout)), what)
 	case ex.Code != 0:
 		return graders.Failf("the client %s", ex).

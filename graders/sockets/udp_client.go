@@ -2,11 +2,15 @@ package sockets
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/graders/probe"
@@ -25,44 +29,75 @@ func UDPClient() *graders.Exercise {
 	}
 	e.Checks = []*graders.Check{
 		{
-			ID: "udp-client/sends-message", Title: "sends exactly one datagram holding the message",
-			Requirement: "`PROG 127.0.0.1 PORT hello` sends one datagram whose bytes are `hello` to 127.0.0.1:PORT.",
-			Category:    report.Protocol, Points: 3,
-			Hint: "Take HOST, PORT and MESSAGE from sys.argv[1], [2], [3] and call sendto(message.encode('utf-8'), (host, port)) once.",
+			ID: "udp-client/datagram", Title: "sends a datagram to HOST:PORT",
+			Requirement: "`PROG 127.0.0.1 PORT hello` sends a datagram that arrives on 127.0.0.1:PORT. The checks that judge what arrives need it: without a datagram there is nothing to judge.",
+			Category:    report.Start, Points: 2,
+			Hint: "Take HOST and PORT from sys.argv[1] and int(sys.argv[2]) and call sendto(data, (host, port)).",
 			Run: func(ctx context.Context, t *graders.T) error {
-				return clientSends(t, "127.0.0.1", "hello", "127.0.0.1")
+				p, got, port, err := runClient(t, "127.0.0.1", "hello", "127.0.0.1")
+				if err != nil || len(got) > 0 {
+					return err
+				}
+				return noDatagram(p, port, "hello")
+			},
+		},
+		{
+			ID: "udp-client/sends-message", Title: "sends exactly one datagram holding exactly the message",
+			Requirement: "`PROG 127.0.0.1 PORT hello` sends one datagram, and only one, holding `hello` and nothing more (no newline). Its encoding is udp-client/utf8's concern: a datagram in UTF-16 with a byte-order mark is read as such.",
+			Category:    report.Protocol, Points: 1, Needs: []string{"udp-client/datagram"},
+			Hint: "Call sendto(message.encode('utf-8'), (host, port)) once, with the message exactly as sys.argv[3] gives it.",
+			Run: func(ctx context.Context, t *graders.T) error {
+				_, got, _, err := runClient(t, "127.0.0.1", "hello", "127.0.0.1")
+				if err != nil {
+					return err
+				}
+				return judgeExactlyMessage(got, "hello")
 			},
 		},
 		{
 			ID: "udp-client/localhost", Title: "accepts a host name",
-			Requirement: "`PROG localhost PORT hello` reaches the server on this machine.",
-			Category:    report.Start, Points: 1, Needs: []string{"udp-client/sends-message"},
+			Requirement: "`PROG localhost PORT hello` sends a datagram that arrives on this machine (on 127.0.0.1 or ::1); what it holds is the other checks' concern.",
+			Category:    report.Start, Points: 1, Needs: []string{"udp-client/datagram"},
 			Hint: "Pass HOST to sendto() as it is: socket resolves names such as localhost; do not parse it as an IP address.",
 			Run: func(ctx context.Context, t *graders.T) error {
-				return clientSends(t, "localhost", "hello", "127.0.0.1", "::1")
+				p, got, port, err := runClient(t, "localhost", "hello", "127.0.0.1", "::1")
+				if err != nil || len(got) > 0 {
+					return err
+				}
+				f := noDatagram(p, port, "hello")
+				f.Message = "with HOST `localhost`, " + f.Message
+				return f
 			},
 		},
 		{
 			ID: "udp-client/spaces", Title: "sends a message with spaces whole",
-			Requirement: "`PROG 127.0.0.1 PORT \"hello big world\"` sends `hello big world` in one datagram.",
-			Category:    report.Protocol, Points: 1, Needs: []string{"udp-client/sends-message"},
+			Requirement: "`PROG 127.0.0.1 PORT \"" + spacesProbe + "\"` sends the whole message, not only its first word: a datagram holds it (whitespace around it and its encoding are the other checks' concern).",
+			Category:    report.Protocol, Points: 1, Needs: []string{"udp-client/datagram"},
 			Hint: "The shell passes a quoted message as one argument, sys.argv[3]: send it whole.",
 			Run: func(ctx context.Context, t *graders.T) error {
-				return clientSends(t, "127.0.0.1", "hello big world, 50% off", "127.0.0.1")
+				_, got, _, err := runClient(t, "127.0.0.1", spacesProbe, "127.0.0.1")
+				if err != nil {
+					return err
+				}
+				return judgeWhole(got, spacesProbe)
 			},
 		},
 		{
 			ID: "udp-client/utf8", Title: "encodes a non-ASCII message as UTF-8",
-			Requirement: "`PROG 127.0.0.1 PORT \"các bạn\"` sends the 10 UTF-8 bytes of the 7 characters.",
-			Category:    report.Encoding, Points: 1, Needs: []string{"udp-client/sends-message"},
+			Requirement: "`PROG 127.0.0.1 PORT \"" + probe.UTF8Text + "\"` sends the message's non-ASCII characters as UTF-8 (`á` is the two bytes c3 a1). Whether the message is whole and exact is the other checks' concern.",
+			Category:    report.Encoding, Points: 1, Needs: []string{"udp-client/datagram"},
 			Hint: "Encode with message.encode('utf-8') before sending.",
 			Run: func(ctx context.Context, t *graders.T) error {
-				return clientSends(t, "127.0.0.1", probe.UTF8Text, "127.0.0.1")
+				_, got, _, err := runClient(t, "127.0.0.1", probe.UTF8Text, "127.0.0.1")
+				if err != nil {
+					return err
+				}
+				return judgeDatagramsUTF8(got, probe.UTF8Text)
 			},
 		},
 		{
 			ID: "udp-client/exits", Title: "exits with status 0 after sending",
-			Requirement: fmt.Sprintf("The client ends by itself, with status 0, within %s.", probe.ExitTimeout),
+			Requirement: fmt.Sprintf("The client ends by itself, with status 0, within %s (a crash on reading the closed standard input is udp-client/no-stdin's concern).", probe.ExitTimeout),
 			Category:    report.Lifecycle, Points: 1,
 			Hint: "A UDP client sends its datagram and ends: do not wait for an answer the server never sends.",
 			Run:  checkClientExits,
@@ -77,6 +112,10 @@ func UDPClient() *graders.Exercise {
 	}
 	return e
 }
+
+// spacesProbe is the message of udp-client/spaces: words, a comma and a
+// percent sign.
+const spacesProbe = "hello big world, 50% off"
 
 // runClient starts the client against a fresh port netgrade listens on, at
 // each of hosts, and returns what arrived once the client exited (or was
@@ -126,37 +165,115 @@ func runClient(t *graders.T, host, msg string, hosts ...string) (*harness.Proces
 	return p, got, port, nil
 }
 
-// clientSends runs the client with host and msg and checks that exactly one
-// datagram holding the UTF-8 bytes of msg arrived.
-func clientSends(t *graders.T, host, msg string, listen ...string) error {
-	p, got, port, err := runClient(t, host, msg, listen...)
-	if err != nil {
-		return err
+// noDatagram is the failure of a run in which no datagram arrived.
+func noDatagram(p *harness.Process, port int, msg string) *graders.Failure {
+	f := graders.Failf("no datagram arrived on UDP port %d (client %s)", port, p.Exit())
+	f.Want(fmt.Sprintf("a datagram: %q", msg), "nothing")
+	if p.Exit().Code == 0 && harness.LastTraceback(p.Output().Lines()) == nil {
+		f.Hint = "The client ended without sending: check that it calls sendto() with (host, port) taken from sys.argv, and that PORT is the second argument."
 	}
-	want := []byte(msg)
+	return f
+}
+
+// looseText reads a datagram as text whatever its encoding, for the checks
+// that judge what it says, not how it is encoded: UTF-8 when it is valid
+// UTF-8, UTF-16 when it starts with a byte-order mark, Latin-1 otherwise.
+func looseText(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	if len(b) >= 2 && len(b)%2 == 0 {
+		var order binary.ByteOrder
+		switch {
+		case b[0] == 0xff && b[1] == 0xfe:
+			order = binary.LittleEndian
+		case b[0] == 0xfe && b[1] == 0xff:
+			order = binary.BigEndian
+		}
+		if order != nil {
+			u := make([]uint16, 0, len(b)/2-1)
+			for i := 2; i < len(b); i += 2 {
+				u = append(u, order.Uint16(b[i:]))
+			}
+			return string(utf16.Decode(u))
+		}
+	}
+	rs := make([]rune, len(b))
+	for i, c := range b {
+		rs[i] = rune(c)
+	}
+	return string(rs)
+}
+
+// showDatagrams lists datagrams for a failure message.
+func showDatagrams(got []probe.Datagram) string {
+	parts := make([]string, len(got))
+	for i, d := range got {
+		parts[i] = fmt.Sprintf("%q = %s (%d bytes)", graders.Printable(d.Data), probe.HexBytes(d.Data), len(d.Data))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// judgeExactlyMessage checks that exactly one datagram arrived and that
+// its text is exactly msg: nothing before or after it.
+func judgeExactlyMessage(got []probe.Datagram, msg string) error {
+	want := fmt.Sprintf("one datagram: %q = %s (%d bytes)", msg, probe.HexBytes([]byte(msg)), len(msg))
 	switch {
 	case len(got) == 0:
-		f := graders.Failf("no datagram arrived on UDP port %d (client %s)", port, p.Exit())
-		f.Want(fmt.Sprintf("one datagram: %q (%d bytes)", msg, len(want)), "nothing")
-		if p.Exit().Code == 0 && harness.LastTraceback(p.Output().Lines()) == nil {
-			f.Hint = "The client ended without sending: check that it calls sendto() with (host, port) taken from sys.argv, and that PORT is the second argument."
-		}
-		return f
+		return graders.Failf("no datagram arrived").Want(want, "nothing")
 	case len(got) > 1:
-		var parts []string
-		for _, d := range got {
-			parts = append(parts, fmt.Sprintf("%q", graders.Printable(d.Data)))
-		}
 		return graders.Failf("%d datagrams arrived; the client must send exactly one", len(got)).
-			Want(fmt.Sprintf("one datagram: %q", msg), strings.Join(parts, ", ")).
+			Want(want, showDatagrams(got)).
 			WithHint("Send the whole message once, in one sendto() call.")
-	case string(got[0].Data) != msg:
-		f := graders.Failf("the datagram does not hold the message's UTF-8 bytes").
-			Want(fmt.Sprintf("%q = %s (%d bytes)", msg, probe.HexBytes(want), len(want)),
-				fmt.Sprintf("%q = %s (%d bytes)", graders.Printable(got[0].Data), probe.HexBytes(got[0].Data), len(got[0].Data)))
-		return f
 	}
-	return nil
+	text := looseText(got[0].Data)
+	if text == msg {
+		return nil
+	}
+	f := graders.Failf("the datagram does not hold exactly the message").Want(want, showDatagrams(got))
+	if strings.TrimSpace(text) == msg {
+		f.Message = "the datagram holds the message with something around it: whitespace or a newline that is not part of the message"
+		f.Hint = "Send sys.argv[3] as it is: no \"\\n\" added (a datagram is not a line)."
+	}
+	return f
+}
+
+// judgeWhole checks that one of the datagrams holds msg whole, once the
+// whitespace around it is trimmed.
+func judgeWhole(got []probe.Datagram, msg string) error {
+	var texts []string
+	for _, d := range got {
+		text := strings.TrimSpace(looseText(d.Data))
+		if text == msg {
+			return nil
+		}
+		texts = append(texts, strconv.Quote(text))
+	}
+	f := graders.Failf("no datagram holds the whole message %q", msg).Want(strconv.Quote(msg), strings.Join(texts, ", "))
+	if first, _, ok := strings.Cut(msg, " "); ok && slices.Contains(texts, strconv.Quote(first)) {
+		f.Message = "only the first word of the message arrived"
+		f.Hint = "The shell passes a quoted message as one argument, sys.argv[3]: do not split it."
+	}
+	return f
+}
+
+// judgeDatagramsUTF8 checks that one of the datagrams holds msg's
+// non-ASCII text as UTF-8 (see judgeSentUTF8).
+func judgeDatagramsUTF8(got []probe.Datagram, msg string) error {
+	if len(got) == 0 {
+		return graders.Failf("no datagram arrived").Want(fmt.Sprintf("%q as UTF-8", msg), "nothing")
+	}
+	var first error
+	for _, d := range got {
+		err := judgeSentUTF8(d.Data, msg)
+		if err == nil {
+			return nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 func checkClientExits(ctx context.Context, t *graders.T) error {
@@ -165,6 +282,10 @@ func checkClientExits(ctx context.Context, t *graders.T) error {
 		return err
 	}
 	ex := p.Exit()
+	if tb := harness.LastTraceback(p.Output().Lines()); ex.StoppedBy == "" && tb != nil && tb.Exception == "EOFError" {
+		t.Note("the client ended by itself, on reading its closed standard input (%s): udp-client/no-stdin judges that", tb.Line)
+		return nil
+	}
 	switch {
 	case ex.StoppedBy != "":
 		return graders.Failf("the client was still running %s after it started; netgrade had to stop it", t.Timeout(probe.ExitTimeout)).
@@ -185,7 +306,9 @@ func checkNoStdin(ctx context.Context, t *graders.T) error {
 	case tb == nil:
 		return nil
 	case tb.IsSyntax():
-		return graders.Skipf("the program does not compile (%s), so whether it reads standard input cannot be seen", tb.Line)
+		return graders.Failf("the program does not compile (%s): it takes its input from nowhere", tb.Line).
+			Want("a program that runs and reads its arguments", tb.Line).
+			WithHint("Fix the syntax error the traceback names first.")
 	case tb.Exception == "EOFError":
 		return graders.Failf("the client reads standard input (input()), which is closed when it is graded: %s", tb.Line).
 			Want("no read from standard input", tb.Line)

@@ -9,6 +9,7 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/graders/probe"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/poll"
 	"github.com/netgrade/netgrade/internal/report"
 )
 
@@ -33,7 +34,8 @@ const (
 	// a concurrent server does so within milliseconds of accepting; only
 	// one that serves a client at a time waits it out.
 	ConcSpawnWindow = 5 * time.Second
-	// concPoll is how often /proc is read while waiting.
+	// concPoll is the longest time between two looks at a server's
+	// process tree while waiting.
 	concPoll = 15 * time.Millisecond
 )
 
@@ -294,29 +296,33 @@ func concPluralEs(n int) string {
 	return "es"
 }
 
-// concWatchTree polls the server's tree until done(tree) or until window
-// (scaled) has passed, and returns the last tree read.
+// concWatchTree looks at the server's tree until done(tree) or until window
+// (scaled) has passed, and returns the last tree read. The looks follow
+// poll's backoff, from 1 ms up to concPoll apart.
 func concWatchTree(t *graders.T, pid int, window time.Duration, done func(concTree) bool) (concTree, bool, error) {
 	ctx, cancel := context.WithTimeout(t.Context(), t.Timeout(window))
 	defer cancel()
-	tick := time.NewTicker(concPoll)
-	defer tick.Stop()
 	var last concTree
-	for {
+	var readErr error
+	_, err := poll.Wait(ctx, func(context.Context) poll.Result {
 		tr, err := concReadTree(pid)
 		if err != nil {
-			return last, false, err
+			readErr = err
+			return poll.Fail(err)
 		}
 		last = tr
 		if done(tr) {
-			return tr, true, nil
+			return poll.Done()
 		}
-		select {
-		case <-ctx.Done():
-			return last, false, nil
-		case <-tick.C:
-		}
+		return poll.Continue("%s", tr)
+	}, poll.Backoff(poll.DefaultFirst, concPoll))
+	switch {
+	case readErr != nil:
+		return last, false, readErr
+	case err != nil:
+		return last, false, nil
 	}
+	return last, true, nil
 }
 
 // concTreeErr turns a failure to read the server's tree into the verdict:

@@ -13,6 +13,7 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/graders/probe"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/poll"
 	"github.com/netgrade/netgrade/internal/report"
 )
 
@@ -190,18 +191,19 @@ func ticketsBuy(t *graders.T, port int, re *regexp.Regexp, client int) *ticketsS
 func ticketsPace(t *graders.T, pid, port int) {
 	ctx, cancel := context.WithTimeout(t.Context(), ticketsPaceWait)
 	defer cancel()
-	for {
+	_, _ = poll.Wait(ctx, func(context.Context) poll.Result {
 		n, found, err := harness.ListenQueue(pid, port)
 		if err != nil || !found || n == 0 {
-			return
+			return poll.Done()
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(time.Millisecond):
-		}
-	}
+		return poll.Continue("%d connections wait to be accepted", n)
+	}, poll.Backoff(poll.DefaultFirst, ticketsPaceCap))
 }
+
+// ticketsPaceCap is the longest time between two looks at the accept
+// queue: short, so that the next client connects soon after the server
+// has taken the last one.
+const ticketsPaceCap = 2 * time.Millisecond
 
 // ticketsRound has n clients connect together (paced by the accept queue)
 // and buy a ticket each, all within window (scaled).
@@ -283,26 +285,20 @@ func ticketsCheckTicket(ctx context.Context, t *graders.T) error {
 	}
 }
 
-// ticketsWatchForks polls the server's tree in the background and returns
-// a function that stops it and says whether a child process was seen.
+// ticketsWatchForks looks at the server's tree in the background until it
+// shows a child process, and returns a function that stops it and says
+// whether one was seen.
 func ticketsWatchForks(t *graders.T, pid int) func() bool {
 	ctx, cancel := context.WithCancel(t.Context())
 	seen := make(chan bool, 1)
 	go func() {
-		forked := false
-		tick := time.NewTicker(concPoll)
-		defer tick.Stop()
-		for {
+		_, err := poll.Wait(ctx, func(context.Context) poll.Result {
 			if tr, err := concReadTree(pid); err == nil && len(tr.children) > 0 {
-				forked = true
+				return poll.Done()
 			}
-			select {
-			case <-ctx.Done():
-				seen <- forked
-				return
-			case <-tick.C:
-			}
-		}
+			return poll.Continue("no child process")
+		}, poll.Backoff(poll.DefaultFirst, concPoll))
+		seen <- err == nil
 	}()
 	return func() bool {
 		cancel()

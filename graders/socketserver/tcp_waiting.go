@@ -72,11 +72,11 @@ func TCPWaiting() *graders.Exercise {
 		probe.StartsCheck("tcp-waiting", "tcp", "socketserver.TCPServer((\"\", int(sys.argv[1])), Handler).serve_forever()"),
 		{
 			ID: "tcp-waiting/waits", Title: "waits len(data) seconds, then answers the data upper-cased",
-			Requirement: fmt.Sprintf("A client sending `%s` gets back `%s`, no sooner than %d seconds after sending and within %s more.", waitingProbe, strings.ToUpper(waitingProbe), len(waitingProbe), probe.LineTimeout),
+			Requirement: fmt.Sprintf("A client sending `%s` and waiting with its connection open gets back `%s`, no sooner than %d seconds after sending and within %s more (whitespace around the reply is tolerated). This check alone judges the answer's case and its delay.", waitingProbe, strings.ToUpper(waitingProbe), len(waitingProbe), probe.LineTimeout),
 			Category:    report.Protocol, Points: 3, Needs: []string{"tcp-waiting/starts"},
 			Hint: "In handle(): data = self.request.recv(1024).strip(); delay = len(data); time.sleep(delay); self.request.sendall(data.upper()).",
 			Run: func(ctx context.Context, t *graders.T) error {
-				_, r, err := upperStartAsk(t, waitingProbe, waitingTimeout(waitingProbe))
+				_, r, err := upperStartAsk(t, waitingProbe, waitingTimeout(waitingProbe), upperStrict)
 				if err != nil {
 					return err
 				}
@@ -88,14 +88,14 @@ func TCPWaiting() *graders.Exercise {
 		},
 		{
 			ID: "tcp-waiting/format", Title: "prints `{ip} waiting for {delay} seconds`, then `{ip} answered`",
-			Requirement: fmt.Sprintf("For a client on 127.0.0.1 sending `%s`, it prints `127.0.0.1 waiting for 1 seconds` and then `127.0.0.1 answered`.", waitingFormatProbe),
+			Requirement: fmt.Sprintf("For a client on 127.0.0.1 sending `%s`, it prints `127.0.0.1 waiting for 1 seconds` and then `127.0.0.1 answered` (lines printed only once the client has shut down its side are accepted).", waitingFormatProbe),
 			Category:    report.Format, Points: 2, Needs: []string{"tcp-waiting/starts"},
 			Hint: "print(f\"{self.client_address[0]} waiting for {delay} seconds\") before time.sleep(delay), print(f\"{self.client_address[0]} answered\") after.",
 			Run:  waitingCheckFormat,
 		},
 		{
 			ID: "tcp-waiting/utf8", Title: "upper-cases non-ASCII text as UTF-8, counting its bytes or characters",
-			Requirement: fmt.Sprintf("A client sending the UTF-8 bytes of `%s` (1 character, 2 bytes) gets back `%s` or `%s` after waiting 1 or 2 seconds, and the waiting line says 1 or 2.", waitingUTF8Probe, waitingUTF8Probe, strings.ToUpper(waitingUTF8Probe)),
+			Requirement: fmt.Sprintf("A client sending the UTF-8 bytes of `%s` (1 character, 2 bytes) gets back UTF-8 text, `%s` or `%s` (casing is waits' concern), and the waiting line, if printed, counts 1 (characters) or 2 (bytes) seconds. How long it really waits is waits' concern.", waitingUTF8Probe, waitingUTF8Probe, strings.ToUpper(waitingUTF8Probe)),
 			Category:    report.Encoding, Points: 1, Needs: []string{"tcp-waiting/starts"},
 			Hint: "Upper-case the bytes (data.upper()) or decode, upper-case and encode again with UTF-8; len() of the bytes or of the decoded text are both accepted as the delay.",
 			Run: func(ctx context.Context, t *graders.T) error {
@@ -104,10 +104,13 @@ func TCPWaiting() *graders.Exercise {
 		},
 		{
 			ID: "tcp-waiting/sequential", Title: "serves clients one after the other",
-			Requirement: fmt.Sprintf("Client A sends `%s` (a %d s wait); client B connects meanwhile and sends `%s`. B's answer comes only after A's answer is complete, and it does come.", waitingHeldData, len(waitingHeldData), waitingLateData),
+			Requirement: fmt.Sprintf("Client A sends `%s` (a %d s wait); client B connects meanwhile and sends `%s`. B's answer, whatever it says, comes only after A's answer is complete, and it does come, unless the server serves no next client at all, even one that connects after A is done (next-client judges that).", waitingHeldData, len(waitingHeldData), waitingLateData),
 			Category:    report.Concurrency, Points: 3, Needs: []string{"tcp-waiting/starts"},
-			Hint: "The course's waiting server is sequential: socketserver.TCPServer handles one client at a time (not ThreadingTCPServer or ForkingTCPServer, which are the next exercises).",
-			Run:  waitingCheckSequential,
+			// A's and B's waits, each with a late reply, and the control
+			// run of two clients on a fresh server when B is not answered.
+			Timeout: 2*probe.ReadyTimeout + waitingTimeout(waitingHeldData) + 3*(waitingTimeout(waitingLateData)+probe.LineTimeout) + probe.LineTimeout,
+			Hint:    "The course's waiting server is sequential: socketserver.TCPServer handles one client at a time (not ThreadingTCPServer or ForkingTCPServer, which are the next exercises).",
+			Run:     waitingCheckSequential,
 		},
 		{
 			ID: "tcp-waiting/closes", Title: "closes the connection after its reply",
@@ -120,25 +123,18 @@ func TCPWaiting() *graders.Exercise {
 		},
 		{
 			ID: "tcp-waiting/next-client", Title: "serves a second and a third client",
-			Requirement: "Three clients, one after the other, each get their data back upper-cased after their wait, and the server still runs.",
+			Requirement: "Three clients, one after the other, each get a reply (whatever it says: waits judges that), and the server still runs.",
 			Category:    report.Lifecycle, Points: 2, Needs: []string{"tcp-waiting/starts"},
 			Hint: "serve_forever() serves client after client; with a plain socket, accept() in a `while True:` loop.",
 			Run: func(ctx context.Context, t *graders.T) error {
 				return upperCheckNextClient(t, waitingClients, waitingTimeout)
 			},
 		},
-		{
-			ID: "tcp-waiting/silent-client", Title: "survives a client that connects and closes without sending",
-			Requirement: "After a client connects and closes at once without sending anything, the server still runs and answers the next client.",
-			Category:    report.Robustness, Points: 1, Needs: []string{"tcp-waiting/starts"},
-			Hint: "recv() returns b'' when the client has closed: the delay is then 0 and there is nothing to answer; with a plain socket, close that connection and accept() the next.",
-			Run: func(ctx context.Context, t *graders.T) error {
-				return probe.SilentClient(t, func(t *graders.T, p *harness.Process, port int) error {
-					_, err := upperAsk(t, p, port, nil, "the next client", "y", waitingTimeout("y"))
-					return err
-				})
-			},
-		},
+		probe.SilentClientCheck("tcp-waiting", "recv() returns b'' when the client has closed: the delay is then 0 and there is nothing to answer; with a plain socket, close that connection and accept() the next.", waitingTimeout("y"),
+			func(t *graders.T, p *harness.Process, port int) (*probe.TCPConn, error) {
+				r, err := upperAsk(t, p, port, nil, "the next client", "y", waitingTimeout("y"), upperLenient)
+				return r.conn, err
+			}),
 		probe.UsageCheck("tcp-waiting", "", "if len(sys.argv) != 2: print(\"Usage: tcp-waiting port\"); exit(1)"),
 	}
 	return e
@@ -175,28 +171,24 @@ func waitingJudgeDelay(data string, r *upperReply) error {
 		WithHint("The delay is the length of the stripped data: delay = len(data); time.sleep(delay) before sendall().")
 }
 
-// waitingJudgeUTF8 checks the delay of a non-ASCII probe and the delay the
-// waiting line shows, if it is printed.
-func waitingJudgeUTF8(t *graders.T, p *harness.Process, from int, data string, r *upperReply) error {
-	if err := waitingJudgeDelay(data, r); err != nil {
-		return err
-	}
-	chars, bytes := waitingDelays(data)
-	l, _, ok := probe.WaitLine(t, p, from, probe.LineTimeout, func(s string) bool { return waitingDelayRe.MatchString(s) })
-	if !ok {
+// waitingJudgeShownDelay judges the delay a waiting line shows for
+// non-ASCII data: its length in characters or in bytes.
+func waitingJudgeShownDelay(data, line string) error {
+	m := waitingDelayRe.FindStringSubmatch(line)
+	if m == nil {
 		return nil // the format check judges a missing waiting line
 	}
-	shown := waitingDelayRe.FindStringSubmatch(l.Text)[1]
-	if shown == strconv.Itoa(chars) || shown == strconv.Itoa(bytes) {
+	chars, bytes := waitingDelays(data)
+	if shown := m[1]; shown == strconv.Itoa(chars) || shown == strconv.Itoa(bytes) {
 		return nil
 	}
-	return graders.Failf("for %q (%d character, %d bytes) the server says it waits %s seconds", data, chars, bytes, shown).
-		Want(fmt.Sprintf("waiting for %d seconds (characters) or %d seconds (bytes)", chars, bytes), l.Text).
+	return graders.Failf("for %q (%d character, %d bytes) the server says it waits %s seconds", data, chars, bytes, m[1]).
+		Want(fmt.Sprintf("waiting for %d seconds (characters) or %d seconds (bytes)", chars, bytes), line).
 		WithHint("The delay is len() of the stripped data, in bytes (len(data)) or characters (len(data.decode('utf-8'))).")
 }
 
 func waitingCheckFormat(ctx context.Context, t *graders.T) error {
-	p, _, from, err := probe.StartAndSend(t, []byte(waitingFormatProbe))
+	p, c, from, err := probe.StartAndSend(t, []byte(waitingFormatProbe))
 	if err != nil {
 		return err
 	}
@@ -204,7 +196,7 @@ func waitingCheckFormat(ctx context.Context, t *graders.T) error {
 	waitWant := fmt.Sprintf("127.0.0.1 waiting for %d seconds", chars)
 	answerWant := "127.0.0.1 answered"
 	want := waitWant + "\n" + answerWant
-	_, ai, ok := probe.WaitLine(t, p, from, waitingTimeout(waitingFormatProbe), func(s string) bool { return s == answerWant })
+	_, ai, ok := upperWaitPrinted(t, p, c, from, waitingTimeout(waitingFormatProbe), func(s string) bool { return s == answerWant })
 	if !ok {
 		got := probe.PrintedSince(p, from)
 		if !p.Running() {
@@ -270,6 +262,9 @@ func waitingCheckSequential(ctx context.Context, t *graders.T) error {
 	wantsA := upperWants(waitingHeldData)
 	aData := upperWaitReply(a, wantsA, waitingTimeout(waitingHeldData))
 	if len(aData) == 0 {
+		aData, _ = probe.LateReply(t, a, upperComplete(wantsA))
+	}
+	if len(aData) == 0 {
 		return probe.NoReply(t, p, a, "client A", "a reply "+upperQuote(wantsA), waitingTimeout(waitingHeldData))
 	}
 	aDone := a.LastAt()
@@ -285,15 +280,31 @@ func waitingCheckSequential(ctx context.Context, t *graders.T) error {
 	wantsB := upperWants(waitingLateData)
 	bData := upperWaitReply(b, wantsB, waitingTimeout(waitingLateData))
 	if len(bData) == 0 {
-		err := probe.NoReply(t, p, b, "client B", "a reply "+upperQuote(wantsB)+" after A's", waitingTimeout(waitingLateData))
-		var f *graders.Failure
-		if errors.As(err, &f) {
-			f.Message = "after client A was answered, " + f.Message
-			if f.Hint == "" {
-				f.Hint = "A client that connected while another was served must be served next: serve_forever(), or accept() in a `while True:` loop."
-			}
-		}
+		bData, _ = probe.LateReply(t, b, upperComplete(wantsB))
+	}
+	if len(bData) > 0 {
+		return nil
+	}
+	err = probe.NoReply(t, p, b, "client B", "a reply "+upperQuote(wantsB)+" after A's", waitingTimeout(waitingLateData))
+	var f *graders.Failure
+	if !errors.As(err, &f) {
 		return err
 	}
-	return upperJudge("client B", waitingLateData, bData)
+	f.Message = "after client A was answered, " + f.Message
+	if f.Hint == "" {
+		f.Hint = "A client that connected while another was served must be served next: serve_forever(), or accept() in a `while True:` loop."
+	}
+	// Control: is B left unanswered because it connected while A was
+	// served, or would no client after A be served? The latter is
+	// next-client's concern.
+	t.Note("control: does the server answer a second client that connects after the first is done? If not, next-client judges that")
+	if cerr := upperCheckNextClient(t, waitingClients[:2], waitingTimeout); cerr != nil {
+		var cf *graders.Failure
+		if !errors.As(cerr, &cf) {
+			return cerr
+		}
+		t.Note("control: a second client is not served either (%s): the server serves no next client at all; tcp-waiting/next-client judges that", cf.Message)
+		return nil
+	}
+	return f
 }

@@ -424,10 +424,13 @@ func TestRunGradesEveryStudentAndResumes(t *testing.T) {
 	}, scores)
 	carol := recs[2]
 	require.Equal(t, "carol", carol.Student)
-	assert.Equal(t, "the submission has no udp-server.py", carol.Results[0].Checks[0].Message)
-	assert.Equal(t, report.Fail, carol.Results[0].Checks[0].Status)
+	assert.True(t, carol.Results[0].Missing, "a file not handed in is missing, not failed")
+	assert.Equal(t, "skipped: the submission has no udp-server.py", carol.Results[0].Checks[0].Message)
+	assert.Equal(t, report.Skip, carol.Results[0].Checks[0].Status)
+	assert.Empty(t, carol.Problem, "one missing exercise is no problem of the submission")
 	frank := recs[5]
 	assert.Contains(t, frank.Results[0].Checks[0].Message, "points outside", "a zip that climbs out is refused and the student told why")
+	assert.Contains(t, frank.Problem, "points outside", "and the instructor too")
 	assert.NoDirExists(t, filepath.Join(out, ".work"), "unpacked archives are removed")
 
 	t.Run("again: nothing to grade", func(t *testing.T) {

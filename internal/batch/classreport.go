@@ -18,9 +18,20 @@ import (
 var classReportTemplate string
 
 var classReportTmpl = template.Must(template.New("class").Funcs(template.FuncMap{
-	"num": num,
-	"pct": func(x float64) string { return fmt.Sprintf("%.0f%%", x*100) },
+	"num":     num,
+	"pct":     func(x float64) string { return fmt.Sprintf("%.0f%%", x*100) },
+	"plural":  plural,
+	"urlpath": url.PathEscape,
 }).Parse(classReportTemplate))
+
+// plural returns "1 student", "2 students": n and the noun, in the
+// plural unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
 
 // ReportMeta is what the class report says about the run.
 type ReportMeta struct {
@@ -98,10 +109,12 @@ type studentView struct {
 }
 
 // ClassReport writes the class report: a self-contained HTML page (inline
-// CSS and SVG, nothing fetched) with the score histogram, each check's pass
-// rate as a bar, the average per exercise, the checks most students fail
-// with their most common failure message, and a table of students, each
-// linking to their own page (students/ID.html).
+// CSS and SVG, nothing fetched) with the submissions netgrade could not
+// grade properly, the score histogram, each check's pass rate as a bar
+// (over the students who handed the exercise in, shown beside it), the
+// average per exercise, the checks most students fail with their most
+// common failure message, and a table of students, each linking to their
+// own page (students/ID.html), "missing" for an exercise not handed in.
 func ClassReport(w io.Writer, recs []*Record, sum Summary, exs []*graders.Exercise, meta ReportMeta) error {
 	if meta.Title == "" {
 		meta.Title = "Class report"
@@ -125,6 +138,7 @@ func ClassReport(w io.Writer, recs []*Record, sum Summary, exs []*graders.Exerci
 		v.Exercises = append(v.Exercises, ev)
 	}
 	for _, c := range sum.Checks {
+		// Fail and Skip count only the students who handed the exercise in.
 		cv := checkView{CheckSummary: c, W: c.PassRate * rateWidth, Message: render.Terminal(c.CommonFailure, false), NotPass: c.Fail + c.Skip}
 		v.Checks = append(v.Checks, cv)
 		if c.Fail > 0 {
@@ -148,8 +162,12 @@ func ClassReport(w io.Writer, recs []*Record, sum Summary, exs []*graders.Exerci
 		total := 0.0
 		for _, ex := range exs {
 			res, ok := r.Result(ex.ID)
-			if !ok {
+			switch {
+			case !ok:
 				sv.Scores = append(sv.Scores, "–")
+				continue
+			case res.Missing:
+				sv.Scores = append(sv.Scores, NotHandedIn)
 				continue
 			}
 			sv.Scores = append(sv.Scores, num(res.Score)+"/"+num(res.MaxScore))
@@ -159,7 +177,10 @@ func ClassReport(w io.Writer, recs []*Record, sum Summary, exs []*graders.Exerci
 		if sum.MaxScore > 0 {
 			sv.Pct = fmt.Sprintf("%.0f%%", total/sum.MaxScore*100)
 		}
-		if !r.Complete() {
+		switch {
+		case r.Problem != "":
+			sv.Note = "not graded properly: " + render.Terminal(r.Problem, false)
+		case !r.Complete():
 			sv.Note = "netgrade could not run some checks"
 		}
 		v.Students = append(v.Students, sv)

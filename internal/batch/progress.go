@@ -11,7 +11,8 @@ import (
 
 // NewProgress returns how a batch reports its progress on w: a progress
 // bar when w is a terminal, one plain line per student otherwise (a log
-// file, a CI job). Errors are printed as lines in both cases.
+// file, a CI job). Errors, and submissions that cannot be graded properly,
+// are printed as lines in both cases, as they happen.
 func NewProgress(w io.Writer, terminal bool) Progress {
 	if terminal {
 		return &barProgress{w: w}
@@ -29,9 +30,9 @@ type lineProgress struct {
 func (p *lineProgress) Start(total, done int) {
 	p.total, p.done, p.begin = total, done, time.Now()
 	if done > 0 {
-		fmt.Fprintf(p.w, "netgrade batch: %d students, %d already graded, %d to grade\n", total, done, total-done)
+		fmt.Fprintf(p.w, "netgrade batch: %s, %d already graded, %d to grade\n", plural(total, "student"), done, total-done)
 	} else {
-		fmt.Fprintf(p.w, "netgrade batch: %d students to grade\n", total)
+		fmt.Fprintf(p.w, "netgrade batch: %s to grade\n", plural(total, "student"))
 	}
 }
 
@@ -42,6 +43,9 @@ func (p *lineProgress) Graded(s Student, rec *Record, err error) {
 		return
 	}
 	fmt.Fprintf(p.w, "[%d/%d] %s: %s/%s in %.1fs\n", p.done, p.total, s.ID, num(rec.Score), num(rec.MaxScore), float64(rec.DurationMS)/1000)
+	if rec.Problem != "" {
+		fmt.Fprintf(p.w, "[%d/%d] %s: NOT GRADED PROPERLY: %s\n", p.done, p.total, s.ID, render.Terminal(rec.Problem, false))
+	}
 }
 
 func (p *lineProgress) Finish() {}
@@ -54,7 +58,7 @@ type barProgress struct {
 
 func (p *barProgress) Start(total, done int) {
 	if done > 0 {
-		fmt.Fprintf(p.w, "netgrade batch: %d students, %d already graded\n", total, done)
+		fmt.Fprintf(p.w, "netgrade batch: %s, %d already graded\n", plural(total, "student"), done)
 	}
 	p.bar = progressbar.NewOptions(total,
 		progressbar.OptionSetWriter(p.w),
@@ -70,9 +74,15 @@ func (p *barProgress) Start(total, done int) {
 }
 
 func (p *barProgress) Graded(s Student, rec *Record, err error) {
-	if err != nil {
+	// What needs the instructor's eye is printed above the bar, as it
+	// happens; the bar is drawn again below it.
+	switch {
+	case err != nil:
 		_ = p.bar.Clear()
 		fmt.Fprintf(p.w, "%s: NOT GRADED: %s\n", s.ID, render.Terminal(err.Error(), false))
+	case rec != nil && rec.Problem != "":
+		_ = p.bar.Clear()
+		fmt.Fprintf(p.w, "%s: NOT GRADED PROPERLY: %s\n", s.ID, render.Terminal(rec.Problem, false))
 	}
 	p.bar.Describe(s.ID)
 	_ = p.bar.Add(1)

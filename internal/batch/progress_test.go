@@ -13,20 +13,22 @@ func TestProgress(t *testing.T) {
 	for _, terminal := range []bool{false, true} {
 		var buf bytes.Buffer
 		p := batch.NewProgress(&buf, terminal)
-		p.Start(3, 1)
+		p.Start(4, 1)
 		p.Graded(batch.Student{ID: "alice"}, &batch.Record{Score: 5, MaxScore: 10, DurationMS: 1200}, nil)
+		p.Graded(batch.Student{ID: "carol"}, &batch.Record{MaxScore: 10, Problem: "bad archive: carol.zip cannot be read as a zip archive"}, nil)
 		p.Graded(batch.Student{ID: "bob"}, nil, errors.New("sandbox broke\x1b[2J"))
 		p.Finish()
 		out := buf.String()
 		assert.Contains(t, out, "1 already graded", "terminal=%v", terminal)
 		assert.Contains(t, out, `bob: NOT GRADED: sandbox broke\x1b[2J`, "errors are printed, escapes neutralised (terminal=%v)", terminal)
 		assert.NotContains(t, out, "\x1b[2J")
+		assert.Contains(t, out, "carol: NOT GRADED PROPERLY: bad archive: carol.zip cannot be read as a zip archive", "a bad submission is named as it happens (terminal=%v)", terminal)
 		if terminal {
-			assert.Contains(t, out, "3/3", "the bar counts students")
+			assert.Contains(t, out, "4/4", "the bar counts students")
 			assert.Contains(t, out, "\r", "the bar redraws itself")
 		} else {
-			assert.Contains(t, out, "[2/3] alice: 5/10 in 1.2s")
-			assert.Contains(t, out, "[3/3] bob: NOT GRADED")
+			assert.Contains(t, out, "[2/4] alice: 5/10 in 1.2s")
+			assert.Contains(t, out, "[4/4] bob: NOT GRADED")
 			assert.NotContains(t, out, "\r", "plain lines for logs")
 		}
 	}

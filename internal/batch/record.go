@@ -34,10 +34,15 @@ type Record struct {
 	Digest string `json:"digest"`
 	// Sandbox is the isolation the student was graded under; SandboxNote
 	// says why it is not the one asked for, if so.
-	Sandbox     string  `json:"sandbox"`
-	SandboxNote string  `json:"sandbox_note,omitempty"`
-	Score       float64 `json:"score"`
-	MaxScore    float64 `json:"max_score"`
+	Sandbox     string `json:"sandbox"`
+	SandboxNote string `json:"sandbox_note,omitempty"`
+	// Problem says why the submission could not be graded properly, when
+	// so: an archive that cannot be unpacked, a folder with no exercise
+	// file, a source file Python cannot read. The instructor is told at
+	// the end of the batch and in summary.json.
+	Problem  string  `json:"problem,omitempty"`
+	Score    float64 `json:"score"`
+	MaxScore float64 `json:"max_score"`
 	// Results holds one result per exercise of the course, in course order
 	// (schema 1 results).
 	Results    []report.Result `json:"results"`

@@ -8,9 +8,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/report"
@@ -242,6 +245,7 @@ func gradeStudent(ctx context.Context, s Student, opt Options) (*Record, error) 
 			for _, ex := range opt.Exercises {
 				rec.Results = append(rec.Results, notGraded(ex, opt, s.ID, xerr.Error(), "Hand in a plain .zip archive of your files, without links or huge files."))
 			}
+			rec.Problem = xerr.Error()
 			return rec, finish(rec, begin, opt)
 		}
 	}
@@ -254,6 +258,7 @@ func gradeStudent(ctx context.Context, s Student, opt Options) (*Record, error) 
 			return nil, fmt.Errorf("reading %s: %w", s.Source, err)
 		}
 	}
+	rec.Problem = problems(dir, files, opt)
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -281,13 +286,8 @@ func gradeStudent(ctx context.Context, s Student, opt Options) (*Record, error) 
 	}
 	for i, ex := range opt.Exercises {
 		if files[i].Path == "" {
-			msg := fmt.Sprintf("the submission has no file for exercise %s", ex.ID)
-			hint := "Hand in a file for every exercise, named as the course asks."
-			if opt.Expected != nil {
-				msg = fmt.Sprintf("the submission has no %s", opt.Expected(ex.ID))
-				hint = fmt.Sprintf("Hand in the %s exercise as %s.", ex.ID, opt.Expected(ex.ID))
-			}
-			rec.Results = append(rec.Results, notGraded(ex, opt, s.ID, msg, hint))
+			gopt := graders.Options{Settings: opt.settings(ex.ID), Sandbox: opt.Sandbox.Name(), Version: opt.Version}
+			rec.Results = append(rec.Results, ex.NotSubmitted(graders.Submission{Name: s.ID}, gopt, "the submission has no "+opt.expected(ex.ID)))
 			continue
 		}
 		rec.Results = append(rec.Results, graded[0])
@@ -316,6 +316,76 @@ func finish(rec *Record, begin time.Time, opt Options) error {
 		return err
 	}
 	return WriteFileAtomic(RecordPath(opt.Out, rec.Student), data)
+}
+
+// expected names the file the course expects for an exercise.
+func (opt Options) expected(exercise string) string {
+	if opt.Expected != nil {
+		return opt.Expected(exercise)
+	}
+	return "file for exercise " + exercise
+}
+
+// problems says why a student's folder cannot be graded properly, "" when
+// it can: it holds no exercise file at all, or a source file Python cannot
+// read (see undecodable).
+func problems(dir string, files []sandbox.File, opt Options) string {
+	var out, looked []string
+	found := 0
+	for i, f := range files {
+		looked = append(looked, opt.expected(opt.Exercises[i].ID))
+		if f.Path == "" {
+			continue
+		}
+		found++
+		if why := undecodable(filepath.Join(dir, filepath.FromSlash(f.Path)), f.Path); why != "" {
+			out = append(out, why)
+		}
+	}
+	if found == 0 {
+		out = append(out, "no exercise file in the submission (looked for "+strings.Join(looked, ", ")+")")
+	}
+	return strings.Join(out, "; ")
+}
+
+// codingCookie is PEP 263's encoding declaration, on one of a source
+// file's first two lines.
+var codingCookie = regexp.MustCompile(`^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)`)
+
+// undecodable says why Python cannot read a .py file as its source (""
+// when it can): a file that is not UTF-8 and declares no other encoding
+// stops Python before it runs a line ("SyntaxError: Non-UTF-8 code").
+func undecodable(path, name string) string {
+	if !strings.EqualFold(filepath.Ext(path), ".py") {
+		return ""
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("%s cannot be read: %v", name, err)
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if utf8.Valid(data) {
+		return ""
+	}
+	lines := bytes.SplitN(data, []byte("\n"), 3)
+	for _, line := range lines[:min(2, len(lines))] {
+		m := codingCookie.FindSubmatch(line)
+		if m == nil {
+			continue
+		}
+		if enc := strings.ReplaceAll(strings.ToLower(string(m[1])), "_", "-"); enc != "utf-8" && enc != "utf8" {
+			return "" // another encoding, declared: Python reads it
+		}
+	}
+	off := 0
+	for off < len(data) {
+		r, n := utf8.DecodeRune(data[off:])
+		if r == utf8.RuneError && n <= 1 {
+			break
+		}
+		off += n
+	}
+	return fmt.Sprintf("%s is not UTF-8 text (byte 0x%02x at offset %d), so Python cannot read it: save it as UTF-8", name, data[off], off)
 }
 
 // settings returns an exercise's check settings: its own, or the batch's.

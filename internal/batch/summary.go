@@ -37,6 +37,16 @@ type Summary struct {
 	Sandboxes map[string]int `json:"sandboxes"`
 	// Incomplete lists students whose grading had netgrade errors.
 	Incomplete []string `json:"incomplete,omitempty"`
+	// Problems lists the submissions netgrade could not grade properly,
+	// with why (see Record.Problem), by student.
+	Problems []Problem `json:"problems,omitempty"`
+}
+
+// Problem is a submission netgrade could not grade properly: a corrupt
+// archive, a folder with no exercise file, a file that does not decode.
+type Problem struct {
+	Student string `json:"student"`
+	Reason  string `json:"reason"`
 }
 
 // Bin is one bar of the score histogram: students whose score, as a
@@ -53,11 +63,22 @@ type ExerciseSummary struct {
 	ID       string  `json:"id"`
 	Title    string  `json:"title"`
 	MaxScore float64 `json:"max_score"`
-	Average  float64 `json:"average"`
-	// Submitted counts students who handed in a file for it; FullMarks
+	// Average is over every student, 0 for those who did not hand it in.
+	Average float64 `json:"average"`
+	// Submitted counts students who handed in a file for it that could be
+	// run (see handedIn); Missing those who handed in none; FullMarks
 	// those who got every point.
 	Submitted int `json:"submitted"`
+	Missing   int `json:"missing"`
 	FullMarks int `json:"full_marks"`
+}
+
+// handedIn reports whether a result is of work handed in and run: the
+// student's file was there (not Missing) and its programs ran (an archive
+// that could not be unpacked ran nothing). Only such work counts in the
+// checks' pass rates.
+func handedIn(res report.Result) bool {
+	return !res.Missing && res.Command != nil
 }
 
 // CheckSummary is one check over the class.
@@ -70,13 +91,16 @@ type CheckSummary struct {
 	Fail     int             `json:"fail"`
 	Skip     int             `json:"skip"`
 	Error    int             `json:"error"`
-	// PassRate is Pass over the students who got a verdict (pass, fail or
-	// skip: a skipped check was not passed); errors are left out, as they
-	// are netgrade's.
+	// HandedIn counts the students who handed the exercise in (see
+	// handedIn): Pass, Fail, Skip and Error count only them.
+	HandedIn int `json:"handed_in"`
+	// PassRate is Pass over the students who handed the exercise in and
+	// got a verdict (pass, fail or skip: a skipped check was not passed);
+	// errors are left out, as they are netgrade's.
 	PassRate float64 `json:"pass_rate"`
-	// CommonFailure is the most frequent failure message of the programs
-	// that ran (numbers such as ports taken as equal; a missing file or a
-	// broken archive is not counted), with how many students got it.
+	// CommonFailure is the most frequent failure message among the
+	// students who handed the exercise in (numbers such as ports taken as
+	// equal), with how many of them got it.
 	CommonFailure      string `json:"common_failure,omitempty"`
 	CommonFailureCount int    `json:"common_failure_count,omitempty"`
 }
@@ -109,6 +133,9 @@ func Summarize(recs []*Record, exs []*graders.Exercise) Summary {
 		if !r.Complete() {
 			s.Incomplete = append(s.Incomplete, r.Student)
 		}
+		if r.Problem != "" {
+			s.Problems = append(s.Problems, Problem{Student: r.Student, Reason: r.Problem})
+		}
 		total := 0.0
 		for i, ex := range exs {
 			res, ok := r.Result(ex.ID)
@@ -119,28 +146,29 @@ func Summarize(recs []*Record, exs []*graders.Exercise) Summary {
 			es.MaxScore = math.Max(es.MaxScore, res.MaxScore)
 			es.Average += res.Score
 			total += res.Score
-			if res.Command != nil {
-				es.Submitted++
+			if res.Missing {
+				es.Missing++
 			}
 			if res.Passed() && len(res.Checks) > 0 {
 				es.FullMarks++
 			}
+			if !handedIn(res) {
+				// Nothing ran: says nothing about the checks themselves.
+				continue
+			}
+			es.Submitted++
 			for _, c := range res.Checks {
 				j, ok := checkIdx[c.ID]
 				if !ok {
 					continue
 				}
 				cs := &s.Checks[j]
+				cs.HandedIn++
 				switch c.Status {
 				case report.Pass:
 					cs.Pass++
 				case report.Fail:
 					cs.Fail++
-					if res.Command == nil {
-						// Not run (no file, unreadable archive): says
-						// nothing about the check itself.
-						continue
-					}
 					key := numbers.ReplaceAllString(c.Message, "#")
 					f := fails[c.ID]
 					f.count[key]++
@@ -219,8 +247,15 @@ func round4(x float64) float64 { return math.Round(x*10000) / 10000 }
 // num formats a score without trailing zeros.
 func num(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 
+// NotHandedIn is the gradebook's cell for an exercise a student handed in
+// no file for, told apart from a real 0 (spreadsheets' SUM and AVERAGE
+// skip it).
+const NotHandedIn = "missing"
+
 // GradesCSV returns the gradebook: a header row, then one row per student
-// with their score on each exercise and their total.
+// with their score on each exercise (NotHandedIn for an exercise they
+// handed in no file for; empty when the student's file has no result for
+// it) and their total.
 func GradesCSV(recs []*Record, exs []*graders.Exercise) ([]byte, error) {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
@@ -237,8 +272,12 @@ func GradesCSV(recs []*Record, exs []*graders.Exercise) ([]byte, error) {
 		total := 0.0
 		for _, ex := range exs {
 			res, ok := r.Result(ex.ID)
-			if !ok {
+			switch {
+			case !ok:
 				row = append(row, "")
+				continue
+			case res.Missing:
+				row = append(row, NotHandedIn)
 				continue
 			}
 			row = append(row, num(res.Score))

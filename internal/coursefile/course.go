@@ -34,8 +34,34 @@ type Course struct {
 	Run Run
 	// TimeoutScale multiplies every deadline of a grading.
 	TimeoutScale float64
+	// Python is the interpreter that replaces python3 in run commands, when
+	// the course names one (SetPython).
+	Python string
 	// Exercises are the exercises the course grades, in course order.
 	Exercises []*Exercise
+}
+
+// SetPython makes path the interpreter of every run command that starts
+// with python3 (the course's and each exercise's), for a course whose
+// submissions need another Python than the one on PATH (Flask and FastAPI
+// are installed for Debian's /usr/bin/python3, say). An empty path changes
+// nothing. The course file's `python:` key and the --python flag set it.
+func (c *Course) SetPython(path string) {
+	if path == "" {
+		return
+	}
+	c.Python = path
+	swap := func(r *Run) {
+		if len(r.Command) > 0 && r.Command[0] == "python3" {
+			r.Command = append([]string{path}, r.Command[1:]...)
+		}
+	}
+	swap(&c.Run)
+	for _, e := range c.Exercises {
+		if e.Run != nil {
+			swap(e.Run)
+		}
+	}
 }
 
 // Run says how a submission file is run.
@@ -65,13 +91,16 @@ type Exercise struct {
 	Grader *graders.Exercise
 }
 
+// ErrNoFile is the error of Load for a course file that does not exist.
+var ErrNoFile = errors.New("no such file")
+
 // Load reads and parses the course file at path against the exercises of
-// reg.
+// reg. A file that does not exist is ErrNoFile (wrapped).
 func Load(path string, reg *graders.Registry) (*Course, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("course file %s: no such file", path)
+			return nil, fmt.Errorf("course file %s: %w", path, ErrNoFile)
 		}
 		return nil, fmt.Errorf("reading the course file: %w", err)
 	}

@@ -1,7 +1,6 @@
 package coursefile
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,26 +10,27 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/graders/sockets"
 	"github.com/netgrade/netgrade/internal/report"
-	"gotest.tools/v3/assert"
-	is "gotest.tools/v3/assert/cmp"
+	"github.com/stretchr/testify/require"
 )
 
 func TestDefaultCourse(t *testing.T) {
 	reg := course.Registry()
 	c, err := Parse(course.DefaultName, course.YAML(), reg)
-	assert.NilError(t, err)
-	assert.Equal(t, c.Source, course.DefaultName)
-	assert.DeepEqual(t, c.IDs(), []string{
-		"udp-server", "udp-client", "tcp-server", "tcp-client", "tcp-upper",
-		"tcp-waiting", "tcp-forking", "tcp-threading", "tcp-tickets",
-	})
+	require.NoError(t, err)
+	require.Equal(t, course.DefaultName, c.Source)
+	var ids []string
+	for _, e := range course.Exercises() {
+		ids = append(ids, e.ID())
+	}
+	require.Equal(t, ids, c.IDs(), "the default course lists every exercise, in course order")
+	require.Equal(t, []string{"udp-server", "udp-client", "tcp-server", "tcp-client", "tcp-upper"}, ids[:5])
 	for _, e := range c.Exercises {
 		g, err := reg.Get(e.ID)
-		assert.NilError(t, err)
-		assert.Equal(t, e.Grader, g)
+		require.NoError(t, err)
+		require.Equal(t, g, e.Grader)
 	}
-	assert.Equal(t, c.Exercise("udp-server").File, "udp-server.py")
-	assert.Equal(t, c.Exercise("tcp-tickets").File, "tcp-tickets.py")
+	require.Equal(t, "udp-server.py", c.Exercise("udp-server").File)
+	require.Equal(t, "tcp-tickets.py", c.Exercise("tcp-tickets").File)
 }
 
 func TestOptionsFromCourse(t *testing.T) {
@@ -52,23 +52,23 @@ exercises:
     file: client/main.py
 `
 	c, err := Parse("course.yaml", []byte(src), course.Registry())
-	assert.NilError(t, err)
-	assert.Equal(t, c.Name, "Test course")
+	require.NoError(t, err)
+	require.Equal(t, "Test course", c.Name)
 	set := c.Settings("udp-server")
-	assert.Equal(t, set.TimeoutScale, 2.5)
-	assert.DeepEqual(t, set.Texts, map[string]string{"start_line": "Server up on {port}"})
-	assert.Equal(t, *set.Check("udp-server/usage").Points, 3.0)
-	assert.Assert(t, set.Check("udp-server/starts").Points == nil)
-	assert.Assert(t, set.Check("udp-server/timestamp").Disabled)
-	assert.Equal(t, set.Check("udp-server/many-clients").Timeout, 20*time.Second)
-	assert.Equal(t, set.Check("udp-server/usage").Visibility, report.Hidden)
-	assert.Equal(t, set.Check("udp-server/starts").Visibility, report.AfterDueDate)
-	assert.Equal(t, c.Exercise("udp-client").File, "client/main.py")
+	require.Equal(t, 2.5, set.TimeoutScale)
+	require.Equal(t, map[string]string{"start_line": "Server up on {port}"}, set.Texts)
+	require.Equal(t, 3.0, *set.Check("udp-server/usage").Points)
+	require.Nil(t, set.Check("udp-server/starts").Points)
+	require.True(t, set.Check("udp-server/timestamp").Disabled, "set.Check(\"udp-server/timestamp\").Disabled")
+	require.Equal(t, 20*time.Second, set.Check("udp-server/many-clients").Timeout)
+	require.Equal(t, report.Hidden, set.Check("udp-server/usage").Visibility)
+	require.Equal(t, report.AfterDueDate, set.Check("udp-server/starts").Visibility)
+	require.Equal(t, "client/main.py", c.Exercise("udp-client").File)
 	// An exercise the course does not list keeps the defaults.
-	assert.Assert(t, c.Exercise("tcp-server") == nil)
+	require.Nil(t, c.Exercise("tcp-server"))
 	set = c.Settings("tcp-server")
-	assert.Assert(t, set.Texts == nil && set.Checks == nil)
-	assert.Equal(t, set.TimeoutScale, 2.5)
+	require.True(t, set.Texts == nil && set.Checks == nil, "set.Texts == nil && set.Checks == nil")
+	require.Equal(t, 2.5, set.TimeoutScale)
 }
 
 // TestBadCourse shows that every kind of mistake is refused with its file,
@@ -82,8 +82,11 @@ func TestBadCourse(t *testing.T) {
 		msg  []string
 	}{
 		{"syntax", "exercises: [\n  - id: udp-server\n", "", []string{"not valid YAML"}},
-		{"unknown top key", "exercise:\n  - id: udp-server\n", "1:1", []string{`unknown key "exercise"`, "allowed: name, run, timeouts, exercises"}},
-		{"unknown exercise", "exercises:\n  - id: udp-servr\n    file: x.py\n", "2:9", []string{`unknown exercise "udp-servr"`, "known exercises: udp-server, udp-client"}},
+		{"unclosed [", head + "  - id: udp-client\n    file: udp-client.py\n    checks:\n      usage: {points: 2}\n      spaces: {visibility: hidden}\n  - id: [tcp-server\n      utf8: {enabled: false} # a [ in a comment\n\n  - id: tcp-upper\n    file: 'tcp-[upper].py'\n",
+			"9:9", []string{"this [ is never closed", "the YAML parser stopped at line 12"}},
+		{"unclosed {", head + "    checks:\n      usage: {points: 2\n      spaces: {visibility: hidden}\n", "5:14", []string{"this { is never closed"}},
+		{"unknown top key", "exercise:\n  - id: udp-server\n", "1:1", []string{`unknown key "exercise"`, "allowed: name, python, run, timeouts, exercises"}},
+		{"unknown exercise", "exercises:\n  - id: udp-servr\n    file: x.py\n", "2:9", []string{`unknown exercise "udp-servr" (did you mean udp-server?)`, "known exercises: udp-server, udp-client"}},
 		{"unknown check", head + "    checks:\n      usages: {points: 2}\n", "5:7", []string{`unknown check "usages" of exercise udp-server`, "its checks: starts, start-line"}},
 		{"wrong type points", head + "    checks:\n      usage: {points: two}\n", "5:23", []string{"points must be a number, not a string"}},
 		{"wrong type enabled", head + "    checks:\n      usage:\n        enabled: 0\n", "6:18", []string{"enabled must be true or false, not a number"}},
@@ -103,21 +106,29 @@ func TestBadCourse(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("my-course.yaml", []byte(tc.src), course.Registry())
-			assert.Assert(t, err != nil)
+			require.Error(t, err)
 			text := err.Error()
 			if tc.pos != "" {
-				assert.Assert(t, is.Contains(text, "my-course.yaml:"+tc.pos+": "))
+				require.Contains(t, text, "my-course.yaml:"+tc.pos+": ")
 			} else {
-				assert.Assert(t, is.Regexp(`^my-course\.yaml:\d+:\d+: `, text))
+				require.Regexp(t, `^my-course\.yaml:\d+:\d+: `, text)
 			}
 			for _, m := range tc.msg {
-				assert.Assert(t, is.Contains(text, m))
+				require.Contains(t, text, m)
 			}
 			var es Errors
-			assert.Assert(t, errors.As(err, &es))
-			assert.Assert(t, es[0].Source != "", "the message quotes the line")
+			require.ErrorAs(t, err, &es)
+			require.True(t, es[0].Source != "", "the message quotes the line")
 		})
 	}
+}
+
+// TestMissingCourseFile: a course file that does not exist is said so,
+// not called invalid.
+func TestMissingCourseFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"), course.Registry())
+	require.ErrorIs(t, err, ErrNoFile)
+	require.ErrorContains(t, err, "nope.yaml: no such file")
 }
 
 // TestAllErrorsReported shows that a file with several mistakes gets all
@@ -126,10 +137,10 @@ func TestAllErrorsReported(t *testing.T) {
 	src := "exercises:\n  - id: udp-server\n    file: a.py\n    checks:\n      nope: {}\n      usage: {points: x}\n"
 	_, err := Parse("c.yaml", []byte(src), course.Registry())
 	var es Errors
-	assert.Assert(t, errors.As(err, &es))
-	assert.Equal(t, len(es), 2)
-	assert.Equal(t, es[0].Line, 5)
-	assert.Equal(t, es[1].Line, 6)
+	require.ErrorAs(t, err, &es)
+	require.Equal(t, 2, len(es))
+	require.Equal(t, 5, es[0].Line)
+	require.Equal(t, 6, es[1].Line)
 }
 
 // TestUnknownExercise shows that an exercise the registry lacks is refused
@@ -137,47 +148,65 @@ func TestAllErrorsReported(t *testing.T) {
 func TestUnknownExercise(t *testing.T) {
 	reg := graders.NewRegistry(sockets.UDPServer())
 	_, err := Parse("c.yaml", []byte("exercises:\n  - id: udp-server\n    file: s.py\n  - id: tcp-tickets\n    file: t.py\n"), reg)
-	assert.ErrorContains(t, err, `unknown exercise "tcp-tickets"; known exercises: udp-server`)
+	require.ErrorContains(t, err, `unknown exercise "tcp-tickets"; known exercises: udp-server`)
 }
 
 func TestSubmission(t *testing.T) {
 	dir := t.TempDir()
 	py := filepath.Join(dir, "udp-server.py")
-	assert.NilError(t, os.WriteFile(py, []byte("print()\n"), 0o644))
+	require.NoError(t, os.WriteFile(py, []byte("print()\n"), 0o644))
 	script := filepath.Join(dir, "server")
-	assert.NilError(t, os.WriteFile(script, []byte("#!/bin/sh\necho\n"), 0o755))
+	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\necho\n"), 0o755))
 	noShebang := filepath.Join(dir, "plain.py")
-	assert.NilError(t, os.WriteFile(noShebang, []byte("print()\n"), 0o755))
+	require.NoError(t, os.WriteFile(noShebang, []byte("print()\n"), 0o755))
 
 	c, err := Parse(course.DefaultName, course.YAML(), course.Registry())
-	assert.NilError(t, err)
+	require.NoError(t, err)
 	e := c.Exercise("udp-server")
 	sub, err := c.Submission(e, py)
-	assert.NilError(t, err)
-	assert.DeepEqual(t, sub.Command, []string{"python3", py, "{port}"})
-	assert.Equal(t, sub.File, py)
-	assert.Equal(t, sub.Dir, dir)
+	require.NoError(t, err)
+	require.Equal(t, []string{"python3", py, "{port}"}, sub.Command)
+	require.Equal(t, py, sub.File)
+	require.Equal(t, dir, sub.Dir)
 
 	sub, err = c.Submission(e, script)
-	assert.NilError(t, err)
-	assert.DeepEqual(t, sub.Command, []string{script, "{port}"})
+	require.NoError(t, err)
+	require.Equal(t, []string{script, "{port}"}, sub.Command)
 
 	// Run bit but no #!: python3 runs it.
 	sub, err = c.Submission(e, noShebang)
-	assert.NilError(t, err)
-	assert.DeepEqual(t, sub.Command, []string{"python3", noShebang, "{port}"})
+	require.NoError(t, err)
+	require.Equal(t, []string{"python3", noShebang, "{port}"}, sub.Command)
 
 	c2, err := Parse("c.yaml", []byte("run:\n  command: python3 -X utf8 {file} {args}\n  direct_when_executable: false\n"+
 		"exercises:\n  - id: udp-client\n    file: c.py\n    run:\n      command: node {file}\n"+
 		"  - id: udp-server\n    file: s.py\n"), course.Registry())
-	assert.NilError(t, err)
+	require.NoError(t, err)
 	sub, err = c2.Submission(c2.Exercise("udp-server"), script)
-	assert.NilError(t, err)
-	assert.DeepEqual(t, sub.Command, []string{"python3", "-X", "utf8", script, "{port}"})
+	require.NoError(t, err)
+	require.Equal(t, []string{"python3", "-X", "utf8", script, "{port}"}, sub.Command)
 	sub, err = c2.Submission(c2.Exercise("udp-client"), script)
-	assert.NilError(t, err)
-	assert.DeepEqual(t, sub.Command, []string{"node", script})
+	require.NoError(t, err)
+	require.Equal(t, []string{"node", script}, sub.Command)
 
 	_, err = c.Submission(e, filepath.Join(dir, "missing.py"))
-	assert.ErrorContains(t, err, "missing.py")
+	require.ErrorContains(t, err, "missing.py")
+}
+
+// TestPython: the course's python key (and SetPython, which --python calls)
+// makes an interpreter run every run command that starts with python3,
+// the course's and an exercise's own, and leaves other commands alone.
+func TestPython(t *testing.T) {
+	src := "python: /usr/bin/python3\nrun:\n  command: python3 -X utf8 {file} {args}\n" +
+		"exercises:\n  - id: udp-server\n    file: s.py\n  - id: udp-client\n    file: c.py\n    run:\n      command: python3 {file} {args}\n" +
+		"  - id: tcp-server\n    file: t.py\n    run:\n      command: node {file}\n"
+	c, err := Parse("c.yaml", []byte(src), course.Registry())
+	require.NoError(t, err)
+	require.Equal(t, "/usr/bin/python3", c.Python)
+	require.Equal(t, []string{"/usr/bin/python3", "-X", "utf8", "{file}", "{args}"}, c.Run.Command)
+	require.Equal(t, []string{"/usr/bin/python3", "{file}", "{args}"}, c.Exercise("udp-client").Run.Command)
+	require.Equal(t, []string{"node", "{file}"}, c.Exercise("tcp-server").Run.Command)
+
+	_, err = Parse("c.yaml", []byte("python: python3 -X utf8\n"+src[len("python: /usr/bin/python3\n"):]), course.Registry())
+	require.ErrorContains(t, err, "python is one interpreter path")
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/goccy/go-yaml/token"
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/report"
+	"github.com/netgrade/netgrade/internal/suggest"
 )
 
 // Error is one mistake in a course file, at a line and column.
@@ -50,7 +51,7 @@ func (es Errors) Error() string {
 
 // Allowed values and keys, for messages.
 var (
-	topKeys      = []string{"name", "run", "timeouts", "exercises"}
+	topKeys      = []string{"name", "python", "run", "timeouts", "exercises"}
 	runKeys      = []string{"command", "direct_when_executable"}
 	timeoutKeys  = []string{"scale"}
 	exerciseKeys = []string{"id", "file", "run", "texts", "visibility", "checks"}
@@ -97,6 +98,12 @@ func Parse(name string, data []byte, reg *graders.Registry) (*Course, error) {
 		}
 		if errors.As(err, &ye) && ye.GetToken() != nil && ye.GetToken().Position != nil {
 			pos := ye.GetToken().Position
+			if l, c, open, ok := unclosedFlow(p.lines, pos.Line, pos.Column); ok && l < pos.Line {
+				// The parser notices a [ or { left open only where the
+				// next entry starts: point at the bracket itself.
+				p.errAt(l, c, fmt.Sprintf("this is not valid YAML: this %c is never closed (the YAML parser stopped at line %d: %s)", open, pos.Line, ye.GetMessage()))
+				return nil, p.errs
+			}
 			p.errAt(pos.Line, pos.Column, "this is not valid YAML: "+ye.GetMessage())
 			return nil, p.errs
 		}
@@ -120,6 +127,14 @@ func Parse(name string, data []byte, reg *graders.Registry) (*Course, error) {
 		}
 	}
 	p.courseRun = c.Run
+	var python string
+	if n, ok := top["python"]; ok {
+		python = p.str(n, "python")
+		if python != "" && strings.ContainsAny(python, " \t") {
+			p.errorf(n, "python is one interpreter path, such as /usr/bin/python3, without spaces or arguments (put arguments in run.command); not %q", python)
+			python = ""
+		}
+	}
 	if n, ok := top["timeouts"]; ok {
 		if m := p.mapping(n, "timeouts", timeoutKeys); m != nil {
 			if s, ok := m["scale"]; ok {
@@ -148,6 +163,7 @@ func Parse(name string, data []byte, reg *graders.Registry) (*Course, error) {
 		})
 		return nil, p.errs
 	}
+	c.SetPython(python)
 	return c, nil
 }
 
@@ -416,7 +432,7 @@ func (p *parseState) exercise(n ast.Node) *Exercise {
 	}
 	g, err := p.reg.Get(e.ID)
 	if err != nil {
-		p.errorf(idNode, "unknown exercise %q; known exercises: %s", e.ID, strings.Join(p.knownIDs(), ", "))
+		p.errorf(idNode, "unknown exercise %q%s; known exercises: %s", e.ID, suggest.DidYouMean(e.ID, p.knownIDs()), strings.Join(p.knownIDs(), ", "))
 		return nil
 	}
 	e.Grader = g
@@ -556,4 +572,53 @@ func (p *parseState) checks(n ast.Node, e *Exercise) {
 		}
 		e.Checks[id] = s
 	}
+}
+
+// unclosedFlow returns where the innermost flow collection ([ or {) still
+// open at line:col (1-based) was opened, reading lines as YAML does:
+// brackets inside quoted strings and comments do not count.
+func unclosedFlow(lines []string, line, col int) (int, int, byte, bool) {
+	type open struct {
+		line, col int
+		ch        byte
+	}
+	var stack []open
+	for i := 0; i < len(lines) && i < line; i++ {
+		l := lines[i]
+		end := len(l)
+		if i == line-1 {
+			end = min(end, max(col-1, 0))
+		}
+		var quote byte
+		for j := 0; j < end; j++ {
+			ch := l[j]
+			switch {
+			case quote != 0:
+				if ch == quote {
+					if quote == '\'' && j+1 < len(l) && l[j+1] == '\'' {
+						j++ // '' is a quote inside a single-quoted string
+						continue
+					}
+					quote = 0
+				} else if ch == '\\' && quote == '"' {
+					j++
+				}
+			case ch == '#' && (j == 0 || l[j-1] == ' ' || l[j-1] == '\t'):
+				j = end // a comment runs to the end of the line
+			case ch == '\'' || ch == '"':
+				quote = ch
+			case ch == '[' || ch == '{':
+				stack = append(stack, open{i + 1, j + 1, ch})
+			case ch == ']' || ch == '}':
+				if len(stack) > 0 {
+					stack = stack[:len(stack)-1]
+				}
+			}
+		}
+	}
+	if len(stack) == 0 {
+		return 0, 0, 0, false
+	}
+	top := stack[len(stack)-1]
+	return top.line, top.col, top.ch, true
 }

@@ -202,7 +202,7 @@ func TestMemoryErrorExplained(t *testing.T) {
 			p := &Process{out: NewOutput(0), exit: ExitStatus{Exited: true, Code: c.code},
 				contain: Containment{Memory: Enforced{Value: 64 << 20, By: c.by}}}
 			for _, l := range c.lines {
-				p.out.add(l.Stream, []byte(l.Text+"\n"))
+				p.out.add(l.Stream, []byte(l.Text+"\n"), time.Now())
 			}
 			p.explainMemoryError()
 			assert.Equal(t, c.want, p.Exit().Limit.Kind)

@@ -262,7 +262,7 @@ func TestLastTraceback(t *testing.T) {
 	lines := func(s string) []Line {
 		var out []Line
 		for _, l := range strings.Split(s, "\n") {
-			out = append(out, Line{Text: l})
+			out = append(out, Line{Text: l, Stream: Stderr})
 		}
 		return out
 	}
@@ -275,6 +275,7 @@ func TestLastTraceback(t *testing.T) {
 		{"dotted", "Traceback (most recent call last):\n  File \"c.py\", line 2, in <module>\nsocket.gaierror: [Errno -2] Name or service not known", "socket.gaierror", "socket.gaierror: [Errno -2] Name or service not known"},
 		{"last of two", "Traceback (most recent call last):\n  File \"a\", line 1\nValueError: x\nTraceback (most recent call last):\n  File \"a\", line 2\nKeyboardInterrupt", "KeyboardInterrupt", "KeyboardInterrupt"},
 		{"none", "hello\nValueError: printed by the program itself", "", ""},
+		{"source not UTF-8", "SyntaxError: Non-UTF-8 code starting with '\\xe9' in file /x/c.py on line 1, but no encoding declared; see https://peps.python.org/pep-0263/ for details", "SyntaxError", "SyntaxError: Non-UTF-8 code starting with '\\xe9' in file /x/c.py on line 1, but no encoding declared; see https://peps.python.org/pep-0263/ for details"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,7 +1,7 @@
 package harness
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -78,26 +78,41 @@ func NewOutput(capBytes int) *Output {
 }
 
 // read copies lines from r into the output until r ends. It treats EIO (a
-// pseudo-terminal whose other side closed) as the end of the stream.
+// pseudo-terminal whose other side closed) as the end of the stream. A
+// line is stamped with the time its first byte was read, not the time its
+// end came: a prompt printed without a newline (input("Message: ")) is
+// stamped when it was printed, before the traceback that follows it on
+// the other stream, even though the line only ends when the stream does.
 func (o *Output) read(r io.Reader, s Stream, done func()) {
 	defer done()
-	br := bufio.NewReaderSize(r, 4096)
+	buf := make([]byte, 4096)
 	var partial []byte
+	var since time.Time // when partial's first byte was read
 	for {
-		chunk, err := br.ReadSlice('\n')
-		partial = append(partial, chunk...)
-		switch {
-		case err == nil:
-			o.add(s, partial)
-			partial = partial[:0]
-		case errors.Is(err, bufio.ErrBufferFull):
-			if len(partial) >= maxLineLen {
-				o.add(s, partial)
-				partial = partial[:0]
+		n, err := r.Read(buf)
+		now := time.Now()
+		chunk := buf[:n]
+		for len(chunk) > 0 {
+			if len(partial) == 0 {
+				since = now
 			}
-		default:
+			i := bytes.IndexByte(chunk, '\n')
+			if i < 0 {
+				partial = append(partial, chunk...)
+				if len(partial) >= maxLineLen {
+					o.add(s, partial, since)
+					partial = partial[:0]
+				}
+				break
+			}
+			partial = append(partial, chunk[:i+1]...)
+			chunk = chunk[i+1:]
+			o.add(s, partial, since)
+			partial = partial[:0]
+		}
+		if err != nil {
 			if len(partial) > 0 {
-				o.add(s, partial)
+				o.add(s, partial, since)
 			}
 			if !errors.Is(err, io.EOF) && !errors.Is(err, syscall.EIO) && !errors.Is(err, io.ErrClosedPipe) {
 				o.addMark(s, fmt.Sprintf("[netgrade: error reading %s: %v]", s, err))
@@ -107,7 +122,8 @@ func (o *Output) read(r io.Reader, s Stream, done func()) {
 	}
 }
 
-func (o *Output) add(s Stream, b []byte) {
+// add appends a line read from stream s whose first byte was read at at.
+func (o *Output) add(s Stream, b []byte, at time.Time) {
 	n := len(b)
 	for n > 0 && (b[n-1] == '\n' || b[n-1] == '\r') {
 		n--
@@ -129,7 +145,7 @@ func (o *Output) add(s Stream, b []byte) {
 		o.appendLocked(Line{Time: time.Now(), Stream: s, Text: fmt.Sprintf(LineTruncationMark, DefaultMaxLines), Mark: true})
 		return
 	}
-	o.appendLocked(Line{Time: time.Now(), Stream: s, Text: text})
+	o.appendLocked(Line{Time: at, Stream: s, Text: text})
 }
 
 func (o *Output) addMark(s Stream, text string) {

@@ -1,9 +1,12 @@
 package harness
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -49,4 +52,67 @@ func TestOutputLineCap(t *testing.T) {
 			assert.Equal(t, "on stderr", errs[0].Text)
 		})
 	}
+}
+
+// TestOutputLineTimes: a line is stamped when its first byte was read. A
+// prompt printed without a newline (input("Message: ")) comes before the
+// traceback the program then writes on stderr, although the prompt's line
+// only ends when its stream closes.
+func TestOutputLineTimes(t *testing.T) {
+	// The two streams are read in a fixed order: the prompt, then (once
+	// its stamp is taken, i.e. stdout is read again) the traceback, then
+	// (once the traceback's stamp is taken) the rest of stdout.
+	promptStamped, errDone := make(chan struct{}), make(chan struct{})
+	stdout := &scriptedReader{steps: []readStep{
+		{data: "Message: "},
+		{before: func() { close(promptStamped); <-errDone }, data: "the rest of the prompt's line\nsecond "},
+		{data: "line\n"},
+	}}
+	stderr := &scriptedReader{steps: []readStep{
+		{before: func() { <-promptStamped }, data: "Traceback (most recent call last):\nEOFError: EOF when reading a line\n"},
+		{before: func() { close(errDone) }},
+	}}
+	o := NewOutput(0)
+	o.openStream()
+	o.openStream()
+	go o.read(stdout, Stdout, o.closeStream)
+	go o.read(stderr, Stderr, o.closeStream)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, o.WaitClosed(ctx))
+
+	at := map[string]time.Time{}
+	for _, l := range o.Lines() {
+		at[l.Text] = l.Time
+	}
+	prompt := at["Message: the rest of the prompt's line"]
+	require.False(t, prompt.IsZero(), "lines: %v", o.Lines())
+	assert.False(t, prompt.After(at["Traceback (most recent call last):"]), "the prompt was printed before the traceback")
+	assert.False(t, at["EOFError: EOF when reading a line"].After(at["second line"]))
+}
+
+// scriptedReader returns its steps' data, one step a Read, each after the
+// step's before function returned; then io.EOF.
+type scriptedReader struct {
+	steps []readStep
+}
+
+type readStep struct {
+	before func()
+	data   string
+}
+
+func (r *scriptedReader) Read(p []byte) (int, error) {
+	if len(r.steps) == 0 {
+		return 0, io.EOF
+	}
+	st := r.steps[0]
+	r.steps = r.steps[1:]
+	if st.before != nil {
+		st.before()
+	}
+	if st.data == "" {
+		return 0, io.EOF
+	}
+	return copy(p, st.data), nil
 }

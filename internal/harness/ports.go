@@ -22,6 +22,27 @@ type Ports struct {
 	used map[int]bool
 	lo   int
 	hi   int
+	// fixed arbitrates the ports programs choose themselves (a hard-coded
+	// 8888): every check of the run holds it shared, and a check whose
+	// program found its own port taken by another program of the run
+	// runs again holding it alone.
+	fixed sync.RWMutex
+}
+
+// Shared marks a check of the run as running until the returned function
+// is called; it waits while a check runs Alone.
+func (p *Ports) Shared() (release func()) {
+	p.fixed.RLock()
+	return p.fixed.RUnlock
+}
+
+// Alone waits until no other check of the run is running and keeps any
+// from starting until the returned function is called: for a check whose
+// program binds a port of its own choosing, which another program of the
+// run held.
+func (p *Ports) Alone() (release func()) {
+	p.fixed.Lock()
+	return p.fixed.Unlock
 }
 
 // PortRange is the range Ports picks from.

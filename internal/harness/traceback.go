@@ -21,7 +21,9 @@ type Traceback struct {
 
 // LastTraceback returns the last Python traceback printed in lines (either
 // stream), or nil. A traceback starts with "Traceback (most recent call
-// last):" or, for a syntax error, with a File "...", line N frame.
+// last):" or, for a syntax error, with a File "...", line N frame; a
+// source file that is not UTF-8 gets the compile error's line alone on
+// stderr ("SyntaxError: Non-UTF-8 code starting with '\xe9' in file ...").
 func LastTraceback(lines []Line) *Traceback {
 	var tb *Traceback
 	inTrace := false
@@ -39,6 +41,10 @@ func LastTraceback(lines []Line) *Traceback {
 				tb = &Traceback{Exception: m[1], Line: t, Where: where}
 			}
 			inTrace = false
+		case l.Stream == Stderr && !l.Mark:
+			if m := exceptionLine.FindStringSubmatch(t); m != nil && compileErrors[m[1]] {
+				tb = &Traceback{Exception: m[1], Line: t}
+			}
 		}
 	}
 	return tb
@@ -50,9 +56,8 @@ func (t *Traceback) IsSyntax() bool {
 	if t == nil {
 		return false
 	}
-	switch t.Exception {
-	case "SyntaxError", "IndentationError", "TabError":
-		return true
-	}
-	return false
+	return compileErrors[t.Exception]
 }
+
+// compileErrors are the exceptions of a file Python cannot compile.
+var compileErrors = map[string]bool{"SyntaxError": true, "IndentationError": true, "TabError": true}

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"strings"
 	"time"
 
 	"github.com/netgrade/netgrade/internal/report"
@@ -12,7 +13,9 @@ var start = time.Date(2026, 3, 14, 9, 26, 53, 589_000_000, time.UTC)
 // fixedResults is a student's folder graded on two exercises, fixed to
 // the millisecond: one exercise with a pass, a failure on one line, a
 // failure over several lines, a check the course hides, a skip that names
-// the hidden check, and a netgrade error; the other passing everything.
+// the hidden check, and a netgrade error, whose programs printed a
+// KeyboardInterrupt traceback when netgrade stopped them; the other
+// passing everything.
 func fixedResults() []report.Result {
 	server := report.Result{
 		Schema: report.Schema, Exercise: "udp-server", Title: "UDP server",
@@ -26,6 +29,11 @@ func fixedResults() []report.Result {
 				Transcript: []report.Event{
 					{TimeMS: 0.5, Kind: report.EvStart, Data: "python3 udp-server.py 25711"},
 					{TimeMS: 46.9, Kind: report.EvStdout, Data: "Started server on UDP/25711"},
+					{TimeMS: 60.0, Kind: report.EvNote, Data: "netgrade stops the program (SIGINT to its process group)"},
+					{TimeMS: 61.2, Kind: report.EvStderr, Data: "Traceback (most recent call last):", FromStop: true},
+					{TimeMS: 61.2, Kind: report.EvStderr, Data: `  File "udp-server.py", line 9, in <module>`, FromStop: true},
+					{TimeMS: 61.3, Kind: report.EvStderr, Data: "KeyboardInterrupt", FromStop: true},
+					{TimeMS: 65.9, Kind: report.EvExit, Data: "stopped by netgrade with SIGINT"},
 				},
 			},
 			{
@@ -43,6 +51,8 @@ func fixedResults() []report.Result {
 					{TimeMS: 52.1, Kind: report.EvSend, Proto: "udp", From: "127.0.0.1:53902", To: "127.0.0.1:25712", Data: "hello", Bytes: 5},
 					{TimeMS: 53.3, Kind: report.EvStderr, Data: `[2026-03-14 10:26:53,655] client ('127.0.0.1', 53902) sent "hello"`},
 					{TimeMS: 60.0, Kind: report.EvNote, Data: "netgrade stops the program (SIGINT to its process group)"},
+					{TimeMS: 62.0, Kind: report.EvStderr, Data: "Traceback (most recent call last):", FromStop: true},
+					{TimeMS: 62.1, Kind: report.EvStderr, Data: "KeyboardInterrupt", FromStop: true},
 					{TimeMS: 71.5, Kind: report.EvExit, Data: "ended by SIGINT"},
 				},
 			},
@@ -94,7 +104,71 @@ func fixedResults() []report.Result {
 		},
 	}
 	client.Tally()
-	return []report.Result{server, client}
+	return []report.Result{server, client, httpResult()}
+}
+
+// httpResult is an HTTP server graded: a check whose transcript holds an
+// HTTP request and the response to it (an HTML page with JSON inside,
+// served where JSON is due), and a passing check of the security
+// category.
+func httpResult() report.Result {
+	r := report.Result{
+		Schema: report.Schema, Exercise: "http-server", Title: "HTTP server",
+		Submission: "http-server.py", File: "http-server.py",
+		StartedAt: start.Add(2 * time.Second), DurationMS: 1530, Sandbox: "process", Version: "0.1.0",
+		Checks: []report.Check{
+			{
+				ID: "http-server/api-json", Title: "/api/date answers JSON holding the current date and time",
+				Requirement: "GET /api/date gets 200 and a JSON document (json.dumps) holding the current date and time.",
+				Category:    report.Protocol, Status: report.Fail, MaxPoints: 2, DurationMS: 210,
+				Message:  "/api/date answers an HTML page with JSON written inside it, not a JSON document",
+				Expected: `a JSON document, e.g. {"date": "2026-03-14", "time": "16:26"}`,
+				Actual:   `<html><body><p>Now in json file: {"date": "2026-03-14", "time": "16:26"}</p></body></html>`,
+				Hint:     `Send the JSON alone: self.send_header("Content-type", "application/json"), then self.wfile.write(bytes(json.dumps(data), "utf-8")).`,
+				Transcript: []report.Event{
+					{TimeMS: 0.6, Kind: report.EvStart, Data: "python3 http-server.py 25714"},
+					{TimeMS: 61.2, Kind: report.EvNote, Data: "the program listens on TCP 127.0.0.1:8888, not on the port it was given (25714): netgrade follows it"},
+					{TimeMS: 62.0, Kind: report.EvConnect, Proto: "tcp", From: "127.0.0.1:41000", To: "127.0.0.1:8888"},
+					{TimeMS: 62.3, Kind: report.EvHTTPRequest, Proto: "tcp", From: "127.0.0.1:41000", To: "127.0.0.1:8888", HTTP: &report.HTTPMessage{
+						Method: "GET", Path: "/api/date", Version: "HTTP/1.1",
+						Headers: []report.Header{{Name: "Host", Value: "127.0.0.1:8888"}, {Name: "User-Agent", Value: "netgrade"}, {Name: "Accept", Value: "*/*"}},
+					}},
+					{TimeMS: 65.9, Kind: report.EvHTTPResponse, Proto: "tcp", From: "127.0.0.1:8888", To: "127.0.0.1:41000", HTTP: &report.HTTPMessage{
+						Version: "HTTP/1.0", Status: 200, Reason: "OK",
+						Headers: []report.Header{{Name: "Server", Value: "BaseHTTP/0.6 Python/3.11.7"}, {Name: "Date", Value: "Sat, 14 Mar 2026 09:26:55 GMT"}, {Name: "Content-type", Value: "text/html"}},
+					}, Data: "<html><body>\n<p>Now in json file: {\"date\": \"2026-03-14\", \"time\": \"16:26\"}</p>\n</body></html>\n", Bytes: 86},
+					{TimeMS: 66.1, Kind: report.EvClose, Proto: "tcp", From: "127.0.0.1:8888", To: "127.0.0.1:41000", Data: "closed by the program"},
+					{TimeMS: 67.0, Kind: report.EvStderr, Data: `127.0.0.1 - - [14/Mar/2026 16:26:55] "GET /api/date HTTP/1.1" 200 -`},
+				},
+			},
+			{
+				ID: "http-server/content-length", Title: "Content-Length, when sent, is the body's length",
+				Category: report.Protocol, Status: report.Fail, MaxPoints: 1, DurationMS: 95,
+				Message:  "GET / sent Content-Length: 40, but the body had 44 bytes: the length counts characters, not UTF-8 bytes",
+				Expected: "Content-Length: 44", Actual: "Content-Length: 40",
+				Hint:  "Compute the length of the bytes you send: body = html.encode(\"utf-8\"); self.send_header(\"Content-Length\", str(len(body))).",
+				Notes: []string{"netgrade followed the program to port 8888"},
+				Transcript: []report.Event{
+					{TimeMS: 10.0, Kind: report.EvHTTPRequest, Proto: "tcp", From: "127.0.0.1:41002", To: "127.0.0.1:8888", HTTP: &report.HTTPMessage{
+						Line: "GET / HTTP/1.1", Method: "GET", Path: "/", Version: "HTTP/1.1",
+						Headers: []report.Header{{Name: "Host", Value: "127.0.0.1:8888"}, {Name: "Connection", Value: "close"}},
+					}},
+					{TimeMS: 12.5, Kind: report.EvHTTPResponse, Proto: "tcp", From: "127.0.0.1:8888", To: "127.0.0.1:41002", HTTP: &report.HTTPMessage{
+						Version: "HTTP/1.0", Status: 200, Reason: "OK", Truncated: true,
+						Headers:  []report.Header{{Name: "Content-Length", Value: "40"}},
+						Problems: []string{"Content-Length says 40 bytes, but 44 bytes of body came before the connection closed"},
+					}, Data: "<p>Bonjour à tous, xin chào các bạn</p>", Bytes: 44},
+				},
+			},
+			{
+				ID: "http-server/slow-client", Title: "serves a client while another holds a connection without sending",
+				Category: report.Security, Status: report.Pass, MaxPoints: 2, DurationMS: 40,
+				Notes: []string{"the program listens on TCP 127.0.0.1:8888, not on the port it was given (25716): netgrade follows it"},
+			},
+		},
+	}
+	r.Tally()
+	return r
 }
 
 // hostile is what a hostile program prints: terminal escapes, a carriage
@@ -131,6 +205,13 @@ func hostileResults() []report.Result {
 		evs = append(evs, report.Event{TimeMS: float64(i), Kind: kind, Data: h})
 	}
 	evs = append(evs, report.Event{TimeMS: 20, Kind: report.EvRecv, Proto: "udp", From: "127.0.0.1:1", To: "127.0.0.1:2", Data: hostile[4], Bytes: 40})
+	var headers []report.Header
+	for _, h := range hostile {
+		headers = append(headers, report.Header{Name: "X-" + h, Value: h + "\r\n" + hostile[7]})
+	}
+	evs = append(evs, report.Event{TimeMS: 21, Kind: report.EvHTTPResponse, Proto: "tcp", Data: strings.Join(hostile, "\n"), Bytes: 900, HTTP: &report.HTTPMessage{
+		Line: hostile[7], Version: hostile[0], Status: 200, Reason: hostile[1], Headers: headers, Problems: []string{hostile[8], hostile[9]},
+	}})
 	joined := ""
 	for _, h := range hostile {
 		joined += h + "\n"
@@ -140,7 +221,7 @@ func hostileResults() []report.Result {
 		Submission: "evil\x1b[31m<b>.py", File: "evil,file:name.py",
 		StartedAt: start, DurationMS: 100, Version: "0.1.0",
 		Checks: []report.Check{
-			{ID: "udp-server/starts", Title: "starts", Category: report.Start, Status: report.Pass, MaxPoints: 2, Transcript: evs},
+			{ID: "udp-server/starts", Title: "starts", Category: report.Start, Status: report.Pass, MaxPoints: 2, Transcript: evs, Notes: []string{hostile[0], hostile[7], hostile[6]}},
 			{
 				ID: "udp-server/log-format", Title: "logs a datagram in the course's format",
 				Category: report.Format, Status: report.Fail, MaxPoints: 2,

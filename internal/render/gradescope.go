@@ -39,16 +39,19 @@ type GradescopeTest struct {
 
 // Gradescope writes results.json: one test per check, numbered
 // EXERCISE.CHECK in report order, with the check's points, a status of
-// passed or failed, the failure explained in Markdown, the check's
-// visibility (Gradescope hides hidden and after_due_date checks from the
-// student itself) and the exercise and category as tags. A check netgrade
-// could not run is failed with a maximum of 0: it is never charged to the
-// student, as in the engine's score. The top-level score is the engine's.
+// passed or failed, the failure explained in plain text (Gradescope's
+// "text" output format: nothing in it is read as markup, so nothing needs
+// escaping), the check's visibility (Gradescope hides hidden and
+// after_due_date checks from the student itself) and the exercise and
+// category as tags. A check netgrade could not run is failed with a
+// maximum of 0: it is never charged to the student, as in the engine's
+// score. The top-level score is the engine's.
 func Gradescope(w io.Writer, results []report.Result) error {
+	results = readable(results)
 	score, _ := report.Total(results)
 	doc := GradescopeResults{
 		Score:            score,
-		OutputFormat:     "md",
+		OutputFormat:     "text",
 		StdoutVisibility: "hidden",
 		Tests:            []GradescopeTest{},
 	}
@@ -56,7 +59,12 @@ func Gradescope(w io.Writer, results []report.Result) error {
 	var summary strings.Builder
 	for i, r := range results {
 		ms += r.DurationMS
-		fmt.Fprintf(&summary, "- **%s** (%s): %s/%s\n", mdInline(r.Exercise), mdInline(r.Submission), Num(r.Score), Num(r.MaxScore))
+		state := Num(r.Score) + "/" + Num(r.MaxScore)
+		if r.Missing {
+			state = "not handed in (" + state + ")"
+		}
+		fmt.Fprintf(&summary, "%s (%s): %s\n", Terminal(r.Exercise, false), Terminal(r.Submission, false), state)
+		same := sameCause(r)
 		for j, c := range r.Checks {
 			t := GradescopeTest{
 				Name:         c.ID + ": " + c.Title,
@@ -64,7 +72,7 @@ func Gradescope(w io.Writer, results []report.Result) error {
 				Score:        c.Points,
 				MaxScore:     c.MaxPoints,
 				Status:       "failed",
-				OutputFormat: "md",
+				OutputFormat: "text",
 				Visibility:   string(report.Visible),
 				Tags:         []string{r.Exercise, string(c.Category)},
 			}
@@ -74,11 +82,14 @@ func Gradescope(w io.Writer, results []report.Result) error {
 			switch c.Status {
 			case report.Pass:
 				t.Status = "passed"
+				t.Output = mdNotes(c)
 			case report.Error:
 				t.MaxScore = 0
-				t.Output = mdInline(c.Message) + "\n\nThis is netgrade's own error; it is not charged to you. Tell your instructor."
+				t.Output = Terminal(c.Message, false) + "\n\nThis is netgrade's own error; it is not charged to you. Tell your instructor."
+			case report.Skip:
+				t.Output = Terminal(c.Message, false) + "\n"
 			default:
-				t.Output = checkMarkdown(c, false)
+				t.Output = Terminal(failureBody(c, same[c.ID]), true)
 			}
 			doc.Tests = append(doc.Tests, t)
 		}

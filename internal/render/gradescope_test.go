@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"gotest.tools/v3/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // gsSpec is results.json with exactly the fields Gradescope's autograder
@@ -55,56 +55,56 @@ func checkGradescopeSpec(t *testing.T, data []byte) GradescopeResults {
 	var s gsSpec
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	assert.NilError(t, dec.Decode(&s))
-	assert.Assert(t, s.Score != nil, "score is required when the tests carry their own (the top level overrides)")
-	assert.Assert(t, s.ExecutionTime != nil && *s.ExecutionTime >= 0)
-	assert.Assert(t, s.StdoutVisibility != nil && slices.Contains(gsVisibilities, *s.StdoutVisibility))
+	require.NoError(t, dec.Decode(&s))
+	require.NotNil(t, s.Score, "score is required when the tests carry their own (the top level overrides)")
+	require.True(t, s.ExecutionTime != nil && *s.ExecutionTime >= 0, "s.ExecutionTime != nil && *s.ExecutionTime >= 0")
+	require.True(t, s.StdoutVisibility != nil && slices.Contains(gsVisibilities, *s.StdoutVisibility), "s.StdoutVisibility != nil && slices.Contains(gsVisibilities, *s.StdoutVisibility)")
 	if s.OutputFormat != nil {
-		assert.Assert(t, slices.Contains(gsOutputFormats, *s.OutputFormat))
+		require.Contains(t, gsOutputFormats, *s.OutputFormat)
 	}
 	numbers := map[string]bool{}
 	for _, tc := range s.Tests {
-		assert.Assert(t, tc.Name != nil && *tc.Name != "")
-		assert.Assert(t, tc.Number != nil && !numbers[*tc.Number], "numbers are unique")
+		require.True(t, tc.Name != nil && *tc.Name != "", "tc.Name != nil && *tc.Name != \"\"")
+		require.True(t, tc.Number != nil && !numbers[*tc.Number], "numbers are unique")
 		numbers[*tc.Number] = true
-		assert.Assert(t, tc.Score != nil && tc.MaxScore != nil)
-		assert.Assert(t, *tc.Score >= 0 && *tc.Score <= *tc.MaxScore || *tc.MaxScore == 0 && *tc.Score == 0)
-		assert.Assert(t, tc.Status != nil && slices.Contains(gsStatuses, *tc.Status))
-		assert.Assert(t, tc.OutputFormat != nil && *tc.OutputFormat == "md")
-		assert.Assert(t, tc.Visibility != nil && slices.Contains(gsVisibilities, *tc.Visibility))
-		assert.Assert(t, len(tc.Tags) > 0)
+		require.True(t, tc.Score != nil && tc.MaxScore != nil, "tc.Score != nil && tc.MaxScore != nil")
+		require.True(t, *tc.Score >= 0 && *tc.Score <= *tc.MaxScore || *tc.MaxScore == 0 && *tc.Score == 0, "*tc.Score >= 0 && *tc.Score <= *tc.MaxScore || *tc.MaxScore == 0 && *tc.Score == 0")
+		require.True(t, tc.Status != nil && slices.Contains(gsStatuses, *tc.Status), "tc.Status != nil && slices.Contains(gsStatuses, *tc.Status)")
+		require.True(t, tc.OutputFormat != nil && *tc.OutputFormat == "text", "plain text: nothing in it is markup")
+		require.True(t, tc.Visibility != nil && slices.Contains(gsVisibilities, *tc.Visibility), "tc.Visibility != nil && slices.Contains(gsVisibilities, *tc.Visibility)")
+		require.NotEmpty(t, tc.Tags)
 		if *tc.Status == "passed" {
-			assert.Equal(t, *tc.Score, *tc.MaxScore)
+			require.Equal(t, *tc.MaxScore, *tc.Score)
 		}
 	}
 	var g GradescopeResults
-	assert.NilError(t, json.Unmarshal(data, &g))
+	require.NoError(t, json.Unmarshal(data, &g))
 	return g
 }
 
 func TestGradescopeSpec(t *testing.T) {
 	rs := fixedResults()
 	var buf bytes.Buffer
-	assert.NilError(t, Gradescope(&buf, rs))
+	require.NoError(t, Gradescope(&buf, rs))
 	g := checkGradescopeSpec(t, buf.Bytes())
 	// One test per check, numbered exercise.check, with the engine's points.
-	assert.Equal(t, len(g.Tests), 8)
-	assert.Equal(t, g.Tests[0].Number, "1.1")
-	assert.Equal(t, g.Tests[6].Number, "2.1")
+	require.Equal(t, 11, len(g.Tests))
+	require.Equal(t, "1.1", g.Tests[0].Number)
+	require.Equal(t, "2.1", g.Tests[6].Number)
 	sum := 0.0
-	for i, c := range append(append(rs[0].Checks[:0:0], rs[0].Checks...), rs[1].Checks...) {
+	for i, c := range slices.Concat(rs[0].Checks, rs[1].Checks, rs[2].Checks) {
 		tc := g.Tests[i]
-		assert.Equal(t, tc.Name, c.ID+": "+c.Title)
-		assert.Equal(t, tc.Score, c.Points)
+		require.Equal(t, c.ID+": "+c.Title, tc.Name)
+		require.Equal(t, c.Points, tc.Score)
 		sum += tc.Score
 	}
-	assert.Equal(t, g.Score, sum)
-	assert.Equal(t, g.Score, rs[0].Score+rs[1].Score)
+	require.Equal(t, sum, g.Score)
+	require.Equal(t, rs[0].Score+rs[1].Score+rs[2].Score, g.Score)
 	// A netgrade error is never charged: failed, with nothing to earn.
-	assert.Equal(t, g.Tests[5].Status, "failed")
-	assert.Equal(t, g.Tests[5].MaxScore, 0.0)
+	require.Equal(t, "failed", g.Tests[5].Status)
+	require.Equal(t, 0.0, g.Tests[5].MaxScore)
 	// A skip is failed with its points to earn, as in the engine's score.
-	assert.Equal(t, g.Tests[4].MaxScore, 1.0)
-	assert.DeepEqual(t, g.Tests[1].Tags, []string{"udp-server", "format"})
-	assert.Equal(t, g.StdoutVisibility, "hidden")
+	require.Equal(t, 1.0, g.Tests[4].MaxScore)
+	require.Equal(t, []string{"udp-server", "format"}, g.Tests[1].Tags)
+	require.Equal(t, "hidden", g.StdoutVisibility)
 }

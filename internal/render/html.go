@@ -18,10 +18,11 @@ var htmlPage = template.Must(template.New("page").Funcs(template.FuncMap{
 	"t":          func(s string) string { return Terminal(s, false) },
 	"block":      func(s string) string { return Terminal(s, true) },
 	"num":        Num,
-	"event":      func(e report.Event) string { return EventText(e) },
+	"event":      func(e report.Event) string { return strings.Join(EventLines(e), "\n") },
 	"ms":         func(f float64) string { return fmt.Sprintf("%+.1f ms", f) },
 	"secs":       func(ms int64) string { return fmt.Sprintf("%.1f s", float64(ms)/1000) },
 	"mark":       func(s report.Status) string { return statusMark[s] },
+	"markup":     htmlMarkup,
 	"hiddenNote": func() string { return hiddenNote },
 }).Parse(htmlTemplate))
 
@@ -36,9 +37,11 @@ type htmlData struct {
 
 type htmlResult struct {
 	report.Result
-	Anchor   string
-	Passed   bool
-	FirstFix *report.Check
+	Anchor string
+	Passed bool
+	// NotHandedIn says why a result marked Missing was not graded.
+	NotHandedIn string
+	FirstFix    *report.Check
 	// FirstFixAnchor is the anchor of FirstFix's article.
 	FirstFixAnchor string
 	Problems       []htmlCheck
@@ -50,6 +53,9 @@ type htmlCheck struct {
 	Hidden  bool
 	Program string
 	Diff    *htmlDiff
+	// SameAs is the earlier check that failed from the same cause, and
+	// SameAsAnchor its anchor: this one refers to it.
+	SameAs, SameAsAnchor string
 }
 
 // htmlDiff is expected against got; on one line the part of got that
@@ -72,7 +78,7 @@ type htmlDiff struct {
 // ForStudents). Everything a program printed is escaped by html/template
 // after Terminal has made its control and bidi characters visible.
 func HTML(w io.Writer, results []report.Result) error {
-	results = ForStudents(results)
+	results = ForStudents(readable(results))
 	d := htmlData{}
 	d.Score, d.MaxScore = report.Total(results)
 	var subs []string
@@ -84,6 +90,12 @@ func HTML(w io.Writer, results []report.Result) error {
 		if !slices.Contains(subs, r.Submission) {
 			subs = append(subs, r.Submission)
 		}
+		if r.Missing {
+			hr.NotHandedIn = notHandedIn(r)
+			d.Results = append(d.Results, hr)
+			continue
+		}
+		same := sameCause(r)
 		for i, c := range r.Checks {
 			if c.Status == report.Fail && hr.FirstFix == nil {
 				hr.FirstFix = &r.Checks[i]
@@ -93,6 +105,9 @@ func HTML(w io.Writer, results []report.Result) error {
 				continue
 			}
 			hc := htmlCheck{Check: c, Anchor: checkAnchor(c.ID), Hidden: isRedacted(c), Program: programLine(c.Exit, c.Traceback)}
+			if id := same[c.ID]; id != "" {
+				hc.SameAs, hc.SameAsAnchor = id, checkAnchor(id)
+			}
 			if c.Expected != "" || c.Actual != "" {
 				hc.Diff = newHTMLDiff(c.Expected, c.Actual)
 			}

@@ -84,8 +84,10 @@ func seconds(ms int64) string { return fmt.Sprintf("%.3f", float64(ms)/1000) }
 // ID and title), a <failure> for a check the submission failed with what
 // was expected, what happened and the transcript in its body, an <error>
 // only for netgrade's own errors, <skipped> with the reason, and what the
-// program printed in the testcase's <system-out>. Times are in seconds.
+// program printed in the testcase's <system-out> (not what it printed
+// because netgrade stopped it). Times are in seconds.
 func JUnit(w io.Writer, results []report.Result) error {
+	results = readable(results)
 	doc := junitSuites{Name: "netgrade"}
 	var total int64
 	for _, r := range results {
@@ -110,12 +112,16 @@ func JUnit(w io.Writer, results []report.Result) error {
 				Name:      xmlText(c.ID+": "+c.Title, false),
 				Time:      seconds(c.DurationMS),
 			}
-			if out := programOutput(c.Transcript); out != "" {
+			out := programOutput(c.Transcript)
+			for _, n := range c.Notes {
+				out = "netgrade note: " + n + "\n" + out
+			}
+			if out != "" {
 				tc.SystemOut = &junitText{Text: xmlContent(out)}
 			}
 			switch c.Status {
 			case report.Fail:
-				tc.Failure = &junitProblem{Message: xmlText(c.Message, false), Type: string(c.Category), Body: xmlContent(failureBody(c))}
+				tc.Failure = &junitProblem{Message: xmlText(c.Message, false), Type: string(c.Category), Body: xmlContent(failureBody(c, ""))}
 				s.Failures++
 			case report.Error:
 				tc.Error = &junitProblem{Message: xmlText(c.Message, false), Type: "netgrade", Body: xmlContent(c.Message + "\nThis is netgrade's own error; it is not charged to the submission.")}
@@ -163,8 +169,11 @@ func programOutput(evs []report.Event) string {
 // failureBody is the plain-text account of a failure: the problem, what
 // was expected and what came, how the program ended, the hint, the
 // transcript. Multi-line values are indented under their label, every
-// line behind a "| " gutter.
-func failureBody(c report.Check) string {
+// line behind a "| " gutter. Course texts (requirement, hint) are plain:
+// the backticks around their code are dropped. When an earlier check
+// (sameAs) failed from the same cause, the account refers to it instead of
+// repeating how the program ended, the hint and the transcript.
+func failureBody(c report.Check, sameAs string) string {
 	var b strings.Builder
 	field := func(name, value string) {
 		if value == "" {
@@ -180,15 +189,24 @@ func failureBody(c report.Check) string {
 		}
 	}
 	field("problem", c.Message)
-	field("requirement", c.Requirement)
+	if c.Requirement != "" {
+		field("requirement", plainMarkup(c.Requirement))
+	}
 	field("expected", c.Expected)
 	field("got", c.Actual)
+	if sameAs != "" {
+		field("cause", causeLine(sameAs, c.Traceback))
+		return b.String()
+	}
 	field("program", programLine(c.Exit, c.Traceback))
-	field("hint", c.Hint)
+	field("note", strings.Join(c.Notes, "\n"))
+	if c.Hint != "" {
+		field("hint", plainMarkup(c.Hint))
+	}
 	if len(c.Transcript) > 0 {
 		b.WriteString("transcript:\n")
 		for _, e := range c.Transcript {
-			fmt.Fprintf(&b, "  %+9.1fms  %s\n", e.TimeMS, EventText(e))
+			fmt.Fprintf(&b, "  %+9.1fms  %s\n", e.TimeMS, eventBlock(e, "  "+transcriptIndent))
 		}
 	}
 	return b.String()

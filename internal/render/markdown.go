@@ -71,8 +71,10 @@ var statusEmoji = map[report.Status]string{
 
 // checkMarkdown explains a check that did not pass: the problem, expected
 // and got as a diff, how the program ended, the hint and the transcript
-// (in a <details> element when details is true).
-func checkMarkdown(c report.Check, details bool) string {
+// (in a <details> element when details is true). When an earlier check
+// (sameAs) failed from the same cause, it refers to it instead of
+// repeating how the program ended, the hint and the transcript.
+func checkMarkdown(c report.Check, details bool, sameAs string) string {
 	var b strings.Builder
 	if isRedacted(c) {
 		return hiddenNote + "\n"
@@ -83,23 +85,28 @@ func checkMarkdown(c report.Check, details bool) string {
 	}
 	fmt.Fprintf(&b, "**Problem:** %s\n\n", mdInline(c.Message))
 	if c.Requirement != "" {
-		fmt.Fprintf(&b, "**Requirement:** %s\n\n", mdInline(c.Requirement))
+		fmt.Fprintf(&b, "**Requirement:** %s\n\n", mdMarkup(c.Requirement))
 	}
 	if c.Expected != "" || c.Actual != "" {
 		b.WriteString("**Expected** (`-`) and **got** (`+`):\n\n")
 		b.WriteString(mdDiff(c.Expected, c.Actual))
 		b.WriteString("\n")
 	}
+	if sameAs != "" {
+		fmt.Fprintf(&b, "**Cause:** %s\n", mdInline(causeLine(sameAs, c.Traceback)))
+		return b.String()
+	}
 	if prog := programLine(c.Exit, c.Traceback); prog != "" {
 		fmt.Fprintf(&b, "**Program:** %s\n\n", mdInline(prog))
 	}
+	b.WriteString(mdNotes(c))
 	if c.Hint != "" {
-		fmt.Fprintf(&b, "**Hint:** %s\n\n", mdInline(c.Hint))
+		fmt.Fprintf(&b, "**Hint:** %s\n\n", mdMarkup(c.Hint))
 	}
 	if len(c.Transcript) > 0 {
 		var tr strings.Builder
 		for _, e := range c.Transcript {
-			fmt.Fprintf(&tr, "%+9.1fms  %s\n", e.TimeMS, EventText(e))
+			fmt.Fprintf(&tr, "%+9.1fms  %s\n", e.TimeMS, eventBlock(e, transcriptIndent))
 		}
 		if details {
 			b.WriteString("<details><summary>Transcript</summary>\n\n")
@@ -113,13 +120,22 @@ func checkMarkdown(c report.Check, details bool) string {
 	return b.String()
 }
 
+// mdNotes is a check's notes as Markdown, one paragraph each.
+func mdNotes(c report.Check) string {
+	var b strings.Builder
+	for _, n := range c.Notes {
+		fmt.Fprintf(&b, "**Note:** %s\n\n", mdInline(n))
+	}
+	return b.String()
+}
+
 // Markdown writes the results as a Markdown summary for GitHub's job
 // summary (and any Markdown reader): the total, then per exercise its
 // score, a table of its checks and, for every check that did not pass,
 // the first failing one first, what went wrong. It is a student-facing
 // report: checks the course hides are not named (see ForStudents).
 func Markdown(w io.Writer, results []report.Result) error {
-	results = ForStudents(results)
+	results = ForStudents(readable(results))
 	var b strings.Builder
 	score, maxScore := report.Total(results)
 	passed := 0
@@ -138,6 +154,11 @@ func Markdown(w io.Writer, results []report.Result) error {
 		title := r.Exercise
 		if r.Title != "" {
 			title += " — " + r.Title
+		}
+		if r.Missing {
+			fmt.Fprintf(&b, "\n## %s %s: not handed in (%s/%s)\n\n", statusEmoji[report.Skip], mdInline(title), Num(r.Score), Num(r.MaxScore))
+			fmt.Fprintf(&b, "%s\n", mdInline(notHandedIn(r)))
+			continue
 		}
 		fmt.Fprintf(&b, "\n## %s %s: %s/%s\n\n", mark, mdInline(title), Num(r.Score), Num(r.MaxScore))
 		fmt.Fprintf(&b, "Submission: %s\n\n", mdInline(r.Submission))
@@ -158,11 +179,21 @@ func Markdown(w io.Writer, results []report.Result) error {
 			}
 			fmt.Fprintf(&b, "| %s | %s — %s | %s |\n", statusEmoji[c.Status], mdInline(c.ID), mdInline(c.Title), pts)
 		}
+		same := sameCause(r)
+		var notes []string
+		for _, c := range r.Checks {
+			for _, n := range c.Notes {
+				notes = append(notes, fmt.Sprintf("- %s: %s\n", mdInline(c.ID), mdInline(n)))
+			}
+		}
+		if len(notes) > 0 {
+			b.WriteString("\nNotes:\n\n" + strings.Join(notes, ""))
+		}
 		for _, c := range r.Checks {
 			switch c.Status {
 			case report.Fail:
 				fmt.Fprintf(&b, "\n### %s %s — %s\n\n", statusEmoji[c.Status], mdInline(c.ID), mdInline(c.Title))
-				b.WriteString(checkMarkdown(c, true))
+				b.WriteString(checkMarkdown(c, true, same[c.ID]))
 			case report.Error:
 				fmt.Fprintf(&b, "\n### %s %s — %s\n\n", statusEmoji[c.Status], mdInline(c.ID), mdInline(c.Title))
 				fmt.Fprintf(&b, "%s (not charged to you)\n", mdInline(c.Message))

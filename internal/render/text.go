@@ -20,6 +20,9 @@ type TextOptions struct {
 	// show no name or details (see ForStudents), and the first failing
 	// check is named under the score.
 	Student bool
+	// FailuresOnly shows a result whose checks all pass in one line: only
+	// what needs fixing takes room.
+	FailuresOnly bool
 }
 
 // ANSI styles used by the text report.
@@ -71,11 +74,13 @@ func Text(w io.Writer, results []report.Result, opt TextOptions) error {
 		opt.TranscriptLines = 14
 	}
 	t := &textWriter{w: w, opt: opt}
+	results = readable(results)
 	if opt.Student {
 		results = ForStudents(results)
 	}
+	oneLine := func(r report.Result) bool { return opt.FailuresOnly && r.Passed() && len(r.Checks) > 0 }
 	for i, r := range results {
-		if i > 0 {
+		if i > 0 && !(oneLine(r) && oneLine(results[i-1])) {
 			t.printf("\n")
 		}
 		t.result(r)
@@ -88,7 +93,16 @@ func (t *textWriter) result(r report.Result) {
 	if r.Title != "" {
 		title += " — " + r.Title
 	}
+	if t.opt.FailuresOnly && r.Passed() && len(r.Checks) > 0 { // see oneLine in Text
+		t.printf("%s %s  %s  %s\n", t.mark(report.Pass), t.style(ansiBold, Terminal(title, false)), t.style(ansiDim, Terminal(r.Submission, false)),
+			t.style(ansiGreen, fmt.Sprintf("%s/%s: all %d checks pass", Num(r.Score), Num(r.MaxScore), len(r.Checks))))
+		return
+	}
 	t.printf("%s  %s\n", t.style(ansiBold, Terminal(title, false)), t.style(ansiDim, Terminal(r.Submission, false)))
+	if r.Missing {
+		t.printf("  %s %s  (%s/%s)\n", t.mark(report.Skip), t.style(ansiYellow, "not handed in: "+Terminal(notHandedIn(r), false)), Num(r.Score), Num(r.MaxScore))
+		return
+	}
 	width, twidth := 0, 0
 	for _, c := range r.Checks {
 		width = max(width, utf8.RuneCountInString(c.ID))
@@ -107,6 +121,9 @@ func (t *textWriter) result(r report.Result) {
 		}
 		pad := strings.Repeat(" ", twidth-utf8.RuneCountInString(c.Title))
 		t.printf("  %s %-*s  %s%s  %s\n", t.mark(c.Status), width, Terminal(c.ID, false), Terminal(c.Title, false), pad, t.style(ansiDim, pts))
+		for _, n := range c.Notes {
+			t.printf("    %s %s\n", t.style(ansiDim, "note:"), Terminal(n, false))
+		}
 	}
 	summary := fmt.Sprintf("Score: %s/%s", Num(r.Score), Num(r.MaxScore))
 	counts := []string{fmt.Sprintf("%d passed", r.Count(report.Pass))}
@@ -132,9 +149,10 @@ func (t *textWriter) result(r report.Result) {
 			}
 		}
 	}
+	same := sameCause(r)
 	for _, c := range r.Checks {
 		if c.Status == report.Fail || c.Status == report.Error {
-			t.details(c)
+			t.details(c, same[c.ID])
 		}
 	}
 	var skipped []string
@@ -155,8 +173,10 @@ func (t *textWriter) result(r report.Result) {
 	}
 }
 
-// details writes everything a student needs to fix a failed check.
-func (t *textWriter) details(c report.Check) {
+// details writes everything a student needs to fix a failed check; when
+// an earlier check (sameAs) failed from the same cause, it refers to it
+// instead of repeating how the program ended, the transcript and the hint.
+func (t *textWriter) details(c report.Check, sameAs string) {
 	t.printf("\n%s %s — %s\n", t.mark(c.Status), t.style(ansiBold, Terminal(c.ID, false)), Terminal(c.Title, false))
 	if isRedacted(c) {
 		t.printf("    %s\n", hiddenNote)
@@ -172,6 +192,10 @@ func (t *textWriter) details(c report.Check) {
 	t.field("problem", Terminal(c.Message, false))
 	if c.Expected != "" || c.Actual != "" {
 		t.diff(c.Expected, c.Actual)
+	}
+	if sameAs != "" {
+		t.field("cause", Terminal(causeLine(sameAs, c.Traceback), false))
+		return
 	}
 	if prog := programLine(Terminal(c.Exit, false), Terminal(c.Traceback, false)); prog != "" {
 		t.field("program", prog)
@@ -253,14 +277,26 @@ func (t *textWriter) transcript(evs []report.Event) {
 		if cut > 0 && i == 3 {
 			t.printf("      %s\n", t.style(ansiDim, fmt.Sprintf("… %d more events (see --format json for all) …", cut)))
 		}
-		t.printf("      %s  %s\n", t.style(ansiDim, fmt.Sprintf("%+9.1fms", e.TimeMS)), EventText(e))
+		t.printf("      %s  %s\n", t.style(ansiDim, fmt.Sprintf("%+9.1fms", e.TimeMS)), eventBlock(e, "      "+transcriptIndent))
 	}
 }
 
-// EventText is the one-line, terminal-safe description of a transcript event.
+// transcriptIndent lines up the continuation lines of a transcript entry
+// (an HTTP message's headers and body) under the entry's first line, past
+// the time column.
+var transcriptIndent = strings.Repeat(" ", len(fmt.Sprintf("%+9.1fms", 0.0))+2)
+
+// EventText is the one-line, terminal-safe description of a transcript
+// event; for an HTTP message, its request or status line (EventLines has
+// all of it).
 func EventText(e report.Event) string {
 	data := Terminal(e.Data, false)
 	switch e.Kind {
+	case report.EvHTTPRequest, report.EvHTTPResponse:
+		if e.HTTP != nil {
+			return EventLines(e)[0]
+		}
+		return fmt.Sprintf("%-7s %s", string(e.Kind), data)
 	case report.EvSend:
 		return fmt.Sprintf("→ %s %s → %s  \"%s\" (%d bytes)", e.Proto, e.From, e.To, data, e.Bytes)
 	case report.EvRecv:

@@ -5,24 +5,24 @@ import (
 	"encoding/json"
 	"testing"
 
-	"gotest.tools/v3/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestJSONContract checks that the result JSON holds the documented
 // contract's fields under their names (json.golden holds the whole text).
 func TestJSONContract(t *testing.T) {
 	var b bytes.Buffer
-	assert.NilError(t, JSON(&b, fixedResults()[:1]))
+	require.NoError(t, JSON(&b, fixedResults()[:1]))
 	var m map[string]any
-	assert.NilError(t, json.Unmarshal(b.Bytes(), &m))
+	require.NoError(t, json.Unmarshal(b.Bytes(), &m))
 	for _, k := range []string{"schema", "exercise", "submission", "score", "max_score", "checks"} {
 		_, ok := m[k]
-		assert.Assert(t, ok, "field %s missing", k)
+		require.True(t, ok, "field %s missing", k)
 	}
 	c := m["checks"].([]any)[1].(map[string]any)
 	for _, k := range []string{"id", "title", "category", "status", "points", "max_points", "message", "expected", "actual", "transcript", "duration_ms"} {
 		_, ok := c[k]
-		assert.Assert(t, ok, "check field %s missing", k)
+		require.True(t, ok, "check field %s missing", k)
 	}
 }
 
@@ -39,7 +39,18 @@ func TestTerminal(t *testing.T) {
 		{"line\nbreak", `line\x0abreak`},
 	}
 	for _, tc := range tests {
-		assert.Equal(t, Terminal(tc.in, false), tc.want, "input %q", tc.in)
+		require.Equal(t, tc.want, Terminal(tc.in, false), "input %q", tc.in)
 	}
-	assert.Equal(t, Terminal("a\nb", true), "a\nb")
+	require.Equal(t, "a\nb", Terminal("a\nb", true))
+}
+
+// TestFailuresOnly: with FailuresOnly an exercise whose checks all pass
+// takes one line; a failing one is reported in full.
+func TestFailuresOnly(t *testing.T) {
+	var b bytes.Buffer
+	require.NoError(t, Text(&b, fixedResults(), TextOptions{FailuresOnly: true}))
+	out := b.String()
+	require.Contains(t, out, "✔ udp-client — UDP client  udp-client.py  3/3: all 2 checks pass\n")
+	require.NotContains(t, out, "udp-client/sends", "a passing exercise's checks are not listed")
+	require.Contains(t, out, "✘ udp-server/log-format — logs a datagram in the course's format", "a failing one is in full")
 }

@@ -38,10 +38,14 @@ const (
 	Concurrency Category = "concurrency"
 	Usage       Category = "usage"
 	Robustness  Category = "robustness"
+	// Security covers what one hostile or careless client can do to the
+	// others: denial of service by a slow client, path traversal,
+	// credentials sent in clear.
+	Security Category = "security"
 )
 
 // Categories lists the categories in the order reports show them.
-var Categories = []Category{Start, Format, Protocol, Encoding, Lifecycle, Concurrency, Usage, Robustness}
+var Categories = []Category{Start, Format, Protocol, Encoding, Lifecycle, Concurrency, Usage, Robustness, Security}
 
 // Result is the grading of one submission on one exercise.
 type Result struct {
@@ -66,6 +70,10 @@ type Result struct {
 	Containment string `json:"containment,omitempty"`
 	// Version is the netgrade version that produced the result.
 	Version string `json:"netgrade_version,omitempty"`
+	// Missing is set when the submission holds no file for the exercise:
+	// nothing was run (every check is skipped) and it scores 0, which a
+	// report shows as "not handed in", not as failed checks.
+	Missing bool `json:"missing,omitempty"`
 }
 
 // Check is the verdict of one check.
@@ -89,9 +97,13 @@ type Check struct {
 	// Exit says how the program ended, e.g. "exited with status 1".
 	Exit string `json:"exit,omitempty"`
 	// Traceback is the last line of a Python traceback the program printed.
-	Traceback  string  `json:"traceback,omitempty"`
-	Transcript []Event `json:"transcript,omitempty"`
-	DurationMS int64   `json:"duration_ms"`
+	Traceback string `json:"traceback,omitempty"`
+	// Notes are what the reader should know whatever the verdict, shown
+	// even when the check passes: "the program listens on 8888, not on the
+	// port it was given: netgrade follows it".
+	Notes      []string `json:"notes,omitempty"`
+	Transcript []Event  `json:"transcript,omitempty"`
+	DurationMS int64    `json:"duration_ms"`
 	// Visibility says who may read this check's name and details; the
 	// course sets it. Empty means visible.
 	Visibility Visibility `json:"visibility,omitempty"`
@@ -134,6 +146,13 @@ const (
 	EvClose   EventKind = "close"   // a connection was closed
 	EvExit    EventKind = "exit"    // the program ended
 	EvNote    EventKind = "note"    // what netgrade observed or did
+	// EvHTTPRequest is an HTTP request netgrade sent (HTTP: method, path,
+	// version, headers; Data: the body excerpt; Bytes: the body's length).
+	EvHTTPRequest EventKind = "http-request"
+	// EvHTTPResponse is the HTTP response the program sent back (HTTP:
+	// version, status, reason, headers, problems; Data: the body excerpt;
+	// Bytes: the body's length).
+	EvHTTPResponse EventKind = "http-response"
 )
 
 // Event is one entry of a check's transcript, at a time relative to the
@@ -149,6 +168,46 @@ type Event struct {
 	// written as \xNN escapes; Bytes is the length on the wire.
 	Data  string `json:"data,omitempty"`
 	Bytes int    `json:"bytes,omitempty"`
+	// FromStop marks output the program printed because netgrade stopped
+	// it (Python's KeyboardInterrupt traceback after netgrade's SIGINT):
+	// not the program's doing, so the human-readable reports leave it out;
+	// the JSON keeps it.
+	FromStop bool `json:"from_stop,omitempty"`
+	// HTTP is the message of an http-request or http-response event.
+	HTTP *HTTPMessage `json:"http,omitempty"`
+}
+
+// HTTPMessage is what an HTTP request or response event shows, as
+// `curl -v` would: its first line, its headers in the order sent, and
+// (in the event's Data) an excerpt of its body. Text the program sent is
+// kept as it came, with bytes that are not valid UTF-8 as \xNN escapes.
+type HTTPMessage struct {
+	// Line is the request or status line as it went over the wire, when
+	// it is not the one Method, Path and Version (or Version, Status and
+	// Reason) make: a malformed request netgrade sent on purpose, or a
+	// response without a status line.
+	Line string `json:"line,omitempty"`
+	// Method and Path are the request's (empty on a response).
+	Method string `json:"method,omitempty"`
+	Path   string `json:"path,omitempty"`
+	// Version is "HTTP/1.1", "HTTP/1.0", ... as the message said.
+	Version string `json:"version,omitempty"`
+	// Status and Reason are the response's (zero on a request).
+	Status int    `json:"status,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// Headers are the header fields in the order they came.
+	Headers []Header `json:"headers,omitempty"`
+	// Truncated is true when Data holds only the start of the body.
+	Truncated bool `json:"truncated,omitempty"`
+	// Problems are what is wrong on the wire with a response (its line
+	// ends, its framing, ...), each a sentence.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// Header is one header field of an HTTP message.
+type Header struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 // Failed reports whether the check counts against the student.

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/netgrade/netgrade/internal/report"
-	"gotest.tools/v3/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestResultQueries checks the model's questions about a result: which
@@ -34,13 +34,13 @@ func TestResultQueries(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.DeepEqual(t, tc.r.IDs(tc.status), tc.ids)
-			assert.Equal(t, tc.r.Count(tc.status), len(tc.ids))
-			assert.Equal(t, tc.r.Passed(), tc.passed)
-			assert.Equal(t, tc.r.HasErrors(), tc.hasErrors)
+			require.Equal(t, tc.ids, tc.r.IDs(tc.status))
+			require.Equal(t, len(tc.ids), tc.r.Count(tc.status))
+			require.Equal(t, tc.passed, tc.r.Passed())
+			require.Equal(t, tc.hasErrors, tc.r.HasErrors())
 		})
 	}
 	mixed.Tally()
-	assert.Equal(t, mixed.Score, 3.0)
-	assert.Equal(t, mixed.MaxScore, 7.0, "points of every check but the errored one")
+	require.Equal(t, 3.0, mixed.Score)
+	require.Equal(t, 7.0, mixed.MaxScore, "points of every check but the errored one")
 }

@@ -5,12 +5,14 @@
 package samples
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/netgrade/netgrade/fixtures"
 	"github.com/netgrade/netgrade/graders"
@@ -27,6 +29,11 @@ type Sample struct {
 	Fails []string
 	// About says what the sample is.
 	About string
+	// Requires are the Python modules the fixture needs (a framework).
+	Requires []string
+	// Missing is set when no interpreter on this machine has them: the
+	// sample cannot be graded here (its command is python3's).
+	Missing error
 }
 
 // Name is the sample's name within its exercise: "reference" or the
@@ -52,9 +59,12 @@ type Pick func(ex *graders.Exercise, fs []fixtures.Fixture) []fixtures.Fixture
 // (run as `self ref EXERCISE`, self being a netgrade binary) and its
 // fixtures, the ones pick keeps (all when pick is nil). Each fixture is
 // written into a folder of its own under dir, as some keep a file next to
-// themselves.
+// themselves. A fixture that requires modules (a framework) runs under the
+// first interpreter that has them (fixtures.Pythons); when none has, its
+// sample's Missing says so.
 func List(dir, self string, exs []*graders.Exercise, pick Pick) ([]*Sample, error) {
 	var list []*Sample
+	pythons := fixtures.NewPythons()
 	for _, ex := range exs {
 		list = append(list, &Sample{
 			Job: graders.Job{Exercise: ex, Submission: graders.Submission{
@@ -83,7 +93,16 @@ func List(dir, self string, exs []*graders.Exercise, pick Pick) ([]*Sample, erro
 				return nil, fmt.Errorf("fixture %s: %w", f.ID(), err)
 			}
 			sub.Name = "fixtures/" + f.ID()
-			list = append(list, &Sample{Job: graders.Job{Exercise: ex, Submission: sub}, ID: f.ID(), Fails: f.Fails, About: f.About})
+			smp := &Sample{Job: graders.Job{Exercise: ex, Submission: sub}, ID: f.ID(), Fails: f.Fails, About: f.About, Requires: f.Requires}
+			if len(f.Requires) > 0 {
+				py, err := pythons.For(context.Background(), f.Requires)
+				if err != nil {
+					smp.Missing = err
+				} else if len(sub.Command) > 0 && sub.Command[0] == "python3" {
+					smp.Submission.Command = append([]string{py}, sub.Command[1:]...)
+				}
+			}
+			list = append(list, smp)
 		}
 	}
 	return list, nil
@@ -97,4 +116,31 @@ func Jobs(list []*Sample) []*graders.Job {
 		jobs[i] = &s.Job
 	}
 	return jobs
+}
+
+// Grade grades the samples, n at a time, with one set of options (the
+// ports and interpreters shared as in one grading run), storing each
+// result in its sample. done, when set, is called as each sample is
+// graded, one call at a time, with how many are done so far: for a
+// progress display.
+func Grade(ctx context.Context, list []*Sample, n int, opt graders.Options, done func(finished int, s *Sample)) {
+	sem := make(chan struct{}, max(1, n))
+	var mu sync.Mutex
+	finished := 0
+	var wg sync.WaitGroup
+	for _, s := range list {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			graders.GradeAll(ctx, []*graders.Job{&s.Job}, 1, opt)
+			if done == nil {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			finished++
+			done(finished, s)
+		})
+	}
+	wg.Wait()
 }

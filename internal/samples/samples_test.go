@@ -1,6 +1,8 @@
 package samples_test
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,8 +12,7 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/netgrade/netgrade/internal/samples"
-	"gotest.tools/v3/assert"
-	is "gotest.tools/v3/assert/cmp"
+	"github.com/stretchr/testify/require"
 )
 
 // TestList checks the list of samples of two exercises: each exercise's
@@ -23,7 +24,7 @@ func TestList(t *testing.T) {
 	var exs []*graders.Exercise
 	for _, id := range []string{"udp-server", "tcp-tickets"} {
 		ex, err := reg.Get(id)
-		assert.NilError(t, err)
+		require.NoError(t, err)
 		exs = append(exs, ex)
 	}
 	firstTwo := func(_ *graders.Exercise, fs []fixtures.Fixture) []fixtures.Fixture { return fs[:2] }
@@ -39,41 +40,41 @@ func TestList(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			list, err := samples.List(dir, "/bin/netgrade", exs, tc.pick)
-			assert.NilError(t, err)
+			require.NoError(t, err)
 			i := 0
 			for _, ex := range exs {
 				fs, err := fixtures.For(ex.ID)
-				assert.NilError(t, err)
+				require.NoError(t, err)
 				if tc.fixtures >= 0 {
 					fs = fs[:tc.fixtures]
 				}
 				ref := list[i]
-				assert.Equal(t, ref.ID, ex.ID+"/reference")
-				assert.Assert(t, ref.Reference())
-				assert.DeepEqual(t, ref.Submission.Command, []string{"/bin/netgrade", "ref", ex.ID})
-				assert.Assert(t, is.Len(ref.Fails, 0))
+				require.Equal(t, ex.ID+"/reference", ref.ID)
+				require.True(t, ref.Reference(), "ref.Reference()")
+				require.Equal(t, []string{"/bin/netgrade", "ref", ex.ID}, ref.Submission.Command)
+				require.Len(t, ref.Fails, 0)
 				i++
 				folders := map[string]bool{}
 				for _, f := range fs {
 					s := list[i]
 					i++
-					assert.Equal(t, s.ID, f.ID())
-					assert.Equal(t, s.Name(), f.Name)
-					assert.Assert(t, !s.Reference())
-					assert.Equal(t, s.Exercise, ex)
-					assert.DeepEqual(t, s.Fails, f.Fails)
+					require.Equal(t, f.ID(), s.ID)
+					require.Equal(t, f.Name, s.Name())
+					require.False(t, s.Reference(), "!s.Reference()")
+					require.Equal(t, ex, s.Exercise)
+					require.Equal(t, f.Fails, s.Fails)
 					file := s.Submission.Command[len(s.Submission.Command)-1]
-					assert.Assert(t, is.Equal(filepath.Base(file), f.Name))
+					require.Equal(t, f.Name, filepath.Base(file))
 					src, err := os.ReadFile(file)
-					assert.NilError(t, err)
-					assert.Equal(t, string(src), string(f.Source))
-					assert.Assert(t, !folders[filepath.Dir(file)], "fixture %s shares a folder", f.ID())
+					require.NoError(t, err)
+					require.Equal(t, string(f.Source), string(src))
+					require.False(t, folders[filepath.Dir(file)], "fixture %s shares a folder", f.ID())
 					folders[filepath.Dir(file)] = true
 				}
 			}
-			assert.Equal(t, len(list), i)
-			assert.Assert(t, is.Len(samples.Jobs(list), len(list)))
-			assert.Equal(t, samples.Jobs(list)[1], &list[1].Job)
+			require.Equal(t, i, len(list))
+			require.Len(t, samples.Jobs(list), len(list))
+			require.Equal(t, &list[1].Job, samples.Jobs(list)[1])
 		})
 	}
 }
@@ -98,7 +99,27 @@ func TestAsDeclared(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := samples.Sample{Fails: tc.fails}
 			s.Result = report.Result{Checks: tc.checks}
-			assert.Equal(t, s.AsDeclared(), tc.want)
+			require.Equal(t, tc.want, s.AsDeclared())
 		})
 	}
+}
+
+// TestGrade grades samples a few at a time and tells as each is done, one
+// call at a time, counting up: what the demo's progress shows.
+func TestGrade(t *testing.T) {
+	ex := &graders.Exercise{ID: "x", Checks: []*graders.Check{{ID: "x/a", Title: "a", Points: 1,
+		Run: func(ctx context.Context, t *graders.T) error { return nil }}}}
+	var list []*samples.Sample
+	for i := range 5 {
+		list = append(list, &samples.Sample{ID: fmt.Sprintf("x/%d.py", i), Job: graders.Job{Exercise: ex, Submission: graders.Submission{Name: "s"}}})
+	}
+	var counts []int
+	seen := map[string]bool{}
+	samples.Grade(context.Background(), list, 2, graders.Options{}, func(finished int, s *samples.Sample) {
+		counts = append(counts, finished)
+		seen[s.ID] = true
+		require.Equal(t, 1.0, s.Result.Score, "the result is stored before the call")
+	})
+	require.Equal(t, []int{1, 2, 3, 4, 5}, counts)
+	require.Len(t, seen, 5)
 }

@@ -51,21 +51,12 @@ func fixtureUnit(t *testing.T, student string, names ...string) (sandbox.Unit, [
 	return u, used
 }
 
-// sandboxes returns every sandbox this machine can run, each with its
-// name; the ones it cannot run are skipped, or fail under
+// eachSandbox runs f in a subtest per sandbox: the ones this machine
+// cannot run skip their own subtest, or fail it under
 // NETGRADE_REQUIRE_NETNS=1 / NETGRADE_REQUIRE_DOCKER=1.
-func sandboxes(t *testing.T) map[string]sandbox.Sandbox {
+func eachSandbox(t *testing.T, f func(t *testing.T, kind string, sb sandbox.Sandbox)) {
 	t.Helper()
-	out := map[string]sandbox.Sandbox{
-		sandbox.Process: sandbox.NewProcess(course.Registry(), nil),
-	}
-	if sb := sandboxtest.Netns(t, netgradeBin); sb != nil {
-		out[sandbox.Netns] = sb
-	}
-	if sb := sandboxtest.Docker(t, netgradeBin); sb != nil {
-		out[sandbox.Docker] = sb
-	}
-	return out
+	sandboxtest.Each(t, netgradeBin, func() sandbox.Sandbox { return sandbox.NewProcess(course.Registry(), nil) }, f)
 }
 
 func TestGradeInEverySandbox(t *testing.T) {
@@ -76,28 +67,26 @@ func TestGradeInEverySandbox(t *testing.T) {
 		{"passing", []string{"udp-server/plain.py", "udp-client/plain.py"}},
 		{"failing", []string{"udp-server/no_flush.py", "udp-client/sends_twice.py"}},
 	}
-	for kind, sb := range sandboxes(t) {
-		t.Run(kind, func(t *testing.T) {
-			t.Cleanup(func() { assert.NoError(t, sb.Close()) })
-			for _, tc := range cases {
-				t.Run(tc.name, func(t *testing.T) {
-					u, fs := fixtureUnit(t, "student-"+tc.name, tc.fixtures...)
-					ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-					defer cancel()
-					res, err := sb.Grade(ctx, u)
-					require.NoError(t, err)
-					require.Len(t, res, len(fs))
-					for i, f := range fs {
-						assert.Equal(t, f.Exercise, res[i].Exercise)
-						assert.Equal(t, kind, res[i].Sandbox, "the result records the sandbox")
-						assert.Equal(t, "student-"+tc.name+"/"+f.Exercise+".py", res[i].Submission)
-						assert.False(t, res[i].HasErrors(), "netgrade errors in %s: %+v", f.ID(), res[i].Checks)
-						assert.Equal(t, f.Fails, res[i].IDs(report.Fail), "failed checks of %s in the %s sandbox", f.ID(), kind)
-					}
-				})
-			}
-		})
-	}
+	eachSandbox(t, func(t *testing.T, kind string, sb sandbox.Sandbox) {
+		t.Cleanup(func() { assert.NoError(t, sb.Close()) })
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				u, fs := fixtureUnit(t, "student-"+tc.name, tc.fixtures...)
+				ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+				defer cancel()
+				res, err := sb.Grade(ctx, u)
+				require.NoError(t, err)
+				require.Len(t, res, len(fs))
+				for i, f := range fs {
+					assert.Equal(t, f.Exercise, res[i].Exercise)
+					assert.Equal(t, kind, res[i].Sandbox, "the result records the sandbox")
+					assert.Equal(t, "student-"+tc.name+"/"+f.Exercise+".py", res[i].Submission)
+					assert.False(t, res[i].HasErrors(), "netgrade errors in %s: %+v", f.ID(), res[i].Checks)
+					assert.Equal(t, f.Fails, res[i].IDs(report.Fail), "failed checks of %s in the %s sandbox", f.ID(), kind)
+				}
+			})
+		}
+	})
 }
 
 // probeSource is a udp-server submission that, each time it starts, tries
@@ -176,58 +165,56 @@ while True:
 const strayWindow = 500 * time.Millisecond
 
 func TestIsolation(t *testing.T) {
-	for kind, sb := range sandboxes(t) {
-		t.Run(kind, func(t *testing.T) {
-			t.Cleanup(func() { assert.NoError(t, sb.Close()) })
-			host := sandboxtest.ListenLoopback(t)
-			mark := fmt.Sprintf("netgrade-isolation-%s-%d-%d", kind, os.Getpid(), time.Now().UnixNano())
-			dir := t.TempDir()
-			require.NoError(t, os.WriteFile(filepath.Join(dir, "udp-server.py"), fmt.Appendf(nil, probeSource, host.Port, mark), 0o644))
-			u := sandbox.Unit{Student: "probe", Dir: dir, Files: []sandbox.File{{Exercise: "udp-server", Path: "udp-server.py"}},
-				TimeoutMS: sandbox.UnitTimeout(course.Registry().Exercises(), nil).Milliseconds()}
-			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-			defer cancel()
-			res, err := sb.Grade(ctx, u)
-			require.NoError(t, err)
-			require.Len(t, res, 1)
-			assert.Empty(t, res[0].IDs(report.Fail), "the probe is a correct udp-server")
-			probes := probeLines(res[0])
-			require.NotEmpty(t, probes, "the probe printed what it saw")
-			left := sandboxtest.ProcessesWith(mark)
-			t.Cleanup(func() { sandboxtest.Kill(left) })
+	eachSandbox(t, func(t *testing.T, kind string, sb sandbox.Sandbox) {
+		t.Cleanup(func() { assert.NoError(t, sb.Close()) })
+		host := sandboxtest.ListenLoopback(t)
+		mark := fmt.Sprintf("netgrade-isolation-%s-%d-%d", kind, os.Getpid(), time.Now().UnixNano())
+		dir := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "udp-server.py"), fmt.Appendf(nil, probeSource, host.Port, mark), 0o644))
+		u := sandbox.Unit{Student: "probe", Dir: dir, Files: []sandbox.File{{Exercise: "udp-server", Path: "udp-server.py"}},
+			TimeoutMS: sandbox.UnitTimeout(course.Registry().Exercises(), nil).Milliseconds()}
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		res, err := sb.Grade(ctx, u)
+		require.NoError(t, err)
+		require.Len(t, res, 1)
+		assert.Empty(t, res[0].IDs(report.Fail), "the probe is a correct udp-server")
+		probes := probeLines(res[0])
+		require.NotEmpty(t, probes, "the probe printed what it saw")
+		left := sandboxtest.ProcessesWith(mark)
+		t.Cleanup(func() { sandboxtest.Kill(left) })
 
-			if sb.Isolated() {
-				host.ExpectNone(t, strayWindow)
-				for _, p := range probes {
-					assert.Contains(t, p, "connect=ConnectionRefusedError", "the sandbox has a loopback of its own")
-					assert.Contains(t, p, "bind=ok", "the host's port is free on the sandbox's own loopback")
-					assert.Contains(t, p, "interfaces=lo", "the sandbox has no interface but lo")
-					assert.NotContains(t, p, ",", "the sandbox has no interface but lo")
-				}
-				assert.Empty(t, left, "every process the submission started died with its sandbox")
-				for _, p := range probes {
-					assert.Contains(t, p, "write=OSError", "the submission's folder is read-only")
-					assert.Contains(t, p, "tmp=ok", "the submission has a scratch folder")
-				}
-				if kind == sandbox.Docker {
-					for _, p := range probes {
-						assert.Contains(t, p, fmt.Sprintf("pids=%d", sandbox.DefaultPIDs), "the container's pids limit")
-						assert.Contains(t, p, fmt.Sprintf("memory=%d", sandbox.DefaultMemory), "the container's memory limit")
-					}
-				}
-				return
+		if sb.Isolated() {
+			host.ExpectNone(t, strayWindow)
+			for _, p := range probes {
+				assert.Contains(t, p, "connect=ConnectionRefusedError", "the sandbox has a loopback of its own")
+				assert.Contains(t, p, "bind=ok", "the host's port is free on the sandbox's own loopback")
+				assert.Contains(t, p, "interfaces=lo", "the sandbox has no interface but lo")
+				assert.NotContains(t, p, ",", "the sandbox has no interface but lo")
 			}
-			// The process sandbox isolates nothing: the same probe reaches
-			// the host, which shows that the probe can see a hole.
-			host.ExpectConnection(t, mark)
-			assert.Contains(t, probes[0], "connect=reached")
-			assert.Contains(t, probes[0], "bind=OSError")
-			// It contains processes all the same: a detached (double-forked,
-			// setsid) process is netgrade's to kill when its check ends.
-			assert.Empty(t, left, "a detached process outlived its check in the process sandbox")
-			assert.Contains(t, probes[0], "write=ok")
-		})
-	}
+			assert.Empty(t, left, "every process the submission started died with its sandbox")
+			for _, p := range probes {
+				assert.Contains(t, p, "write=OSError", "the submission's folder is read-only")
+				assert.Contains(t, p, "tmp=ok", "the submission has a scratch folder")
+			}
+			if kind == sandbox.Docker {
+				for _, p := range probes {
+					assert.Contains(t, p, fmt.Sprintf("pids=%d", sandbox.DefaultPIDs), "the container's pids limit")
+					assert.Contains(t, p, fmt.Sprintf("memory=%d", sandbox.DefaultMemory), "the container's memory limit")
+				}
+			}
+			return
+		}
+		// The process sandbox isolates nothing: the same probe reaches
+		// the host, which shows that the probe can see a hole.
+		host.ExpectConnection(t, mark)
+		assert.Contains(t, probes[0], "connect=reached")
+		assert.Contains(t, probes[0], "bind=OSError")
+		// It contains processes all the same: a detached (double-forked,
+		// setsid) process is netgrade's to kill when its check ends.
+		assert.Empty(t, left, "a detached process outlived its check in the process sandbox")
+		assert.Contains(t, probes[0], "write=ok")
+	})
 }
 
 // probeLines returns the PROBE lines the program printed, over all checks.
@@ -244,37 +231,35 @@ func probeLines(r report.Result) []string {
 }
 
 func TestCancelLeavesNothing(t *testing.T) {
-	for kind, sb := range sandboxes(t) {
-		t.Run(kind, func(t *testing.T) {
-			t.Cleanup(func() { assert.NoError(t, sb.Close()) })
-			mark := fmt.Sprintf("netgrade-cancel-%s-%d-%d", kind, os.Getpid(), time.Now().UnixNano())
-			dir := t.TempDir()
-			// A server that starts a child carrying the mark, then never
-			// binds: the check waits for it until cancelled.
-			src := fmt.Sprintf("import subprocess, sys, time\nsubprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)', %q])\nprint('ready', flush=True)\ntime.sleep(300)\n", mark)
-			require.NoError(t, os.WriteFile(filepath.Join(dir, "udp-server.py"), []byte(src), 0o644))
-			u := sandbox.Unit{Student: "stuck", Dir: dir, Files: []sandbox.File{{Exercise: "udp-server", Path: "udp-server.py"}},
-				TimeoutMS: sandbox.UnitTimeout(course.Registry().Exercises(), nil).Milliseconds()}
-			ctx, cancel := context.WithCancel(context.Background())
-			var wg sync.WaitGroup
-			var gerr error
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, gerr = sb.Grade(ctx, u)
-			}()
-			require.True(t, sandboxtest.WaitProcessWith(t, mark, time.Minute), "the submission's child started")
-			cancel()
-			wg.Wait()
-			assert.ErrorIs(t, gerr, context.Canceled)
-			// Stopping is asynchronous for a container: give the engine its
-			// deadline, watching for the processes to go.
-			assert.True(t, sandboxtest.WaitNoProcessWith(t, mark, 30*time.Second), "no process is left after a cancelled grading")
-			if d, ok := sb.(*sandboxtest.DockerBox); ok {
-				sandboxtest.AssertNoContainers(t, d.RunID)
-			}
-		})
-	}
+	eachSandbox(t, func(t *testing.T, kind string, sb sandbox.Sandbox) {
+		t.Cleanup(func() { assert.NoError(t, sb.Close()) })
+		mark := fmt.Sprintf("netgrade-cancel-%s-%d-%d", kind, os.Getpid(), time.Now().UnixNano())
+		dir := t.TempDir()
+		// A server that starts a child carrying the mark, then never
+		// binds: the check waits for it until cancelled.
+		src := fmt.Sprintf("import subprocess, sys, time\nsubprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)', %q])\nprint('ready', flush=True)\ntime.sleep(300)\n", mark)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "udp-server.py"), []byte(src), 0o644))
+		u := sandbox.Unit{Student: "stuck", Dir: dir, Files: []sandbox.File{{Exercise: "udp-server", Path: "udp-server.py"}},
+			TimeoutMS: sandbox.UnitTimeout(course.Registry().Exercises(), nil).Milliseconds()}
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		var gerr error
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, gerr = sb.Grade(ctx, u)
+		}()
+		require.True(t, sandboxtest.WaitProcessWith(t, mark, time.Minute), "the submission's child started")
+		cancel()
+		wg.Wait()
+		assert.ErrorIs(t, gerr, context.Canceled)
+		// Stopping is asynchronous for a container: give the engine its
+		// deadline, watching for the processes to go.
+		assert.True(t, sandboxtest.WaitNoProcessWith(t, mark, 30*time.Second), "no process is left after a cancelled grading")
+		if d, ok := sb.(*sandboxtest.DockerBox); ok {
+			sandboxtest.AssertNoContainers(t, d.RunID)
+		}
+	})
 }
 
 func TestNetnsProcIsOwn(t *testing.T) {

@@ -24,8 +24,16 @@ type Runner struct {
 	Ports        *harness.Ports
 }
 
-// Grade grades every file of the unit in order and calls emit with each
-// result as soon as it is ready.
+// UnitSlots is how many checks of one unit run at once. A batch grades
+// many students at once already (-j): two checks at a time within each
+// lets a unit's exercises overlap their designed waits while keeping a
+// class's load to about twice -j programs.
+const UnitSlots = 2
+
+// Grade grades the files of the unit side by side (graders.GradeSideBySide,
+// at most UnitSlots checks at once, one check at a time per exercise) and
+// calls emit with each result, in the order of the unit's files, as soon
+// as it and those before it are ready.
 func (r *Runner) Grade(ctx context.Context, u Unit, emit func(report.Result) error) error {
 	if u.Timeout() > 0 {
 		var cancel context.CancelFunc
@@ -36,15 +44,16 @@ func (r *Runner) Grade(ctx context.Context, u Unit, emit func(report.Result) err
 		Settings:     u.Settings,
 		Interpreters: r.Interpreters,
 		Ports:        r.Ports,
-		// A batch grades many students at once already: one check at a
-		// time within each keeps a class's load to -j programs.
+		// One check at a time within each exercise, UnitSlots across them.
 		Parallel: 1,
+		Slots:    graders.NewSlots(UnitSlots),
 		Sandbox:  u.Sandbox,
 		Version:  u.Version,
 	}
 	if opt.Interpreters == nil {
 		opt.Interpreters = harness.NewInterpreters()
 	}
+	jobs := make([]*graders.Job, 0, len(u.Files))
 	for _, f := range u.Files {
 		ex, err := r.Registry.Get(f.Exercise)
 		if err != nil {
@@ -54,17 +63,24 @@ func (r *Runner) Grade(ctx context.Context, u Unit, emit func(report.Result) err
 		if err != nil {
 			return err
 		}
-		fopt := opt
-		if s := f.Settings; s != nil {
-			fopt.Settings = *s
+		jobs = append(jobs, &graders.Job{Exercise: ex, Submission: sub, Settings: f.Settings})
+	}
+	// Results leave in file order: next is the first not emitted yet.
+	finished := make(map[*graders.Job]bool, len(jobs))
+	next := 0
+	var emitErr error
+	graders.GradeSideBySide(ctx, jobs, opt, func(j *graders.Job) {
+		finished[j] = true
+		for next < len(jobs) && finished[jobs[next]] && emitErr == nil && ctx.Err() == nil {
+			emitErr = emit(jobs[next].Result)
+			next++
 		}
-		res := ex.Grade(ctx, sub, fopt)
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("grading %s of %s: %w", f.Exercise, u.Student, err)
-		}
-		if err := emit(res); err != nil {
-			return err
-		}
+	})
+	if emitErr != nil {
+		return emitErr
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("grading %s of %s: %w", jobs[min(next, len(jobs)-1)].Exercise.ID, u.Student, err)
 	}
 	return nil
 }

@@ -20,13 +20,12 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/batch"
 	"github.com/netgrade/netgrade/internal/batch/batchtest"
+	"github.com/netgrade/netgrade/internal/clitest"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/netgrade/netgrade/internal/sandbox"
 	"github.com/netgrade/netgrade/internal/sandbox/sandboxtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"gotest.tools/v3/icmd"
-	"gotest.tools/v3/poll"
 )
 
 // netgradeBin is netgrade built static (CGO_ENABLED=0), as the docker
@@ -45,12 +44,12 @@ func class(t *testing.T, n int) (string, []batchtest.Student) {
 }
 
 // netgrade runs the binary and returns the result.
-func netgrade(t *testing.T, args ...string) *icmd.Result {
+func netgrade(t *testing.T, args ...string) *clitest.Result {
 	t.Helper()
 	if len(args) > 0 && args[0] == "batch" && !slices.Contains(args, "--exercise") {
 		args = append(args, "--exercise", strings.Join(classIDs, ","))
 	}
-	return icmd.RunCmd(icmd.Command(netgradeBin, args...), icmd.WithTimeout(20*time.Minute))
+	return clitest.RunTimeout(20*time.Minute, netgradeBin, args...)
 }
 
 // classIDs are the exercises of the generated classes: both UDP
@@ -130,7 +129,7 @@ func TestBatchCommand(t *testing.T) {
 	subs, students := class(t, 6)
 	out := filepath.Join(t.TempDir(), "out")
 	res := netgrade(t, "batch", subs, "-o", out, "-j", "6", "--sandbox", "process")
-	res.Assert(t, icmd.Expected{ExitCode: 0, Out: "Graded 6 students"})
+	res.Assert(t, clitest.Expected{ExitCode: 0, Out: "Graded 6 students"})
 	assert.Contains(t, res.Stderr(), "the process sandbox isolates nothing")
 	assert.Contains(t, res.Stderr(), "[6/6]", "plain progress lines when not on a terminal")
 	checkDeclared(t, out, students)
@@ -147,7 +146,7 @@ func TestBatchCommand(t *testing.T) {
 
 	t.Run("again: nothing to do", func(t *testing.T) {
 		res := netgrade(t, "batch", subs, "-o", out, "--sandbox", "process")
-		res.Assert(t, icmd.Expected{ExitCode: 0, Out: "Graded 0 students"})
+		res.Assert(t, clitest.Expected{ExitCode: 0, Out: "Graded 0 students"})
 		assert.Contains(t, res.Stdout(), "(6 already done)")
 	})
 	t.Run("usage errors", func(t *testing.T) {
@@ -166,7 +165,7 @@ func TestBatchCommand(t *testing.T) {
 		}
 		for _, c := range cases {
 			res := netgrade(t, c.args...)
-			res.Assert(t, icmd.Expected{ExitCode: 2, Err: c.want})
+			res.Assert(t, clitest.Expected{ExitCode: 2, Err: c.want})
 		}
 	})
 }
@@ -177,12 +176,12 @@ func TestBatchShardsAndMerge(t *testing.T) {
 	var outs []string
 	for k := range 2 {
 		out := filepath.Join(root, fmt.Sprintf("shard-%d", k))
-		netgrade(t, "batch", subs, "-o", out, "--sandbox", "process", "--shard", fmt.Sprintf("%d/2", k)).Assert(t, icmd.Success)
+		netgrade(t, "batch", subs, "-o", out, "--sandbox", "process", "--shard", fmt.Sprintf("%d/2", k)).Assert(t, clitest.Success)
 		outs = append(outs, out)
 	}
 	merged := filepath.Join(root, "merged")
 	res := netgrade(t, append(append([]string{"merge"}, outs...), "-o", merged)...)
-	res.Assert(t, icmd.Expected{ExitCode: 0, Out: "6 students in " + merged})
+	res.Assert(t, clitest.Expected{ExitCode: 0, Out: "6 students in " + merged})
 	checkDeclared(t, merged, students)
 	assert.Len(t, readCSV(t, filepath.Join(merged, "grades.csv")), 7)
 }
@@ -216,12 +215,9 @@ func TestInterruptAndResume(t *testing.T) {
 			require.NoError(t, cmd.Start())
 			waited := make(chan error, 1)
 			go func() { waited <- cmd.Wait() }()
-			poll.WaitOn(t, func(poll.LogT) poll.Result {
-				if n := countRecords(t, out); n < 3 {
-					return poll.Continue("%d students done", n)
-				}
-				return poll.Success()
-			}, poll.WithTimeout(3*time.Minute), poll.WithDelay(50*time.Millisecond))
+			require.EventuallyWithT(t, func(c *assert.CollectT) {
+				assert.GreaterOrEqual(c, countRecords(t, out), 3, "students done")
+			}, 3*time.Minute, 50*time.Millisecond)
 			require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
 			select {
 			case <-waited:
@@ -252,9 +248,9 @@ func TestInterruptAndResume(t *testing.T) {
 
 			// Again, to the end: only those not done are graded.
 			res := netgrade(t, args...)
-			res.Assert(t, icmd.Success)
+			res.Assert(t, clitest.Success)
 			left := len(students) - len(firstRecs)
-			assert.Contains(t, res.Stdout(), fmt.Sprintf("Graded %d students", left))
+			assert.Contains(t, res.Stdout(), fmt.Sprintf("Graded %d student", left)) // "1 student", "2 students"
 			assert.Contains(t, res.Stdout(), fmt.Sprintf("(%d already done)", len(firstRecs)))
 			assert.Contains(t, res.Stderr(), fmt.Sprintf("%d already graded, %d to grade", len(firstRecs), left))
 			second := records(t, out)
@@ -379,17 +375,16 @@ func TestBatchFallsBackToProcess(t *testing.T) {
 	sandboxtest.Require(t, "netns", err)
 	subs, students := class(t, 3)
 	out := filepath.Join(filepath.Dir(subs), "out")
-	noNamespaces := func(args ...string) *icmd.Result {
-		return icmd.RunCmd(icmd.Command(unshare, append([]string{"--user", "--map-root-user", "sh", "-c",
-			`echo 0 > /proc/sys/user/max_user_namespaces && exec "$0" "$@"`, netgradeBin}, args...)...),
-			icmd.WithTimeout(10*time.Minute))
+	noNamespaces := func(args ...string) *clitest.Result {
+		return clitest.RunTimeout(10*time.Minute, unshare, append([]string{"--user", "--map-root-user", "sh", "-c",
+			`echo 0 > /proc/sys/user/max_user_namespaces && exec "$0" "$@"`, netgradeBin}, args...)...)
 	}
 
 	res := noNamespaces("batch", subs, "-o", out, "--sandbox", "netns", "--exercise", strings.Join(classIDs, ","))
-	res.Assert(t, icmd.Expected{ExitCode: 3, Err: "the netns sandbox is unavailable"})
+	res.Assert(t, clitest.Expected{ExitCode: 3, Err: "the netns sandbox is unavailable"})
 
 	res = noNamespaces("batch", subs, "-o", out, "--exercise", strings.Join(classIDs, ","))
-	res.Assert(t, icmd.Expected{ExitCode: 0, Err: "grading with the process sandbox, WITHOUT isolation"})
+	res.Assert(t, clitest.Expected{ExitCode: 0, Err: "grading with the process sandbox, WITHOUT isolation"})
 	checkDeclared(t, out, students)
 	recs, err := batch.ReadRecords(out)
 	require.NoError(t, err)

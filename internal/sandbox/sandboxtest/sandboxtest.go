@@ -23,7 +23,6 @@ import (
 	"github.com/prometheus/procfs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"gotest.tools/v3/poll"
 )
 
 // BuildStatic builds netgrade with CGO_ENABLED=0 into dir and returns the
@@ -80,6 +79,28 @@ func Netns(t testing.TB, bin string) sandbox.Sandbox {
 	t.Helper()
 	Require(t, "netns", sandbox.NetnsAvailable(context.Background(), bin))
 	return sandbox.NewNetns(bin, "")
+}
+
+// Each runs f in a subtest per sandbox kind (process, netns, docker), the
+// sandbox made inside its own subtest: a kind this machine lacks skips (or
+// fails, when required) its subtest only, never the others'. process makes
+// the process sandbox.
+func Each(t *testing.T, bin string, process func() sandbox.Sandbox, f func(t *testing.T, kind string, sb sandbox.Sandbox)) {
+	t.Helper()
+	for _, kind := range []string{sandbox.Process, sandbox.Netns, sandbox.Docker} {
+		t.Run(kind, func(t *testing.T) {
+			var sb sandbox.Sandbox
+			switch kind {
+			case sandbox.Process:
+				sb = process()
+			case sandbox.Netns:
+				sb = Netns(t, bin)
+			case sandbox.Docker:
+				sb = Docker(t, bin)
+			}
+			f(t, kind, sb)
+		})
+	}
 }
 
 // Image returns the image the docker tests use: NETGRADE_SANDBOX_IMAGE, or
@@ -140,12 +161,9 @@ func AssertNoContainers(t testing.TB, run string) {
 // (KEY=VALUE) is left, waiting with a deadline as AssertNoContainers does.
 func AssertNoContainersLabelled(t testing.TB, label string) {
 	t.Helper()
-	poll.WaitOn(t, func(poll.LogT) poll.Result {
-		if left := ContainersLabelled(t, label); len(left) > 0 {
-			return poll.Continue("containers left: %v", left)
-		}
-		return poll.Success()
-	}, poll.WithTimeout(30*time.Second), poll.WithDelay(100*time.Millisecond))
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Empty(c, ContainersLabelled(t, label), "containers left")
+	}, 30*time.Second, 100*time.Millisecond)
 }
 
 // Listener is a TCP listener on the host's loopback that records what

@@ -1,0 +1,384 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/httpwire"
+	"github.com/netgrade/netgrade/internal/report"
+)
+
+// ReplyTimeout is the reply window: it bounds the wait for an HTTP
+// response (from the request to its last byte). A correct server answers
+// in milliseconds; only one that does not answer waits it out.
+const ReplyTimeout = 5 * time.Second
+
+// The course texts of an HTTP exercise that say how its program is run.
+const (
+	// TextPort is "follow" (the default: a program that listens on
+	// another port than the one it was given is followed there, with a
+	// note) or "argv" (it must listen on the port it was given).
+	TextPort = "port"
+	// PortFollow and PortArgv are TextPort's values.
+	PortFollow = "follow"
+	PortArgv   = "argv"
+)
+
+// HTTPServer is a graded program that serves HTTP, as a check talks to it:
+// every exchange is recorded in the check's transcript.
+type HTTPServer struct {
+	t *graders.T
+	// P is the program.
+	P *harness.Process
+	// Port is the port it listens on; Given the port it was given.
+	Port, Given int
+	// Socket is the listening socket, as /proc shows it.
+	Socket harness.Socket
+}
+
+// Followed reports whether the program listens on another port than the
+// one it was given.
+func (s *HTTPServer) Followed() bool { return s.Port != s.Given }
+
+// Addr is the address a client connects to: 127.0.0.1:PORT.
+func (s *HTTPServer) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port)) }
+
+// Do sends req on a connection of its own and reads the response within
+// the reply window (scaled), recording both.
+func (s *HTTPServer) Do(req httpwire.Request) *httpwire.Exchange {
+	ctx, cancel := context.WithTimeout(s.t.Context(), s.t.Timeout(ReplyTimeout))
+	defer cancel()
+	return httpwire.Do(ctx, s.Addr(), req, s.t)
+}
+
+// Get is Do for `GET path HTTP/1.1`.
+func (s *HTTPServer) Get(path string) *httpwire.Exchange {
+	return s.Do(httpwire.Request{Method: "GET", Path: path})
+}
+
+// Dial opens a connection to the program for several requests in a row
+// (keep-alive) or for a client that holds it without sending; the caller
+// closes it.
+func (s *HTTPServer) Dial() (*httpwire.Conn, error) {
+	ctx, cancel := context.WithTimeout(s.t.Context(), s.t.Timeout(ReplyTimeout))
+	defer cancel()
+	c, err := httpwire.Dial(ctx, s.Addr(), s.t)
+	if err != nil {
+		return nil, s.refused(err)
+	}
+	return c, nil
+}
+
+// refused turns a failed connection into the submission's failure when
+// the program has ended or stopped listening.
+func (s *HTTPServer) refused(err error) error {
+	if !s.P.Running() {
+		_ = s.P.WaitOutput(s.t.Context())
+		return graders.Failf("the program ended (%s): nothing listens on port %d any more", s.P.Exit(), s.Port).
+			WithHint("A server serves until it is stopped: serve_forever(), or accept() in a `while True:` loop.")
+	}
+	return graders.Failf("connecting to %s failed: %v", s.Addr(), err)
+}
+
+// StillServes checks, after what a check did to the program, that it
+// still runs and answers `GET /`; after says what was done, for the
+// failure message.
+func (s *HTTPServer) StillServes(after string) error {
+	if !s.P.Running() {
+		_ = s.P.WaitOutput(s.t.Context())
+		return graders.Failf("the program ended %s (%s); a server must go on serving", after, s.P.Exit()).
+			WithHint("An exception in the code that reads or answers a request must not stop the server: check what you index and open, and catch what can fail.")
+	}
+	x := s.Get("/")
+	if x.Response == nil && len(x.Raw) == 0 {
+		if !s.P.Running() {
+			_ = s.P.WaitOutput(s.t.Context())
+			return graders.Failf("the program ended %s (%s); a server must go on serving", after, s.P.Exit()).
+				WithHint("An exception in the code that reads or answers a request must not stop the server: check what you index and open, and catch what can fail.")
+		}
+		return graders.Failf("%s, the next client's `GET /` got no reply: %v", after, x.Err).
+			Want("a reply to GET /", Curl(x))
+	}
+	return nil
+}
+
+// Curl is the exchange as `curl -v` shows it, for a failure's "got".
+func Curl(x *httpwire.Exchange) string { return x.Curl() }
+
+// StartHTTP starts the submission as an HTTP server with a fresh port as
+// its {port} and env added to its environment, and waits, by reading
+// /proc, until it listens on a TCP port a client on 127.0.0.1 reaches: the
+// port it was given or, when it chose its own (a hard-coded 8888), that
+// one, which it follows and notes (unless the course's port text is
+// "argv", which makes it a failure). When the program ends first, the
+// failure says why in a student's words: a module the machine lacks, an
+// address that is not this machine's, a port in use.
+func StartHTTP(t *graders.T, env []string) (*HTTPServer, error) {
+	port, err := t.Port()
+	if err != nil {
+		return nil, err
+	}
+	p, err := t.StartEnv(map[string]string{"port": strconv.Itoa(port)}, env)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), t.Timeout(ReadyTimeout))
+	defer cancel()
+	sock, socks, err := waitListening(ctx, p, port)
+	if err == nil {
+		s := &HTTPServer{t: t, P: p, Port: sock.Port, Given: port, Socket: sock}
+		if !s.Followed() {
+			t.Note("the program listens on %s", sock)
+			return s, nil
+		}
+		if t.Text(TextPort) == PortArgv {
+			return nil, graders.Failf("the program listens on %s, not on the port it was given (%d)", sock, port).
+				Want(fmt.Sprintf("TCP *:%d", port), sock.String()).
+				WithHint("Read the port from the command line: serverPort = int(sys.argv[1]) if len(sys.argv) > 1 else 8888.")
+		}
+		t.Note("the program listens on %s, not on the port it was given (%d): netgrade follows it", sock, port)
+		return s, nil
+	}
+	if t.Context().Err() != nil {
+		return nil, t.Context().Err()
+	}
+	if errors.Is(err, harness.ErrExited) {
+		return nil, startFailure(t, p, port)
+	}
+	if held := DescribeSockets(socks, "tcp"); held != "" {
+		return nil, graders.Failf("the program %s, which a client on this machine connecting to 127.0.0.1 cannot reach", held).
+			Want("TCP 127.0.0.1, 0.0.0.0 or :: on some port", strings.TrimPrefix(held, "listens on ")).
+			WithHint(`Bind the host "localhost" (or "" for every address): HTTPServer(("localhost", 8888), MyServer).`)
+	}
+	return nil, graders.Failf("the program did not listen on a TCP port within %s", t.Timeout(ReadyTimeout)).
+		WithHint(`Create the server before anything that waits: HTTPServer(("localhost", port), MyServer).serve_forever().`)
+}
+
+// waitListening waits until the program holds a TCP socket in LISTEN that
+// a client on 127.0.0.1 reaches, preferring port; it polls /proc until ctx
+// ends or the program exits, and returns the sockets last seen.
+func waitListening(ctx context.Context, p *harness.Process, port int) (harness.Socket, []harness.Socket, error) {
+	delay := time.Millisecond
+	var last []harness.Socket
+	for {
+		if socks, err := harness.Sockets(p.Pid()); err == nil {
+			last = socks
+			var found []harness.Socket
+			for _, s := range socks {
+				if s.Proto == "tcp" && s.Listening() && s.CoversLoopback() {
+					found = append(found, s)
+				}
+			}
+			if i := slices.IndexFunc(found, func(s harness.Socket) bool { return s.Port == port }); i >= 0 {
+				return found[i], socks, nil
+			}
+			if len(found) > 0 {
+				return found[0], socks, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return harness.Socket{}, last, ctx.Err()
+		case <-p.Done():
+			return harness.Socket{}, last, harness.ErrExited
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 10*time.Millisecond)
+	}
+}
+
+// startFailure explains why a program ended before it listened.
+func startFailure(t *graders.T, p *harness.Process, port int) error {
+	_ = p.WaitOutput(t.Context())
+	lines := p.Output().Lines()
+	tb := harness.LastTraceback(lines)
+	said := func(s string) bool {
+		return slices.ContainsFunc(lines, func(l harness.Line) bool { return strings.Contains(strings.ToLower(l.Text), s) })
+	}
+	base := fmt.Sprintf("the program ended before it listened on a port (%s)", p.Exit())
+	switch {
+	case said("address already in use"):
+		if !harness.PortFree(port) && portStolen(p, port) {
+			return fmt.Errorf("%w: port %d", graders.ErrPortTaken, port)
+		}
+		// The port it was given is free: it bound one of its own, which
+		// another program holds.
+		return fmt.Errorf("%w: the program stopped with \"Address already in use\" on a port of its own choosing", graders.ErrRunAlone)
+	case said("cannot assign requested address"):
+		addrs := foreignAddresses(p)
+		what := "an address that is not this machine's"
+		if len(addrs) > 0 {
+			what = strings.Join(addrs, ", ") + ", which is not an address of this machine"
+		}
+		return graders.Failf("the program could not start its server on %s: \"Cannot assign requested address\"", what).
+			Want(`a server on "localhost" (127.0.0.1) or "" (every address)`, tracebackLine(tb, p)).
+			WithHint(`A program binds the addresses of the machine it runs on: write hostName = "localhost" (or "" for every address), never your own machine's network address.`)
+	case tb != nil && tb.Exception == "ModuleNotFoundError":
+		mod := missingModule(tb.Line)
+		return graders.Failf("%s: %s", base, tb.Line).
+			Want("a server listening on a port", tb.Line).
+			WithHint("%s", MissingModuleHint(mod))
+	}
+	f := graders.Failf("%s", base).Want("a server listening on a port", tracebackLine(tb, p))
+	f.Hint = "A server runs until it is stopped: run `python3 FILE` yourself and read the error it ends with."
+	return f
+}
+
+// tracebackLine is the last line of the program's traceback, or what it
+// printed last.
+func tracebackLine(tb *harness.Traceback, p *harness.Process) string {
+	if tb != nil {
+		return tb.Line
+	}
+	return PrintedSince(p, max(0, p.Output().Len()-3))
+}
+
+var moduleRE = regexp.MustCompile(`No module named '([^']+)'`)
+
+// missingModule is the module a ModuleNotFoundError names (its top-level
+// package), or "".
+func missingModule(line string) string {
+	m := moduleRE.FindStringSubmatch(line)
+	if m == nil {
+		return ""
+	}
+	top, _, _ := strings.Cut(m[1], ".")
+	return top
+}
+
+// MissingModuleHint is the advice for a module the grading machine lacks:
+// the standard library's way where there is one.
+func MissingModuleHint(mod string) string {
+	switch mod {
+	case "pytz":
+		return "The grading machine does not have pytz: use zoneinfo from the standard library (from zoneinfo import ZoneInfo; datetime.now(ZoneInfo(\"Europe/Paris\"))), or ask for it to be installed."
+	case "imp":
+		return "The imp module is gone since Python 3.12: use importlib instead."
+	case "requests":
+		return "The grading machine does not have requests: use urllib.request from the standard library, or ask for it to be installed."
+	case "flask", "fastapi", "uvicorn":
+		return fmt.Sprintf("The grading machine has no %s: ask for it to be installed, or use http.server from the standard library.", mod)
+	case "":
+		return "A module the program imports is not installed on the grading machine: use the standard library, or ask for it to be installed."
+	}
+	return fmt.Sprintf("The grading machine does not have %s: use the standard library, or ask for it to be installed.", mod)
+}
+
+// ipLiteral finds quoted IPv4 addresses in a program's source.
+var ipLiteral = regexp.MustCompile(`["'](\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})["']`)
+
+// foreignAddresses returns the IPv4 addresses the program's source
+// writes that are not this machine's (not loopback, not unspecified, not
+// on an interface here): what a bind failing with "Cannot assign requested
+// address" was given.
+func foreignAddresses(p *harness.Process) []string {
+	var out []string
+	for _, arg := range p.Argv() {
+		if !strings.HasSuffix(arg, ".py") {
+			continue
+		}
+		src, err := os.ReadFile(arg)
+		if err != nil {
+			continue
+		}
+		local := localAddresses()
+		for _, m := range ipLiteral.FindAllStringSubmatch(string(src), -1) {
+			ip := net.ParseIP(m[1])
+			if ip == nil || ip.IsLoopback() || ip.IsUnspecified() || local[ip.String()] || slices.Contains(out, m[1]) {
+				continue
+			}
+			out = append(out, m[1])
+		}
+	}
+	return out
+}
+
+// localAddresses are the IP addresses of this machine's interfaces.
+func localAddresses() map[string]bool {
+	out := map[string]bool{}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return out
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			out[n.IP.String()] = true
+		}
+	}
+	return out
+}
+
+// HTTPStartsCheck is the check an HTTP exercise begins with: the program
+// starts and listens on a TCP port a local client reaches (the one given,
+// or its own, followed). The other checks need it.
+func HTTPStartsCheck(exercise, hint string) *graders.Check {
+	return &graders.Check{
+		ID: exercise + "/starts", Title: "starts and listens on a TCP port",
+		Requirement: "`PROG [PORT]` starts an HTTP server listening on a TCP port that a client on this machine reaches (127.0.0.1, \"localhost\" or every address), and keeps running. " +
+			"A program that hard-codes its port (8888) is followed there.",
+		Category: report.Start, Points: 2, Hint: hint,
+		Run: func(ctx context.Context, t *graders.T) error {
+			s, err := StartHTTP(t, nil)
+			if err == nil && s.Followed() {
+				t.Notice("the program listens on %s, not on the port it was given (%d): netgrade follows it", s.Socket, s.Given)
+			}
+			return err
+		},
+	}
+}
+
+// NoResponse returns nil when the exchange got a response, and otherwise
+// the submission's failure saying what came instead, for the request
+// named what ("GET /date"): nothing within the reply window, a close or a
+// reset without a reply, bytes that are not HTTP, the program's end.
+func NoResponse(s *HTTPServer, x *httpwire.Exchange, what string) error {
+	if x.Response != nil {
+		return nil
+	}
+	if !s.P.Running() {
+		_ = s.P.WaitOutput(s.t.Context())
+		return graders.Failf("the program ended (%s) instead of answering %s", s.P.Exit(), what).
+			Want("an HTTP response", Curl(x)).
+			WithHint("An exception while answering must not stop the server: run it yourself, send the same request with curl -v, and read the traceback.")
+	}
+	var f *graders.Failure
+	switch {
+	case errors.Is(x.Err, httpwire.ErrNotHTTP):
+		problem := x.Err.Error()
+		if len(x.Problems) > 0 {
+			problem = x.Problems[0].Text
+		}
+		f = graders.Failf("the reply to %s is not an HTTP response: %s", what, problem).
+			WithHint("An HTTP response starts with a status line and headers, each line ending with \\r\\n, then a blank line: \"HTTP/1.0 200 OK\\r\\nContent-Type: text/html\\r\\n\\r\\n\" and the body.")
+	case errors.Is(x.Err, httpwire.ErrClosedNoReply):
+		f = graders.Failf("the program closed the connection without replying to %s", what).
+			WithHint("Every request gets a response: a status line (send_response), headers, a blank line (end_headers), then the body. An exception in do_GET closes the connection without one: read the server's traceback.")
+	case errors.Is(x.Err, httpwire.ErrReset):
+		f = graders.Failf("the program reset the connection instead of replying to %s", what).
+			WithHint("Read the whole request before closing the connection, and send a response first.")
+	case errors.Is(x.Err, httpwire.ErrNoReply):
+		f = graders.Failf("%s got no reply within %s", what, s.t.Timeout(ReplyTimeout)).
+			WithHint("Answer every request: send_response(), end_headers(), then wfile.write() the body.")
+	default:
+		f = graders.Failf("%s failed: %v", what, x.Err)
+	}
+	return f.Want("an HTTP response", Curl(x))
+}
+
+// DoWithin is Do with its own deadline instead of the reply window (a
+// named window of a check), scaled.
+func (s *HTTPServer) DoWithin(req httpwire.Request, d time.Duration) *httpwire.Exchange {
+	ctx, cancel := context.WithTimeout(s.t.Context(), s.t.Timeout(d))
+	defer cancel()
+	return httpwire.Do(ctx, s.Addr(), req, s.t)
+}

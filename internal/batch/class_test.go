@@ -1,0 +1,158 @@
+package batch_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netgrade/netgrade/internal/batch"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/net/html"
+)
+
+// badClass writes six students for the fake sandbox: two hand in both
+// exercises, two miss one each, one hands in an archive that is no zip,
+// one an empty folder.
+func badClass(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	write(t, dir, map[string]string{
+		"alice/udp-server.py": "pass",
+		"alice/udp-client.py": "pass",
+		"bob/udp-server.py":   "fail udp-server/log-format",
+		"bob/udp-client.py":   "pass",
+		"carol/udp-client.py": "fail udp-client/exits",      // no udp-server.py
+		"dave/udp-server.py":  "fail udp-server/log-format", // no udp-client.py
+		"erin.zip":            "this is not a zip archive",
+	})
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "frank"), 0o755))
+	return dir
+}
+
+// TestClassReportCountsHandedInWork grades a class with two missing
+// exercises, a corrupt archive and an empty folder: the pass rates count
+// only the work handed in, the two bad submissions are named with why in
+// summary.json and the class report, and grades.csv tells a missing
+// exercise from a 0.
+func TestClassReportCountsHandedInWork(t *testing.T) {
+	subs := badClass(t)
+	out := t.TempDir()
+	students, err := batch.Discover(subs)
+	require.NoError(t, err)
+	require.Len(t, students, 6)
+	_, err = batch.Run(context.Background(), students, options(out, newFake()))
+	require.NoError(t, err)
+	sum, err := batch.WriteClassFiles(out, classExercises(), batch.ReportMeta{Version: "test", Generated: time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)})
+	require.NoError(t, err)
+
+	checks := map[string]batch.CheckSummary{}
+	for _, c := range sum.Checks {
+		checks[c.ID] = c
+	}
+	logFormat := checks["udp-server/log-format"]
+	assert.Equal(t, 3, logFormat.HandedIn, "alice, bob and dave handed udp-server in")
+	assert.Equal(t, 2, logFormat.Fail)
+	assert.Equal(t, 1, logFormat.Pass)
+	assert.Equal(t, 0.3333, logFormat.PassRate, "over the students who handed it in")
+	assert.Equal(t, 2, logFormat.CommonFailureCount)
+	exits := checks["udp-client/exits"]
+	assert.Equal(t, 3, exits.HandedIn, "alice, bob and carol handed udp-client in")
+	assert.Equal(t, 1, exits.Fail)
+	assert.Equal(t, 1.0, checks["udp-client/sends-message"].PassRate, "a file not handed in is not a failed check")
+	for _, e := range sum.Exercises {
+		assert.Equal(t, 3, e.Submitted, e.ID)
+		assert.Equal(t, 2, e.Missing, "%s: one student missed it, and the empty folder", e.ID)
+	}
+
+	require.Len(t, sum.Problems, 2, "the corrupt archive and the empty folder")
+	assert.Equal(t, "erin", sum.Problems[0].Student)
+	assert.Contains(t, sum.Problems[0].Reason, "erin.zip cannot be read as a zip archive")
+	assert.Equal(t, "frank", sum.Problems[1].Student)
+	assert.Contains(t, sum.Problems[1].Reason, "no exercise file in the submission (looked for udp-server.py, udp-client.py)")
+
+	data, err := os.ReadFile(filepath.Join(out, "grades.csv"))
+	require.NoError(t, err)
+	rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"student", "udp-server", "udp-client", "total"}, rows[0])
+	byStudent := map[string][]string{}
+	for _, r := range rows[1:] {
+		byStudent[r[0]] = r[1:]
+	}
+	assert.Equal(t, []string{"missing", "7", "7"}, byStudent["carol"])
+	assert.Equal(t, []string{"10", "missing", "10"}, byStudent["dave"])
+	assert.Equal(t, []string{"missing", "missing", "0"}, byStudent["frank"])
+	assert.Equal(t, []string{"0", "0", "0"}, byStudent["erin"], "an archive that cannot be read is handed in, and scores 0")
+
+	page, err := os.ReadFile(filepath.Join(out, "report.html"))
+	require.NoError(t, err)
+	doc, err := html.Parse(strings.NewReader(string(page)))
+	require.NoError(t, err)
+	hard := findAttr(doc, "data-check", "udp-server/log-format", "hard")
+	require.NotNil(t, hard, "udp-server/log-format is among the checks most students fail")
+	assert.Equal(t, "2", attr(hard, "data-not-passed"))
+	assert.Equal(t, "3", attr(hard, "data-handed-in"))
+	problems := byID(doc, "problems")
+	require.NotNil(t, problems, "the report lists the submissions not graded properly")
+	text := textOf(problems)
+	assert.Contains(t, text, "erin")
+	assert.Contains(t, text, "frank")
+	assert.Contains(t, string(page), "2 students")
+	assert.NotContains(t, string(page), "1 students")
+}
+
+// TestUndecodableSourceIsAProblem: a source file Python cannot read (not
+// UTF-8, no encoding declared) is named as a problem of the submission; a
+// file that declares its encoding (PEP 263) is not.
+func TestUndecodableSourceIsAProblem(t *testing.T) {
+	subs := t.TempDir()
+	write(t, subs, map[string]string{
+		"grace/udp-server.py": "pass # caf\xe9",
+		"grace/udp-client.py": "pass",
+		"heidi/udp-server.py": "pass\n# -*- coding: latin-1 -*-\n# caf\xe9",
+		"heidi/udp-client.py": "\xef\xbb\xbfpass",
+		"ivan/udp-server.py":  "# coding: utf-8\npass # caf\xe9",
+	})
+	out := t.TempDir()
+	students, err := batch.Discover(subs)
+	require.NoError(t, err)
+	_, err = batch.Run(context.Background(), students, options(out, newFake()))
+	require.NoError(t, err)
+	recs, err := batch.ReadRecords(out)
+	require.NoError(t, err)
+	require.Len(t, recs, 3)
+	assert.Equal(t, "udp-server.py is not UTF-8 text (byte 0xe9 at offset 10), so Python cannot read it: save it as UTF-8", recs[0].Problem)
+	assert.Empty(t, recs[1].Problem, "a declared encoding and a byte-order mark are fine")
+	assert.Contains(t, recs[2].Problem, "udp-server.py is not UTF-8 text", "declaring UTF-8 does not make it so")
+}
+
+// findAttr returns the first element whose attribute key is val (and whose
+// class is class, when given).
+func findAttr(n *html.Node, key, val, class string) *html.Node {
+	if n.Type == html.ElementNode && attr(n, key) == val && (class == "" || attr(n, "class") == class) {
+		return n
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if f := findAttr(c, key, val, class); f != nil {
+			return f
+		}
+	}
+	return nil
+}
+
+func textOf(n *html.Node) string {
+	if n.Type == html.TextNode {
+		return n.Data
+	}
+	var b strings.Builder
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		b.WriteString(textOf(c))
+	}
+	return b.String()
+}

@@ -1,0 +1,195 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/netgrade/netgrade/internal/proctree"
+	"github.com/netgrade/netgrade/internal/sockdiag"
+)
+
+// needPython skips a test without python3 on PATH, or fails it when
+// NETGRADE_REQUIRE_PYTHON=1.
+func needPython(tb testing.TB) {
+	tb.Helper()
+	if _, err := exec.LookPath("python3"); err != nil {
+		if os.Getenv("NETGRADE_REQUIRE_PYTHON") == "1" {
+			tb.Fatalf("python3 is required (NETGRADE_REQUIRE_PYTHON=1) but not found: %v", err)
+		}
+		tb.Skipf("SKIPPED: no python3 on PATH (%v); set NETGRADE_REQUIRE_PYTHON=1 to make this a failure", err)
+	}
+}
+
+// serverScript holds, in a parent and a forked child: a TCP listener on
+// 127.0.0.1, a UDP socket on every address, a connected UDP socket, and an
+// IPv6 TCP listener when the machine has IPv6. It prints "ready" when all
+// are open.
+const serverScript = `import os, socket, sys, time
+t = socket.socket(); t.bind(("127.0.0.1", %d)); t.listen()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("", %d))
+c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); c.connect(("127.0.0.1", %d))
+try:
+    v6 = socket.socket(socket.AF_INET6); v6.bind(("::1", 0)); v6.listen()
+except OSError:
+    pass
+if os.fork() == 0:
+    k = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); k.bind(("127.0.0.1", 0))
+    time.sleep(60); sys.exit(0)
+print("ready", flush=True)
+time.sleep(60)
+`
+
+// startSockets starts serverScript on two fresh ports and waits for it.
+func startSockets(tb testing.TB) (*Process, int, int) {
+	tb.Helper()
+	needPython(tb)
+	ports := NewPorts(uint64(time.Now().UnixNano()))
+	tcp, err := ports.Next()
+	require.NoError(tb, err)
+	udp, err := ports.Next()
+	require.NoError(tb, err)
+	p, err := Start(context.Background(), Spec{Argv: []string{"python3", "-c", fmt.Sprintf(serverScript, tcp, udp, udp)}}, interp)
+	require.NoError(tb, err)
+	tb.Cleanup(func() { p.Stop() })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, _, err = p.Output().Wait(ctx, 0, func(l Line) bool { return l.Text == "ready" })
+	require.NoError(tb, err)
+	// The child's socket: wait until the tree shows two processes.
+	for ctx.Err() == nil {
+		if tr, _ := Tree(p.Pid()); len(tr) == 2 {
+			if inodes, _ := socketInodes(p.Pid()); len(inodes) >= 4 {
+				break
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return p, tcp, udp
+}
+
+// TestMechanismsAgree: every cheap mechanism gives what its fallback, the
+// reading netgrade did before, gives.
+func TestMechanismsAgree(t *testing.T) {
+	p, tcp, udp := startSockets(t)
+	pid := p.Pid()
+
+	t.Run("tree", func(t *testing.T) {
+		tree, via, err := TreeVia(pid)
+		require.NoError(t, err)
+		assert.Equal(t, ViaChildren, via)
+		scanned, err := scanTree(proctree.New(""), pid)
+		require.NoError(t, err)
+		// The same processes; their states may change between the reads.
+		ids := func(ps []ProcInfo) (out [][4]uint64) {
+			for _, p := range ps {
+				out = append(out, [4]uint64{uint64(p.PID), uint64(p.PPID), uint64(p.PGRP), p.Started})
+			}
+			return out
+		}
+		assert.Equal(t, ids(scanned), ids(tree))
+		require.Len(t, tree, 2)
+		assert.Equal(t, pid, tree[1].PPID)
+	})
+	t.Run("sockets", func(t *testing.T) {
+		socks, via, err := SocketsVia(pid)
+		require.NoError(t, err)
+		assert.Equal(t, ViaSockDiag, via)
+		inodes, err := socketInodes(pid)
+		require.NoError(t, err)
+		old, err := procNetSockets(pid, inodes)
+		require.NoError(t, err)
+		assert.Equal(t, old, socks)
+		var seen []string
+		for _, s := range socks {
+			seen = append(seen, s.String()+" "+s.State)
+		}
+		assert.Contains(t, seen, fmt.Sprintf("TCP 127.0.0.1:%d LISTEN", tcp))
+		assert.Contains(t, seen, fmt.Sprintf("UDP 0.0.0.0:%d BOUND", udp))
+		assert.GreaterOrEqual(t, len(socks), 4, "the forked child's socket counts: %v", seen)
+	})
+	t.Run("listen queue", func(t *testing.T) {
+		for i := range 2 {
+			conn, err := (&net0{}).dial(tcp)
+			require.NoError(t, err)
+			defer conn.Close()
+			c, err := sockdiag.Dial()
+			require.NoError(t, err)
+			q, found, err := diagListenQueue(c, tcp)
+			c.Close()
+			require.NoError(t, err)
+			oq, ofound, err := procNetListenQueue(pid, tcp)
+			require.NoError(t, err)
+			assert.True(t, found)
+			assert.Equal(t, ofound, found)
+			assert.Equal(t, i+1, q)
+			assert.Equal(t, oq, q)
+		}
+		_, found, err := ListenQueue(pid, udp)
+		require.NoError(t, err)
+		assert.False(t, found, "nothing listens on the UDP port over TCP")
+	})
+}
+
+// TestAwaitBoundSaysHow: the wait names its mechanism and takes a handful
+// of looks, not one per millisecond.
+func TestAwaitBoundSaysHow(t *testing.T) {
+	p, tcp, udp := startSockets(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	r, err := AwaitBound(ctx, p.Pid(), "tcp", tcp, p.Done())
+	require.NoError(t, err)
+	assert.Equal(t, ViaSockDiag, r.Via)
+	assert.Equal(t, 1, r.Looks, "already listening: one look")
+	assert.Equal(t, tcp, r.Socket.Port)
+
+	ctx, cancel = context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	r, err = AwaitBound(ctx, p.Pid(), "tcp", udp, p.Done())
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	// 1+2+4+8 ms, then one look every 16 ms at most.
+	assert.LessOrEqual(t, r.Looks, 18)
+	assert.NotEmpty(t, r.Held, "the sockets held at the deadline")
+}
+
+// TestWaitGoneTree: the processes of a stopped tree are seen gone through
+// their pidfds.
+func TestWaitGoneTree(t *testing.T) {
+	p, _, _ := startSockets(t)
+	tree, err := Tree(p.Pid())
+	require.NoError(t, err)
+	require.Len(t, tree, 2)
+	go p.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	via, err := WaitGone(ctx, tree)
+	require.NoError(t, err)
+	assert.Equal(t, ViaPidfd, via)
+	for _, pi := range tree {
+		assert.False(t, pi.Alive())
+	}
+}
+
+// net0 dials loopback.
+type net0 struct{}
+
+func (net0) dial(port int) (interface{ Close() error }, error) {
+	return netDial("tcp4", fmt.Sprintf("127.0.0.1:%d", port))
+}
+
+var netDial = func(nw, addr string) (interface{ Close() error }, error) { return net.Dial(nw, addr) }
+
+// TestProbeMechanisms: on this kernel (Linux with sock_diag, children lists
+// and pidfd) every cheap mechanism is found.
+func TestProbeMechanisms(t *testing.T) {
+	m := ProbeMechanisms()
+	assert.Equal(t, Mechanisms{Sockets: ViaSockDiag, Trees: ViaChildren, Exits: ViaPidfd}, m)
+	assert.Equal(t, "sockets through netlink sock_diag, process trees through /proc/PID/task/*/children, exits through pidfd", m.String())
+}

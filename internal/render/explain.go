@@ -1,0 +1,158 @@
+package render
+
+import (
+	"html/template"
+	"strings"
+
+	"github.com/netgrade/netgrade/internal/report"
+)
+
+// readable returns copies of the results as the human-readable formats
+// show them: the output a program printed only because netgrade stopped
+// it (report.Event.FromStop: Python's KeyboardInterrupt traceback after
+// netgrade's SIGINT) is left out of every transcript; the JSON keeps it.
+// The input is not modified.
+func readable(results []report.Result) []report.Result {
+	out := make([]report.Result, len(results))
+	for i, r := range results {
+		checks := make([]report.Check, len(r.Checks))
+		for j, c := range r.Checks {
+			if hasStopOutput(c.Transcript) {
+				var evs []report.Event
+				for _, e := range c.Transcript {
+					if !e.FromStop {
+						evs = append(evs, e)
+					}
+				}
+				c.Transcript = evs
+			}
+			checks[j] = c
+		}
+		r.Checks = checks
+		out[i] = r
+	}
+	return out
+}
+
+func hasStopOutput(evs []report.Event) bool {
+	for _, e := range evs {
+		if e.FromStop {
+			return true
+		}
+	}
+	return false
+}
+
+// sameCause returns, for every failed check of r whose program ended with
+// the same traceback as an earlier failed check's, the ID of that earlier
+// check: one cause (an input() on a closed stdin, a crash at start-up)
+// is explained once, where it first shows, and the later checks refer to
+// it instead of repeating its transcript and hint.
+func sameCause(r report.Result) map[string]string {
+	first := map[string]string{}
+	out := map[string]string{}
+	for _, c := range r.Checks {
+		if c.Status != report.Fail || c.Traceback == "" || isRedacted(c) {
+			continue
+		}
+		if id, ok := first[c.Traceback]; ok {
+			out[c.ID] = id
+			continue
+		}
+		first[c.Traceback] = c.ID
+	}
+	return out
+}
+
+// causeLine is how every format words a reference to the check that
+// explains a shared cause.
+func causeLine(firstID, traceback string) string {
+	return "the same as " + firstID + " (" + traceback + "): see its explanation, transcript and hint"
+}
+
+// notHandedIn returns why a result marked Missing was not graded: the
+// message its checks carry, without the "skipped: " prefix.
+func notHandedIn(r report.Result) string {
+	for _, c := range r.Checks {
+		if c.Message != "" {
+			return strings.TrimPrefix(c.Message, "skipped: ")
+		}
+	}
+	return "no file for this exercise"
+}
+
+// span is a piece of a course text (a requirement, a hint): plain text, or
+// code when the text put it between backticks.
+type span struct {
+	text string
+	code bool
+}
+
+// spans splits a course text at its backticks: `PROG 127.0.0.1 PORT hello`
+// is code. A backtick without its pair is kept as text.
+func spans(s string) []span {
+	var out []span
+	for {
+		i := strings.IndexByte(s, '`')
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(s[i+1:], '`')
+		if j < 0 {
+			break
+		}
+		if i > 0 {
+			out = append(out, span{text: s[:i]})
+		}
+		out = append(out, span{text: s[i+1 : i+1+j], code: true})
+		s = s[i+2+j:]
+	}
+	if s != "" {
+		out = append(out, span{text: s})
+	}
+	return out
+}
+
+// mdMarkup renders a course text as Markdown: its code between backticks
+// as code spans, the rest escaped as mdInline does.
+func mdMarkup(s string) string {
+	var b strings.Builder
+	for _, sp := range spans(s) {
+		if !sp.code {
+			b.WriteString(mdInline(sp.text))
+			continue
+		}
+		code := Terminal(sp.text, false)
+		pad := ""
+		if strings.HasPrefix(code, " ") || strings.HasSuffix(code, " ") {
+			pad = " "
+		}
+		b.WriteString("`" + pad + code + pad + "`")
+	}
+	return b.String()
+}
+
+// htmlMarkup renders a course text as HTML: its code between backticks in
+// <code> elements, everything escaped.
+func htmlMarkup(s string) template.HTML {
+	var b strings.Builder
+	for _, sp := range spans(s) {
+		text := template.HTMLEscapeString(Terminal(sp.text, false))
+		if sp.code {
+			b.WriteString("<code>" + text + "</code>")
+			continue
+		}
+		b.WriteString(text)
+	}
+	return template.HTML(b.String())
+}
+
+// plainMarkup renders a course text as plain text: the backticks around
+// its code are dropped.
+func plainMarkup(s string) string {
+	var b strings.Builder
+	for _, sp := range spans(s) {
+		b.WriteString(sp.text)
+	}
+	return Terminal(b.String(), false)
+}
