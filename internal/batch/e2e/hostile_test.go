@@ -34,6 +34,25 @@ const quiet = 1500 * time.Millisecond
 // bidi override, GitHub's legacy log command.
 var rawDanger = []string{"\x1b", "\x00", "\x07", "\x08", "\u202e", "##["}
 
+// hostileCourse grades udp-server with two checks: each check starts the
+// program again, and the corpus is heavy on purpose (a fork bomb, a memory
+// hog, threads spinning on the CPU); two checks show every behaviour and
+// keep that load off the timing-sensitive tests other packages run at the
+// same time.
+const hostileCourse = `name: hostile corpus
+exercises:
+  - id: udp-server
+    file: udp-server.py
+    checks:
+      start-line: {enabled: false}
+      timestamp: {enabled: false}
+      verbatim: {enabled: false}
+      utf8: {enabled: false}
+      many-clients: {enabled: false}
+      invalid-utf8: {enabled: false}
+      usage: {enabled: false}
+`
+
 // hostileClass writes one student per hostile program, each handing it in
 // as udp-server.py, into root/submissions, and returns the folder.
 func hostileClass(t *testing.T, root string, hostPort int) (string, []hostile.Program) {
@@ -73,7 +92,9 @@ func TestHostileClass(t *testing.T) {
 			}
 			out := filepath.Join(root, "out")
 
-			args := append([]string{"batch", subs, "-o", out, "-j", "4", "--sandbox", kind, "--exercise", "udp-server", "--verbose"}, extra...)
+			courseFile := filepath.Join(root, "course.yaml")
+			require.NoError(t, os.WriteFile(courseFile, []byte(hostileCourse), 0o644))
+			args := append([]string{"batch", subs, "-o", out, "-j", "4", "--sandbox", kind, "--course", courseFile, "--verbose"}, extra...)
 			env := append(os.Environ(), "HOME="+home, "TMPDIR="+tmp)
 			begin := time.Now()
 			res := clitest.RunEnv(20*time.Minute, env, netgradeBin, args...)
