@@ -53,6 +53,11 @@ lint:
 flake:
 	$(UNBUF) $(GO) run ./tools/flake -runs 20
 
+## flake-day2: the same guard over the day-two exercises (HTTP, REST, mail),
+## 10 runs each, three submissions at a time, both cores kept busy
+flake-day2:
+	$(UNBUF) $(GO) run ./tools/flake -runs 10 -jobs 3 -exercise http-server,rest-api,smtp-client,pop-client,imap-client
+
 clean:
 	rm -rf bin
 
