@@ -7,7 +7,7 @@ BIN     ?= bin/netgrade
 PKGS    := ./...
 UNBUF   := env -u PYTHONUNBUFFERED
 
-.PHONY: all build test demo bench bench-grade bench-check lint flake clean
+.PHONY: all build test demo bench bench-grade bench-check lint flake flake-day2 clean
 
 all: build
 
