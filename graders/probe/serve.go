@@ -81,6 +81,15 @@ func StartServerEnv(t *graders.T, proto string, env []string) (*harness.Process,
 		t.Note("the program holds %s (state %s), seen through %s after %d look%s in %s", s, s.State, r.Via, r.Looks, plural(r.Looks), r.Waited.Round(time.Millisecond))
 		return p, port, nil
 	}
+	// A socket a client on 127.0.0.1 reaches that appeared between the
+	// deadline's last look and the reading of what the program holds: the
+	// program is ready, late; judging its address would be wrong.
+	for _, s := range r.Held {
+		if s.Proto == proto && s.Port == port && s.Listening() && s.CoversLoopback() && p.Running() {
+			t.Note("the program holds %s (state %s), seen as the wait for it ended (%s)", s, s.State, waited)
+			return p, port, nil
+		}
+	}
 	socks := r.Held
 	what := "bind UDP port"
 	if proto == "tcp" {
