@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/graders/probe"
 	"github.com/netgrade/netgrade/internal/apispec"
 	"github.com/netgrade/netgrade/internal/httpwire"
 )
@@ -257,7 +258,7 @@ func answer(ex *restExchange) string {
 		return ""
 	}
 	if ex.wire != nil {
-		return ex.wire.Curl()
+		return probe.Curl(ex.wire)
 	}
 	s := statusText(ex)
 	if ex.Status != 0 {

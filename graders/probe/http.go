@@ -15,13 +15,21 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/httpwire"
+	"github.com/netgrade/netgrade/internal/render"
 	"github.com/netgrade/netgrade/internal/report"
 )
 
 // ReplyTimeout is the reply window: it bounds the wait for an HTTP
 // response (from the request to its last byte). A correct server answers
-// in milliseconds; only one that does not answer waits it out.
-const ReplyTimeout = 5 * time.Second
+// in milliseconds; only one that does not answer waits it out, so it is
+// wide enough for a machine loaded on every core.
+const ReplyTimeout = 10 * time.Second
+
+// HTTPReadyTimeout bounds the wait for an HTTP server to listen after it
+// was started: an interpreter's start and http.server's imports (under
+// libfaketime too) on a loaded machine. Only a program that neither
+// listens nor ends waits it out.
+const HTTPReadyTimeout = 10 * time.Second
 
 // The course texts of an HTTP exercise that say how its program is run.
 const (
@@ -112,8 +120,20 @@ func (s *HTTPServer) StillServes(after string) error {
 	return nil
 }
 
-// Curl is the exchange as `curl -v` shows it, for a failure's "got".
-func Curl(x *httpwire.Exchange) string { return x.Curl() }
+// Curl is the exchange as `curl -v` shows it, for a failure's "got": `> `
+// the request line and headers, `< ` the status line and headers, the
+// start of the body, and `* ` lines for what went wrong.
+func Curl(x *httpwire.Exchange) string {
+	var lines []string
+	for _, e := range x.Events() {
+		if e.Kind == report.EvNote {
+			lines = append(lines, "* "+e.Data)
+			continue
+		}
+		lines = append(lines, render.EventLines(e)...)
+	}
+	return strings.Join(lines, "\n")
+}
 
 // StartHTTP starts the submission as an HTTP server with a fresh port as
 // its {port} and env added to its environment, and waits, by reading
@@ -132,7 +152,7 @@ func StartHTTP(t *graders.T, env []string) (*HTTPServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), t.Timeout(ReadyTimeout))
+	ctx, cancel := context.WithTimeout(t.Context(), t.Timeout(HTTPReadyTimeout))
 	defer cancel()
 	sock, socks, err := waitListening(ctx, p, port)
 	if err == nil {
@@ -160,7 +180,7 @@ func StartHTTP(t *graders.T, env []string) (*HTTPServer, error) {
 			Want("TCP 127.0.0.1, 0.0.0.0 or :: on some port", strings.TrimPrefix(held, "listens on ")).
 			WithHint(`Bind the host "localhost" (or "" for every address): HTTPServer(("localhost", 8888), MyServer).`)
 	}
-	return nil, graders.Failf("the program did not listen on a TCP port within %s", t.Timeout(ReadyTimeout)).
+	return nil, graders.Failf("the program did not listen on a TCP port within %s", t.Timeout(HTTPReadyTimeout)).
 		WithHint(`Create the server before anything that waits: HTTPServer(("localhost", port), MyServer).serve_forever().`)
 }
 

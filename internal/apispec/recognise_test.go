@@ -10,7 +10,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"gotest.tools/v3/golden"
 )
 
 var jsonUnmarshal = json.Unmarshal
@@ -40,7 +39,7 @@ func TestRecognise(t *testing.T) {
 			assert.NotEmpty(t, r.Advice, f)
 		}
 	}
-	golden.Assert(t, b.String(), "recognised.golden")
+	assertGolden(t, b.String(), "recognised.golden")
 }
 
 // TestRecogniseCases covers bodies not worth a file.

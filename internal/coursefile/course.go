@@ -72,6 +72,9 @@ type Run struct {
 	// DirectWhenExecutable runs a file with its run bit that starts with #!
 	// (or is an ELF binary) directly, with the exercise's arguments.
 	DirectWhenExecutable bool
+	// RaceHook runs Python programs, in the checks that judge shared state,
+	// under netgrade's race hook, which makes races show every time.
+	RaceHook bool
 }
 
 // Exercise is one exercise of a course.
@@ -127,16 +130,20 @@ func (c *Course) IDs() []string {
 }
 
 // Settings returns the course's settings for exercise id: texts, points,
-// checks turned off, visibility, deadlines and the timeout scale. An
-// exercise the course does not list gets the course's timeout scale only.
+// checks turned off, visibility, deadlines, the timeout scale and the race
+// hook. An exercise the course does not list gets the course's timeout
+// scale and race hook only.
 func (c *Course) Settings(id string) graders.Settings {
 	if c == nil {
 		return graders.Settings{}
 	}
-	s := graders.Settings{TimeoutScale: c.TimeoutScale}
+	s := graders.Settings{TimeoutScale: c.TimeoutScale, NoRaceHook: !c.Run.RaceHook}
 	if e := c.Exercise(id); e != nil {
 		s.Texts = maps.Clone(e.Texts)
 		s.Checks = maps.Clone(e.Checks)
+		if e.Run != nil {
+			s.NoRaceHook = !e.Run.RaceHook
+		}
 	}
 	return s
 }

@@ -71,6 +71,36 @@ exercises:
 	require.Equal(t, 2.5, set.TimeoutScale)
 }
 
+// TestRaceHookSetting: run.race_hook turns netgrade's race hook on or off
+// for the whole course or for one exercise; it is on by default.
+func TestRaceHookSetting(t *testing.T) {
+	tickets := "exercises:\n  - id: tcp-tickets\n    file: t.py\n"
+	tests := []struct {
+		name string
+		src  string
+		// off: for tcp-tickets; courseOff: for tcp-forking, which the
+		// course does not list
+		off, courseOff bool
+	}{
+		{"default", tickets, false, false},
+		{"course off", "run:\n  race_hook: false\n" + tickets, true, true},
+		{"course on", "run:\n  race_hook: true\n" + tickets, false, false},
+		{"exercise off", tickets + "    run:\n      race_hook: false\n", true, false},
+		{"course off, exercise on", "run:\n  race_hook: false\n" + tickets + "    run:\n      race_hook: true\n", false, true},
+		{"exercise run without it keeps the course's", "run:\n  race_hook: false\n" + tickets + "    run:\n      command: python3 -X dev {file} {args}\n", true, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse("c.yaml", []byte(tc.src), course.Registry())
+			require.NoError(t, err)
+			require.Equal(t, tc.off, c.Settings("tcp-tickets").NoRaceHook)
+			require.Equal(t, tc.courseOff, c.Settings("tcp-forking").NoRaceHook, "an exercise the course does not list follows the course")
+		})
+	}
+	var nilCourse *Course
+	require.False(t, nilCourse.Settings("tcp-tickets").NoRaceHook)
+}
+
 // TestBadCourse shows that every kind of mistake is refused with its file,
 // line and column and what is allowed there.
 func TestBadCourse(t *testing.T) {
@@ -101,6 +131,7 @@ func TestBadCourse(t *testing.T) {
 		{"twice", head + "  - id: udp-server\n    file: b.py\n", "4:7", []string{`exercise "udp-server" is listed twice`}},
 		{"scale", "timeouts:\n  scale: 0\n" + head, "2:10", []string{"timeouts.scale must be a number above 0"}},
 		{"run without file", "run:\n  command: python3 {args}\n" + head, "2:12", []string{"run.command must hold {file}"}},
+		{"race_hook not a boolean", "run:\n  race_hook: off please\n" + head, "2:14", []string{"run.race_hook must be true or false"}},
 		{"exercises not a list", "exercises: udp-server\n", "1:12", []string{"exercises must be a list"}},
 	}
 	for _, tc := range tests {

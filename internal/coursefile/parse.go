@@ -52,7 +52,7 @@ func (es Errors) Error() string {
 // Allowed values and keys, for messages.
 var (
 	topKeys      = []string{"name", "python", "run", "timeouts", "exercises"}
-	runKeys      = []string{"command", "direct_when_executable"}
+	runKeys      = []string{"command", "direct_when_executable", "race_hook"}
 	timeoutKeys  = []string{"scale"}
 	exerciseKeys = []string{"id", "file", "run", "texts", "visibility", "checks"}
 	checkKeys    = []string{"points", "enabled", "visibility", "timeout"}
@@ -109,7 +109,7 @@ func Parse(name string, data []byte, reg *graders.Registry) (*Course, error) {
 		}
 		return nil, fmt.Errorf("%s: this is not valid YAML: %w", name, err)
 	}
-	c := &Course{Source: name, TimeoutScale: 1, Run: Run{Command: []string{"python3", "{file}", "{args}"}, DirectWhenExecutable: true}}
+	c := &Course{Source: name, TimeoutScale: 1, Run: Run{Command: []string{"python3", "{file}", "{args}"}, DirectWhenExecutable: true, RaceHook: true}}
 	if len(f.Docs) != 1 || f.Docs[0].Body == nil {
 		p.errAt(1, 1, "a course file holds one YAML document, a mapping with the keys "+strings.Join(topKeys, ", "))
 		return nil, p.errs
@@ -351,6 +351,11 @@ func (p *parseState) run(n ast.Node, base Run) *Run {
 	if v, ok := m["direct_when_executable"]; ok {
 		if b, ok := p.boolean(v, "run.direct_when_executable"); ok {
 			r.DirectWhenExecutable = b
+		}
+	}
+	if v, ok := m["race_hook"]; ok {
+		if b, ok := p.boolean(v, "run.race_hook"); ok {
+			r.RaceHook = b
 		}
 	}
 	return &r

@@ -15,10 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netgrade/netgrade/internal/render"
 	"github.com/netgrade/netgrade/internal/report"
+	"github.com/sebdah/goldie/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"gotest.tools/v3/golden"
 )
 
 // scripted is a server that answers every connection with reply once it
@@ -272,8 +273,12 @@ func TestRecorded(t *testing.T) {
 	assert.Equal(t, "GET", req.Method)
 	assert.Equal(t, "/api/date", req.Path)
 	assert.Contains(t, req.Headers, report.Header{Name: "Host", Value: addr})
-	curl := strings.ReplaceAll(x.Curl(), addr, "127.0.0.1:PORT")
-	golden.Assert(t, curl+"\n", "curl.golden")
+	var lines []string
+	for _, e := range x.Events() {
+		lines = append(lines, render.EventLines(e)...)
+	}
+	curl := strings.ReplaceAll(strings.Join(lines, "\n"), addr, "127.0.0.1:PORT")
+	assertGolden(t, curl+"\n", "curl.golden")
 }
 
 // TestRawRequestEvent records a raw request by its first line, cut when it
@@ -287,4 +292,11 @@ func TestRawRequestEvent(t *testing.T) {
 	ev = requestEvent(&Exchange{Request: Request{Raw: []byte("\x00\xff garbage")}}, "a", "b")
 	assert.Equal(t, `\x00\xff garbage`, strings.ReplaceAll(ev.HTTP.Line, "\x00", `\x00`))
 	assert.False(t, errors.Is(nil, ErrNoReply))
+}
+
+// assertGolden compares got with testdata/NAME (go test -update rewrites
+// the golden files).
+func assertGolden(t *testing.T, got, name string) {
+	t.Helper()
+	goldie.New(t).Assert(t, strings.TrimSuffix(name, ".golden"), []byte(got))
 }

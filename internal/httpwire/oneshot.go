@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/netgrade/netgrade/internal/render"
 	"github.com/netgrade/netgrade/internal/report"
 )
 
@@ -57,21 +56,6 @@ func (x *Exchange) Events() []report.Event {
 		evs = append(evs, report.Event{Kind: report.EvNote, Data: "no HTTP response: " + x.Err.Error()})
 	}
 	return evs
-}
-
-// Curl returns the exchange as `curl -v` shows it: `> ` the request line
-// and headers, `< ` the status line and headers, the start of the body,
-// and `* ` lines for the problems found and for an exchange that failed.
-func (x *Exchange) Curl() string {
-	var lines []string
-	for _, e := range x.Events() {
-		if e.Kind == report.EvNote {
-			lines = append(lines, "* "+render.Terminal(e.Data, false))
-			continue
-		}
-		lines = append(lines, render.EventLines(e)...)
-	}
-	return strings.Join(lines, "\n")
 }
 
 // requestEvent is the transcript event of the request x sent.
