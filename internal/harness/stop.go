@@ -58,6 +58,7 @@ func (p *Process) stop() {
 		}
 	}
 	<-p.done
+	p.sweep(seen)
 	p.cleanUp(seen)
 	ctx, cancel := context.WithTimeout(context.Background(), outputDrain)
 	defer cancel()
@@ -67,6 +68,31 @@ func (p *Process) stop() {
 		}
 	}
 	p.explainMemoryError()
+}
+
+// sweep kills what is left of a program without a cgroup once its main
+// process is gone: a process that left the group after the last look (a
+// child that called setsid() and forked while the program was being
+// stopped) carries the program's mark, and nothing of the program can
+// start another once everything marked is dead. It looks until two looks
+// in a row find nothing alive, for at most killGrace.
+func (p *Process) sweep(seen map[int]ProcInfo) {
+	if p.cg != nil {
+		return
+	}
+	deadline := time.Now().Add(killGrace)
+	for quiet := 0; quiet < 2 && time.Now().Before(deadline); {
+		p.scan(seen)
+		left := aliveOf(seen)
+		if len(left) == 0 && !(p.groupOurs() && groupAlive(p.pgid)) {
+			quiet++
+		} else {
+			quiet = 0
+			p.signalAll(syscall.SIGKILL, seen)
+		}
+		p.reapOrphans(seen)
+		time.Sleep(10 * time.Millisecond) // between two looks at /proc, not a wait for readiness
+	}
 }
 
 // scan adds to seen the processes of the program found in /proc: its
