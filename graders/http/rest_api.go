@@ -92,7 +92,7 @@ func RESTAPI() *graders.Exercise {
 		withTimeout(needs(restCheck("concurrent-creates", "ten clients creating at once get distinct ids", report.Concurrency, 2,
 			"Ten clients that create items at the same time each get their item, with an id of its own.",
 			"Handlers run at the same time (ThreadingHTTPServer, Flask, FastAPI): guard the counter and the collection with a threading.Lock(): with lock: next_id += 1; item[\"id\"] = next_id; todos[next_id] = item.",
-			judgeConcurrentCreates))),
+			judgeConcurrentCreates), restID("persists"))),
 		restCheck("no-server-error", "odd requests never get a server error", report.Robustness, 1,
 			"Whatever a client sends (an id that is not a number, a path below an item, a query string, a body sent as text/plain), the server answers below 500 and keeps serving.",
 			"int(\"abc\") raises ValueError: catch it and answer 404 (Flask's <int:id> and FastAPI's id: int do it for you); route on the path without its query string.",
