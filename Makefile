@@ -7,7 +7,7 @@ BIN     ?= bin/netgrade
 PKGS    := ./...
 UNBUF   := env -u PYTHONUNBUFFERED
 
-.PHONY: all build test demo bench bench-grade bench-check lint flake clean
+.PHONY: all build test demo bench bench-grade bench-check lint flake flake-day2 clean
 
 all: build
 
@@ -52,6 +52,11 @@ lint:
 ## that changes between runs or differs from a fixture's declaration
 flake:
 	$(UNBUF) $(GO) run ./tools/flake -runs 20
+
+## flake-day2: the same guard over the day-two exercises (HTTP, REST, mail),
+## 10 runs each, three submissions at a time, both cores kept busy
+flake-day2:
+	$(UNBUF) $(GO) run ./tools/flake -runs 10 -jobs 3 -exercise http-server,rest-api,smtp-client,pop-client,imap-client
 
 clean:
 	rm -rf bin

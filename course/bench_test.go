@@ -1,6 +1,7 @@
 package course_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -39,7 +40,8 @@ func interpreterStart(b *testing.B) (wall, cpu time.Duration) {
 }
 
 // passing returns the passing fixture the benchmarks grade for an
-// exercise: plain.py when it passes, else the first passing one.
+// exercise: plain.py when it passes, else the first passing one that needs
+// no framework.
 func passing(b *testing.B, id string) (fixtures.Fixture, bool) {
 	fs, err := fixtures.For(id)
 	if err != nil {
@@ -48,7 +50,7 @@ func passing(b *testing.B, id string) (fixtures.Fixture, bool) {
 	var pick fixtures.Fixture
 	found := false
 	for _, f := range fs {
-		if f.Pass && (f.Name == "plain.py" || !found) {
+		if f.Pass && len(f.Requires) == 0 && (f.Name == "plain.py" || !found) {
 			pick, found = f, true
 		}
 	}
@@ -66,22 +68,39 @@ func reportCost(b *testing.B, u cost.Usage, floor time.Duration) {
 	b.ReportMetric(100*u.OwnRatio(), "own/prog-%")
 }
 
-// BenchmarkGrade grades each exercise on its reference and on a passing
-// Python fixture, one grading at a time, and reports per grading: the wall
-// time against the exercise's floor (one interpreter start plus the waits
-// the checks make by design), netgrade's own CPU and the graded programs'
-// CPU (rusage of this process and of the children it reaped), and their
-// ratio.
+// BenchmarkGrade grades each exercise on its reference, on a passing
+// Python fixture and on a passing fixture of each framework (rest-api's
+// Flask and FastAPI ones, under the interpreter that has it), one grading
+// at a time, and reports per grading: the wall time against the
+// exercise's floor (one interpreter start plus the waits the checks make by
+// design), netgrade's own CPU and the graded programs' CPU (rusage of this
+// process and of the children it reaped), and their ratio.
 func BenchmarkGrade(b *testing.B) {
 	start, startCPU := interpreterStart(b)
 	b.Logf("one python3 start: %s wall, %s CPU", start.Round(time.Millisecond), startCPU.Round(time.Millisecond))
 	opt := options()
+	pythons := fixtures.NewPythons()
 	for _, ex := range course.Registry().Exercises() {
 		floor := start + ex.Floor
 		subs := map[string]graders.Submission{
 			"reference": {Name: "reference", Command: []string{netgradeBin, "ref", ex.ID}},
 		}
-		if f, ok := passing(b, ex.ID); ok {
+		fs, err := fixtures.For(ex.ID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		kinds := []string{"reference", "python"}
+		for _, f := range fs {
+			// A plain-Python fixture is "python"; the first passing fixture
+			// of each framework is graded too, named by it ("flask"),
+			// under the interpreter that has it.
+			kind := "python"
+			if len(f.Requires) > 0 {
+				kind = f.Requires[0]
+			}
+			if !f.Pass || (subs[kind].Name != "" && (kind != "python" || f.Name != "plain.py")) {
+				continue
+			}
 			path, err := f.Write(b.TempDir())
 			if err != nil {
 				b.Fatal(err)
@@ -90,9 +109,20 @@ func BenchmarkGrade(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			subs["python"] = sub
+			if len(f.Requires) > 0 {
+				py, err := pythons.For(context.Background(), f.Requires)
+				if err != nil {
+					b.Logf("%s: %v", f.ID(), err)
+					continue
+				}
+				sub.Command[0] = py
+			}
+			if subs[kind].Name == "" && kind != "python" {
+				kinds = append(kinds, kind)
+			}
+			subs[kind] = sub
 		}
-		for _, kind := range []string{"reference", "python"} {
+		for _, kind := range kinds {
 			sub, ok := subs[kind]
 			if !ok {
 				continue
@@ -151,10 +181,11 @@ func BenchmarkCheck(b *testing.B) {
 	var total cost.Usage
 	for b.Loop() {
 		cmd := exec.Command(bin, "check", dir)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
 		u, err := cost.Run(cmd)
 		if err != nil {
-			out, _ := exec.Command(bin, "check", dir).CombinedOutput()
-			b.Fatalf("netgrade check: %v\n%s", err, out)
+			b.Fatalf("netgrade check: %v\n%s", err, out.String())
 		}
 		total = total.Add(u)
 	}

@@ -2,10 +2,12 @@ package course_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/netgrade/netgrade/course"
+	"github.com/netgrade/netgrade/fixtures"
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/graders/gradertest"
 	"github.com/netgrade/netgrade/internal/harness"
@@ -52,6 +54,10 @@ var concMessages = map[string]map[string]string{
 	"tcp-tickets/forked_counter.py":        {"tcp-tickets/consecutive": "each child increments its own copy"},
 	"tcp-tickets/lock_in_handle.py":        {"tcp-tickets/unique": "same ticket number"},
 	"tcp-tickets/file_read_before_lock.py": {"tcp-tickets/unique": "same ticket number"},
+	"tcp-tickets/read_then_flock.py":       {"tcp-tickets/unique": "same ticket number"},
+	"tcp-tickets/threads_sleep0.py":        {"tcp-tickets/unique": "same ticket number"},
+	"tcp-tickets/lock_per_client.py":       {"tcp-tickets/unique": "same ticket number"},
+	"tcp-tickets/threads_plus_equals.py":   {"tcp-tickets/unique": "same ticket number"},
 	"tcp-tickets/lock_across_sleep.py":     {"tcp-tickets/at-once": "served one after the other"},
 	"tcp-tickets/missing_fstring.py":       {"tcp-tickets/ticket": "not an f-string"},
 	"tcp-tickets/input_port.py":            {"tcp-tickets/starts": "ended before it could listen"},
@@ -93,6 +99,15 @@ func TestConcFixtures(t *testing.T) {
 					passing[j.Exercise.ID]++
 				}
 			}
+			// The race hook is active in tcp-tickets/unique, and the report
+			// says so: loaded by a Python seller, not by the reference.
+			if i := slices.IndexFunc(j.Result.Checks, func(c report.Check) bool { return c.ID == "tcp-tickets/unique" }); i >= 0 && j.Result.Checks[i].Status != report.Skip {
+				want := "netgrade's race hook was active"
+				if j.Reference() {
+					want = "netgrade's race hook was not loaded"
+				}
+				assert.Contains(t, strings.Join(j.Result.Checks[i].Notes, "\n"), want)
+			}
 			for id, phrase := range concMessages[j.ID] {
 				i := slices.IndexFunc(j.Result.Checks, func(c report.Check) bool { return c.ID == id })
 				if assert.GreaterOrEqual(t, i, 0, "no check %s", id) {
@@ -112,4 +127,27 @@ func TestConcFixtures(t *testing.T) {
 	for name := range concMessages {
 		assert.True(t, slices.ContainsFunc(jobs, func(j *samples.Sample) bool { return j.ID == name }), "concMessages names %s, which is no fixture", name)
 	}
+}
+
+// TestTicketsRaceHookOff: a course that turns the race hook off
+// (run.race_hook: false) grades tcp-tickets/unique without it, and the
+// report says so.
+func TestTicketsRaceHookOff(t *testing.T) {
+	gradertest.NeedPython(t)
+	ex, err := course.Registry().Get("tcp-tickets")
+	require.NoError(t, err)
+	fs, err := fixtures.For("tcp-tickets")
+	require.NoError(t, err)
+	i := slices.IndexFunc(fs, func(f fixtures.Fixture) bool { return f.Name == "threading_lock.py" })
+	require.GreaterOrEqual(t, i, 0)
+	path, err := fs[i].Write(t.TempDir())
+	require.NoError(t, err)
+	sub, err := graders.FileSubmission(path)
+	require.NoError(t, err)
+	opt := graders.Options{Settings: graders.Settings{Only: []string{"tcp-tickets/unique"}, NoRaceHook: true}}
+	res := ex.Grade(t.Context(), sub, opt)
+	require.Len(t, res.Checks, 1)
+	c := res.Checks[0]
+	assert.Equal(t, report.Pass, c.Status, c.Message)
+	assert.Contains(t, strings.Join(c.Notes, "\n"), "race hook is off")
 }

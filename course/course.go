@@ -18,6 +18,7 @@ import (
 
 	"github.com/netgrade/netgrade/graders"
 	httpch "github.com/netgrade/netgrade/graders/http"
+	"github.com/netgrade/netgrade/graders/mail"
 	"github.com/netgrade/netgrade/graders/sockets"
 	"github.com/netgrade/netgrade/graders/socketserver"
 	"github.com/netgrade/netgrade/reference"
@@ -50,6 +51,10 @@ func Exercises() []Exercise {
 		{socketserver.TCPThreading(), "tcp-threading.py", reference.Program{Usage: "PORT", Run: reference.TCPThreading}},
 		{socketserver.TCPTickets(), "tcp-tickets.py", reference.Program{Usage: "PORT", Run: reference.TCPTickets}},
 		{httpch.HTTPServer(), "http-server.py", reference.Program{Usage: "[PORT]", Run: reference.HTTPServer}},
+		{httpch.RESTAPI(), "rest-api.py", reference.Program{Usage: "[--spec DOCUMENT] [PORT]", Run: reference.RESTAPI}},
+		{mail.SMTPClient(), "smtp-client.py", reference.Program{Usage: "HOST PORT FROM TO SUBJECT MESSAGE", Run: reference.SMTPClient}},
+		{mail.POPClient(), "pop-client.py", reference.Program{Usage: "HOST PORT USER PASSWORD", Run: reference.POPClient}},
+		{mail.IMAPClient(), "imap-client.py", reference.Program{Usage: "HOST PORT USER PASSWORD", Run: reference.IMAPClient}},
 	}
 }
 

@@ -213,6 +213,35 @@ func TestPrintable(t *testing.T) {
 	assert.Equal(t, `caf\xe9 \xff`, Printable([]byte("caf\xe9 \xff")))
 }
 
+// A secret a check masks is hidden everywhere in the transcript: the
+// command line, the program's output, what the check recorded.
+func TestEngineMasksSecrets(t *testing.T) {
+	e := synthetic(&Check{ID: "secret", Points: 1, Run: func(ctx context.Context, t *T) error {
+		t.Mask("hunter22", "ab")
+		p, err := t.Start(map[string]string{"password": "hunter22"})
+		if err != nil {
+			return err
+		}
+		if _, err := p.Wait(ctx); err != nil {
+			return err
+		}
+		_ = p.WaitOutput(ctx)
+		t.Received("pop3", "c", "s", []byte("PASS hunter22"), time.Now())
+		return Failf("shown")
+	}})
+	e.Args = []string{"{password}"}
+	r := e.Grade(context.Background(), Submission{Name: "sh", Command: []string{"sh", "-c", `echo "my password is $0, ab"`, "{password}"}}, Options{})
+	c := byID(r)["secret"]
+	require.Equal(t, report.Fail, c.Status, c.Message)
+	var data []string
+	for _, ev := range c.Transcript {
+		assert.NotContains(t, ev.Data, "hunter22")
+		data = append(data, ev.Data)
+	}
+	assert.Contains(t, data, "my password is ********, ab", "short strings are not masked")
+	assert.Contains(t, data, "PASS ********")
+}
+
 // An unknown exercise gets the closest known one suggested, and the known
 // ones in course order.
 func TestRegistryUnknownExercise(t *testing.T) {

@@ -23,6 +23,11 @@ type Settings struct {
 	// the waits for a program's events); zero means 1. A course run on slow
 	// machines raises it.
 	TimeoutScale float64 `json:"timeout_scale,omitempty"`
+	// NoRaceHook runs Python programs as they are in the checks that judge
+	// shared state, without netgrade's race hook (internal/racehook), which
+	// otherwise widens the windows in which clients can interleave so that
+	// a race shows every time.
+	NoRaceHook bool `json:"no_race_hook,omitempty"`
 }
 
 // CheckSettings are a course's settings for one check; a zero field keeps

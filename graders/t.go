@@ -37,6 +37,7 @@ type T struct {
 	events  []report.Event
 	procs   []*harness.Process
 	notices []string
+	secrets []string
 }
 
 // Failure is what a check returns when the submission does not meet the
@@ -87,6 +88,10 @@ func (t *T) ID() string { return t.check.ID }
 func (t *T) Timeout(d time.Duration) time.Duration {
 	return t.opt.scale(d)
 }
+
+// RaceHook reports whether a check that judges shared state runs Python
+// programs under netgrade's race hook: unless the course turns it off.
+func (t *T) RaceHook() bool { return !t.opt.Settings.NoRaceHook }
 
 // Port returns a free port for this check.
 func (t *T) Port() (int, error) {
@@ -222,13 +227,39 @@ func (t *T) mainProcess() *harness.Process {
 	return t.procs[len(t.procs)-1]
 }
 
+// Mask hides secrets a check hands the program (a password on its command
+// line) wherever they appear in the transcript, the command line and the
+// program's output included: one '*' per character, so that the length
+// shows. Strings shorter than 3 bytes are left alone.
+func (t *T) Mask(secrets ...string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, s := range secrets {
+		if len(s) >= 3 {
+			t.secrets = append(t.secrets, s)
+		}
+	}
+}
+
+// mask applies Mask's secrets to a text.
+func mask(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if strings.Contains(s, sec) {
+			s = strings.ReplaceAll(s, sec, strings.Repeat("*", utf8.RuneCountInString(sec)))
+		}
+	}
+	return s
+}
+
 // transcript merges the recorded events with the programs' output, in time
-// order, bounded to maxEvents.
+// order, bounded to maxEvents, secrets masked.
 func (t *T) transcript() []report.Event {
 	t.mu.Lock()
 	evs := append([]report.Event(nil), t.events...)
 	procs := append([]*harness.Process(nil), t.procs...)
+	secrets := append([]string(nil), t.secrets...)
 	t.mu.Unlock()
+	sort.Slice(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
 	for _, p := range procs {
 		evs = append(evs, report.Event{TimeMS: ms(p.Started().Sub(t.begin)), Kind: report.EvStart, Data: strings.Join(p.Argv(), " ")})
 		lines := p.Output().Lines()
@@ -257,6 +288,9 @@ func (t *T) transcript() []report.Event {
 		cut := len(evs) - maxEvents
 		evs = append(append(append([]report.Event(nil), head...),
 			report.Event{TimeMS: tail[0].TimeMS, Kind: report.EvNote, Data: fmt.Sprintf("… %d events left out …", cut)}), tail...)
+	}
+	for i := range evs {
+		evs[i].Data = mask(evs[i].Data, secrets)
 	}
 	return evs
 }

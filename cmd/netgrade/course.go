@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os/exec"
 
 	"github.com/netgrade/netgrade/course"
 	"github.com/netgrade/netgrade/internal/coursefile"
@@ -11,17 +12,34 @@ import (
 
 // courseFlag is the --course flag every grading command takes.
 type courseFlag struct {
-	path string
+	path   string
+	python string
 }
 
 func (f *courseFlag) register(c *cobra.Command) {
 	c.Flags().StringVar(&f.path, "course", "", "course file (YAML) to grade by; default: the built-in course ('netgrade course show')")
+	c.Flags().StringVar(&f.python, "python", "", "the Python interpreter that runs .py submissions in place of python3 (e.g. /usr/bin/python3, which has Flask); overrides the course's `python:`")
 }
 
 // load reads the course; a bad course file is a usage error (exit 2) that
 // names the file, line and column of every mistake, and a missing one says
 // so.
 func (f *courseFlag) load() (*coursefile.Course, error) {
+	c, err := f.read()
+	if err != nil {
+		return nil, err
+	}
+	if f.python != "" {
+		if _, err := exec.LookPath(f.python); err != nil {
+			return nil, usageErr("--python %s: no such interpreter (%v); give the path of a Python 3 interpreter", f.python, err)
+		}
+		c.SetPython(f.python)
+	}
+	return c, nil
+}
+
+// read reads the course file, or the built-in course without one.
+func (f *courseFlag) read() (*coursefile.Course, error) {
 	if f.path == "" {
 		c, err := coursefile.Parse(course.DefaultName, course.YAML(), course.Registry())
 		if err != nil {

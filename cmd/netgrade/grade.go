@@ -78,11 +78,13 @@ appended (udp-server: {port}; udp-client: {host} {port} {message}).`,
 }
 
 // verboseUsage is the help of --verbose.
-const verboseUsage = "say how netgrade observes the programs (sockets, process trees, exits); each readiness wait's mechanism is in the transcripts"
+const verboseUsage = "say how netgrade observes the programs (sockets, process trees, exits) and contains them (cgroup or subreaper, limits); each readiness wait's mechanism is in the transcripts"
 
-// sayMechanisms tells, for --verbose, how programs are observed here.
+// sayMechanisms tells, for --verbose, how programs are observed and
+// contained here.
 func sayMechanisms(w io.Writer) {
 	fmt.Fprintf(w, "netgrade: observing programs: %s\n", harness.ProbeMechanisms())
+	fmt.Fprintf(w, "netgrade: programs contained by %s\n", harness.Probe())
 }
 
 // submissionFromArgs reads EXERCISE and the program from the command line.

@@ -147,10 +147,11 @@ properly (listed at its end and in summary.json).`,
 }
 
 // runsPrograms reports whether command c runs graded programs in this
-// process (batch says for itself where each sandbox runs them).
+// process (batch says for itself where each sandbox runs them; check and
+// grade have a --verbose of their own, which says it too).
 func runsPrograms(c *cobra.Command) bool {
 	switch c.Name() {
-	case "check", "grade", "demo", "gradescope":
+	case "demo", "gradescope":
 		return true
 	}
 	return false

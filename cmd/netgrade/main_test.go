@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/netgrade/netgrade/course"
 	"github.com/netgrade/netgrade/internal/clitest"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/netgrade/netgrade/internal/sandbox/sandboxtest"
@@ -39,13 +40,17 @@ func fixtureFile(t *testing.T, exercise, name string) string {
 // Command-line mistakes exit 2 with a message that says what to do, and
 // never start grading.
 func TestUsageErrors(t *testing.T) {
+	var ids []string
+	for _, e := range course.Exercises() {
+		ids = append(ids, e.ID())
+	}
 	tests := []struct {
 		name string
 		args []string
 		want string
 	}{
 		{"no exercise", []string{"grade"}, "give the exercise to grade"},
-		{"unknown exercise", []string{"grade", "udp-srever", "x.py"}, `unknown exercise "udp-srever" (did you mean udp-server?); known exercises: udp-server, udp-client, tcp-server, tcp-client, tcp-upper`},
+		{"unknown exercise", []string{"grade", "udp-srever", "x.py"}, `unknown exercise "udp-srever" (did you mean udp-server?); known exercises: ` + strings.Join(ids, ", ")},
 		{"missing file", []string{"grade", "udp-server", "nope.py"}, "submission file: stat nope.py: no such file"},
 		{"no program", []string{"grade", "udp-server"}, "give the program to grade"},
 		{"file and command", []string{"grade", "udp-server", "a.py", "--", "python3", "a.py"}, "not both"},

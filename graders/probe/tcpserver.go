@@ -12,6 +12,7 @@ import (
 
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/report"
 )
 
 // SpinLines is how many empty lines printed after a client closed show a
@@ -329,4 +330,24 @@ func HexBytes(b []byte) string {
 		parts = append(parts[:40], "…")
 	}
 	return strings.Join(parts, " ")
+}
+
+// SilentClientCheck returns the silent-client check every TCP server
+// exercise has: after a client that connects and closes without sending,
+// the server still runs and answers the next client, played by next (see
+// SilentClient). reply is the longest a reply to next may take; hint is the
+// exercise's advice.
+func SilentClientCheck(exercise, hint string, reply time.Duration, next func(t *graders.T, p *harness.Process, port int) (*TCPConn, error)) *graders.Check {
+	return &graders.Check{
+		ID: exercise + "/silent-client", Title: "survives a client that connects and closes without sending",
+		Requirement: "After a client connects and closes at once without sending anything, the server still runs and answers the next client (when it serves no next client after an ordinary client either, next-client judges that, not this check).",
+		Category:    report.Robustness, Points: 1, Needs: []string{exercise + "/starts"},
+		Hint: hint,
+		// Two servers (the probe and, when it fails, the control run),
+		// each with three clients that may wait for a late reply.
+		Timeout: 2*ReadyTimeout + 3*(reply+LineTimeout),
+		Run: func(ctx context.Context, t *graders.T) error {
+			return SilentClient(t, next)
+		},
+	}
 }

@@ -63,21 +63,11 @@ func TCPServer() *graders.Exercise {
 			Hint: "Call accept() in a `while True:` loop; in the loop that reads one client, stop when recv() returns b'' (the client has closed) and close that connection before accepting the next.",
 			Run:  tcpServerCheckNextClient,
 		},
-		{
-			ID: "tcp-server/silent-client", Title: "survives a client that connects and closes without sending",
-			Requirement: "After a client connects and closes at once without sending anything, the server still runs and answers the next client (when it serves no next client after an ordinary client either, next-client judges that, not this check).",
-			Category:    report.Robustness, Points: 1, Needs: []string{"tcp-server/starts"},
-			Hint: "recv() returns b'' when the client has closed: stop reading that client (break), close its socket, and go back to accept().",
-			// Two servers (the probe and, when it fails, the control run),
-			// each with clients that may wait for a late reply.
-			Timeout: 2*probe.ReadyTimeout + 6*probe.LineTimeout,
-			Run: func(ctx context.Context, t *graders.T) error {
-				return probe.SilentClient(t, func(t *graders.T, p *harness.Process, port int) (*probe.TCPConn, error) {
-					c, _, err := tcpServerAskLenient(t, p, port, "the next client", "are you still there?")
-					return c, err
-				})
-			},
-		},
+		probe.SilentClientCheck("tcp-server", "recv() returns b'' when the client has closed: stop reading that client (break), close its socket, and go back to accept().", probe.LineTimeout,
+			func(t *graders.T, p *harness.Process, port int) (*probe.TCPConn, error) {
+				c, _, err := tcpServerAskLenient(t, p, port, "the next client", "are you still there?")
+				return c, err
+			}),
 		probe.UsageCheck("tcp-server", "(the same usage as the UDP server)", "Check len(sys.argv); if the port is missing, print('Usage: tcp-server.py PORT') and sys.exit(1)."),
 	}
 	return e

@@ -60,6 +60,14 @@ type concModel struct {
 	// judge judges the tree of a server with ConcHeld clients connected
 	// against its tree before any client.
 	judge func(before, tr concTree) error
+	// settled reports whether a tree read while ConcHeld clients are
+	// connected already decides the check, before ConcSpawnWindow has
+	// passed: the model the check asks for shows in full, or a tree that
+	// no server of that model ever has. Only evidence that lasts while the
+	// clients are held may settle it (live children, threads already
+	// grown): a tree caught half-way (connections accepted, handlers not
+	// yet started) must not.
+	settled func(before, tr concTree) bool
 }
 
 // concWaitingExercise builds tcp-forking or tcp-threading: the waiting
@@ -241,7 +249,12 @@ type concTree struct {
 	children []harness.ProcInfo
 }
 
-// concReadTree reads the tree of the server rooted at pid.
+// concReadTree reads the tree of the server rooted at pid. The server's own
+// entry, with its thread count, is read before its children are looked for
+// (harness.Tree): children started before the threads were counted are
+// listed, so a tree never shows the threads a runtime starts for its
+// children (Go waits for each child in a thread of its own) without the
+// children.
 func concReadTree(pid int) (concTree, error) {
 	procs, err := harness.Tree(pid)
 	if err != nil {
@@ -361,10 +374,14 @@ func concCheckModel(t *graders.T, model concModel) error {
 		held = append(held, c)
 	}
 	t.Note("%d clients are connected and silent", ConcHeld)
-	// Wait until one model or the other shows in full; a server that shows
-	// neither waits the window out and is judged on what it showed last.
+	// Wait until the tree settles the check; a server whose tree does not
+	// waits the window out and is judged on the last tree read, when every
+	// handler it was going to start has long been started. A tree is never
+	// judged half-way: a forking server that has accepted its clients but
+	// not yet forked, while its runtime starts threads, is not taken for a
+	// threading one.
 	tr, _, err := concWatchTree(t, p.Pid(), ConcSpawnWindow, func(tr concTree) bool {
-		return len(tr.children) >= ConcHeld || (len(tr.children) == 0 && tr.grown(before) >= ConcHeld)
+		return model.settled(before, tr)
 	})
 	if err != nil {
 		return concTreeErr(t, p, fmt.Sprintf("while %d clients were connected", ConcHeld), err)

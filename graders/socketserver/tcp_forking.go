@@ -23,6 +23,10 @@ func concForking() concModel {
 			ConcHeld, ConcHeld),
 		hint:  "Build the server on socketserver.ForkingTCPServer (or os.fork() for each accepted connection), so that each client is served by a process of its own.",
 		judge: concJudgeForking,
+		// Only a child per client settles it: a server without them may
+		// still be forking, so one that serves clients in threads (or one
+		// at a time) is judged when ConcSpawnWindow has passed.
+		settled: func(_, tr concTree) bool { return len(tr.children) >= ConcHeld },
 	}
 }
 

@@ -23,6 +23,11 @@ func concThreading() concModel {
 			ConcHeld, ConcHeld),
 		hint:  "Build the server on socketserver.ThreadingTCPServer (or start a threading.Thread for each accepted connection): one process, a thread per client.",
 		judge: concJudgeThreading,
+		// A thread per client in the one process settles it, and so does
+		// a child process, which a threading server never has.
+		settled: func(before, tr concTree) bool {
+			return len(tr.children) > 0 || tr.grown(before) >= ConcHeld
+		},
 	}
 }
 

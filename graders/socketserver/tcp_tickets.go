@@ -3,6 +3,7 @@ package socketserver
 import (
 	"context"
 	"fmt"
+	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"github.com/netgrade/netgrade/graders/probe"
 	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/poll"
+	"github.com/netgrade/netgrade/internal/racehook"
 	"github.com/netgrade/netgrade/internal/report"
 )
 
@@ -101,7 +103,8 @@ func TCPTickets() *graders.Exercise {
 		},
 		{
 			ID: id + "/unique", Title: "sells unique, consecutive numbers to clients arriving together",
-			Requirement: fmt.Sprintf("%d rounds of %d clients connecting together: every client gets a ticket, and the %d numbers are all different and consecutive.",
+			Requirement: fmt.Sprintf("%d rounds of %d clients connecting together, each sending its line once all are connected: every client gets a ticket, and the %d numbers are all different and consecutive. "+
+				"A Python seller runs under netgrade's race hook (unless the course turns it off): a fixed delay after each read from a file, before each write to one and around each file lock, and, while threads run, before each store to shared state, so that a race on the counter shows every time and a correct lock only makes the seller slower.",
 				TicketsRounds, TicketsClients, TicketsRounds*TicketsClients),
 			Category: report.Concurrency, Points: 3, Needs: []string{id + "/consecutive", id + "/at-once"},
 			Hint:    "Reading the counter and writing it back must happen under one lock shared by all handlers (created once, outside handle()); with processes, a lock on the counter's file (fcntl.flock) taken before reading it.",
@@ -206,12 +209,20 @@ func ticketsPace(t *graders.T, pid, port int) {
 const ticketsPaceCap = 2 * time.Millisecond
 
 // ticketsRound has n clients connect together (paced by the accept queue)
-// and buy a ticket each, all within window (scaled).
-func ticketsRound(t *graders.T, p *harness.Process, port int, re *regexp.Regexp, n int, window time.Duration) []*ticketsSale {
+// and buy a ticket each, all within window (scaled). With gate, the
+// clients send their lines only once all of them are connected: the
+// handlers of a seller that reads the line before taking a number then all
+// take it at the same moment, however slowly the server accepted them, and
+// a race on its counter cannot hide behind the spacing of the arrivals.
+func ticketsRound(t *graders.T, p *harness.Process, port int, re *regexp.Regexp, n int, window time.Duration, gate bool) []*ticketsSale {
 	window = t.Timeout(window)
 	deadline := time.Now().Add(window)
 	sales := make([]*ticketsSale, n)
 	var wg sync.WaitGroup
+	open := make(chan struct{})
+	if !gate {
+		close(open)
+	}
 	for i := range n {
 		s := &ticketsSale{client: i + 1, window: window}
 		sales[i] = s
@@ -225,8 +236,12 @@ func ticketsRound(t *graders.T, p *harness.Process, port int, re *regexp.Regexp,
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			<-open
 			s.finish(c, re, deadline)
 		}()
+	}
+	if gate {
+		close(open)
 	}
 	wg.Wait()
 	return sales
@@ -234,12 +249,41 @@ func ticketsRound(t *graders.T, p *harness.Process, port int, re *regexp.Regexp,
 
 // ticketsStart starts the seller and compiles the pattern.
 func ticketsStart(t *graders.T) (*harness.Process, int, *regexp.Regexp, error) {
+	return ticketsStartEnv(t, nil)
+}
+
+// ticketsStartEnv is ticketsStart with env added to the seller's
+// environment.
+func ticketsStartEnv(t *graders.T, env []string) (*harness.Process, int, *regexp.Regexp, error) {
 	re, err := ticketsPattern(t)
 	if err != nil {
 		return nil, 0, nil, err
 	}
-	p, port, err := probe.StartServer(t, "tcp")
+	p, port, err := probe.StartServerEnv(t, "tcp", env)
 	return p, port, re, err
+}
+
+// ticketsRaceHook installs netgrade's race hook for one check, unless the
+// course turns it off, and returns the environment that loads it and a
+// function that notes in the report whether it was active and removes it.
+func ticketsRaceHook(t *graders.T) (env []string, done func(), err error) {
+	if !t.RaceHook() {
+		t.Notice("netgrade's race hook is off (run.race_hook: false in the course): races on the counter show only when the scheduler happens to interleave clients")
+		return nil, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "netgrade-racehook-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("installing the race hook: %w", err)
+	}
+	hook, err := racehook.Install(dir, racehook.DefaultConfig())
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, fmt.Errorf("installing the race hook: %w", err)
+	}
+	return hook.Env(nil), func() {
+		t.Notice("%s", hook.Describe())
+		os.RemoveAll(dir)
+	}, nil
 }
 
 // ticketsNoTicket explains why a sale got no number.
@@ -405,7 +449,7 @@ func ticketsCheckAtOnce(ctx context.Context, t *graders.T) error {
 		return nil
 	}
 	window := time.Duration(TicketsAtOnce)*(prep+time.Second) + probe.LineTimeout
-	sales := ticketsRound(t, p, port, re, TicketsAtOnce, window)
+	sales := ticketsRound(t, p, port, re, TicketsAtOnce, window, false)
 	var ends []time.Time
 	var missing []string
 	for _, s := range sales {
@@ -436,13 +480,18 @@ func ticketsCheckAtOnce(ctx context.Context, t *graders.T) error {
 }
 
 func ticketsCheckUnique(ctx context.Context, t *graders.T) error {
-	p, port, re, err := ticketsStart(t)
+	env, done, err := ticketsRaceHook(t)
+	if err != nil {
+		return err
+	}
+	defer done()
+	p, port, re, err := ticketsStartEnv(t, env)
 	if err != nil {
 		return err
 	}
 	var all []*ticketsSale
 	for r := range TicketsRounds {
-		sales := ticketsRound(t, p, port, re, TicketsClients, TicketsRoundWindow)
+		sales := ticketsRound(t, p, port, re, TicketsClients, TicketsRoundWindow, true)
 		var nums []int
 		for _, s := range sales {
 			if s.ok {

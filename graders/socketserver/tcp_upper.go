@@ -100,21 +100,11 @@ func TCPUpper() *graders.Exercise {
 				return upperCheckNextClient(t, upperClients, func(string) time.Duration { return probe.LineTimeout })
 			},
 		},
-		{
-			ID: "tcp-upper/silent-client", Title: "survives a client that connects and closes without sending",
-			Requirement: "After a client connects and closes at once without sending anything, the server still runs and answers the next client (when it serves no next client after an ordinary client either, next-client judges that, not this check).",
-			Category:    report.Robustness, Points: 1, Needs: []string{"tcp-upper/starts"},
-			// Two servers (the probe and, when it fails, the control run),
-			// each with clients that may wait for a late reply.
-			Timeout: 2*probe.ReadyTimeout + 6*probe.LineTimeout,
-			Hint:    "recv() returns b'' when the client has closed: handle() then has nothing to answer; with a plain socket, close that connection and accept() the next.",
-			Run: func(ctx context.Context, t *graders.T) error {
-				return probe.SilentClient(t, func(t *graders.T, p *harness.Process, port int) (*probe.TCPConn, error) {
-					r, err := upperAsk(t, p, port, nil, "the next client", "still there", probe.LineTimeout, upperLenient)
-					return r.conn, err
-				})
-			},
-		},
+		probe.SilentClientCheck("tcp-upper", "recv() returns b'' when the client has closed: handle() then has nothing to answer; with a plain socket, close that connection and accept() the next.", probe.LineTimeout,
+			func(t *graders.T, p *harness.Process, port int) (*probe.TCPConn, error) {
+				r, err := upperAsk(t, p, port, nil, "the next client", "still there", probe.LineTimeout, upperLenient)
+				return r.conn, err
+			}),
 		probe.UsageCheck("tcp-upper", "", "if len(sys.argv) != 2: print(\"Usage: tcp-server port\"); exit(1)"),
 	}
 	return e

@@ -78,6 +78,17 @@ func RunTimeout(d time.Duration, name string, args ...string) *Result {
 	return RunCmd(ctx, cmd)
 }
 
+// RunEnv runs name with args, with env as its whole environment, until it
+// ends or d passes.
+func RunEnv(d time.Duration, env []string, name string, args ...string) *Result {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = env
+	cmd.WaitDelay = time.Second
+	return RunCmd(ctx, cmd)
+}
+
 // RunCmd runs a prepared command (its Stdout and Stderr are replaced)
 // whose context is ctx. Set cmd.WaitDelay when the command may leave
 // children holding its outputs open.

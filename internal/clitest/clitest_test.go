@@ -59,3 +59,9 @@ func (f *fakeT) Helper()                           {}
 func (f *fakeT) Name() string                      { return "fake" }
 func (f *fakeT) Errorf(format string, args ...any) { f.failed = true }
 func (f *fakeT) FailNow()                          { f.failed = true; panic("FailNow") }
+
+func TestRunEnv(t *testing.T) {
+	r := RunEnv(time.Minute, []string{"GREETING=hi"}, "/bin/sh", "-c", "echo $GREETING; echo ${HOME:-no home}")
+	require.Equal(t, 0, r.ExitCode)
+	require.Equal(t, "hi\nno home\n", r.Stdout(), "the environment is the one given, whole")
+}

@@ -34,8 +34,34 @@ type Course struct {
 	Run Run
 	// TimeoutScale multiplies every deadline of a grading.
 	TimeoutScale float64
+	// Python is the interpreter that replaces python3 in run commands, when
+	// the course names one (SetPython).
+	Python string
 	// Exercises are the exercises the course grades, in course order.
 	Exercises []*Exercise
+}
+
+// SetPython makes path the interpreter of every run command that starts
+// with python3 (the course's and each exercise's), for a course whose
+// submissions need another Python than the one on PATH (Flask and FastAPI
+// are installed for Debian's /usr/bin/python3, say). An empty path changes
+// nothing. The course file's `python:` key and the --python flag set it.
+func (c *Course) SetPython(path string) {
+	if path == "" {
+		return
+	}
+	c.Python = path
+	swap := func(r *Run) {
+		if len(r.Command) > 0 && r.Command[0] == "python3" {
+			r.Command = append([]string{path}, r.Command[1:]...)
+		}
+	}
+	swap(&c.Run)
+	for _, e := range c.Exercises {
+		if e.Run != nil {
+			swap(e.Run)
+		}
+	}
 }
 
 // Run says how a submission file is run.
@@ -46,6 +72,9 @@ type Run struct {
 	// DirectWhenExecutable runs a file with its run bit that starts with #!
 	// (or is an ELF binary) directly, with the exercise's arguments.
 	DirectWhenExecutable bool
+	// RaceHook runs Python programs, in the checks that judge shared state,
+	// under netgrade's race hook, which makes races show every time.
+	RaceHook bool
 }
 
 // Exercise is one exercise of a course.
@@ -101,16 +130,20 @@ func (c *Course) IDs() []string {
 }
 
 // Settings returns the course's settings for exercise id: texts, points,
-// checks turned off, visibility, deadlines and the timeout scale. An
-// exercise the course does not list gets the course's timeout scale only.
+// checks turned off, visibility, deadlines, the timeout scale and the race
+// hook. An exercise the course does not list gets the course's timeout
+// scale and race hook only.
 func (c *Course) Settings(id string) graders.Settings {
 	if c == nil {
 		return graders.Settings{}
 	}
-	s := graders.Settings{TimeoutScale: c.TimeoutScale}
+	s := graders.Settings{TimeoutScale: c.TimeoutScale, NoRaceHook: !c.Run.RaceHook}
 	if e := c.Exercise(id); e != nil {
 		s.Texts = maps.Clone(e.Texts)
 		s.Checks = maps.Clone(e.Checks)
+		if e.Run != nil {
+			s.NoRaceHook = !e.Run.RaceHook
+		}
 	}
 	return s
 }

@@ -71,6 +71,36 @@ exercises:
 	require.Equal(t, 2.5, set.TimeoutScale)
 }
 
+// TestRaceHookSetting: run.race_hook turns netgrade's race hook on or off
+// for the whole course or for one exercise; it is on by default.
+func TestRaceHookSetting(t *testing.T) {
+	tickets := "exercises:\n  - id: tcp-tickets\n    file: t.py\n"
+	tests := []struct {
+		name string
+		src  string
+		// off: for tcp-tickets; courseOff: for tcp-forking, which the
+		// course does not list
+		off, courseOff bool
+	}{
+		{"default", tickets, false, false},
+		{"course off", "run:\n  race_hook: false\n" + tickets, true, true},
+		{"course on", "run:\n  race_hook: true\n" + tickets, false, false},
+		{"exercise off", tickets + "    run:\n      race_hook: false\n", true, false},
+		{"course off, exercise on", "run:\n  race_hook: false\n" + tickets + "    run:\n      race_hook: true\n", false, true},
+		{"exercise run without it keeps the course's", "run:\n  race_hook: false\n" + tickets + "    run:\n      command: python3 -X dev {file} {args}\n", true, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse("c.yaml", []byte(tc.src), course.Registry())
+			require.NoError(t, err)
+			require.Equal(t, tc.off, c.Settings("tcp-tickets").NoRaceHook)
+			require.Equal(t, tc.courseOff, c.Settings("tcp-forking").NoRaceHook, "an exercise the course does not list follows the course")
+		})
+	}
+	var nilCourse *Course
+	require.False(t, nilCourse.Settings("tcp-tickets").NoRaceHook)
+}
+
 // TestBadCourse shows that every kind of mistake is refused with its file,
 // line and column and what is allowed there.
 func TestBadCourse(t *testing.T) {
@@ -85,7 +115,7 @@ func TestBadCourse(t *testing.T) {
 		{"unclosed [", head + "  - id: udp-client\n    file: udp-client.py\n    checks:\n      usage: {points: 2}\n      spaces: {visibility: hidden}\n  - id: [tcp-server\n      utf8: {enabled: false} # a [ in a comment\n\n  - id: tcp-upper\n    file: 'tcp-[upper].py'\n",
 			"9:9", []string{"this [ is never closed", "the YAML parser stopped at line 12"}},
 		{"unclosed {", head + "    checks:\n      usage: {points: 2\n      spaces: {visibility: hidden}\n", "5:14", []string{"this { is never closed"}},
-		{"unknown top key", "exercise:\n  - id: udp-server\n", "1:1", []string{`unknown key "exercise"`, "allowed: name, run, timeouts, exercises"}},
+		{"unknown top key", "exercise:\n  - id: udp-server\n", "1:1", []string{`unknown key "exercise"`, "allowed: name, python, run, timeouts, exercises"}},
 		{"unknown exercise", "exercises:\n  - id: udp-servr\n    file: x.py\n", "2:9", []string{`unknown exercise "udp-servr" (did you mean udp-server?)`, "known exercises: udp-server, udp-client"}},
 		{"unknown check", head + "    checks:\n      usages: {points: 2}\n", "5:7", []string{`unknown check "usages" of exercise udp-server`, "its checks: starts, start-line"}},
 		{"wrong type points", head + "    checks:\n      usage: {points: two}\n", "5:23", []string{"points must be a number, not a string"}},
@@ -101,6 +131,7 @@ func TestBadCourse(t *testing.T) {
 		{"twice", head + "  - id: udp-server\n    file: b.py\n", "4:7", []string{`exercise "udp-server" is listed twice`}},
 		{"scale", "timeouts:\n  scale: 0\n" + head, "2:10", []string{"timeouts.scale must be a number above 0"}},
 		{"run without file", "run:\n  command: python3 {args}\n" + head, "2:12", []string{"run.command must hold {file}"}},
+		{"race_hook not a boolean", "run:\n  race_hook: off please\n" + head, "2:14", []string{"run.race_hook must be true or false"}},
 		{"exercises not a list", "exercises: udp-server\n", "1:12", []string{"exercises must be a list"}},
 	}
 	for _, tc := range tests {
@@ -191,4 +222,22 @@ func TestSubmission(t *testing.T) {
 
 	_, err = c.Submission(e, filepath.Join(dir, "missing.py"))
 	require.ErrorContains(t, err, "missing.py")
+}
+
+// TestPython: the course's python key (and SetPython, which --python calls)
+// makes an interpreter run every run command that starts with python3,
+// the course's and an exercise's own, and leaves other commands alone.
+func TestPython(t *testing.T) {
+	src := "python: /usr/bin/python3\nrun:\n  command: python3 -X utf8 {file} {args}\n" +
+		"exercises:\n  - id: udp-server\n    file: s.py\n  - id: udp-client\n    file: c.py\n    run:\n      command: python3 {file} {args}\n" +
+		"  - id: tcp-server\n    file: t.py\n    run:\n      command: node {file}\n"
+	c, err := Parse("c.yaml", []byte(src), course.Registry())
+	require.NoError(t, err)
+	require.Equal(t, "/usr/bin/python3", c.Python)
+	require.Equal(t, []string{"/usr/bin/python3", "-X", "utf8", "{file}", "{args}"}, c.Run.Command)
+	require.Equal(t, []string{"/usr/bin/python3", "{file}", "{args}"}, c.Exercise("udp-client").Run.Command)
+	require.Equal(t, []string{"node", "{file}"}, c.Exercise("tcp-server").Run.Command)
+
+	_, err = Parse("c.yaml", []byte("python: python3 -X utf8\n"+src[len("python: /usr/bin/python3\n"):]), course.Registry())
+	require.ErrorContains(t, err, "python is one interpreter path")
 }

@@ -51,8 +51,8 @@ func (es Errors) Error() string {
 
 // Allowed values and keys, for messages.
 var (
-	topKeys      = []string{"name", "run", "timeouts", "exercises"}
-	runKeys      = []string{"command", "direct_when_executable"}
+	topKeys      = []string{"name", "python", "run", "timeouts", "exercises"}
+	runKeys      = []string{"command", "direct_when_executable", "race_hook"}
 	timeoutKeys  = []string{"scale"}
 	exerciseKeys = []string{"id", "file", "run", "texts", "visibility", "checks"}
 	checkKeys    = []string{"points", "enabled", "visibility", "timeout"}
@@ -109,7 +109,7 @@ func Parse(name string, data []byte, reg *graders.Registry) (*Course, error) {
 		}
 		return nil, fmt.Errorf("%s: this is not valid YAML: %w", name, err)
 	}
-	c := &Course{Source: name, TimeoutScale: 1, Run: Run{Command: []string{"python3", "{file}", "{args}"}, DirectWhenExecutable: true}}
+	c := &Course{Source: name, TimeoutScale: 1, Run: Run{Command: []string{"python3", "{file}", "{args}"}, DirectWhenExecutable: true, RaceHook: true}}
 	if len(f.Docs) != 1 || f.Docs[0].Body == nil {
 		p.errAt(1, 1, "a course file holds one YAML document, a mapping with the keys "+strings.Join(topKeys, ", "))
 		return nil, p.errs
@@ -127,6 +127,14 @@ func Parse(name string, data []byte, reg *graders.Registry) (*Course, error) {
 		}
 	}
 	p.courseRun = c.Run
+	var python string
+	if n, ok := top["python"]; ok {
+		python = p.str(n, "python")
+		if python != "" && strings.ContainsAny(python, " \t") {
+			p.errorf(n, "python is one interpreter path, such as /usr/bin/python3, without spaces or arguments (put arguments in run.command); not %q", python)
+			python = ""
+		}
+	}
 	if n, ok := top["timeouts"]; ok {
 		if m := p.mapping(n, "timeouts", timeoutKeys); m != nil {
 			if s, ok := m["scale"]; ok {
@@ -155,6 +163,7 @@ func Parse(name string, data []byte, reg *graders.Registry) (*Course, error) {
 		})
 		return nil, p.errs
 	}
+	c.SetPython(python)
 	return c, nil
 }
 
@@ -342,6 +351,11 @@ func (p *parseState) run(n ast.Node, base Run) *Run {
 	if v, ok := m["direct_when_executable"]; ok {
 		if b, ok := p.boolean(v, "run.direct_when_executable"); ok {
 			r.DirectWhenExecutable = b
+		}
+	}
+	if v, ok := m["race_hook"]; ok {
+		if b, ok := p.boolean(v, "run.race_hook"); ok {
+			r.RaceHook = b
 		}
 	}
 	return &r

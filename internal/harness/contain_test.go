@@ -12,11 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netgrade/netgrade/internal/poll"
 	"github.com/netgrade/netgrade/internal/sandbox/sandboxtest/hostile"
 	"github.com/prometheus/procfs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"gotest.tools/v3/poll"
 )
 
 // nonRootEnv is set in the environment of this test binary when
@@ -110,16 +110,16 @@ func runHostile(t *testing.T, prog hostile.Program, noCgroup bool) {
 		// The bomb has gone off: a fork was refused, or (where no process
 		// limit binds, as for root without a pids controller) it runs more
 		// processes than the limit would have allowed.
-		poll.WaitOn(t, func(poll.LogT) poll.Result {
+		waitOn(t, func() poll.Result {
 			if printed(p, "fork failed") {
-				return poll.Success()
+				return poll.Done()
 			}
 			tree, _ := Tree(p.Pid())
 			if c.Processes.By == "" && int64(len(tree)) > hostileLimits.Processes {
-				return poll.Success()
+				return poll.Done()
 			}
 			return poll.Continue("%d processes, no fork refused yet", len(tree))
-		}, poll.WithTimeout(60*time.Second), poll.WithDelay(20*time.Millisecond))
+		}, 60*time.Second, 20*time.Millisecond)
 	case "memory-hog", "endless-output":
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
@@ -143,16 +143,16 @@ func runHostile(t *testing.T, prog hostile.Program, noCgroup bool) {
 		daemon = waitDaemon(t, filepath.Join(tmp, hostile.DaemonLog))
 		// The daemon left the group and lost its parent: netgrade, the
 		// subreaper, is its parent now.
-		poll.WaitOn(t, func(poll.LogT) poll.Result {
+		waitOn(t, func() poll.Result {
 			st, err := procStat(daemon)
 			if err != nil {
-				return poll.Error(err)
+				return poll.Fail(err)
 			}
 			if st.PPID == os.Getpid() {
-				return poll.Success()
+				return poll.Done()
 			}
 			return poll.Continue("the daemon's parent is %d", st.PPID)
-		}, poll.WithTimeout(10*time.Second))
+		}, 10*time.Second, 0)
 		waitPrinted(t, p, fmt.Sprintf("Started server on UDP/%d", port))
 	default:
 		waitPrinted(t, p, fmt.Sprintf("Started server on UDP/%d", port))
@@ -208,7 +208,7 @@ func waitPrinted(t *testing.T, p *Process, text string) {
 func waitDaemon(t *testing.T, log string) int {
 	t.Helper()
 	var pid int
-	poll.WaitOn(t, func(poll.LogT) poll.Result {
+	waitOn(t, func() poll.Result {
 		data, err := os.ReadFile(log)
 		if err != nil {
 			return poll.Continue("no log yet: %v", err)
@@ -219,10 +219,10 @@ func waitDaemon(t *testing.T, log string) int {
 		}
 		pid, err = strconv.Atoi(f[1])
 		if err != nil {
-			return poll.Error(err)
+			return poll.Fail(err)
 		}
-		return poll.Success()
-	}, poll.WithTimeout(20*time.Second), poll.WithDelay(10*time.Millisecond))
+		return poll.Done()
+	}, 20*time.Second, 10*time.Millisecond)
 	return pid
 }
 
@@ -322,4 +322,19 @@ func TestHostileAsNonRoot(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(out), "--- PASS: TestHostileCorpus")
 	assert.NotContains(t, string(out), "SKIP: TestHostileCorpus")
+}
+
+// waitOn looks with look until it is done, every `every` (or with the
+// default backoff when 0), and fails the test at the timeout with what the
+// last look saw, or at once when a look fails.
+func waitOn(t *testing.T, look func() poll.Result, timeout, every time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var opts []poll.Option
+	if every > 0 {
+		opts = append(opts, poll.Backoff(every, every))
+	}
+	_, err := poll.Wait(ctx, func(context.Context) poll.Result { return look() }, opts...)
+	require.NoError(t, err)
 }

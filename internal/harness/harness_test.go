@@ -274,6 +274,10 @@ func TestLastTraceback(t *testing.T) {
 		{"indentation", "  File \"/x/s.py\", line 10\n    data, addr = s.recvfrom(1024)\n    ^^^^\nIndentationError: expected an indented block after 'while' statement on line 9", "IndentationError", "IndentationError: expected an indented block after 'while' statement on line 9"},
 		{"dotted", "Traceback (most recent call last):\n  File \"c.py\", line 2, in <module>\nsocket.gaierror: [Errno -2] Name or service not known", "socket.gaierror", "socket.gaierror: [Errno -2] Name or service not known"},
 		{"last of two", "Traceback (most recent call last):\n  File \"a\", line 1\nValueError: x\nTraceback (most recent call last):\n  File \"a\", line 2\nKeyboardInterrupt", "KeyboardInterrupt", "KeyboardInterrupt"},
+		{"module-qualified, any name", "Traceback (most recent call last):\n  File \"c.py\", line 9, in <module>\n    raise SMTPRecipientsRefused(senderrs)\nsmtplib.SMTPRecipientsRefused: {'nobody@example.org': (550, b'no')}", "smtplib.SMTPRecipientsRefused", "smtplib.SMTPRecipientsRefused: {'nobody@example.org': (550, b'no')}"},
+		{"lower-case class", "Traceback (most recent call last):\n  File \"p.py\", line 9, in <module>\npoplib.error_proto: b'-ERR [AUTH] invalid'", "poplib.error_proto", "poplib.error_proto: b'-ERR [AUTH] invalid'"},
+		{"nested class", "Traceback (most recent call last):\n  File \"i.py\", line 9, in <module>\nimaplib.IMAP4.error: b'[AUTHENTICATIONFAILED] no'", "imaplib.IMAP4.error", "imaplib.IMAP4.error: b'[AUTHENTICATIONFAILED] no'"},
+		{"chained: not an exception line", "Traceback (most recent call last):\n  File \"a\", line 1\nDuring handling of the above exception, another exception occurred:", "", ""},
 		{"none", "hello\nValueError: printed by the program itself", "", ""},
 		{"source not UTF-8", "SyntaxError: Non-UTF-8 code starting with '\\xe9' in file /x/c.py on line 1, but no encoding declared; see https://peps.python.org/pep-0263/ for details", "SyntaxError", "SyntaxError: Non-UTF-8 code starting with '\\xe9' in file /x/c.py on line 1, but no encoding declared; see https://peps.python.org/pep-0263/ for details"},
 	}

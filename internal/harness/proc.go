@@ -52,19 +52,56 @@ type ProcInfo struct {
 	// Started is the process's start time in clock ticks since boot: with
 	// the PID, it names the process even after the PID is reused.
 	Started uint64
+	// CPU is the CPU time the process has used so far.
+	CPU time.Duration
 }
 
 func infoOf(p proctree.Proc) ProcInfo {
-	return ProcInfo{PID: p.PID, PPID: p.PPID, PGRP: p.PGRP, Threads: p.Threads, Comm: p.Comm, State: p.State, Started: p.Started}
+	return ProcInfo{PID: p.PID, PPID: p.PPID, PGRP: p.PGRP, Threads: p.Threads, Comm: p.Comm, State: p.State, Started: p.Started, CPU: p.CPU}
 }
 
 func (p ProcInfo) proc() proctree.Proc {
-	return proctree.Proc{PID: p.PID, PPID: p.PPID, PGRP: p.PGRP, Threads: p.Threads, Comm: p.Comm, State: p.State, Started: p.Started}
+	return proctree.Proc{PID: p.PID, PPID: p.PPID, PGRP: p.PGRP, Threads: p.Threads, Comm: p.Comm, State: p.State, Started: p.Started, CPU: p.CPU}
+}
+
+// Busy reports whether the program rooted at pid is at work: in a few
+// looks over about 100 ms, one of its processes is running or waiting for a
+// CPU (state R) or for the disk (D), or its CPU time grows. It also returns
+// the CPU time the tree has used. A program blocked on input, a sleep or a
+// socket is not busy.
+func Busy(pid int) (bool, time.Duration) {
+	var first, cpu time.Duration
+	for i := range 10 {
+		tree, err := Tree(pid)
+		if err != nil || len(tree) == 0 {
+			return false, cpu
+		}
+		cpu = 0
+		busy := false
+		for _, p := range tree {
+			cpu += p.CPU
+			if p.State == "R" || p.State == "D" {
+				busy = true
+			}
+		}
+		if i == 0 {
+			first = cpu
+		}
+		if busy || cpu > first {
+			return true, cpu
+		}
+		time.Sleep(10 * time.Millisecond) // sampling a state, not waiting for one
+	}
+	return false, cpu
 }
 
 // Tree returns the processes of the program rooted at pid: pid itself, its
 // descendants, and any other member of its process group, sorted by PID.
-// Processes that vanish while /proc is read are left out.
+// Processes that vanish while /proc is read are left out. pid's own entry
+// is read first, before any process below it is looked for: a process of
+// the tree that existed when pid's entry (its thread count) was read is
+// listed, so a reading never pairs threads started for children with
+// children not yet seen.
 func Tree(pid int) ([]ProcInfo, error) {
 	tree, _, err := TreeVia(pid)
 	return tree, err
@@ -134,8 +171,10 @@ func adopts() bool {
 	return os.Getpid() == 1 || childSubreaper()
 }
 
-// scanTree is Tree from a scan of every process.
+// scanTree is Tree from a scan of every process. pid's entry is read
+// before the scan (see Tree).
 func scanTree(r *proctree.Reader, pid int) ([]ProcInfo, error) {
+	root, rootErr := r.Stat(pid)
 	all, err := r.Scan()
 	if err != nil {
 		return nil, fmt.Errorf("reading /proc: %w", err)
@@ -143,6 +182,9 @@ func scanTree(r *proctree.Reader, pid int) ([]ProcInfo, error) {
 	infos := make(map[int]proctree.Proc, len(all))
 	children := map[int][]int{}
 	for _, p := range all {
+		if p.PID == pid && rootErr == nil {
+			p = root
+		}
 		infos[p.PID] = p
 		children[p.PPID] = append(children[p.PPID], p.PID)
 	}

@@ -193,3 +193,27 @@ func TestProbeMechanisms(t *testing.T) {
 	assert.Equal(t, Mechanisms{Sockets: ViaSockDiag, Trees: ViaChildren, Exits: ViaPidfd}, m)
 	assert.Equal(t, "sockets through netlink sock_diag, process trees through /proc/PID/task/*/children, exits through pidfd", m.String())
 }
+
+// TestBusy: a program at work is busy; one blocked in a sleep is not.
+func TestBusy(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		script string
+		busy   bool
+	}{
+		{"spinning", "while :; do :; done", true},
+		{"sleeping", "exec sleep 60", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := start(t, Spec{Argv: []string{"sh", "-c", tc.script}})
+			// Let it reach its loop or its sleep: a sleeping shell shows S
+			// within a few looks.
+			deadline := time.Now().Add(5 * time.Second)
+			busy, _ := Busy(p.Pid())
+			for !tc.busy && busy && time.Now().Before(deadline) {
+				busy, _ = Busy(p.Pid())
+			}
+			assert.Equal(t, tc.busy, busy)
+		})
+	}
+}

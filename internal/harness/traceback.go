@@ -6,8 +6,11 @@ import (
 )
 
 // exceptionLine matches the last line of a Python traceback:
-// "ValueError: invalid literal ...", "KeyboardInterrupt", "socket.gaierror: ...".
-var exceptionLine = regexp.MustCompile(`^([A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit|Warning|gaierror|herror|timeout))(: .*)?$`)
+// "ValueError: invalid literal ...", "KeyboardInterrupt", "socket.gaierror: ...",
+// and any module-qualified exception, whatever its name ends with:
+// "smtplib.SMTPRecipientsRefused: ...", "poplib.error_proto: ...",
+// "imaplib.IMAP4.error: ...".
+var exceptionLine = regexp.MustCompile(`^((?:[A-Za-z_]\w*\.)+[A-Za-z_]\w*|[A-Za-z_]\w*(?:Error|Exception|Interrupt|Exit|Warning|gaierror|herror|timeout))(: .*)?$`)
 
 // Traceback is the summary of a Python traceback found in a program's output.
 type Traceback struct {

@@ -15,6 +15,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -30,7 +31,13 @@ type Proc struct {
 	// Started is the start time in clock ticks since boot: with the PID, it
 	// names the process even after its PID is reused.
 	Started uint64
+	// CPU is the CPU time (user and system) the process has used so far.
+	CPU time.Duration
 }
+
+// clockTick is the unit of the times of /proc/PID/stat (USER_HZ, 100 on
+// every Linux architecture netgrade runs on).
+const clockTick = 10 * time.Millisecond
 
 // Gone reports whether the process has ended: a zombie, dead, or no longer
 // the process of that PID.
@@ -140,6 +147,12 @@ func ParseStat(b []byte) (Proc, error) {
 	if p.Started, err = strconv.ParseUint(string(f[19]), 10, 64); err != nil {
 		return Proc{}, fmt.Errorf("stat starttime: %w", err)
 	}
+	utime, uerr := strconv.ParseUint(string(f[11]), 10, 64)
+	stime, serr := strconv.ParseUint(string(f[12]), 10, 64)
+	if uerr != nil || serr != nil {
+		return Proc{}, fmt.Errorf("stat utime/stime: %w", errors.Join(uerr, serr))
+	}
+	p.CPU = time.Duration(utime+stime) * clockTick
 	return p, nil
 }
 

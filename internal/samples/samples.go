@@ -29,6 +29,11 @@ type Sample struct {
 	Fails []string
 	// About says what the sample is.
 	About string
+	// Requires are the Python modules the fixture needs (a framework).
+	Requires []string
+	// Missing is set when no interpreter on this machine has them: the
+	// sample cannot be graded here (its command is python3's).
+	Missing error
 }
 
 // Name is the sample's name within its exercise: "reference" or the
@@ -54,9 +59,12 @@ type Pick func(ex *graders.Exercise, fs []fixtures.Fixture) []fixtures.Fixture
 // (run as `self ref EXERCISE`, self being a netgrade binary) and its
 // fixtures, the ones pick keeps (all when pick is nil). Each fixture is
 // written into a folder of its own under dir, as some keep a file next to
-// themselves.
+// themselves. A fixture that requires modules (a framework) runs under the
+// first interpreter that has them (fixtures.Pythons); when none has, its
+// sample's Missing says so.
 func List(dir, self string, exs []*graders.Exercise, pick Pick) ([]*Sample, error) {
 	var list []*Sample
+	pythons := fixtures.NewPythons()
 	for _, ex := range exs {
 		list = append(list, &Sample{
 			Job: graders.Job{Exercise: ex, Submission: graders.Submission{
@@ -85,7 +93,16 @@ func List(dir, self string, exs []*graders.Exercise, pick Pick) ([]*Sample, erro
 				return nil, fmt.Errorf("fixture %s: %w", f.ID(), err)
 			}
 			sub.Name = "fixtures/" + f.ID()
-			list = append(list, &Sample{Job: graders.Job{Exercise: ex, Submission: sub}, ID: f.ID(), Fails: f.Fails, About: f.About})
+			smp := &Sample{Job: graders.Job{Exercise: ex, Submission: sub}, ID: f.ID(), Fails: f.Fails, About: f.About, Requires: f.Requires}
+			if len(f.Requires) > 0 {
+				py, err := pythons.For(context.Background(), f.Requires)
+				if err != nil {
+					smp.Missing = err
+				} else if len(sub.Command) > 0 && sub.Command[0] == "python3" {
+					smp.Submission.Command = append([]string{py}, sub.Command[1:]...)
+				}
+			}
+			list = append(list, smp)
 		}
 	}
 	return list, nil

@@ -210,7 +210,9 @@ func TestIsolation(t *testing.T) {
 		host.ExpectConnection(t, mark)
 		assert.Contains(t, probes[0], "connect=reached")
 		assert.Contains(t, probes[0], "bind=OSError")
-		assert.NotEmpty(t, left, "a detached process escapes the process sandbox")
+		// It contains processes all the same: a detached (double-forked,
+		// setsid) process is netgrade's to kill when its check ends.
+		assert.Empty(t, left, "a detached process outlived its check in the process sandbox")
 		assert.Contains(t, probes[0], "write=ok")
 	})
 }

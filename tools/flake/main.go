@@ -5,6 +5,12 @@
 // verdict changed from one run to another, and every verdict that differs
 // from what the fixture declares. It exits 0 only when there is neither.
 //
+// With -check and -sample it grades fewer checks and submissions many
+// more times: `-exercise tcp-forking -check tcp-forking/process-per-client
+// -sample reference -runs 2000` runs the forking reference's process-model
+// check long enough to catch a verdict that changes once in several
+// hundred gradings.
+//
 // The burners are this program re-executed (`flake burn`); they stop by
 // themselves at their deadline or when this program dies, and are killed
 // when it ends. The same re-execution stands in for netgrade when a
@@ -69,8 +75,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	jobs := fl.Int("jobs", 4, "submissions graded at the same time")
 	burners := fl.Int("burn", runtime.NumCPU(), "CPU burner processes kept running (0: none)")
 	burnMax := fl.Duration("burn-max", 90*time.Minute, "the burners stop by themselves after this long")
-	only := fl.String("exercise", strings.Join(defaultExercises, ","), "exercises to grade, comma-separated")
+	exercises := fl.String("exercise", strings.Join(defaultExercises, ","), "exercises to grade, comma-separated")
 	jsonOut := fl.String("json", "", "write the per-run verdicts and times as JSON to this file")
+	checks := fl.String("check", "", "run only these check IDs, comma-separated (default: every check)")
+	only := fl.String("sample", "", "grade only these submissions, comma-separated: reference, or a fixture's file name (default: all)")
 	if err := fl.Parse(args); err != nil {
 		return 2
 	}
@@ -85,7 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 3
 	}
 	defer os.RemoveAll(dir)
-	list, gjobs, err := jobList(dir, strings.Split(*only, ","))
+	list, gjobs, err := jobList(dir, split(*exercises), split(*only))
 	if err != nil {
 		fmt.Fprintf(stderr, "flake: %v\n", err)
 		return 2
@@ -99,6 +107,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "flake: %d submissions × %d runs, %d at a time, %d CPU burner(s) on %d core(s)\n",
 		len(list), *runs, *jobs, *burners, runtime.NumCPU())
 	opt := graders.Options{Ports: harness.NewPorts(uint64(time.Now().UnixNano())), Interpreters: harness.NewInterpreters()}
+	opt.Settings.Only = split(*checks)
+	// Long runs report their progress some forty times.
+	every := max(1, *runs/40)
 	begin := time.Now()
 	for r := range *runs {
 		start := time.Now()
@@ -107,8 +118,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "flake: interrupted")
 			return 3
 		}
-		fmt.Fprintf(stdout, "run %2d/%d: %d gradings in %s, %d verdict change(s) so far; load %s\n",
-			r+1, *runs, len(list), time.Since(start).Round(time.Second), len(changes(list)), load())
+		if (r+1)%every == 0 || r+1 == *runs {
+			fmt.Fprintf(stdout, "run %2d/%d: %d gradings in %s, %d verdict change(s) so far; load %s\n",
+				r+1, *runs, len(list), time.Since(start).Round(time.Second), len(changes(list)), load())
+		}
 	}
 	chg := changes(list)
 	mism := mismatches(list)
@@ -137,10 +150,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// jobList lists the reference and fixtures of the exercises named in ids,
-// and their grading jobs, built once for every run: grading them stores
-// each result in its job.
-func jobList(dir string, ids []string) ([]*job, []*graders.Job, error) {
+// split splits a comma-separated flag value; empty gives none.
+func split(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// jobList lists the reference and fixtures of the exercises named in ids
+// (only the submissions named in names, when any: "reference" or a
+// fixture's file name), and their grading jobs, built once for every run:
+// grading them stores each result in its job.
+func jobList(dir string, ids, names []string) ([]*job, []*graders.Job, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, nil, err
@@ -156,6 +181,12 @@ func jobList(dir string, ids []string) ([]*job, []*graders.Job, error) {
 	list, err := samples.List(dir, self, exs, nil)
 	if err != nil {
 		return nil, nil, err
+	}
+	if len(names) > 0 {
+		list = slices.DeleteFunc(list, func(s *samples.Sample) bool { return !slices.Contains(names, s.Name()) })
+		if len(list) == 0 {
+			return nil, nil, fmt.Errorf("no submission of %s is named %s", strings.Join(ids, ", "), strings.Join(names, " or "))
+		}
 	}
 	jobs := make([]*job, len(list))
 	for i, s := range list {
@@ -218,15 +249,28 @@ func mismatches(list []*job) []string {
 			for _, id := range j.errored[r] {
 				out = append(out, fmt.Sprintf("%s: run %d: %s ended in a netgrade error", j.ID, r+1, id))
 			}
-			if !slices.Equal(failed, j.Fails) {
+			declared := ranOf(j.Fails, j.verdicts[r])
+			if !slices.Equal(failed, declared) {
 				var why []string
 				for _, id := range failed {
-					if !slices.Contains(j.Fails, id) {
+					if !slices.Contains(declared, id) {
 						why = append(why, id+": "+j.messages[r][id])
 					}
 				}
-				out = append(out, fmt.Sprintf("%s: run %d: failed [%s], declared [%s]; %s", j.ID, r+1, strings.Join(failed, " "), strings.Join(j.Fails, " "), strings.Join(why, "; ")))
+				out = append(out, fmt.Sprintf("%s: run %d: failed [%s], declared [%s]; %s", j.ID, r+1, strings.Join(failed, " "), strings.Join(declared, " "), strings.Join(why, "; ")))
 			}
+		}
+	}
+	return out
+}
+
+// ranOf returns the checks of declared that ran (have a verdict): with
+// -check, a fixture is held to the part of its declaration that was graded.
+func ranOf(declared []string, verdicts map[string]report.Status) []string {
+	out := []string{}
+	for _, id := range declared {
+		if _, ok := verdicts[id]; ok {
+			out = append(out, id)
 		}
 	}
 	return out

@@ -26,11 +26,28 @@ type Student struct {
 	// Zip is true when the student hands in an archive.
 	Zip bool
 	// Fails maps each exercise to the sorted IDs of the checks that must
-	// fail (none for a passing fixture).
+	// fail (none for a passing fixture or a file not handed in).
 	Fails map[string][]string
 	// Fixtures names the fixture used for each exercise ("" when the file
 	// is missing or the archive is broken).
 	Fixtures map[string]string
+	// Missing holds the exercises the student hands in no file for: their
+	// results must be marked missing, every check skipped.
+	Missing map[string]bool
+	// Broken is true for a student whose archive is not a zip: a
+	// submission batch cannot grade properly (every check fails).
+	Broken bool
+}
+
+// AnyBroken reports whether one of the students cannot be graded
+// properly: a batch of them then ends with its own exit status.
+func AnyBroken(students []Student) bool {
+	for _, s := range students {
+		if s.Broken {
+			return true
+		}
+	}
+	return false
 }
 
 // names gives students names as they come out of an LMS export: plain,
@@ -67,7 +84,7 @@ func Generate(dir string, n int, exs []*graders.Exercise) ([]Student, error) {
 	var out []Student
 	for i := range n {
 		entry := fmt.Sprintf(names[i%len(names)], i)
-		s := Student{ID: batch.StudentID(entry), Entry: entry, Fails: map[string][]string{}, Fixtures: map[string]string{}}
+		s := Student{ID: batch.StudentID(entry), Entry: entry, Fails: map[string][]string{}, Fixtures: map[string]string{}, Missing: map[string]bool{}}
 		files := map[string][]byte{}
 		prefix := ""
 		if i%4 == 1 {
@@ -76,7 +93,7 @@ func Generate(dir string, n int, exs []*graders.Exercise) ([]Student, error) {
 		broken := i == 7 && n > 7
 		for j, ex := range exs {
 			if i%10 == 9 && j == (i/10)%len(exs) {
-				s.Fails[ex.ID] = allChecks(ex)
+				s.Missing[ex.ID] = true
 				s.Fixtures[ex.ID] = ""
 				continue
 			}
@@ -89,7 +106,8 @@ func Generate(dir string, n int, exs []*graders.Exercise) ([]Student, error) {
 		switch {
 		case broken:
 			s.Entry += ".zip"
-			s.Zip = true
+			s.Zip, s.Broken = true, true
+			clear(s.Missing)
 			for _, ex := range exs {
 				s.Fails[ex.ID] = allChecks(ex)
 				s.Fixtures[ex.ID] = ""

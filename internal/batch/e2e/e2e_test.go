@@ -104,8 +104,18 @@ func verdicts(t *testing.T, out string) map[string]map[string]report.Status {
 	return v
 }
 
+// batchDone is how a batch of the students ends: exit status 0, or 4 when
+// one of them cannot be graded properly.
+func batchDone(students []batchtest.Student) clitest.Expected {
+	if batchtest.AnyBroken(students) {
+		return clitest.Expected{ExitCode: 4, Out: "could not be graded properly"}
+	}
+	return clitest.Success
+}
+
 // checkDeclared checks every student's failed checks against what their
-// fixtures declare, and that netgrade erred nowhere.
+// fixtures declare, the exercises not handed in and the submissions that
+// cannot be graded properly, and that netgrade erred nowhere.
 func checkDeclared(t *testing.T, out string, students []batchtest.Student) {
 	t.Helper()
 	recs, err := batch.ReadRecords(out)
@@ -121,7 +131,9 @@ func checkDeclared(t *testing.T, out string, students []batchtest.Student) {
 		for _, res := range r.Results {
 			assert.Empty(t, res.IDs(report.Error), "student %s, %s", s.ID, res.Exercise)
 			assert.Equal(t, s.Fails[res.Exercise], res.IDs(report.Fail), "student %s, %s (fixture %s)", s.ID, res.Exercise, s.Fixtures[res.Exercise])
+			assert.Equal(t, s.Missing[res.Exercise], res.Missing, "student %s, %s: not handed in", s.ID, res.Exercise)
 		}
+		assert.Equal(t, s.Broken, r.Problem != "", "student %s: a submission that cannot be graded properly is said to be (%q)", s.ID, r.Problem)
 	}
 }
 
@@ -248,7 +260,7 @@ func TestInterruptAndResume(t *testing.T) {
 
 			// Again, to the end: only those not done are graded.
 			res := netgrade(t, args...)
-			res.Assert(t, clitest.Success)
+			res.Assert(t, batchDone(students))
 			left := len(students) - len(firstRecs)
 			assert.Contains(t, res.Stdout(), fmt.Sprintf("Graded %d student", left)) // "1 student", "2 students"
 			assert.Contains(t, res.Stdout(), fmt.Sprintf("(%d already done)", len(firstRecs)))

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/netgrade/netgrade/internal/batch"
+	"github.com/netgrade/netgrade/internal/clitest"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/netgrade/netgrade/internal/sandbox"
 	"github.com/netgrade/netgrade/internal/sandbox/sandboxtest"
@@ -21,7 +22,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
-	"gotest.tools/v3/icmd"
 )
 
 // quiet is a negative window: longer than several beats of the setsid
@@ -33,6 +33,25 @@ const quiet = 1500 * time.Millisecond
 // rawDanger are bytes a report must never hold raw: terminal control, a
 // bidi override, GitHub's legacy log command.
 var rawDanger = []string{"\x1b", "\x00", "\x07", "\x08", "\u202e", "##["}
+
+// hostileCourse grades udp-server with two checks: each check starts the
+// program again, and the corpus is heavy on purpose (a fork bomb, a memory
+// hog, threads spinning on the CPU); two checks show every behaviour and
+// keep that load off the timing-sensitive tests other packages run at the
+// same time.
+const hostileCourse = `name: hostile corpus
+exercises:
+  - id: udp-server
+    file: udp-server.py
+    checks:
+      start-line: {enabled: false}
+      timestamp: {enabled: false}
+      verbatim: {enabled: false}
+      utf8: {enabled: false}
+      many-clients: {enabled: false}
+      invalid-utf8: {enabled: false}
+      usage: {enabled: false}
+`
 
 // hostileClass writes one student per hostile program, each handing it in
 // as udp-server.py, into root/submissions, and returns the folder.
@@ -73,13 +92,15 @@ func TestHostileClass(t *testing.T) {
 			}
 			out := filepath.Join(root, "out")
 
-			args := append([]string{"batch", subs, "-o", out, "-j", "4", "--sandbox", kind, "--exercise", "udp-server", "--verbose"}, extra...)
+			courseFile := filepath.Join(root, "course.yaml")
+			require.NoError(t, os.WriteFile(courseFile, []byte(hostileCourse), 0o644))
+			args := append([]string{"batch", subs, "-o", out, "-j", "4", "--sandbox", kind, "--course", courseFile, "--verbose"}, extra...)
 			env := append(os.Environ(), "HOME="+home, "TMPDIR="+tmp)
 			begin := time.Now()
-			res := icmd.RunCmd(icmd.Command(netgradeBin, args...), icmd.WithEnv(env...), icmd.WithTimeout(20*time.Minute))
+			res := clitest.RunEnv(20*time.Minute, env, netgradeBin, args...)
 			ended := time.Now()
 			t.Logf("%d hostile students, --sandbox %s: %s\n%s", len(progs), kind, ended.Sub(begin).Round(100*time.Millisecond), res.Stderr())
-			res.Assert(t, icmd.Expected{ExitCode: 0, Out: fmt.Sprintf("Graded %d students", len(progs))})
+			res.Assert(t, clitest.Expected{ExitCode: 0, Out: fmt.Sprintf("Graded %d students", len(progs))})
 			assert.Contains(t, res.Stderr(), "contain", "--verbose says how programs are contained")
 
 			// Nothing left running, in any sandbox.
@@ -259,11 +280,10 @@ func TestCheckAsNonRootLeavesNothing(t *testing.T) {
 	_, err = prog.Write(dir, "udp-server.py", 0)
 	require.NoError(t, err)
 
-	res := icmd.RunCmd(icmd.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", bin, "check", "--verbose", dir),
-		icmd.WithEnv("PATH=/usr/local/bin:/usr/bin:/bin", "HOME="+root, "TMPDIR="+root, "LANG=C.UTF-8"),
-		icmd.WithTimeout(5*time.Minute))
+	res := clitest.RunEnv(5*time.Minute, []string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + root, "TMPDIR=" + root, "LANG=C.UTF-8"},
+		setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", bin, "check", "--verbose", dir)
 	t.Logf("as nobody:\n%s", res.Stderr())
-	res.Assert(t, icmd.Expected{ExitCode: exitFailed})
+	res.Assert(t, clitest.Expected{ExitCode: exitFailed})
 	assert.Contains(t, res.Stderr(), "subreaper", "--verbose names the containment")
 
 	assert.True(t, sandboxtest.WaitNoProcessWith(t, dir, 10*time.Second), "a process of the program is left running")

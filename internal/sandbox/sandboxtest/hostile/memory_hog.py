@@ -1,8 +1,9 @@
 # netgrade-hostile: memory-hog
 # limit: memory
-# A udp-server that first fills 6 GiB of memory, 64 MiB at a time, each
+# A udp-server that first fills 6 GiB of memory, 1 GiB at a time, each
 # page written so that the memory is really used, then serves. The memory
-# limit must stop it long before.
+# limit must stop it long before: at its first chunk, so that a loaded
+# machine cannot end the check before the limit is reached.
 import socket
 import sys
 
@@ -11,8 +12,8 @@ sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 sock.bind(("", port))
 print(f"Started server on UDP/{port}", flush=True)
 hog = []
-for _ in range(96):
-    hog.append(b"\x01" * (64 << 20))
+for _ in range(6):
+    hog.append(b"\x01" * (1 << 30))
 print("holding 6 GiB", flush=True)
 while True:
     data, addr = sock.recvfrom(4096)
