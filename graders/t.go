@@ -184,21 +184,7 @@ func Printable(b []byte) string {
 	if len(b) > maxEventData {
 		return Printable(b[:maxEventData]) + fmt.Sprintf("… (%d more bytes)", len(b)-maxEventData)
 	}
-	if utf8.Valid(b) {
-		return string(b)
-	}
-	var sb strings.Builder
-	for len(b) > 0 {
-		r, n := utf8.DecodeRune(b)
-		if r == utf8.RuneError && n <= 1 {
-			fmt.Fprintf(&sb, `\x%02x`, b[0])
-			b = b[1:]
-			continue
-		}
-		sb.Write(b[:n])
-		b = b[n:]
-	}
-	return sb.String()
+	return report.Printable(b)
 }
 
 func (t *T) stopAll() {

@@ -41,28 +41,9 @@ const (
 	ViaPolling = proctree.ByPolling
 )
 
-// ProcInfo is one process of a program's tree, as read from /proc.
-type ProcInfo struct {
-	PID     int
-	PPID    int
-	PGRP    int
-	Threads int
-	Comm    string
-	State   string
-	// Started is the process's start time in clock ticks since boot: with
-	// the PID, it names the process even after the PID is reused.
-	Started uint64
-	// CPU is the CPU time the process has used so far.
-	CPU time.Duration
-}
-
-func infoOf(p proctree.Proc) ProcInfo {
-	return ProcInfo{PID: p.PID, PPID: p.PPID, PGRP: p.PGRP, Threads: p.Threads, Comm: p.Comm, State: p.State, Started: p.Started, CPU: p.CPU}
-}
-
-func (p ProcInfo) proc() proctree.Proc {
-	return proctree.Proc{PID: p.PID, PPID: p.PPID, PGRP: p.PGRP, Threads: p.Threads, Comm: p.Comm, State: p.State, Started: p.Started, CPU: p.CPU}
-}
+// ProcInfo is one process of a program's tree, as read from /proc: the
+// observation package's own type, named here for the harness's callers.
+type ProcInfo = proctree.Proc
 
 // Busy reports whether the program rooted at pid is at work: in a few
 // looks over about 100 ms, one of its processes is running or waiting for a
@@ -159,7 +140,7 @@ func TreeVia(pid int) ([]ProcInfo, string, error) {
 	}
 	out := make([]ProcInfo, 0, len(procs))
 	for _, p := range procs {
-		out = append(out, infoOf(p))
+		out = append(out, p)
 	}
 	slices.SortFunc(out, func(a, b ProcInfo) int { return a.PID - b.PID })
 	return out, ViaChildren, nil
@@ -210,7 +191,7 @@ func scanTree(r *proctree.Reader, pid int) ([]ProcInfo, error) {
 	}
 	out := make([]ProcInfo, 0, len(seen))
 	for p := range seen {
-		out = append(out, infoOf(infos[p]))
+		out = append(out, infos[p])
 	}
 	slices.SortFunc(out, func(a, b ProcInfo) int { return a.PID - b.PID })
 	return out, nil
@@ -231,22 +212,12 @@ func descendants(pid int) []ProcInfo {
 	return out
 }
 
-// Alive reports whether the process p names is still running: same PID,
-// same start time, not a zombie.
-func (p ProcInfo) Alive() bool {
-	return proctree.New("").Alive(p.proc())
-}
-
 // WaitGone waits until every process of procs has ended or ctx ends, and
 // says how it waited: ViaPidfd (the kernel wakes netgrade when each one
 // exits) or ViaPolling where pidfd_open is refused. An error from a
 // context that ended names the processes still running.
 func WaitGone(ctx context.Context, procs []ProcInfo) (string, error) {
-	ps := make([]proctree.Proc, 0, len(procs))
-	for _, p := range procs {
-		ps = append(ps, p.proc())
-	}
-	return proctree.New("").WaitGone(ctx, ps)
+	return proctree.New("").WaitGone(ctx, procs)
 }
 
 // Socket is a socket held by a program, as listed in /proc/net.

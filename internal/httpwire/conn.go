@@ -480,7 +480,7 @@ func headerFields(head []byte) []Field {
 			continue
 		}
 		name, value, _ := strings.Cut(l, ":")
-		out = append(out, Field{Name: printable([]byte(name)), Value: printable([]byte(strings.TrimSpace(value)))})
+		out = append(out, Field{Name: report.Printable([]byte(name)), Value: report.Printable([]byte(strings.TrimSpace(value)))})
 	}
 	return out
 }

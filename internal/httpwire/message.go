@@ -21,6 +21,8 @@ import (
 	"mime"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/netgrade/netgrade/internal/report"
 )
 
 // Field is one header field, as it went over the wire.
@@ -173,34 +175,15 @@ type Problem struct {
 	Text string
 }
 
-// printable returns b as text: valid UTF-8 as it is, other bytes as \xNN.
-func printable(b []byte) string {
-	if utf8.Valid(b) {
-		return string(b)
-	}
-	var sb strings.Builder
-	for len(b) > 0 {
-		r, n := utf8.DecodeRune(b)
-		if r == utf8.RuneError && n <= 1 {
-			fmt.Fprintf(&sb, `\x%02x`, b[0])
-			b = b[1:]
-			continue
-		}
-		sb.Write(b[:n])
-		b = b[n:]
-	}
-	return sb.String()
-}
-
 // excerpt returns at most n bytes of b as printable text, cut on a rune
 // boundary, and whether it was cut.
 func excerpt(b []byte, n int) (string, bool) {
 	if len(b) <= n {
-		return printable(b), false
+		return report.Printable(b), false
 	}
 	cut := n
 	for cut > 0 && cut > n-utf8.UTFMax && !utf8.RuneStart(b[cut]) {
 		cut--
 	}
-	return printable(b[:cut]), true
+	return report.Printable(b[:cut]), true
 }

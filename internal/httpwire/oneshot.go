@@ -91,7 +91,7 @@ func requestEvent(x *Exchange, local, remote string) report.Event {
 	}
 	for _, l := range lines[1:] {
 		if name, value, ok := strings.Cut(l, ":"); ok && name != "" {
-			m.Headers = append(m.Headers, report.Header{Name: printable([]byte(name)), Value: printable([]byte(strings.TrimSpace(value)))})
+			m.Headers = append(m.Headers, report.Header{Name: report.Printable([]byte(name)), Value: report.Printable([]byte(strings.TrimSpace(value)))})
 		}
 	}
 	ev.Data, m.Truncated = excerpt(body, BodyExcerpt)

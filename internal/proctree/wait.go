@@ -22,6 +22,10 @@ const (
 	ByPolling = "polling /proc/PID/stat"
 )
 
+// Alive reports whether the process p names is still running: same PID,
+// same start time, not a zombie.
+func (p Proc) Alive() bool { return New("").Alive(p) }
+
 // Alive reports whether p still runs: same PID, same start time, not a
 // zombie.
 func (r *Reader) Alive(p Proc) bool {

@@ -44,3 +44,17 @@ func TestResultQueries(t *testing.T) {
 	require.Equal(t, 3.0, mixed.Score)
 	require.Equal(t, 7.0, mixed.MaxScore, "points of every check but the errored one")
 }
+
+// TestPrintable checks the one encoder of bytes for a report: valid UTF-8
+// is kept as it is, every other byte becomes \xNN, so a report never holds
+// invalid UTF-8 and a student still sees which byte was wrong.
+func TestPrintable(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"các bạn", "các bạn"},
+		{"caf\xe9 \xff", `caf\xe9 \xff`},
+		{"", ""},
+	}
+	for _, c := range cases {
+		require.Equal(t, c.want, report.Printable([]byte(c.in)), "%q", c.in)
+	}
+}
