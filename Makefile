@@ -7,7 +7,7 @@ BIN     ?= bin/netgrade
 PKGS    := ./...
 UNBUF   := env -u PYTHONUNBUFFERED
 
-.PHONY: all build test demo bench bench-grade bench-check lint flake flake-day2 clean
+.PHONY: all build test demo bench bench-grade bench-check lint flake flake-day2 flake-sandboxes clean
 
 all: build
 
@@ -57,6 +57,11 @@ flake:
 ## 10 runs each, three submissions at a time, both cores kept busy
 flake-day2:
 	$(UNBUF) $(GO) run ./tools/flake -runs 10 -jobs 3 -exercise http-server,rest-api,smtp-client,pop-client,imap-client
+
+## flake-sandboxes: the HTTP server's fixtures graded 10 times in a row in
+## each sandbox, as a batch grades them, both cores kept busy
+flake-sandboxes: sandbox-image
+	for s in process netns docker; do $(UNBUF) $(GO) run ./tools/flake -runs 10 -jobs 3 -exercise http-server -sandbox $$s || exit 1; done
 
 clean:
 	rm -rf bin

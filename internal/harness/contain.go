@@ -12,6 +12,8 @@ import (
 
 	"github.com/prometheus/procfs"
 	"golang.org/x/sys/unix"
+
+	"github.com/netgrade/netgrade/internal/proctree"
 )
 
 // How a program's processes are held together, so that Stop ends every
@@ -318,57 +320,60 @@ func Probe() Containment {
 // marked returns the live processes that carry mark in their environment
 // and are not exclude: the orphans of a program that left its process
 // group and lost their parent. With the subreaper in force only
-// netgrade's own children can be such orphans; otherwise every process
-// netgrade may read is looked at.
+// netgrade's own children can be such orphans, read from netgrade's
+// children lists; otherwise every process netgrade may read is looked at.
 func (s *supervisor) marked(mark string, exclude int) []ProcInfo {
-	fs, err := procfs.NewDefaultFS()
-	if err != nil {
-		return nil
+	var candidates []ProcInfo
+	if s.subreaper == nil {
+		candidates = s.children()
+	} else {
+		all, err := proctree.New("").Scan()
+		if err != nil {
+			return nil
+		}
+		candidates = all
 	}
-	all, err := fs.AllProcs()
-	if err != nil {
-		return nil
-	}
-	want := []byte(markVar + "=" + mark + "\x00")
+	want := []byte("\x00" + markVar + "=" + mark + "\x00")
 	var out []ProcInfo
-	for _, pr := range all {
-		if pr.PID == exclude || pr.PID == s.self {
-			continue
-		}
-		st, err := pr.Stat()
-		if err != nil || st.State == "Z" {
-			continue
-		}
-		if s.subreaper == nil && st.PPID != s.self {
+	for _, pr := range candidates {
+		if pr.PID == exclude || pr.PID == s.self || pr.Gone() {
 			continue
 		}
 		env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pr.PID))
-		if err != nil || !bytes.Contains(append([]byte{0}, env...), append([]byte{0}, want...)) {
+		if err != nil || !bytes.Contains(append([]byte{0}, env...), want) {
 			continue
 		}
-		out = append(out, ProcInfo{PID: pr.PID, PPID: st.PPID, PGRP: st.PGRP, Threads: st.NumThreads, Comm: st.Comm, State: st.State, Started: st.Starttime})
+		out = append(out, pr)
 	}
 	return out
 }
 
 // children returns netgrade's own child processes, zombies included, with
-// their process groups.
+// their process groups. They are read from the children lists of
+// netgrade's threads: a few small reads where a scan of /proc would read
+// the stat file of every process of the machine at every Stop. The scan
+// stays for kernels without those lists.
 func (s *supervisor) children() []ProcInfo {
-	fs, err := procfs.NewDefaultFS()
+	r := proctree.New("")
+	pids, err := r.Children(s.self)
 	if err != nil {
-		return nil
-	}
-	all, err := fs.AllProcs()
-	if err != nil {
-		return nil
-	}
-	var out []ProcInfo
-	for _, pr := range all {
-		st, err := pr.Stat()
-		if err != nil || st.PPID != s.self {
-			continue
+		all, err := r.Scan()
+		if err != nil {
+			return nil
 		}
-		out = append(out, ProcInfo{PID: pr.PID, PPID: st.PPID, PGRP: st.PGRP, Comm: st.Comm, State: st.State, Started: st.Starttime})
+		var out []ProcInfo
+		for _, pr := range all {
+			if pr.PPID == s.self {
+				out = append(out, pr)
+			}
+		}
+		return out
+	}
+	out := make([]ProcInfo, 0, len(pids))
+	for _, pid := range pids {
+		if pr, err := r.Stat(pid); err == nil && pr.PPID == s.self {
+			out = append(out, pr)
+		}
 	}
 	return out
 }

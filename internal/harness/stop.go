@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/netgrade/netgrade/internal/proctree"
 )
 
 // Stop ends the program and every process it started: SIGINT (Python
@@ -204,39 +206,78 @@ func aliveOf(seen map[int]ProcInfo) []int {
 // (kill), it keeps killing what it finds, processes forked while the
 // others died included.
 func (p *Process) waitGone(grace time.Duration, seen map[int]ProcInfo, kill bool) bool {
+	deadline := time.Now().Add(grace)
 	timeout := time.NewTimer(grace)
 	defer timeout.Stop()
-	live := maps.Clone(seen)
 	select {
 	case <-p.done:
 	case <-timeout.C:
 		return false
 	}
-	// The main process is gone; the rest of the program may remain. Every
-	// 100 ms, netgrade reaps the orphans it inherited that died (a zombie
-	// still counts as a member of the process group) and, after SIGKILL,
-	// kills what was forked meanwhile.
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for n := 0; p.anyLeft(live); n++ {
-		select {
-		case <-timeout.C:
+	// The main process is gone; the rest of the program may remain.
+	// netgrade waits on the processes it knows of (with pidfds, the kernel
+	// wakes it when they exit) for at most one look interval, which doubles
+	// from lookFirst up to lookCap; after each, it reaps the orphans it
+	// inherited that died (a zombie still counts as a member of the process
+	// group) and, after SIGKILL, kills what was forked meanwhile.
+	live := maps.Clone(seen)
+	look := lookFirst
+	for p.anyLeft(live) {
+		left := time.Until(deadline)
+		if left <= 0 {
 			return false
-		case <-tick.C:
 		}
-		if n%20 == 19 {
-			if kill {
-				before := len(seen)
-				p.scan(seen)
-				if len(seen) > before {
-					live = maps.Clone(seen)
-				}
-				p.signalAll(syscall.SIGKILL, live)
+		wait := min(look, left)
+		look = min(2*look, lookCap)
+		if procs := p.members(live); len(procs) > 0 {
+			ctx, cancel := context.WithTimeout(context.Background(), wait)
+			_, _ = WaitGone(ctx, procs)
+			cancel()
+		} else {
+			// Only members netgrade has not seen are left: nothing to
+			// wait on but time.
+			time.Sleep(wait)
+		}
+		if kill {
+			before := len(seen)
+			p.scan(seen)
+			if len(seen) > before {
+				live = maps.Clone(seen)
 			}
-			p.reapOrphans(seen)
+			p.signalAll(syscall.SIGKILL, live)
 		}
+		p.reapOrphans(seen)
 	}
 	return true
+}
+
+// How often waitGone looks at what is left of a program whose main
+// process has ended: first after lookFirst, then twice as late each time,
+// up to lookCap. Between looks it sleeps on the processes' pidfds.
+const (
+	lookFirst = 5 * time.Millisecond
+	lookCap   = 100 * time.Millisecond
+)
+
+// members returns the processes of the program other than its main one
+// that netgrade knows of and that still run: its cgroup's, or those of
+// live.
+func (p *Process) members(live map[int]ProcInfo) []ProcInfo {
+	if p.cg != nil {
+		r := proctree.New("")
+		var out []ProcInfo
+		for _, pid := range p.cg.procs() {
+			if pr, err := r.Stat(pid); err == nil && !pr.Gone() {
+				out = append(out, pr)
+			}
+		}
+		return out
+	}
+	out := make([]ProcInfo, 0, len(live))
+	for _, info := range live {
+		out = append(out, info)
+	}
+	return out
 }
 
 // cleanUp runs once the program's processes are gone: it reaps the

@@ -5,6 +5,11 @@
 // verdict changed from one run to another, and every verdict that differs
 // from what the fixture declares. It exits 0 only when there is neither.
 //
+// With -sandbox (process, netns or docker) it grades the fixtures as an
+// instructor's batch does, through `netgrade batch` in that sandbox, one
+// student per fixture (`make flake-sandboxes` runs the HTTP server's that
+// way).
+//
 // With -check and -sample it grades fewer checks and submissions many
 // more times: `-exercise tcp-forking -check tcp-forking/process-per-client
 // -sample reference -runs 2000` runs the forking reference's process-model
@@ -38,6 +43,7 @@ import (
 	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/netgrade/netgrade/internal/samples"
+	"github.com/netgrade/netgrade/internal/sandbox"
 )
 
 // defaultExercises are the exercises whose verdicts depend on concurrency.
@@ -79,6 +85,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	jsonOut := fl.String("json", "", "write the per-run verdicts and times as JSON to this file")
 	checks := fl.String("check", "", "run only these check IDs, comma-separated (default: every check)")
 	only := fl.String("sample", "", "grade only these submissions, comma-separated: reference, or a fixture's file name (default: all)")
+	box := fl.String("sandbox", "", "grade the fixtures through `netgrade batch` in this sandbox (process, netns or docker) instead of in this process; the reference is left out")
+	image := fl.String("image", sandbox.LocalImage, "with -sandbox docker: the image")
 	if err := fl.Parse(args); err != nil {
 		return 2
 	}
@@ -98,14 +106,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "flake: %v\n", err)
 		return 2
 	}
+	var sb *sandboxed
+	switch *box {
+	case "":
+	case sandbox.Process, sandbox.Netns, sandbox.Docker:
+		if len(*checks) > 0 {
+			fmt.Fprintln(stderr, "flake: -check cannot be combined with -sandbox: a batch grades every check")
+			return 2
+		}
+		sb, list, err = newSandboxed(dir, *box, *image, split(*exercises), list, stdout)
+		if err != nil {
+			fmt.Fprintf(stderr, "flake: %v\n", err)
+			return 3
+		}
+	default:
+		fmt.Fprintf(stderr, "flake: -sandbox %q: give process, netns or docker (or nothing: graded in this process, without netgrade batch)\n", *box)
+		return 2
+	}
 	stopBurn, err := startBurners(*burners, *burnMax)
 	if err != nil {
 		fmt.Fprintf(stderr, "flake: starting the CPU burners: %v\n", err)
 		return 3
 	}
 	defer stopBurn()
-	fmt.Fprintf(stdout, "flake: %d submissions × %d runs, %d at a time, %d CPU burner(s) on %d core(s)\n",
-		len(list), *runs, *jobs, *burners, runtime.NumCPU())
+	where := "in this process"
+	if sb != nil {
+		where = "in the " + sb.kind + " sandbox"
+	}
+	fmt.Fprintf(stdout, "flake: %d submissions × %d runs %s, %d at a time, %d CPU burner(s) on %d core(s)\n",
+		len(list), *runs, where, *jobs, *burners, runtime.NumCPU())
 	opt := graders.Options{Ports: harness.NewPorts(uint64(time.Now().UnixNano())), Interpreters: harness.NewInterpreters()}
 	opt.Settings.Only = split(*checks)
 	// Long runs report their progress some forty times.
@@ -113,7 +142,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	begin := time.Now()
 	for r := range *runs {
 		start := time.Now()
-		gradeRun(ctx, list, gjobs, *jobs, opt)
+		if sb != nil {
+			if err := sb.run(ctx, r, *jobs, list); err != nil && ctx.Err() == nil {
+				fmt.Fprintf(stderr, "flake: run %d: %v\n", r+1, err)
+				return 3
+			}
+		} else {
+			gradeRun(ctx, list, gjobs, *jobs, opt)
+		}
 		if ctx.Err() != nil {
 			fmt.Fprintln(stderr, "flake: interrupted")
 			return 3

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/netgrade/netgrade/course"
+	"github.com/netgrade/netgrade/internal/batch"
+	"github.com/netgrade/netgrade/internal/report"
+)
+
+// sandboxed grades the fixtures of list through `netgrade batch` in a
+// sandbox (netns or docker), one student per fixture, as an instructor's
+// batch would: the verdicts then come from the programs as they run in
+// that sandbox, under the same load.
+type sandboxed struct {
+	bin   string // a static netgrade
+	kind  string
+	image string
+	dir   string // scratch: the class and each run's output
+	ids   []string
+	// student is the class folder of each job, by job.
+	student map[*job]string
+}
+
+// newSandboxed builds netgrade and writes the class: one folder per
+// fixture of list holding it under the course's file name. The reference
+// (netgrade's own Go) is no student; a fixture that needs a framework is
+// left out but in docker, whose image has them.
+func newSandboxed(dir, kind, image string, ids []string, list []*job, stdout io.Writer) (*sandboxed, []*job, error) {
+	s := &sandboxed{kind: kind, image: image, dir: dir, ids: ids, student: map[*job]string{}}
+	s.bin = filepath.Join(dir, "netgrade")
+	build := exec.Command("go", "build", "-o", s.bin, "github.com/netgrade/netgrade/cmd/netgrade")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		return nil, nil, fmt.Errorf("building netgrade: %w\n%s", err, out)
+	}
+	files := course.Files()
+	class := filepath.Join(dir, "class")
+	var kept []*job
+	for _, j := range list {
+		if j.Reference() {
+			continue
+		}
+		if len(j.Requires) > 0 && kind != "docker" {
+			fmt.Fprintf(stdout, "flake: %s needs %s: graded only with -sandbox docker\n", j.ID, strings.Join(j.Requires, ", "))
+			continue
+		}
+		name := strings.NewReplacer("/", "--", ".", "-").Replace(j.ID)
+		if err := handIn(j.Submission.File, filepath.Join(class, name), files[j.Exercise.ID]); err != nil {
+			return nil, nil, fmt.Errorf("fixture %s: %w", j.ID, err)
+		}
+		s.student[j] = name
+		kept = append(kept, j)
+	}
+	if len(kept) == 0 {
+		return nil, nil, fmt.Errorf("no fixture of %s can be graded in the %s sandbox", strings.Join(ids, ", "), kind)
+	}
+	return s, kept, nil
+}
+
+// handIn copies the folder of a fixture's file into folder, as a student
+// hands it in: the fixture under the course's file name, the files it
+// keeps next to itself as they are.
+func handIn(file, folder, courseFile string) error {
+	if err := os.MkdirAll(folder, 0o755); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(filepath.Dir(file))
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(filepath.Dir(file), e.Name()))
+		if err != nil {
+			return err
+		}
+		name := e.Name()
+		if name == filepath.Base(file) {
+			name = courseFile
+		}
+		if err := os.WriteFile(filepath.Join(folder, name), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// run grades the class once, n students at a time, and records each
+// job's verdicts as gradeRun does.
+func (s *sandboxed) run(ctx context.Context, r, n int, list []*job) error {
+	out := filepath.Join(s.dir, "run-"+strconv.Itoa(r))
+	args := []string{"batch", filepath.Join(s.dir, "class"), "-o", out, "--sandbox", s.kind, "-j", strconv.Itoa(n), "--exercise", strings.Join(s.ids, ",")}
+	if s.kind == "docker" {
+		args = append(args, "--image", s.image)
+	}
+	cmd := exec.CommandContext(ctx, s.bin, args...)
+	b, err := cmd.CombinedOutput()
+	// Exit status 4 (a submission that cannot be graded properly) is a
+	// verdict like any other, compared from run to run below.
+	var ee *exec.ExitError
+	if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 4) {
+		return fmt.Errorf("netgrade %s: %w\n%s", strings.Join(args, " "), err, b)
+	}
+	recs, err := batch.ReadRecords(out)
+	if err != nil {
+		return err
+	}
+	byStudent := map[string]*batch.Record{}
+	for _, rec := range recs {
+		byStudent[rec.Student] = rec
+	}
+	for _, j := range list {
+		rec := byStudent[s.student[j]]
+		v := map[string]report.Status{}
+		msg := map[string]string{}
+		var res report.Result
+		if rec != nil {
+			if i := slices.IndexFunc(rec.Results, func(x report.Result) bool { return x.Exercise == j.Exercise.ID }); i >= 0 {
+				res = rec.Results[i]
+			}
+		}
+		for _, c := range res.Checks {
+			v[c.ID] = c.Status
+			if c.Status != report.Pass {
+				msg[c.ID] = fmt.Sprintf("%s (after %d ms)", c.Message, c.DurationMS)
+			}
+		}
+		errored := res.IDs(report.Error)
+		switch {
+		case rec == nil:
+			errored = append(errored, "(no record of the student)")
+		case rec.Problem != "":
+			errored = append(errored, "(not graded properly: "+rec.Problem+")")
+		}
+		j.verdicts = append(j.verdicts, v)
+		j.messages = append(j.messages, msg)
+		j.millis = append(j.millis, res.DurationMS)
+		j.failed = append(j.failed, res.IDs(report.Fail))
+		j.errored = append(j.errored, errored)
+	}
+	return nil
+}
