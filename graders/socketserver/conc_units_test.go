@@ -14,22 +14,28 @@ import (
 func TestTicketsNumber(t *testing.T) {
 	re := regexp.MustCompile(DefaultTicketPattern)
 	cases := []struct {
-		reply string
-		want  int
-		ok    bool
+		reply         string
+		ended         bool
+		want          int
+		formed, found bool
 	}{
-		{"Your ticket number is 3\n", 3, true},
-		{"ticket number 17", 17, true},
-		{"Ticket number: 42\r\n", 42, true},
-		{"TICKET NUMBER IS 0", 0, true},
-		{"Your ticket number is {ticketcount}\n", 0, false},
-		{"Your ticket is 3", 0, false},
-		{"", 0, false},
-		{"ticket number 99999999999999999999999", 0, false}, // no int: no number
+		{"Your ticket number is 3\n", false, 3, true, true},
+		{"ticket number 17", false, 17, true, true},
+		{"Ticket number: 42\r\n", false, 42, true, true},
+		{"TICKET NUMBER IS 0", false, 0, true, true},
+		{"Your ticket number is {ticketcount}\n", true, 0, false, false},
+		// Another form: the first integer, once it cannot grow any more.
+		{"Your ticket is 3\n", false, 3, false, true},
+		{"3", false, 0, false, false},
+		{"3", true, 3, false, true},
+		{"Billet n° 12 sur 100\n", false, 12, false, true},
+		{"", true, 0, false, false},
+		{"ticket number 99999999999999999999999", true, 0, false, false}, // no int: no number
 	}
 	for _, c := range cases {
-		n, ok := ticketsNumber(re, []byte(c.reply))
-		assert.Equal(t, c.ok, ok, "%q", c.reply)
+		n, formed, found := ticketsNumber(re, []byte(c.reply), c.ended)
+		assert.Equal(t, c.found, found, "%q: a number found", c.reply)
+		assert.Equal(t, c.formed, formed, "%q: in the course's form", c.reply)
 		assert.Equal(t, c.want, n, "%q", c.reply)
 	}
 }

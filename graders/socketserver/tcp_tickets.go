@@ -1,6 +1,7 @@
 package socketserver
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -68,8 +69,9 @@ func TCPTickets() *graders.Exercise {
 		Usage: "tcp-tickets.py PORT",
 		Args:  []string{"{port}"},
 		Texts: map[string]string{"ticket_pattern": DefaultTicketPattern},
-		// Its checks send many clients at once and judge their overlap: one
-		// at a time.
+		// Its checks send many clients at once and judge their overlap, and
+		// a seller may keep its counter in a file of its folder, which
+		// two servers of one grading would share: one at a time.
 		Sequential: true,
 		// Nine ticket preparations of about a second (the reference's):
 		// ticket 1, consecutive 3, at-once 2, unique 3.
@@ -88,7 +90,7 @@ func TCPTickets() *graders.Exercise {
 		{
 			ID: id + "/consecutive", Title: "gives clients served one after the other consecutive numbers",
 			Requirement: fmt.Sprintf("%d clients, one after the other, get consecutive numbers (N, N+1, N+2).", TicketsSequential),
-			Category:    report.Protocol, Points: 2, Needs: []string{id + "/ticket"},
+			Category:    report.Protocol, Points: 2, Needs: []string{id + "/starts"},
 			Hint:    "Keep the counter where every client's handler sees the same one, and increment it for each ticket.",
 			Timeout: TicketsSequential*TicketsReplyWindow + 5*time.Second,
 			Run:     ticketsCheckConsecutive,
@@ -96,7 +98,7 @@ func TCPTickets() *graders.Exercise {
 		{
 			ID: id + "/at-once", Title: "serves clients at the same time",
 			Requirement: fmt.Sprintf("%d clients that connect together are served at the same time: their handlers overlap, the tickets are not prepared one after the other.", TicketsAtOnce),
-			Category:    report.Concurrency, Points: 2, Needs: []string{id + "/ticket"},
+			Category:    report.Concurrency, Points: 2, Needs: []string{id + "/starts"},
 			Hint:    "Serve clients at the same time (ThreadingTCPServer or ForkingTCPServer), and hold the lock only while taking the number: not while preparing the ticket (the sleep) or sending it.",
 			Timeout: TicketsReplyWindow + TicketsAtOnce*(TicketsReplyWindow+time.Second) + 5*time.Second,
 			Run:     ticketsCheckAtOnce,
@@ -137,24 +139,43 @@ type ticketsSale struct {
 	eof       bool
 	number    int
 	ok        bool // a number was read
-	err       error
+	// formed is set when the number was read in the course's form (the
+	// ticket pattern). The other checks read a number in any form (the
+	// first integer of a complete reply): tcp-tickets/ticket alone judges
+	// the form.
+	formed bool
+	err    error
 	// window is how long the client waited for its ticket at the most
 	// (scaled): the bound a failure names.
 	window time.Duration
 }
 
-// ticketsNumber reads the ticket number out of a reply.
-func ticketsNumber(re *regexp.Regexp, reply []byte) (int, bool) {
-	m := re.FindSubmatch(reply)
-	if m == nil {
-		return 0, false
+// ticketsNumber reads the ticket number out of a reply: in the course's
+// form (re's first group; formed), or else the first integer of the reply
+// once that integer is followed by something or the reply is complete
+// (ended: the server closed), so that a number cut by a read is not taken.
+func ticketsNumber(re *regexp.Regexp, reply []byte, ended bool) (n int, formed, ok bool) {
+	if m := re.FindSubmatch(reply); m != nil {
+		if n, err := strconv.Atoi(string(m[1])); err == nil {
+			return n, true, true
+		}
 	}
-	n, err := strconv.Atoi(string(m[1]))
+	loc := anyNumber.FindIndex(reply)
+	if loc == nil || (loc[1] == len(reply) && !ended) {
+		return 0, false, false
+	}
+	n, err := strconv.Atoi(string(reply[loc[0]:loc[1]]))
 	if err != nil {
-		return 0, false
+		return 0, false, false
 	}
-	return n, true
+	return n, false, true
 }
+
+// anyNumber is a number in any form.
+var anyNumber = regexp.MustCompile(`\d+`)
+
+// replied reports whether the client got any reply, a number or not.
+func (s *ticketsSale) replied() bool { return len(s.reply) > 0 }
 
 // finish sends the request line on c and reads until the reply holds a
 // number, the server closes, or the (scaled) deadline passes.
@@ -163,12 +184,14 @@ func (s *ticketsSale) finish(c *probe.TCPConn, re *regexp.Regexp, deadline time.
 	// A seller that sends first may already have closed: a failed send is
 	// not the end of the purchase.
 	_ = c.Send([]byte(ticketsRequest))
-	data, at, _ := c.WaitUntil(deadline, func(d []byte, _ bool) bool {
-		_, ok := ticketsNumber(re, d)
-		return ok
+	data, at, _ := c.WaitUntil(deadline, func(d []byte, eof bool) bool {
+		_, formed, ok := ticketsNumber(re, d, eof)
+		// A number in another form may precede the course's in the same
+		// line: wait for the line's end before settling for it.
+		return formed || (ok && bytes.IndexByte(d, '\n') >= 0)
 	})
 	s.reply, s.answered, s.eof = data, at, c.EOF()
-	s.number, s.ok = ticketsNumber(re, data)
+	s.number, s.formed, s.ok = ticketsNumber(re, data, true)
 }
 
 // ticketsBuy buys one ticket from the server on port.
@@ -301,13 +324,21 @@ func ticketsNoTicket(s *ticketsSale) string {
 	}
 }
 
+// ticketsUnjudged is the verdict of a check that needs what a lone
+// client did not get (its "numbers", or any "replies"): skipped, because
+// tcp-tickets/ticket judges that and fails for it; this check's own
+// requirement cannot be judged without them.
+func ticketsUnjudged(s *ticketsSale, what string) error {
+	return graders.Skipf("%s; tcp-tickets/ticket judges that, and without %s this check cannot judge its own requirement", ticketsNoTicket(s), what)
+}
+
 func ticketsCheckTicket(ctx context.Context, t *graders.T) error {
 	_, port, re, err := ticketsStart(t)
 	if err != nil {
 		return err
 	}
 	s := ticketsBuy(t, port, re, 1)
-	if s.ok {
+	if s.formed {
 		return nil
 	}
 	want := fmt.Sprintf("a reply holding the ticket number, e.g. `Your ticket number is 3` (the course's pattern: %s)", re)
@@ -324,6 +355,9 @@ func ticketsCheckTicket(ctx context.Context, t *graders.T) error {
 			WithHint(`Put the f prefix before the string: f"Your ticket number is {ticketcount}" — without it, Python sends the braces and the name as they are.`)
 	case strings.Contains(reply, "b'") || strings.Contains(reply, `b"`):
 		return graders.Failf("the reply holds the text of a bytes object (b'...')").Want(want, reply)
+	case s.ok:
+		return graders.Failf("the reply holds the number %d, but not in the course's form: the client cannot tell it is the ticket number", s.number).Want(want, reply).
+			WithHint(`Send the number inside the course's sentence: self.request.sendall(f"Your ticket number is {number}\n".encode()).`)
 	default:
 		return graders.Failf("the reply holds no ticket number in the course's form").Want(want, reply)
 	}
@@ -361,6 +395,9 @@ func ticketsCheckConsecutive(ctx context.Context, t *graders.T) error {
 		s := ticketsBuy(t, port, re, i+1)
 		if !s.ok {
 			forked()
+			if i == 0 {
+				return ticketsUnjudged(s, "numbers")
+			}
 			return graders.Failf("clients one after the other: %s", ticketsNoTicket(s)).
 				Want(fmt.Sprintf("a ticket for each of %d clients, one after the other", TicketsSequential), fmt.Sprintf("tickets %s, then none", ticketsList(nums)))
 		}
@@ -438,9 +475,11 @@ func ticketsCheckAtOnce(ctx context.Context, t *graders.T) error {
 	if err != nil {
 		return err
 	}
+	// Served at the same time is judged from when the replies come, a
+	// number in them or not (tcp-tickets/ticket judges what they hold).
 	solo := ticketsBuy(t, port, re, 1)
-	if !solo.ok {
-		return graders.Failf("a lone client got no ticket: %s", ticketsNoTicket(solo))
+	if !solo.replied() {
+		return ticketsUnjudged(solo, "replies")
 	}
 	prep := solo.answered.Sub(solo.connected)
 	t.Note("a lone client got its ticket %d ms after connecting: the time one handler takes", prep.Milliseconds())
@@ -453,15 +492,15 @@ func ticketsCheckAtOnce(ctx context.Context, t *graders.T) error {
 	var ends []time.Time
 	var missing []string
 	for _, s := range sales {
-		if s.ok {
+		if s.replied() {
 			ends = append(ends, s.answered)
 		} else {
 			missing = append(missing, ticketsNoTicket(s))
 		}
 	}
 	if len(missing) > 0 {
-		return graders.Failf("of %d clients connecting together, %d got no ticket: %s", TicketsAtOnce, len(missing), strings.Join(missing, "; ")).
-			Want(fmt.Sprintf("a ticket for each of %d clients", TicketsAtOnce), fmt.Sprintf("%d tickets", len(ends)))
+		return graders.Failf("of %d clients connecting together, %d got no reply: %s", TicketsAtOnce, len(missing), strings.Join(missing, "; ")).
+			Want(fmt.Sprintf("a reply for each of %d clients", TicketsAtOnce), fmt.Sprintf("%d replies", len(ends)))
 	}
 	span := prep / 2
 	if most := ticketsOverlap(ends, span); most >= 2 {
