@@ -74,8 +74,11 @@ func TCPTickets() *graders.Exercise {
 		// two servers of one grading would share: one at a time.
 		Sequential: true,
 		// Nine ticket preparations of about a second (the reference's):
-		// ticket 1, consecutive 3, at-once 2, unique 3.
-		Floor: 9 * time.Second,
+		// ticket 1, consecutive 3, at-once 2, unique 3; and the race
+		// hook's delay on each client's taking of its number, which a
+		// correct seller makes one client at a time (under its lock, or in
+		// its one asyncio thread): 3 rounds of 20 clients.
+		Floor: 9*time.Second + TicketsRounds*TicketsClients*racehook.DefaultStoreDelay,
 	}
 	e.Checks = []*graders.Check{
 		probe.StartsCheck(id, "tcp", `Read the port with int(sys.argv[1]) and create the server with socketserver.ThreadingTCPServer(("", port), Handler) (or ForkingTCPServer).`).Worth(1),
@@ -363,10 +366,19 @@ func ticketsCheckTicket(ctx context.Context, t *graders.T) error {
 	}
 }
 
-// ticketsWatchForks looks at the server's tree in the background until it
-// shows a child process, and returns a function that stops it and says
-// whether one was seen.
+// ticketsWatchForks watches whether the server forks while its clients
+// are served, and returns a function that stops watching and says whether
+// it did. Three signs, so that a child that comes and goes between two
+// looks is not missed: a child in the server's tree at a look (a look every
+// ticketsForkLook at most: a course seller's child lives a second), a child
+// still in the tree at the end (alive, or a zombie not reaped), and the
+// server's count of its reaped children's page faults (cminflt), which
+// grows each time it reaps one.
 func ticketsWatchForks(t *graders.T, pid int) func() bool {
+	var before uint64
+	if tr, err := concReadTree(pid); err == nil {
+		before = tr.root.ChildFaults
+	}
 	ctx, cancel := context.WithCancel(t.Context())
 	seen := make(chan bool, 1)
 	go func() {
@@ -375,14 +387,30 @@ func ticketsWatchForks(t *graders.T, pid int) func() bool {
 				return poll.Done()
 			}
 			return poll.Continue("no child process")
-		}, poll.Backoff(poll.DefaultFirst, concPoll))
+		}, poll.Backoff(poll.DefaultFirst, ticketsForkLook))
 		seen <- err == nil
 	}()
 	return func() bool {
 		cancel()
-		return <-seen
+		if <-seen {
+			return true
+		}
+		procs, err := harness.Tree(pid)
+		if err != nil {
+			return false
+		}
+		for _, p := range procs {
+			if p.PID != pid || p.ChildFaults > before {
+				return true
+			}
+		}
+		return false
 	}
 }
+
+// ticketsForkLook is the longest time between two looks at the server's
+// tree for a child: its end state covers the children it misses.
+const ticketsForkLook = 200 * time.Millisecond
 
 func ticketsCheckConsecutive(ctx context.Context, t *graders.T) error {
 	p, port, re, err := ticketsStart(t)

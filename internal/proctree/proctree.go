@@ -33,6 +33,11 @@ type Proc struct {
 	Started uint64
 	// CPU is the CPU time (user and system) the process has used so far.
 	CPU time.Duration
+	// ChildFaults counts the minor page faults of the children the process
+	// has waited for (cminflt): it grows each time the process reaps a
+	// child, as every process that ran faults, so it shows children that
+	// came and went between two looks.
+	ChildFaults uint64
 }
 
 // clockTick is the unit of the times of /proc/PID/stat (USER_HZ, 100 on
@@ -146,6 +151,9 @@ func ParseStat(b []byte) (Proc, error) {
 	}
 	if p.Started, err = strconv.ParseUint(string(f[19]), 10, 64); err != nil {
 		return Proc{}, fmt.Errorf("stat starttime: %w", err)
+	}
+	if p.ChildFaults, err = strconv.ParseUint(string(f[8]), 10, 64); err != nil {
+		return Proc{}, fmt.Errorf("stat cminflt: %w", err)
 	}
 	utime, uerr := strconv.ParseUint(string(f[11]), 10, 64)
 	stime, serr := strconv.ParseUint(string(f[12]), 10, 64)

@@ -20,7 +20,7 @@ import (
 func TestParseStat(t *testing.T) {
 	// minflt, cminflt, majflt, cmajflt, utime, stime, cutime, cstime,
 	// priority, nice, num_threads, itrealvalue, starttime, ...
-	tail := " 0 0 0 0 12 3 0 0 20 0 3 0 4242 0 0"
+	tail := " 0 57 0 0 12 3 0 0 20 0 3 0 4242 0 0"
 	for _, tc := range []struct {
 		name string
 		line string
@@ -28,9 +28,9 @@ func TestParseStat(t *testing.T) {
 		bad  bool
 	}{
 		{name: "python", line: "1234 (python3) S 1000 1234 1000 0 -1 4194560" + tail,
-			want: proctree.Proc{PID: 1234, PPID: 1000, PGRP: 1234, Threads: 3, Comm: "python3", State: "S", Started: 4242, CPU: 150 * time.Millisecond}},
+			want: proctree.Proc{PID: 1234, PPID: 1000, PGRP: 1234, Threads: 3, Comm: "python3", State: "S", Started: 4242, CPU: 150 * time.Millisecond, ChildFaults: 57}},
 		{name: "name with spaces and parentheses", line: "7 (a) (b c) Z 1 7 7 0 -1 0" + tail,
-			want: proctree.Proc{PID: 7, PPID: 1, PGRP: 7, Threads: 3, Comm: "a) (b c", State: "Z", Started: 4242, CPU: 150 * time.Millisecond}},
+			want: proctree.Proc{PID: 7, PPID: 1, PGRP: 7, Threads: 3, Comm: "a) (b c", State: "Z", Started: 4242, CPU: 150 * time.Millisecond, ChildFaults: 57}},
 		{name: "truncated", line: "7 (x) S 1 7", bad: true},
 		{name: "no name", line: "7 x S 1 7 7 0 -1 0" + tail, bad: true},
 	} {
