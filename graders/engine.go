@@ -65,8 +65,13 @@ type Exercise struct {
 	Args []string
 	// Texts are the texts the course fixes (start line, patterns), by name;
 	// a course file may replace them.
-	Texts  map[string]string
-	Checks []*Check
+	Texts map[string]string
+	// TextRules check a course's value of a text when the course file is
+	// read, by text name: a value no grading can use (a zone that does not
+	// exist, an API document that does not parse) is then named with its
+	// line before anything runs, not as netgrade's error in every check.
+	TextRules map[string]func(value string) error
+	Checks    []*Check
 	// Sequential makes the checks run one at a time, for exercises whose
 	// checks judge timing-sensitive behaviour (concurrency).
 	Sequential bool

@@ -77,6 +77,16 @@ func HTTPServer() *graders.Exercise {
 		Usage: "http-server.py [PORT]",
 		Args:  []string{"{port}"},
 		Texts: map[string]string{probe.TextPort: probe.PortFollow, textZone: clock.DefaultZone},
+		TextRules: map[string]func(string) error{
+			probe.TextPort: probe.PortRule,
+			textZone: func(v string) error {
+				_, err := clock.LoadZone(v)
+				if err != nil {
+					return fmt.Errorf("%w: give an IANA zone name, e.g. %s", err, clock.DefaultZone)
+				}
+				return nil
+			},
+		},
 		// Programs hard-code their port: two checks of one grading at once
 		// would collide on it.
 		Sequential: true,

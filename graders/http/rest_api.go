@@ -33,6 +33,13 @@ func RESTAPI() *graders.Exercise {
 		Usage: "rest-api.py [PORT]",
 		Args:  []string{"{port}"},
 		Texts: map[string]string{TextSpec: apispec.DefaultName, probe.TextPort: probe.PortFollow},
+		TextRules: map[string]func(string) error{
+			probe.TextPort: probe.PortRule,
+			TextSpec: func(v string) error {
+				_, err := apispec.FromSetting(v)
+				return err
+			},
+		},
 	}
 	starts := probe.HTTPStartsCheck(e.ID, `Serve on the port given: port = int(sys.argv[1]) if len(sys.argv) > 1 else 8000, then ThreadingHTTPServer(("localhost", port), Handler).serve_forever(); Flask app.run(port=port); FastAPI uvicorn.run(app, port=port).`)
 	e.Checks = []*graders.Check{

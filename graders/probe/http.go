@@ -42,6 +42,14 @@ const (
 	PortArgv   = "argv"
 )
 
+// PortRule is the course-file rule of TextPort: one of its two values.
+func PortRule(v string) error {
+	if v != PortFollow && v != PortArgv {
+		return fmt.Errorf("%q is neither %q (follow a program to the port it listens on) nor %q (it must listen on the port it is given)", v, PortFollow, PortArgv)
+	}
+	return nil
+}
+
 // HTTPServer is a graded program that serves HTTP, as a check talks to it:
 // every exchange is recorded in the check's transcript.
 type HTTPServer struct {

@@ -69,6 +69,12 @@ func TCPTickets() *graders.Exercise {
 		Usage: "tcp-tickets.py PORT",
 		Args:  []string{"{port}"},
 		Texts: map[string]string{"ticket_pattern": DefaultTicketPattern},
+		TextRules: map[string]func(string) error{"ticket_pattern": func(v string) error {
+			if re, err := regexp.Compile(v); err == nil && re.NumSubexp() < 1 {
+				return fmt.Errorf("%q has no group: put the number in parentheses, e.g. `ticket number (\\d+)`", v)
+			}
+			return nil
+		}},
 		// Its checks send many clients at once and judge their overlap, and
 		// a seller may keep its counter in a file of its folder, which
 		// two servers of one grading would share: one at a time.

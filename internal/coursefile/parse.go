@@ -506,6 +506,12 @@ func (p *parseState) texts(n ast.Node, e *Exercise) map[string]string {
 			}
 		}
 		if e.Grader != nil {
+			if rule := e.Grader.TextRules[k]; rule != nil {
+				if err := rule(s); err != nil {
+					p.errorf(v, "texts.%s: %v", k, err)
+					continue
+				}
+			}
 			want := placeholders(e.Grader.Texts[k])
 			for _, ph := range placeholders(s) {
 				if !slices.Contains(want, ph) {
