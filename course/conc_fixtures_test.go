@@ -61,6 +61,11 @@ var concMessages = map[string]map[string]string{
 	"tcp-tickets/lock_across_sleep.py":     {"tcp-tickets/at-once": "served one after the other"},
 	"tcp-tickets/missing_fstring.py":       {"tcp-tickets/ticket": "not an f-string"},
 	"tcp-tickets/bare_number.py":           {"tcp-tickets/ticket": "not in the course's form"},
+	"tcp-forking/turns_whole_handle.py":    {"tcp-forking/concurrent": "one client at a time"},
+	"tcp-threading/lock_whole_handle.py":   {"tcp-threading/concurrent": "one client at a time"},
+	"tcp-threading/no_usage.py":            {"tcp-threading/usage": "crashes"},
+	"tcp-threading/port_off_by_one.py":     {"tcp-threading/starts": "but the grader asked for port"},
+	"tcp-forking/port_off_by_one.py":       {"tcp-forking/starts": "but the grader asked for port"},
 	"tcp-tickets/input_port.py":            {"tcp-tickets/starts": "ended before it could listen"},
 }
 
