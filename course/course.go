@@ -116,7 +116,12 @@ func YAML() []byte {
 		sort.Strings(names)
 		b.WriteString("    texts:\n")
 		for _, k := range names {
-			fmt.Fprintf(&b, "      %s: %s\n", k, yamlString(e.Grader.Texts[k]))
+			if v := e.Grader.Texts[k]; v != "" {
+				fmt.Fprintf(&b, "      %s: %s\n", k, yamlString(v))
+			} else {
+				// No default: the text is not set unless a course sets it.
+				fmt.Fprintf(&b, "      # %s: (not set)\n", k)
+			}
 		}
 	}
 	return b.Bytes()

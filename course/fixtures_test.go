@@ -143,7 +143,11 @@ func TestFixtures(t *testing.T) {
 					t.Skipf("SKIPPED: %s needs %v: %v", s.ID, s.Requires, s.Missing)
 				}
 				t.Parallel()
-				s.Result = s.Exercise.Grade(context.Background(), s.Submission, options())
+				opt := options()
+				if s.Settings != nil {
+					opt.Settings = *s.Settings
+				}
+				s.Result = s.Exercise.Grade(context.Background(), s.Submission, opt)
 				res := s.Result
 				failed, skipped := collateral(s)
 				assert.Empty(t, failed, "%s (%s) fails checks it does not declare: collateral failures of its one mistake\n%s", s.ID, s.About, explain(res))

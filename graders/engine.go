@@ -48,6 +48,11 @@ type Check struct {
 	Needs []string
 	// Timeout is the watchdog deadline (DefaultCheckTimeout when zero).
 	Timeout time.Duration
+	// OnlyWithText, when set, names a text of the exercise: the check is
+	// part of a grading only when the course gives that text a value (a
+	// check of static files, for a course whose programs serve some).
+	// Otherwise it neither runs nor counts.
+	OnlyWithText string
 	// Run performs the check. It returns nil on pass, a *Failure when the
 	// submission is wrong, Skipf(...) to skip itself, and any other error
 	// when netgrade itself could not do its part.
@@ -277,7 +282,11 @@ func GradeAll(ctx context.Context, jobs []*Job, n int, opt Options) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			j.Result = j.Exercise.Grade(ctx, j.Submission, opt)
+			jopt := opt
+			if j.Settings != nil {
+				jopt.Settings = *j.Settings
+			}
+			j.Result = j.Exercise.Grade(ctx, j.Submission, jopt)
 		})
 	}
 	wg.Wait()
@@ -294,9 +303,21 @@ func (e *Exercise) selected(opt Options) []*Check {
 		if opt.Settings.Check(c.ID).Disabled || (len(only) > 0 && !only[c.ID]) {
 			continue
 		}
+		if c.OnlyWithText != "" && e.text(opt, c.OnlyWithText) == "" {
+			continue
+		}
 		out = append(out, c)
 	}
 	return out
+}
+
+// text returns the value of the exercise's text name under opt: the
+// course's, else the exercise's default.
+func (e *Exercise) text(opt Options, name string) string {
+	if v, ok := opt.Settings.Texts[name]; ok {
+		return v
+	}
+	return e.Texts[name]
 }
 
 // NotSubmitted returns the result of a submission that lacks the exercise

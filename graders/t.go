@@ -98,14 +98,14 @@ func (t *T) Port() (int, error) {
 	return t.opt.Ports.Next()
 }
 
+// SourceFile returns the path of the submission's source file ("" when
+// it has none): what a check compares a program's output with when that
+// output must never hold it.
+func (t *T) SourceFile() string { return t.sub.File }
+
 // Text returns a text the course fixes (e.g. "start_line"), with the
 // course file's value in place of the exercise's default.
-func (t *T) Text(name string) string {
-	if v, ok := t.opt.Settings.Texts[name]; ok {
-		return v
-	}
-	return t.ex.Texts[name]
-}
+func (t *T) Text(name string) string { return t.ex.text(t.opt, name) }
 
 // Start starts the submission with the given placeholder values; a
 // placeholder without a value is dropped from the command line. The program

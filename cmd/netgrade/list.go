@@ -36,6 +36,9 @@ func newListCmd() *cobra.Command {
 					if len(ch.Needs) > 0 {
 						needs = "needs " + strings.Join(ch.Needs, ", ")
 					}
+					if ch.OnlyWithText != "" {
+						needs = strings.TrimPrefix(needs+"; only when the course sets the text "+ch.OnlyWithText, "; ")
+					}
 					fmt.Fprintf(w, "  %s\t%s\t%g pt\t%s\t%s\n", ch.ID, ch.Category, ch.Points, ch.Title, needs)
 				}
 			}

@@ -76,9 +76,10 @@ func HTTPServer() *graders.Exercise {
 		Title: "HTTP server",
 		Usage: "http-server.py [PORT]",
 		Args:  []string{"{port}"},
-		Texts: map[string]string{probe.TextPort: probe.PortFollow, textZone: clock.DefaultZone},
+		Texts: map[string]string{probe.TextPort: probe.PortFollow, textZone: clock.DefaultZone, textStatic: ""},
 		TextRules: map[string]func(string) error{
 			probe.TextPort: probe.PortRule,
+			textStatic:     staticRule,
 			textZone: func(v string) error {
 				_, err := clock.LoadZone(v)
 				if err != nil {
@@ -195,6 +196,14 @@ func HTTPServer() *graders.Exercise {
 			Category:    report.Security, Points: 2,
 			Hint: "Anyone can connect and say nothing: HTTPServer serves one client at a time, so that one connection stops the server for everyone (a denial of service). ThreadingHTTPServer serves each client in its own thread.",
 			Run:  checkSlowClient,
+		}),
+		check(&graders.Check{
+			ID: "path-traversal", Title: "no file outside the static folder is served",
+			Requirement: "With the course's folder of static files (text `static`), a path that climbs out of it (`/../`, `/%2e%2e/`, `/..%2f`) gets no file from outside: the program's own file, above that folder, is never sent. Only graded when the course names a static folder.",
+			Category:    report.Security, Points: 2,
+			OnlyWithText: textStatic,
+			Hint:         "Never open os.path.join(folder, path) as it comes: a path with .. in it (or %2e%2e, decoded) leaves the folder. Resolve it with os.path.realpath and check it is still inside the folder; SimpleHTTPRequestHandler(directory=folder) does it for you.",
+			Run:          checkPathTraversal,
 		}),
 	}
 	return e
