@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,10 +26,20 @@ type sandboxed struct {
 	bin   string // a static netgrade
 	kind  string
 	image string
-	dir   string // scratch: the class and each run's output
+	dir   string // scratch: the classes and each run's output
 	ids   []string
+	// classes are graded one batch each: the fixtures graded under the
+	// default course, and those that name course texts, one class per set
+	// of texts with a course file that sets them.
+	classes []*class
 	// student is the class folder of each job, by job.
 	student map[*job]string
+}
+
+// class is one batch of fixtures: a folder of students and the course
+// they are graded under ("" for the default).
+type class struct {
+	dir, course string
 }
 
 // newSandboxed builds netgrade and writes the class: one folder per
@@ -44,7 +55,7 @@ func newSandboxed(dir, kind, image string, ids []string, list []*job, stdout io.
 		return nil, nil, fmt.Errorf("building netgrade: %w\n%s", err, out)
 	}
 	files := course.Files()
-	class := filepath.Join(dir, "class")
+	byTexts := map[string]*class{}
 	var kept []*job
 	for _, j := range list {
 		if j.Reference() {
@@ -54,8 +65,21 @@ func newSandboxed(dir, kind, image string, ids []string, list []*job, stdout io.
 			fmt.Fprintf(stdout, "flake: %s needs %s: graded only with -sandbox docker\n", j.ID, strings.Join(j.Requires, ", "))
 			continue
 		}
+		key := textsKey(j)
+		c := byTexts[key]
+		if c == nil {
+			c = &class{dir: filepath.Join(dir, fmt.Sprintf("class-%d", len(s.classes)))}
+			if key != "" {
+				c.course = c.dir + ".yaml"
+				if err := os.WriteFile(c.course, courseYAML(ids, files, j), 0o644); err != nil {
+					return nil, nil, err
+				}
+			}
+			byTexts[key] = c
+			s.classes = append(s.classes, c)
+		}
 		name := strings.NewReplacer("/", "--", ".", "-").Replace(j.ID)
-		if err := handIn(j.Submission.File, filepath.Join(class, name), files[j.Exercise.ID]); err != nil {
+		if err := handIn(j.Submission.File, filepath.Join(c.dir, name), files[j.Exercise.ID]); err != nil {
 			return nil, nil, fmt.Errorf("fixture %s: %w", j.ID, err)
 		}
 		s.student[j] = name
@@ -65,6 +89,39 @@ func newSandboxed(dir, kind, image string, ids []string, list []*job, stdout io.
 		return nil, nil, fmt.Errorf("no fixture of %s can be graded in the %s sandbox", strings.Join(ids, ", "), kind)
 	}
 	return s, kept, nil
+}
+
+// textsKey names the course texts a fixture is graded under: "" for the
+// default course.
+func textsKey(j *job) string {
+	if j.Settings == nil || len(j.Settings.Texts) == 0 {
+		return ""
+	}
+	keys := slices.Sorted(maps.Keys(j.Settings.Texts))
+	var b strings.Builder
+	b.WriteString(j.Exercise.ID)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "\x00%s=%s", k, j.Settings.Texts[k])
+	}
+	return b.String()
+}
+
+// courseYAML is a course of the exercises ids that sets j's texts on j's
+// exercise.
+func courseYAML(ids []string, files map[string]string, j *job) []byte {
+	var b strings.Builder
+	b.WriteString("name: flake guard\nexercises:\n")
+	for _, id := range ids {
+		fmt.Fprintf(&b, "  - id: %s\n    file: %s\n", id, files[id])
+		if id != j.Exercise.ID {
+			continue
+		}
+		b.WriteString("    texts:\n")
+		for _, k := range slices.Sorted(maps.Keys(j.Settings.Texts)) {
+			fmt.Fprintf(&b, "      %s: %s\n", k, strconv.Quote(j.Settings.Texts[k]))
+		}
+	}
+	return []byte(b.String())
 }
 
 // handIn copies the folder of a fixture's file into folder, as a student
@@ -97,29 +154,34 @@ func handIn(file, folder, courseFile string) error {
 	return nil
 }
 
-// run grades the class once, n students at a time, and records each
+// run grades the classes once, n students at a time, and records each
 // job's verdicts as gradeRun does.
 func (s *sandboxed) run(ctx context.Context, r, n int, list []*job) error {
-	out := filepath.Join(s.dir, "run-"+strconv.Itoa(r))
-	args := []string{"batch", filepath.Join(s.dir, "class"), "-o", out, "--sandbox", s.kind, "-j", strconv.Itoa(n), "--exercise", strings.Join(s.ids, ",")}
-	if s.kind == "docker" {
-		args = append(args, "--image", s.image)
-	}
-	cmd := exec.CommandContext(ctx, s.bin, args...)
-	b, err := cmd.CombinedOutput()
-	// Exit status 4 (a submission that cannot be graded properly) is a
-	// verdict like any other, compared from run to run below.
-	var ee *exec.ExitError
-	if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 4) {
-		return fmt.Errorf("netgrade %s: %w\n%s", strings.Join(args, " "), err, b)
-	}
-	recs, err := batch.ReadRecords(out)
-	if err != nil {
-		return err
-	}
 	byStudent := map[string]*batch.Record{}
-	for _, rec := range recs {
-		byStudent[rec.Student] = rec
+	for i, c := range s.classes {
+		out := filepath.Join(s.dir, fmt.Sprintf("run-%d-%d", r, i))
+		args := []string{"batch", c.dir, "-o", out, "--sandbox", s.kind, "-j", strconv.Itoa(n), "--exercise", strings.Join(s.ids, ",")}
+		if c.course != "" {
+			args = append(args, "--course", c.course)
+		}
+		if s.kind == "docker" {
+			args = append(args, "--image", s.image)
+		}
+		cmd := exec.CommandContext(ctx, s.bin, args...)
+		b, err := cmd.CombinedOutput()
+		// Exit status 4 (a submission that cannot be graded properly) is
+		// a verdict like any other, compared from run to run below.
+		var ee *exec.ExitError
+		if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 4) {
+			return fmt.Errorf("netgrade %s: %w\n%s", strings.Join(args, " "), err, b)
+		}
+		recs, err := batch.ReadRecords(out)
+		if err != nil {
+			return err
+		}
+		for _, rec := range recs {
+			byStudent[rec.Student] = rec
+		}
 	}
 	for _, j := range list {
 		rec := byStudent[s.student[j]]
