@@ -225,6 +225,10 @@ func UsageCheck(exercise, note, hint string) *graders.Check {
 	}
 }
 
+// usageFirstLook is how long a program run without arguments runs before
+// checkUsage first looks for a server socket of it.
+const usageFirstLook = 200 * time.Millisecond
+
 // usageExitGrace is how much longer a program that printed its usage line
 // gets to exit, past ExitTimeout.
 const usageExitGrace = 5 * time.Second
@@ -238,9 +242,22 @@ func checkUsage(ctx context.Context, t *graders.T) error {
 	}
 	wctx, cancel := context.WithTimeout(ctx, t.Timeout(ExitTimeout))
 	defer cancel()
-	// Either it exits, or it starts serving on some port anyway.
+	// Either it exits, or it starts serving on some port anyway. A program
+	// that prints its usage exits within a start: its sockets are looked
+	// at only once it has run for usageFirstLook, so that the usual case
+	// costs no look at all; the verdict is the same, only a server that
+	// starts anyway is named a little later.
 	served := make(chan []harness.Socket, 1)
 	go func() {
+		first := time.NewTimer(usageFirstLook)
+		defer first.Stop()
+		select {
+		case <-p.Done():
+			return
+		case <-wctx.Done():
+			return
+		case <-first.C:
+		}
 		_, _ = poll.Wait(wctx, func(context.Context) poll.Result {
 			socks, err := harness.Sockets(p.Pid())
 			if err != nil {

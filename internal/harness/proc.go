@@ -489,10 +489,20 @@ func AwaitBound(ctx context.Context, pid int, proto string, port int, exited <-c
 	want := func(s Socket) bool {
 		return s.Proto == proto && s.Port == port && s.Listening() && s.CoversLoopback()
 	}
-	// owned returns the first socket of cands that the program holds.
+	// owned returns the first socket of cands that the program holds:
+	// looked for in its main process's descriptors first, where a server
+	// almost always holds it, and only then in its whole tree.
 	owned := func(cands []Socket) (Socket, bool, error) {
 		if !slices.ContainsFunc(cands, want) {
 			return Socket{}, false, nil
+		}
+		main := map[uint64]bool{}
+		if proctree.New("").SocketInodes(pid, main) == nil {
+			for _, s := range cands {
+				if want(s) && main[s.Inode] {
+					return s, true, nil
+				}
+			}
 		}
 		inodes, err := socketInodes(pid)
 		if err != nil {
