@@ -273,6 +273,15 @@ type Job struct {
 	Result   report.Result
 }
 
+// options returns opt with the job's own settings in place of opt's, when
+// it has some.
+func (j *Job) options(opt Options) Options {
+	if j.Settings != nil {
+		opt.Settings = *j.Settings
+	}
+	return opt
+}
+
 // GradeAll grades every job, n at a time, with one set of options: the
 // ports and the resolved interpreters are shared as in one grading run.
 func GradeAll(ctx context.Context, jobs []*Job, n int, opt Options) {
@@ -282,11 +291,7 @@ func GradeAll(ctx context.Context, jobs []*Job, n int, opt Options) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			jopt := opt
-			if j.Settings != nil {
-				jopt.Settings = *j.Settings
-			}
-			j.Result = j.Exercise.Grade(ctx, j.Submission, jopt)
+			j.Result = j.Exercise.Grade(ctx, j.Submission, j.options(opt))
 		})
 	}
 	wg.Wait()

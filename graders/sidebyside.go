@@ -70,12 +70,8 @@ func GradeSideBySide(ctx context.Context, jobs []*Job, opt Options, done func(*J
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	for _, j := range order {
-		jopt := opt
-		if j.Settings != nil {
-			jopt.Settings = *j.Settings
-		}
 		wg.Go(func() {
-			j.Result = j.Exercise.Grade(ctx, j.Submission, jopt)
+			j.Result = j.Exercise.Grade(ctx, j.Submission, j.options(opt))
 			if done != nil {
 				mu.Lock()
 				defer mu.Unlock()

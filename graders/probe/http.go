@@ -164,18 +164,11 @@ func StartHTTP(t *graders.T, env []string) (*HTTPServer, error) {
 	defer cancel()
 	sock, socks, err := waitListening(ctx, p, port)
 	waited := t.Timeout(HTTPReadyTimeout)
-	if errors.Is(err, context.DeadlineExceeded) && t.Context().Err() == nil && DescribeSockets(socks, "tcp") == "" {
-		// Still importing a framework on a machine whose cores are all
-		// busy? Then once more, as StartServer does: a program blocked on
-		// anything else gets no more time.
-		if busy, cpu := harness.Busy(p.Pid()); busy {
-			t.Note("after %s the program listens on no TCP port yet but is still at work (%s of CPU so far): netgrade waits up to %s more",
-				waited, cpu.Round(10*time.Millisecond), t.Timeout(StartGrace))
-			gctx, gcancel := context.WithTimeout(t.Context(), t.Timeout(StartGrace))
-			defer gcancel()
-			sock, socks, err = waitListening(gctx, p, port)
-			waited += t.Timeout(StartGrace)
-		}
+	if stillStarting(t, p, err, socks, "tcp", waited) {
+		gctx, gcancel := context.WithTimeout(t.Context(), t.Timeout(StartGrace))
+		defer gcancel()
+		sock, socks, err = waitListening(gctx, p, port)
+		waited += t.Timeout(StartGrace)
 	}
 	if err == nil {
 		s := &HTTPServer{t: t, P: p, Port: sock.Port, Given: port, Socket: sock}

@@ -61,20 +61,14 @@ func StartServerEnv(t *graders.T, proto string, env []string) (*harness.Process,
 	defer cancel()
 	r, err := harness.AwaitBound(ctx, p.Pid(), proto, port, p.Done())
 	waited := t.Timeout(ReadyTimeout)
-	if errors.Is(err, context.DeadlineExceeded) && t.Context().Err() == nil && DescribeSockets(r.Held, proto) == "" {
-		// Still starting on a machine whose cores are all busy? Then once
-		// more: a program blocked on something else gets no more time.
-		if busy, cpu := harness.Busy(p.Pid()); busy {
-			t.Note("after %s the program holds no %s socket yet but is still at work (%s of CPU so far): netgrade waits up to %s more",
-				t.Timeout(ReadyTimeout), strings.ToUpper(proto), cpu.Round(10*time.Millisecond), t.Timeout(StartGrace))
-			gctx, gcancel := context.WithTimeout(t.Context(), t.Timeout(StartGrace))
-			defer gcancel()
-			more, merr := harness.AwaitBound(gctx, p.Pid(), proto, port, p.Done())
-			more.Looks += r.Looks
-			more.Waited += r.Waited
-			r, err = more, merr
-			waited += t.Timeout(StartGrace)
-		}
+	if stillStarting(t, p, err, r.Held, proto, waited) {
+		gctx, gcancel := context.WithTimeout(t.Context(), t.Timeout(StartGrace))
+		defer gcancel()
+		more, merr := harness.AwaitBound(gctx, p.Pid(), proto, port, p.Done())
+		more.Looks += r.Looks
+		more.Waited += r.Waited
+		r, err = more, merr
+		waited += t.Timeout(StartGrace)
 	}
 	if err == nil {
 		s := r.Socket
@@ -223,6 +217,23 @@ func UsageCheck(exercise, note, hint string) *graders.Check {
 		Requirement: req + ".", Category: report.Usage, Points: 1, Hint: hint,
 		Run: checkUsage,
 	}
+}
+
+// stillStarting reports whether a wait for a program's server socket that
+// ended at its deadline (err), after waited, with no such socket held,
+// gets StartGrace more, once: the program is still at work (importing a
+// framework on a machine whose cores are all busy), where one blocked on
+// anything else gets no more time. It notes why in the transcript.
+func stillStarting(t *graders.T, p *harness.Process, err error, held []harness.Socket, proto string, waited time.Duration) bool {
+	if !errors.Is(err, context.DeadlineExceeded) || t.Context().Err() != nil || DescribeSockets(held, proto) != "" {
+		return false
+	}
+	busy, cpu := harness.Busy(p.Pid())
+	if busy {
+		t.Note("after %s the program holds no %s socket yet but is still at work (%s of CPU so far): netgrade waits up to %s more",
+			waited, strings.ToUpper(proto), cpu.Round(10*time.Millisecond), t.Timeout(StartGrace))
+	}
+	return busy
 }
 
 // usageFirstLook is how long a program run without arguments runs before

@@ -70,10 +70,8 @@ func TCPTickets() *graders.Exercise {
 		Args:  []string{"{port}"},
 		Texts: map[string]string{"ticket_pattern": DefaultTicketPattern},
 		TextRules: map[string]func(string) error{"ticket_pattern": func(v string) error {
-			if re, err := regexp.Compile(v); err == nil && re.NumSubexp() < 1 {
-				return fmt.Errorf("%q has no group: put the number in parentheses, e.g. `ticket number (\\d+)`", v)
-			}
-			return nil
+			_, err := compileTicketPattern(v)
+			return err
 		}},
 		// Its checks send many clients at once and judge their overlap, and
 		// a seller may keep its counter in a file of its folder, which
@@ -128,13 +126,22 @@ func TCPTickets() *graders.Exercise {
 
 // ticketsPattern compiles the course's ticket pattern.
 func ticketsPattern(t *graders.T) (*regexp.Regexp, error) {
-	src := t.Text("ticket_pattern")
+	re, err := compileTicketPattern(t.Text("ticket_pattern"))
+	if err != nil {
+		return nil, fmt.Errorf("the course's ticket_pattern: %w", err)
+	}
+	return re, nil
+}
+
+// compileTicketPattern compiles a ticket pattern, which must hold a group
+// (the number): the course file's rule and the checks' compilation.
+func compileTicketPattern(src string) (*regexp.Regexp, error) {
 	re, err := regexp.Compile(src)
 	if err != nil {
-		return nil, fmt.Errorf("the course's ticket_pattern %q is not a valid regular expression: %w", src, err)
+		return nil, fmt.Errorf("%q is not a valid regular expression: %w", src, err)
 	}
 	if re.NumSubexp() < 1 {
-		return nil, fmt.Errorf("the course's ticket_pattern %q has no group: put the number in parentheses, e.g. `ticket number (\\d+)`", src)
+		return nil, fmt.Errorf("%q has no group: put the number in parentheses, e.g. `ticket number (\\d+)`", src)
 	}
 	return re, nil
 }

@@ -138,12 +138,8 @@ func TreeVia(pid int) ([]ProcInfo, string, error) {
 			}
 		}
 	}
-	out := make([]ProcInfo, 0, len(procs))
-	for _, p := range procs {
-		out = append(out, p)
-	}
-	slices.SortFunc(out, func(a, b ProcInfo) int { return a.PID - b.PID })
-	return out, ViaChildren, nil
+	slices.SortFunc(procs, func(a, b ProcInfo) int { return a.PID - b.PID })
+	return procs, ViaChildren, nil
 }
 
 // adopts reports whether orphaned processes become netgrade's children:

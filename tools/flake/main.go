@@ -236,20 +236,31 @@ func jobList(dir string, ids, names []string) ([]*job, []*graders.Job, error) {
 func gradeRun(ctx context.Context, list []*job, gjobs []*graders.Job, n int, opt graders.Options) {
 	graders.GradeAll(ctx, gjobs, n, opt)
 	for _, j := range list {
-		v := map[string]report.Status{}
-		msg := map[string]string{}
-		for _, c := range j.Result.Checks {
-			v[c.ID] = c.Status
-			if c.Status != report.Pass {
-				msg[c.ID] = fmt.Sprintf("%s (after %d ms)", c.Message, c.DurationMS)
-			}
-		}
-		j.verdicts = append(j.verdicts, v)
-		j.messages = append(j.messages, msg)
-		j.millis = append(j.millis, j.Result.DurationMS)
-		j.failed = append(j.failed, j.Result.IDs(report.Fail))
-		j.errored = append(j.errored, j.Result.IDs(report.Error))
+		j.record(j.Result, "")
 	}
+}
+
+// record adds one run's result to the job; problem, when set, says why
+// the run counts as netgrade's error beyond its checks (a batch that could
+// not grade the student).
+func (j *job) record(res report.Result, problem string) {
+	v := map[string]report.Status{}
+	msg := map[string]string{}
+	for _, c := range res.Checks {
+		v[c.ID] = c.Status
+		if c.Status != report.Pass {
+			msg[c.ID] = fmt.Sprintf("%s (after %d ms)", c.Message, c.DurationMS)
+		}
+	}
+	errored := res.IDs(report.Error)
+	if problem != "" {
+		errored = append(errored, problem)
+	}
+	j.verdicts = append(j.verdicts, v)
+	j.messages = append(j.messages, msg)
+	j.millis = append(j.millis, res.DurationMS)
+	j.failed = append(j.failed, res.IDs(report.Fail))
+	j.errored = append(j.errored, errored)
 }
 
 // changes lists every check whose verdict in some run differs from its

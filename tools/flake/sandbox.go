@@ -185,32 +185,20 @@ func (s *sandboxed) run(ctx context.Context, r, n int, list []*job) error {
 	}
 	for _, j := range list {
 		rec := byStudent[s.student[j]]
-		v := map[string]report.Status{}
-		msg := map[string]string{}
 		var res report.Result
+		var problem string
+		switch {
+		case rec == nil:
+			problem = "(no record of the student)"
+		case rec.Problem != "":
+			problem = "(not graded properly: " + rec.Problem + ")"
+		}
 		if rec != nil {
 			if i := slices.IndexFunc(rec.Results, func(x report.Result) bool { return x.Exercise == j.Exercise.ID }); i >= 0 {
 				res = rec.Results[i]
 			}
 		}
-		for _, c := range res.Checks {
-			v[c.ID] = c.Status
-			if c.Status != report.Pass {
-				msg[c.ID] = fmt.Sprintf("%s (after %d ms)", c.Message, c.DurationMS)
-			}
-		}
-		errored := res.IDs(report.Error)
-		switch {
-		case rec == nil:
-			errored = append(errored, "(no record of the student)")
-		case rec.Problem != "":
-			errored = append(errored, "(not graded properly: "+rec.Problem+")")
-		}
-		j.verdicts = append(j.verdicts, v)
-		j.messages = append(j.messages, msg)
-		j.millis = append(j.millis, res.DurationMS)
-		j.failed = append(j.failed, res.IDs(report.Fail))
-		j.errored = append(j.errored, errored)
+		j.record(res, problem)
 	}
 	return nil
 }
