@@ -134,8 +134,13 @@ type Options struct {
 	// (DefaultParallel when zero).
 	Parallel int
 	// Slots, when set, is shared by gradings run side by side: each of
-	// their checks holds one while it runs (see GradeSideBySide).
+	// their checks holds one while it runs, and an exercise marked
+	// Sequential holds one from its first check to its last (see
+	// GradeSideBySide).
 	Slots *Slots
+	// slotHeld says that the grading's one slot was taken for it before
+	// it started (a Sequential exercise's, by GradeSideBySide).
+	slotHeld bool
 	// Sandbox names the isolation in force, for the report.
 	Sandbox string
 	// Version is written into results.
@@ -224,8 +229,16 @@ func (e *Exercise) schedule(ctx context.Context, checks []*Check, sub Submission
 	if parallel <= 0 {
 		parallel = DefaultParallel
 	}
+	slots := opt.Slots
 	if e.Sequential {
 		parallel = 1
+		// Its checks run one after the other, each right after the one
+		// before: the exercise holds one slot throughout, so that the
+		// checks of the exercises beside it never come in between.
+		if !opt.slotHeld && slots.acquire(ctx) {
+			defer slots.release()
+		}
+		slots = nil
 	}
 	results := make([]report.Check, len(checks))
 	done := make([]chan struct{}, len(checks))
@@ -251,8 +264,8 @@ func (e *Exercise) schedule(ctx context.Context, checks []*Check, sub Submission
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			if opt.Slots.acquire(ctx) {
-				defer opt.Slots.release()
+			if slots.acquire(ctx) {
+				defer slots.release()
 			}
 			results[i] = e.runCheck(ctx, c, sub, opt, needs)
 			close(done[i])

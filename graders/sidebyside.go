@@ -40,6 +40,19 @@ func (s *Slots) acquire(ctx context.Context) bool {
 	}
 }
 
+// tryAcquire takes a slot if one is free at once.
+func (s *Slots) tryAcquire() bool {
+	if s == nil {
+		return false
+	}
+	select {
+	case s.ch <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
 // release gives a slot back.
 func (s *Slots) release() {
 	if s != nil {
@@ -53,7 +66,10 @@ func (s *Slots) release() {
 // (when not nil) with each job as it finishes. opt.Slots (DefaultSlots
 // when nil) bounds the checks running at once across all the jobs; the
 // jobs with the longest Floor claim slots first, as they set the time the
-// whole takes.
+// whole takes. An exercise marked Sequential holds one slot from its
+// first check to its last, taken here, before any job starts, when one is
+// free: the slowest exercise (tcp-tickets, whose checks follow one
+// another) never waits between two checks for the checks of the others.
 //
 // Each exercise keeps the isolation it has when graded alone: its checks
 // run up to opt.Parallel at a time, one at a time for an exercise marked
@@ -70,8 +86,15 @@ func GradeSideBySide(ctx context.Context, jobs []*Job, opt Options, done func(*J
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	for _, j := range order {
+		jopt := j.options(opt)
+		if j.Exercise.Sequential && opt.Slots.tryAcquire() {
+			jopt.slotHeld = true
+		}
 		wg.Go(func() {
-			j.Result = j.Exercise.Grade(ctx, j.Submission, j.options(opt))
+			if jopt.slotHeld {
+				defer opt.Slots.release()
+			}
+			j.Result = j.Exercise.Grade(ctx, j.Submission, jopt)
 			if done != nil {
 				mu.Lock()
 				defer mu.Unlock()

@@ -230,6 +230,12 @@ func (c *TCPConn) WaitForAt(timeout time.Duration, done func(data []byte, eof bo
 func (c *TCPConn) WaitUntil(deadline time.Time, done func(data []byte, eof bool) bool) ([]byte, time.Time, bool) {
 	ctx, cancel := context.WithDeadline(c.t.Context(), deadline)
 	defer cancel()
+	return c.WaitCtx(ctx, done)
+}
+
+// WaitCtx is WaitUntil bounded by ctx instead of a deadline: for clients
+// whose window is known only once the first of them has its answer.
+func (c *TCPConn) WaitCtx(ctx context.Context, done func(data []byte, eof bool) bool) ([]byte, time.Time, bool) {
 	for {
 		c.mu.Lock()
 		data, at, eof, ch := append([]byte(nil), c.buf...), c.lastAt, c.eof, c.changed

@@ -77,12 +77,12 @@ func TCPTickets() *graders.Exercise {
 		// a seller may keep its counter in a file of its folder, which
 		// two servers of one grading would share: one at a time.
 		Sequential: true,
-		// Nine ticket preparations of about a second (the reference's):
-		// ticket 1, consecutive 3, at-once 2, unique 3; and the race
+		// Eight ticket preparations of about a second (the reference's):
+		// ticket 1, consecutive 3, at-once 1, unique 3; and the race
 		// hook's delay on each client's taking of its number, which a
 		// correct seller makes one client at a time (under its lock, or in
 		// its one asyncio thread): 3 rounds of 20 clients.
-		Floor: 9*time.Second + TicketsRounds*TicketsClients*racehook.DefaultStoreDelay,
+		Floor: 8*time.Second + TicketsRounds*TicketsClients*racehook.DefaultStoreDelay,
 	}
 	e.Checks = []*graders.Check{
 		probe.StartsCheck(id, "tcp", `Read the port with int(sys.argv[1]) and create the server with socketserver.ThreadingTCPServer(("", port), Handler) (or ForkingTCPServer).`).Worth(1),
@@ -194,13 +194,18 @@ var anyNumber = regexp.MustCompile(`\d+`)
 func (s *ticketsSale) replied() bool { return len(s.reply) > 0 }
 
 // finish sends the request line on c and reads until the reply holds a
-// number, the server closes, or the (scaled) deadline passes.
-func (s *ticketsSale) finish(c *probe.TCPConn, re *regexp.Regexp, deadline time.Time) {
+// number, the server closes, or ctx ends. seen, if not nil, is called
+// once, when the first bytes of the reply have come.
+func (s *ticketsSale) finish(ctx context.Context, c *probe.TCPConn, re *regexp.Regexp, seen func()) {
 	defer c.Close()
 	// A seller that sends first may already have closed: a failed send is
 	// not the end of the purchase.
 	_ = c.Send([]byte(ticketsRequest))
-	data, at, _ := c.WaitUntil(deadline, func(d []byte, eof bool) bool {
+	data, at, _ := c.WaitCtx(ctx, func(d []byte, eof bool) bool {
+		if seen != nil && len(d) > 0 {
+			seen()
+			seen = nil
+		}
 		_, formed, ok := ticketsNumber(re, d, eof)
 		// A number in another form may precede the course's in the same
 		// line: wait for the line's end before settling for it.
@@ -219,7 +224,9 @@ func ticketsBuy(t *graders.T, port int, re *regexp.Regexp, client int) *ticketsS
 		return s
 	}
 	s.connected = time.Now()
-	s.finish(c, re, time.Now().Add(s.window))
+	ctx, cancel := context.WithTimeout(t.Context(), s.window)
+	defer cancel()
+	s.finish(ctx, c, re, nil)
 	return s
 }
 
@@ -248,23 +255,45 @@ func ticketsPace(t *graders.T, pid, port int) {
 const ticketsPaceCap = 2 * time.Millisecond
 
 // ticketsRound has n clients connect together (paced by the accept queue)
-// and buy a ticket each, all within window (scaled). With gate, the
-// clients send their lines only once all of them are connected: the
-// handlers of a seller that reads the line before taking a number then all
-// take it at the same moment, however slowly the server accepted them, and
-// a race on its counter cannot hide behind the spacing of the arrivals.
-func ticketsRound(t *graders.T, p *harness.Process, port int, re *regexp.Regexp, n int, window time.Duration, gate bool) []*ticketsSale {
+// and buy a ticket each, all within window (scaled). The clients send
+// their lines only once all of them are connected: the handlers of a
+// seller that reads the line before taking a number then all take it at
+// the same moment, however slowly the server accepted them, and a race on
+// its counter cannot hide behind the spacing of the arrivals.
+func ticketsRound(t *graders.T, p *harness.Process, port int, re *regexp.Regexp, n int, window time.Duration) []*ticketsSale {
 	window = t.Timeout(window)
-	deadline := time.Now().Add(window)
-	sales := make([]*ticketsSale, n)
-	var wg sync.WaitGroup
+	ctx, cancel := context.WithTimeout(t.Context(), window)
+	defer cancel()
 	open := make(chan struct{})
-	if !gate {
-		close(open)
-	}
+	sales := ticketsConnect(t, p, port, n, window, func(s *ticketsSale, c *probe.TCPConn) {
+		<-open
+		s.finish(ctx, c, re, nil)
+	})
+	close(open)
+	return sales.wait()
+}
+
+// ticketsSales are the sales of a round, each finishing in a goroutine of
+// its own.
+type ticketsSales struct {
+	sales []*ticketsSale
+	wg    sync.WaitGroup
+}
+
+// wait waits until every sale has finished and returns them.
+func (r *ticketsSales) wait() []*ticketsSale {
+	r.wg.Wait()
+	return r.sales
+}
+
+// ticketsConnect connects n clients, each once the server has accepted the
+// one before (ticketsPace), and has buy finish each connected client's
+// purchase in a goroutine of its own; window is the bound a failure names.
+func ticketsConnect(t *graders.T, p *harness.Process, port, n int, window time.Duration, buy func(*ticketsSale, *probe.TCPConn)) *ticketsSales {
+	r := &ticketsSales{sales: make([]*ticketsSale, n)}
 	for i := range n {
 		s := &ticketsSale{client: i + 1, window: window}
-		sales[i] = s
+		r.sales[i] = s
 		ticketsPace(t, p.Pid(), port)
 		c, err := probe.DialTCP(t, port)
 		if err != nil {
@@ -272,17 +301,52 @@ func ticketsRound(t *graders.T, p *harness.Process, port int, re *regexp.Regexp,
 			continue
 		}
 		s.connected = time.Now()
-		wg.Add(1)
+		r.wg.Add(1)
 		go func() {
-			defer wg.Done()
-			<-open
-			s.finish(c, re, deadline)
+			defer r.wg.Done()
+			buy(s, c)
 		}()
 	}
-	if gate {
-		close(open)
+	return r
+}
+
+// ticketsAtOnceRound has n clients connect together (paced by the accept
+// queue) and buy a ticket each, sending their lines at once. They wait up
+// to TicketsReplyWindow for the first reply, as a lone client would; once
+// one has come, P (that handler's time) is known, and the round ends when
+// n handlers one after the other would have ended: n-1 more times P plus
+// a second each, and LineTimeout (all scaled).
+func ticketsAtOnceRound(t *graders.T, p *harness.Process, port int, re *regexp.Regexp, n int) []*ticketsSale {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var mu sync.Mutex
+	window := t.Timeout(TicketsReplyWindow)
+	timer := time.AfterFunc(window, cancel)
+	first := true
+	seen := func(s *ticketsSale) func() {
+		return func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if !first || !timer.Stop() {
+				return
+			}
+			first = false
+			now := time.Now()
+			rest := t.Timeout(time.Duration(n-1)*(now.Sub(s.connected)+time.Second) + probe.LineTimeout)
+			timer = time.AfterFunc(rest, cancel)
+			window = now.Add(rest).Sub(s.connected)
+		}
 	}
-	wg.Wait()
+	r := ticketsConnect(t, p, port, n, window, func(s *ticketsSale, c *probe.TCPConn) {
+		s.finish(ctx, c, re, seen(s))
+	})
+	sales := r.wait()
+	mu.Lock()
+	timer.Stop()
+	for _, s := range sales {
+		s.window = window
+	}
+	mu.Unlock()
 	return sales
 }
 
@@ -518,26 +582,31 @@ func ticketsCheckAtOnce(ctx context.Context, t *graders.T) error {
 	}
 	// Served at the same time is judged from when the replies come, a
 	// number in them or not (tcp-tickets/ticket judges what they hold).
-	solo := ticketsBuy(t, port, re, 1)
-	if !solo.replied() {
-		return ticketsUnjudged(solo, "replies")
+	// The handler's time P is the quickest answer of the round: the client
+	// served first waited for no other, whether the others were served
+	// with it or after it.
+	sales := ticketsAtOnceRound(t, p, port, re, TicketsAtOnce)
+	var ends []time.Time
+	var missing []string
+	var first *ticketsSale
+	for _, s := range sales {
+		if !s.replied() {
+			missing = append(missing, ticketsNoTicket(s))
+			continue
+		}
+		ends = append(ends, s.answered)
+		if first == nil || s.answered.Sub(s.connected) < first.answered.Sub(first.connected) {
+			first = s
+		}
 	}
-	prep := solo.answered.Sub(solo.connected)
-	t.Note("a lone client got its ticket %d ms after connecting: the time one handler takes", prep.Milliseconds())
+	if first == nil {
+		return ticketsUnjudged(sales[0], "replies")
+	}
+	prep := first.answered.Sub(first.connected)
+	t.Note("the client served first got its ticket %d ms after connecting: the time one handler takes", prep.Milliseconds())
 	if prep < TicketsMinPrepare {
 		t.Note("handlers shorter than %s cannot show whether clients are served one after the other: not judged", TicketsMinPrepare)
 		return nil
-	}
-	window := time.Duration(TicketsAtOnce)*(prep+time.Second) + probe.LineTimeout
-	sales := ticketsRound(t, p, port, re, TicketsAtOnce, window, false)
-	var ends []time.Time
-	var missing []string
-	for _, s := range sales {
-		if s.replied() {
-			ends = append(ends, s.answered)
-		} else {
-			missing = append(missing, ticketsNoTicket(s))
-		}
 	}
 	if len(missing) > 0 {
 		return graders.Failf("of %d clients connecting together, %d got no reply: %s", TicketsAtOnce, len(missing), strings.Join(missing, "; ")).
@@ -571,7 +640,7 @@ func ticketsCheckUnique(ctx context.Context, t *graders.T) error {
 	}
 	var all []*ticketsSale
 	for r := range TicketsRounds {
-		sales := ticketsRound(t, p, port, re, TicketsClients, TicketsRoundWindow, true)
+		sales := ticketsRound(t, p, port, re, TicketsClients, TicketsRoundWindow)
 		var nums []int
 		for _, s := range sales {
 			if s.ok {
