@@ -42,10 +42,14 @@ func (p *lineProgress) Graded(s Student, rec *Record, err error) {
 		fmt.Fprintf(p.w, "[%d/%d] %s: NOT GRADED: %s\n", p.done, p.total, s.ID, render.Terminal(err.Error(), false))
 		return
 	}
-	fmt.Fprintf(p.w, "[%d/%d] %s: %s/%s in %.1fs\n", p.done, p.total, s.ID, num(rec.Score), num(rec.MaxScore), float64(rec.DurationMS)/1000)
 	if rec.Problem != "" {
-		fmt.Fprintf(p.w, "[%d/%d] %s: NOT GRADED PROPERLY: %s\n", p.done, p.total, s.ID, render.Terminal(rec.Problem, false))
+		// One line, the problem first: a score of what could be graded
+		// is not the student's grade.
+		fmt.Fprintf(p.w, "[%d/%d] %s: NOT GRADED PROPERLY: %s (%s/%s on what could be graded)\n",
+			p.done, p.total, s.ID, render.Terminal(rec.Problem, false), num(rec.Score), num(rec.MaxScore))
+		return
 	}
+	fmt.Fprintf(p.w, "[%d/%d] %s: %s/%s in %.1fs\n", p.done, p.total, s.ID, num(rec.Score), num(rec.MaxScore), float64(rec.DurationMS)/1000)
 }
 
 func (p *lineProgress) Finish() {}

@@ -29,6 +29,8 @@ func TestProgress(t *testing.T) {
 		} else {
 			assert.Contains(t, out, "[2/4] alice: 5/10 in 1.2s")
 			assert.Contains(t, out, "[4/4] bob: NOT GRADED")
+			assert.Contains(t, out, "[3/4] carol: NOT GRADED PROPERLY: bad archive: carol.zip cannot be read as a zip archive (0/10 on what could be graded)")
+			assert.NotContains(t, out, "[3/4] carol: 0/10", "a score of what could be graded is not shown as the student's grade")
 			assert.NotContains(t, out, "\r", "plain lines for logs")
 		}
 	}

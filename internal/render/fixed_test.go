@@ -22,6 +22,7 @@ func fixedResults() []report.Result {
 		Submission: "udp-server.py", File: "udp-server.py",
 		Command:   []string{"python3", "/home/student/udp-server.py", "{port}"},
 		StartedAt: start, DurationMS: 812, Sandbox: "process", Version: "0.1.0",
+		Containment: "cgroup netgrade-*, killed whole; memory 512 MiB by cgroup",
 		Checks: []report.Check{
 			{
 				ID: "udp-server/starts", Title: "starts and binds the UDP port given on its command line",
