@@ -258,6 +258,40 @@ func TestExpand(t *testing.T) {
 	}
 }
 
+// TestLastTracebackAcrossStreams reads a traceback with a line of stdout
+// read in its middle, as happens when a prompt without a newline
+// ("Message: ", printed by input()) is read only once the program ended:
+// the stdout line does not end the traceback on stderr.
+func TestLastTracebackAcrossStreams(t *testing.T) {
+	tests := []struct {
+		name  string
+		lines []Line
+	}{
+		{"prompt read before the exception line", []Line{
+			{Stream: Stderr, Text: "Traceback (most recent call last):"},
+			{Stream: Stderr, Text: `  File "c.py", line 10, in <module>`},
+			{Stream: Stdout, Text: "Message: "},
+			{Stream: Stderr, Text: `    message = input("Message: ")`},
+			{Stream: Stderr, Text: "EOFError: EOF when reading a line"},
+		}},
+		{"prompt read before the frame", []Line{
+			{Stream: Stderr, Text: "Traceback (most recent call last):"},
+			{Stream: Stdout, Text: "Message: "},
+			{Stream: Stderr, Text: `  File "c.py", line 10, in <module>`},
+			{Stream: Stderr, Text: `    message = input("Message: ")`},
+			{Stream: Stderr, Text: "EOFError: EOF when reading a line"},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tb := LastTraceback(tc.lines)
+			require.NotNil(t, tb)
+			assert.Equal(t, "EOFError", tb.Exception)
+			assert.Equal(t, `File "c.py", line 10, in <module>`, tb.Where)
+		})
+	}
+}
+
 func TestLastTraceback(t *testing.T) {
 	lines := func(s string) []Line {
 		var out []Line

@@ -27,16 +27,28 @@ type Traceback struct {
 // last):" or, for a syntax error, with a File "...", line N frame; a
 // source file that is not UTF-8 gets the compile error's line alone on
 // stderr ("SyntaxError: Non-UTF-8 code starting with '\xe9' in file ...").
+//
+// The two streams are read apart, so a line of the other stream may be
+// read in the middle of a traceback (a prompt without a newline, printed
+// before the crash, is read only when its stream ends): such a line does
+// not end the traceback.
 func LastTraceback(lines []Line) *Traceback {
 	var tb *Traceback
 	inTrace := false
+	var stream Stream
 	where := ""
 	for _, l := range lines {
 		t := l.Text
+		if inTrace && l.Stream != stream {
+			continue
+		}
 		switch {
 		case strings.HasPrefix(t, "Traceback (most recent call last):"):
-			inTrace, where = true, ""
+			inTrace, where, stream = true, "", l.Stream
 		case strings.HasPrefix(t, "  File \""):
+			if !inTrace {
+				stream = l.Stream
+			}
 			inTrace = true
 			where = strings.TrimSpace(t)
 		case inTrace && !strings.HasPrefix(t, " ") && !strings.HasPrefix(t, "\t"):

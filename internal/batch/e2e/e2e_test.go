@@ -130,7 +130,14 @@ func checkDeclared(t *testing.T, out string, students []batchtest.Student) {
 		require.NotNil(t, r, "student %s has a record", s.ID)
 		for _, res := range r.Results {
 			assert.Empty(t, res.IDs(report.Error), "student %s, %s", s.ID, res.Exercise)
-			assert.Equal(t, s.Fails[res.Exercise], res.IDs(report.Fail), "student %s, %s (fixture %s)", s.ID, res.Exercise, s.Fixtures[res.Exercise])
+			if !assert.Equal(t, s.Fails[res.Exercise], res.IDs(report.Fail), "student %s, %s (fixture %s)", s.ID, res.Exercise, s.Fixtures[res.Exercise]) {
+				// What the report says of each failure, for the cause.
+				for _, c := range res.Checks {
+					if c.Status == report.Fail {
+						t.Logf("%s: %s (expected %q, got %q)", c.ID, c.Message, c.Expected, c.Actual)
+					}
+				}
+			}
 			assert.Equal(t, s.Missing[res.Exercise], res.Missing, "student %s, %s: not handed in", s.ID, res.Exercise)
 		}
 		assert.Equal(t, s.Broken, r.Problem != "", "student %s: a submission that cannot be graded properly is said to be (%q)", s.ID, r.Problem)
