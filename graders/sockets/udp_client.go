@@ -9,12 +9,14 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/graders/probe"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/poll"
 	"github.com/netgrade/netgrade/internal/report"
 )
 
@@ -119,38 +121,40 @@ const spacesProbe = "hello big world, 50% off"
 
 // runClient starts the client against a fresh port netgrade listens on, at
 // each of hosts, and returns what arrived once the client exited (or was
-// stopped at probe.ExitTimeout).
+// stopped: see awaitClient).
 func runClient(t *graders.T, host, msg string, hosts ...string) (*harness.Process, []probe.Datagram, int, error) {
+	p, got, port, _, err := runClientStuck(t, host, msg, hosts...)
+	return p, got, port, err
+}
+
+// runClientStuck is runClient that also says, when netgrade stopped the
+// client because it waited for a reply, on what it waited.
+func runClientStuck(t *graders.T, host, msg string, hosts ...string) (*harness.Process, []probe.Datagram, int, string, error) {
 	port, err := t.Port()
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, 0, "", err
 	}
 	var peers []*probe.UDPPeer
 	for _, h := range hosts {
 		peer, err := probe.NewUDPPeer(t, h, port)
 		if err != nil {
 			if errors.Is(err, syscall.EADDRINUSE) {
-				return nil, nil, 0, fmt.Errorf("%w: %w", graders.ErrPortTaken, err)
+				return nil, nil, 0, "", fmt.Errorf("%w: %w", graders.ErrPortTaken, err)
 			}
 			if h == "::1" {
 				continue // no IPv6 loopback here: IPv4 alone answers for localhost
 			}
-			return nil, nil, 0, err
+			return nil, nil, 0, "", err
 		}
 		peers = append(peers, peer)
 	}
 	p, err := t.Start(map[string]string{"host": host, "port": strconv.Itoa(port), "message": msg})
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, 0, "", err
 	}
-	wctx, cancel := context.WithTimeout(t.Context(), t.Timeout(probe.ExitTimeout))
-	defer cancel()
-	if _, err := p.Wait(wctx); err != nil {
-		if t.Context().Err() != nil {
-			return nil, nil, 0, t.Context().Err()
-		}
-		t.Note("the client was still running after %s: netgrade stops it", t.Timeout(probe.ExitTimeout))
-		p.Stop()
+	stuck, err := awaitClient(t, p)
+	if err != nil {
+		return nil, nil, 0, "", err
 	}
 	_ = p.WaitOutput(t.Context())
 	t.Note("the client has ended: netgrade reads every datagram that arrived")
@@ -158,12 +162,52 @@ func runClient(t *graders.T, host, msg string, hosts ...string) (*harness.Proces
 	for _, peer := range peers {
 		ds, err := peer.Drain()
 		if err != nil {
-			return nil, nil, 0, fmt.Errorf("reading netgrade's UDP socket: %w", err)
+			return nil, nil, 0, "", fmt.Errorf("reading netgrade's UDP socket: %w", err)
 		}
 		got = append(got, ds...)
 	}
-	return p, got, port, nil
+	return p, got, port, stuck, nil
 }
+
+// awaitClient waits until the client ends, and stops it when it cannot
+// end: when it sleeps in a blocking read of its socket (a reply netgrade
+// never sends: its sockets only receive), or when it still runs at
+// probe.ExitTimeout. stuck says on what it waited, in the first case.
+// A client that waits for a reply with a timeout is in a poll, not in a
+// read: it is given until ExitTimeout, as it may end by itself.
+func awaitClient(t *graders.T, p *harness.Process) (stuck string, err error) {
+	ctx, cancel := context.WithTimeout(t.Context(), t.Timeout(probe.ExitTimeout))
+	defer cancel()
+	_, err = poll.Wait(ctx, func(context.Context) poll.Result {
+		if !p.Running() {
+			return poll.Done()
+		}
+		if b, ok, _ := harness.BlockedReading(p.Pid()); ok {
+			stuck = b.String()
+			return poll.Done()
+		}
+		return poll.Continue("the client runs")
+	}, poll.Backoff(clientLookFirst, clientLookCap), poll.WakeOn(p.Done()))
+	switch {
+	case t.Context().Err() != nil:
+		return "", t.Context().Err()
+	case stuck != "":
+		t.Note("the client sleeps in %s, waiting for a datagram that netgrade never sends: netgrade stops it", stuck)
+		p.Stop()
+	case err != nil:
+		t.Note("the client was still running after %s: netgrade stops it", t.Timeout(probe.ExitTimeout))
+		p.Stop()
+	}
+	return stuck, nil
+}
+
+// clientLookFirst and clientLookCap bound the looks at a running client:
+// a correct one has ended by the first, and a stuck one is seen within
+// the cap.
+const (
+	clientLookFirst = 5 * time.Millisecond
+	clientLookCap   = 100 * time.Millisecond
+)
 
 // noDatagram is the failure of a run in which no datagram arrived.
 func noDatagram(p *harness.Process, port int, msg string) *graders.Failure {
@@ -277,7 +321,7 @@ func judgeDatagramsUTF8(got []probe.Datagram, msg string) error {
 }
 
 func checkClientExits(ctx context.Context, t *graders.T) error {
-	p, _, _, err := runClient(t, "127.0.0.1", "bye", "127.0.0.1")
+	p, _, _, stuck, err := runClientStuck(t, "127.0.0.1", "bye", "127.0.0.1")
 	if err != nil {
 		return err
 	}
@@ -287,6 +331,9 @@ func checkClientExits(ctx context.Context, t *graders.T) error {
 		return nil
 	}
 	switch {
+	case stuck != "":
+		return graders.Failf("the client does not end: after sending, it waits for a reply (it sleeps in %s) that never comes, as a UDP server need not answer; netgrade had to stop it", stuck).
+			Want("exit status 0 once the datagram is sent", "waiting for a reply; printed:\n"+probe.PrintedSince(p, 0))
 	case ex.StoppedBy != "":
 		return graders.Failf("the client was still running %s after it started; netgrade had to stop it", t.Timeout(probe.ExitTimeout)).
 			Want("exit status 0 within "+t.Timeout(probe.ExitTimeout).String(), "still running; printed:\n"+probe.PrintedSince(p, 0))

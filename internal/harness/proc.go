@@ -76,6 +76,13 @@ func Busy(pid int) (bool, time.Duration) {
 	return false, cpu
 }
 
+// BlockedReading reports whether the program's process pid, of one thread
+// and no children, sleeps in a blocking read of one of its sockets, and
+// which (see proctree.Reader.BlockedReading).
+func BlockedReading(pid int) (proctree.Blocked, bool, error) {
+	return proctree.New("").BlockedReading(pid)
+}
+
 // Tree returns the processes of the program rooted at pid: pid itself, its
 // descendants, and any other member of its process group, sorted by PID.
 // Processes that vanish while /proc is read are left out. pid's own entry
