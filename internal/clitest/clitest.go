@@ -36,7 +36,9 @@ func (r *Result) Stdout() string { return r.stdout.String() }
 // Stderr returns what the command wrote to its standard error.
 func (r *Result) Stderr() string { return r.stderr.String() }
 
-// Combined returns both outputs, interleaved as they were written.
+// Combined returns both outputs, interleaved as they were read: each
+// stream in its order, the lines of one written just before those of the
+// other possibly after them.
 func (r *Result) Combined() string { return r.combined.String() }
 
 // Expected is what a test asks of a Result: the exit code, and text each
