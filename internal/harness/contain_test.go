@@ -32,18 +32,6 @@ var hostileLimits = Limits{Memory: 64 << 20, Processes: 64, Output: 1 << 20}
 // after Stop shows the daemon dead.
 const daemonQuiet = 500 * time.Millisecond
 
-// requirePython skips (or fails under NETGRADE_REQUIRE_PYTHON=1) without
-// python3.
-func requirePython(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("python3"); err != nil {
-		if os.Getenv("NETGRADE_REQUIRE_PYTHON") == "1" {
-			t.Fatalf("python3 is required (NETGRADE_REQUIRE_PYTHON=1): %v", err)
-		}
-		t.Skipf("SKIPPED: python3 not found on PATH (%v); set NETGRADE_REQUIRE_PYTHON=1 to make this a failure", err)
-	}
-}
-
 // TestHostileCorpus starts every hostile program of the corpus, waits for
 // it to show its behaviour, stops it, and checks that nothing of it is
 // left: no process (the setsid daemon included, whose log must stop
@@ -51,7 +39,7 @@ func requirePython(t *testing.T) {
 // says which. It runs with the containment netgrade finds here, and
 // without a cgroup (the subreaper path) where that differs.
 func TestHostileCorpus(t *testing.T) {
-	requirePython(t)
+	needPython(t)
 	progs, err := hostile.All()
 	require.NoError(t, err)
 	modes := []struct {
@@ -290,7 +278,7 @@ func TestHostileAsNonRoot(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Skip("SKIPPED: not root: TestHostileCorpus ran as this unprivileged user already")
 	}
-	requirePython(t)
+	needPython(t)
 	setpriv, err := exec.LookPath("setpriv")
 	if err != nil {
 		t.Skipf("SKIPPED: setpriv not found (%v): cannot run the tests as another user", err)

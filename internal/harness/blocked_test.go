@@ -1,4 +1,4 @@
-package proctree_test
+package harness
 
 import (
 	"bufio"
@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netgrade/netgrade/graders/gradertest"
 	"github.com/netgrade/netgrade/internal/proctree"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -21,7 +20,7 @@ import (
 // socket counts, not a read with a timeout (a poll), a timer or a read of
 // a pipe.
 func TestBlockedReading(t *testing.T) {
-	gradertest.NeedPython(t)
+	needPython(t)
 	const udp = "import socket, sys, time\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('127.0.0.1', 0))\n"
 	tests := []struct {
 		name, program string
@@ -49,13 +48,12 @@ func TestBlockedReading(t *testing.T) {
 			_, err = bufio.NewReader(out).ReadString('\n')
 			require.NoError(t, err)
 			pid := cmd.Process.Pid
-			r := proctree.New("")
 			// Once the program sleeps in its last call, the answer is
 			// final: look until then.
 			var b proctree.Blocked
 			var ok bool
 			require.Eventually(t, func() bool {
-				b, ok, err = r.BlockedReading(pid)
+				b, ok, err = BlockedReading(pid)
 				if errors.Is(err, proctree.ErrNoSyscall) {
 					return true
 				}
@@ -64,7 +62,7 @@ func TestBlockedReading(t *testing.T) {
 			if errors.Is(err, proctree.ErrNoSyscall) {
 				t.Skipf("SKIPPED: the kernel does not show system calls here: %v", err)
 			}
-			b, ok, err = r.BlockedReading(pid)
+			b, ok, err = BlockedReading(pid)
 			require.NoError(t, err)
 			if tc.call == "" {
 				assert.False(t, ok, "not blocked reading a socket; seen: %v", b)
