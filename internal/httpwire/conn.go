@@ -101,11 +101,17 @@ func Dial(ctx context.Context, addr string, rec Recorder) (*Conn, error) {
 		rec.Record(report.Event{Kind: report.EvNote, Data: fmt.Sprintf("connecting to %s failed: %v", addr, err)}, time.Now())
 		return nil, fmt.Errorf("connecting to %s: %w", addr, err)
 	}
-	cp := &capture{r: c}
-	conn := &Conn{c: c, cap: cp, br: bufio.NewReaderSize(cp, 64<<10), rec: rec, host: addr,
-		local: c.LocalAddr().String(), remote: c.RemoteAddr().String()}
+	conn := newConn(c, addr, rec)
 	rec.Record(report.Event{Kind: report.EvConnect, Proto: "tcp", From: conn.local, To: conn.remote}, time.Now())
 	return conn, nil
+}
+
+// newConn wraps an open connection to host (the Host of its requests);
+// the fuzz tests read responses through it from an in-memory pipe.
+func newConn(c net.Conn, host string, rec Recorder) *Conn {
+	cp := &capture{r: c}
+	return &Conn{c: c, cap: cp, br: bufio.NewReaderSize(cp, 64<<10), rec: rec, host: host,
+		local: c.LocalAddr().String(), remote: c.RemoteAddr().String()}
 }
 
 // Net returns the underlying connection, for what HTTP cannot say: a

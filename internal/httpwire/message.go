@@ -131,9 +131,11 @@ func (r *Response) AllBody() []byte {
 	return append(append([]byte(nil), r.Body...), r.Extra...)
 }
 
-// StatusLine returns the status line as the fields make it.
+// StatusLine returns the status line as the fields make it. The code
+// keeps its three digits: a program may send "000" or "099", which
+// net/http reads as 0 and 99.
 func (r *Response) StatusLine() string {
-	line := fmt.Sprintf("%s %d", r.Version, r.Status)
+	line := fmt.Sprintf("%s %03d", r.Version, r.Status)
 	if r.Reason != "" {
 		line += " " + r.Reason
 	}
