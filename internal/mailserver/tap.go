@@ -252,7 +252,10 @@ func (l *link) fromClient() {
 					serverGone = true
 				}
 			}
-			if cl.startTLS && !serverGone {
+			// A STARTTLS cut by the end of the client's stream (no line
+			// end, then EOF) waits for no verdict: no handshake can
+			// follow, and the library may wait for the line end forever.
+			if cl.startTLS && !serverGone && err == nil {
 				select {
 				case ok := <-l.verdict:
 					if ok {
