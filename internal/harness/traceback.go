@@ -39,7 +39,10 @@ func LastTraceback(lines []Line) *Traceback {
 	where := ""
 	for _, l := range lines {
 		t := l.Text
-		if inTrace && l.Stream != stream {
+		// A traceback's header starts a new one on any stream: a line of
+		// stdout that looks like a frame (`  File "notes.txt" missing`)
+		// must not hide the traceback stderr prints after it.
+		if inTrace && l.Stream != stream && !strings.HasPrefix(t, "Traceback (most recent call last):") {
 			continue
 		}
 		switch {
