@@ -110,11 +110,14 @@ func extractFile(f *zip.File, target string, mode fs.FileMode, limit int64) (int
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return n, err
+	if err == nil && n > limit {
+		err = errTooBig
 	}
-	if n > limit {
-		return n, errTooBig
+	if err != nil {
+		// The byte past the limit (or a file cut by a corrupt entry)
+		// stays on disk no longer than the refusal.
+		_ = os.Remove(target)
+		return n, err
 	}
 	return n, nil
 }
