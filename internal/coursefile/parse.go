@@ -1,6 +1,7 @@
 package coursefile
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -86,9 +87,19 @@ func (p *parseState) errAt(line, col int, msg string) {
 	p.errs = append(p.errs, e)
 }
 
+// lineFeeds turns CR LF and lone CR line ends into LF, as YAML reads
+// them (YAML 1.2, 5.4), before the file is parsed: the parser's line
+// numbers then index the lines an error shows (it counted a lone CR as a
+// line end, and a CR LF inside a quoted string as two).
+func lineFeeds(data []byte) []byte {
+	data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
+	return bytes.ReplaceAll(data, []byte("\r"), []byte("\n"))
+}
+
 // Parse parses a course file named name (for messages) against the
 // exercises of reg. Exercise IDs must be exercises of reg.
 func Parse(name string, data []byte, reg *graders.Registry) (*Course, error) {
+	data = lineFeeds(data)
 	p := &parseState{file: name, lines: strings.Split(string(data), "\n"), reg: reg}
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
