@@ -7,7 +7,7 @@ BIN     ?= bin/netgrade
 PKGS    := ./...
 UNBUF   := env -u PYTHONUNBUFFERED
 
-.PHONY: all build test demo bench bench-grade bench-check lint flake flake-day2 flake-sandboxes clean
+.PHONY: all build test demo bench bench-grade bench-check lint flake flake-day2 flake-sandboxes fuzz clean
 
 all: build
 
@@ -62,6 +62,16 @@ flake-day2:
 ## each sandbox, as a batch grades them, both cores kept busy
 flake-sandboxes: sandbox-image
 	for s in process netns docker; do $(UNBUF) $(GO) run ./tools/flake -runs 10 -jobs 3 -exercise http-server -sandbox $$s || exit 1; done
+
+## fuzz: every fuzz target (the parsers of what students and instructors
+## send: HTTP responses, mail commands, program output, tracebacks,
+## archives, course files, API documents) for FUZZTIME each, one after the
+## other, with a summary line per target; a failing input is written to
+## the package's testdata/fuzz/ (keep it as a regression case once fixed).
+## Before a release: make fuzz FUZZTIME=5m. CI runs FUZZTIME=15s.
+FUZZTIME ?= 2m
+fuzz:
+	FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz.sh
 
 clean:
 	rm -rf bin
