@@ -482,7 +482,12 @@ func headerFields(head []byte) []Field {
 			break
 		}
 		if (l[0] == ' ' || l[0] == '\t') && len(out) > 0 {
-			out[len(out)-1].Value += " " + strings.TrimSpace(l)
+			// A folded line is shown as printable as the rest, and one
+			// that holds only blanks adds nothing.
+			if more := report.Printable([]byte(strings.TrimSpace(l))); more != "" {
+				last := &out[len(out)-1]
+				last.Value = strings.TrimSpace(last.Value + " " + more)
+			}
 			continue
 		}
 		name, value, _ := strings.Cut(l, ":")

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -85,6 +88,7 @@ func FuzzReadResponse(f *testing.F) {
 		"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcd",
 		"HTTP/1.1 200 OK\r\nBad Header\r\n\r\nabcd",
 		"HTTP/1.1 200 OK\r\nX-Folded: a\r\n b\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nX-Folded: caf\xe9\r\n  b\xff\r\n \r\nContent-Length: 0\r\n\r\n",
 		"HTTP/1.1 204 No Content\r\nContent-Length: 3\r\n\r\nabc",
 		"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
 		"<html>hi</html>\r\n",
@@ -116,6 +120,9 @@ func FuzzReadResponse(f *testing.F) {
 		require.LessOrEqual(t, len(r.Body), MaxResponse)
 		require.LessOrEqual(t, len(r.Extra), MaxResponse)
 		require.True(t, r.Status >= 0 && r.Status <= 999, "three digits: %d", r.Status)
+		for _, fl := range r.Header {
+			require.True(t, utf8.ValidString(fl.Name+fl.Value) && !strings.ContainsFunc(fl.Name+fl.Value, unicode.IsControl), "header fields are printable: %q", fl)
+		}
 		switch r.Framing {
 		case FrameLength, FrameClose:
 			require.True(t, bytes.HasSuffix(x.Raw, r.AllBody()), "the body is the last bytes read")

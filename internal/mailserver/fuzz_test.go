@@ -193,3 +193,39 @@ func FuzzIMAPSession(f *testing.F) {
 		fuzzSession(t, func(ctx context.Context, c Config) (Server, error) { return StartIMAP(ctx, c) }, "* OK", input, startTLS, keepOpen)
 	})
 }
+
+// TestStartTLSCutByClose is what FuzzSMTPSession and FuzzPOP3Session
+// found: a client that sends STARTTLS (STLS) without its line end and then
+// closes. The relay waited for the server's verdict, which the library
+// never gave (it waits for the line end), and held the connection open
+// until the grading's deadline; it must see the client's close at once.
+func TestStartTLSCutByClose(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		start starter
+		send  string
+	}{
+		{"smtp", func(ctx context.Context, c Config) (Server, error) { return StartSMTP(ctx, c) }, "EHLO x\r\nSTARTTLS"},
+		{"pop3", func(ctx context.Context, c Config) (Server, error) { return StartPOP3(ctx, c) }, "CAPA\r\nSTLS"},
+		{"imap", func(ctx context.Context, c Config) (Server, error) { return StartIMAP(ctx, c) }, "a1 STARTTLS"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := tc.start(t.Context(), Config{StartTLS: true, Mailbox: Seed()})
+			require.NoError(t, err)
+			defer s.Shutdown(context.Background())
+			c, err := net.DialTCP("tcp", nil, s.Addr())
+			require.NoError(t, err)
+			defer c.Close()
+			_, err = io.WriteString(c, tc.send)
+			require.NoError(t, err)
+			require.NoError(t, c.CloseWrite())
+			require.NoError(t, c.SetReadDeadline(time.Now().Add(2*time.Second)))
+			_, err = io.ReadAll(c)
+			require.NoError(t, err, "netgrade closes the connection once the client has")
+			require.NoError(t, s.Shutdown(context.Background()))
+			d := s.(interface{ Dialogue() Dialogue }).Dialogue()
+			require.Len(t, d.Conns, 1)
+			assert.Equal(t, "client", d.Conns[0].ClosedBy)
+		})
+	}
+}
