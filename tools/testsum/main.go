@@ -1,0 +1,236 @@
+// Command testsum runs `go test -json` and shows what `go test` would
+// (each package's closing line, every failing test's output in full),
+// then ends with the tests that were skipped because this machine lacks a
+// tool, grouped by tool, each with how to get it: a green `make test`
+// then says what it did not cover. Its exit status is go test's.
+//
+// Usage: testsum [go test flags and packages]   ($GO, when set, is the go
+// command to run)
+//
+// Tests say why they skip with a message that starts with "SKIPPED:"
+// (the project's rule: a test that lacks something skips loudly);
+// testsum reads those messages and names the tool from them.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+)
+
+func main() {
+	args := append([]string{"test", "-json"}, os.Args[1:]...)
+	goCmd := os.Getenv("GO")
+	if goCmd == "" {
+		goCmd = "go"
+	}
+	cmd := exec.Command(goCmd, args...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "testsum: %v\n", err)
+		os.Exit(3)
+	}
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(os.Stderr, "testsum: go test: %v\n", err)
+		os.Exit(3)
+	}
+	s := newSummary(os.Stdout)
+	if err := s.read(out); err != nil {
+		fmt.Fprintf(os.Stderr, "testsum: reading go test's output: %v\n", err)
+	}
+	werr := cmd.Wait()
+	s.report()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(werr, &ee):
+		os.Exit(ee.ExitCode())
+	case werr != nil:
+		fmt.Fprintf(os.Stderr, "testsum: go test: %v\n", werr)
+		os.Exit(3)
+	}
+}
+
+// event is one line of `go test -json` (test2json's TestEvent).
+type event struct {
+	Action  string
+	Package string
+	Test    string
+	Output  string
+	// ImportPath is set on build-output events.
+	ImportPath string
+}
+
+// skip is one test skipped with a reason.
+type skip struct {
+	test   string
+	reason string
+}
+
+// summary follows a go test -json stream.
+type summary struct {
+	w io.Writer
+	// buf holds each running test's output until its end says whether
+	// to show it.
+	buf   map[string][]string
+	skips []skip
+	// silent counts the tests skipped without a SKIPPED: reason.
+	silent int
+}
+
+func newSummary(w io.Writer) *summary {
+	return &summary{w: w, buf: map[string][]string{}}
+}
+
+// read follows the stream to its end. A line that is no event (go's own
+// message) is shown as it is.
+func (s *summary) read(r io.Reader) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var e event
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil || e.Action == "" {
+			fmt.Fprintln(s.w, sc.Text())
+			continue
+		}
+		s.event(e)
+	}
+	return sc.Err()
+}
+
+// event handles one event.
+func (s *summary) event(e event) {
+	key := e.Package + " " + e.Test
+	switch {
+	case e.Action == "build-output":
+		fmt.Fprint(s.w, e.Output)
+	case e.Test == "" && e.Action == "output":
+		if e.Output == "PASS\n" || strings.HasPrefix(e.Output, "=== ") {
+			return
+		}
+		fmt.Fprint(s.w, e.Output)
+	case e.Test == "":
+	case e.Action == "output":
+		s.buf[key] = append(s.buf[key], e.Output)
+	case e.Action == "fail":
+		for _, l := range s.buf[key] {
+			if !strings.HasPrefix(l, "=== ") {
+				fmt.Fprint(s.w, l)
+			}
+		}
+		delete(s.buf, key)
+	case e.Action == "skip":
+		reason := ""
+		for _, l := range s.buf[key] {
+			if _, after, ok := strings.Cut(l, "SKIPPED:"); ok {
+				reason = strings.TrimSpace(after)
+				break
+			}
+		}
+		if reason == "" {
+			s.silent++
+		} else {
+			s.skips = append(s.skips, skip{test: e.Package + "." + e.Test, reason: reason})
+		}
+		delete(s.buf, key)
+	case e.Action == "pass":
+		delete(s.buf, key)
+	}
+}
+
+// need is a tool tests may lack, how to get it, and how a skip names it.
+type need struct {
+	tool string
+	how  string
+	// words are what a skip's reason says when it lacks the tool (lower
+	// case), any of them.
+	words []string
+}
+
+// needs are the tools day-to-day tests use, most specific first: a skip
+// is counted under the first whose word its reason holds.
+var needs = []need{
+	{"Docker (the docker sandbox)", "sudo apt-get install docker.io, start it, then `sudo make sandbox-image`; run as root or in the docker group (NETGRADE_REQUIRE_DOCKER=1 makes these failures)", []string{"docker"}},
+	{"network namespaces (the netns sandbox)", "run as root, or allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu) (NETGRADE_REQUIRE_NETNS=1)", []string{"netns", "namespace"}},
+	{"Chromium (the class report seen in a browser)", "sudo apt-get install chromium (NETGRADE_REQUIRE_CHROMIUM=1)", []string{"chromium"}},
+	{"libfaketime (http-server's faked clock)", "sudo apt-get install faketime (NETGRADE_REQUIRE_FAKETIME=1)", []string{"faketime", "clock cannot be faked"}},
+	{"FastAPI and uvicorn for /usr/bin/python3", "sudo apt-get install python3-fastapi python3-uvicorn (NETGRADE_REQUIRE_FASTAPI=1)", []string{"fastapi", "uvicorn"}},
+	{"Flask for /usr/bin/python3", "sudo apt-get install python3-flask (NETGRADE_REQUIRE_FLASK=1)", []string{"flask"}},
+	{"pytz for /usr/bin/python3", "sudo apt-get install python3-tz", []string{"pytz"}},
+	{"curl and swaks (real mail clients)", "sudo apt-get install curl swaks (NETGRADE_REQUIRE_MAIL_CLIENTS=1)", []string{"swaks", "curl"}},
+	{"setpriv (tests run as another user)", "sudo apt-get install util-linux; run as root", []string{"setpriv", "for the unprivileged user"}},
+	{"root", "run the tests as root (sudo)", []string{"not root", "needs root"}},
+	{"time (long tests)", "set NETGRADE_LONG_TESTS=1 (minutes more)", []string{"netgrade_long_tests"}},
+	{"Python 3", "sudo apt-get install python3 (NETGRADE_REQUIRE_PYTHON=1)", []string{"python3", "python"}},
+}
+
+// classify returns the need a skip's reason names, or nil.
+func classify(reason string) *need {
+	low := strings.ToLower(reason)
+	for i := range needs {
+		for _, w := range needs[i].words {
+			if strings.Contains(low, w) {
+				return &needs[i]
+			}
+		}
+	}
+	return nil
+}
+
+// maxNamed is how many test names a group shows before "and N more".
+const maxNamed = 3
+
+// report writes the skipped tests, by the tool they lacked, and nothing
+// when no test skipped for a reason.
+func (s *summary) report() {
+	if len(s.skips) == 0 {
+		return
+	}
+	groups := map[string][]skip{}
+	how := map[string]string{}
+	var order []string
+	for _, sk := range s.skips {
+		tool, h := "other reasons", ""
+		if n := classify(sk.reason); n != nil {
+			tool, h = n.tool, n.how
+		}
+		if _, ok := groups[tool]; !ok {
+			order = append(order, tool)
+			how[tool] = h
+		}
+		groups[tool] = append(groups[tool], sk)
+	}
+	sort.SliceStable(order, func(i, j int) bool { return len(groups[order[i]]) > len(groups[order[j]]) })
+	fmt.Fprintf(s.w, "\nSKIPPED: %s did not run on this machine; what they need and how to get it:\n", tests(len(s.skips)))
+	for _, tool := range order {
+		g := groups[tool]
+		fmt.Fprintf(s.w, "  %s: %s\n", tool, tests(len(g)))
+		if how[tool] != "" {
+			fmt.Fprintf(s.w, "    get it: %s\n", how[tool])
+		}
+		for i, sk := range g {
+			if i == maxNamed {
+				fmt.Fprintf(s.w, "    … and %d more\n", len(g)-maxNamed)
+				break
+			}
+			fmt.Fprintf(s.w, "    %s: %s\n", sk.test, sk.reason)
+		}
+	}
+	if s.silent > 0 {
+		fmt.Fprintf(s.w, "  (and %s skipped for reasons of their own, such as -short)\n", tests(s.silent))
+	}
+}
+
+// tests returns "1 test", "2 tests".
+func tests(n int) string {
+	if n == 1 {
+		return "1 test"
+	}
+	return fmt.Sprintf("%d tests", n)
+}
