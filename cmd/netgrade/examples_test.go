@@ -96,3 +96,63 @@ func TestReadmeInstall(t *testing.T) {
 		require.Contains(t, section, want)
 	}
 }
+
+// TestExamplesDayTwo: the CI examples install what a Flask or FastAPI API
+// needs before netgrade checks it, Gradescope's setup.sh reads the
+// package lists before installing, and what the Gradescope steps build is
+// ignored by git.
+func TestExamplesDayTwo(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(examples, "github/netgrade.yml"))
+	require.NoError(t, err)
+	var wf struct {
+		Jobs map[string]struct {
+			Steps []struct {
+				Name string `yaml:"name"`
+				Uses string `yaml:"uses"`
+				Run  string `yaml:"run"`
+			} `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	require.NoError(t, yaml.Unmarshal(data, &wf))
+	python, frameworks, check := -1, -1, -1
+	for i, s := range wf.Jobs["check"].Steps {
+		switch {
+		case strings.HasPrefix(s.Uses, "actions/setup-python"):
+			python = i
+		case strings.Contains(s.Run, "pip install"):
+			for _, pkg := range []string{"flask", "fastapi", "uvicorn"} {
+				require.Contains(t, strings.Fields(s.Run), pkg)
+			}
+			frameworks = i
+		case strings.Contains(s.Run, "netgrade check"):
+			check = i
+		}
+	}
+	require.True(t, python >= 0 && python < frameworks && frameworks < check,
+		"setup-python, then pip install of the frameworks for its interpreter, then netgrade check (steps %d, %d, %d)", python, frameworks, check)
+
+	gitlab, err := os.ReadFile(filepath.Join(examples, "gitlab/.gitlab-ci.yml"))
+	require.NoError(t, err)
+	for _, pkg := range []string{"python3-flask", "python3-fastapi", "python3-uvicorn", "faketime"} {
+		require.Contains(t, string(gitlab), pkg)
+	}
+
+	setup, err := os.ReadFile(filepath.Join(examples, "gradescope/setup.sh"))
+	require.NoError(t, err)
+	text := string(setup)
+	update, install := strings.Index(text, "\napt-get update"), strings.Index(text, "apt-get install")
+	require.True(t, update >= 0 && update < install, "apt-get update comes before apt-get install")
+	for _, pkg := range []string{"python3-flask", "python3-fastapi", "python3-uvicorn", "faketime"} {
+		require.Contains(t, text, pkg)
+	}
+
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skipf("SKIPPED: git not found on PATH (%v): the ignored files are not asked of git", err)
+	}
+	for _, f := range []string{"gradescope/autograder.zip", "gradescope/netgrade", "gradescope/results.json"} {
+		out, err := exec.Command("git", "check-ignore", "-v", filepath.Join(examples, f)).CombinedOutput()
+		require.NoError(t, err, "git ignores examples/%s: %s", f, out)
+	}
+	out, err := exec.Command("git", "check-ignore", filepath.Join(examples, "gradescope/setup.sh")).CombinedOutput()
+	require.Error(t, err, "setup.sh is not ignored: %s", out)
+}
