@@ -82,10 +82,12 @@ type summary struct {
 	skips []skip
 	// silent counts the tests skipped without a SKIPPED: reason.
 	silent int
+	// getenv reads the environment the tests ran in.
+	getenv func(string) string
 }
 
 func newSummary(w io.Writer) *summary {
-	return &summary{w: w, buf: map[string][]string{}}
+	return &summary{w: w, buf: map[string][]string{}, getenv: os.Getenv}
 }
 
 // read follows the stream to its end. A line that is no event (go's own
@@ -148,6 +150,9 @@ func (s *summary) event(e event) {
 type need struct {
 	tool string
 	how  string
+	// env is the NETGRADE_REQUIRE_* variable that makes a test lacking
+	// the tool fail instead of skip ("" when there is none).
+	env string
 	// words are what a skip's reason says when it lacks the tool (lower
 	// case), any of them.
 	words []string
@@ -156,18 +161,18 @@ type need struct {
 // needs are the tools day-to-day tests use, most specific first: a skip
 // is counted under the first whose word its reason holds.
 var needs = []need{
-	{"Docker (the docker sandbox)", "sudo apt-get install docker.io, start it, then `sudo make sandbox-image`; run as root or in the docker group (NETGRADE_REQUIRE_DOCKER=1 makes these failures)", []string{"docker"}},
-	{"network namespaces (the netns sandbox)", "run as root, or allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu) (NETGRADE_REQUIRE_NETNS=1)", []string{"netns", "namespace"}},
-	{"Chromium (the class report seen in a browser)", "sudo apt-get install chromium (NETGRADE_REQUIRE_CHROMIUM=1)", []string{"chromium"}},
-	{"libfaketime (http-server's faked clock)", "sudo apt-get install faketime (NETGRADE_REQUIRE_FAKETIME=1)", []string{"faketime", "clock cannot be faked"}},
-	{"FastAPI and uvicorn for /usr/bin/python3", "sudo apt-get install python3-fastapi python3-uvicorn (NETGRADE_REQUIRE_FASTAPI=1)", []string{"fastapi", "uvicorn"}},
-	{"Flask for /usr/bin/python3", "sudo apt-get install python3-flask (NETGRADE_REQUIRE_FLASK=1)", []string{"flask"}},
-	{"pytz for /usr/bin/python3", "sudo apt-get install python3-tz", []string{"pytz"}},
-	{"curl and swaks (real mail clients)", "sudo apt-get install curl swaks (NETGRADE_REQUIRE_MAIL_CLIENTS=1)", []string{"swaks", "curl"}},
-	{"setpriv (tests run as another user)", "sudo apt-get install util-linux; run as root", []string{"setpriv", "for the unprivileged user"}},
-	{"root", "run the tests as root (sudo)", []string{"not root", "needs root"}},
-	{"time (long tests)", "set NETGRADE_LONG_TESTS=1 (minutes more)", []string{"netgrade_long_tests"}},
-	{"Python 3", "sudo apt-get install python3 (NETGRADE_REQUIRE_PYTHON=1)", []string{"python3", "python"}},
+	{"Docker (the docker sandbox)", "sudo apt-get install docker.io, start it, then `sudo make sandbox-image`; run as root or in the docker group (NETGRADE_REQUIRE_DOCKER=1 makes these failures)", "NETGRADE_REQUIRE_DOCKER", []string{"docker"}},
+	{"network namespaces (the netns sandbox)", "run as root, or allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu) (NETGRADE_REQUIRE_NETNS=1)", "NETGRADE_REQUIRE_NETNS", []string{"netns", "namespace"}},
+	{"Chromium (the class report seen in a browser)", "sudo apt-get install chromium (NETGRADE_REQUIRE_CHROMIUM=1)", "NETGRADE_REQUIRE_CHROMIUM", []string{"chromium"}},
+	{"libfaketime (http-server's faked clock)", "sudo apt-get install faketime (NETGRADE_REQUIRE_FAKETIME=1)", "NETGRADE_REQUIRE_FAKETIME", []string{"faketime", "clock cannot be faked"}},
+	{"FastAPI and uvicorn for /usr/bin/python3", "sudo apt-get install python3-fastapi python3-uvicorn (NETGRADE_REQUIRE_FASTAPI=1)", "NETGRADE_REQUIRE_FASTAPI", []string{"fastapi", "uvicorn"}},
+	{"Flask for /usr/bin/python3", "sudo apt-get install python3-flask (NETGRADE_REQUIRE_FLASK=1)", "NETGRADE_REQUIRE_FLASK", []string{"flask"}},
+	{"pytz for /usr/bin/python3", "sudo apt-get install python3-tz", "", []string{"pytz"}},
+	{"curl and swaks (real mail clients)", "sudo apt-get install curl swaks (NETGRADE_REQUIRE_MAIL_CLIENTS=1)", "NETGRADE_REQUIRE_MAIL_CLIENTS", []string{"swaks", "curl"}},
+	{"setpriv (tests run as another user)", "sudo apt-get install util-linux; run as root", "", []string{"setpriv", "for the unprivileged user"}},
+	{"root", "run the tests as root (sudo)", "", []string{"not root", "needs root"}},
+	{"time (long tests)", "set NETGRADE_LONG_TESTS=1 (minutes more)", "", []string{"netgrade_long_tests"}},
+	{"Python 3", "sudo apt-get install python3 (NETGRADE_REQUIRE_PYTHON=1)", "NETGRADE_REQUIRE_PYTHON", []string{"python3", "python"}},
 }
 
 // classify returns the need a skip's reason names, or nil.
@@ -192,12 +197,25 @@ func (s *summary) report() {
 	if len(s.skips) == 0 {
 		return
 	}
+	defer func() {
+		if s.silent > 0 {
+			fmt.Fprintf(s.w, "  (and %s skipped for reasons of their own, such as -short)\n", tests(s.silent))
+		}
+	}()
 	groups := map[string][]skip{}
 	how := map[string]string{}
 	var order []string
+	deliberate := 0
 	for _, sk := range s.skips {
 		tool, h := "other reasons", ""
 		if n := classify(sk.reason); n != nil {
+			if n.env != "" && s.getenv(n.env) == "1" {
+				// Where the tool is required, a test that lacks it fails:
+				// one that skips cleared the requirement itself, to test
+				// the skipping.
+				deliberate++
+				continue
+			}
 			tool, h = n.tool, n.how
 		}
 		if _, ok := groups[tool]; !ok {
@@ -207,7 +225,13 @@ func (s *summary) report() {
 		groups[tool] = append(groups[tool], sk)
 	}
 	sort.SliceStable(order, func(i, j int) bool { return len(groups[order[i]]) > len(groups[order[j]]) })
-	fmt.Fprintf(s.w, "\nSKIPPED: %s did not run on this machine; what they need and how to get it:\n", tests(len(s.skips)))
+	if deliberate > 0 {
+		fmt.Fprintf(s.w, "\n(%s skipped on purpose: what they lack is required here, so they test the skipping itself)\n", tests(deliberate))
+	}
+	if len(order) == 0 {
+		return
+	}
+	fmt.Fprintf(s.w, "\nSKIPPED: %s did not run on this machine; what they need and how to get it:\n", tests(len(s.skips)-deliberate))
 	for _, tool := range order {
 		g := groups[tool]
 		fmt.Fprintf(s.w, "  %s: %s\n", tool, tests(len(g)))
@@ -221,9 +245,6 @@ func (s *summary) report() {
 			}
 			fmt.Fprintf(s.w, "    %s: %s\n", sk.test, sk.reason)
 		}
-	}
-	if s.silent > 0 {
-		fmt.Fprintf(s.w, "  (and %s skipped for reasons of their own, such as -short)\n", tests(s.silent))
 	}
 }
 

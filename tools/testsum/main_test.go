@@ -96,3 +96,29 @@ func TestClassify(t *testing.T) {
 	}
 	assert.Nil(t, classify("the kernel does not show system calls here"))
 }
+
+// Where a tool is required (NETGRADE_REQUIRE_*=1), a test lacking it
+// fails: a skip for it comes from a test that cleared the requirement to
+// test the skipping, and is not a tool to install.
+func TestSummaryTellsDeliberateSkipsApart(t *testing.T) {
+	in := stream(t,
+		event{Action: "output", Package: "p", Test: "TestEach/docker", Output: "    x.go:1: SKIPPED: docker is unavailable on this machine (no-netgrade); set NETGRADE_REQUIRE_DOCKER=1\n"},
+		event{Action: "skip", Package: "p", Test: "TestEach/docker"},
+		event{Action: "output", Package: "p", Test: "TestFlask", Output: "    x.go:1: SKIPPED: rest-api/flask_app.py needs [flask]: [flask]\n"},
+		event{Action: "skip", Package: "p", Test: "TestFlask"},
+	)
+	var out bytes.Buffer
+	s := newSummary(&out)
+	s.getenv = func(k string) string {
+		if k == "NETGRADE_REQUIRE_DOCKER" {
+			return "1"
+		}
+		return ""
+	}
+	require.NoError(t, s.read(strings.NewReader(in)))
+	s.report()
+	assert.Contains(t, out.String(), "(1 test skipped on purpose: what they lack is required here")
+	assert.Contains(t, out.String(), "SKIPPED: 1 test did not run on this machine")
+	assert.NotContains(t, out.String(), "Docker (the docker sandbox)")
+	assert.Contains(t, out.String(), "Flask for /usr/bin/python3: 1 test")
+}
