@@ -31,16 +31,16 @@ func newModules(interp *harness.Interpreters) *modules {
 }
 
 // interpreter returns how to name the Python that ran res's program
-// ("python3 (/opt/py/bin/python3.11)") and its executable, "" when the
-// program was not run by an interpreter named in its command.
+// ("python3 (/opt/py/bin/python3.11)") and its executable; both "" when
+// its command does not start with an interpreter (a file run by its #!).
 func (m *modules) interpreter(ctx context.Context, res *report.Result) (string, string) {
 	if len(res.Command) == 0 {
-		return "the Python that ran it", ""
+		return "", ""
 	}
 	name := res.Command[0]
 	base := filepath.Base(name)
 	if base != "python" && base != "python3" && !versionedPython.MatchString(base) {
-		return "the Python that ran it", ""
+		return "", ""
 	}
 	exe, err := m.interp.Resolve(ctx, name)
 	if err != nil || exe == name {
@@ -72,8 +72,8 @@ func (m *modules) grading(ctx context.Context, results []report.Result) {
 	for i := range results {
 		res := &results[i]
 		pyenv.Explain(res, func(mod string) string {
-			used, exe := m.interpreter(ctx, res)
-			return pyenv.Grader(mod, used, "", m.finder.Having(ctx, mod, exe))
+			_, exe := m.interpreter(ctx, res)
+			return pyenv.Grader(mod, exe, "", m.finder.Having(ctx, mod, exe))
 		})
 	}
 }

@@ -117,6 +117,8 @@ func TestBatchNamesWhatLacksTheModule(t *testing.T) {
 	ms := moduleSandbox{Sandbox: stubSandbox{results: []report.Result{host}}, m: newModules(nil)}
 	rs, err := ms.Grade(context.Background(), sandbox.Unit{})
 	require.NoError(t, err)
-	assert.Contains(t, rs[0].Checks[0].Hint, "the grading machine's Python (python3 (")
+	real, err := newModules(nil).interp.Resolve(context.Background(), "python3")
+	require.NoError(t, err)
+	assert.Contains(t, rs[0].Checks[0].Hint, "the grading machine's Python ("+real+") does not have it")
 	assert.Contains(t, rs[0].Checks[0].Hint, "For the instructor: "+py+" has netgrade_day_two; grade with `--python "+py+"`")
 }

@@ -56,27 +56,35 @@ func orStdlib(module string) string {
 // Local is the advice for a program graded on the student's own machine
 // (netgrade check, netgrade grade) that cannot import module: used is the
 // interpreter that ran it (as the course names it, and the executable it
-// resolved to), command the netgrade command to run again ("netgrade
+// resolved to; "" when unknown), command the netgrade command to run again ("netgrade
 // check"), having the other interpreters here that have the module.
 func Local(module, used, command string, having []string) string {
+	who := "the Python that ran it"
+	if used != "" {
+		who = used + ", which ran it,"
+	}
 	if len(having) > 0 {
 		other := having[0]
-		return fmt.Sprintf("The program cannot import %s: %s, which ran it, does not have it, but %s has %s: `%s --python %s`, or `python: %s` in the course file.",
-			module, used, other, module, command, other, other)
+		return fmt.Sprintf("The program cannot import %s: %s does not have it, but %s has %s: `%s --python %s`, or `python: %s` in the course file.",
+			module, who, other, module, command, other, other)
 	}
-	return fmt.Sprintf("The program cannot import %s: %s, which ran it, does not have it, nor does any other Python on this machine: install it (`pip install %s`, or `sudo apt-get install %s` on Debian and Ubuntu)%s.",
-		module, used, pipName(module), DebianPackage(module), orStdlib(module))
+	return fmt.Sprintf("The program cannot import %s: %s does not have it, nor does any other Python on this machine: install it (`pip install %s`, or `sudo apt-get install %s` on Debian and Ubuntu)%s.",
+		module, who, pipName(module), DebianPackage(module), orStdlib(module))
 }
 
 // Grader is the advice for a program graded on a grading machine (a
 // batch's sandbox, an autograder) that cannot import module: where names
 // the interpreter that lacks it and where it lives ("python3 in the docker
-// image netgrade-python:local"), fix what the instructor can do about it
+// image netgrade-python:local"; "" when unknown), fix what the instructor can do about it
 // (may be empty), having the other interpreters of the grading machine
 // that have the module.
 func Grader(module, where, fix string, having []string) string {
-	s := fmt.Sprintf("The program cannot import %s: the grading machine's Python (%s) does not have it. Ask for it to be added there (%s)%s.",
-		module, where, DebianPackage(module), orStdlib(module))
+	who := "the grading machine's Python"
+	if where != "" {
+		who += " (" + where + ")"
+	}
+	s := fmt.Sprintf("The program cannot import %s: %s does not have it. Ask for it to be added there (%s)%s.",
+		module, who, DebianPackage(module), orStdlib(module))
 	switch {
 	case len(having) > 0:
 		s += fmt.Sprintf(" For the instructor: %s has %s; grade with `--python %s`, or `python: %s` in the course file.", having[0], module, having[0], having[0])

@@ -128,6 +128,8 @@ func TestAdvice(t *testing.T) {
 		{"local, none has it", Local("flask", "python3", "netgrade check", nil),
 			[]string{"nor does any other Python on this machine", "`pip install flask`", "`sudo apt-get install python3-flask`", "use http.server from the standard library"}},
 		{"local pytz", Local("pytz", "python3", "netgrade grade", nil), []string{"python3-tz", "use zoneinfo"}},
+		{"local, interpreter unknown", Local("flask", "", "netgrade check", nil), []string{"The program cannot import flask: the Python that ran it does not have it, nor"}},
+		{"grading, interpreter unknown", Grader("flask", "", "", nil), []string{"The program cannot import flask: the grading machine's Python does not have it."}},
 		{"grading image", Grader("fastapi", "python3 in the docker image netgrade-python:local", "rebuild it with `make sandbox-image`.", nil),
 			[]string{"the grading machine's Python (python3 in the docker image netgrade-python:local) does not have it", "(python3-fastapi)", "For the instructor: rebuild it"}},
 		{"grading machine, another has it", Grader("flask", "/usr/local/bin/python3.12", "", []string{"/usr/bin/python3"}),
