@@ -21,7 +21,7 @@ type courseFlag struct {
 
 func (f *courseFlag) register(c *cobra.Command) {
 	c.Flags().StringVar(&f.path, "course", "", "course file (YAML) to grade by; default: the built-in course ('netgrade course show')")
-	c.Flags().StringVar(&f.python, "python", "", "the Python interpreter that runs .py submissions in place of python3 (e.g. /usr/bin/python3, which has Flask); overrides the course's `python:`")
+	c.Flags().StringVar(&f.python, "python", "", "the Python interpreter that runs .py submissions in place of python3 (e.g. /usr/bin/python3, which has Debian's Flask and FastAPI); overrides the course file's python: key")
 }
 
 // load reads the course; a bad course file is a usage error (exit 2) that

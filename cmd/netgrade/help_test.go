@@ -31,6 +31,9 @@ func TestEveryFlagIsInItsHelp(t *testing.T) {
 			sub.Flags().VisitAll(func(f *pflag.Flag) {
 				n++
 				assert.NotEmpty(t, f.Usage, "%s --%s has no description", sub.CommandPath(), f.Name)
+				// pflag takes a word between backticks for the value's
+				// name: "--python python:" instead of "--python string".
+				assert.NotContains(t, f.Usage, "`", "%s --%s: a backtick in its description names its value", sub.CommandPath(), f.Name)
 				assert.Contains(t, out, "--"+f.Name, "%s --help does not show --%s", sub.CommandPath(), f.Name)
 			})
 			walk(sub)
