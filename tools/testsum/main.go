@@ -103,7 +103,25 @@ func (s *summary) read(r io.Reader) error {
 		}
 		s.event(e)
 	}
+	s.unfinished()
 	return sc.Err()
+}
+
+// unfinished shows the output of the tests that never ended (a test
+// binary that crashed or timed out), which go test would have shown.
+func (s *summary) unfinished() {
+	keys := make([]string, 0, len(s.buf))
+	for k := range s.buf {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(s.w, "--- UNFINISHED: %s\n", k)
+		for _, l := range s.buf[k] {
+			fmt.Fprint(s.w, l)
+		}
+		delete(s.buf, k)
+	}
 }
 
 // event handles one event.

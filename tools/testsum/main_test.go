@@ -123,3 +123,18 @@ func TestSummaryTellsDeliberateSkipsApart(t *testing.T) {
 	assert.NotContains(t, out.String(), "Docker (the docker sandbox)")
 	assert.Contains(t, out.String(), "Flask for /usr/bin/python3: 1 test")
 }
+
+// A test that never ended (its binary crashed or timed out) is shown with
+// what it printed.
+func TestSummaryShowsUnfinishedTests(t *testing.T) {
+	in := stream(t,
+		event{Action: "output", Package: "p", Test: "TestHang", Output: "=== RUN   TestHang\n"},
+		event{Action: "output", Package: "p", Test: "TestHang", Output: "    h.go:3: waiting for the server\n"},
+		event{Action: "output", Package: "p", Output: "panic: test timed out after 30m0s\n"},
+		event{Action: "output", Package: "p", Output: "FAIL\tp\t1800.1s\n"},
+	)
+	var out bytes.Buffer
+	s := newSummary(&out)
+	require.NoError(t, s.read(strings.NewReader(in)))
+	assert.Contains(t, out.String(), "panic: test timed out after 30m0s\nFAIL\tp\t1800.1s\n--- UNFINISHED: p TestHang\n=== RUN   TestHang\n    h.go:3: waiting for the server\n")
+}
