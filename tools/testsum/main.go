@@ -78,7 +78,11 @@ type summary struct {
 	w io.Writer
 	// buf holds each running test's output until its end says whether
 	// to show it.
-	buf   map[string][]string
+	buf map[string][]string
+	// pkg holds what a package shows (its failed tests' output, its own
+	// lines) until it ends: go test runs packages side by side, and shows
+	// each one's whole, as this does.
+	pkg   map[string][]string
 	skips []skip
 	// silent counts the tests skipped without a SKIPPED: reason.
 	silent int
@@ -87,7 +91,7 @@ type summary struct {
 }
 
 func newSummary(w io.Writer) *summary {
-	return &summary{w: w, buf: map[string][]string{}, getenv: os.Getenv}
+	return &summary{w: w, buf: map[string][]string{}, pkg: map[string][]string{}, getenv: os.Getenv}
 }
 
 // read follows the stream to its end. A line that is no event (go's own
@@ -107,21 +111,38 @@ func (s *summary) read(r io.Reader) error {
 	return sc.Err()
 }
 
-// unfinished shows the output of the tests that never ended (a test
-// binary that crashed or timed out), which go test would have shown.
+// unfinished shows what the packages and tests that never ended (a test
+// binary that crashed or timed out) printed, which go test would have
+// shown.
 func (s *summary) unfinished() {
-	keys := make([]string, 0, len(s.buf))
-	for k := range s.buf {
-		keys = append(keys, k)
+	for _, k := range sortedKeys(s.pkg) {
+		s.flush(k)
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range sortedKeys(s.buf) {
 		fmt.Fprintf(s.w, "--- UNFINISHED: %s\n", k)
 		for _, l := range s.buf[k] {
 			fmt.Fprint(s.w, l)
 		}
 		delete(s.buf, k)
 	}
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys(m map[string][]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// flush shows what package p kept.
+func (s *summary) flush(p string) {
+	for _, l := range s.pkg[p] {
+		fmt.Fprint(s.w, l)
+	}
+	delete(s.pkg, p)
 }
 
 // event handles one event.
@@ -134,14 +155,16 @@ func (s *summary) event(e event) {
 		if e.Output == "PASS\n" || strings.HasPrefix(e.Output, "=== ") {
 			return
 		}
-		fmt.Fprint(s.w, e.Output)
+		s.pkg[e.Package] = append(s.pkg[e.Package], e.Output)
+	case e.Test == "" && (e.Action == "pass" || e.Action == "fail" || e.Action == "skip"):
+		s.flush(e.Package)
 	case e.Test == "":
 	case e.Action == "output":
 		s.buf[key] = append(s.buf[key], e.Output)
 	case e.Action == "fail":
 		for _, l := range s.buf[key] {
 			if !strings.HasPrefix(l, "=== ") {
-				fmt.Fprint(s.w, l)
+				s.pkg[e.Package] = append(s.pkg[e.Package], l)
 			}
 		}
 		delete(s.buf, key)

@@ -43,9 +43,11 @@ func TestSummaryShowsFailuresAndGroupsSkipsByTool(t *testing.T) {
 		event{Action: "skip", Package: pkg, Test: "TestPort"},
 		event{Action: "skip", Package: pkg, Test: "TestShort"},
 		event{Action: "output", Package: pkg, Output: "FAIL\n"},
-		event{Action: "output", Package: pkg, Output: "FAIL\texample/p\t0.01s\n"},
 		event{Action: "output", Package: "example/q", Output: "PASS\n"},
 		event{Action: "output", Package: "example/q", Output: "ok  \texample/q\t0.01s\n"},
+		event{Action: "pass", Package: "example/q"},
+		event{Action: "output", Package: pkg, Output: "FAIL\texample/p\t0.01s\n"},
+		event{Action: "fail", Package: pkg},
 	)
 	var out bytes.Buffer
 	s := newSummary(&out)
@@ -71,6 +73,9 @@ func TestSummaryShowsFailuresAndGroupsSkipsByTool(t *testing.T) {
 		assert.NotContains(t, got, never)
 	}
 	assert.Less(t, strings.Index(got, "Docker"), strings.Index(got, "Flask"), "the largest group first")
+	// Packages ran side by side: each is shown whole, when it ends.
+	assert.Less(t, strings.Index(got, "ok  \texample/q"), strings.Index(got, "bad_test.go:9"), "example/q ended first")
+	assert.Less(t, strings.Index(got, "--- FAIL: TestBad"), strings.Index(got, "FAIL\texample/p"), "a package's failed tests come before its closing line")
 }
 
 func TestSummarySaysNothingWithoutSkips(t *testing.T) {
