@@ -37,6 +37,7 @@ func TestCourseIsTheOneList(t *testing.T) {
 		ce := c.Exercises[i]
 		assert.Equal(t, e.ID(), ce.ID)
 		assert.Equal(t, e.File, ce.File)
+		assert.Equal(t, e.Names(), ce.Files)
 		// A text without a default (a course's static folder) is shown
 		// commented out: it is not set.
 		set := maps.Clone(e.Grader.Texts)
