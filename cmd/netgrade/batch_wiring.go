@@ -56,6 +56,12 @@ func newBatchWiring(c *coursefile.Course) batchWiring {
 	}
 }
 
+// settings returns an exercise's check settings under the course.
+func (w batchWiring) settings(exercise string) graders.Settings {
+	s, _ := w.PerExercise(exercise)
+	return s
+}
+
 // courseRules are the course's file names and patterns, per exercise, in
 // course order: the one finder of `check`, `batch` and `course guess`.
 func courseRules(c *coursefile.Course) []batch.Rule {

@@ -56,7 +56,7 @@ func TestBatchBadSubmissions(t *testing.T) {
 	assert.Contains(t, res.Stderr(), "2 submissions could not be graded properly (listed above and in summary.json)")
 
 	rows := readCSV(t, filepath.Join(out, "grades.csv"))
-	require.Equal(t, []string{"student", "udp-server", "udp-client", "total"}, rows[0])
+	require.Equal(t, []string{"student", "udp-server", "udp-client", "total", "not_graded"}, rows[0])
 	cells := map[string][]string{}
 	for _, r := range rows[1:] {
 		cells[r[0]] = r[1:3]
@@ -64,7 +64,7 @@ func TestBatchBadSubmissions(t *testing.T) {
 	assert.Equal(t, batch.NotHandedIn, cells["carol"][0])
 	assert.Equal(t, batch.NotHandedIn, cells["dave"][1])
 	assert.Equal(t, []string{batch.NotHandedIn, batch.NotHandedIn}, cells["frank"])
-	assert.Equal(t, []string{"0", "0"}, cells["erin"], "an archive handed in but unreadable scores 0")
+	assert.Equal(t, []string{batch.NotGradedCell, batch.NotGradedCell}, cells["erin"], "an archive handed in but unreadable is neither 0 nor missing")
 	assert.NotEqual(t, batch.NotHandedIn, cells["alice"][0])
 
 	data, err := os.ReadFile(filepath.Join(out, "summary.json"))
