@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netgrade/netgrade/course"
+	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/batch"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -176,4 +179,62 @@ func textOf(n *html.Node) string {
 		b.WriteString(textOf(c))
 	}
 	return b.String()
+}
+
+// TestChecksTheCourseDoesNotGrade: a check the course switches off, and
+// one graded only when the course sets a text it leaves unset, get no pass
+// rate in summary.json and no row in the class report's tables; the
+// report names them once, with why.
+func TestChecksTheCourseDoesNotGrade(t *testing.T) {
+	httpEx, err := course.Registry().Get("http-server")
+	require.NoError(t, err)
+	exs := append(classExercises(), httpEx)
+	var static string
+	for _, c := range httpEx.Checks {
+		if c.OnlyWithText != "" {
+			static = c.ID
+		}
+	}
+	require.NotEmpty(t, static, "http-server has a check graded only with a text")
+	settings := func(ex string) graders.Settings {
+		if ex == "udp-server" {
+			return graders.Settings{Checks: map[string]graders.CheckSettings{"udp-server/log-format": {Disabled: true}}}
+		}
+		return graders.Settings{}
+	}
+	out := t.TempDir()
+	writeRecords(t, out, synthRecords(4))
+	sum, err := batch.WriteClassFiles(out, exs, batch.ReportMeta{Version: "test", Settings: settings})
+	require.NoError(t, err)
+	assert.Equal(t, []batch.CheckOff{
+		{ID: "udp-server/log-format", Reason: "switched off by the course"},
+		{ID: static, Reason: "graded only when the course sets the text " + httpEx.Check(static).OnlyWithText},
+	}, sum.ChecksOff)
+	for _, c := range sum.Checks {
+		assert.NotEqual(t, "udp-server/log-format", c.ID)
+		assert.NotEqual(t, static, c.ID)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	require.NoError(t, err)
+	var raw struct {
+		Checks []map[string]any `json:"checks"`
+		Off    []map[string]any `json:"checks_not_graded"`
+	}
+	require.NoError(t, json.Unmarshal(data, &raw))
+	require.Len(t, raw.Off, 2)
+	assert.NotContains(t, raw.Off[0], "pass_rate")
+
+	page, err := os.ReadFile(filepath.Join(out, "report.html"))
+	require.NoError(t, err)
+	doc, err := html.Parse(bytes.NewReader(page))
+	require.NoError(t, err)
+	assert.Nil(t, findAttr(doc, "data-check", "udp-server/log-format", "check"), "no pass-rate row")
+	assert.Nil(t, findAttr(doc, "data-check", static, "check"), "no pass-rate row")
+	assert.NotNil(t, findAttr(doc, "data-check", "udp-server/start-line", "check"), "the others keep theirs")
+	off := byID(doc, "checks-off")
+	require.NotNil(t, off)
+	assert.Contains(t, textOf(off), "udp-server/log-format (switched off by the course)")
+
+	// Without the course's settings, only the defaults count.
+	assert.Len(t, batch.Summarize(nil, exs).ChecksOff, 1)
 }
