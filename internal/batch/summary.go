@@ -88,9 +88,10 @@ type CheckOff struct {
 	Reason string `json:"reason"`
 }
 
-// checkOff says why the course does not grade a check under set ("" when
-// it does): the engine leaves such a check out of every result.
-func checkOff(ex *graders.Exercise, c *graders.Check, set graders.Settings) string {
+// OffReason says why the course does not grade a check under set ("" when
+// it does): switched off, or graded only with a text the course leaves
+// unset. The engine leaves such a check out of every result.
+func OffReason(ex *graders.Exercise, c *graders.Check, set graders.Settings) string {
 	if set.Check(c.ID).Disabled {
 		return "switched off by the course"
 	}
@@ -213,7 +214,7 @@ func SummarizeCourse(recs []*Record, exs []*graders.Exercise, settings func(exer
 			set = settings(ex.ID)
 		}
 		for _, c := range ex.Checks {
-			if why := checkOff(ex, c, set); why != "" {
+			if why := OffReason(ex, c, set); why != "" {
 				s.ChecksOff = append(s.ChecksOff, CheckOff{ID: c.ID, Reason: why})
 				continue
 			}
