@@ -102,7 +102,8 @@ func RulesFinder(rules []Rule) Finder {
 // patterns that matches a file not taken yet wins; among the files it
 // matches the shallowest is taken, and when several match at that depth
 // the first in name order is taken and the others are reported (Tied). A
-// file another exercise names literally is left to it. What no exercise
+// file another exercise names literally is left to it, unless this
+// exercise names it more precisely (tcp/server.py beats server.py). What no exercise
 // takes is reported too: its other candidates (AlsoFound) and the source
 // files no pattern matches (NotGraded).
 func Find(dir string, rules []Rule) (Found, error) {
@@ -110,19 +111,37 @@ func Find(dir string, rules []Rule) (Found, error) {
 	if err != nil {
 		return Found{}, err
 	}
-	reserved := map[string]string{} // lower-case literal name -> exercise
 	exts := map[string]bool{".py": true, ".pyw": true}
+	// claim is, per file, the exercise whose literal name for it is the
+	// most specific (the most path parts): a glob of another exercise, or
+	// a less specific name, leaves the file to it.
+	type claimT struct {
+		exercise string
+		parts    int
+	}
+	claim := map[string]claimT{}
 	for _, r := range rules {
 		for _, p := range r.Patterns {
 			if e := strings.ToLower(path.Ext(p)); e != "" && !strings.ContainsAny(e, "*?[") {
 				exts[e] = true
 			}
-			if !isGlob(p) {
-				if _, ok := reserved[strings.ToLower(path.Base(p))]; !ok {
-					reserved[strings.ToLower(path.Base(p))] = r.Exercise
+			if isGlob(p) {
+				continue
+			}
+			n := strings.Count(p, "/") + 1
+			for _, f := range files {
+				if c, ok := claim[f]; match(p, f) && (!ok || c.parts < n) {
+					claim[f] = claimT{r.Exercise, n}
 				}
 			}
 		}
+	}
+	leftToOther := func(exercise, p, f string) bool {
+		c, ok := claim[f]
+		if !ok || c.exercise == exercise {
+			return false
+		}
+		return isGlob(p) || c.parts > strings.Count(p, "/")+1
 	}
 	taken := map[string]bool{}
 	candidate := map[string]bool{}
@@ -136,7 +155,7 @@ func Find(dir string, rules []Rule) (Found, error) {
 				if !match(p, f) {
 					continue
 				}
-				if owner, ok := reserved[strings.ToLower(path.Base(f))]; ok && owner != r.Exercise && isGlob(p) {
+				if leftToOther(r.Exercise, p, f) {
 					continue // another exercise names it
 				}
 				all = append(all, f)
@@ -167,7 +186,7 @@ func Find(dir string, rules []Rule) (Found, error) {
 		for _, p := range ruleOf(rules, ff.Exercise).Patterns {
 			for _, f := range files {
 				if match(p, f) && !taken[f] && !slices.Contains(also, f) {
-					if owner, ok := reserved[strings.ToLower(path.Base(f))]; ok && owner != ff.Exercise && isGlob(p) {
+					if leftToOther(ff.Exercise, p, f) {
 						continue
 					}
 					also = append(also, f)
