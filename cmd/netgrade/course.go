@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"strings"
 
 	"github.com/netgrade/netgrade/course"
 	"github.com/netgrade/netgrade/internal/coursefile"
@@ -69,6 +70,7 @@ and deadlines of checks, and the texts the course fixes. 'netgrade course show'
 prints the built-in course, a starting point for your own; give yours to any
 grading command with --course FILE.`,
 	}
+	cmd.AddCommand(newCourseGuessCmd())
 	cmd.AddCommand(&cobra.Command{
 		Use:   "show",
 		Short: "Print the built-in course file",
@@ -98,7 +100,7 @@ grading command with --course FILE.`,
 				if e.Grader == nil {
 					note = "  (no grader for it in this netgrade: it is listed, never graded)"
 				}
-				fmt.Fprintf(w, "  %-14s %s%s\n", e.ID, e.File, note)
+				fmt.Fprintf(w, "  %-14s %s%s\n", e.ID, strings.Join(e.Files, " or "), note)
 			}
 			return nil
 		},
