@@ -72,3 +72,50 @@ func TestClassifyStudentFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestPropose shows the names proposed for a class's files.
+func TestPropose(t *testing.T) {
+	exs := []string{"udp-server", "tcp-server", "tcp-tickets"}
+	defaults := map[string]string{"udp-server": "udp-server.py", "tcp-server": "tcp-server.py", "tcp-tickets": "tcp-tickets.py"}
+	file := func(student, path, exercise string) guess.File {
+		return guess.File{Student: student, Path: path, Guess: guess.Guess{Exercise: exercise, Why: "test"}}
+	}
+	cases := []struct {
+		name     string
+		files    []guess.File
+		want     map[string][]string
+		unplaced []string
+	}{
+		{"names students gave, the most used first after the course's",
+			[]guess.File{file("a", "udp_server.py", "udp-server"), file("b", "python/server_udp.py", "udp-server"), file("c", "server_udp.py", "udp-server"), file("d", "udp-server.py", "udp-server")},
+			map[string][]string{"udp-server": {"udp-server.py", "server_udp.py", "udp_server.py"}, "tcp-server": {"tcp-server.py"}, "tcp-tickets": {"tcp-tickets.py"}}, nil},
+		{"one name, two exercises, told apart by their folders",
+			[]guess.File{file("a", "udp/server.py", "udp-server"), file("b", "tcp/server.py", "tcp-server")},
+			map[string][]string{"udp-server": {"udp-server.py", "udp/server.py"}, "tcp-server": {"tcp-server.py", "tcp/server.py"}, "tcp-tickets": {"tcp-tickets.py"}}, nil},
+		{"one name, two exercises, the most files keep it",
+			[]guess.File{file("a", "server.py", "tcp-server"), file("b", "server.py", "tcp-server"), file("c", "server.py", "udp-server")},
+			map[string][]string{"udp-server": {"udp-server.py"}, "tcp-server": {"tcp-server.py", "server.py"}, "tcp-tickets": {"tcp-tickets.py"}}, []string{"c/server.py"}},
+		{"a course name keeps its exercise",
+			[]guess.File{file("a", "tcp-server.py", "tcp-tickets"), file("b", "tcp-server.py", "tcp-tickets"), file("c", "tcp-server.py", "tcp-server")},
+			map[string][]string{"udp-server": {"udp-server.py"}, "tcp-server": {"tcp-server.py"}, "tcp-tickets": {"tcp-tickets.py"}}, []string{"a/tcp-server.py", "b/tcp-server.py"}},
+		{"content of no exercise",
+			[]guess.File{file("a", "calc.py", "")},
+			map[string][]string{"udp-server": {"udp-server.py"}, "tcp-server": {"tcp-server.py"}, "tcp-tickets": {"tcp-tickets.py"}}, []string{"a/calc.py"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := guess.Propose(c.files, exs, defaults)
+			got := map[string][]string{}
+			for _, e := range p.Exercises {
+				got[e.ID] = e.Names
+			}
+			assert.Equal(t, c.want, got)
+			var un []string
+			for _, u := range p.Unplaced {
+				un = append(un, u.File.String())
+				assert.NotEmpty(t, u.Reason)
+			}
+			assert.Equal(t, c.unplaced, un)
+		})
+	}
+}
