@@ -87,7 +87,7 @@ func TestGuessThenGrade(t *testing.T) {
 
 	// Graded with it, every student's files are found and graded.
 	out := filepath.Join(t.TempDir(), "out")
-	res = netgrade(t, "batch", subs, "-o", out, "--sandbox", "process", "-j", "4", "--course", proposal, "--exercise", "udp-client,tcp-client")
+	res = netgrade(t, "batch", subs, "-o", out, "--sandbox", "process", "-j", "2", "--course", proposal, "--exercise", "udp-client,tcp-client")
 	require.Equal(t, 4, res.ExitCode, "cid handed in no exercise file: a problem named at the end\n%s", res.Combined())
 	assert.Contains(t, res.Stdout(), "cid: no exercise file in the submission")
 	rows := readCSV(t, filepath.Join(out, "grades.csv"))
