@@ -48,6 +48,7 @@ netgrade could not write the results.`,
 				return usageErr("no submission folder %s (--submission)", subDir)
 			}
 			base := newOptions()
+			mods := newModules(base.Interpreters)
 			var results []report.Result
 			found, err := batch.Find(subDir, courseRules(cs))
 			if err != nil {
@@ -72,7 +73,11 @@ netgrade could not write the results.`,
 				if err != nil {
 					return err
 				}
-				results = append(results, r)
+				// The autograder is the grading machine: its setup.sh
+				// installs what programs may import.
+				rs := []report.Result{r}
+				mods.grading(c.Context(), rs)
+				results = append(results, rs[0])
 			}
 			if c.Context().Err() != nil {
 				return internalErr(fmt.Errorf("interrupted"))
