@@ -12,6 +12,7 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,7 +33,36 @@ type Exercise struct {
 	File string
 	// Reference is netgrade's reference implementation of the exercise.
 	Reference reference.Program
+	// Also are the other names and glob patterns the exercise's file may
+	// have, tried after File (see OtherNames).
+	Also []string
 }
+
+// OtherNames are the names, beyond EXERCISE.py, that the default course
+// takes for an exercise's file: the same words with another separator
+// (udp_server.py, UDP Server.py), and for the ticket seller any file named
+// after tickets (selling_ticket.py). Names that could be several exercises
+// (server.py, socket_server.py) are left out: `netgrade course guess`
+// proposes names for a class from what its files contain.
+var OtherNames = map[string][]string{
+	"udp-server":    {"udp?server.py"},
+	"udp-client":    {"udp?client.py"},
+	"tcp-server":    {"tcp?server.py"},
+	"tcp-client":    {"tcp?client.py"},
+	"tcp-upper":     {"tcp?upper.py"},
+	"tcp-waiting":   {"tcp?waiting.py"},
+	"tcp-forking":   {"tcp?forking.py"},
+	"tcp-threading": {"tcp?threading.py"},
+	"tcp-tickets":   {"tcp?tickets.py", "*ticket*.py"},
+	"http-server":   {"http?server.py"},
+	"rest-api":      {"rest?api.py"},
+	"smtp-client":   {"smtp?client.py"},
+	"pop-client":    {"pop?client.py", "pop3?client.py"},
+	"imap-client":   {"imap?client.py"},
+}
+
+// Names returns the exercise's file names and patterns, first first.
+func (e Exercise) Names() []string { return append([]string{e.File}, e.Also...) }
 
 // ID returns the exercise's ID.
 func (e Exercise) ID() string { return e.Grader.ID }
@@ -40,21 +70,29 @@ func (e Exercise) ID() string { return e.Grader.ID }
 // Exercises returns the exercises of the default course, in course order.
 // Each call builds them anew: a caller may change what it gets.
 func Exercises() []Exercise {
+	exs := exercises()
+	for i := range exs {
+		exs[i].Also = slices.Clone(OtherNames[exs[i].ID()])
+	}
+	return exs
+}
+
+func exercises() []Exercise {
 	return []Exercise{
-		{sockets.UDPServer(), "udp-server.py", reference.Program{Usage: "PORT", Run: reference.UDPServer}},
-		{sockets.UDPClient(), "udp-client.py", reference.Program{Usage: "HOST PORT MESSAGE", Run: reference.UDPClient}},
-		{sockets.TCPServer(), "tcp-server.py", reference.Program{Usage: "PORT", Run: reference.TCPServer}},
-		{sockets.TCPClient(), "tcp-client.py", reference.Program{Usage: "HOST PORT MESSAGE", Run: reference.TCPClient}},
-		{socketserver.TCPUpper(), "tcp-upper.py", reference.Program{Usage: "PORT", Run: reference.TCPUpper}},
-		{socketserver.TCPWaiting(), "tcp-waiting.py", reference.Program{Usage: "PORT", Run: reference.TCPWaiting}},
-		{socketserver.TCPForking(), "tcp-forking.py", reference.Program{Usage: "PORT", Run: reference.TCPForking}},
-		{socketserver.TCPThreading(), "tcp-threading.py", reference.Program{Usage: "PORT", Run: reference.TCPThreading}},
-		{socketserver.TCPTickets(), "tcp-tickets.py", reference.Program{Usage: "PORT", Run: reference.TCPTickets}},
-		{httpch.HTTPServer(), "http-server.py", reference.Program{Usage: "[PORT]", Run: reference.HTTPServer}},
-		{httpch.RESTAPI(), "rest-api.py", reference.Program{Usage: "[--spec DOCUMENT] [PORT]", Run: reference.RESTAPI}},
-		{mail.SMTPClient(), "smtp-client.py", reference.Program{Usage: "HOST PORT FROM TO SUBJECT MESSAGE", Run: reference.SMTPClient}},
-		{mail.POPClient(), "pop-client.py", reference.Program{Usage: "HOST PORT USER PASSWORD", Run: reference.POPClient}},
-		{mail.IMAPClient(), "imap-client.py", reference.Program{Usage: "HOST PORT USER PASSWORD", Run: reference.IMAPClient}},
+		{sockets.UDPServer(), "udp-server.py", reference.Program{Usage: "PORT", Run: reference.UDPServer}, nil},
+		{sockets.UDPClient(), "udp-client.py", reference.Program{Usage: "HOST PORT MESSAGE", Run: reference.UDPClient}, nil},
+		{sockets.TCPServer(), "tcp-server.py", reference.Program{Usage: "PORT", Run: reference.TCPServer}, nil},
+		{sockets.TCPClient(), "tcp-client.py", reference.Program{Usage: "HOST PORT MESSAGE", Run: reference.TCPClient}, nil},
+		{socketserver.TCPUpper(), "tcp-upper.py", reference.Program{Usage: "PORT", Run: reference.TCPUpper}, nil},
+		{socketserver.TCPWaiting(), "tcp-waiting.py", reference.Program{Usage: "PORT", Run: reference.TCPWaiting}, nil},
+		{socketserver.TCPForking(), "tcp-forking.py", reference.Program{Usage: "PORT", Run: reference.TCPForking}, nil},
+		{socketserver.TCPThreading(), "tcp-threading.py", reference.Program{Usage: "PORT", Run: reference.TCPThreading}, nil},
+		{socketserver.TCPTickets(), "tcp-tickets.py", reference.Program{Usage: "PORT", Run: reference.TCPTickets}, nil},
+		{httpch.HTTPServer(), "http-server.py", reference.Program{Usage: "[PORT]", Run: reference.HTTPServer}, nil},
+		{httpch.RESTAPI(), "rest-api.py", reference.Program{Usage: "[--spec DOCUMENT] [PORT]", Run: reference.RESTAPI}, nil},
+		{mail.SMTPClient(), "smtp-client.py", reference.Program{Usage: "HOST PORT FROM TO SUBJECT MESSAGE", Run: reference.SMTPClient}, nil},
+		{mail.POPClient(), "pop-client.py", reference.Program{Usage: "HOST PORT USER PASSWORD", Run: reference.POPClient}, nil},
+		{mail.IMAPClient(), "imap-client.py", reference.Program{Usage: "HOST PORT USER PASSWORD", Run: reference.IMAPClient}, nil},
 	}
 }
 
@@ -105,7 +143,7 @@ func YAML() []byte {
 		if i > 0 {
 			b.WriteString("\n")
 		}
-		fmt.Fprintf(&b, "  - id: %s\n    file: %s\n", e.ID(), e.File)
+		fmt.Fprintf(&b, "  - id: %s\n    file: %s\n", e.ID(), FileYAML(e.Names()))
 		if len(e.Grader.Texts) == 0 {
 			continue
 		}
@@ -125,6 +163,22 @@ func YAML() []byte {
 		}
 	}
 	return b.Bytes()
+}
+
+// FileYAML writes an exercise's names as the value of `file:`: one name
+// as it is, several as a flow list with the patterns quoted.
+func FileYAML(names []string) string {
+	if len(names) == 1 && !strings.ContainsAny(names[0], "*?[{}],:#&!|>'\"%@`") {
+		return names[0]
+	}
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		if strings.ContainsAny(n, "*?[{}],:#&!|>'\"%@` ") {
+			n = yamlString(n)
+		}
+		quoted[i] = n
+	}
+	return "[" + strings.Join(quoted, ", ") + "]"
 }
 
 // yamlString quotes s for YAML: single quotes (no escapes) unless s holds

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/netgrade/netgrade/course"
@@ -37,6 +38,7 @@ func TestCourseIsTheOneList(t *testing.T) {
 		ce := c.Exercises[i]
 		assert.Equal(t, e.ID(), ce.ID)
 		assert.Equal(t, e.File, ce.File)
+		assert.Equal(t, e.Names(), ce.Files)
 		// A text without a default (a course's static folder) is shown
 		// commented out: it is not set.
 		set := maps.Clone(e.Grader.Texts)
@@ -68,4 +70,37 @@ func TestYAMLGolden(t *testing.T) {
 	want, err := os.ReadFile(golden)
 	require.NoError(t, err, "run with UPDATE_GOLDEN=1 to write it")
 	assert.Equal(t, string(want), string(course.YAML()))
+}
+
+// TestFileNamesDocumented keeps docs/formats.md's table of the default
+// course's file names in step with the course: every exercise, its name
+// and the other names it takes.
+func TestFileNamesDocumented(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "docs", "formats.md"))
+	require.NoError(t, err)
+	_, section, ok := strings.Cut(string(data), "### File names of the default course")
+	require.True(t, ok, "docs/formats.md has the section")
+	section, _, _ = strings.Cut(section, "\n\n#")
+	rows := map[string][]string{}
+	for _, line := range strings.Split(section, "\n") {
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		if len(cells) != 3 || !strings.HasPrefix(strings.TrimSpace(cells[0]), "`") {
+			continue
+		}
+		id := strings.Trim(strings.Fields(cells[0])[0], "`")
+		var names []string
+		for _, c := range cells[1:] {
+			for _, n := range strings.Split(c, ",") {
+				if n = strings.Trim(strings.TrimSpace(n), "`"); n != "" {
+					names = append(names, n)
+				}
+			}
+		}
+		rows[id] = names
+	}
+	exs := course.Exercises()
+	require.Len(t, rows, len(exs), "one row per exercise")
+	for _, e := range exs {
+		assert.Equal(t, e.Names(), rows[e.ID()], e.ID())
+	}
 }

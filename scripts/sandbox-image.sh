@@ -4,9 +4,11 @@
 # root file system with python3 (full standard library, socketserver
 # included), the time zone database, libfaketime (the http-server checks
 # run programs under a faked clock) and the web frameworks of the course's
-# day two (Flask, FastAPI with uvicorn), made with debootstrap from the
-# mirror apt already uses, and imported into Docker. An existing image that
-# lacks any of these is rebuilt.
+# day two (Flask, FastAPI with uvicorn, pytz): the packages
+# scripts/sandbox-packages.txt lists, which hold what the README's install
+# section installs. It is made with debootstrap from the mirror apt already
+# uses, and imported into Docker. An existing image that lacks any of these
+# is rebuilt.
 #
 # Usage: scripts/sandbox-image.sh [IMAGE]    (default netgrade-python:local)
 # Environment: SUITE (default bookworm), MIRROR (default: from apt's sources),
@@ -37,12 +39,20 @@ if ! info=$(docker info --format '{{.ServerVersion}}' 2>&1); then
 		fail "docker does not answer: $(echo "$info" | tail -n 1)" ;;
 	esac
 fi
-# PACKAGES are what the image holds beyond debootstrap's minimal base.
-PACKAGES=python3,tzdata,faketime,python3-flask,python3-fastapi,python3-uvicorn
+# PACKAGES are what the image holds beyond debootstrap's minimal base, and
+# MODULES the Python modules they give: both read from the list beside this
+# script, one package a line followed by its modules.
+case $0 in
+*/*) LIST=${0%/*}/sandbox-packages.txt ;;
+*) LIST=sandbox-packages.txt ;;
+esac
+[ -r "$LIST" ] || fail "no package list: $LIST is missing (it lists the packages the image holds)"
+PACKAGES=$(awk '{ sub(/#.*/, "") } NF { printf "%s%s", sep, $1; sep = "," }' "$LIST")
+MODULES=$(awk '{ sub(/#.*/, "") } { for (i = 2; i <= NF; i++) { printf "%s%s", sep, $i; sep = ", " } }' "$LIST")
 # complete checks that an image holds everything the graders use.
 complete() {
 	docker run --rm --network none "$IMAGE" sh -c \
-		'python3 -c "import socketserver, zoneinfo, flask, fastapi, uvicorn; zoneinfo.ZoneInfo(\"Europe/Paris\")" && ls /usr/lib/*/faketime/libfaketime.so.1' >/dev/null 2>&1
+		"python3 -c 'import $MODULES; zoneinfo.ZoneInfo(\"Europe/Paris\")' && ls /usr/lib/*/faketime/libfaketime.so.1" >/dev/null 2>&1
 }
 if [ -z "${FORCE:-}" ] && docker image inspect "$IMAGE" >/dev/null 2>&1; then
 	if complete; then

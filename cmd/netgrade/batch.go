@@ -175,7 +175,7 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 	if err != nil {
 		return internalErr(err)
 	}
-	sum, err := batch.WriteClassFiles(f.out, exs, batch.ReportMeta{Version: version})
+	sum, err := batch.WriteClassFiles(f.out, exs, batch.ReportMeta{Version: version, Settings: w.settings})
 	if err != nil {
 		return internalErr(err)
 	}
@@ -313,7 +313,7 @@ graded properly and then exits with status 4.`,
 				return err
 			}
 			w := newBatchWiring(crs)
-			sum, err := batch.WriteClassFiles(out, w.Registry.Exercises(), batch.ReportMeta{Version: version})
+			sum, err := batch.WriteClassFiles(out, w.Registry.Exercises(), batch.ReportMeta{Version: version, Settings: w.settings})
 			if err != nil {
 				return internalErr(err)
 			}

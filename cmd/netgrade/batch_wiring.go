@@ -1,7 +1,7 @@
 package main
 
 import (
-	"path"
+	"strings"
 
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/batch"
@@ -35,8 +35,8 @@ func newBatchWiring(c *coursefile.Course) batchWiring {
 		}
 	}
 	fileOf := func(ex string) string {
-		if e := c.Exercise(ex); e != nil && e.File != "" {
-			return path.Base(e.File)
+		if e := c.Exercise(ex); e != nil && len(e.Files) > 0 {
+			return strings.Join(e.Files, " or ")
 		}
 		return ex + ".py"
 	}
@@ -50,8 +50,24 @@ func newBatchWiring(c *coursefile.Course) batchWiring {
 			}
 			return set, run.Command
 		},
-		Find:        batch.NamesFinder(func(ex string) []string { return []string{fileOf(ex)} }),
+		Find:        batch.RulesFinder(courseRules(c)),
 		Expected:    fileOf,
-		StudentPage: render.HTML,
+		StudentPage: render.HTMLNotes,
 	}
+}
+
+// settings returns an exercise's check settings under the course.
+func (w batchWiring) settings(exercise string) graders.Settings {
+	s, _ := w.PerExercise(exercise)
+	return s
+}
+
+// courseRules are the course's file names and patterns, per exercise, in
+// course order: the one finder of `check`, `batch` and `course guess`.
+func courseRules(c *coursefile.Course) []batch.Rule {
+	var rules []batch.Rule
+	for _, e := range c.Exercises {
+		rules = append(rules, batch.Rule{Exercise: e.ID, Patterns: e.Files})
+	}
+	return rules
 }

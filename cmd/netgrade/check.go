@@ -4,13 +4,16 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
 	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/internal/batch"
 	"github.com/netgrade/netgrade/internal/coursefile"
 	"github.com/netgrade/netgrade/internal/render"
 	"github.com/netgrade/netgrade/internal/report"
@@ -108,12 +111,15 @@ type checker struct {
 	failuresOnly bool
 	stdout       io.Writer
 	stderr       io.Writer
+	// found is what the folder held when last looked at.
+	found batch.Found
 }
 
 // checkItem is one exercise of the course in the folder.
 type checkItem struct {
 	ex *coursefile.Exercise
-	// path is the exercise's file as the report shows it (DIR/FILE).
+	// path is the exercise's file as the report shows it (DIR/FILE): the
+	// file found, or the course's first name for it when none is.
 	path  string
 	found bool
 	res   *report.Result
@@ -156,15 +162,42 @@ func newChecker(cs *coursefile.Course, args []string) (*checker, error) {
 	return ck, nil
 }
 
-// look records which files the folder holds now.
+// look records which files the folder holds now, found by the course's
+// names and patterns as `netgrade batch` finds them (batch.Find).
 func (ck *checker) look() {
+	found, err := batch.Find(ck.dir, courseRules(ck.course))
+	if err != nil {
+		fmt.Fprintf(ck.stderr, "netgrade: %v\n", err)
+	}
+	ck.found = found
 	for _, it := range ck.items {
-		st, err := os.Stat(it.path)
-		it.found = err == nil && !st.IsDir()
+		p := found.Path(it.ex.ID)
+		it.found = p != ""
 		if !it.found {
 			it.res = nil
+			it.path = filepath.Join(ck.dir, filepath.FromSlash(it.ex.File))
+			continue
+		}
+		if np := filepath.Join(ck.dir, filepath.FromSlash(p)); np != it.path {
+			it.path, it.res = np, nil
 		}
 	}
+}
+
+// notes says what the folder holds beyond the files graded: the other
+// candidates of an exercise checked, and (when every exercise is checked)
+// the source files no exercise takes.
+func (ck *checker) notes() []string {
+	f := batch.Found{}
+	for _, ff := range ck.found.Files {
+		if slices.ContainsFunc(ck.items, func(it *checkItem) bool { return it.ex.ID == ff.Exercise }) {
+			f.Files = append(f.Files, ff)
+		}
+	}
+	if !ck.single {
+		f.NotGraded = ck.found.NotGraded
+	}
+	return f.Notes()
 }
 
 // gradable reports whether an item can be graded now.
@@ -203,10 +236,24 @@ func (ck *checker) gradeAll(ctx context.Context, items []*checkItem) {
 // expected lists the file names the course gives, for messages.
 func (ck *checker) expected() string {
 	var names []string
+	more := false
 	for _, it := range ck.items {
 		names = append(names, it.ex.File)
+		more = more || len(it.ex.Files) > 1
+	}
+	if more {
+		return strings.Join(names, ", ") + " (or the other names and patterns the course gives)"
 	}
 	return strings.Join(names, ", ")
+}
+
+// unplaced names the source files of the folder no exercise took, for a
+// message that says nothing was found ("" when there are none).
+func (ck *checker) unplaced() string {
+	if len(ck.found.NotGraded) == 0 {
+		return ""
+	}
+	return "; handed in, not graded: " + strings.Join(ck.found.NotGraded, ", ") + " (rename your file, or give its name to the exercise's `file:` in a course file)"
 }
 
 // once grades every file found and reports.
@@ -224,9 +271,9 @@ func (ck *checker) once(ctx context.Context) error {
 			if it.found {
 				return usageErr("%s: this netgrade has no grader for %s yet", it.path, it.ex.ID)
 			}
-			return usageErr("no file %s in %s: the course names %s's file %s (see 'netgrade course show')", it.ex.File, ck.dir, it.ex.ID, it.ex.File)
+			return usageErr("no file %s in %s: the course names %s's file %s (see 'netgrade course show')%s", it.ex.File, ck.dir, it.ex.ID, strings.Join(it.ex.Files, " or "), ck.unplaced())
 		}
-		return usageErr("found no exercise file in %s: netgrade looks for %s (the course's file names; see 'netgrade course show')", ck.dir, ck.expected())
+		return usageErr("found no exercise file in %s: netgrade looks for %s (the course's file names; see 'netgrade course show')%s", ck.dir, ck.expected(), ck.unplaced())
 	}
 	var todo []*checkItem
 	for _, it := range ck.items {
@@ -296,6 +343,9 @@ func (ck *checker) finish(results []report.Result) error {
 	if err := githubStep(ck.specs, results, ck.stderr); err != nil {
 		return err
 	}
+	for _, n := range ck.notes() {
+		fmt.Fprintf(ck.stderr, "netgrade: %s\n", render.Terminal(n, false))
+	}
 	for _, s := range ck.specs {
 		if s.name == "text" && s.path == "" {
 			return nil
@@ -321,23 +371,11 @@ func (ck *checker) watch(ctx context.Context) error {
 		return internalErr(fmt.Errorf("watching %s: %w", ck.dir, err))
 	}
 	defer w.Close()
-	byPath := map[string]*checkItem{}
-	watched := map[string]bool{}
-	for _, it := range ck.items {
-		abs, err := filepath.Abs(it.path)
-		if err != nil {
-			return internalErr(err)
-		}
-		byPath[abs] = it
-		// Watch the file's folder, not the file: editors replace a file
-		// by renaming a new one over it.
-		d := filepath.Dir(abs)
-		if st, err := os.Stat(d); err == nil && st.IsDir() && !watched[d] {
-			if err := w.Add(d); err != nil {
-				return internalErr(fmt.Errorf("watching %s: %w", d, err))
-			}
-			watched[d] = true
-		}
+	// Watch the folders, not the files: editors replace a file by renaming
+	// a new one over it, and a file may be created under a name the
+	// course's patterns take.
+	if err := watchTree(w, ck.dir); err != nil {
+		return internalErr(err)
 	}
 	ck.look()
 	var first []*checkItem
@@ -363,12 +401,31 @@ func (ck *checker) watch(ctx context.Context) error {
 			if !ok {
 				return nil
 			}
-			it := byPath[filepath.Clean(ev.Name)]
-			if it == nil || ev.Op == fsnotify.Chmod {
+			if ev.Op == fsnotify.Chmod {
 				continue
 			}
-			pending[it] = true
-			settle = time.After(watchSettle)
+			if ev.Op&fsnotify.Create != 0 {
+				if st, err := os.Stat(ev.Name); err == nil && st.IsDir() {
+					_ = watchTree(w, ev.Name)
+				}
+			}
+			before := map[*checkItem]string{}
+			for _, it := range ck.items {
+				before[it] = it.path
+			}
+			ck.look()
+			changed := false
+			for _, it := range ck.items {
+				abs, _ := filepath.Abs(it.path)
+				evAbs, _ := filepath.Abs(ev.Name)
+				if it.path != before[it] || abs == evAbs {
+					pending[it] = true
+					changed = true
+				}
+			}
+			if changed {
+				settle = time.After(watchSettle)
+			}
 		case <-settle:
 			settle = nil
 			var todo []*checkItem
@@ -383,6 +440,24 @@ func (ck *checker) watch(ctx context.Context) error {
 			ck.regrade(ctx, todo, strings.Join(names, ", "))
 		}
 	}
+}
+
+// watchTree watches dir and its folders down to the depth the finder
+// searches.
+func watchTree(w *fsnotify.Watcher, dir string) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if p != dir && (strings.HasPrefix(d.Name(), ".") || d.Name() == "__pycache__" || strings.Count(filepath.ToSlash(rel), "/") >= 3) {
+			return filepath.SkipDir
+		}
+		if err := w.Add(p); err != nil {
+			return fmt.Errorf("watching %s: %w", p, err)
+		}
+		return nil
+	})
 }
 
 // regrade grades the items whose files changed and shows their reports

@@ -291,3 +291,69 @@ func TestCourseChangesGrading(t *testing.T) {
 	code, _, _ = runCLI(t, "grade", "udp-server", filepath.Join(dir, "server.py"), "--check", "udp-server/starts,udp-server/start-line")
 	require.Equal(t, exitFailed, code)
 }
+
+// TestCheckFindsFilesAsBatchDoes: `netgrade check` finds a student's files
+// with the batch's finder (in a sub-folder, under a name the course's
+// patterns take, without regard to case) and says what it did not grade:
+// another copy of an exercise, files of no exercise.
+func TestCheckFindsFilesAsBatchDoes(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string][]byte{
+		"python/UDP-Client.py":         fixture(t, "udp-client", "plain.py"),
+		"python/old/udp_client.py":     fixture(t, "udp-client", "plain.py"),
+		"python/socket_server.py":      []byte("import socketserver\n"),
+		"python/notes.txt":             []byte("todo\n"),
+		"net-python/udp-client-old.py": []byte("print('old')\n"),
+	}
+	for p, data := range files {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		require.NoError(t, os.MkdirAll(filepath.Dir(full), 0o755))
+		require.NoError(t, os.WriteFile(full, data, 0o644))
+	}
+	code, out, errs := runCLI(t, "check", dir)
+	require.Equal(t, exitOK, code, errs)
+	require.Contains(t, summaryRow(t, out, "udp-client"), filepath.Join(dir, "python", "UDP-Client.py"))
+	require.Contains(t, errs, "netgrade: udp-client: graded python/UDP-Client.py; also found: python/old/udp_client.py\n")
+	require.Contains(t, errs, "netgrade: handed in, not graded: net-python/udp-client-old.py, python/socket_server.py\n")
+	require.NotContains(t, errs, "notes.txt", "only source files")
+
+	// Nothing the course names: the files handed in are named.
+	empty := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(empty, "server.py"), []byte("import socket\n"), 0o644))
+	code, _, errs = runCLI(t, "check", empty)
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, errs, "handed in, not graded: server.py (rename your file, or give its name to the exercise's `file:` in a course file)")
+}
+
+// TestCourseGuess: `netgrade course guess` writes a course file that
+// `netgrade course check` accepts, names a corrupt archive among what it
+// could not place, and refuses a command line without a class.
+func TestCourseGuess(t *testing.T) {
+	class := t.TempDir()
+	files := map[string][]byte{
+		"ana/server.py":     fixture(t, "udp-server", "plain.py"),
+		"ben/tcp/server.py": []byte("import socket\ns = socket.socket()\ns.bind(('', 5000))\ns.listen()\nc, a = s.accept()\n"),
+		"ben/udp/server.py": fixture(t, "udp-server", "plain.py"),
+		"cid.zip":           []byte("not a zip"),
+	}
+	for p, data := range files {
+		full := filepath.Join(class, filepath.FromSlash(p))
+		require.NoError(t, os.MkdirAll(filepath.Dir(full), 0o755))
+		require.NoError(t, os.WriteFile(full, data, 0o644))
+	}
+	code, out, errs := runCLI(t, "course", "guess", class)
+	require.Equal(t, exitOK, code, errs)
+	require.Contains(t, out, "  - id: udp-server\n    # server.py takes: ana/server.py, ben/udp/server.py\n    file: [udp-server.py, server.py, udp/server.py]\n")
+	require.Contains(t, out, "  - id: tcp-server\n    # tcp/server.py takes: ben/tcp/server.py\n    file: [tcp-server.py, tcp/server.py]\n")
+	require.Contains(t, out, "#   cid/cid.zip: bad archive: cid.zip cannot be read as a zip archive")
+	require.Contains(t, errs, "3 source files of 3 students: 3 read as an exercise, 3 taken by the names proposed above.")
+
+	path := filepath.Join(t.TempDir(), "course.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(out), 0o644))
+	code, _, errs = runCLI(t, "course", "check", path)
+	require.Equal(t, exitOK, code, errs)
+
+	code, _, errs = runCLI(t, "course", "guess")
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, errs, "give the folder of the class")
+}

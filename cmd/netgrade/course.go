@@ -72,6 +72,7 @@ and deadlines of checks, and the texts the course fixes. 'netgrade course show'
 prints the built-in course, a starting point for your own; give yours to any
 grading command with --course FILE.`,
 	}
+	cmd.AddCommand(newCourseGuessCmd())
 	cmd.AddCommand(newCourseShowCmd(), &cobra.Command{
 		Use:   "check FILE",
 		Short: "Check a course file and list what it grades",
@@ -93,7 +94,7 @@ grading command with --course FILE.`,
 				if e.Grader == nil {
 					note = "  (no grader for it in this netgrade: it is listed, never graded)"
 				}
-				fmt.Fprintf(w, "  %-14s %s%s\n", e.ID, e.File, note)
+				fmt.Fprintf(w, "  %-14s %s%s\n", e.ID, strings.Join(e.Files, " or "), note)
 			}
 			return nil
 		},

@@ -3,10 +3,8 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/batch"
@@ -52,7 +50,11 @@ netgrade could not write the results.`,
 			base := newOptions()
 			mods := newModules(base.Interpreters)
 			var results []report.Result
-			var notes []string
+			found, err := batch.Find(subDir, courseRules(cs))
+			if err != nil {
+				return usageErr("%v", err)
+			}
+			notes := found.Notes()
 			for _, e := range cs.Exercises {
 				if e.Grader == nil {
 					notes = append(notes, fmt.Sprintf("%s: this netgrade has no grader for it; not graded", e.ID))
@@ -60,14 +62,14 @@ netgrade could not write the results.`,
 				}
 				opt := base
 				opt.Settings = cs.Settings(e.ID)
-				path := locate(subDir, e.File)
-				if path == "" {
+				rel := found.Path(e.ID)
+				if rel == "" {
 					sub := graders.Submission{Name: e.File, File: e.File}
 					results = append(results, e.Grader.NotSubmitted(sub, opt, e.File+" was not found in the submission"))
 					notes = append(notes, fmt.Sprintf("%s: %s is missing", e.ID, e.File))
 					continue
 				}
-				r, err := gradeFile(c, cs, e, path, subDir, opt)
+				r, err := gradeFile(c, cs, e, filepath.Join(subDir, filepath.FromSlash(rel)), subDir, opt)
 				if err != nil {
 					return err
 				}
@@ -117,37 +119,4 @@ func gradeFile(c *cobra.Command, cs *coursefile.Course, e *coursefile.Exercise, 
 	}
 	fmt.Fprintf(c.ErrOrStderr(), "netgrade: grading %s (%s)…\n", sub.Name, e.ID)
 	return e.Grader.Grade(c.Context(), sub, opt), nil
-}
-
-// locate finds the file rel (a slash path) in the folder root: at root/rel,
-// or else at the shallowest path under root that ends with /rel (a student
-// who uploaded a folder), skipping hidden folders and __MACOSX. It returns
-// "" when there is none.
-func locate(root, rel string) string {
-	exact := filepath.Join(root, filepath.FromSlash(rel))
-	if st, err := os.Stat(exact); err == nil && !st.IsDir() {
-		return exact
-	}
-	best, bestDepth := "", 0
-	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		if d.IsDir() {
-			if p != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "__MACOSX") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		slash := filepath.ToSlash(p)
-		if !strings.HasSuffix(slash, "/"+rel) {
-			return nil
-		}
-		depth := strings.Count(slash, "/")
-		if best == "" || depth < bestDepth {
-			best, bestDepth = p, depth
-		}
-		return nil
-	})
-	return best
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/netgrade/netgrade/internal/clitest"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/netgrade/netgrade/internal/sandbox/sandboxtest"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -133,6 +135,56 @@ func TestList(t *testing.T) {
 	for _, want := range []string{"udp-server/log-format", "udp-client/sends-message", "needs udp-server/starts"} {
 		require.Contains(t, res.Stdout(), want)
 	}
+}
+
+// TestListCourse: `netgrade list --course FILE` shows the points,
+// visibility and switched-off checks the course file sets, and the totals
+// they make.
+func TestListCourse(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "course.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(`exercises:
+  - id: udp-server
+    file: [udp-server.py, "*udp*serv*.py"]
+    checks:
+      log-format: {points: 5, visibility: hidden}
+      utf8: {enabled: false}
+  - id: udp-client
+    file: udp-client.py
+`), 0o644))
+	res := clitest.Run(bin, "list", "--course", path)
+	res.Assert(t, clitest.Success)
+	out := res.Stdout()
+	lines := map[string]string{}
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) > 0 {
+			lines[f[0]] = l
+		}
+	}
+	assert.Contains(t, lines["udp-server"], "file: udp-server.py or *udp*serv*.py")
+	assert.Regexp(t, `udp-server/log-format\s+format\s+5 pt .*course: 5 pt \(default 2\); hidden`, lines["udp-server/log-format"])
+	assert.Regexp(t, `udp-server/utf8\s+encoding\s+off .*switched off by the course`, lines["udp-server/utf8"])
+	assert.NotContains(t, out, "tcp-server", "only the course's exercises")
+
+	// The totals are the sums of the points graded, off checks left out.
+	points := func(id string) (map[string]float64, float64) {
+		ex, err := course.Registry().Get(id)
+		require.NoError(t, err)
+		m, total := map[string]float64{}, 0.0
+		for _, c := range ex.Checks {
+			m[c.ID] = c.Points
+			total += c.Points
+		}
+		return m, total
+	}
+	sp, server := points("udp-server")
+	server += 5 - sp["udp-server/log-format"] - sp["udp-server/utf8"]
+	_, client := points("udp-client")
+	assert.Regexp(t, fmt.Sprintf(`(?m)^  total\s+%g pt\s+\(1 check not graded\)$`, server), out)
+	assert.Regexp(t, fmt.Sprintf(`(?m)^  total\s+%g pt\s*$`, client), out)
+	assert.Regexp(t, fmt.Sprintf(`course total\s+%g pt\s+2 exercises`, server+client), out)
+
+	res = clitest.Run(bin, "list", "nope", "--course", path)
+	res.Assert(t, clitest.Expected{ExitCode: exitUsage, Err: `unknown exercise "nope"`})
 }
 
 // TestCourseFileErrors: a course file's mistakes say where they are, with

@@ -261,36 +261,6 @@ func tree(t *testing.T, dir string) map[string]string {
 	return out
 }
 
-func TestNamesFinder(t *testing.T) {
-	find := batch.NamesFinder(batch.DefaultNames)
-	cases := []struct {
-		name  string
-		files []string
-		want  string
-	}{
-		{"top level", []string{"udp-server.py", "udp-client.py"}, "udp-server.py"},
-		{"in a folder", []string{"alice/udp-server.py"}, "alice/udp-server.py"},
-		{"shallowest wins", []string{"old/udp-server.py", "udp-server.py"}, "udp-server.py"},
-		{"name order at one depth", []string{"b/udp-server.py", "a/udp-server.py"}, "a/udp-server.py"},
-		{"missing", []string{"server.py"}, ""},
-		{"hidden folders skipped", []string{".git/udp-server.py"}, ""},
-		{"too deep", []string{"a/b/c/d/udp-server.py"}, ""},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			dir := t.TempDir()
-			files := map[string]string{}
-			for _, f := range c.files {
-				files[f] = "x"
-			}
-			write(t, dir, files)
-			got, err := find(dir, "udp-server")
-			require.NoError(t, err)
-			assert.Equal(t, c.want, got)
-		})
-	}
-}
-
 // fakeSandbox grades without running anything: a file holding "pass"
 // passes every check, "fail ID..." fails those checks, "block" waits until
 // the grading is cancelled, and "crash" makes the sandbox fail. It counts
@@ -367,8 +337,8 @@ func (f *fakeSandbox) count(id string) int {
 func options(out string, sb sandbox.Sandbox) batch.Options {
 	return batch.Options{
 		Out: out, Jobs: 4, Exercises: classExercises(), Sandbox: sb,
-		Find: batch.NamesFinder(batch.DefaultNames), Expected: func(ex string) string { return ex + ".py" },
-		StudentPage: func(w io.Writer, rs []report.Result) error {
+		Find: batch.RulesFinder(batch.DefaultRules(classIDs()...)), Expected: func(ex string) string { return ex + ".py" },
+		StudentPage: func(w io.Writer, rs []report.Result, _ []string) error {
 			_, err := fmt.Fprintf(w, "<p>%d results</p>", len(rs))
 			return err
 		},

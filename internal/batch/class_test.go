@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/netgrade/netgrade/course"
+	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/batch"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -39,7 +43,8 @@ func badClass(t *testing.T) string {
 // exercises, a corrupt archive and an empty folder: the pass rates count
 // only the work handed in, the two bad submissions are named with why in
 // summary.json and the class report, and grades.csv tells a missing
-// exercise from a 0.
+// exercise from a 0 and from one not graded properly (error), which the
+// total and the class figures leave out and say so.
 func TestClassReportCountsHandedInWork(t *testing.T) {
 	subs := badClass(t)
 	out := t.TempDir()
@@ -80,15 +85,28 @@ func TestClassReportCountsHandedInWork(t *testing.T) {
 	require.NoError(t, err)
 	rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
 	require.NoError(t, err)
-	assert.Equal(t, []string{"student", "udp-server", "udp-client", "total"}, rows[0])
+	assert.Equal(t, []string{"student", "udp-server", "udp-client", "total", "not_graded"}, rows[0])
 	byStudent := map[string][]string{}
 	for _, r := range rows[1:] {
 		byStudent[r[0]] = r[1:]
 	}
-	assert.Equal(t, []string{"missing", "7", "7"}, byStudent["carol"])
-	assert.Equal(t, []string{"10", "missing", "10"}, byStudent["dave"])
-	assert.Equal(t, []string{"missing", "missing", "0"}, byStudent["frank"])
-	assert.Equal(t, []string{"0", "0", "0"}, byStudent["erin"], "an archive that cannot be read is handed in, and scores 0")
+	assert.Equal(t, []string{"missing", "7", "7", ""}, byStudent["carol"])
+	assert.Equal(t, []string{"10", "missing", "10", ""}, byStudent["dave"])
+	assert.Equal(t, []string{"missing", "missing", "0", ""}, byStudent["frank"])
+	assert.Equal(t, []string{batch.NotGradedCell, batch.NotGradedCell, "0", "udp-server udp-client"}, byStudent["erin"],
+		"an archive that cannot be read is neither a 0 nor missing, and the row says its total is not a grade")
+
+	assert.Equal(t, 5, sum.Counted, "erin's total is not a grade: left out of the class figures")
+	for _, e := range sum.Exercises {
+		assert.Equal(t, 1, e.NotGraded, "%s: erin's archive", e.ID)
+	}
+	graded := 0.0
+	for _, r := range rows[1:] {
+		if v, err := strconv.ParseFloat(r[1], 64); err == nil {
+			graded += v
+		}
+	}
+	assert.InDelta(t, graded/5, sum.Exercises[0].Average, 0.01, "udp-server: the cells' scores (missing as 0) over the five students graded, erin left out")
 
 	page, err := os.ReadFile(filepath.Join(out, "report.html"))
 	require.NoError(t, err)
@@ -103,6 +121,12 @@ func TestClassReportCountsHandedInWork(t *testing.T) {
 	text := textOf(problems)
 	assert.Contains(t, text, "erin")
 	assert.Contains(t, text, "frank")
+	counted := byID(doc, "counted")
+	require.NotNil(t, counted, "the report says whom its figures count")
+	assert.Contains(t, textOf(counted), "count 5 students: the 1 with an exercise not graded properly (error) are left out")
+	erin := findAttr(doc, "data-student", "erin", "student")
+	require.NotNil(t, erin)
+	assert.Contains(t, textOf(erin), "error")
 	assert.Contains(t, string(page), "2 students")
 	assert.NotContains(t, string(page), "1 students")
 }
@@ -155,4 +179,62 @@ func textOf(n *html.Node) string {
 		b.WriteString(textOf(c))
 	}
 	return b.String()
+}
+
+// TestChecksTheCourseDoesNotGrade: a check the course switches off, and
+// one graded only when the course sets a text it leaves unset, get no pass
+// rate in summary.json and no row in the class report's tables; the
+// report names them once, with why.
+func TestChecksTheCourseDoesNotGrade(t *testing.T) {
+	httpEx, err := course.Registry().Get("http-server")
+	require.NoError(t, err)
+	exs := append(classExercises(), httpEx)
+	var static string
+	for _, c := range httpEx.Checks {
+		if c.OnlyWithText != "" {
+			static = c.ID
+		}
+	}
+	require.NotEmpty(t, static, "http-server has a check graded only with a text")
+	settings := func(ex string) graders.Settings {
+		if ex == "udp-server" {
+			return graders.Settings{Checks: map[string]graders.CheckSettings{"udp-server/log-format": {Disabled: true}}}
+		}
+		return graders.Settings{}
+	}
+	out := t.TempDir()
+	writeRecords(t, out, synthRecords(4))
+	sum, err := batch.WriteClassFiles(out, exs, batch.ReportMeta{Version: "test", Settings: settings})
+	require.NoError(t, err)
+	assert.Equal(t, []batch.CheckOff{
+		{ID: "udp-server/log-format", Reason: "switched off by the course"},
+		{ID: static, Reason: "graded only when the course sets the text " + httpEx.Check(static).OnlyWithText},
+	}, sum.ChecksOff)
+	for _, c := range sum.Checks {
+		assert.NotEqual(t, "udp-server/log-format", c.ID)
+		assert.NotEqual(t, static, c.ID)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	require.NoError(t, err)
+	var raw struct {
+		Checks []map[string]any `json:"checks"`
+		Off    []map[string]any `json:"checks_not_graded"`
+	}
+	require.NoError(t, json.Unmarshal(data, &raw))
+	require.Len(t, raw.Off, 2)
+	assert.NotContains(t, raw.Off[0], "pass_rate")
+
+	page, err := os.ReadFile(filepath.Join(out, "report.html"))
+	require.NoError(t, err)
+	doc, err := html.Parse(bytes.NewReader(page))
+	require.NoError(t, err)
+	assert.Nil(t, findAttr(doc, "data-check", "udp-server/log-format", "check"), "no pass-rate row")
+	assert.Nil(t, findAttr(doc, "data-check", static, "check"), "no pass-rate row")
+	assert.NotNil(t, findAttr(doc, "data-check", "udp-server/start-line", "check"), "the others keep theirs")
+	off := byID(doc, "checks-off")
+	require.NotNil(t, off)
+	assert.Contains(t, textOf(off), "udp-server/log-format (switched off by the course)")
+
+	// Without the course's settings, only the defaults count.
+	assert.Len(t, batch.Summarize(nil, exs).ChecksOff, 1)
 }

@@ -21,6 +21,7 @@ var classReportTmpl = template.Must(template.New("class").Funcs(template.FuncMap
 	"num":     num,
 	"pct":     func(x float64) string { return fmt.Sprintf("%.0f%%", x*100) },
 	"plural":  plural,
+	"sub":     func(a, b int) int { return a - b },
 	"urlpath": url.PathEscape,
 }).Parse(classReportTemplate))
 
@@ -41,6 +42,10 @@ type ReportMeta struct {
 	Version string
 	// Generated is when the report was made.
 	Generated time.Time
+	// Settings are the course's check settings of an exercise (nil: the
+	// defaults), to leave the checks the course does not grade out of the
+	// pass rates.
+	Settings func(exercise string) graders.Settings
 }
 
 // Histogram geometry, in SVG user units.
@@ -110,11 +115,14 @@ type studentView struct {
 
 // ClassReport writes the class report: a self-contained HTML page (inline
 // CSS and SVG, nothing fetched) with the submissions netgrade could not
-// grade properly, the score histogram, each check's pass rate as a bar
+// grade properly, the files handed in that no exercise graded, the score
+// histogram, each check's pass rate as a bar
 // (over the students who handed the exercise in, shown beside it), the
 // average per exercise, the checks most students fail with their most
 // common failure message, and a table of students, each linking to their
-// own page (students/ID.html), "missing" for an exercise not handed in.
+// own page (students/ID.html), "missing" for an exercise not handed in,
+// "error" for one not graded properly. The checks the course does not
+// grade are named once, out of the tables.
 func ClassReport(w io.Writer, recs []*Record, sum Summary, exs []*graders.Exercise, meta ReportMeta) error {
 	if meta.Title == "" {
 		meta.Title = "Class report"
@@ -168,6 +176,9 @@ func ClassReport(w io.Writer, recs []*Record, sum Summary, exs []*graders.Exerci
 				continue
 			case res.Missing:
 				sv.Scores = append(sv.Scores, NotHandedIn)
+				continue
+			case !GradedProperly(r, res):
+				sv.Scores = append(sv.Scores, NotGradedCell)
 				continue
 			}
 			sv.Scores = append(sv.Scores, num(res.Score)+"/"+num(res.MaxScore))

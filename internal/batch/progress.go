@@ -47,9 +47,22 @@ func (p *lineProgress) Graded(s Student, rec *Record, err error) {
 		// is not the student's grade.
 		fmt.Fprintf(p.w, "[%d/%d] %s: NOT GRADED PROPERLY: %s (%s/%s on what could be graded)\n",
 			p.done, p.total, s.ID, render.Terminal(rec.Problem, false), num(rec.Score), num(rec.MaxScore))
+		fileNotes(p.w, s, rec)
 		return
 	}
 	fmt.Fprintf(p.w, "[%d/%d] %s: %s/%s in %.1fs\n", p.done, p.total, s.ID, num(rec.Score), num(rec.MaxScore), float64(rec.DurationMS)/1000)
+	fileNotes(p.w, s, rec)
+}
+
+// fileNotes prints what a student handed in that no exercise graded, one
+// line each, so that the log shows it as it happens.
+func fileNotes(w io.Writer, s Student, rec *Record) {
+	if rec == nil {
+		return
+	}
+	for _, n := range rec.Found().Notes() {
+		fmt.Fprintf(w, "    %s: %s\n", s.ID, render.Terminal(n, false))
+	}
 }
 
 func (p *lineProgress) Finish() {}
@@ -87,6 +100,10 @@ func (p *barProgress) Graded(s Student, rec *Record, err error) {
 	case rec != nil && rec.Problem != "":
 		_ = p.bar.Clear()
 		fmt.Fprintf(p.w, "%s: NOT GRADED PROPERLY: %s\n", s.ID, render.Terminal(rec.Problem, false))
+		fileNotes(p.w, s, rec)
+	case rec != nil && len(rec.Found().Notes()) > 0:
+		_ = p.bar.Clear()
+		fileNotes(p.w, s, rec)
 	}
 	p.bar.Describe(s.ID)
 	_ = p.bar.Add(1)

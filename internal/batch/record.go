@@ -11,10 +11,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/netgrade/netgrade/internal/sandbox"
 )
@@ -40,9 +42,19 @@ type Record struct {
 	// so: an archive that cannot be unpacked, a folder with no exercise
 	// file, a source file Python cannot read. The instructor is told at
 	// the end of the batch and in summary.json.
-	Problem  string  `json:"problem,omitempty"`
-	Score    float64 `json:"score"`
-	MaxScore float64 `json:"max_score"`
+	Problem string `json:"problem,omitempty"`
+	// Files says, per exercise, which file of the submission was graded,
+	// by which name or pattern of the course, and the other candidates
+	// no exercise took.
+	Files []FoundFile `json:"files,omitempty"`
+	// NotGraded are the source files of the submission that no exercise
+	// took: handed in, not graded.
+	NotGraded []string `json:"handed_in_not_graded,omitempty"`
+	// Unreadable are the exercises whose file Python cannot read (not
+	// UTF-8): not graded properly.
+	Unreadable []string `json:"unreadable,omitempty"`
+	Score      float64  `json:"score"`
+	MaxScore   float64  `json:"max_score"`
 	// Results holds one result per exercise of the course, in course order
 	// (schema 1 results).
 	Results    []report.Result `json:"results"`
@@ -62,6 +74,21 @@ func (r *Record) Complete() bool {
 	}
 	return len(r.Results) > 0
 }
+
+// setFound records what the finder found, for the exercises graded.
+func (r *Record) setFound(f Found, exs []*graders.Exercise) {
+	r.Files = nil
+	for _, ff := range f.Files {
+		if slices.ContainsFunc(exs, func(e *graders.Exercise) bool { return e.ID == ff.Exercise }) {
+			r.Files = append(r.Files, ff)
+		}
+	}
+	r.NotGraded = f.NotGraded
+}
+
+// Found returns what the finder found in the student's submission, as
+// recorded.
+func (r *Record) Found() Found { return Found{Files: r.Files, NotGraded: r.NotGraded} }
 
 // tally sets the record's score from its results.
 func (r *Record) tally() {
@@ -222,9 +249,13 @@ func archiveDigest(path string) (string, error) {
 }
 
 // filesDigest returns a digest of the graded files of a folder: which file
-// is which exercise, and their contents.
-func filesDigest(dir string, files []sandbox.File) (string, error) {
+// is which exercise, and their contents; and of what else the finder
+// reported, so that a file added beside them is seen on the next run.
+func filesDigest(dir string, files []sandbox.File, found Found) (string, error) {
 	h := sha256.New()
+	for _, n := range found.Notes() {
+		fmt.Fprintf(h, "%s\x00", n)
+	}
 	for _, f := range files {
 		fmt.Fprintf(h, "%s\x00%s\x00", f.Exercise, f.Path)
 		if f.Path == "" {

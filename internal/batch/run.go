@@ -21,8 +21,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// PageFunc writes a student's own page (HTML) from their results.
-type PageFunc func(w io.Writer, results []report.Result) error
+// PageFunc writes a student's own page (HTML) from their results and the
+// notes on their files (see Found.Notes).
+type PageFunc func(w io.Writer, results []report.Result, notes []string) error
 
 // Options configure a batch.
 type Options struct {
@@ -200,24 +201,25 @@ func digest(s Student, opt Options) (string, error) {
 	if s.Zip {
 		return archiveDigest(s.Source)
 	}
-	files, err := locate(s.Source, opt)
+	files, found, err := locate(s.Source, opt)
 	if err != nil {
 		return "", err
 	}
-	return filesDigest(s.Source, files)
+	return filesDigest(s.Source, files, found)
 }
 
-// locate finds the student's file of every exercise ("" when missing).
-func locate(dir string, opt Options) ([]sandbox.File, error) {
+// locate finds the student's file of every exercise ("" when missing),
+// and what else the folder holds.
+func locate(dir string, opt Options) ([]sandbox.File, Found, error) {
+	found, err := opt.Find(dir)
+	if err != nil {
+		return nil, Found{}, err
+	}
 	var files []sandbox.File
 	for _, ex := range opt.Exercises {
-		p, err := opt.Find(dir, ex.ID)
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, sandbox.File{Exercise: ex.ID, Path: p})
+		files = append(files, sandbox.File{Exercise: ex.ID, Path: found.Path(ex.ID)})
 	}
-	return files, nil
+	return files, found, nil
 }
 
 // gradeStudent grades one student and writes their page and record.
@@ -249,16 +251,17 @@ func gradeStudent(ctx context.Context, s Student, opt Options) (*Record, error) 
 			return rec, finish(rec, begin, opt)
 		}
 	}
-	files, err := locate(dir, opt)
+	files, found, err := locate(dir, opt)
 	if err != nil {
 		return nil, err
 	}
+	rec.setFound(found, opt.Exercises)
 	if !s.Zip {
-		if rec.Digest, err = filesDigest(dir, files); err != nil {
+		if rec.Digest, err = filesDigest(dir, files, found); err != nil {
 			return nil, fmt.Errorf("reading %s: %w", s.Source, err)
 		}
 	}
-	rec.Problem = problems(dir, files, opt)
+	rec.Problem, rec.Unreadable = problems(dir, files, opt)
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -304,7 +307,7 @@ func finish(rec *Record, begin time.Time, opt Options) error {
 	rec.DurationMS = time.Since(begin).Milliseconds()
 	if opt.StudentPage != nil {
 		var buf bytes.Buffer
-		if err := opt.StudentPage(&buf, rec.Results); err != nil {
+		if err := opt.StudentPage(&buf, rec.Results, rec.Found().Notes()); err != nil {
 			return fmt.Errorf("rendering the page of %s: %w", rec.Student, err)
 		}
 		if err := WriteFileAtomic(PagePath(opt.Out, rec.Student), buf.Bytes()); err != nil {
@@ -328,8 +331,8 @@ func (opt Options) expected(exercise string) string {
 
 // problems says why a student's folder cannot be graded properly, "" when
 // it can: it holds no exercise file at all, or a source file Python cannot
-// read (see undecodable).
-func problems(dir string, files []sandbox.File, opt Options) string {
+// read (see undecodable); unreadable lists the exercises of such files.
+func problems(dir string, files []sandbox.File, opt Options) (problem string, unreadable []string) {
 	var out, looked []string
 	found := 0
 	for i, f := range files {
@@ -340,12 +343,13 @@ func problems(dir string, files []sandbox.File, opt Options) string {
 		found++
 		if why := undecodable(filepath.Join(dir, filepath.FromSlash(f.Path)), f.Path); why != "" {
 			out = append(out, why)
+			unreadable = append(unreadable, f.Exercise)
 		}
 	}
 	if found == 0 {
 		out = append(out, "no exercise file in the submission (looked for "+strings.Join(looked, ", ")+")")
 	}
-	return strings.Join(out, "; ")
+	return strings.Join(out, "; "), unreadable
 }
 
 // codingCookie is PEP 263's encoding declaration, on one of a source

@@ -8,6 +8,7 @@ import (
 	"math"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,15 +25,22 @@ const SummarySchema = 1
 type Summary struct {
 	Schema   int `json:"schema"`
 	Students int `json:"students"`
-	// MaxScore is the most a student can score; the averages are over
-	// every student.
+	// MaxScore is the most a student can score; the average, median and
+	// histogram are over the Counted students: every student but those
+	// with an exercise not graded properly (`error` in grades.csv), whose
+	// total is not their grade.
 	MaxScore     float64 `json:"max_score"`
 	AverageScore float64 `json:"average_score"`
 	MedianScore  float64 `json:"median_score"`
+	Counted      int     `json:"counted"`
 	// Histogram counts students by total score, in tenths of MaxScore.
 	Histogram []Bin             `json:"histogram"`
 	Exercises []ExerciseSummary `json:"exercises"`
 	Checks    []CheckSummary    `json:"checks"`
+	// ChecksOff are the checks of the exercises that the course does not
+	// grade (switched off, or graded only when the course sets a text it
+	// does not set): they have no pass rate and are not in Checks.
+	ChecksOff []CheckOff `json:"checks_not_graded,omitempty"`
 	// Sandboxes counts students by the sandbox they were graded in.
 	Sandboxes map[string]int `json:"sandboxes"`
 	// Incomplete lists students whose grading had netgrade errors.
@@ -40,6 +48,63 @@ type Summary struct {
 	// Problems lists the submissions netgrade could not grade properly,
 	// with why (see Record.Problem), by student.
 	Problems []Problem `json:"problems,omitempty"`
+	// Unplaced lists, by student, the files handed in that no exercise
+	// graded: files of no exercise, and other candidates of an exercise.
+	Unplaced []Unplaced `json:"files_not_graded,omitempty"`
+}
+
+// Unplaced is what one student handed in that no exercise graded.
+type Unplaced struct {
+	Student string `json:"student"`
+	// NotGraded are source files no exercise's names or patterns match.
+	NotGraded []string `json:"handed_in_not_graded,omitempty"`
+	// AlsoFound are other candidates of an exercise: it graded another.
+	AlsoFound []ExerciseFile `json:"also_found,omitempty"`
+}
+
+// ExerciseFile is a file that could be an exercise's.
+type ExerciseFile struct {
+	Exercise string `json:"exercise"`
+	File     string `json:"file"`
+	// Graded is the file the exercise graded instead.
+	Graded string `json:"graded"`
+}
+
+// unplaced returns what a record's student handed in that no exercise
+// graded, and whether there is any.
+func unplaced(r *Record) (Unplaced, bool) {
+	u := Unplaced{Student: r.Student, NotGraded: r.NotGraded}
+	for _, ff := range r.Files {
+		for _, f := range ff.AlsoFound {
+			u.AlsoFound = append(u.AlsoFound, ExerciseFile{Exercise: ff.Exercise, File: f, Graded: ff.Path})
+		}
+	}
+	return u, len(u.NotGraded)+len(u.AlsoFound) > 0
+}
+
+// CheckOff is a check the course does not grade, with why.
+type CheckOff struct {
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+}
+
+// OffReason says why the course does not grade a check under set ("" when
+// it does): switched off, or graded only with a text the course leaves
+// unset. The engine leaves such a check out of every result.
+func OffReason(ex *graders.Exercise, c *graders.Check, set graders.Settings) string {
+	if set.Check(c.ID).Disabled {
+		return "switched off by the course"
+	}
+	if c.OnlyWithText != "" {
+		v, ok := set.Texts[c.OnlyWithText]
+		if !ok {
+			v = ex.Texts[c.OnlyWithText]
+		}
+		if v == "" {
+			return "graded only when the course sets the text " + c.OnlyWithText
+		}
+	}
+	return ""
 }
 
 // Problem is a submission netgrade could not grade properly: a corrupt
@@ -63,14 +128,31 @@ type ExerciseSummary struct {
 	ID       string  `json:"id"`
 	Title    string  `json:"title"`
 	MaxScore float64 `json:"max_score"`
-	// Average is over every student, 0 for those who did not hand it in.
+	// Average is over every student whose work on it was graded properly,
+	// 0 for those who did not hand it in; the NotGraded others are left
+	// out.
 	Average float64 `json:"average"`
 	// Submitted counts students who handed in a file for it that could be
-	// run (see handedIn); Missing those who handed in none; FullMarks
+	// run (see handedIn); Missing those with no file for it at all (no
+	// name or pattern of the course matched one); NotGraded those whose
+	// work on it was not graded properly (see GradedProperly); FullMarks
 	// those who got every point.
 	Submitted int `json:"submitted"`
 	Missing   int `json:"missing"`
+	NotGraded int `json:"not_graded"`
 	FullMarks int `json:"full_marks"`
+}
+
+// GradedProperly reports whether a student's result on an exercise is a
+// grade: their file was missing (a real 0, told apart as "missing"), or
+// it ran and every check got a verdict. An archive that could not be
+// unpacked, a file Python cannot read and a check netgrade could not run
+// make a result that is not one.
+func GradedProperly(r *Record, res report.Result) bool {
+	if res.Missing {
+		return true
+	}
+	return res.Command != nil && !res.HasErrors() && !slices.Contains(r.Unreadable, res.Exercise)
 }
 
 // handedIn reports whether a result is of work handed in and run: the
@@ -109,8 +191,15 @@ type CheckSummary struct {
 var numbers = regexp.MustCompile(`\d+(\.\d+)?`)
 
 // Summarize computes the class summary from the records, for the course's
-// exercises (in course order).
+// exercises (in course order), under netgrade's default check settings.
 func Summarize(recs []*Record, exs []*graders.Exercise) Summary {
+	return SummarizeCourse(recs, exs, nil)
+}
+
+// SummarizeCourse is Summarize under the course's check settings of each
+// exercise (nil: the defaults): the checks the course does not grade are
+// listed in ChecksOff, not in Checks.
+func SummarizeCourse(recs []*Record, exs []*graders.Exercise, settings func(exercise string) graders.Settings) Summary {
 	s := Summary{Schema: SummarySchema, Students: len(recs), Sandboxes: map[string]int{}}
 	type failures struct {
 		count map[string]int
@@ -120,7 +209,15 @@ func Summarize(recs []*Record, exs []*graders.Exercise) Summary {
 	fails := map[string]*failures{}
 	for _, ex := range exs {
 		es := ExerciseSummary{ID: ex.ID, Title: ex.Title}
+		var set graders.Settings
+		if settings != nil {
+			set = settings(ex.ID)
+		}
 		for _, c := range ex.Checks {
+			if why := OffReason(ex, c, set); why != "" {
+				s.ChecksOff = append(s.ChecksOff, CheckOff{ID: c.ID, Reason: why})
+				continue
+			}
 			checkIdx[c.ID] = len(s.Checks)
 			s.Checks = append(s.Checks, CheckSummary{ID: c.ID, Exercise: ex.ID, Title: c.Title, Category: c.Category})
 			fails[c.ID] = &failures{count: map[string]int{}, first: map[string]string{}}
@@ -136,7 +233,10 @@ func Summarize(recs []*Record, exs []*graders.Exercise) Summary {
 		if r.Problem != "" {
 			s.Problems = append(s.Problems, Problem{Student: r.Student, Reason: r.Problem})
 		}
-		total := 0.0
+		if u, ok := unplaced(r); ok {
+			s.Unplaced = append(s.Unplaced, u)
+		}
+		total, counted := 0.0, true
 		for i, ex := range exs {
 			res, ok := r.Result(ex.ID)
 			if !ok {
@@ -144,7 +244,12 @@ func Summarize(recs []*Record, exs []*graders.Exercise) Summary {
 			}
 			es := &s.Exercises[i]
 			es.MaxScore = math.Max(es.MaxScore, res.MaxScore)
-			es.Average += res.Score
+			if GradedProperly(r, res) {
+				es.Average += res.Score
+			} else {
+				es.NotGraded++
+				counted = false
+			}
 			total += res.Score
 			if res.Missing {
 				es.Missing++
@@ -182,12 +287,15 @@ func Summarize(recs []*Record, exs []*graders.Exercise) Summary {
 				}
 			}
 		}
-		totals = append(totals, total)
+		if counted {
+			totals = append(totals, total)
+		}
 	}
+	s.Counted = len(totals)
 	for i := range s.Exercises {
 		s.MaxScore += s.Exercises[i].MaxScore
-		if len(recs) > 0 {
-			s.Exercises[i].Average = round2(s.Exercises[i].Average / float64(len(recs)))
+		if n := len(recs) - s.Exercises[i].NotGraded; n > 0 {
+			s.Exercises[i].Average = round2(s.Exercises[i].Average / float64(n))
 		}
 	}
 	for i := range s.Checks {
@@ -252,10 +360,17 @@ func num(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 // skip it).
 const NotHandedIn = "missing"
 
+// NotGradedCell is the gradebook's cell for an exercise whose work was not
+// graded properly (see GradedProperly): neither a 0 nor missing.
+const NotGradedCell = "error"
+
 // GradesCSV returns the gradebook: a header row, then one row per student
 // with their score on each exercise (NotHandedIn for an exercise they
-// handed in no file for; empty when the student's file has no result for
-// it) and their total.
+// handed in no file for; NotGradedCell for one not graded properly; empty
+// when the student's file has no result for it), their total (the sum of
+// the other cells' numbers: an exercise marked NotGradedCell adds nothing)
+// and, in the last column, the exercises marked NotGradedCell, so that a
+// total that is not the student's grade says so.
 func GradesCSV(recs []*Record, exs []*graders.Exercise) ([]byte, error) {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
@@ -263,13 +378,14 @@ func GradesCSV(recs []*Record, exs []*graders.Exercise) ([]byte, error) {
 	for _, ex := range exs {
 		header = append(header, ex.ID)
 	}
-	header = append(header, "total")
+	header = append(header, "total", "not_graded")
 	if err := w.Write(header); err != nil {
 		return nil, err
 	}
 	for _, r := range recs {
 		row := []string{csvSafe(r.Student)}
 		total := 0.0
+		var errs []string
 		for _, ex := range exs {
 			res, ok := r.Result(ex.ID)
 			switch {
@@ -279,11 +395,15 @@ func GradesCSV(recs []*Record, exs []*graders.Exercise) ([]byte, error) {
 			case res.Missing:
 				row = append(row, NotHandedIn)
 				continue
+			case !GradedProperly(r, res):
+				row = append(row, NotGradedCell)
+				errs = append(errs, ex.ID)
+				continue
 			}
 			row = append(row, num(res.Score))
 			total += res.Score
 		}
-		row = append(row, num(total))
+		row = append(row, num(total), strings.Join(errs, " "))
 		if err := w.Write(row); err != nil {
 			return nil, err
 		}
@@ -307,7 +427,7 @@ func WriteClassFiles(out string, exs []*graders.Exercise, meta ReportMeta) (Summ
 	if err != nil {
 		return Summary{}, err
 	}
-	sum := Summarize(recs, exs)
+	sum := SummarizeCourse(recs, exs, meta.Settings)
 	csvData, err := GradesCSV(recs, exs)
 	if err != nil {
 		return sum, fmt.Errorf("writing grades.csv: %w", err)

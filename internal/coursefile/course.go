@@ -81,9 +81,14 @@ type Run struct {
 type Exercise struct {
 	// ID is the exercise's ID, e.g. "udp-server".
 	ID string
-	// File is the file of a student's folder that holds this exercise, a
-	// path relative to the folder.
+	// File is the first of Files: the name messages give for the
+	// exercise's file.
 	File string
+	// Files are the names and glob patterns (path.Match syntax) a
+	// student's file of this exercise may have, first first: the first
+	// one that matches a file of the student's folder, at any depth the
+	// finder searches, takes it (see batch.Find).
+	Files []string
 	// Run replaces the course's Run for this exercise when not nil.
 	Run *Run
 	// Texts replace the exercise's default texts, by name.

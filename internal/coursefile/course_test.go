@@ -10,6 +10,7 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/graders/sockets"
 	"github.com/netgrade/netgrade/internal/report"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -132,6 +133,11 @@ func TestBadCourse(t *testing.T) {
 		{"API document missing", "exercises:\n  - id: rest-api\n    file: r.py\n    texts:\n      spec: no-such-api.yaml\n", "5:13", []string{"texts.spec", "no-such-api.yaml"}},
 		{"no file", "exercises:\n  - id: udp-server\n", "2:9", []string{"exercise udp-server has no file"}},
 		{"file outside", "exercises:\n  - id: udp-server\n    file: ../x.py\n", "3:11", []string{"file must be a path inside the student's folder"}},
+		{"bad pattern", "exercises:\n  - id: udp-server\n    file: [udp-server.py, 'udp-[server.py']\n", "3:27", []string{`file "udp-[server.py" is not a valid glob pattern`, "a [ must be closed"}},
+		{"not a name", "exercises:\n  - id: udp-server\n    file: [udp-server.py, 3]\n", "3:27", []string{"file must be a name or glob pattern (a string), or a list of them; not a number"}},
+		{"empty list", "exercises:\n  - id: udp-server\n    file: []\n", "3:11", []string{"file must name at least one file"}},
+		{"a name twice", "exercises:\n  - id: udp-server\n    file: [a.py, a.py]\n", "3:18", []string{`file "a.py" is given twice`}},
+		{"a name of two exercises", "exercises:\n  - id: udp-server\n    file: [a.py, '*udp*.py']\n  - id: udp-client\n    file: ['*udp*.py']\n", "4:7", []string{`file "*udp*.py" is given to two exercises`}},
 		{"twice", head + "  - id: udp-server\n    file: b.py\n", "4:7", []string{`exercise "udp-server" is listed twice`}},
 		{"scale", "timeouts:\n  scale: 0\n" + head, "2:10", []string{"timeouts.scale must be a number above 0"}},
 		{"run without file", "run:\n  command: python3 {args}\n" + head, "2:12", []string{"run.command must hold {file}"}},
@@ -156,6 +162,17 @@ func TestBadCourse(t *testing.T) {
 			require.True(t, es[0].Source != "", "the message quotes the line")
 		})
 	}
+}
+
+// TestFileNames: an exercise's file is one name or a list of names and
+// glob patterns, kept in order, the first one the name messages give.
+func TestFileNames(t *testing.T) {
+	c, err := Parse("c.yaml", []byte("exercises:\n  - id: udp-server\n    file: udp-server.py\n  - id: tcp-tickets\n    file: [tcp-tickets.py, \"*ticket*.py\", 'selling*.py', python/tickets.py]\n"), course.Registry())
+	require.NoError(t, err)
+	assert.Equal(t, []string{"udp-server.py"}, c.Exercise("udp-server").Files)
+	assert.Equal(t, "udp-server.py", c.Exercise("udp-server").File)
+	assert.Equal(t, []string{"tcp-tickets.py", "*ticket*.py", "selling*.py", "python/tickets.py"}, c.Exercise("tcp-tickets").Files)
+	assert.Equal(t, "tcp-tickets.py", c.Exercise("tcp-tickets").File)
 }
 
 // TestMissingCourseFile: a course file that does not exist is said so,

@@ -411,11 +411,13 @@ func (p *parseState) exercises(n ast.Node) []*Exercise {
 			p.errorf(item, "exercise %q is listed twice", e.ID)
 			continue
 		}
-		if e.File != "" && files[e.File] {
-			p.errorf(item, "file %q is given to two exercises", e.File)
+		if dup := slices.IndexFunc(e.Files, func(f string) bool { return files[f] }); dup >= 0 {
+			p.errorf(item, "file %q is given to two exercises", e.Files[dup])
 			continue
 		}
-		files[e.File] = true
+		for _, f := range e.Files {
+			files[f] = true
+		}
 		out = append(out, e)
 	}
 	if len(out) == 0 && len(p.errs) == 0 {
@@ -453,12 +455,12 @@ func (p *parseState) exercise(n ast.Node) *Exercise {
 	}
 	e.Grader = g
 	if f, ok := m["file"]; ok {
-		e.File = p.str(f, "file")
-		if e.File != "" && (path.IsAbs(e.File) || strings.HasPrefix(path.Clean(e.File), "..") || strings.Contains(e.File, "\\")) {
-			p.errorf(f, "file must be a path inside the student's folder, with / between folders, such as udp-server.py; not %q", e.File)
+		e.Files = p.files(f)
+		if len(e.Files) > 0 {
+			e.File = e.Files[0]
 		}
 	} else {
-		p.errorf(idNode, "exercise %s has no file: add `file: NAME`, the file of a student's folder that holds it (e.g. %s.py)", e.ID, e.ID)
+		p.errorf(idNode, "exercise %s has no file: add `file: NAME`, the file of a student's folder that holds it (e.g. %s.py), or a list of names and patterns such as [%s.py, \"*%s*.py\"]", e.ID, e.ID, e.ID, e.ID)
 	}
 	if r, ok := m["run"]; ok {
 		e.Run = p.run(r, p.courseRun)
@@ -483,6 +485,47 @@ func (p *parseState) exercise(n ast.Node) *Exercise {
 		}
 	}
 	return e
+}
+
+// files reads an exercise's file: one name, or a list of names and glob
+// patterns, each a path inside the student's folder.
+func (p *parseState) files(n ast.Node) []string {
+	var items []ast.Node
+	if seq, ok := unwrap(n).(*ast.SequenceNode); ok {
+		items = seq.Values
+		if len(items) == 0 {
+			p.errorf(n, "file must name at least one file: a name such as udp-server.py, or a list such as [udp-server.py, \"*udp*server*.py\"]")
+			return nil
+		}
+	} else {
+		items = []ast.Node{n}
+	}
+	var out []string
+	for _, it := range items {
+		if _, ok := unwrap(it).(*ast.StringNode); !ok {
+			p.errorf(it, "file must be a name or glob pattern (a string), or a list of them; not %s", kind(it))
+			continue
+		}
+		f := scalarText(it)
+		switch {
+		case f == "":
+			p.errorf(it, "file must not be empty: give a name such as udp-server.py or a pattern such as \"*udp*.py\"")
+			continue
+		case path.IsAbs(f) || strings.HasPrefix(path.Clean(f), "..") || strings.Contains(f, "\\"):
+			p.errorf(it, "file must be a path inside the student's folder, with / between folders, such as udp-server.py; not %q", f)
+			continue
+		}
+		if _, err := path.Match(f, ""); err != nil {
+			p.errorf(it, "file %q is not a valid glob pattern: * matches any run of characters but /, ? one character, [abc] one of a set; a [ must be closed (%v)", f, err)
+			continue
+		}
+		if slices.Contains(out, f) {
+			p.errorf(it, "file %q is given twice", f)
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 func (p *parseState) texts(n ast.Node, e *Exercise) map[string]string {

@@ -33,6 +33,9 @@ type htmlData struct {
 	MaxScore float64
 	Passed   int
 	Results  []htmlResult
+	// Notes are what the page says about the submission's files beyond
+	// its results ("handed in, not graded: ...").
+	Notes []string
 }
 
 type htmlResult struct {
@@ -78,8 +81,15 @@ type htmlDiff struct {
 // ForStudents). Everything a program printed is escaped by html/template
 // after Terminal has made its control and bidi characters visible.
 func HTML(w io.Writer, results []report.Result) error {
+	return HTMLNotes(w, results, nil)
+}
+
+// HTMLNotes is HTML with notes about the submission's files shown under
+// the summary: files handed in and not graded, other candidates of an
+// exercise.
+func HTMLNotes(w io.Writer, results []report.Result, notes []string) error {
 	results = ForStudents(readable(results))
-	d := htmlData{}
+	d := htmlData{Notes: notes}
 	d.Score, d.MaxScore = report.Total(results)
 	var subs []string
 	for _, r := range results {

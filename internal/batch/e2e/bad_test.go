@@ -50,13 +50,13 @@ func TestBatchBadSubmissions(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
 	res := netgrade(t, "batch", subs, "-o", out, "-j", "4", "--sandbox", "process", "--exercise", "udp-server,udp-client")
 	res.Assert(t, clitest.Expected{ExitCode: 4, Out: "2 submissions could not be graded properly:\n  erin: bad archive: erin.zip cannot be read as a zip archive"})
-	assert.Contains(t, res.Stdout(), "\n  frank: no exercise file in the submission (looked for udp-server.py, udp-client.py)\n")
+	assert.Contains(t, res.Stdout(), "\n  frank: no exercise file in the submission (looked for udp-server.py or udp?server.py, udp-client.py or udp?client.py)\n")
 	assert.Contains(t, res.Stderr(), "erin: NOT GRADED PROPERLY: bad archive", "named as it happens")
 	assert.Contains(t, res.Stderr(), "frank: NOT GRADED PROPERLY: no exercise file")
 	assert.Contains(t, res.Stderr(), "2 submissions could not be graded properly (listed above and in summary.json)")
 
 	rows := readCSV(t, filepath.Join(out, "grades.csv"))
-	require.Equal(t, []string{"student", "udp-server", "udp-client", "total"}, rows[0])
+	require.Equal(t, []string{"student", "udp-server", "udp-client", "total", "not_graded"}, rows[0])
 	cells := map[string][]string{}
 	for _, r := range rows[1:] {
 		cells[r[0]] = r[1:3]
@@ -64,7 +64,7 @@ func TestBatchBadSubmissions(t *testing.T) {
 	assert.Equal(t, batch.NotHandedIn, cells["carol"][0])
 	assert.Equal(t, batch.NotHandedIn, cells["dave"][1])
 	assert.Equal(t, []string{batch.NotHandedIn, batch.NotHandedIn}, cells["frank"])
-	assert.Equal(t, []string{"0", "0"}, cells["erin"], "an archive handed in but unreadable scores 0")
+	assert.Equal(t, []string{batch.NotGradedCell, batch.NotGradedCell}, cells["erin"], "an archive handed in but unreadable is neither 0 nor missing")
 	assert.NotEqual(t, batch.NotHandedIn, cells["alice"][0])
 
 	data, err := os.ReadFile(filepath.Join(out, "summary.json"))

@@ -154,7 +154,7 @@ func TestBatchCommand(t *testing.T) {
 	checkDeclared(t, out, students)
 
 	rows := readCSV(t, filepath.Join(out, "grades.csv"))
-	assert.Equal(t, append(append([]string{"student"}, classIDs...), "total"), rows[0])
+	assert.Equal(t, append(append([]string{"student"}, classIDs...), "total", "not_graded"), rows[0])
 	assert.Len(t, rows, 7)
 	for _, f := range []string{"summary.json", "report.html"} {
 		assert.FileExists(t, filepath.Join(out, f))
