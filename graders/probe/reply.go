@@ -15,6 +15,14 @@ import (
 // went quiet.
 const ReplyIdle = 4 * time.Second
 
+// AnswerIdle is the idle window of a reply that has nothing to wait for
+// by design (a text answer, an echo): once the program has sent something,
+// it is whole when the program has then been quiet this long (scaled). A
+// greeting sent before the message is read and the answer sent after it
+// come within milliseconds of each other; one second covers a loaded
+// machine.
+const AnswerIdle = time.Second
+
 // Reply is a reply as a client reads it: every piece the program sent
 // until the check had what it judges, the program closed, or it went
 // quiet (see ReadReply). Greetings, banners, "please wait" lines, answers
@@ -110,4 +118,12 @@ func later(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// ReadAnswer reads a reply whose content no check can recognise by itself
+// (any text answers): until the program closes, or, having sent
+// something, is quiet for AnswerIdle; it waits up to timeout (scaled) for
+// the first byte. A greeting and the answer after it are one reply.
+func (c *TCPConn) ReadAnswer(timeout time.Duration) Reply {
+	return c.ReadReplyFor(timeout+AnswerIdle, AnswerIdle, func([]byte) int { return 0 })
 }

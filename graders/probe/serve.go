@@ -35,6 +35,16 @@ const (
 	// no more time, so that a wrong program's verdict and its timing are
 	// those of an idle machine.
 	StartGrace = 5 * time.Second
+	// StartGraces is how many times at most StartServer grants StartGrace,
+	// each time only when the program is still at work and has used less
+	// than StartCPU of CPU: a program that makes progress on a machine
+	// whose cores are busy with other work is waited for, not judged on
+	// the wall clock alone; one that spins without ever listening has its
+	// CPU budget end the wait.
+	StartGraces = 3
+	// StartCPU is the CPU time a program may use and still be "starting":
+	// far more than an interpreter and a web framework take to import.
+	StartCPU = 3 * time.Second
 )
 
 // StartServer starts the submission as a server on a fresh port and waits,
@@ -61,10 +71,10 @@ func StartServerEnv(t *graders.T, proto string, env []string) (*harness.Process,
 	defer cancel()
 	r, err := harness.AwaitBound(ctx, p.Pid(), proto, port, p.Done())
 	waited := t.Timeout(ReadyTimeout)
-	if stillStarting(t, p, err, r.Held, proto, waited) {
+	for graces := 0; graces < StartGraces && stillStarting(t, p, err, r.Held, proto, waited); graces++ {
 		gctx, gcancel := context.WithTimeout(t.Context(), t.Timeout(StartGrace))
-		defer gcancel()
 		more, merr := harness.AwaitBound(gctx, p.Pid(), proto, port, p.Done())
+		gcancel()
 		more.Looks += r.Looks
 		more.Waited += r.Waited
 		r, err = more, merr
@@ -221,7 +231,7 @@ func UsageCheck(exercise, note, hint string) *graders.Check {
 
 // stillStarting reports whether a wait for a program's server socket that
 // ended at its deadline (err), after waited, with no such socket held,
-// gets StartGrace more, once: the program is still at work (importing a
+// gets StartGrace more (at most StartGraces times): the program is still at work (importing a
 // framework on a machine whose cores are all busy), where one blocked on
 // anything else gets no more time. It notes why in the transcript.
 func stillStarting(t *graders.T, p *harness.Process, err error, held []harness.Socket, proto string, waited time.Duration) bool {
@@ -229,6 +239,11 @@ func stillStarting(t *graders.T, p *harness.Process, err error, held []harness.S
 		return false
 	}
 	busy, cpu := harness.Busy(p.Pid())
+	if busy && cpu >= StartCPU {
+		t.Note("after %s the program holds no %s socket and has used %s of CPU, more than any start takes: netgrade waits no longer",
+			waited, strings.ToUpper(proto), cpu.Round(10*time.Millisecond))
+		return false
+	}
 	if busy {
 		t.Note("after %s the program holds no %s socket yet but is still at work (%s of CPU so far): netgrade waits up to %s more",
 			waited, strings.ToUpper(proto), cpu.Round(10*time.Millisecond), t.Timeout(StartGrace))
@@ -339,4 +354,18 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+// StillAtWork reports whether a program that has not done what it was
+// waited for after waited is still starting: at work (running, or waiting
+// for a CPU or the disk) with less than StartCPU of CPU used. A client
+// gets then StartGrace more, as a server does (see StartServer); the
+// transcript says why.
+func StillAtWork(t *graders.T, p *harness.Process, waited time.Duration) bool {
+	busy, cpu := harness.Busy(p.Pid())
+	if !busy || cpu >= StartCPU {
+		return false
+	}
+	t.Note("after %s the program is still at work (%s of CPU so far): netgrade waits up to %s more", waited, cpu.Round(10*time.Millisecond), t.Timeout(StartGrace))
+	return true
 }

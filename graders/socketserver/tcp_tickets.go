@@ -227,19 +227,23 @@ func (s *ticketsSale) replied() bool { return len(s.reply) > 0 }
 // ticket number in the course's form, the server closes, the seller goes
 // quiet, or ctx ends. seen, if not nil, is called with the time of the
 // ticket's arrival as soon as it has come, or with the reply's end.
-func (s *ticketsSale) finish(ctx context.Context, c *probe.TCPConn, re *regexp.Regexp, seen func(at time.Time)) {
+// idle is the reply's idle window (see probe.ReadReply: 0 for
+// probe.ReplyIdle, negative for none).
+func (s *ticketsSale) finish(ctx context.Context, c *probe.TCPConn, re *regexp.Regexp, idle time.Duration, seen func(at time.Time)) {
 	defer c.Close()
 	// A seller that sends first may already have closed: a failed send is
 	// not the end of the purchase.
 	s.sent = time.Now()
 	_ = c.Send([]byte(ticketsRequest))
-	s.read(ctx, c, re, seen)
+	s.read(ctx, c, re, idle, seen)
 }
 
 // read reads the whole reply of a purchase on c (see finish) and reads
-// the number out of it.
-func (s *ticketsSale) read(ctx context.Context, c *probe.TCPConn, re *regexp.Regexp, seen func(at time.Time)) {
-	r := c.ReadReply(ctx, 0, func(d []byte) int {
+// the number out of it. A number in another form than the course's is
+// taken only from a reply that ended (the seller closed or went quiet):
+// one cut by the deadline may hold only a "please wait for 2 seconds".
+func (s *ticketsSale) read(ctx context.Context, c *probe.TCPConn, re *regexp.Regexp, idle time.Duration, seen func(at time.Time)) {
+	r := c.ReadReply(ctx, idle, func(d []byte) int {
 		n := ticketsJudged(re, d)
 		if n > 0 && seen != nil {
 			seen(c.ArrivedAt(n))
@@ -249,6 +253,9 @@ func (s *ticketsSale) read(ctx context.Context, c *probe.TCPConn, re *regexp.Reg
 	})
 	s.reply, s.answered, s.eof, s.quiet = r.Data, r.At, r.EOF, r.Quiet
 	s.number, s.formed, s.ok = ticketsNumber(re, r.Data)
+	if !s.formed && !r.EOF && !r.Quiet {
+		s.ok = false
+	}
 	if seen != nil && len(r.Data) > 0 {
 		seen(r.At)
 	}
@@ -265,7 +272,7 @@ func ticketsBuy(t *graders.T, port int, re *regexp.Regexp, client int) *ticketsS
 	s.connected = time.Now()
 	ctx, cancel := context.WithTimeout(t.Context(), s.window)
 	defer cancel()
-	s.finish(ctx, c, re, nil)
+	s.finish(ctx, c, re, 0, nil)
 	return s
 }
 
@@ -306,7 +313,7 @@ func ticketsRound(t *graders.T, p *harness.Process, port int, re *regexp.Regexp,
 	open := make(chan struct{})
 	sales := ticketsConnect(t, p, port, n, window, func(s *ticketsSale, c *probe.TCPConn) {
 		<-open
-		s.finish(ctx, c, re, nil)
+		s.finish(ctx, c, re, 0, nil)
 	})
 	close(open)
 	return sales.wait()
@@ -410,7 +417,9 @@ func ticketsAtOnceRound(t *graders.T, p *harness.Process, port int, re *regexp.R
 	open := make(chan struct{})
 	others := ticketsConnect(t, p, port, n-1, window, func(s *ticketsSale, c *probe.TCPConn) {
 		<-open
-		s.finish(ctx, c, re, seen(s))
+		// No idle window: a client waits for its ticket while the seller
+		// serves the others, even after a "please wait" line.
+		s.finish(ctx, c, re, -1, seen(s))
 	})
 	for _, s := range others.sales {
 		s.client++
@@ -435,7 +444,7 @@ func ticketsAtOnceRound(t *graders.T, p *harness.Process, port int, re *regexp.R
 			held = true
 			t.Note("client 1, held silent until now, sends its line")
 			hctx, hcancel := context.WithTimeout(t.Context(), hs.window)
-			hs.finish(hctx, hc, re, nil)
+			hs.finish(hctx, hc, re, -1, nil)
 			hcancel()
 		}
 	}
