@@ -194,7 +194,9 @@ func upperAsk(t *graders.T, p *harness.Process, port int, from net.IP, who, data
 	if len(r.data) == 0 {
 		return r, probe.NoReply(t, p, c, who, "a reply "+upperQuote(wants), timeout)
 	}
-	r.firstAt, r.doneAt = c.FirstAt(), c.LastAt()
+	// doneAt is when the piece that completed the reply arrived: a reply
+	// may come in several pieces (or a byte at a time).
+	r.firstAt, r.doneAt = c.FirstAt(), c.ArrivedAt(len(r.data))
 	return r, nil
 }
 
