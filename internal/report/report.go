@@ -227,19 +227,6 @@ func (c Check) Scored() bool { return c.Status != Error && !c.Unjudged() }
 // (a skip marked NotJudged): left out of the score.
 func (c Check) Unjudged() bool { return c.Status == Skip && c.NotJudged }
 
-// Label is the status as reports show it: "not judged" for a check left
-// out of the score, else the status.
-func (c Check) Label() string {
-	if c.Unjudged() {
-		return NotJudgedLabel
-	}
-	return string(c.Status)
-}
-
-// NotJudgedLabel is how reports name a check left out of the score
-// because it could not judge the program.
-const NotJudgedLabel = "not judged"
-
 // CountUnjudged returns how many checks were not judged.
 func (r Result) CountUnjudged() int {
 	n := 0
