@@ -161,8 +161,18 @@ func waitingJudgeDelay(data string, r *upperReply) error {
 	// The time of the piece that completed the answer: a "please wait"
 	// line before it is not the answer.
 	took := r.doneAt.Sub(r.sentAt)
-	if took >= time.Duration(chars)*time.Second-waitingEarly {
+	// What the machine's other work added (the program waiting for a
+	// CPU) is not the program's wait: load never makes a short wait look
+	// long enough.
+	waited := took - min(r.loadDelay, took)
+	if waited >= time.Duration(chars)*time.Second-waitingEarly {
 		return nil
+	}
+	if waited < took && took >= time.Duration(chars)*time.Second-waitingEarly {
+		return graders.Failf("the server answered %s after the data was sent, but %s of that it spent waiting for a CPU on a busy machine: its own wait, %s, is too short; it must wait len(data) = %d seconds first",
+			took.Round(10*time.Millisecond), r.loadDelay.Round(10*time.Millisecond), waited.Round(10*time.Millisecond), chars).
+			Want(fmt.Sprintf("a wait of %d seconds (len(data))", chars), fmt.Sprintf("a wait of %s", waited.Round(10*time.Millisecond))).
+			WithHint("The delay is the length of the stripped data: delay = len(data); time.sleep(delay) before sendall().")
 	}
 	want := fmt.Sprintf("an answer after %d seconds (len(data))", chars)
 	if bytes != chars {
