@@ -208,6 +208,9 @@ func StartsCheck(exercise, proto, hint string) *graders.Check {
 	return &graders.Check{
 		ID: exercise + "/starts", Title: title, Requirement: req,
 		Category: report.Start, Points: 2, Hint: hint,
+		// The wait for the socket, with every grace a program still at
+		// work on a busy machine may get.
+		Timeout: ReadyTimeout + StartGraces*StartGrace + 5*time.Second,
 		Run: func(ctx context.Context, t *graders.T) error {
 			_, _, err := StartServer(t, proto)
 			return err
@@ -225,7 +228,10 @@ func UsageCheck(exercise, note, hint string) *graders.Check {
 	return &graders.Check{
 		ID: exercise + "/usage", Title: "without arguments, prints a usage message and exits non-zero",
 		Requirement: req + ".", Category: report.Usage, Points: 1, Hint: hint,
-		Run: checkUsage,
+		// The wait for the exit, with every grace a program still at work
+		// on a busy machine may get.
+		Timeout: ExitTimeout + StartGraces*StartGrace + usageExitGrace + 5*time.Second,
+		Run:     checkUsage,
 	}
 }
 
@@ -298,14 +304,38 @@ func checkUsage(ctx context.Context, t *graders.T) error {
 			return poll.Continue("%d sockets, none serving", len(socks))
 		}, poll.StopOn(p.Done(), harness.ErrExited))
 	}()
+	// A program still starting on a busy machine (at work, little CPU
+	// used) gets StartGrace more, up to StartGraces times: the wall clock
+	// alone does not decide.
+	var grace <-chan time.Time
+	graces := 0
+	waited := t.Timeout(ExitTimeout)
+	deadline := wctx.Done()
+wait:
 	select {
 	case <-p.Done():
 	case socks := <-served:
 		return graders.Failf("without a port argument the program started serving anyway (%s) instead of printing a usage message", DescribeSockets(socks, socks[0].Proto)).
 			Want("a line containing `Usage` and a non-zero exit status", "a running server")
-	case <-wctx.Done():
+	case <-grace:
+		if graces < StartGraces && p.Running() && StillAtWork(t, p, waited) {
+			graces++
+			waited += t.Timeout(StartGrace)
+			grace = time.After(t.Timeout(StartGrace))
+			goto wait
+		}
+		return graders.Failf("without arguments the program was still running after %s", waited).
+			Want("a line containing `Usage` and a non-zero exit status", "still running; printed:\n"+PrintedSince(p, 0))
+	case <-deadline:
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		deadline = nil
+		if _, _, printed := WaitLine(t, p, 0, 0, UsageLine.MatchString); !printed && p.Running() && StillAtWork(t, p, waited) {
+			graces++
+			waited += t.Timeout(StartGrace)
+			grace = time.After(t.Timeout(StartGrace))
+			goto wait
 		}
 		// A program that has printed its usage line is on its way out: on
 		// a loaded machine give it usageExitGrace more to end.
