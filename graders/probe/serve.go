@@ -244,6 +244,9 @@ func stillStarting(t *graders.T, p *harness.Process, err error, held []harness.S
 	if !errors.Is(err, context.DeadlineExceeded) || t.Context().Err() != nil || DescribeSockets(held, proto) != "" {
 		return false
 	}
+	if dl, ok := t.Context().Deadline(); ok && time.Until(dl) < t.Timeout(StartGrace)+graceMargin {
+		return false
+	}
 	busy, cpu := harness.Busy(p.Pid())
 	if busy && cpu >= StartCPU {
 		t.Note("after %s the program holds no %s socket and has used %s of CPU, more than any start takes: netgrade waits no longer",
@@ -318,7 +321,7 @@ wait:
 		return graders.Failf("without a port argument the program started serving anyway (%s) instead of printing a usage message", DescribeSockets(socks, socks[0].Proto)).
 			Want("a line containing `Usage` and a non-zero exit status", "a running server")
 	case <-grace:
-		if graces < StartGraces && p.Running() && StillAtWork(t, p, waited) {
+		if graces < StartGraces && p.Running() && ClientStillStarting(t, p, waited) {
 			graces++
 			waited += t.Timeout(StartGrace)
 			grace = time.After(t.Timeout(StartGrace))
@@ -331,7 +334,7 @@ wait:
 			return ctx.Err()
 		}
 		deadline = nil
-		if _, _, printed := WaitLine(t, p, 0, 0, UsageLine.MatchString); !printed && p.Running() && StillAtWork(t, p, waited) {
+		if _, _, printed := WaitLine(t, p, 0, 0, UsageLine.MatchString); !printed && p.Running() && ClientStillStarting(t, p, waited) {
 			graces++
 			waited += t.Timeout(StartGrace)
 			grace = time.After(t.Timeout(StartGrace))
@@ -386,16 +389,36 @@ func plural(n int) string {
 	return "s"
 }
 
+// graceMargin is what a check keeps, past a grace, to judge what came.
+const graceMargin = 2 * time.Second
+
 // StillAtWork reports whether a program that has not done what it was
 // waited for after waited is still starting: at work (running, or waiting
 // for a CPU or the disk) with less than StartCPU of CPU used. A client
 // gets then StartGrace more, as a server does (see StartServer); the
 // transcript says why.
 func StillAtWork(t *graders.T, p *harness.Process, waited time.Duration) bool {
+	// A grace that would outlast the check's own deadline is no grace: the
+	// check would end in its watchdog's failure instead of its own.
+	if dl, ok := t.Context().Deadline(); ok && time.Until(dl) < t.Timeout(StartGrace)+graceMargin {
+		return false
+	}
 	busy, cpu := harness.Busy(p.Pid())
 	if !busy || cpu >= StartCPU {
 		return false
 	}
 	t.Note("after %s the program is still at work (%s of CPU so far): netgrade waits up to %s more", waited, cpu.Round(10*time.Millisecond), t.Timeout(StartGrace))
 	return true
+}
+
+// ClientStillStarting reports whether a client program that has not done
+// what it was waited for after waited is still starting: it holds no
+// socket yet (a client past its start has made one) and is still at work
+// (StillAtWork). A client that sent and then waits, with or without a
+// timeout, holds its socket: it gets no more time.
+func ClientStillStarting(t *graders.T, p *harness.Process, waited time.Duration) bool {
+	if socks, err := harness.Sockets(p.Pid()); err != nil || len(socks) > 0 {
+		return false
+	}
+	return StillAtWork(t, p, waited)
 }

@@ -154,7 +154,7 @@ func tcpClientSession(t *graders.T, host, msg, reply string) (*tcpClientRun, err
 	// A client still starting on a busy machine gets the grace a server
 	// gets (probe.StillAtWork): the wall clock alone does not decide.
 	waited := t.Timeout(probe.ReadyTimeout)
-	for graces := 0; err == nil && !ok && graces < probe.StartGraces && p.Running() && t.Context().Err() == nil && probe.StillAtWork(t, p, waited); graces++ {
+	for graces := 0; err == nil && !ok && graces < probe.StartGraces && p.Running() && t.Context().Err() == nil && probe.ClientStillStarting(t, p, waited); graces++ {
 		c, ok, err = ln.Accept(probe.StartGrace, p.Done())
 		waited += t.Timeout(probe.StartGrace)
 	}

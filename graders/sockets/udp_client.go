@@ -195,7 +195,7 @@ func awaitClient(t *graders.T, p *harness.Process) (stuck string, err error) {
 	// A client still starting on a busy machine (at work, little CPU used)
 	// gets the grace a server gets: the wall clock alone does not decide.
 	waited := t.Timeout(probe.ExitTimeout)
-	for graces := 0; err != nil && stuck == "" && graces < probe.StartGraces && t.Context().Err() == nil && probe.StillAtWork(t, p, waited); graces++ {
+	for graces := 0; err != nil && stuck == "" && graces < probe.StartGraces && t.Context().Err() == nil && probe.ClientStillStarting(t, p, waited); graces++ {
 		err = wait(probe.StartGrace)
 		waited += t.Timeout(probe.StartGrace)
 	}
