@@ -219,8 +219,11 @@ func ticketsJudged(re *regexp.Regexp, data []byte) int {
 // anyNumber is a number in any form.
 var anyNumber = regexp.MustCompile(`\d+`)
 
-// replied reports whether the client got any reply, a number or not.
-func (s *ticketsSale) replied() bool { return len(s.reply) > 0 }
+// replied reports whether the client got a whole reply, a number or not:
+// one that holds the ticket in the course's form, or that ended (the
+// seller closed or went quiet). A reply cut by the deadline (a "please
+// wait" line alone) is no answer: its time is not a ticket's.
+func (s *ticketsSale) replied() bool { return len(s.reply) > 0 && (s.formed || s.eof || s.quiet) }
 
 // finish sends the request line on c (unless send is false: a client held
 // silent) and reads the whole reply (probe.ReadReply): until it holds a
@@ -313,7 +316,10 @@ func ticketsRound(t *graders.T, p *harness.Process, port int, re *regexp.Regexp,
 	open := make(chan struct{})
 	sales := ticketsConnect(t, p, port, n, window, func(s *ticketsSale, c *probe.TCPConn) {
 		<-open
-		s.finish(ctx, c, re, 0, nil)
+		// No idle window: a client waits for its ticket while the seller
+		// serves the other clients of the round, even after a "please
+		// wait" line; the round's window bounds it.
+		s.finish(ctx, c, re, -1, nil)
 	})
 	close(open)
 	return sales.wait()
@@ -500,6 +506,8 @@ func ticketsNoTicket(s *ticketsSale) string {
 		return fmt.Sprintf("client %d: the server closed the connection without sending anything", s.client)
 	case len(s.reply) == 0:
 		return fmt.Sprintf("client %d got no reply within %s", s.client, s.window)
+	case !s.formed && !s.eof && !s.quiet:
+		return fmt.Sprintf("client %d got no ticket within %s, only: %q", s.client, s.window, reply)
 	case s.quiet:
 		return fmt.Sprintf("client %d got a reply without a ticket number, and then the seller went quiet for %s: %q", s.client, probe.ReplyIdle, reply)
 	default:

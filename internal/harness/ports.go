@@ -15,13 +15,17 @@ import (
 // them at random in a range below Linux's ephemeral ports and away from
 // the ports students hard-code (1234, 5000, 8000, 8080, 8888, 9996, 12345...),
 // so that a program that ignores its argument is caught, and it never hands
-// out the same port twice in one grading run.
+// out a port again until half the range has been handed out since.
 type Ports struct {
 	mu   sync.Mutex
 	rng  *rand.Rand
 	used map[int]bool
-	lo   int
-	hi   int
+	// order is the ports in used, oldest first: once half the range's
+	// ports have been handed out, the oldest is handed out again, so that
+	// a long run (a flake guard's hundreds of gradings) never runs out.
+	order []int
+	lo    int
+	hi    int
 	// fixed arbitrates the ports programs choose themselves (a hard-coded
 	// 8888): every check of the run holds it shared, and a check whose
 	// program found its own port taken by another program of the run
@@ -81,6 +85,11 @@ func (p *Ports) Next() (int, error) {
 		}
 		if PortFree(port) && PortFree(port-1) && PortFree(port+1) {
 			p.used[port] = true
+			p.order = append(p.order, port)
+			if len(p.order) > slots/2 {
+				delete(p.used, p.order[0])
+				p.order = p.order[1:]
+			}
 			return port, nil
 		}
 	}
