@@ -480,6 +480,7 @@ func (e *Exercise) attempt(ctx context.Context, c *Check, sub Submission, opt Op
 func (t *T) finish(rc *report.Check, err error) {
 	var f *Failure
 	var s *skipError
+	var nj *notJudged
 	switch {
 	case err == nil:
 		rc.Status = report.Pass
@@ -489,6 +490,10 @@ func (t *T) finish(rc *report.Check, err error) {
 	case errors.As(err, &s):
 		rc.Status = report.Skip
 		rc.Message = "skipped: " + s.reason
+	case errors.As(err, &nj):
+		rc.Status = report.Skip
+		rc.NotJudged = true
+		rc.Message = "not judged: " + nj.reason
 	case t.ctx.Err() != nil && errors.Is(err, context.Canceled):
 		rc.Status = report.Error
 		rc.Message = "grading was interrupted"

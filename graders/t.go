@@ -77,6 +77,21 @@ func Skipf(format string, args ...any) error {
 	return &skipError{reason: fmt.Sprintf(format, args...)}
 }
 
+// notJudged is the outcome of a check that ran but could not judge the
+// program: left out of the score, with its reason.
+type notJudged struct{ reason string }
+
+func (n *notJudged) Error() string { return "not judged: " + n.reason }
+
+// NotJudgedf returns the error of a check that truly cannot judge the
+// program (what it would judge does not show in it): the check is left
+// out of the score, neither passed nor failed, and every report says why.
+// Never use it for a program that could be judged with more effort, nor
+// in place of Skipf (a requirement another check fails for).
+func NotJudgedf(format string, args ...any) error {
+	return &notJudged{reason: fmt.Sprintf(format, args...)}
+}
+
 // Context returns the check's context, done at its deadline.
 func (t *T) Context() context.Context { return t.ctx }
 

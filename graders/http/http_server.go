@@ -399,26 +399,40 @@ func checkParisSeasons(ctx context.Context, t *graders.T) error {
 	ft, ferr := clock.FindFaketime("")
 	if ferr != nil {
 		_, off := time.Now().In(paris.Loc).Zone()
-		t.Note("netgrade cannot fake the program's clock here (%v): it judges today's season only", ferr)
+		t.Note("netgrade cannot fake the program's clock here (%v): it can see today's season only", ferr)
 		seasons = []season{{"today", time.Time{}, off}}
 	}
+	var unseen []string
 	for _, se := range seasons {
 		p, err := start(t, se.at, ft)
 		if err != nil {
 			return err
 		}
-		err = judgeSeason(t, p, se, local, paris)
+		why, err := judgeSeason(t, p, se, local, paris)
 		p.P.Stop()
 		if err != nil {
 			return err
 		}
+		if why != "" {
+			unseen = append(unseen, why)
+		}
+	}
+	switch {
+	case len(unseen) > 0:
+		// Nothing seen of a season is no evidence that the page is right
+		// in it: the check is left out of the score, never passed.
+		return graders.NotJudgedf("%s", strings.Join(unseen, "; "))
+	case ferr != nil:
+		return graders.NotJudgedf("netgrade cannot fake the program's clock on this machine (%v; install libfaketime, Debian's faketime package): the page is right today, but whether it follows Paris into the other season (a fixed offset does not) cannot be seen", ferr)
 	}
 	return nil
 }
 
 // judgeSeason judges /date/paris at one season: it fails only when the
-// page shows Paris's other offset, what a fixed offset does.
-func judgeSeason(t *graders.T, p *program, se season, local, paris clock.Zone) error {
+// page shows Paris's other offset, what a fixed offset does. When the page
+// shows no Paris time at all, it returns why the season could not be
+// judged (date-paris judges that page).
+func judgeSeason(t *graders.T, p *program, se season, local, paris clock.Zone) (string, error) {
 	other := clock.Offset(10800 - se.offset)
 	day := "today"
 	if !se.at.IsZero() {
@@ -428,21 +442,21 @@ func judgeSeason(t *graders.T, p *program, se season, local, paris clock.Zone) e
 	x := p.Get("/date/paris")
 	if x.Response == nil || x.Response.Status != 200 {
 		t.Note("on %s, /date/paris gave no page (date-paris judges that)", day)
-		return nil
+		return fmt.Sprintf("on %s, /date/paris gave no page (http-server/date-paris judges that): no season can be seen", day), nil
 	}
 	v := clock.Judge(clock.Find(string(x.Response.AllBody())), p.window(x), clock.Expect{
 		Want: paris, Others: []clock.Zone{other, clock.UTC, local},
 	})
 	switch {
 	case v.OK || v.DateWrong:
-		return nil
+		return "", nil
 	case v.Zone.Name == other.Name:
-		return graders.Failf("on %s (%s) the page shows %q, which is the time at %s; Paris is on %s in %s: %s",
+		return "", graders.Failf("on %s (%s) the page shows %q, which is the time at %s; Paris is on %s in %s: %s",
 			day, se.name, v.Stamp.Text, other.Name, clock.Offset(se.offset).Name, se.name, v.Want).
 			Want(v.Want+" (Paris, "+clock.Offset(se.offset).Name+")", v.Stamp.Text)
 	}
 	t.Note("on %s, /date/paris shows no Paris time (%s): date-paris judges that", day, v.Message)
-	return nil
+	return fmt.Sprintf("on %s, /date/paris shows no Paris time (http-server/date-paris judges that): no season can be seen", day), nil
 }
 
 func checkAPIJSON(ctx context.Context, t *graders.T) error {
@@ -527,6 +541,7 @@ func checkContentType(ctx context.Context, t *graders.T) error {
 		return err
 	}
 	var bad, want, got []string
+	judged := 0
 	for _, r := range routes {
 		x := p.Get(r.path)
 		if x.Response == nil || x.Response.Status != 200 {
@@ -544,6 +559,7 @@ func checkContentType(ctx context.Context, t *graders.T) error {
 			t.Note("%s is not an HTML page: its own check judges that, not its Content-Type", r.path)
 			continue
 		}
+		judged++
 		if mt == expected {
 			continue
 		}
@@ -556,6 +572,11 @@ func checkContentType(ctx context.Context, t *graders.T) error {
 		}
 		want = append(want, fmt.Sprintf("%s: %s", r.path, expected))
 		got = append(got, fmt.Sprintf("%s: %s", r.path, sent))
+	}
+	if len(bad) == 0 && judged == 0 {
+		// No page to judge the Content-Type of: the checks of the pages
+		// fail for that; this one has no evidence and is left out.
+		return graders.NotJudgedf("no page of the server is a 200 response with an HTML page or a JSON document (the pages' own checks judge that): no Content-Type could be judged")
 	}
 	if len(bad) == 0 {
 		return nil

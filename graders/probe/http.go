@@ -164,10 +164,10 @@ func StartHTTP(t *graders.T, env []string) (*HTTPServer, error) {
 	defer cancel()
 	sock, socks, err := waitListening(ctx, p, port)
 	waited := t.Timeout(HTTPReadyTimeout)
-	if stillStarting(t, p, err, socks, "tcp", waited) {
+	for graces := 0; graces < StartGraces && stillStarting(t, p, err, socks, "tcp", waited); graces++ {
 		gctx, gcancel := context.WithTimeout(t.Context(), t.Timeout(StartGrace))
-		defer gcancel()
 		sock, socks, err = waitListening(gctx, p, port)
+		gcancel()
 		waited += t.Timeout(StartGrace)
 	}
 	if err == nil {

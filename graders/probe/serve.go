@@ -35,6 +35,16 @@ const (
 	// no more time, so that a wrong program's verdict and its timing are
 	// those of an idle machine.
 	StartGrace = 5 * time.Second
+	// StartGraces is how many times at most StartServer grants StartGrace,
+	// each time only when the program is still at work and has used less
+	// than StartCPU of CPU: a program that makes progress on a machine
+	// whose cores are busy with other work is waited for, not judged on
+	// the wall clock alone; one that spins without ever listening has its
+	// CPU budget end the wait.
+	StartGraces = 3
+	// StartCPU is the CPU time a program may use and still be "starting":
+	// far more than an interpreter and a web framework take to import.
+	StartCPU = 3 * time.Second
 )
 
 // StartServer starts the submission as a server on a fresh port and waits,
@@ -61,10 +71,10 @@ func StartServerEnv(t *graders.T, proto string, env []string) (*harness.Process,
 	defer cancel()
 	r, err := harness.AwaitBound(ctx, p.Pid(), proto, port, p.Done())
 	waited := t.Timeout(ReadyTimeout)
-	if stillStarting(t, p, err, r.Held, proto, waited) {
+	for graces := 0; graces < StartGraces && stillStarting(t, p, err, r.Held, proto, waited); graces++ {
 		gctx, gcancel := context.WithTimeout(t.Context(), t.Timeout(StartGrace))
-		defer gcancel()
 		more, merr := harness.AwaitBound(gctx, p.Pid(), proto, port, p.Done())
+		gcancel()
 		more.Looks += r.Looks
 		more.Waited += r.Waited
 		r, err = more, merr
@@ -198,6 +208,9 @@ func StartsCheck(exercise, proto, hint string) *graders.Check {
 	return &graders.Check{
 		ID: exercise + "/starts", Title: title, Requirement: req,
 		Category: report.Start, Points: 2, Hint: hint,
+		// The wait for the socket, with every grace a program still at
+		// work on a busy machine may get.
+		Timeout: ReadyTimeout + StartGraces*StartGrace + 5*time.Second,
 		Run: func(ctx context.Context, t *graders.T) error {
 			_, _, err := StartServer(t, proto)
 			return err
@@ -215,20 +228,31 @@ func UsageCheck(exercise, note, hint string) *graders.Check {
 	return &graders.Check{
 		ID: exercise + "/usage", Title: "without arguments, prints a usage message and exits non-zero",
 		Requirement: req + ".", Category: report.Usage, Points: 1, Hint: hint,
-		Run: checkUsage,
+		// The wait for the exit, with every grace a program still at work
+		// on a busy machine may get.
+		Timeout: ExitTimeout + StartGraces*StartGrace + usageExitGrace + 5*time.Second,
+		Run:     checkUsage,
 	}
 }
 
 // stillStarting reports whether a wait for a program's server socket that
 // ended at its deadline (err), after waited, with no such socket held,
-// gets StartGrace more, once: the program is still at work (importing a
+// gets StartGrace more (at most StartGraces times): the program is still at work (importing a
 // framework on a machine whose cores are all busy), where one blocked on
 // anything else gets no more time. It notes why in the transcript.
 func stillStarting(t *graders.T, p *harness.Process, err error, held []harness.Socket, proto string, waited time.Duration) bool {
 	if !errors.Is(err, context.DeadlineExceeded) || t.Context().Err() != nil || DescribeSockets(held, proto) != "" {
 		return false
 	}
+	if dl, ok := t.Context().Deadline(); ok && time.Until(dl) < t.Timeout(StartGrace)+graceMargin {
+		return false
+	}
 	busy, cpu := harness.Busy(p.Pid())
+	if busy && cpu >= StartCPU {
+		t.Note("after %s the program holds no %s socket and has used %s of CPU, more than any start takes: netgrade waits no longer",
+			waited, strings.ToUpper(proto), cpu.Round(10*time.Millisecond))
+		return false
+	}
 	if busy {
 		t.Note("after %s the program holds no %s socket yet but is still at work (%s of CPU so far): netgrade waits up to %s more",
 			waited, strings.ToUpper(proto), cpu.Round(10*time.Millisecond), t.Timeout(StartGrace))
@@ -283,14 +307,38 @@ func checkUsage(ctx context.Context, t *graders.T) error {
 			return poll.Continue("%d sockets, none serving", len(socks))
 		}, poll.StopOn(p.Done(), harness.ErrExited))
 	}()
+	// A program still starting on a busy machine (at work, little CPU
+	// used) gets StartGrace more, up to StartGraces times: the wall clock
+	// alone does not decide.
+	var grace <-chan time.Time
+	graces := 0
+	waited := t.Timeout(ExitTimeout)
+	deadline := wctx.Done()
+wait:
 	select {
 	case <-p.Done():
 	case socks := <-served:
 		return graders.Failf("without a port argument the program started serving anyway (%s) instead of printing a usage message", DescribeSockets(socks, socks[0].Proto)).
 			Want("a line containing `Usage` and a non-zero exit status", "a running server")
-	case <-wctx.Done():
+	case <-grace:
+		if graces < StartGraces && p.Running() && ClientStillStarting(t, p, waited) {
+			graces++
+			waited += t.Timeout(StartGrace)
+			grace = time.After(t.Timeout(StartGrace))
+			goto wait
+		}
+		return graders.Failf("without arguments the program was still running after %s", waited).
+			Want("a line containing `Usage` and a non-zero exit status", "still running; printed:\n"+PrintedSince(p, 0))
+	case <-deadline:
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		deadline = nil
+		if _, _, printed := WaitLine(t, p, 0, 0, UsageLine.MatchString); !printed && p.Running() && ClientStillStarting(t, p, waited) {
+			graces++
+			waited += t.Timeout(StartGrace)
+			grace = time.After(t.Timeout(StartGrace))
+			goto wait
 		}
 		// A program that has printed its usage line is on its way out: on
 		// a loaded machine give it usageExitGrace more to end.
@@ -339,4 +387,38 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+// graceMargin is what a check keeps, past a grace, to judge what came.
+const graceMargin = 2 * time.Second
+
+// StillAtWork reports whether a program that has not done what it was
+// waited for after waited is still starting: at work (running, or waiting
+// for a CPU or the disk) with less than StartCPU of CPU used. A client
+// gets then StartGrace more, as a server does (see StartServer); the
+// transcript says why.
+func StillAtWork(t *graders.T, p *harness.Process, waited time.Duration) bool {
+	// A grace that would outlast the check's own deadline is no grace: the
+	// check would end in its watchdog's failure instead of its own.
+	if dl, ok := t.Context().Deadline(); ok && time.Until(dl) < t.Timeout(StartGrace)+graceMargin {
+		return false
+	}
+	busy, cpu := harness.Busy(p.Pid())
+	if !busy || cpu >= StartCPU {
+		return false
+	}
+	t.Note("after %s the program is still at work (%s of CPU so far): netgrade waits up to %s more", waited, cpu.Round(10*time.Millisecond), t.Timeout(StartGrace))
+	return true
+}
+
+// ClientStillStarting reports whether a client program that has not done
+// what it was waited for after waited is still starting: it holds no
+// socket yet (a client past its start has made one) and is still at work
+// (StillAtWork). A client that sent and then waits, with or without a
+// timeout, holds its socket: it gets no more time.
+func ClientStillStarting(t *graders.T, p *harness.Process, waited time.Duration) bool {
+	if socks, err := harness.Sockets(p.Pid()); err != nil || len(socks) > 0 {
+		return false
+	}
+	return StillAtWork(t, p, waited)
 }

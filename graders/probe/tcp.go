@@ -30,8 +30,12 @@ type TCPConn struct {
 	buf     []byte
 	firstAt time.Time // when the first byte arrived
 	lastAt  time.Time // when the last bytes arrived
-	eof     bool      // the program closed its side (or reset after data)
-	readErr error     // a reset or other error, nil on a clean close
+	// pieces are the reads of the program's bytes, in order: where each
+	// ended in buf and when it arrived, so that a time can be taken from
+	// the piece that holds what a check judges, not from the first byte.
+	pieces  []piece
+	eof     bool  // the program closed its side (or reset after data)
+	readErr error // a reset or other error, nil on a clean close
 	changed chan struct{}
 	closed  bool
 	// wclosed is true once netgrade has shut down its sending side.
@@ -92,6 +96,7 @@ func (c *TCPConn) readLoop() {
 			}
 			c.lastAt = at
 			c.buf = append(c.buf, data...)
+			c.pieces = append(c.pieces, piece{end: len(c.buf), at: at})
 			c.signalLocked()
 			c.mu.Unlock()
 		}
@@ -116,6 +121,33 @@ func (c *TCPConn) readLoop() {
 			return
 		}
 	}
+}
+
+// piece is one read of the program's bytes: buf[:end] had arrived at at.
+type piece struct {
+	end int
+	at  time.Time
+}
+
+// ArrivedAt returns when the byte at offset n-1 of what was received
+// arrived: the time of the piece that completed the first n bytes (zero
+// when n is 0 or more than has come).
+func (c *TCPConn) ArrivedAt(n int) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return arrivedAt(c.pieces, n)
+}
+
+func arrivedAt(pieces []piece, n int) time.Time {
+	if n <= 0 {
+		return time.Time{}
+	}
+	for _, p := range pieces {
+		if p.end >= n {
+			return p.at
+		}
+	}
+	return time.Time{}
 }
 
 func (c *TCPConn) signalLocked() {

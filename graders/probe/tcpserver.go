@@ -38,8 +38,8 @@ func Refused(t *graders.T, p *harness.Process, who string, port int, err error) 
 	return graders.Failf("%s could not connect to TCP port %d: %v", who, port, err)
 }
 
-// Ask connects as a new client, sends msg, and waits for the
-// reply. When none comes, it returns a failure that says what happened
+// Ask connects as a new client, sends msg, and reads the
+// reply whole (ReadAnswer: a greeting and the answer are one reply). When none comes, it returns a failure that says what happened
 // instead (see NoReply).
 func Ask(t *graders.T, p *harness.Process, port int, who, msg string) (*TCPConn, []byte, error) {
 	c, err := Connect(t, p, nil, port, who)
@@ -49,9 +49,8 @@ func Ask(t *graders.T, p *harness.Process, port int, who, msg string) (*TCPConn,
 	if err := SendAs(t, p, c, who, []byte(msg)); err != nil {
 		return c, nil, err
 	}
-	reply, ok := c.WaitAny(LineTimeout)
-	if ok && len(reply) > 0 {
-		return c, reply, nil
+	if r := c.ReadAnswer(LineTimeout); len(r.Data) > 0 {
+		return c, r.Data, nil
 	}
 	return c, nil, NoReply(t, p, c, who, fmt.Sprintf("a reply to %q", msg), LineTimeout)
 }
@@ -246,8 +245,10 @@ func LateReply(t *graders.T, c *TCPConn, done func(data []byte, eof bool) bool) 
 // client could be to blame at all. A server serves an ordinary client
 // (next) that then closes, and the next client after it. When that fails,
 // the server serves no next client after any client, silent or not: the
-// exercise's next-client check judges that, and this one passes with a
-// note. Otherwise the silent client takes the ordinary one's place on a
+// exercise's next-client check judges that, and this one, which cannot
+// tell whether a silent client would have stopped it, is not judged (left
+// out of the score: one mistake, one deduction, and no point given without
+// evidence). Otherwise the silent client takes the ordinary one's place on a
 // fresh server, which is the program whose exit and traceback the report
 // shows.
 func SilentClient(t *graders.T, next func(t *graders.T, p *harness.Process, port int) (*TCPConn, error)) error {
@@ -256,8 +257,7 @@ func SilentClient(t *graders.T, next func(t *graders.T, p *harness.Process, port
 	var cf *graders.Failure
 	switch {
 	case errors.As(err, &cf):
-		t.Note("control: after an ordinary client the next client is not served (%s): whether a silent client stops the server cannot be told; the next-client check judges this", cf.Message)
-		return nil
+		return graders.NotJudgedf("after an ordinary client the next client is not served either (%s): whether a silent client stops the server cannot be seen; %s/next-client judges the server that serves no next client", cf.Message, exerciseOf(t.ID()))
 	case err != nil:
 		return err
 	}
@@ -350,4 +350,11 @@ func SilentClientCheck(exercise, hint string, reply time.Duration, next func(t *
 			return SilentClient(t, next)
 		},
 	}
+}
+
+// exerciseOf returns the exercise part of a check ID ("tcp-server" of
+// "tcp-server/silent-client").
+func exerciseOf(id string) string {
+	ex, _, _ := strings.Cut(id, "/")
+	return ex
 }

@@ -151,6 +151,13 @@ func tcpClientSession(t *graders.T, host, msg, reply string) (*tcpClientRun, err
 	}
 	r := &tcpClientRun{t: t, p: p, port: ln.Port(), host: host, msg: msg}
 	c, ok, err := ln.Accept(probe.ReadyTimeout, p.Done())
+	// A client still starting on a busy machine gets the grace a server
+	// gets (probe.StillAtWork): the wall clock alone does not decide.
+	waited := t.Timeout(probe.ReadyTimeout)
+	for graces := 0; err == nil && !ok && graces < probe.StartGraces && p.Running() && t.Context().Err() == nil && probe.ClientStillStarting(t, p, waited); graces++ {
+		c, ok, err = ln.Accept(probe.StartGrace, p.Done())
+		waited += t.Timeout(probe.StartGrace)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -95,7 +95,7 @@ func tcpServerAskLenient(t *graders.T, p *harness.Process, port int, who, msg st
 		return c, nil, err
 	}
 	got := func(d []byte, eof bool) bool { return len(d) > 0 || eof }
-	reply, _ := c.WaitFor(probe.LineTimeout, got)
+	reply := c.ReadAnswer(probe.LineTimeout).Data
 	if len(reply) == 0 {
 		reply, _ = probe.LateReply(t, c, got)
 	}
@@ -132,12 +132,13 @@ func tcpServerCheckUTF8(t *graders.T, msg string) error {
 		return strings.Contains(s, msg) || strings.Contains(s, probe.BytesRepr([]byte(msg)))
 	}
 	_, _, printed := probe.WaitLine(t, p, from, probe.LineTimeout, match)
-	reply, _ := c.WaitAny(probe.LineTimeout)
+	// The reply is read whole: a greeting may come before the answer.
+	reply := c.ReadAnswer(probe.LineTimeout).Data
 	if !printed && len(reply) == 0 && p.Running() && c.CloseWrite() == nil {
 		// A server that reads until the end of the stream prints and
 		// answers only now (replies judges that).
 		_, _, printed = probe.WaitLine(t, p, from, probe.LineTimeout, match)
-		reply, _ = c.WaitAny(probe.LineTimeout)
+		reply = c.ReadAnswer(probe.LineTimeout).Data
 	}
 	if len(reply) > 0 && !utf8.Valid(reply) {
 		return graders.Failf("the reply is not UTF-8 text").

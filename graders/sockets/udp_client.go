@@ -176,18 +176,29 @@ func runClientStuck(t *graders.T, host, msg string, hosts ...string) (*harness.P
 // A client that waits for a reply with a timeout is in a poll, not in a
 // read: it is given until ExitTimeout, as it may end by itself.
 func awaitClient(t *graders.T, p *harness.Process) (stuck string, err error) {
-	ctx, cancel := context.WithTimeout(t.Context(), t.Timeout(probe.ExitTimeout))
-	defer cancel()
-	_, err = poll.Wait(ctx, func(context.Context) poll.Result {
-		if !p.Running() {
-			return poll.Done()
-		}
-		if b, ok, _ := harness.BlockedReading(p.Pid()); ok {
-			stuck = b.String()
-			return poll.Done()
-		}
-		return poll.Continue("the client runs")
-	}, poll.Backoff(clientLookFirst, clientLookCap), poll.WakeOn(p.Done()))
+	wait := func(d time.Duration) error {
+		ctx, cancel := context.WithTimeout(t.Context(), t.Timeout(d))
+		defer cancel()
+		_, err := poll.Wait(ctx, func(context.Context) poll.Result {
+			if !p.Running() {
+				return poll.Done()
+			}
+			if b, ok, _ := harness.BlockedReading(p.Pid()); ok {
+				stuck = b.String()
+				return poll.Done()
+			}
+			return poll.Continue("the client runs")
+		}, poll.Backoff(clientLookFirst, clientLookCap), poll.WakeOn(p.Done()))
+		return err
+	}
+	err = wait(probe.ExitTimeout)
+	// A client still starting on a busy machine (at work, little CPU used)
+	// gets the grace a server gets: the wall clock alone does not decide.
+	waited := t.Timeout(probe.ExitTimeout)
+	for graces := 0; err != nil && stuck == "" && graces < probe.StartGraces && t.Context().Err() == nil && probe.ClientStillStarting(t, p, waited); graces++ {
+		err = wait(probe.StartGrace)
+		waited += t.Timeout(probe.StartGrace)
+	}
 	switch {
 	case t.Context().Err() != nil:
 		return "", t.Context().Err()
@@ -195,7 +206,7 @@ func awaitClient(t *graders.T, p *harness.Process) (stuck string, err error) {
 		t.Note("the client sleeps in %s, waiting for a datagram that netgrade never sends: netgrade stops it", stuck)
 		p.Stop()
 	case err != nil:
-		t.Note("the client was still running after %s: netgrade stops it", t.Timeout(probe.ExitTimeout))
+		t.Note("the client was still running after %s: netgrade stops it", waited)
 		p.Stop()
 	}
 	return stuck, nil

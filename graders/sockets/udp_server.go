@@ -507,7 +507,9 @@ func checkManyClients(ctx context.Context, t *graders.T) error {
 // that must be logged. A control run first tells whether the bytes could
 // be to blame at all: a server gets a valid datagram, then the same second
 // one. When the control fails, the server does not log a second datagram
-// at all: many-clients judges that, and this check passes with a note.
+// at all: many-clients judges that, and this check, which cannot tell
+// whether the bytes would have stopped it, is not judged (left out of the
+// score, one mistake one deduction).
 // Otherwise the bad datagram takes the valid one's place on a fresh server,
 // which is the program whose exit and traceback the report shows.
 func checkInvalidUTF8(ctx context.Context, t *graders.T) error {
@@ -516,8 +518,7 @@ func checkInvalidUTF8(ctx context.Context, t *graders.T) error {
 	var cf *graders.Failure
 	switch {
 	case errors.As(err, &cf):
-		t.Note("control: after a valid datagram the next one is not logged (%s): udp-server/many-clients judges this", cf.Message)
-		return nil
+		return graders.NotJudgedf("after a valid datagram the server does not log the next one either (%s): whether bytes that are not UTF-8 stop it cannot be seen; udp-server/many-clients judges the server that logs only one datagram", cf.Message)
 	case err != nil:
 		return err
 	}

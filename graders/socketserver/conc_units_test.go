@@ -15,28 +15,52 @@ func TestTicketsNumber(t *testing.T) {
 	re := regexp.MustCompile(DefaultTicketPattern)
 	cases := []struct {
 		reply         string
-		ended         bool
 		want          int
 		formed, found bool
 	}{
-		{"Your ticket number is 3\n", false, 3, true, true},
-		{"ticket number 17", false, 17, true, true},
-		{"Ticket number: 42\r\n", false, 42, true, true},
-		{"TICKET NUMBER IS 0", false, 0, true, true},
-		{"Your ticket number is {ticketcount}\n", true, 0, false, false},
-		// Another form: the first integer, once it cannot grow any more.
-		{"Your ticket is 3\n", false, 3, false, true},
-		{"3", false, 0, false, false},
-		{"3", true, 3, false, true},
-		{"Billet n° 12 sur 100\n", false, 12, false, true},
-		{"", true, 0, false, false},
-		{"ticket number 99999999999999999999999", true, 0, false, false}, // no int: no number
+		{"Your ticket number is 3\n", 3, true, true},
+		{"ticket number 17", 17, true, true},
+		{"Ticket number: 42\r\n", 42, true, true},
+		{"TICKET NUMBER IS 0", 0, true, true},
+		{"Your ticket number is {ticketcount}\n", 0, false, false},
+		// The whole reply, as a client reads it: the number in the
+		// course's form wherever it is.
+		{"Preparing a ticket, please wait for 2 seconds\nYour ticket number is 7\n", 7, true, true},
+		{"Welcome!\nPlease wait...\nYour ticket number is 12\nGoodbye.\n", 12, true, true},
+		// Another form: the last integer (a wait time comes before it).
+		{"Your ticket is 3\n", 3, false, true},
+		{"Please wait 2 seconds\n8\n", 8, false, true},
+		{"3", 3, false, true},
+		{"Billet n° 12\n", 12, false, true},
+		{"", 0, false, false},
+		{"ticket number 99999999999999999999999", 0, false, false}, // no int: no number
 	}
 	for _, c := range cases {
-		n, formed, found := ticketsNumber(re, []byte(c.reply), c.ended)
+		n, formed, found := ticketsNumber(re, []byte(c.reply))
 		assert.Equal(t, c.found, found, "%q: a number found", c.reply)
 		assert.Equal(t, c.formed, formed, "%q: in the course's form", c.reply)
 		assert.Equal(t, c.want, n, "%q", c.reply)
+	}
+}
+
+// TestTicketsJudged: a reply is read on until it holds the number in the
+// course's form, whole (followed by something); a number in another form
+// never ends it (it may be a "please wait for 2 seconds").
+func TestTicketsJudged(t *testing.T) {
+	re := regexp.MustCompile(DefaultTicketPattern)
+	cases := []struct {
+		data string
+		want int
+	}{
+		{"", 0},
+		{"Preparing a ticket, please wait for 2 seconds\n", 0},
+		{"Your ticket number is 1", 0}, // may be cut: 12 to come
+		{"Your ticket number is 12\n", len("Your ticket number is 12\n")},
+		{"Welcome\nYour ticket number is 3. Goodbye.\n", len("Welcome\nYour ticket number is 3.")},
+		{"7\n", 0},
+	}
+	for _, c := range cases {
+		assert.Equal(t, c.want, ticketsJudged(re, []byte(c.data)), "%q", c.data)
 	}
 }
 

@@ -131,8 +131,32 @@ func concReplyWindow(msg string) time.Duration {
 // concLine returns msg as the line a client sends.
 func concLine(msg string) []byte { return []byte(msg + "\n") }
 
-// concAnswered is a wait condition: at least one byte came back.
-func concAnswered(data []byte, _ bool) bool { return len(data) > 0 }
+// concAnswer returns the wait condition of the answer to msg, read as a
+// client reads it: the last line of what came, whitespace stripped, is msg
+// in any case (what it says exactly is the answers check's concern, so
+// msg unchanged counts), or the server closed. A "please wait" line or a
+// greeting before it is not the answer, and the answer's time is that of
+// the piece that holds it.
+func concAnswer(msg string) func(data []byte, eof bool) bool {
+	return func(data []byte, eof bool) bool {
+		s := strings.TrimSpace(string(data))
+		if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+			s = strings.TrimSpace(s[i+1:])
+		}
+		return eof || strings.EqualFold(s, msg)
+	}
+}
+
+// concWaitAnswer waits up to window (scaled) for the answer to msg on c
+// (see concAnswer) and returns what came, when the piece that completed
+// it arrived, and whether it came.
+func concWaitAnswer(c *probe.TCPConn, window time.Duration, msg string) ([]byte, time.Time, bool) {
+	data, _, ok := c.WaitForAt(window, concAnswer(msg))
+	if len(data) == 0 || !ok {
+		return data, time.Time{}, ok
+	}
+	return data, c.ArrivedAt(len(data)), ok
+}
 
 // concAt says when something happened, relative to the check's start.
 func concAt(t *graders.T, at time.Time) string {
@@ -198,7 +222,8 @@ func concCheckConcurrent(ctx context.Context, t *graders.T) error {
 	if err := b.Send(concLine(concProbeB)); err != nil {
 		return graders.Failf("client B could not send its line: %v", err)
 	}
-	bData, bAt, bOK := b.WaitForAt(ConcAnswerWindow, concAnswered)
+	bData, bAt, bOK := concWaitAnswer(b, ConcAnswerWindow, concProbeB)
+	bOK = bOK && len(bData) > 0
 	switch {
 	case bOK && !a.EOF():
 		t.Note("client B was answered while client A was still connected: clients are served at the same time")
@@ -206,7 +231,7 @@ func concCheckConcurrent(ctx context.Context, t *graders.T) error {
 		if err := a.Send(concLine(concProbeA)); err != nil {
 			return graders.Failf("client A, held open while B was served, could not send its line: %v", err)
 		}
-		if _, _, ok := a.WaitForAt(ConcAnswerWindow, concAnswered); !ok {
+		if data, _, ok := concWaitAnswer(a, ConcAnswerWindow, concProbeA); !ok || len(data) == 0 {
 			return graders.Failf("client B was answered, but client A, connected first and then sending %q, got no answer within %s", concProbeA, t.Timeout(ConcAnswerWindow)).
 				Want("an answer for A too", "(nothing)").
 				WithHint("Every client must be served: keep each handler's own connection (self.request) and answer on it.")
@@ -225,8 +250,10 @@ func concCheckConcurrent(ctx context.Context, t *graders.T) error {
 	if err := a.Send(concLine(concProbeA)); err != nil {
 		return graders.Failf("client B got no answer within %s while client A was connected and silent, and A could not send: %v", t.Timeout(ConcAnswerWindow), err)
 	}
-	_, aAt, aOK := a.WaitForAt(ConcAnswerWindow, concAnswered)
-	_, bAt, bOK = b.WaitForAt(ConcAnswerWindow, concAnswered)
+	aData, aAt, aOK := concWaitAnswer(a, ConcAnswerWindow, concProbeA)
+	aOK = aOK && len(aData) > 0
+	bData, bAt, bOK = concWaitAnswer(b, ConcAnswerWindow, concProbeB)
+	bOK = bOK && len(bData) > 0
 	want := fmt.Sprintf("B answered within %s while A is connected and silent", t.Timeout(ConcAnswerWindow))
 	switch {
 	case aOK && bOK && !bAt.Before(aAt):

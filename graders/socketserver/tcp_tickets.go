@@ -1,7 +1,6 @@
 package socketserver
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -46,10 +45,13 @@ const (
 	// the same time needs about one preparation time, and only one that
 	// leaves clients without a ticket waits it out, so it is generous.
 	TicketsRoundWindow = 20 * time.Second
-	// TicketsMinPrepare is the least time a lone client's ticket must take
-	// for "served at the same time" to be judged: below it, handlers are
-	// too short for serving one after the other to show.
-	TicketsMinPrepare = 100 * time.Millisecond
+	// TicketsMinPrepare is the least time a ticket must take for "served
+	// at the same time" to be judged from the tickets' times: below it,
+	// handlers are too short for serving one after the other to show
+	// beyond the spacing of the clients' arrivals on a loaded machine. A
+	// seller that reads its clients' lines is judged on a held client
+	// instead, whatever its handlers' time.
+	TicketsMinPrepare = 300 * time.Millisecond
 	// ticketsPaceWait bounds the wait for the server to accept the previous
 	// connection before the next one is made (see ticketsPace).
 	ticketsPaceWait = 2 * time.Second
@@ -104,10 +106,12 @@ func TCPTickets() *graders.Exercise {
 		},
 		{
 			ID: id + "/at-once", Title: "serves clients at the same time",
-			Requirement: fmt.Sprintf("%d clients that connect together are served at the same time: their handlers overlap, the tickets are not prepared one after the other.", TicketsAtOnce),
+			Requirement: fmt.Sprintf("%d clients that connect together are served at the same time: while one of them is connected and has not yet sent its line, the others are served, and their handlers overlap (the tickets are not prepared one after the other).", TicketsAtOnce),
 			Category:    report.Concurrency, Points: 2, Needs: []string{id + "/starts"},
-			Hint:    "Serve clients at the same time (ThreadingTCPServer or ForkingTCPServer), and hold the lock only while taking the number: not while preparing the ticket (the sleep) or sending it.",
-			Timeout: TicketsReplyWindow + TicketsAtOnce*(TicketsReplyWindow+time.Second) + 5*time.Second,
+			Hint: "Serve clients at the same time (ThreadingTCPServer or ForkingTCPServer), and hold the lock only while taking the number: not while preparing the ticket (the sleep) or sending it.",
+			// The start, the pacing of the arrivals, the others' round and
+			// the held client's reply.
+			Timeout: probe.ReadyTimeout + TicketsAtOnce*ticketsPaceWait + 2*TicketsReplyWindow + TicketsAtOnce*(TicketsReplyWindow+time.Second) + 5*time.Second,
 			Run:     ticketsCheckAtOnce,
 		},
 		{
@@ -150,15 +154,25 @@ func compileTicketPattern(src string) (*regexp.Regexp, error) {
 type ticketsSale struct {
 	client    int
 	connected time.Time
-	answered  time.Time
-	reply     []byte
-	eof       bool
-	number    int
-	ok        bool // a number was read
+	// sent is when the client sent its request line (zero while it has
+	// not): a seller that reads the line starts preparing only then.
+	sent time.Time
+	// answered is when the piece of the reply that completed the ticket
+	// arrived (when no ticket came, the reply's last byte): not the first
+	// byte, which may be a banner or a "please wait" line.
+	answered time.Time
+	reply    []byte
+	eof      bool
+	// quiet is set when the reply ended because the seller, having sent
+	// something, went quiet for the idle window without a ticket.
+	quiet  bool
+	number int
+	ok     bool // a number was read
 	// formed is set when the number was read in the course's form (the
 	// ticket pattern). The other checks read a number in any form (the
-	// first integer of a complete reply): tcp-tickets/ticket alone judges
-	// the form.
+	// last integer of a whole reply): tcp-tickets/ticket alone judges the
+	// form, and only a number in the course's form is taken for certain to
+	// be the ticket's.
 	formed bool
 	err    error
 	// window is how long the client waited for its ticket at the most
@@ -166,20 +180,21 @@ type ticketsSale struct {
 	window time.Duration
 }
 
-// ticketsNumber reads the ticket number out of a reply: in the course's
-// form (re's first group; formed), or else the first integer of the reply
-// once that integer is followed by something or the reply is complete
-// (ended: the server closed), so that a number cut by a read is not taken.
-func ticketsNumber(re *regexp.Regexp, reply []byte, ended bool) (n int, formed, ok bool) {
+// ticketsNumber reads the ticket number out of a whole reply: in the
+// course's form (re's first group; formed), or else the last integer of
+// the reply (a "please wait for 2 seconds" line comes before the number,
+// never after it).
+func ticketsNumber(re *regexp.Regexp, reply []byte) (n int, formed, ok bool) {
 	if m := re.FindSubmatch(reply); m != nil {
 		if n, err := strconv.Atoi(string(m[1])); err == nil {
 			return n, true, true
 		}
 	}
-	loc := anyNumber.FindIndex(reply)
-	if loc == nil || (loc[1] == len(reply) && !ended) {
+	locs := anyNumber.FindAllIndex(reply, -1)
+	if len(locs) == 0 {
 		return 0, false, false
 	}
+	loc := locs[len(locs)-1]
 	n, err := strconv.Atoi(string(reply[loc[0]:loc[1]]))
 	if err != nil {
 		return 0, false, false
@@ -187,32 +202,66 @@ func ticketsNumber(re *regexp.Regexp, reply []byte, ended bool) (n int, formed, 
 	return n, false, true
 }
 
+// ticketsJudged is the reply condition of a purchase (see
+// probe.ReadReply): the length of the start of data that holds the
+// ticket number in the course's form, followed by something, so that a
+// number cut by a read is not taken (0 while there is none). A number in
+// another form ends a reply only when the seller closes or goes quiet:
+// it may be a "please wait for 2 seconds" that comes before the ticket.
+func ticketsJudged(re *regexp.Regexp, data []byte) int {
+	m := re.FindSubmatchIndex(data)
+	if m == nil || m[1] >= len(data) || m[3] >= len(data) {
+		return 0
+	}
+	return m[1] + 1
+}
+
 // anyNumber is a number in any form.
 var anyNumber = regexp.MustCompile(`\d+`)
 
-// replied reports whether the client got any reply, a number or not.
-func (s *ticketsSale) replied() bool { return len(s.reply) > 0 }
+// replied reports whether the client got a whole reply, a number or not:
+// one that holds the ticket in the course's form, or that ended (the
+// seller closed or went quiet). A reply cut by the deadline (a "please
+// wait" line alone) is no answer: its time is not a ticket's.
+func (s *ticketsSale) replied() bool { return len(s.reply) > 0 && (s.formed || s.eof || s.quiet) }
 
-// finish sends the request line on c and reads until the reply holds a
-// number, the server closes, or ctx ends. seen, if not nil, is called
-// once, when the first bytes of the reply have come.
-func (s *ticketsSale) finish(ctx context.Context, c *probe.TCPConn, re *regexp.Regexp, seen func()) {
+// finish sends the request line on c (unless send is false: a client held
+// silent) and reads the whole reply (probe.ReadReply): until it holds a
+// ticket number in the course's form, the server closes, the seller goes
+// quiet, or ctx ends. seen, if not nil, is called with the time of the
+// ticket's arrival as soon as it has come, or with the reply's end.
+// idle is the reply's idle window (see probe.ReadReply: 0 for
+// probe.ReplyIdle, negative for none).
+func (s *ticketsSale) finish(ctx context.Context, c *probe.TCPConn, re *regexp.Regexp, idle time.Duration, seen func(at time.Time)) {
 	defer c.Close()
 	// A seller that sends first may already have closed: a failed send is
 	// not the end of the purchase.
+	s.sent = time.Now()
 	_ = c.Send([]byte(ticketsRequest))
-	data, at, _ := c.WaitCtx(ctx, func(d []byte, eof bool) bool {
-		if seen != nil && len(d) > 0 {
-			seen()
+	s.read(ctx, c, re, idle, seen)
+}
+
+// read reads the whole reply of a purchase on c (see finish) and reads
+// the number out of it. A number in another form than the course's is
+// taken only from a reply that ended (the seller closed or went quiet):
+// one cut by the deadline may hold only a "please wait for 2 seconds".
+func (s *ticketsSale) read(ctx context.Context, c *probe.TCPConn, re *regexp.Regexp, idle time.Duration, seen func(at time.Time)) {
+	r := c.ReadReply(ctx, idle, func(d []byte) int {
+		n := ticketsJudged(re, d)
+		if n > 0 && seen != nil {
+			seen(c.ArrivedAt(n))
 			seen = nil
 		}
-		_, formed, ok := ticketsNumber(re, d, eof)
-		// A number in another form may precede the course's in the same
-		// line: wait for the line's end before settling for it.
-		return formed || (ok && bytes.IndexByte(d, '\n') >= 0)
+		return n
 	})
-	s.reply, s.answered, s.eof = data, at, c.EOF()
-	s.number, s.formed, s.ok = ticketsNumber(re, data, true)
+	s.reply, s.answered, s.eof, s.quiet = r.Data, r.At, r.EOF, r.Quiet
+	s.number, s.formed, s.ok = ticketsNumber(re, r.Data)
+	if !s.formed && !r.EOF && !r.Quiet {
+		s.ok = false
+	}
+	if seen != nil && len(r.Data) > 0 {
+		seen(r.At)
+	}
 }
 
 // ticketsBuy buys one ticket from the server on port.
@@ -226,7 +275,7 @@ func ticketsBuy(t *graders.T, port int, re *regexp.Regexp, client int) *ticketsS
 	s.connected = time.Now()
 	ctx, cancel := context.WithTimeout(t.Context(), s.window)
 	defer cancel()
-	s.finish(ctx, c, re, nil)
+	s.finish(ctx, c, re, 0, nil)
 	return s
 }
 
@@ -267,7 +316,10 @@ func ticketsRound(t *graders.T, p *harness.Process, port int, re *regexp.Regexp,
 	open := make(chan struct{})
 	sales := ticketsConnect(t, p, port, n, window, func(s *ticketsSale, c *probe.TCPConn) {
 		<-open
-		s.finish(ctx, c, re, nil)
+		// No idle window: a client waits for its ticket while the seller
+		// serves the other clients of the round, even after a "please
+		// wait" line; the round's window bounds it.
+		s.finish(ctx, c, re, -1, nil)
 	})
 	close(open)
 	return sales.wait()
@@ -310,44 +362,99 @@ func ticketsConnect(t *graders.T, p *harness.Process, port, n int, window time.D
 	return r
 }
 
-// ticketsAtOnceRound has n clients connect together (paced by the accept
-// queue) and buy a ticket each, sending their lines at once. They wait up
-// to TicketsReplyWindow for the first reply, as a lone client would; once
-// one has come, P (that handler's time) is known, and the round ends when
-// n handlers one after the other would have ended: n-1 more times P plus
-// a second each, and LineTimeout (all scaled).
-func ticketsAtOnceRound(t *graders.T, p *harness.Process, port int, re *regexp.Regexp, n int) []*ticketsSale {
+// ticketsAtOnceRound is the round of tcp-tickets/at-once. Client 1 (the
+// held client) connects and stays silent; clients 2 to n connect (paced
+// by the accept queue) and send their lines at once. They wait up to
+// TicketsReplyWindow for the first ticket, as a lone client would; once
+// one has come, P (that handler's time) is known, and the others' wait
+// ends when n handlers one after the other would have ended: n-1 more
+// times P plus a second each, and LineTimeout (all scaled). Only then does
+// the held client send its line and read its reply (up to
+// TicketsReplyWindow). A seller that reads a client's line before it
+// prepares the ticket has the held client's handler waiting on it all
+// along: the others are served while it waits only when clients are
+// served at the same time. held says whether client 1 was held: it got
+// no ticket before it sent its line.
+func ticketsAtOnceRound(t *graders.T, p *harness.Process, port int, re *regexp.Regexp, n int) (sales []*ticketsSale, held bool) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var mu sync.Mutex
 	window := t.Timeout(TicketsReplyWindow)
 	timer := time.AfterFunc(window, cancel)
 	first := true
-	seen := func(s *ticketsSale) func() {
-		return func() {
+	seen := func(s *ticketsSale) func(time.Time) {
+		return func(at time.Time) {
 			mu.Lock()
 			defer mu.Unlock()
 			if !first || !timer.Stop() {
 				return
 			}
 			first = false
-			now := time.Now()
-			rest := t.Timeout(time.Duration(n-1)*(now.Sub(s.connected)+time.Second) + probe.LineTimeout)
-			timer = time.AfterFunc(rest, cancel)
-			window = now.Add(rest).Sub(s.connected)
+			start := s.connected
+			if s.sent.After(start) {
+				start = s.sent
+			}
+			rest := t.Timeout(time.Duration(n-1)*(at.Sub(start)+time.Second) + probe.LineTimeout)
+			timer = time.AfterFunc(time.Until(at.Add(rest)), cancel)
+			window = at.Add(rest).Sub(start)
 		}
 	}
-	r := ticketsConnect(t, p, port, n, window, func(s *ticketsSale, c *probe.TCPConn) {
-		s.finish(ctx, c, re, seen(s))
+	// The held client: it reads what the seller sends it unasked (a seller
+	// that sends first serves it without its line) until the others'
+	// round is over.
+	hs := &ticketsSale{client: 1, window: t.Timeout(TicketsReplyWindow)}
+	ticketsPace(t, p.Pid(), port)
+	hc, err := probe.DialTCP(t, port)
+	heldDone := make(chan struct{})
+	holdCtx, endHold := context.WithCancel(t.Context())
+	defer endHold()
+	var heldReply probe.Reply
+	if err != nil {
+		hs.err = err
+		close(heldDone)
+	} else {
+		hs.connected = time.Now()
+		t.Note("client 1 (%s) is connected and stays silent while clients 2 to %d are served", hc.LocalAddr(), n)
+		go func() {
+			defer close(heldDone)
+			heldReply = hc.ReadReply(holdCtx, -1, func(d []byte) int { return ticketsJudged(re, d) })
+		}()
+	}
+	open := make(chan struct{})
+	others := ticketsConnect(t, p, port, n-1, window, func(s *ticketsSale, c *probe.TCPConn) {
+		<-open
+		// No idle window: a client waits for its ticket while the seller
+		// serves the others, even after a "please wait" line.
+		s.finish(ctx, c, re, -1, seen(s))
 	})
-	sales := r.wait()
+	for _, s := range others.sales {
+		s.client++
+	}
+	close(open)
+	rest := others.wait()
 	mu.Lock()
 	timer.Stop()
-	for _, s := range sales {
+	for _, s := range rest {
 		s.window = window
 	}
 	mu.Unlock()
-	return sales
+	endHold()
+	<-heldDone
+	if hc != nil {
+		if heldReply.Complete() || heldReply.EOF {
+			// Served without its line: the seller does not wait for it.
+			hs.reply, hs.answered, hs.eof = heldReply.Data, heldReply.At, heldReply.EOF
+			hs.number, hs.formed, hs.ok = ticketsNumber(re, heldReply.Data)
+			hc.Close()
+		} else {
+			held = true
+			t.Note("client 1, held silent until now, sends its line")
+			hctx, hcancel := context.WithTimeout(t.Context(), hs.window)
+			hs.finish(hctx, hc, re, -1, nil)
+			hcancel()
+		}
+	}
+	return append([]*ticketsSale{hs}, rest...), held
 }
 
 // ticketsStart starts the seller and compiles the pattern.
@@ -399,6 +506,10 @@ func ticketsNoTicket(s *ticketsSale) string {
 		return fmt.Sprintf("client %d: the server closed the connection without sending anything", s.client)
 	case len(s.reply) == 0:
 		return fmt.Sprintf("client %d got no reply within %s", s.client, s.window)
+	case !s.formed && !s.eof && !s.quiet:
+		return fmt.Sprintf("client %d got no ticket within %s, only: %q", s.client, s.window, reply)
+	case s.quiet:
+		return fmt.Sprintf("client %d got a reply without a ticket number, and then the seller went quiet for %s: %q", s.client, probe.ReplyIdle, reply)
 	default:
 		return fmt.Sprintf("client %d got a reply without a ticket number: %q", s.client, reply)
 	}
@@ -496,6 +607,8 @@ func ticketsCheckConsecutive(ctx context.Context, t *graders.T) error {
 	}
 	forked := ticketsWatchForks(t, p.Pid())
 	var nums []int
+	var replies []string
+	formed := true
 	for i := range TicketsSequential {
 		s := ticketsBuy(t, port, re, i+1)
 		if !s.ok {
@@ -507,6 +620,8 @@ func ticketsCheckConsecutive(ctx context.Context, t *graders.T) error {
 				Want(fmt.Sprintf("a ticket for each of %d clients, one after the other", TicketsSequential), fmt.Sprintf("tickets %s, then none", ticketsList(nums)))
 		}
 		nums = append(nums, s.number)
+		replies = append(replies, fmt.Sprintf("%q", graders.Printable(s.reply)))
+		formed = formed && s.formed
 	}
 	didFork := forked()
 	want := fmt.Sprintf("%d consecutive numbers, e.g. %d, %d, %d", TicketsSequential, nums[0], nums[0]+1, nums[0]+2)
@@ -517,17 +632,33 @@ func ticketsCheckConsecutive(ctx context.Context, t *graders.T) error {
 		allSame = allSame && nums[i] == nums[0]
 		consecutive = consecutive && nums[i] == nums[i-1]+1
 	}
+	// A cause is stated only from numbers read in the course's form: a
+	// number in another form may be anything the replies hold (a wait
+	// time), and then the cause is named as likely.
+	if !formed {
+		got += fmt.Sprintf(" (not in the course's form; the replies: %s)", strings.Join(replies, " | "))
+	}
 	switch {
 	case consecutive:
 		return nil
-	case allSame && didFork:
+	case allSame && didFork && formed:
 		return graders.Failf("every client got ticket number %d: the server forks a process per client, and each child increments its own copy of the counter, which is lost when the child ends", nums[0]).
 			Want(want, got).
 			WithHint("A forked child has its own copy of the parent's memory: keep the counter where every process sees it — in a file, under a lock (fcntl.flock) — or serve clients with threads (ThreadingTCPServer) and a threading.Lock.")
-	case allSame:
+	case allSame && formed:
 		return graders.Failf("every client got ticket number %d: the counter starts again for each client, as a local variable of handle() does", nums[0]).
 			Want(want, got).
 			WithHint("Keep the counter outside handle(), as a global variable (declared `global` in handle()) or an attribute of the server, so that every client's handler increments the same one.")
+	case allSame && didFork:
+		return graders.Failf("the replies of %d clients served one after the other all hold the number %d and none holds a number in the course's form: if %d is the ticket number, the likely cause is that each forked child increments its own copy of the counter", TicketsSequential, nums[0], nums[0]).
+			Want(want, got).
+			WithHint("Send the ticket in the course's form (tcp-tickets/ticket says which), and keep the counter where every process sees it: in a file under a lock (fcntl.flock), or use threads.")
+	case allSame:
+		return graders.Failf("the replies of %d clients served one after the other all hold the number %d and none holds a number in the course's form: if %d is the ticket number, the likely cause is a counter that starts again for each client (a local variable of handle())", TicketsSequential, nums[0], nums[0]).
+			Want(want, got).
+			WithHint("Send the ticket in the course's form (tcp-tickets/ticket says which), and keep the counter outside handle(), so that every client's handler increments the same one.")
+	case !formed:
+		return graders.Failf("clients served one after the other got replies whose numbers (none in the course's form) are not consecutive").Want(want, got)
 	default:
 		return graders.Failf("clients served one after the other got numbers that are not consecutive").Want(want, got)
 	}
@@ -575,46 +706,80 @@ func ticketsOverlap(ends []time.Time, span time.Duration) int {
 	return most
 }
 
+// ticketsStartOf returns when a sale's handler could start preparing:
+// once the client had connected and, when it sent its line, sent it.
+func ticketsStartOf(s *ticketsSale) time.Time {
+	if s.sent.After(s.connected) {
+		return s.sent
+	}
+	return s.connected
+}
+
 func ticketsCheckAtOnce(ctx context.Context, t *graders.T) error {
 	p, port, re, err := ticketsStart(t)
 	if err != nil {
 		return err
 	}
-	// Served at the same time is judged from when the replies come, a
-	// number in them or not (tcp-tickets/ticket judges what they hold).
-	// The handler's time P is the quickest answer of the round: the client
-	// served first waited for no other, whether the others were served
-	// with it or after it.
-	sales := ticketsAtOnceRound(t, p, port, re, TicketsAtOnce)
+	// Served at the same time is judged on two kinds of evidence, neither
+	// of which can race: a client held silent while the others must be
+	// served (a seller that reads its clients' lines), and the times of the
+	// tickets (the piece that holds each number), which a seller that
+	// prepares its tickets one after the other spreads P apart. What the
+	// replies hold is tcp-tickets/ticket's concern: a reply without a
+	// number counts when it ends.
+	sales, held := ticketsAtOnceRound(t, p, port, re, TicketsAtOnce)
+	heldSale, others := sales[0], sales[1:]
 	var ends []time.Time
 	var missing []string
 	var first *ticketsSale
-	for _, s := range sales {
+	servedWhileHeld := 0
+	for _, s := range others {
 		if !s.replied() {
 			missing = append(missing, ticketsNoTicket(s))
 			continue
 		}
+		servedWhileHeld++
 		ends = append(ends, s.answered)
-		if first == nil || s.answered.Sub(s.connected) < first.answered.Sub(first.connected) {
+		if first == nil || s.answered.Sub(ticketsStartOf(s)) < first.answered.Sub(ticketsStartOf(first)) {
 			first = s
 		}
 	}
+	if !held && heldSale.replied() {
+		// Client 1 was served without sending: it held nothing, and its
+		// ticket counts with the others'.
+		ends = append(ends, heldSale.answered)
+		if first == nil || heldSale.answered.Sub(heldSale.connected) < first.answered.Sub(ticketsStartOf(first)) {
+			first = heldSale
+		}
+	}
+	if held && servedWhileHeld == 0 {
+		if !heldSale.replied() {
+			return ticketsUnjudged(sales[1], "replies")
+		}
+		return graders.Failf("the server serves one client at a time: while client 1 was connected and had not yet sent its line, none of the %d other clients got a reply within %s; once client 1 sent its line, it was answered %s",
+			TicketsAtOnce-1, others[0].window.Round(time.Millisecond), concAt(t, heldSale.answered)).
+			Want(fmt.Sprintf("the other %d clients served while client 1 waits", TicketsAtOnce-1), "no reply to any of them while client 1 was connected").
+			WithHint("A server that serves one client at a time (socketserver.TCPServer, or a lock held while a client's line is read) makes every client wait for the one before: use ThreadingTCPServer or ForkingTCPServer, and hold the lock only while taking the number.")
+	}
 	if first == nil {
-		return ticketsUnjudged(sales[0], "replies")
+		return ticketsUnjudged(heldSale, "replies")
 	}
-	prep := first.answered.Sub(first.connected)
-	t.Note("the client served first got its ticket %d ms after connecting: the time one handler takes", prep.Milliseconds())
-	if prep < TicketsMinPrepare {
-		t.Note("handlers shorter than %s cannot show whether clients are served one after the other: not judged", TicketsMinPrepare)
-		return nil
-	}
+	prep := first.answered.Sub(ticketsStartOf(first))
+	t.Note("the client served first got its ticket %d ms after it could be served: the time one handler takes", prep.Milliseconds())
 	if len(missing) > 0 {
 		return graders.Failf("of %d clients connecting together, %d got no reply: %s", TicketsAtOnce, len(missing), strings.Join(missing, "; ")).
 			Want(fmt.Sprintf("a reply for each of %d clients", TicketsAtOnce), fmt.Sprintf("%d replies", len(ends)))
 	}
+	if prep < TicketsMinPrepare {
+		if held {
+			t.Note("%d clients were served while client 1 was connected and silent: clients are served at the same time (a ticket takes too little time, under %s, for its preparation to show more)", servedWhileHeld, TicketsMinPrepare)
+			return nil
+		}
+		return graders.NotJudgedf("the seller answers a client without waiting for its line, and a ticket takes %d ms, under %s: whether clients are served one after the other shows neither in a held client nor in the tickets' times", prep.Milliseconds(), TicketsMinPrepare)
+	}
 	span := prep / 2
 	if most := ticketsOverlap(ends, span); most >= 2 {
-		t.Note("up to %d of the %d handlers ran at the same time", most, TicketsAtOnce)
+		t.Note("up to %d of the %d handlers ran at the same time", most, len(ends))
 		return nil
 	}
 	sort.Slice(ends, func(i, j int) bool { return ends[i].Before(ends[j]) })
@@ -623,8 +788,8 @@ func ticketsCheckAtOnce(ctx context.Context, t *graders.T) error {
 		at = append(at, concAt(t, e))
 	}
 	return graders.Failf("%d clients that connected together were served one after the other: a ticket takes about %.1f s to prepare, and the tickets came one at a time (%s), never two handlers at the same time",
-		TicketsAtOnce, prep.Seconds(), strings.Join(at, ", ")).
-		Want(fmt.Sprintf("the %d tickets together, about %.1f s after connecting", TicketsAtOnce, prep.Seconds()), "one ticket at a time").
+		len(ends), prep.Seconds(), strings.Join(at, ", ")).
+		Want(fmt.Sprintf("the %d tickets together, about %.1f s after connecting", len(ends), prep.Seconds()), "one ticket at a time").
 		WithHint("A lock held while the ticket is prepared (time.sleep) or sent makes clients wait for each other: take the number under the lock, release it, then prepare and send. A plain TCPServer also serves one client at a time: use ThreadingTCPServer or ForkingTCPServer.")
 }
 

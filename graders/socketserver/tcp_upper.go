@@ -158,6 +158,11 @@ type upperReply struct {
 	// firstAt is when the first byte of the reply arrived, doneAt when the
 	// reply was complete.
 	firstAt, doneAt time.Time
+	// loadDelay is how long the program waited for a CPU between the
+	// sending of the data and the reply (the most any of its threads
+	// waited, harness.RunDelays.Grown): at least that much of the reply's
+	// time was added by other work on the machine.
+	loadDelay time.Duration
 }
 
 // upperStartAsk starts the server and asks it, as its first client, to
@@ -183,18 +188,24 @@ func upperAsk(t *graders.T, p *harness.Process, port int, from net.IP, who, data
 		return r, err
 	}
 	r.conn, r.sentAt = c, time.Now()
+	before, berr := harness.ThreadRunDelays(p.Pid())
 	if err := probe.SendAs(t, p, c, who, []byte(data)); err != nil {
 		return r, err
 	}
 	wants := upperWants(data)
 	r.data = upperWaitReply(c, wants, timeout)
+	if after, aerr := harness.ThreadRunDelays(p.Pid()); berr == nil && aerr == nil {
+		r.loadDelay = after.Grown(before)
+	}
 	if len(r.data) == 0 && mode == upperLenient {
 		r.data, _ = probe.LateReply(t, c, upperComplete(wants))
 	}
 	if len(r.data) == 0 {
 		return r, probe.NoReply(t, p, c, who, "a reply "+upperQuote(wants), timeout)
 	}
-	r.firstAt, r.doneAt = c.FirstAt(), c.LastAt()
+	// doneAt is when the piece that completed the reply arrived: a reply
+	// may come in several pieces (or a byte at a time).
+	r.firstAt, r.doneAt = c.FirstAt(), c.ArrivedAt(len(r.data))
 	return r, nil
 }
 

@@ -182,7 +182,7 @@ func TestWaitingJudgeDelay(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := &upperReply{sentAt: sent, firstAt: sent.Add(c.took)}
+			r := &upperReply{sentAt: sent, firstAt: sent, doneAt: sent.Add(c.took)}
 			assertVerdict(t, c.want, waitingJudgeDelay(c.data, r), c.name)
 		})
 	}

@@ -147,7 +147,7 @@ func ClassReport(w io.Writer, recs []*Record, sum Summary, exs []*graders.Exerci
 	}
 	for _, c := range sum.Checks {
 		// Fail and Skip count only the students who handed the exercise in.
-		cv := checkView{CheckSummary: c, W: c.PassRate * rateWidth, Message: render.Terminal(c.CommonFailure, false), NotPass: c.Fail + c.Skip}
+		cv := checkView{CheckSummary: c, W: c.PassRate * rateWidth, Message: render.Terminal(c.CommonFailure, false), NotPass: c.Fail + c.Skip - c.NotJudged}
 		v.Checks = append(v.Checks, cv)
 		if c.Fail > 0 {
 			v.Hardest = append(v.Hardest, cv)

@@ -173,6 +173,10 @@ type CheckSummary struct {
 	Fail     int             `json:"fail"`
 	Skip     int             `json:"skip"`
 	Error    int             `json:"error"`
+	// NotJudged counts the skips of students whose program the check could
+	// not judge (left out of their score): they are in Skip too, and, as
+	// errors, out of PassRate.
+	NotJudged int `json:"not_judged,omitempty"`
 	// HandedIn counts the students who handed the exercise in (see
 	// handedIn): Pass, Fail, Skip and Error count only them.
 	HandedIn int `json:"handed_in"`
@@ -282,6 +286,9 @@ func SummarizeCourse(recs []*Record, exs []*graders.Exercise, settings func(exer
 					}
 				case report.Skip:
 					cs.Skip++
+					if c.Unjudged() {
+						cs.NotJudged++
+					}
 				case report.Error:
 					cs.Error++
 				}
@@ -300,7 +307,7 @@ func SummarizeCourse(recs []*Record, exs []*graders.Exercise, settings func(exer
 	}
 	for i := range s.Checks {
 		cs := &s.Checks[i]
-		if n := cs.Pass + cs.Fail + cs.Skip; n > 0 {
+		if n := cs.Pass + cs.Fail + cs.Skip - cs.NotJudged; n > 0 {
 			cs.PassRate = round4(float64(cs.Pass) / float64(n))
 		}
 		f := fails[cs.ID]

@@ -54,9 +54,19 @@ time.sleep(60)
 		assert.True(t, p.Running(), "the line must be seen while the program runs")
 	})
 	t.Run("pipe keeps it buffered until SIGINT", func(t *testing.T) {
-		p := start(t, Spec{Argv: []string{"python3", "-c", script}, NoPTY: true})
+		// stderr is line-buffered: "printed" shows that print("ready") has
+		// run, however long the interpreter took to start on a busy
+		// machine, before the SIGINT.
+		buffered := `import sys, time
+print("ready")
+print("printed", file=sys.stderr)
+time.sleep(60)
+`
+		p := start(t, Spec{Argv: []string{"python3", "-c", buffered}, NoPTY: true})
+		_, err := waitText(t, p, "printed", 30*time.Second)
+		require.NoError(t, err)
 		// The negative window: long enough for a print to travel a pipe.
-		_, err := waitText(t, p, "ready", 500*time.Millisecond)
+		_, err = waitText(t, p, "ready", 500*time.Millisecond)
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		ex := p.Stop()
 		assert.Equal(t, "SIGINT", ex.StoppedBy)
@@ -174,6 +184,13 @@ time.sleep(60)`, port)}}
 	})
 	t.Run("another port", func(t *testing.T) {
 		p := start(t, serve(other))
+		// First the program binds its port, however long it takes to
+		// start on a busy machine; then the wait for the port it was not
+		// given ends at its deadline.
+		bctx, bcancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer bcancel()
+		_, _, err := WaitBound(bctx, p.Pid(), "udp", other, p.Done())
+		require.NoError(t, err)
 		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 		defer cancel()
 		_, socks, err := WaitBound(ctx, p.Pid(), "udp", want, p.Done())

@@ -15,13 +15,17 @@ import (
 // them at random in a range below Linux's ephemeral ports and away from
 // the ports students hard-code (1234, 5000, 8000, 8080, 8888, 9996, 12345...),
 // so that a program that ignores its argument is caught, and it never hands
-// out the same port twice in one grading run.
+// out a port again until half the range has been handed out since.
 type Ports struct {
 	mu   sync.Mutex
 	rng  *rand.Rand
 	used map[int]bool
-	lo   int
-	hi   int
+	// order is the ports in used, oldest first: once half the range's
+	// ports have been handed out, the oldest is handed out again, so that
+	// a long run (a flake guard's hundreds of gradings) never runs out.
+	order []int
+	lo    int
+	hi    int
 	// fixed arbitrates the ports programs choose themselves (a hard-coded
 	// 8888): every check of the run holds it shared, and a check whose
 	// program found its own port taken by another program of the run
@@ -56,18 +60,36 @@ func NewPorts(seed uint64) *Ports {
 	return &Ports{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), used: map[int]bool{}, lo: PortRangeLow, hi: PortRangeHigh}
 }
 
+// portStride and portPhase fix which ports Ports hands out: those equal
+// to portPhase modulo portStride. The ports either side of a port handed
+// out are never handed out, by this allocator or by another one of any
+// grading beside it: a program that binds its port plus or minus one (a
+// mistake the start checks name) finds that port free, and fails for its
+// own mistake, never because another grading holds it.
+const (
+	portStride = 4
+	portPhase  = 1
+)
+
 // Next returns a port that is free for both TCP and UDP on all addresses
-// right now.
+// right now, and whose neighbours (the port minus one and plus one) are
+// free too.
 func (p *Ports) Next() (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for range 200 {
-		port := p.lo + p.rng.IntN(p.hi-p.lo)
+	slots := (p.hi - p.lo) / portStride
+	for range 400 {
+		port := p.lo + p.rng.IntN(slots)*portStride + portPhase
 		if p.used[port] {
 			continue
 		}
-		if PortFree(port) {
+		if PortFree(port) && PortFree(port-1) && PortFree(port+1) {
 			p.used[port] = true
+			p.order = append(p.order, port)
+			if len(p.order) > slots/2 {
+				delete(p.used, p.order[0])
+				p.order = p.order[1:]
+			}
 			return port, nil
 		}
 	}

@@ -88,6 +88,11 @@ func Gradescope(w io.Writer, results []report.Result) error {
 				t.Output = Terminal(c.Message, false) + "\n\nThis is netgrade's own error; it is not charged to you. Tell your instructor."
 			case report.Skip:
 				t.Output = Terminal(c.Message, false) + "\n"
+				if c.Unjudged() {
+					// Left out of the score, as an error is.
+					t.MaxScore = 0
+					t.Output += "\nThis check could not judge your program: it is left out of your score.\n"
+				}
 			default:
 				t.Output = Terminal(failureBody(c, same[c.ID]), true)
 			}

@@ -15,13 +15,19 @@ import (
 var htmlTemplate string
 
 var htmlPage = template.Must(template.New("page").Funcs(template.FuncMap{
-	"t":          func(s string) string { return Terminal(s, false) },
-	"block":      func(s string) string { return Terminal(s, true) },
-	"num":        Num,
-	"event":      func(e report.Event) string { return strings.Join(EventLines(e), "\n") },
-	"ms":         func(f float64) string { return fmt.Sprintf("%+.1f ms", f) },
-	"secs":       func(ms int64) string { return fmt.Sprintf("%.1f s", float64(ms)/1000) },
-	"mark":       func(s report.Status) string { return statusMark[s] },
+	"t":     func(s string) string { return Terminal(s, false) },
+	"block": func(s string) string { return Terminal(s, true) },
+	"num":   Num,
+	"event": func(e report.Event) string { return strings.Join(EventLines(e), "\n") },
+	"ms":    func(f float64) string { return fmt.Sprintf("%+.1f ms", f) },
+	"secs":  func(ms int64) string { return fmt.Sprintf("%.1f s", float64(ms)/1000) },
+	"mark":  func(s report.Status) string { return statusMark[s] },
+	"markOf": func(c report.Check) string {
+		if c.Unjudged() {
+			return unjudgedMark
+		}
+		return statusMark[c.Status]
+	},
 	"markup":     htmlMarkup,
 	"hiddenNote": func() string { return hiddenNote },
 }).Parse(htmlTemplate))

@@ -127,7 +127,11 @@ func JUnit(w io.Writer, results []report.Result) error {
 				tc.Error = &junitProblem{Message: xmlText(c.Message, false), Type: "netgrade", Body: xmlContent(c.Message + "\nThis is netgrade's own error; it is not charged to the submission.")}
 				s.Errors++
 			case report.Skip:
-				tc.Skipped = &junitProblem{Message: xmlText(c.Message, false)}
+				msg := c.Message
+				if c.Unjudged() {
+					msg += " (left out of the score)"
+				}
+				tc.Skipped = &junitProblem{Message: xmlText(msg, false)}
 				s.Skipped++
 			}
 			s.Tests++

@@ -69,6 +69,17 @@ var statusEmoji = map[report.Status]string{
 	report.Pass: "✅", report.Fail: "❌", report.Skip: "⏭️", report.Error: "⚠️",
 }
 
+// unjudgedEmoji marks a check left out of the score.
+const unjudgedEmoji = "❔"
+
+// emojiOf is the mark of a check: its status's, or unjudgedEmoji.
+func emojiOf(c report.Check) string {
+	if c.Unjudged() {
+		return unjudgedEmoji
+	}
+	return statusEmoji[c.Status]
+}
+
 // checkMarkdown explains a check that did not pass: the problem, expected
 // and got as a diff, how the program ended, the hint and the transcript
 // (in a <details> element when details is true). When an earlier check
@@ -169,13 +180,15 @@ func Markdown(w io.Writer, results []report.Result) error {
 		b.WriteString("| | Check | Points |\n|:-:|---|--:|\n")
 		for _, c := range r.Checks {
 			pts := Num(c.Points) + "/" + Num(c.MaxPoints)
-			switch c.Status {
-			case report.Skip:
+			switch {
+			case c.Unjudged():
+				pts = "not judged (left out of the score)"
+			case c.Status == report.Skip:
 				pts = "skipped"
-			case report.Error:
+			case c.Status == report.Error:
 				pts = "netgrade error"
 			}
-			fmt.Fprintf(&b, "| %s | %s — %s | %s |\n", statusEmoji[c.Status], mdInline(c.ID), mdMarkup(c.Title), pts)
+			fmt.Fprintf(&b, "| %s | %s — %s | %s |\n", emojiOf(c), mdInline(c.ID), mdMarkup(c.Title), pts)
 		}
 		same := sameCause(r)
 		var notes []string
@@ -195,6 +208,11 @@ func Markdown(w io.Writer, results []report.Result) error {
 			case report.Error:
 				fmt.Fprintf(&b, "\n### %s %s — %s\n\n", statusEmoji[c.Status], mdInline(c.ID), mdMarkup(c.Title))
 				fmt.Fprintf(&b, "%s (not charged to you)\n", mdInline(c.Message))
+			case report.Skip:
+				if c.Unjudged() && !isRedacted(c) {
+					fmt.Fprintf(&b, "\n### %s %s — %s\n\n", unjudgedEmoji, mdInline(c.ID), mdMarkup(c.Title))
+					fmt.Fprintf(&b, "%s (left out of the score)\n", mdInline(c.Message))
+				}
 			}
 		}
 	}

@@ -58,7 +58,7 @@ func redact(r report.Result) report.Result {
 	for i, c := range r.Checks {
 		if alias, hidden := aliases[c.ID]; hidden {
 			checks[i] = report.Check{
-				ID: alias, Title: HiddenTitle, Category: c.Category, Status: c.Status,
+				ID: alias, Title: HiddenTitle, Category: c.Category, Status: c.Status, NotJudged: c.NotJudged,
 				Points: c.Points, MaxPoints: c.MaxPoints, Visibility: c.Visibility,
 			}
 			continue

@@ -60,6 +60,9 @@ func Summary(w io.Writer, rows []SummaryRow, opt TextOptions) error {
 		}
 		what := strings.Join(failing, ", ")
 		switch {
+		case r.Passed() && r.CountUnjudged() > 0:
+			what = fmt.Sprintf("none: all judged checks pass (%d not judged, left out of the score)", r.CountUnjudged())
+			passed++
 		case r.Passed():
 			what = "none: all checks pass"
 			passed++

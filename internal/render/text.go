@@ -61,6 +61,18 @@ var statusMark = map[report.Status]string{
 	report.Pass: "✔", report.Fail: "✘", report.Skip: "–", report.Error: "!",
 }
 
+// unjudgedMark marks a check left out of the score: it ran but could not
+// judge the program.
+const unjudgedMark = "?"
+
+// markOf is the mark of a check: its status's, or unjudgedMark.
+func (t *textWriter) markOf(c report.Check) string {
+	if c.Unjudged() {
+		return t.style(ansiYellow, unjudgedMark)
+	}
+	return t.mark(c.Status)
+}
+
 func (t *textWriter) mark(s report.Status) string {
 	code := map[report.Status]string{report.Pass: ansiGreen, report.Fail: ansiRed, report.Skip: ansiYellow, report.Error: ansiMag}[s]
 	return t.style(code, statusMark[s])
@@ -110,27 +122,37 @@ func (t *textWriter) result(r report.Result) {
 	}
 	for _, c := range r.Checks {
 		pts := fmt.Sprintf("%s/%s", Num(c.Points), Num(c.MaxPoints))
-		switch c.Status {
-		case report.Skip:
+		switch {
+		case c.Unjudged():
+			pts = "not judged, left out of the score"
+		case c.Status == report.Skip:
 			pts = "skipped"
-		case report.Error:
+		case c.Status == report.Error:
 			pts = "error"
 		}
 		if !c.StudentVisible() && c.Title != HiddenTitle {
 			pts += "  (" + strings.ReplaceAll(string(c.Visibility), "_", " ") + ": not shown to students)"
 		}
 		pad := strings.Repeat(" ", twidth-utf8.RuneCountInString(c.Title))
-		t.printf("  %s %-*s  %s%s  %s\n", t.mark(c.Status), width, Terminal(c.ID, false), Terminal(c.Title, false), pad, t.style(ansiDim, pts))
+		t.printf("  %s %-*s  %s%s  %s\n", t.markOf(c), width, Terminal(c.ID, false), Terminal(c.Title, false), pad, t.style(ansiDim, pts))
 		for _, n := range c.Notes {
 			t.printf("    %s %s\n", t.style(ansiDim, "note:"), Terminal(n, false))
 		}
 	}
 	summary := fmt.Sprintf("Score: %s/%s", Num(r.Score), Num(r.MaxScore))
 	counts := []string{fmt.Sprintf("%d passed", r.Count(report.Pass))}
+	unjudged := r.CountUnjudged()
 	for _, s := range []report.Status{report.Fail, report.Skip, report.Error} {
-		if n := r.Count(s); n > 0 {
+		n := r.Count(s)
+		if s == report.Skip {
+			n -= unjudged
+		}
+		if n > 0 {
 			counts = append(counts, fmt.Sprintf("%d %s", n, map[report.Status]string{report.Fail: "failed", report.Skip: "skipped", report.Error: "not run: netgrade error, not charged"}[s]))
 		}
+	}
+	if unjudged > 0 {
+		counts = append(counts, fmt.Sprintf("%d not judged, left out of the score", unjudged))
 	}
 	code := ansiGreen
 	if !r.Passed() {
@@ -138,7 +160,12 @@ func (t *textWriter) result(r report.Result) {
 	}
 	t.printf("  %s  (%s)\n", t.style(ansiBold+code, summary), strings.Join(counts, ", "))
 	if r.Passed() {
-		t.printf("  %s\n", t.style(ansiGreen, "All checks passed."))
+		if unjudged == 0 {
+			t.printf("  %s\n", t.style(ansiGreen, "All checks passed."))
+			return
+		}
+		t.printf("  %s\n", t.style(ansiGreen, "All the checks that could judge the program passed."))
+		t.unjudged(r)
 		return
 	}
 	if t.opt.Student {
@@ -155,7 +182,7 @@ func (t *textWriter) result(r report.Result) {
 	}
 	var skipped []string
 	for _, c := range r.Checks {
-		if c.Status == report.Skip {
+		if c.Status == report.Skip && !c.Unjudged() {
 			if c.Message == "" {
 				skipped = append(skipped, Terminal(c.ID, false))
 				continue
@@ -168,6 +195,23 @@ func (t *textWriter) result(r report.Result) {
 		for _, s := range skipped {
 			t.printf("    – %s\n", s)
 		}
+	}
+	t.unjudged(r)
+}
+
+// unjudged lists the checks that could not judge the program, with why:
+// left out of the score, never passed.
+func (t *textWriter) unjudged(r report.Result) {
+	first := true
+	for _, c := range r.Checks {
+		if !c.Unjudged() {
+			continue
+		}
+		if first {
+			t.printf("\n  %s\n", t.style(ansiYellow, "Not judged (left out of the score):"))
+			first = false
+		}
+		t.printf("    %s %s (%s)\n", unjudgedMark, Terminal(c.ID, false), Terminal(c.Message, false))
 	}
 }
 

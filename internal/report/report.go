@@ -94,6 +94,12 @@ type Check struct {
 	Hint string `json:"hint,omitempty"`
 	// SkippedBecause names the prerequisite check whose failure skipped this one.
 	SkippedBecause string `json:"skipped_because,omitempty"`
+	// NotJudged marks a skipped check that ran but could not judge the
+	// program (what it judges does not show in it; Message says why): it
+	// is left out of the score, its points out of max_score, as an
+	// error's are. Status stays "skip", so that readers of the four
+	// statuses keep working; it is never set on another status.
+	NotJudged bool `json:"not_judged,omitempty"`
 	// Exit says how the program ended, e.g. "exited with status 1".
 	Exit string `json:"exit,omitempty"`
 	// Traceback is the last line of a Python traceback the program printed.
@@ -213,10 +219,30 @@ type Header struct {
 // Failed reports whether the check counts against the student.
 func (c Check) Failed() bool { return c.Status == Fail }
 
-// Passed reports whether every check of r passed.
+// Scored reports whether the check counts in the score: every check but
+// an errored one (netgrade's failure) and one not judged.
+func (c Check) Scored() bool { return c.Status != Error && !c.Unjudged() }
+
+// Unjudged reports whether the check ran but could not judge the program
+// (a skip marked NotJudged): left out of the score.
+func (c Check) Unjudged() bool { return c.Status == Skip && c.NotJudged }
+
+// CountUnjudged returns how many checks were not judged.
+func (r Result) CountUnjudged() int {
+	n := 0
+	for _, c := range r.Checks {
+		if c.Unjudged() {
+			n++
+		}
+	}
+	return n
+}
+
+// Passed reports whether every check of r passed, leaving out the checks
+// that could not judge the program (they are not the student's to fix).
 func (r Result) Passed() bool {
 	for _, c := range r.Checks {
-		if c.Status != Pass {
+		if c.Status != Pass && !c.Unjudged() {
 			return false
 		}
 	}
@@ -258,7 +284,7 @@ func (r Result) IDs(s Status) []string {
 
 // Tally sets Score and MaxScore from the checks: the points of passed
 // checks over the points of all checks but errored ones, which are never
-// charged to the student.
+// charged to the student, and ones not judged, which are left out.
 func (r *Result) Tally() {
 	r.Score, r.MaxScore = 0, 0
 	for i := range r.Checks {
@@ -268,7 +294,7 @@ func (r *Result) Tally() {
 		} else {
 			c.Points = 0
 		}
-		if c.Status == Error {
+		if !c.Scored() {
 			continue
 		}
 		r.Score += c.Points

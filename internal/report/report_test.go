@@ -43,6 +43,22 @@ func TestResultQueries(t *testing.T) {
 	mixed.Tally()
 	require.Equal(t, 3.0, mixed.Score)
 	require.Equal(t, 7.0, mixed.MaxScore, "points of every check but the errored one")
+
+	// A check not judged is left out of the score as an error is, and does
+	// not keep the result from passing; a plain skip counts.
+	unjudged := report.Result{Checks: []report.Check{
+		{ID: "z/a", Status: report.Pass, MaxPoints: 2},
+		{ID: "z/b", Status: report.Skip, NotJudged: true, MaxPoints: 3},
+	}}
+	unjudged.Tally()
+	require.Equal(t, 2.0, unjudged.Score)
+	require.Equal(t, 2.0, unjudged.MaxScore)
+	require.True(t, unjudged.Passed())
+	require.Equal(t, 1, unjudged.CountUnjudged())
+	unjudged.Checks[1].NotJudged = false
+	unjudged.Tally()
+	require.Equal(t, 5.0, unjudged.MaxScore, "a plain skip counts in max_score")
+	require.False(t, unjudged.Passed())
 }
 
 // TestPrintable checks the one encoder of bytes for a report: valid UTF-8
