@@ -2,11 +2,14 @@ package http
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"time"
 
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/graders/probe"
 	"github.com/netgrade/netgrade/internal/apispec"
+	"github.com/netgrade/netgrade/internal/racehook"
 	"github.com/netgrade/netgrade/internal/report"
 )
 
@@ -96,10 +99,10 @@ func RESTAPI() *graders.Exercise {
 			"An item created by one client, on its connection, is there for the next client on another.",
 			"Keep the collection in the server (a module-level dict, or an attribute of the server object), not in the handler: http.server makes a new handler for every connection.",
 			judgePersists),
-		withTimeout(needs(restCheck("concurrent-creates", "ten clients creating at once get distinct ids", report.Concurrency, 2,
+		withTimeout(needs(racing(restCheck("concurrent-creates", "ten clients creating at once get distinct ids", report.Concurrency, 2,
 			"Ten clients that create items at the same time each get their item, with an id of its own.",
 			"Handlers run at the same time (ThreadingHTTPServer, Flask, FastAPI): guard the counter and the collection with a threading.Lock(): with lock: next_id += 1; item[\"id\"] = next_id; todos[next_id] = item.",
-			judgeConcurrentCreates), restID("persists"))),
+			judgeConcurrentCreates)), restID("persists"))),
 		restCheck("no-server-error", "odd requests never get a server error", report.Robustness, 1,
 			"Whatever a client sends (an id that is not a number, a path below an item, a query string, a body sent as text/plain), the server answers below 500 and keeps serving.",
 			"int(\"abc\") raises ValueError: catch it and answer 404 (Flask's <int:id> and FastAPI's id: int do it for you); route on the path without its query string.",
@@ -112,6 +115,23 @@ func RESTAPI() *graders.Exercise {
 // starts the program (handing it the document in NETGRADE_REST_SPEC, which
 // netgrade's reference reads), and judges it through the HTTP probe.
 func restCheck(name, title string, cat report.Category, points float64, requirement, hint string, judge func(context.Context, *session) error) *graders.Check {
+	return restCheckHooked(name, title, cat, points, requirement, hint, judge, false)
+}
+
+// racing makes a rest-api check run its program under netgrade's race
+// hook: a check that judges ids, counters or the store under concurrent
+// clients.
+func racing(c *graders.Check) *graders.Check {
+	name := c.ID[len("rest-api/"):]
+	judge := restJudges[c.ID]
+	return restCheckHooked(name, c.Title, c.Category, c.Points, c.Requirement, c.Hint, judge, true)
+}
+
+// restJudges are the judging functions of the checks built so far, by ID,
+// for racing to rebuild one.
+var restJudges = map[string]func(context.Context, *session) error{}
+
+func restCheckHooked(name, title string, cat report.Category, points float64, requirement, hint string, judge func(context.Context, *session) error, hooked bool) *graders.Check {
 	return &graders.Check{
 		ID: restID(name), Title: title, Requirement: requirement, Category: cat, Points: points, Hint: hint,
 		Needs: []string{restID("starts")},
@@ -121,7 +141,16 @@ func restCheck(name, title string, cat report.Category, points float64, requirem
 			if err != nil {
 				return err
 			}
-			srv, err := probe.StartHTTP(t, []string{apispec.SpecEnv + "=" + spec})
+			env := []string{apispec.SpecEnv + "=" + spec}
+			if hooked {
+				hookEnv, done, err := restRaceHook(t)
+				if err != nil {
+					return err
+				}
+				defer done()
+				env = append(env, hookEnv...)
+			}
+			srv, err := probe.StartHTTP(t, env)
 			if err != nil {
 				return err
 			}
@@ -130,6 +159,34 @@ func restCheck(name, title string, cat report.Category, points float64, requirem
 			return judge(ctx, newSession(api, c, t.Note))
 		},
 	}
+}
+
+// restRaceHook installs netgrade's race hook for one check, unless the
+// course turns it off, and returns the environment that loads it and a
+// function that notes in the report whether it was active and removes it.
+// The hook widens the window between a handler's read of a counter or a
+// store and its write back (a store to shared state sleeps while other
+// threads run), so that an unlocked `next_id += 1` of a threaded
+// http.server, a Flask or a FastAPI program is interleaved by clients that
+// create together every time, and a locked one is only slower.
+func restRaceHook(t *graders.T) (env []string, done func(), err error) {
+	if !t.RaceHook() {
+		t.Notice("netgrade's race hook is off (run.race_hook: false in the course): races on the id counter show only when the scheduler happens to interleave clients")
+		return nil, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "netgrade-racehook-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("installing the race hook: %w", err)
+	}
+	hook, err := racehook.Install(dir, racehook.DefaultConfig())
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, fmt.Errorf("installing the race hook: %w", err)
+	}
+	return hook.Env(nil), func() {
+		t.Notice("%s", hook.Describe())
+		os.RemoveAll(dir)
+	}, nil
 }
 
 func withTimeout(c *graders.Check) *graders.Check {

@@ -30,6 +30,10 @@ type restExchange struct {
 	RespHeader nethttp.Header
 	RespBody   []byte
 	Err        error
+	// Traceback is the last line of the traceback the program printed
+	// while it served this request (a server error only), e.g.
+	// "KeyError: 'title'".
+	Traceback string
 
 	wire *httpwire.Exchange
 }
@@ -296,11 +300,21 @@ func outcome(ex *restExchange) string {
 
 // crashed words an answer that is a server error.
 func crashed(ex *restExchange) string {
+	raised := ""
+	if ex.Traceback != "" {
+		raised = "; serving it, the program raised " + ex.Traceback
+	}
 	if ex.Status == 0 {
+		if raised != "" {
+			return "no answer: the connection was closed or timed out without a response" + raised
+		}
 		return "no answer: the connection was closed or timed out without a response (the handler probably raised an exception: see the traceback the program printed)"
 	}
 	if rec := recognise(ex); rec.Kind == apispec.HTML || rec.Kind == apispec.Traceback || rec.Exception != "" {
-		return fmt.Sprintf("%s, with %s", statusText(ex), rec.Name)
+		return fmt.Sprintf("%s, with %s%s", statusText(ex), rec.Name, raised)
+	}
+	if raised != "" {
+		return statusText(ex) + raised
 	}
 	return statusText(ex) + ": an exception in the server"
 }
