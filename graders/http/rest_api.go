@@ -176,4 +176,3 @@ func restRaceHook(t *graders.T) (env []string, done func(), err error) {
 		os.RemoveAll(dir)
 	}, nil
 }
-
