@@ -14,7 +14,7 @@ import (
 )
 
 // TextSpec is the course text naming the rest-api exercise's API document:
-// a built-in name (todo-api.yaml, books-api.yaml), a file, or the
+// a built-in name (see apispec.Builtins), a file, or the
 // document's text.
 const TextSpec = "spec"
 

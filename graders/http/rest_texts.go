@@ -65,7 +65,7 @@ func termsOf(api *apispec.API) terms {
 		if p == nil {
 			continue
 		}
-		if t.text == "" && p.Type.Is("string") && len(p.Enum) == 0 {
+		if t.text == "" && p.Type.Is("string") && len(p.Enum) == 0 && p.Pattern == "" && p.Format == "" {
 			t.text = name
 		}
 		if d, ok := p.Default.(bool); ok && t.flag == "" && p.Type.Is("boolean") {
@@ -303,7 +303,7 @@ func wording(name string, t terms) graders.Description {
 	case "concurrent-creates":
 		return graders.Description{
 			Title:       "ten clients creating at once get distinct ids",
-			Requirement: fmt.Sprintf("Ten clients that create items at the same time (`POST %s`) each get their item, with a `%s` of its own.", t.coll, t.idField),
+			Requirement: fmt.Sprintf("Ten clients that create items at the same time (`POST %s`) each get their item, with its own `%s`.", t.coll, t.idField),
 			Hint: fmt.Sprintf("Handlers run at the same time (ThreadingHTTPServer, Flask, FastAPI): guard the counter and %[1]s with a threading.Lock(): with lock: next_id += 1; item[%[2]q] = next_id; %[1]s[next_id] = item.",
 				t.store, t.idField),
 		}

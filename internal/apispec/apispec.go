@@ -36,7 +36,7 @@ import (
 // DefaultName is the name of the document of the default course.
 const DefaultName = "todo-api.yaml"
 
-//go:embed todo-api.yaml books-api.yaml
+//go:embed todo-api.yaml books-api.yaml tasks-api.yaml fastapi-books.json
 var builtin embed.FS
 
 // CollectionExtension marks the path of the graded collection when a
