@@ -236,7 +236,11 @@ func Load(name string, data []byte) (api *API, err error) {
 			Problem: fmt.Sprintf("netgrade reads OpenAPI 3.0 documents (openapi: 3.0.3); this one says openapi: %q", doc.OpenAPI)}
 	}
 	if err := doc.Validate(context.Background()); err != nil {
-		return nil, &Error{Name: name, Line: originLine(err), Problem: err.Error(), Err: err}
+		e := &Error{Name: name, Line: originLine(err), Problem: err.Error(), Err: err}
+		if oneLine(data) {
+			e.Line = 0 // "line 1" of a one-line document says nothing; the problem names the path
+		}
+		return nil, e
 	}
 	api = &API{Name: name, Title: doc.Info.Title, Doc: doc, source: data}
 	if api.router, err = gorillamux.NewRouter(doc); err != nil {
