@@ -82,7 +82,9 @@ func TestRESTTextsFromTheDocument(t *testing.T) {
 		assert.NotRegexp(t, defaultWords, c.Title+"\n"+c.Requirement+"\n"+c.Hint+"\n"+c.Message+"\n"+c.Expected, c.ID)
 	}
 	formats := map[string]func(io.Writer, []report.Result) error{
-		"text":       func(w io.Writer, rs []report.Result) error { return render.Text(w, rs, render.TextOptions{TranscriptLines: 1000}) },
+		"text": func(w io.Writer, rs []report.Result) error {
+			return render.Text(w, rs, render.TextOptions{TranscriptLines: 1000})
+		},
 		"json":       render.JSON,
 		"junit":      render.JUnit,
 		"markdown":   render.Markdown,
