@@ -3,9 +3,11 @@ package course_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/netgrade/netgrade/course"
@@ -102,6 +104,41 @@ func TestRESTTextsFromTheDocument(t *testing.T) {
 			for _, m := range defaultWords.FindAllStringIndex(out, -1) {
 				lo, hi := max(0, m[0]-80), min(len(out), m[1]+80)
 				t.Errorf("%s report holds %q: …%s…", name, out[m[0]:m[1]], out[lo:hi])
+			}
+		})
+	}
+}
+
+// TestRESTRaceUnderHook grades the threaded http.server whose handler
+// races on its id counter in three statements (i = next_id[0]; item =
+// dict(id=i, **data); next_id[0] = i + 1): concurrent-creates fails, and
+// its report says the race hook was active; with the course's race hook
+// off, the report says that too.
+func TestRESTRaceUnderHook(t *testing.T) {
+	ex, err := course.Registry().Get("rest-api")
+	require.NoError(t, err)
+	sub, err := graders.FileSubmission(filepath.Join("..", "fixtures", "rest-api", "threaded_id_race.py"))
+	require.NoError(t, err)
+	only := []string{"rest-api/starts", "rest-api/persists", "rest-api/concurrent-creates"}
+	for _, hook := range []bool{true, false} {
+		t.Run(fmt.Sprintf("hook=%v", hook), func(t *testing.T) {
+			opt := options()
+			opt.Settings = graders.Settings{Only: only, NoRaceHook: !hook}
+			res := ex.Grade(context.Background(), sub, opt)
+			var cc *report.Check
+			for i := range res.Checks {
+				if res.Checks[i].ID == "rest-api/concurrent-creates" {
+					cc = &res.Checks[i]
+				}
+			}
+			require.NotNil(t, cc, explain(res))
+			notes := strings.Join(cc.Notes, "\n")
+			if hook {
+				assert.Equal(t, report.Fail, cc.Status, explain(res))
+				assert.Contains(t, cc.Message, "all got id")
+				assert.Contains(t, notes, "race hook was active")
+			} else {
+				assert.Contains(t, notes, "race hook is off")
 			}
 		})
 	}
