@@ -708,6 +708,9 @@ func judgeConcurrentCreates(ctx context.Context, s *session) error {
 	wg.Wait()
 	ids := map[string][]int{}
 	unvaried := s.unvaried()
+	if unvaried != "" {
+		s.note("netgrade could not give each of the %d bodies its own value of %s (the schema leaves no room for one): a refusal of a duplicate is not counted against the API", concurrentClients, unvaried)
+	}
 	refused := map[int]bool{}
 	for i, ex := range exs {
 		if unvaried != "" && conflict(ex) {

@@ -161,8 +161,8 @@ func Builtin(name string) (*API, error) {
 // Default loads the document of the default course.
 func Default() (*API, error) { return Builtin(DefaultName) }
 
-// Open loads a document by name: a built-in one (todo-api.yaml,
-// books-api.yaml), else the file at that path.
+// Open loads a document by name: a built-in one (see Builtins), else the
+// file at that path.
 func Open(name string) (*API, error) {
 	if slices.Contains(Builtins(), name) {
 		return Builtin(name)
