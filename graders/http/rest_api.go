@@ -3,7 +3,6 @@ package http
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/netgrade/netgrade/graders"
@@ -131,7 +130,12 @@ func restRun(judge func(context.Context, *session) error, racing bool) func(cont
 		}
 		env := []string{apispec.SpecEnv + "=" + spec}
 		if racing {
-			hookEnv, done, err := restRaceHook(t)
+			// The race hook widens the window between a handler's read of
+			// a counter or a store and its write back, so that an unlocked
+			// next_id += 1 of a threaded http.server, a Flask or a FastAPI
+			// program is interleaved by clients that create together every
+			// time, and a locked one is only slower.
+			hookEnv, done, err := racehook.ForCheck(t)
 			if err != nil {
 				return err
 			}
@@ -148,32 +152,4 @@ func restRun(judge func(context.Context, *session) error, racing bool) func(cont
 		s.lax = t.Text(TextCoercion) == CoercionLax
 		return judge(ctx, s)
 	}
-}
-
-// restRaceHook installs netgrade's race hook for one check, unless the
-// course turns it off, and returns the environment that loads it and a
-// function that notes in the report whether it was active and removes it.
-// The hook widens the window between a handler's read of a counter or a
-// store and its write back (a store to shared state sleeps while other
-// threads run), so that an unlocked `next_id += 1` of a threaded
-// http.server, a Flask or a FastAPI program is interleaved by clients that
-// create together every time, and a locked one is only slower.
-func restRaceHook(t *graders.T) (env []string, done func(), err error) {
-	if !t.RaceHook() {
-		t.Notice("netgrade's race hook is off (run.race_hook: false in the course): races on the id counter show only when the scheduler happens to interleave clients")
-		return nil, func() {}, nil
-	}
-	dir, err := os.MkdirTemp("", "netgrade-racehook-")
-	if err != nil {
-		return nil, nil, fmt.Errorf("installing the race hook: %w", err)
-	}
-	hook, err := racehook.Install(dir, racehook.DefaultConfig())
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, nil, fmt.Errorf("installing the race hook: %w", err)
-	}
-	return hook.Env(nil), func() {
-		t.Notice("%s", hook.Describe())
-		os.RemoveAll(dir)
-	}, nil
 }
