@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/netgrade/netgrade/graders"
@@ -324,13 +325,34 @@ func wording(name string, t terms) graders.Description {
 
 // describeREST words a rest-api check under the course's texts: from the
 // course's document; the zero Description (the static texts) when the
-// document does not load, which the course file's rule reports.
+// document does not load, which the course file's rule reports. The
+// engine asks for a check's wording for every grading: the terms of the
+// documents seen are kept (a course has one or two), so that a batch does
+// not load the document again for each student and check.
 func describeREST(name string) func(text func(string) string) graders.Description {
+	var mu sync.Mutex
+	seen := map[string]terms{}
 	return func(text func(string) string) graders.Description {
-		api, err := apispec.FromSetting(text(TextSpec))
-		if err != nil {
-			return graders.Description{}
+		spec := text(TextSpec)
+		mu.Lock()
+		t, ok := seen[spec]
+		mu.Unlock()
+		if !ok {
+			api, err := apispec.FromSetting(spec)
+			if err != nil {
+				return graders.Description{}
+			}
+			t = termsOf(api)
+			mu.Lock()
+			if len(seen) >= maxDocuments {
+				clear(seen)
+			}
+			seen[spec] = t
+			mu.Unlock()
 		}
-		return wording(name, termsOf(api))
+		return wording(name, t)
 	}
 }
+
+// maxDocuments bounds the terms describeREST keeps.
+const maxDocuments = 8
