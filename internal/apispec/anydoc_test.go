@@ -95,12 +95,14 @@ func TestFastAPILayout(t *testing.T) {
 
 // TestUnvariedFields: a field whose pattern allows two values, or whose
 // maxLength leaves no room for a serial number, cannot be unique from
-// body to body: the generator says which.
+// body to body (nor can an enum of two values): the generator says which.
 func TestUnvariedFields(t *testing.T) {
 	schema := &openapi3.Schema{Type: &openapi3.Types{"object"}, Required: []string{"colour", "code", "name"}, Properties: openapi3.Schemas{
 		"colour": {Value: &openapi3.Schema{Type: &openapi3.Types{"string"}, Pattern: `^(red|blue)$`}},
 		"code":   {Value: &openapi3.Schema{Type: &openapi3.Types{"string"}, MaxLength: ptr(uint64(1))}},
 		"name":   {Value: &openapi3.Schema{Type: &openapi3.Types{"string"}, MaxLength: ptr(uint64(6))}},
+		"size":   {Value: &openapi3.Schema{Type: &openapi3.Types{"string"}, Enum: []any{"S", "M"}}},
+		"tags":   {Value: &openapi3.Schema{Type: &openapi3.Types{"array"}, Items: &openapi3.SchemaRef{Value: &openapi3.Schema{Type: &openapi3.Types{"string"}, Enum: []any{"a", "b"}}}}},
 	}}
 	g := NewGenerator(schema, Seed)
 	names := map[string]bool{}
@@ -109,7 +111,7 @@ func TestUnvariedFields(t *testing.T) {
 		require.NoError(t, schema.VisitJSON(b.Value), string(b.Raw))
 		names[b.Value["name"].(string)] = true
 	}
-	assert.Equal(t, []string{"code", "colour"}, g.Unvaried())
+	assert.Equal(t, []string{"code", "colour", "size"}, g.Unvaried(), "a list of enum values is no identity")
 	assert.Len(t, names, 12, "a short maxLength keeps the serial number")
 }
 

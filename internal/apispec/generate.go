@@ -91,6 +91,13 @@ func (g *Generator) Unvaried() []string {
 	return out
 }
 
+// topLevel reports whether s is the schema of the body's current field
+// itself (not of an element of a list it holds).
+func (g *Generator) topLevel(s *openapi3.Schema) bool {
+	ref := g.schema.Properties[g.field]
+	return ref != nil && ref.Value == s
+}
+
 // unique records a generated string of the current field and reports
 // whether it differs from every earlier one.
 func (g *Generator) unique(v string) bool {
@@ -274,7 +281,11 @@ func (g *Generator) object(s *openapi3.Schema, all, unicode bool) map[string]any
 // not make one (a pattern it cannot generate from, with no example).
 func (g *Generator) value(s *openapi3.Schema, all, unicode bool) (any, bool) {
 	if len(s.Enum) > 0 {
-		return s.Enum[g.rnd.IntN(len(s.Enum))], true
+		v := s.Enum[g.rnd.IntN(len(s.Enum))]
+		if str, ok := v.(string); ok && g.topLevel(s) && !g.unique(str) {
+			g.fixed[g.field] = true // a few values for many bodies
+		}
+		return v, true
 	}
 	switch {
 	case s.Type.Is("boolean"):
