@@ -15,9 +15,13 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/netgrade
 
-## test: every test (needs python3 on PATH)
+## test: every test (needs python3 on PATH), shown as go test shows them
+## (tools/testsum reads go test -json); it ends with the tests skipped for
+## a tool this machine lacks, by tool, and how to get each. Its exit status
+## is go test's.
 test:
-	$(UNBUF) $(GO) test -count=1 -parallel 6 -timeout 30m $(PKGS)
+	@CGO_ENABLED=0 $(GO) build -o bin/testsum ./tools/testsum
+	$(UNBUF) GO=$(GO) bin/testsum -count=1 -parallel 6 -timeout 30m $(PKGS)
 
 ## demo: grade the bundled sample submissions, with progress as they are
 ## graded; ends with the full report of a failing sample, then the table of

@@ -16,9 +16,26 @@ set -eu
 IMAGE=${1:-netgrade-python:local}
 SUITE=${SUITE:-bookworm}
 
-if ! command -v docker >/dev/null 2>&1; then
-	echo "sandbox-image: docker is not installed" >&2
+# fail says why the image cannot be built, and what to do, and stops.
+fail() {
+	echo "sandbox-image: $*" >&2
 	exit 1
+}
+
+if ! command -v docker >/dev/null 2>&1; then
+	fail "no Docker: the docker command is not installed (sudo apt-get install docker.io, then start it: sudo systemctl start docker)"
+fi
+# The engine must answer before anything else is asked of it: an image
+# inspect that fails for want of permission would read as "no image".
+if ! info=$(docker info --format '{{.ServerVersion}}' 2>&1); then
+	case $info in
+	*"permission denied"*)
+		fail "no permission on the Docker socket ($(echo "$info" | grep -o 'unix://[^:" ]*' | head -n 1 || true)): add yourself to the docker group (sudo usermod -aG docker \$USER, then log in again), or run as root (sudo make sandbox-image)" ;;
+	*"Cannot connect"* | *"Is the docker daemon running"* | *"connection refused"* | *"no such file"*)
+		fail "the Docker engine is not running: start it (sudo systemctl start docker, or dockerd); docker said: $(echo "$info" | tail -n 1)" ;;
+	*)
+		fail "docker does not answer: $(echo "$info" | tail -n 1)" ;;
+	esac
 fi
 # PACKAGES are what the image holds beyond debootstrap's minimal base.
 PACKAGES=python3,tzdata,faketime,python3-flask,python3-fastapi,python3-uvicorn
@@ -35,12 +52,10 @@ if [ -z "${FORCE:-}" ] && docker image inspect "$IMAGE" >/dev/null 2>&1; then
 	echo "sandbox-image: $IMAGE lacks some of $PACKAGES: rebuilding it"
 fi
 if [ "$(id -u)" != 0 ]; then
-	echo "sandbox-image: debootstrap needs root: run this as root (sudo make sandbox-image)" >&2
-	exit 1
+	fail "no root: debootstrap makes the image's root file system and needs root: run this as root (sudo make sandbox-image)"
 fi
 if ! command -v debootstrap >/dev/null 2>&1; then
-	echo "sandbox-image: debootstrap is not installed (apt-get install debootstrap)" >&2
-	exit 1
+	fail "debootstrap is not installed (sudo apt-get install debootstrap)"
 fi
 
 # mirror prints the first URI apt's own sources list gives for $SUITE, from
@@ -71,14 +86,23 @@ mirror() {
 
 MIRROR=${MIRROR:-$(mirror | head -n 1)}
 if [ -z "$MIRROR" ]; then
-	echo "sandbox-image: apt's sources list names no mirror for $SUITE; set MIRROR=URL" >&2
-	exit 1
+	fail "no mirror: apt's sources list names no Debian mirror for $SUITE; set MIRROR=URL (a Debian mirror this machine reaches)"
 fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 echo "sandbox-image: debootstrap $SUITE from $MIRROR"
-debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$work/root" "$MIRROR"
+# Its output is shown as it comes and kept, to name the cause of a failure.
+{
+	debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$work/root" "$MIRROR"
+	echo $? >"$work/rc"
+} 2>&1 | tee "$work/log"
+if [ "$(cat "$work/rc")" != 0 ]; then
+	if grep -q -e 'Failed getting release file' -e "Couldn't download" -e 'Temporary failure resolving' -e 'Could not resolve' -e 'Connection refused' -e 'unable to resolve' -e 'Unable to connect' -e 'Network is unreachable' "$work/log"; then
+		fail "no mirror: debootstrap could not download $SUITE from $MIRROR (its lines above say what failed): check that this machine reaches it, or set MIRROR=URL"
+	fi
+	fail "debootstrap failed (its lines above say why)"
+fi
 rm -rf "$work/root/var/cache/apt/archives/"*.deb "$work/root/var/lib/apt/lists/"*
 echo "sandbox-image: importing $IMAGE"
 tar -C "$work/root" -c . | docker import \

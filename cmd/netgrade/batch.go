@@ -143,6 +143,12 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 		return err
 	}
 	defer sb.Close()
+	// A program that cannot import a module is told which interpreter or
+	// image of the grading machine lacks it.
+	ms := moduleSandbox{Sandbox: sb, m: newModules(nil)}
+	if sb.Name() == sandbox.Docker {
+		ms.image = f.image
+	}
 	if note != "" {
 		fmt.Fprintf(stderr, "netgrade batch: %s\n", note)
 	}
@@ -161,7 +167,7 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 	begin := time.Now()
 	out, err := batch.Run(ctx, students, batch.Options{
 		Out: f.out, Jobs: f.jobs, Regrade: f.regrade,
-		Exercises: exs, Settings: w.Settings, PerExercise: w.PerExercise, Sandbox: sb, SandboxNote: note,
+		Exercises: exs, Settings: w.Settings, PerExercise: w.PerExercise, Sandbox: ms, SandboxNote: note,
 		Find: w.Find, Expected: w.Expected, StudentPage: w.StudentPage,
 		Progress: batch.NewProgress(stderr, isTerminal(stderr)),
 		Version:  version,

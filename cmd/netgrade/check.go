@@ -190,9 +190,13 @@ func (ck *checker) gradeAll(ctx context.Context, items []*checkItem) {
 		byJob[j] = it
 	}
 	graders.GradeSideBySide(ctx, jobs, ck.opt, nil)
+	// A new advisor per grading: a module installed since the last one
+	// (under --watch) is found.
+	mods := newModules(ck.opt.Interpreters)
 	for _, j := range jobs {
-		r := j.Result
-		byJob[j].res = &r
+		r := []report.Result{j.Result}
+		mods.local(ctx, r, "netgrade check")
+		byJob[j].res = &r[0]
 	}
 }
 

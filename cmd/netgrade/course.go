@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"strings"
 
 	"github.com/netgrade/netgrade/course"
+	httpch "github.com/netgrade/netgrade/graders/http"
+	"github.com/netgrade/netgrade/internal/apispec"
 	"github.com/netgrade/netgrade/internal/coursefile"
 	"github.com/spf13/cobra"
 )
@@ -18,7 +21,7 @@ type courseFlag struct {
 
 func (f *courseFlag) register(c *cobra.Command) {
 	c.Flags().StringVar(&f.path, "course", "", "course file (YAML) to grade by; default: the built-in course ('netgrade course show')")
-	c.Flags().StringVar(&f.python, "python", "", "the Python interpreter that runs .py submissions in place of python3 (e.g. /usr/bin/python3, which has Flask); overrides the course's `python:`")
+	c.Flags().StringVar(&f.python, "python", "", "the Python interpreter that runs .py submissions in place of python3 (e.g. /usr/bin/python3, which has Debian's Flask and FastAPI); overrides the course file's python: key")
 }
 
 // load reads the course; a bad course file is a usage error (exit 2) that
@@ -69,15 +72,7 @@ and deadlines of checks, and the texts the course fixes. 'netgrade course show'
 prints the built-in course, a starting point for your own; give yours to any
 grading command with --course FILE.`,
 	}
-	cmd.AddCommand(&cobra.Command{
-		Use:   "show",
-		Short: "Print the built-in course file",
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			_, err := c.OutOrStdout().Write(course.YAML())
-			return err
-		},
-	}, &cobra.Command{
+	cmd.AddCommand(newCourseShowCmd(), &cobra.Command{
 		Use:   "check FILE",
 		Short: "Check a course file and list what it grades",
 		Args:  cobra.ExactArgs(1),
@@ -104,4 +99,59 @@ grading command with --course FILE.`,
 		},
 	})
 	return cmd
+}
+
+// specCourse is the value of a bare --spec: the course's own document.
+const specCourse = "course"
+
+func newCourseShowCmd() *cobra.Command {
+	var spec string
+	var crs courseFlag
+	c := &cobra.Command{
+		Use:   "show [--spec[=DOCUMENT]]",
+		Short: "Print the built-in course file, or the API document rest-api is graded by",
+		Long: `Print the built-in course file, a starting point for your own.
+
+With --spec, print instead the OpenAPI document the rest-api exercise is graded
+by: the course's (the built-in course's is ` + apispec.DefaultName + `; with --course FILE,
+the one that course names in its spec text), or, with --spec=DOCUMENT, a
+document netgrade carries (` + strings.Join(apispec.Builtins(), ", ") + `) or a file. A
+student's API must serve what it describes: its paths, bodies and status codes.`,
+		Example: `  netgrade course show > course.yaml
+  netgrade course show --spec > todo-api.yaml
+  netgrade course show --spec=books-api.yaml
+  netgrade course show --spec --course course.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			w := c.OutOrStdout()
+			if !c.Flags().Changed("spec") {
+				if crs.path != "" {
+					return usageErr("--course goes with --spec: 'netgrade course show' prints the built-in course; 'netgrade course check FILE' checks yours")
+				}
+				_, err := w.Write(course.YAML())
+				return err
+			}
+			value := spec
+			if value == specCourse {
+				cs, err := crs.load()
+				if err != nil {
+					return err
+				}
+				value = apispec.DefaultName
+				if v, ok := cs.Settings(httpch.RESTAPI().ID).Texts[httpch.TextSpec]; ok {
+					value = v
+				}
+			}
+			api, err := apispec.FromSetting(value)
+			if err != nil {
+				return usageErr("--spec: %v", err)
+			}
+			_, err = w.Write(api.Source())
+			return err
+		},
+	}
+	c.Flags().StringVar(&spec, "spec", "", "print the OpenAPI document rest-api is graded by (the course's), or the document named: "+strings.Join(apispec.Builtins(), ", ")+" or a file")
+	c.Flags().Lookup("spec").NoOptDefVal = specCourse
+	c.Flags().StringVar(&crs.path, "course", "", "with --spec: the course file whose document to print (default: the built-in course)")
+	return c
 }

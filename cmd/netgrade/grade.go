@@ -54,12 +54,16 @@ appended (udp-server: {port}; udp-client: {host} {port} {message}).`,
 			if verbose {
 				sayMechanisms(c.ErrOrStderr())
 			}
-			opt := graders.Options{Settings: cs.Settings(ex.ID), Version: version}
+			opt := newOptions()
+			opt.Settings = cs.Settings(ex.ID)
 			opt.Settings.Only = only
 			res := ex.Grade(c.Context(), sub, opt)
 			if c.Context().Err() != nil {
 				return internalErr(fmt.Errorf("interrupted"))
 			}
+			rs := []report.Result{res}
+			newModules(opt.Interpreters).local(c.Context(), rs, "netgrade grade")
+			res = rs[0]
 			if err := writeFor(specs, []report.Result{res}, c.OutOrStdout(), renderOpts{}); err != nil {
 				return err
 			}

@@ -50,6 +50,7 @@ netgrade could not write the results.`,
 				return usageErr("no submission folder %s (--submission)", subDir)
 			}
 			base := newOptions()
+			mods := newModules(base.Interpreters)
 			var results []report.Result
 			var notes []string
 			for _, e := range cs.Exercises {
@@ -70,7 +71,11 @@ netgrade could not write the results.`,
 				if err != nil {
 					return err
 				}
-				results = append(results, r)
+				// The autograder is the grading machine: its setup.sh
+				// installs what programs may import.
+				rs := []report.Result{r}
+				mods.grading(c.Context(), rs)
+				results = append(results, rs[0])
 			}
 			if c.Context().Err() != nil {
 				return internalErr(fmt.Errorf("interrupted"))

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/netgrade/netgrade/course"
+	"github.com/netgrade/netgrade/internal/apispec"
 	"github.com/spf13/cobra"
 )
 
@@ -11,7 +15,12 @@ func newRefCmd() *cobra.Command {
 		Short: "Run the reference implementation of an exercise",
 		Long: `Run netgrade's reference implementation of an exercise with the exercise's own
 arguments, e.g. 'netgrade ref udp-server 1234' or
-'netgrade ref udp-client 127.0.0.1 1234 "hello"'. A server runs until interrupted.`,
+'netgrade ref udp-client 127.0.0.1 1234 "hello"'. A server runs until interrupted.
+
+` + refSynopses() + `
+rest-api's --spec DOCUMENT serves another OpenAPI document than the course's
+` + apispec.DefaultName + `: a built-in one (` + strings.Join(apispec.Builtins(), ", ") + `) or a file;
+'netgrade course show --spec' prints the course's.`,
 		// The exercise's arguments are passed through untouched: a message
 		// may well start with a dash.
 		DisableFlagParsing: true,
@@ -29,4 +38,15 @@ arguments, e.g. 'netgrade ref udp-server 1234' or
 			return nil
 		},
 	}
+}
+
+// refSynopses lists every exercise with the arguments its reference
+// takes, in course order.
+func refSynopses() string {
+	var b strings.Builder
+	b.WriteString("Exercises and their arguments:\n")
+	for _, e := range course.Exercises() {
+		fmt.Fprintf(&b, "  netgrade ref %-14s %s\n", e.ID(), e.Reference.Usage)
+	}
+	return b.String()
 }

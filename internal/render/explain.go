@@ -2,6 +2,9 @@ package render
 
 import (
 	"html/template"
+	"path"
+	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/netgrade/netgrade/internal/report"
@@ -10,9 +13,11 @@ import (
 // readable returns copies of the results as the human-readable formats
 // show them: the output a program printed only because netgrade stopped
 // it (report.Event.FromStop: Python's KeyboardInterrupt traceback after
-// netgrade's SIGINT) is left out of every transcript; the JSON keeps it.
-// The input is not modified.
+// netgrade's SIGINT) is left out of every transcript, and requirements
+// name the submission's file (withFileNames); the JSON keeps both as they
+// are. The input is not modified.
 func readable(results []report.Result) []report.Result {
+	results = withFileNames(results)
 	out := make([]report.Result, len(results))
 	for i, r := range results {
 		checks := make([]report.Check, len(r.Checks))
@@ -209,4 +214,42 @@ func plainMarkup(s string) string {
 		b.WriteString(sp.text)
 	}
 	return Terminal(b.String(), false)
+}
+
+// progWord is the PROG of a course text's command line
+// ("`PROG [PORT]` starts an HTTP server").
+var progWord = regexp.MustCompile(`\bPROG\b`)
+
+// withFileNames returns copies of the results whose requirements name the
+// submission's file where the course's texts write PROG: a student reads
+// `http-server.py [PORT]`, the command they run. A result with no file (a
+// command line, a reference) keeps PROG. The input is not modified.
+func withFileNames(results []report.Result) []report.Result {
+	out := make([]report.Result, len(results))
+	for i, r := range results {
+		out[i] = r
+		name := path.Base(filepath.ToSlash(r.File))
+		if r.File == "" || name == "." || name == "/" {
+			continue
+		}
+		out[i].Checks = make([]report.Check, len(r.Checks))
+		for j, c := range r.Checks {
+			c.Requirement = progWord.ReplaceAllLiteralString(c.Requirement, name)
+			out[i].Checks[j] = c
+		}
+	}
+	return out
+}
+
+// firstToFix returns the index of the check a student should fix first:
+// the first that failed and that the student can see (a hidden check, as
+// ForStudents left it, gives them nothing to act on); -1 when there is
+// none.
+func firstToFix(r report.Result) int {
+	for i, c := range r.Checks {
+		if c.Status == report.Fail && !isRedacted(c) {
+			return i
+		}
+	}
+	return -1
 }

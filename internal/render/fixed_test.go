@@ -38,8 +38,8 @@ func fixedResults() []report.Result {
 				},
 			},
 			{
-				ID: "udp-server/log-format", Title: "logs a datagram in the course's format",
-				Requirement: "For each datagram it prints one line `[YYYY-MM-DD HH:MM:SS,mmm] client IP sent \"MSG\"`.",
+				ID: "udp-server/log-format", Title: "logs a datagram as `client IP sent \"MSG\"`",
+				Requirement: "For each datagram, `PROG PORT` prints one line `[YYYY-MM-DD HH:MM:SS,mmm] client IP sent \"MSG\"`.",
 				Category:    report.Format, Status: report.Fail, MaxPoints: 2, DurationMS: 95,
 				Message:  "the log line shows the sender as a (host, port) tuple; the course logs the IP address alone",
 				Expected: `[2026-03-14 10:26:53,655] client 127.0.0.1 sent "hello"`,

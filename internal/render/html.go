@@ -96,8 +96,9 @@ func HTML(w io.Writer, results []report.Result) error {
 			continue
 		}
 		same := sameCause(r)
+		first := firstToFix(r)
 		for i, c := range r.Checks {
-			if c.Status == report.Fail && hr.FirstFix == nil {
+			if i == first {
 				hr.FirstFix = &r.Checks[i]
 				hr.FirstFixAnchor = checkAnchor(c.ID)
 			}

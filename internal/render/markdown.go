@@ -162,11 +162,9 @@ func Markdown(w io.Writer, results []report.Result) error {
 		}
 		fmt.Fprintf(&b, "\n## %s %s: %s/%s\n\n", mark, mdInline(title), Num(r.Score), Num(r.MaxScore))
 		fmt.Fprintf(&b, "Submission: %s\n\n", mdInline(r.Submission))
-		for _, c := range r.Checks {
-			if c.Status == report.Fail {
-				fmt.Fprintf(&b, "First to fix: **%s** — %s\n\n", mdInline(c.ID), mdInline(c.Title))
-				break
-			}
+		if i := firstToFix(r); i >= 0 {
+			c := r.Checks[i]
+			fmt.Fprintf(&b, "First to fix: **%s** — %s\n\n", mdInline(c.ID), mdMarkup(c.Title))
 		}
 		b.WriteString("| | Check | Points |\n|:-:|---|--:|\n")
 		for _, c := range r.Checks {
@@ -177,7 +175,7 @@ func Markdown(w io.Writer, results []report.Result) error {
 			case report.Error:
 				pts = "netgrade error"
 			}
-			fmt.Fprintf(&b, "| %s | %s — %s | %s |\n", statusEmoji[c.Status], mdInline(c.ID), mdInline(c.Title), pts)
+			fmt.Fprintf(&b, "| %s | %s — %s | %s |\n", statusEmoji[c.Status], mdInline(c.ID), mdMarkup(c.Title), pts)
 		}
 		same := sameCause(r)
 		var notes []string
@@ -192,10 +190,10 @@ func Markdown(w io.Writer, results []report.Result) error {
 		for _, c := range r.Checks {
 			switch c.Status {
 			case report.Fail:
-				fmt.Fprintf(&b, "\n### %s %s — %s\n\n", statusEmoji[c.Status], mdInline(c.ID), mdInline(c.Title))
+				fmt.Fprintf(&b, "\n### %s %s — %s\n\n", statusEmoji[c.Status], mdInline(c.ID), mdMarkup(c.Title))
 				b.WriteString(checkMarkdown(c, true, same[c.ID]))
 			case report.Error:
-				fmt.Fprintf(&b, "\n### %s %s — %s\n\n", statusEmoji[c.Status], mdInline(c.ID), mdInline(c.Title))
+				fmt.Fprintf(&b, "\n### %s %s — %s\n\n", statusEmoji[c.Status], mdInline(c.ID), mdMarkup(c.Title))
 				fmt.Fprintf(&b, "%s (not charged to you)\n", mdInline(c.Message))
 			}
 		}

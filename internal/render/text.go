@@ -142,11 +142,9 @@ func (t *textWriter) result(r report.Result) {
 		return
 	}
 	if t.opt.Student {
-		for _, c := range r.Checks {
-			if c.Status == report.Fail {
-				t.printf("  First to fix: %s — %s\n", t.style(ansiBold, Terminal(c.ID, false)), Terminal(c.Title, false))
-				break
-			}
+		if i := firstToFix(r); i >= 0 {
+			c := r.Checks[i]
+			t.printf("  First to fix: %s — %s\n", t.style(ansiBold, Terminal(c.ID, false)), Terminal(c.Title, false))
 		}
 	}
 	same := sameCause(r)
