@@ -211,3 +211,30 @@ func TestSchemaOncePerField(t *testing.T) {
 	assert.NotContains(t, f.Hint, "int()")
 	assert.False(t, errors.Is(err, context.DeadlineExceeded))
 }
+
+// TestConcurrentCreatesNeedsEvidence: when every client but one is
+// refused as a duplicate, concurrent-creates has not seen clients create
+// at once: it skips saying why, it does not pass.
+func TestConcurrentCreatesNeedsEvidence(t *testing.T) {
+	api := todoVariant(t, `        title:
+          type: string
+          example: buy milk`, `        title:
+          type: string
+          enum: [red]`)
+	var mu sync.Mutex
+	created := 0
+	h := mistaken(api, nil, func(r *response) {
+		if r.req.Method != nethttp.MethodPost || r.status != nethttp.StatusCreated {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if created++; created > 1 {
+			r.status, r.body = nethttp.StatusConflict, []byte(`{"error": "exists"}`)
+		}
+	})()
+	err, _ := judgeOne(t, api, h, judgeConcurrentCreates)
+	require.Error(t, err)
+	assert.NotErrorAs(t, err, new(*graders.Failure))
+	assert.Contains(t, err.Error(), "could not be judged")
+}
