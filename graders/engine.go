@@ -53,10 +53,39 @@ type Check struct {
 	// check of static files, for a course whose programs serve some).
 	// Otherwise it neither runs nor counts.
 	OnlyWithText string
+	// Describe, when set, words the check for the course's texts: a check
+	// whose requirement names what a text sets (the paths and fields of an
+	// API document) returns its title, requirement and hint from them. An
+	// empty field of what it returns keeps the static one above.
+	Describe func(text func(name string) string) Description
 	// Run performs the check. It returns nil on pass, a *Failure when the
 	// submission is wrong, Skipf(...) to skip itself, and any other error
 	// when netgrade itself could not do its part.
 	Run func(ctx context.Context, t *T) error
+}
+
+// Description is a check's wording under a course's texts.
+type Description struct {
+	Title, Requirement, Hint string
+}
+
+// describe returns c's wording under the options' texts.
+func (e *Exercise) describe(c *Check, opt Options) Description {
+	d := Description{Title: c.Title, Requirement: c.Requirement, Hint: c.Hint}
+	if c.Describe == nil {
+		return d
+	}
+	got := c.Describe(func(name string) string { return e.text(opt, name) })
+	if got.Title != "" {
+		d.Title = got.Title
+	}
+	if got.Requirement != "" {
+		d.Requirement = got.Requirement
+	}
+	if got.Hint != "" {
+		d.Hint = got.Hint
+	}
+	return d
 }
 
 // Exercise is a gradable exercise: its checks and how its program is run.
@@ -375,8 +404,9 @@ func (e *Exercise) Unrun(sub Submission, opt Options, status report.Status, mess
 // header returns the verdict of c before it runs: what the check is, its
 // points and visibility under the options.
 func (e *Exercise) header(c *Check, opt Options) report.Check {
+	d := e.describe(c, opt)
 	rc := report.Check{
-		ID: c.ID, Title: c.Title, Category: c.Category, Requirement: c.Requirement,
+		ID: c.ID, Title: d.Title, Category: c.Category, Requirement: d.Requirement,
 		MaxPoints: c.Points, Visibility: opt.Settings.Check(c.ID).Visibility,
 	}
 	if p := opt.Settings.Check(c.ID).Points; p != nil {
@@ -530,7 +560,7 @@ func (t *T) finish(rc *report.Check, err error) {
 		}
 	}
 	if rc.Status == report.Fail && rc.Hint == "" {
-		rc.Hint = t.check.Hint
+		rc.Hint = t.ex.describe(t.check, t.opt).Hint
 	}
 	rc.Transcript = t.transcript()
 	t.mu.Lock()

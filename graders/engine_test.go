@@ -296,3 +296,25 @@ func TestEngineRunAlone(t *testing.T) {
 	assert.Equal(t, report.Error, got["always"].Status, "a port held outside the run is netgrade's problem")
 	assert.Contains(t, got["always"].Message, "own port is held by another program")
 }
+
+// TestEngineDescribesFromTexts: a check's title, requirement and default
+// hint follow the course's texts when it words itself from them, in a
+// graded result and in one not run; an empty field keeps the static one.
+func TestEngineDescribesFromTexts(t *testing.T) {
+	mk := func() *Exercise {
+		e := synthetic(&Check{ID: "a", Points: 1, Title: "static", Requirement: "static req", Hint: "static hint",
+			Describe: func(text func(string) string) Description {
+				return Description{Requirement: "serve " + text("path"), Hint: "route " + text("path")}
+			},
+			Run: func(ctx context.Context, t *T) error { return Failf("no") }})
+		e.Texts = map[string]string{"path": "/api/todos"}
+		return e
+	}
+	opt := Options{Settings: Settings{Texts: map[string]string{"path": "/tasks"}}}
+	c := grade(t, mk(), "true", opt).Checks[0]
+	assert.Equal(t, "static", c.Title)
+	assert.Equal(t, "serve /tasks", c.Requirement)
+	assert.Equal(t, "route /tasks", c.Hint)
+	c = mk().Unrun(Submission{Name: "x"}, Options{}, report.Skip, "skipped", "").Checks[0]
+	assert.Equal(t, "serve /api/todos", c.Requirement)
+}

@@ -127,13 +127,13 @@ func (s *restServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusNotFound, fmt.Sprintf("there is no item %q", m.Params[c.IDParam]))
 			return
 		}
-		writeError(w, http.StatusBadRequest, err.Error())
+		writeError(w, s.api.Rejection(r.Method, m.Path).Documented[0], err.Error())
 		return
 	}
 	var body map[string]any
 	if r.Method == http.MethodPost || r.Method == http.MethodPut {
 		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-			writeError(w, http.StatusBadRequest, "the body is not a JSON object: "+err.Error())
+			writeError(w, s.api.Rejection(r.Method, m.Path).Documented[0], "the body is not a JSON object: "+err.Error())
 			return
 		}
 	}
@@ -143,14 +143,21 @@ func (s *restServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case m.Path == c.Path && r.Method == http.MethodPost:
 		item := s.create(body)
 		w.Header().Set("Location", s.api.ItemURL(s.idText(item[c.IDField])))
-		writeJSON(w, http.StatusCreated, item)
+		writeJSON(w, s.api.Success(http.MethodPost, c.Path, http.StatusCreated).Documented[0], item)
 	case r.Method == http.MethodGet:
 		s.answer(w, s.get(id), id)
 	case r.Method == http.MethodPut:
 		s.answer(w, s.replace(id, body), id)
 	case r.Method == http.MethodDelete:
+		item := s.get(id)
 		if !s.delete(id) {
 			s.answer(w, nil, id)
+			return
+		}
+		// The status the document gives: 204 without a body, or a 200
+		// with the item removed.
+		if st := s.api.Success(http.MethodDelete, c.ItemPath, http.StatusNoContent).Documented[0]; st != http.StatusNoContent {
+			writeJSON(w, st, item)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)

@@ -4,9 +4,11 @@ import (
 	"context"
 	nethttp "net/http"
 	"sort"
+	"time"
 
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/graders/probe"
+	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/httpwire"
 )
 
@@ -38,6 +40,7 @@ func (c *probeClient) Do(ctx context.Context, method, path string, header nethtt
 			req.Header = append(req.Header, httpwire.Field{Name: name, Value: v})
 		}
 	}
+	from := c.srv.P.Output().Len()
 	var x *httpwire.Exchange
 	switch {
 	case c.fresh:
@@ -58,7 +61,46 @@ func (c *probeClient) Do(ctx context.Context, method, path string, header nethtt
 			c.conn = nil
 		}
 	}
-	return fromWire(method, path, body, x)
+	ex := fromWire(method, path, body, x)
+	if serverError(ex) {
+		ex.Traceback = c.traceback(ctx, from)
+	}
+	return ex
+}
+
+// tracebackWait is how long, after a server error, the client waits for
+// the traceback the program prints for it: Python writes it before the
+// connection closes or the 500 is sent, but netgrade reads the program's
+// output apart from the socket.
+const tracebackWait = 500 * time.Millisecond
+
+// traceback returns the last line of the traceback the program printed
+// from output line from on (while one request was served), waiting
+// tracebackWait for it; "" when it printed none.
+func (c *probeClient) traceback(ctx context.Context, from int) string {
+	out := c.srv.P.Output()
+	find := func() string {
+		if tb := harness.LastTraceback(out.Since(from)); tb != nil {
+			return tb.Line
+		}
+		return ""
+	}
+	if line := find(); line != "" {
+		return line
+	}
+	wctx, cancel := context.WithTimeout(ctx, c.t.Timeout(tracebackWait))
+	defer cancel()
+	// Each new line may end the traceback: look again after each.
+	for next := out.Len(); ; next++ {
+		_, i, err := out.Wait(wctx, next, func(harness.Line) bool { return true })
+		if err != nil {
+			return ""
+		}
+		if line := find(); line != "" {
+			return line
+		}
+		next = i
+	}
 }
 
 // fromWire turns the probe's exchange into the judging's.

@@ -7,6 +7,7 @@ import (
 	nethttp "net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,6 +31,10 @@ type restExchange struct {
 	RespHeader nethttp.Header
 	RespBody   []byte
 	Err        error
+	// Traceback is the last line of the traceback the program printed
+	// while it served this request (a server error only), e.g.
+	// "KeyError: 'title'".
+	Traceback string
 
 	wire *httpwire.Exchange
 }
@@ -53,6 +58,9 @@ type session struct {
 	gen  *apispec.Generator // bodies for POST
 	rgen *apispec.Generator // bodies for PUT; nil without PUT
 	note func(format string, args ...any)
+	// lax accepts a framework's coercion of a field of the wrong JSON
+	// type (the course's coercion text).
+	lax bool
 }
 
 func newSession(api *apispec.API, c restClient, note func(string, ...any)) *session {
@@ -133,7 +141,7 @@ func (s *session) idFromLocation(ex *restExchange) string {
 	if err != nil || u.Path == "" {
 		return ""
 	}
-	id, ok := strings.CutPrefix(u.Path, s.api.Collection.Path+"/")
+	id, ok := strings.CutPrefix(u.Path, strings.TrimSuffix(s.api.Collection.Path, "/")+"/")
 	if !ok || id == "" || strings.Contains(id, "/") {
 		return ""
 	}
@@ -171,6 +179,45 @@ func (s *session) putBody() apispec.Body {
 		return s.rgen.Full()
 	}
 	return s.gen.Full()
+}
+
+// conflictWords are what an answer that refuses a duplicate says.
+var conflictWords = []string{"duplicate", "already exist", "exists", "unique", "conflict", "taken"}
+
+// conflict reports whether an answer refuses a body as a duplicate of an
+// item already there: 409 Conflict, or a 400 or 422 whose body says so.
+func conflict(ex *restExchange) bool {
+	if ex.Status == nethttp.StatusConflict {
+		return true
+	}
+	if ex.Status != nethttp.StatusBadRequest && ex.Status != nethttp.StatusUnprocessableEntity {
+		return false
+	}
+	body := strings.ToLower(string(ex.RespBody))
+	for _, w := range conflictWords {
+		if strings.Contains(body, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// unvaried returns the fields of the bodies the session sent that
+// netgrade could not vary, quoted and joined; "" when every field varied.
+func (s *session) unvaried() string {
+	fields := s.gen.Unvaried()
+	if s.rgen != nil {
+		for _, f := range s.rgen.Unvaried() {
+			if !slices.Contains(fields, f) {
+				fields = append(fields, f)
+			}
+		}
+	}
+	q := make([]string, len(fields))
+	for i, f := range fields {
+		q[i] = strconv.Quote(f)
+	}
+	return strings.Join(q, ", ")
 }
 
 // recognise reads an answer's body: JSON, a Python repr read as the JSON
@@ -296,11 +343,21 @@ func outcome(ex *restExchange) string {
 
 // crashed words an answer that is a server error.
 func crashed(ex *restExchange) string {
+	raised := ""
+	if ex.Traceback != "" {
+		raised = "; serving it, the program raised " + ex.Traceback
+	}
 	if ex.Status == 0 {
+		if raised != "" {
+			return "no answer: the connection was closed or timed out without a response" + raised
+		}
 		return "no answer: the connection was closed or timed out without a response (the handler probably raised an exception: see the traceback the program printed)"
 	}
 	if rec := recognise(ex); rec.Kind == apispec.HTML || rec.Kind == apispec.Traceback || rec.Exception != "" {
-		return fmt.Sprintf("%s, with %s", statusText(ex), rec.Name)
+		return fmt.Sprintf("%s, with %s%s", statusText(ex), rec.Name, raised)
+	}
+	if raised != "" {
+		return statusText(ex) + raised
 	}
 	return statusText(ex) + ": an exception in the server"
 }

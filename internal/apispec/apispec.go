@@ -36,7 +36,7 @@ import (
 // DefaultName is the name of the document of the default course.
 const DefaultName = "todo-api.yaml"
 
-//go:embed todo-api.yaml books-api.yaml
+//go:embed todo-api.yaml books-api.yaml tasks-api.yaml fastapi-books.json
 var builtin embed.FS
 
 // CollectionExtension marks the path of the graded collection when a
@@ -56,6 +56,10 @@ type API struct {
 	Collection Collection
 	// Operations are the document's operations, by path then method.
 	Operations []Operation
+
+	// Notes say what netgrade assumed where the document is silent (an
+	// item schema of {}), in the document's terms.
+	Notes []string
 
 	router routers.Router
 	source []byte
@@ -81,6 +85,10 @@ type Collection struct {
 	// Replace is the schema of the body of PUT on ItemPath; nil when the
 	// document has no PUT there.
 	Replace *openapi3.Schema
+	// AnyItem is true when the document gives no item schema (FastAPI's
+	// `{}` for a route without response_model): an item is then any JSON
+	// object, judged by the fields the checks sent.
+	AnyItem bool
 }
 
 // Operation is one documented method on one path.
@@ -97,17 +105,36 @@ type Operation struct {
 // Error is what is wrong with a document: its name, the line when known,
 // and the problem.
 type Error struct {
-	Name    string
-	Line    int
+	Name string
+	Line int
+	// Pointer is the JSON pointer of the place, e.g.
+	// "/paths/~1tasks~1{id}/get": what locates it in a document of one
+	// line (FastAPI's /openapi.json), where a line says nothing.
+	Pointer string
 	Problem string
 	Err     error
 }
 
 func (e *Error) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("API document %s, line %d: %s", e.Name, e.Line, e.Problem)
+	where := ""
+	switch {
+	case e.Pointer != "" && e.Line > 1:
+		where = fmt.Sprintf(", at %s (line %d)", e.Pointer, e.Line)
+	case e.Pointer != "":
+		where = ", at " + e.Pointer
+	case e.Line > 0:
+		where = fmt.Sprintf(", line %d", e.Line)
 	}
-	return fmt.Sprintf("API document %s: %s", e.Name, e.Problem)
+	return fmt.Sprintf("API document %s%s: %s", e.Name, where, e.Problem)
+}
+
+// pointer writes a JSON pointer from its segments (~ and / escaped).
+func pointer(segs ...string) string {
+	var b strings.Builder
+	for _, s := range segs {
+		b.WriteString("/" + strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1"))
+	}
+	return b.String()
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -134,8 +161,8 @@ func Builtin(name string) (*API, error) {
 // Default loads the document of the default course.
 func Default() (*API, error) { return Builtin(DefaultName) }
 
-// Open loads a document by name: a built-in one (todo-api.yaml,
-// books-api.yaml), else the file at that path.
+// Open loads a document by name: a built-in one (see Builtins), else the
+// file at that path.
 func Open(name string) (*API, error) {
 	if slices.Contains(Builtins(), name) {
 		return Builtin(name)
@@ -209,7 +236,11 @@ func Load(name string, data []byte) (api *API, err error) {
 			Problem: fmt.Sprintf("netgrade reads OpenAPI 3.0 documents (openapi: 3.0.3); this one says openapi: %q", doc.OpenAPI)}
 	}
 	if err := doc.Validate(context.Background()); err != nil {
-		return nil, &Error{Name: name, Line: originLine(err), Problem: err.Error(), Err: err}
+		e := &Error{Name: name, Line: originLine(err), Problem: err.Error(), Err: err}
+		if oneLine(data) {
+			e.Line = 0 // "line 1" of a one-line document says nothing; the problem names the path
+		}
+		return nil, e
 	}
 	api = &API{Name: name, Title: doc.Info.Title, Doc: doc, source: data}
 	if api.router, err = gorillamux.NewRouter(doc); err != nil {
@@ -220,17 +251,34 @@ func Load(name string, data []byte) (api *API, err error) {
 		var de *Error
 		if errors.As(err, &de) {
 			de.Name = name
-			if de.Line == 0 {
-				de.Line = lineOf(data, "")
+			if oneLine(data) {
+				de.Line = 0 // "line 1" of a one-line document says nothing
 			}
 			return nil, de
 		}
 		return nil, &Error{Name: name, Problem: err.Error(), Err: err}
 	}
+	if api.Collection.AnyItem {
+		api.Notes = append(api.Notes, fmt.Sprintf("the document gives GET %s no item schema ({}): netgrade takes any JSON object as an item and judges the fields it sent (with FastAPI, response_model=… on the route documents the item)", api.Collection.ItemPath))
+	}
 	if err := api.checkGenerable(); err != nil {
+		var de *Error
+		if errors.As(err, &de) {
+			de.Name = name
+			if oneLine(data) {
+				de.Line = 0
+			}
+			return nil, de
+		}
 		return nil, &Error{Name: name, Problem: err.Error(), Err: err}
 	}
 	return api, nil
+}
+
+// oneLine reports whether a document is written on one line (FastAPI's
+// /openapi.json), where a line number locates nothing.
+func oneLine(data []byte) bool {
+	return bytes.Count(bytes.TrimSpace(data), []byte("\n")) == 0
 }
 
 // lineOf returns the 1-based line of the first occurrence of s in data, or
@@ -340,8 +388,14 @@ func collection(doc *openapi3.T) (Collection, error) {
 		if m == nil || strings.Contains(m[1], "{") {
 			continue
 		}
-		if coll, ok := paths[m[1]]; ok && coll.Post != nil {
-			found = append(found, pair{m[1], item, m[2]})
+		// The collection is written with or without a trailing slash:
+		// FastAPI's APIRouter(prefix="/tasks") with @router.get("/")
+		// documents it as /tasks/.
+		for _, coll := range []string{m[1], m[1] + "/"} {
+			if c, ok := paths[coll]; ok && c.Post != nil {
+				found = append(found, pair{coll, item, m[2]})
+				break
+			}
 		}
 	}
 	sort.Slice(found, func(i, j int) bool { return found[i].coll < found[j].coll })
@@ -362,16 +416,16 @@ func collection(doc *openapi3.T) (Collection, error) {
 		found = marked
 	}
 	if len(found) == 0 {
-		return Collection{}, &Error{Problem: "it describes no collection: netgrade needs a path such as /api/todos with get and post, and below it a path such as /api/todos/{id} with get"}
+		return Collection{}, &Error{Pointer: "/paths", Problem: "it describes no collection: netgrade needs a path such as /tasks (or /tasks/) with get and post, and below it a path such as /tasks/{id} with get"}
 	}
 	p := found[0]
 	coll, item := paths[p.coll], paths[p.item]
 	c := Collection{Path: p.coll, ItemPath: p.item, IDParam: p.param, IDType: "string"}
 	if coll.Get == nil {
-		return c, &Error{Problem: fmt.Sprintf("the collection %s has no get: netgrade lists the items with it", p.coll)}
+		return c, &Error{Pointer: pointer("paths", p.coll), Line: originOf(coll.Post.Origin), Problem: fmt.Sprintf("the collection %s has no get: netgrade lists the items with it (FastAPI: @app.get(%q))", p.coll, p.coll)}
 	}
 	if item.Get == nil {
-		return c, &Error{Problem: fmt.Sprintf("the item path %s has no get: netgrade reads items back with it", p.item)}
+		return c, &Error{Pointer: pointer("paths", p.item), Problem: fmt.Sprintf("the item path %s has no get: netgrade reads items back with it (FastAPI: @app.get(%q))", p.item, p.item)}
 	}
 	param := item.Parameters.GetByInAndName(openapi3.ParameterInPath, p.param)
 	if param == nil && item.Get.Parameters != nil {
@@ -390,16 +444,24 @@ func collection(doc *openapi3.T) (Collection, error) {
 		}
 	}
 	c.Item = responseSchema(item.Get, http.StatusOK)
-	if c.Item == nil || !c.Item.Type.Is("object") {
-		return c, &Error{Problem: fmt.Sprintf("get on %s must document a 200 response whose application/json schema is an object (the item)", p.item), Line: originOf(item.Get.Origin)}
+	switch {
+	case c.Item == nil || c.Item.Type == nil || len(c.Item.Type.Slice()) == 0 && len(c.Item.Properties) == 0:
+		// {} or no schema: anything JSON, with a note.
+		c.Item, c.AnyItem = &openapi3.Schema{}, true
+	case !c.Item.Type.Is("object"):
+		return c, &Error{Pointer: pointer("paths", p.item, "get", "responses", "200", "content", "application/json", "schema"), Line: originOf(c.Item.Origin),
+			Problem: fmt.Sprintf("get on %s answers an item, a JSON object, yet its 200 response's schema is of type %s", p.item, strings.Join(c.Item.Type.Slice(), ", "))}
 	}
 	switch {
+	case c.AnyItem:
+		c.IDField = "id"
 	case c.Item.Properties[p.param] != nil:
 		c.IDField = p.param
 	case c.Item.Properties["id"] != nil:
 		c.IDField = "id"
 	default:
-		return c, &Error{Problem: fmt.Sprintf("the item schema of %s has no property %q (nor \"id\") to hold the item's id", p.item, p.param), Line: originOf(c.Item.Origin)}
+		return c, &Error{Pointer: pointer("paths", p.item, "get", "responses", "200", "content", "application/json", "schema", "properties"), Line: originOf(c.Item.Origin),
+			Problem: fmt.Sprintf("the item schema of %s has no property %q (nor \"id\") to hold the item's id", p.item, p.param)}
 	}
 	return c, nil
 }
@@ -415,11 +477,11 @@ func originOf(o *openapi3.Origin) int {
 // request body, which must be an object.
 func bodySchema(op *openapi3.Operation, method, path string) (*openapi3.Schema, error) {
 	if op.RequestBody == nil || op.RequestBody.Value == nil {
-		return nil, &Error{Problem: fmt.Sprintf("%s on %s has no requestBody: netgrade generates the bodies it sends from its schema", method, path), Line: originOf(op.Origin)}
+		return nil, &Error{Pointer: pointer("paths", path, method), Problem: fmt.Sprintf("%s on %s has no requestBody: netgrade generates the bodies it sends from its schema (FastAPI: a pydantic model parameter, def create(item: ItemIn))", method, path), Line: originOf(op.Origin)}
 	}
 	mt := op.RequestBody.Value.Content.Get("application/json")
 	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil || !mt.Schema.Value.Type.Is("object") {
-		return nil, &Error{Problem: fmt.Sprintf("the requestBody of %s on %s needs an application/json schema of type object", method, path), Line: originOf(op.RequestBody.Value.Origin)}
+		return nil, &Error{Pointer: pointer("paths", path, method, "requestBody", "content", "application/json", "schema"), Problem: fmt.Sprintf("the requestBody of %s on %s needs an application/json schema of type object, with the fields a client sends (FastAPI: a pydantic model parameter, def create(item: ItemIn))", method, path), Line: originOf(op.RequestBody.Value.Origin)}
 	}
 	return mt.Schema.Value, nil
 }
@@ -503,17 +565,75 @@ func (a *API) NotAllowed() []MethodOnPath {
 // alternatives are the statuses accepted in place of a documented one
 // (with a note): the response is judged against the documented one.
 var alternatives = map[int][]int{
-	http.StatusCreated:    {http.StatusOK},
-	http.StatusOK:         {http.StatusNoContent},
-	http.StatusNoContent:  {http.StatusOK},
-	http.StatusBadRequest: {http.StatusUnprocessableEntity},
+	http.StatusCreated:             {http.StatusOK},
+	http.StatusOK:                  {http.StatusNoContent},
+	http.StatusNoContent:           {http.StatusOK},
+	http.StatusBadRequest:          {http.StatusUnprocessableEntity},
+	http.StatusUnprocessableEntity: {http.StatusBadRequest},
 }
 
 // Accepted returns the statuses accepted for a documented one: itself
 // first, then the ones taken in its place (201: 201, 200; 400: 400, 422;
-// 200: 200, 204; 204: 204, 200).
+// 422: 422, 400; 200: 200, 204; 204: 204, 200).
 func Accepted(documented int) []int {
 	return append([]int{documented}, alternatives[documented]...)
+}
+
+// Expectation is what a check accepts as the answer of an operation, and
+// where that comes from.
+type Expectation struct {
+	// Documented are the statuses of the kind asked for that the document
+	// gives the operation, ascending; when it gives none, HTTP's usual
+	// one alone.
+	Documented []int
+	// Accepted are Documented, then the statuses taken in their place.
+	Accepted []int
+	// FromDocument is false when the document is silent and Documented
+	// holds HTTP's usual status.
+	FromDocument bool
+}
+
+// Expect returns what an operation's answer of a kind may be: the
+// documented statuses for which keep returns true (the 2xx of a success,
+// the 400 or 422 of a rejected body, the 404 of an unknown id), else
+// usual, HTTP's default for the case; and the statuses accepted in their
+// place.
+func (a *API) Expect(method, path string, keep func(int) bool, usual int) Expectation {
+	var e Expectation
+	if op := a.Operation(method, path); op != nil {
+		for _, st := range op.Statuses {
+			if keep(st) {
+				e.Documented = append(e.Documented, st)
+			}
+		}
+	}
+	e.FromDocument = len(e.Documented) > 0
+	if !e.FromDocument {
+		e.Documented = []int{usual}
+	}
+	e.Accepted = slices.Clone(e.Documented)
+	for _, d := range e.Documented {
+		for _, alt := range alternatives[d] {
+			if !slices.Contains(e.Accepted, alt) {
+				e.Accepted = append(e.Accepted, alt)
+			}
+		}
+	}
+	return e
+}
+
+// Success returns what a successful answer of an operation may be: its
+// documented 2xx statuses, else usual.
+func (a *API) Success(method, path string, usual int) Expectation {
+	return a.Expect(method, path, func(st int) bool { return st >= 200 && st < 300 }, usual)
+}
+
+// Rejection returns what the answer to an invalid body may be: the
+// operation's documented 400 or 422, else 400.
+func (a *API) Rejection(method, path string) Expectation {
+	return a.Expect(method, path, func(st int) bool {
+		return st == http.StatusBadRequest || st == http.StatusUnprocessableEntity
+	}, http.StatusBadRequest)
 }
 
 // JudgedAs returns the documented status a response of an operation is

@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/brianvoe/gofakeit/v7"
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
@@ -57,14 +59,58 @@ type Body struct {
 type Generator struct {
 	schema *openapi3.Schema
 	rnd    *rand.Rand
+	faker  *gofakeit.Faker
 	serial int
 	// greet makes the next non-ASCII string the course's "các bạn".
 	greet bool
+	// field is the property whose value is being generated.
+	field string
+	// seen are the strings generated so far, by field; fixed the fields
+	// whose value could not be varied from one body to the next.
+	seen  map[string]map[string]bool
+	fixed map[string]bool
 }
 
 // NewGenerator returns a generator of bodies for an object schema.
 func NewGenerator(schema *openapi3.Schema, seed uint64) *Generator {
-	return &Generator{schema: schema, rnd: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	return &Generator{schema: schema, rnd: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		faker: gofakeit.New(seed), seen: map[string]map[string]bool{}, fixed: map[string]bool{}}
+}
+
+// Unvaried returns the string fields whose value the generator could not
+// vary from one body to the next (a pattern or an enum with few values, a
+// maxLength too short for a serial number), sorted: two items created
+// from its bodies may be refused as duplicates, which is then no fault of
+// the API's.
+func (g *Generator) Unvaried() []string {
+	out := make([]string, 0, len(g.fixed))
+	for f := range g.fixed {
+		out = append(out, f)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// topLevel reports whether s is the schema of the body's current field
+// itself (not of an element of a list it holds).
+func (g *Generator) topLevel(s *openapi3.Schema) bool {
+	ref := g.schema.Properties[g.field]
+	return ref != nil && ref.Value == s
+}
+
+// unique records a generated string of the current field and reports
+// whether it differs from every earlier one.
+func (g *Generator) unique(v string) bool {
+	m := g.seen[g.field]
+	if m == nil {
+		m = map[string]bool{}
+		g.seen[g.field] = m
+	}
+	if m[v] {
+		return false
+	}
+	m[v] = true
+	return true
 }
 
 // asciiWords and unicodeWords are what generated strings are made of; the
@@ -101,17 +147,17 @@ func (g *Generator) NonASCII() Body {
 // object, then for each required field one without it, for each field one where it has the wrong type, and when the
 // schema forbids other fields, one with an extra field.
 func (g *Generator) Invalid() []Body {
-	base := g.object(g.schema, true, false)
-	raw, _ := json.Marshal(base)
+	fresh := func() map[string]any { return g.object(g.schema, true, false) }
+	raw, _ := json.Marshal(fresh())
 	out := []Body{{
 		Kind: Malformed, What: "a body that is not JSON (its closing } is missing)",
 		Raw: raw[:len(raw)-1],
 	}, {
 		Kind: NotObject, What: "a body that is a JSON array, not an object",
-		Raw: append(append([]byte("["), raw...), ']'),
+		Raw: func() []byte { r, _ := json.Marshal(fresh()); return append(append([]byte("["), r...), ']') }(),
 	}}
 	for _, name := range sortedRequired(g.schema) {
-		v := clone(base)
+		v := fresh()
 		delete(v, name)
 		out = append(out, body(MissingField, fmt.Sprintf("a body without the required field %q", name), name, v))
 	}
@@ -121,13 +167,13 @@ func (g *Generator) Invalid() []Body {
 			continue
 		}
 		wrong, what := wrongValue(p)
-		v := clone(base)
+		v := fresh()
 		v[name] = wrong
 		out = append(out, body(WrongType, fmt.Sprintf("a body whose field %q is %s instead of %s", name, what, typeName(p)), name, v))
 	}
 	if forbidsExtra(g.schema) {
 		name := extraName(g.schema)
-		v := clone(base)
+		v := fresh()
 		v[name] = "surprise"
 		out = append(out, body(ExtraField, fmt.Sprintf("a body with a field %q the document does not allow (additionalProperties: false)", name), name, v))
 	}
@@ -215,31 +261,44 @@ func (g *Generator) object(s *openapi3.Schema, all, unicode bool) map[string]any
 		if ref.Value == nil || ref.Value.ReadOnly {
 			continue
 		}
-		if !all && !slices.Contains(s.Required, name) {
+		required := slices.Contains(s.Required, name)
+		if !all && !required {
 			continue
 		}
-		out[name] = normalise(g.value(ref.Value, all, unicode))
+		if s == g.schema {
+			g.field = name
+		}
+		v, ok := g.value(ref.Value, all, unicode)
+		if !ok && !required {
+			continue // an optional field netgrade cannot make a value for
+		}
+		out[name] = normalise(v)
 	}
 	return out
 }
 
-// value generates a valid value of a schema.
-func (g *Generator) value(s *openapi3.Schema, all, unicode bool) any {
+// value generates a valid value of a schema; ok is false when it could
+// not make one (a pattern it cannot generate from, with no example).
+func (g *Generator) value(s *openapi3.Schema, all, unicode bool) (any, bool) {
 	if len(s.Enum) > 0 {
-		return s.Enum[g.rnd.IntN(len(s.Enum))]
+		v := s.Enum[g.rnd.IntN(len(s.Enum))]
+		if str, ok := v.(string); ok && g.topLevel(s) && !g.unique(str) {
+			g.fixed[g.field] = true // a few values for many bodies
+		}
+		return v, true
 	}
 	switch {
 	case s.Type.Is("boolean"):
 		if d, ok := s.Default.(bool); ok {
-			return !d
+			return !d, true
 		}
-		return g.rnd.IntN(2) == 1
+		return g.rnd.IntN(2) == 1, true
 	case s.Type.Is("integer"):
 		lo, hi := bounds(s, 1, 1000)
-		return lo + g.rnd.Int64N(hi-lo+1)
+		return lo + g.rnd.Int64N(hi-lo+1), true
 	case s.Type.Is("number"):
 		lo, hi := bounds(s, 1, 1000)
-		return float64(lo) + float64(g.rnd.IntN(int(hi-lo)*100+1))/100
+		return float64(lo) + float64(g.rnd.IntN(int(hi-lo)*100+1))/100, true
 	case s.Type.Is("string"):
 		return g.str(s, unicode)
 	case s.Type.Is("array"):
@@ -250,17 +309,25 @@ func (g *Generator) value(s *openapi3.Schema, all, unicode bool) any {
 		items := make([]any, 0, n)
 		for range n {
 			if s.Items != nil && s.Items.Value != nil {
-				items = append(items, g.value(s.Items.Value, all, unicode))
+				v, ok := g.value(s.Items.Value, all, unicode)
+				if !ok {
+					return nil, false
+				}
+				items = append(items, v)
 			}
 		}
-		return items
+		return items, true
 	case s.Type.Is("object"):
-		return g.object(s, all, unicode)
+		return g.object(s, all, unicode), true
 	}
 	if s.Example != nil {
-		return s.Example
+		return s.Example, true
 	}
-	return nil
+	if s.Type == nil || len(s.Type.Slice()) == 0 {
+		// A schema without a type ({}, "any value"): a string serves.
+		return g.str(&openapi3.Schema{}, unicode)
+	}
+	return nil, true
 }
 
 // bounds returns the integer range a number schema allows, within the
@@ -290,9 +357,17 @@ func bounds(s *openapi3.Schema, lo, hi int64) (int64, int64) {
 	return lo, hi
 }
 
-// str generates a unique string within the schema's length bounds; a
-// format the course may use gets a value of that format.
-func (g *Generator) str(s *openapi3.Schema, unicode bool) string {
+// patternTries is how many strings the generator draws from a pattern
+// before it settles for one it drew before.
+const patternTries = 20
+
+// str generates a string within the schema's length bounds that differs
+// from every other the generator made for the field when the schema lets
+// it: a serial number follows the words, a format the course may use gets
+// a value of that format with the serial in it, and a pattern gets a
+// string drawn from it (gofakeit's Regex, seeded) or its example. ok is
+// false when no valid string could be made.
+func (g *Generator) str(s *openapi3.Schema, unicode bool) (string, bool) {
 	g.serial++
 	var v string
 	switch s.Format {
@@ -304,11 +379,13 @@ func (g *Generator) str(s *openapi3.Schema, unicode bool) string {
 		v = fmt.Sprintf("student%d@example.com", g.serial)
 	case "uri", "url":
 		v = fmt.Sprintf("https://example.com/%d", g.serial)
+	case "uuid":
+		v = fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", g.rnd.Uint32(), g.rnd.IntN(1<<16), g.serial%4096, g.rnd.IntN(4096), g.rnd.Uint64()&(1<<48-1))
+	case "ipv4":
+		v = fmt.Sprintf("10.%d.%d.%d", g.serial/65536%256, g.serial/256%256, g.serial%256)
 	default:
 		if s.Pattern != "" {
-			if ex, ok := s.Example.(string); ok {
-				return ex
-			}
+			return g.fromPattern(s)
 		}
 		words := asciiWords
 		if unicode {
@@ -319,6 +396,13 @@ func (g *Generator) str(s *openapi3.Schema, unicode bool) string {
 			w, g.greet = unicodeWords[0], false
 		}
 		v = fmt.Sprintf("%s %d", w, g.serial)
+		if s.MaxLength != nil && uint64(len([]rune(v))) > *s.MaxLength {
+			// Keep the serial: it is what tells this item from the others.
+			serial := fmt.Sprint(g.serial)
+			if room := int(*s.MaxLength) - len(serial) - 1; room > 0 {
+				v = string([]rune(w)[:min(room, len([]rune(w)))]) + " " + serial
+			}
+		}
 	}
 	if s.MaxLength != nil && uint64(len([]rune(v))) > *s.MaxLength {
 		v = string([]rune(v)[:*s.MaxLength])
@@ -326,7 +410,49 @@ func (g *Generator) str(s *openapi3.Schema, unicode bool) string {
 	for uint64(len([]rune(v))) < s.MinLength {
 		v += "x"
 	}
-	return v
+	if !g.unique(v) {
+		g.fixed[g.field] = true
+	}
+	return v, true
+}
+
+// fromPattern draws a string matching the schema's pattern, different from
+// the ones drawn before when it can; else the example, if it matches; ok
+// is false when neither gives a valid string.
+func (g *Generator) fromPattern(s *openapi3.Schema) (string, bool) {
+	re, err := regexp.Compile(s.Pattern)
+	if err != nil {
+		return "", false
+	}
+	valid := func(v string) bool {
+		n := uint64(len([]rune(v)))
+		return re.MatchString(v) && n >= s.MinLength && (s.MaxLength == nil || n <= *s.MaxLength)
+	}
+	var drawn string
+	for range patternTries {
+		v := g.faker.Regex(s.Pattern)
+		if !valid(v) {
+			continue
+		}
+		if drawn == "" {
+			drawn = v
+		}
+		if !g.seen[g.field][v] {
+			g.unique(v)
+			return v, true
+		}
+	}
+	if drawn == "" {
+		if ex, ok := s.Example.(string); ok && valid(ex) {
+			drawn = ex
+		} else {
+			return "", false
+		}
+	}
+	if !g.unique(drawn) {
+		g.fixed[g.field] = true
+	}
+	return drawn, true
 }
 
 // wrongValue returns a value of another JSON type than the schema's, and
@@ -381,19 +507,42 @@ func typeName(s *openapi3.Schema) string {
 
 // checkGenerable generates the bodies of every operation the checks use
 // and validates them against their own schema: a document whose schema
-// netgrade cannot satisfy (a pattern without an example) is refused when
-// it is loaded, not when a student is graded.
+// netgrade cannot satisfy (a required field with a pattern it cannot draw
+// from, and no example) is refused when it is loaded, not when a student
+// is graded. An optional field netgrade cannot make a value for is left
+// out of the bodies.
 func (a *API) checkGenerable() error {
-	schemas := []*openapi3.Schema{a.Collection.Create}
-	if a.Collection.Replace != nil {
-		schemas = append(schemas, a.Collection.Replace)
+	type body struct {
+		method, path string
+		schema       *openapi3.Schema
 	}
-	for _, s := range schemas {
-		g := NewGenerator(s, Seed)
+	bodies := []body{{"post", a.Collection.Path, a.Collection.Create}}
+	if a.Collection.Replace != nil {
+		bodies = append(bodies, body{"put", a.Collection.ItemPath, a.Collection.Replace})
+	}
+	for _, bd := range bodies {
+		g := NewGenerator(bd.schema, Seed)
 		for _, b := range []Body{g.Full(), g.Minimal(), g.NonASCII()} {
-			if err := s.VisitJSON(b.Value, openapi3.MultiErrors()); err != nil {
-				return fmt.Errorf("netgrade cannot generate a valid request body from the schema (it made %s, which does not match: %s): give the fields that have a pattern an example", b.Raw, plainSchemaError(err))
+			err := bd.schema.VisitJSON(b.Value, openapi3.MultiErrors())
+			if err == nil {
+				continue
 			}
+			var errs []*openapi3.SchemaError
+			collectSchemaErrors(err, &errs)
+			field, why := "", plainSchemaError(err)
+			if len(errs) > 0 {
+				if ptr := errs[0].JSONPointer(); len(ptr) > 0 {
+					field = ptr[0]
+				}
+				why = schemaProblem(errs[0]).Wanted
+			}
+			e := &Error{Pointer: pointer("paths", bd.path, bd.method, "requestBody", "content", "application/json", "schema"),
+				Problem: fmt.Sprintf("netgrade cannot make a valid request body for %s %s (it made %s): give the schema's fields values netgrade can generate", strings.ToUpper(bd.method), bd.path, b.Raw)}
+			if field != "" {
+				e.Pointer += pointer("properties", field)
+				e.Problem = fmt.Sprintf("netgrade cannot make a value of the required field %q of %s %s, which must be %s: give the field an example that matches (example: … beside its pattern; FastAPI: Field(..., example=…))", field, strings.ToUpper(bd.method), bd.path, why)
+			}
+			return e
 		}
 	}
 	return nil

@@ -160,7 +160,7 @@ func recognisePython(text string) (Recognised, bool) {
 		return Recognised{}, false // a bare quoted word is text, not a repr
 	}
 	return Recognised{Kind: PythonRepr, Value: v, Name: "a Python value written with str() or print, not JSON",
-		Advice: "Python's str(item) writes {'id': 1, 'done': False}; JSON is what json.dumps(item) writes: {\"id\": 1, \"done\": false}."}, true
+		Advice: "Python's str(item) writes single quotes and True, False, None; JSON is what json.dumps(item) writes: double quotes and true, false, null."}, true
 }
 
 // decodeLenient decodes JSON, or else a Python literal.

@@ -248,10 +248,53 @@ func schemaProblem(se *openapi3.SchemaError) Problem {
 		p.Wanted = fmt.Sprintf("a string of at most %d characters", *s.MaxLength)
 	case "minItems", "maxItems":
 		p.Wanted = "a list where the " + se.Reason
+	case "format":
+		p.Wanted = FormatWords(s.Format)
+	case "pattern":
+		p.Wanted = PatternWords(s)
 	default:
 		p.Wanted = "a value that satisfies " + se.SchemaField + " (" + se.Reason + ")"
 	}
 	return p
+}
+
+// formatWords say in a sentence what each string format the course may
+// use holds, with a valid example.
+var formatWords = map[string]string{
+	"date":      "a date as YYYY-MM-DD, e.g. 2024-01-01",
+	"date-time": "an RFC 3339 date-time with a zone, e.g. 2024-01-01T09:00:00Z (Python: datetime.now(timezone.utc).isoformat(); a naive datetime's isoformat() has no zone)",
+	"email":     "an e-mail address, e.g. student@example.com",
+	"uuid":      "a UUID, e.g. 123e4567-e89b-42d3-a456-426614174000 (Python: str(uuid.uuid4()))",
+	"uri":       "an absolute URI, e.g. https://example.com/page",
+	"url":       "an absolute URL, e.g. https://example.com/page",
+	"ipv4":      "an IPv4 address, e.g. 192.0.2.10",
+	"ipv6":      "an IPv6 address, e.g. 2001:db8::1",
+	"byte":      "base64-encoded bytes, e.g. aGVsbG8=",
+}
+
+// FormatWords says what a string of a format holds, with an example.
+func FormatWords(format string) string {
+	if w, ok := formatWords[format]; ok {
+		return w
+	}
+	return fmt.Sprintf("a string of the format %q", format)
+}
+
+// PatternWords says what a string with a pattern must be, with an example
+// drawn from the pattern (or the schema's own example).
+func PatternWords(s *openapi3.Schema) string {
+	w := fmt.Sprintf("a string matching the pattern %s", s.Pattern)
+	ex, ok := s.Example.(string)
+	if !ok {
+		g := NewGenerator(&openapi3.Schema{}, Seed)
+		if v, made := g.fromPattern(s); made {
+			ex, ok = v, true
+		}
+	}
+	if ok {
+		w += fmt.Sprintf(", e.g. %q", ex)
+	}
+	return w
 }
 
 // quotedList writes names as "a", "b" and "c".

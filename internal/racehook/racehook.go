@@ -218,3 +218,37 @@ func plural(n int) string {
 	}
 	return "es"
 }
+
+// Check is what a check that judges shared state offers the hook: the
+// course's switch, and the report's notes.
+type Check interface {
+	// RaceHook reports whether the course runs programs under the hook.
+	RaceHook() bool
+	// Notice adds a note to the check's report.
+	Notice(format string, args ...any)
+}
+
+// ForCheck installs the hook for one check in a temporary directory of
+// its own, unless the course turns it off, and returns the environment
+// that loads it in the programs the check starts and a function that
+// notes in the check's report whether the hook was active (or that it was
+// off) and removes it.
+func ForCheck(c Check) (env []string, done func(), err error) {
+	if !c.RaceHook() {
+		c.Notice("netgrade's race hook is off (run.race_hook: false in the course): races in shared state show only when the scheduler happens to interleave clients")
+		return nil, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "netgrade-racehook-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("installing the race hook: %w", err)
+	}
+	hook, err := Install(dir, DefaultConfig())
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, fmt.Errorf("installing the race hook: %w", err)
+	}
+	return hook.Env(nil), func() {
+		c.Notice("%s", hook.Describe())
+		os.RemoveAll(dir)
+	}, nil
+}

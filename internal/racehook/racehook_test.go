@@ -3,6 +3,7 @@ package racehook
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -117,6 +118,7 @@ func TestCounters(t *testing.T) {
 		{"threads-sleep0", true},
 		{"threads-plus-equals", true},
 		{"threads-lock-inside", true},
+		{"threads-three-statements", true},
 		{"file-flock", false},
 		{"file-lockf", false},
 		{"threads-lock", false},
@@ -235,4 +237,44 @@ func TestChainsSitecustomize(t *testing.T) {
 			assert.Equal(t, tt.want, runPython(t, tt.env, "-c", prog))
 		})
 	}
+}
+
+// notices is a check that records its notes.
+type notices struct {
+	hook  bool
+	notes []string
+}
+
+func (n *notices) RaceHook() bool { return n.hook }
+func (n *notices) Notice(format string, args ...any) {
+	n.notes = append(n.notes, fmt.Sprintf(format, args...))
+}
+
+// TestForCheck: a check's hook is installed in a directory of its own,
+// its environment loads it, and the check's report says whether it was
+// active; with the course's hook off, nothing is installed and the report
+// says so.
+func TestForCheck(t *testing.T) {
+	c := &notices{hook: true}
+	env, done, err := ForCheck(c)
+	require.NoError(t, err)
+	var dir string
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PYTHONPATH="); ok {
+			dir = v
+		}
+	}
+	require.FileExists(t, filepath.Join(dir, ScriptName))
+	done()
+	assert.NoDirExists(t, dir, "the hook is removed when the check is done")
+	require.Len(t, c.notes, 1)
+	assert.Contains(t, c.notes[0], "race hook was not loaded", "no program ran under it")
+
+	off := &notices{}
+	env, done, err = ForCheck(off)
+	require.NoError(t, err)
+	done()
+	assert.Empty(t, env)
+	require.Len(t, off.notes, 1)
+	assert.Contains(t, off.notes[0], "race hook is off")
 }

@@ -48,11 +48,18 @@ func hasStopOutput(evs []report.Event) bool {
 	return false
 }
 
-// sameCause returns, for every failed check of r whose program ended with
+// sameCause returns, for every failed check of r whose own evidence shows
 // the same traceback as an earlier failed check's, the ID of that earlier
 // check: one cause (an input() on a closed stdin, a crash at start-up)
 // is explained once, where it first shows, and the later checks refer to
 // it instead of repeating its transcript and hint.
+//
+// A check's traceback is the last one its program printed, wherever it
+// came from: a server that raised KeyError on one request and answered
+// another with an HTML 405 page shows the KeyError in the checks that
+// judged the 405 too. Such a check is linked only when the traceback is
+// its own evidence (see showsCause), so that its own explanation and hint
+// are never hidden behind another mistake's.
 func sameCause(r report.Result) map[string]string {
 	first := map[string]string{}
 	out := map[string]string{}
@@ -61,12 +68,59 @@ func sameCause(r report.Result) map[string]string {
 			continue
 		}
 		if id, ok := first[c.Traceback]; ok {
-			out[c.ID] = id
+			if showsCause(c) {
+				out[c.ID] = id
+			}
 			continue
 		}
 		first[c.Traceback] = c.ID
 	}
 	return out
+}
+
+// showsCause reports whether a failed check's own evidence shows its
+// traceback as the cause of its failure: the program ended by itself (not
+// stopped by netgrade), so that the traceback is what ended the run the
+// check judged; or the check's own message, expected or actual names the
+// traceback's line or its exception (a check that read the traceback of
+// the very request it judges says so).
+func showsCause(c report.Check) bool {
+	if c.Exit != "" && !strings.Contains(c.Exit, "netgrade") {
+		return true
+	}
+	own := c.Message + "\n" + c.Expected + "\n" + c.Actual
+	if strings.Contains(own, c.Traceback) {
+		return true
+	}
+	exc, _, ok := strings.Cut(c.Traceback, ":")
+	if !ok {
+		exc = c.Traceback
+	}
+	exc = strings.TrimSpace(exc)
+	if i := strings.LastIndexByte(exc, '.'); i >= 0 {
+		exc = exc[i+1:] // a module's exception: json.decoder.JSONDecodeError
+	}
+	return exc != "" && containsWord(own, exc)
+}
+
+// containsWord reports whether s holds w with no letter, digit or
+// underscore on either side.
+func containsWord(s, w string) bool {
+	word := func(b byte) bool {
+		return b == '_' || b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
+	}
+	for i := 0; ; {
+		j := strings.Index(s[i:], w)
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(w)
+		if (j == 0 || !word(s[j-1])) && (end == len(s) || !word(s[end])) {
+			return true
+		}
+		i = j + 1
+	}
 }
 
 // causeLine is how every format words a reference to the check that

@@ -135,3 +135,45 @@ func TestMissingExerciseIsOneLine(t *testing.T) {
 		})
 	}
 }
+
+// TestCauseOnlyFromOwnEvidence: a server that raised KeyError on one
+// request and answered another with Flask's HTML 405 page shows the
+// KeyError as the last traceback of every check; the check that judged
+// the 405 is not linked to the KeyError (its own hint shows), while a
+// check whose own failure names the exception is.
+func TestCauseOnlyFromOwnEvidence(t *testing.T) {
+	tb := "KeyError: 'title'"
+	stopped := "exited with status 0 after netgrade sent SIGINT"
+	checks := []report.Check{
+		{ID: "rest-api/validation", Status: report.Fail, Exit: stopped, Traceback: tb,
+			Message: "1 of 9 invalid bodies were not rejected: POST /api/todos without \"title\" → 500 Internal Server Error; the program printed KeyError: 'title'",
+			Hint:    "check the required fields"},
+		{ID: "rest-api/content-type", Status: report.Fail, Exit: stopped, Traceback: tb,
+			Message: "answers that are not application/json: Content-Type: text/html (Flask's HTML error page): PUT /api/todos → 405 Method Not Allowed",
+			Actual:  "< HTTP/1.1 405 METHOD NOT ALLOWED\n<title>405 Method Not Allowed</title>",
+			Hint:    "Flask answers 405 with its own HTML page: give it a JSON errorhandler"},
+		{ID: "rest-api/no-server-error", Status: report.Fail, Exit: stopped, Traceback: tb,
+			Message: "POST /api/todos → 500 Internal Server Error; the handler raised KeyError"},
+		{ID: "rest-api/json", Status: report.Fail, Exit: stopped, Traceback: tb,
+			Message: "bodies that are not JSON: MyKeyErrorPage"},
+		{ID: "udp-client/utf8", Status: report.Fail, Exit: "exited with status 1", Traceback: tb,
+			Message: "no datagram arrived"},
+	}
+	got := sameCause(report.Result{Checks: checks})
+	assert.Equal(t, map[string]string{
+		"rest-api/no-server-error": "rest-api/validation",
+		"udp-client/utf8":          "rest-api/validation",
+	}, got)
+
+	r := report.Result{Schema: report.Schema, Exercise: "rest-api", Submission: "app.py", Checks: checks[:2]}
+	r.Tally()
+	for name, f := range humanFormats {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			require.NoError(t, f(&buf, []report.Result{r}))
+			out := buf.String()
+			assert.NotContains(t, out, "the same as rest-api/validation")
+			assert.Contains(t, out, "give it a JSON errorhandler", "the check's own hint shows")
+		})
+	}
+}

@@ -56,6 +56,7 @@ def file_lockf_os(path):
 # Threads sharing a global counter.
 counters = {}
 locks = {}  # one lock per trial, shared by its threads
+boxes = {}  # one counter in a list per trial
 
 
 def threads_sleep0(key):
@@ -66,6 +67,15 @@ def threads_sleep0(key):
 
 def threads_plus_equals(key):
     counters[key] += 1
+
+
+def threads_three_statements(key):
+    # A REST handler's id race: read, build the item, write back.
+    box = boxes[key]
+    i = box[0]
+    item = dict(id=i, title="x")
+    box[0] = i + 1
+    counters[key] = box[0]
 
 
 def threads_lock_inside(key):
@@ -114,6 +124,7 @@ def run_threads(work, trial_ids):
     for i in trial_ids:
         counters[i] = 0
         locks[i] = threading.Lock()
+        boxes[i] = [0]
     ts = [threading.Thread(target=work, args=(i,)) for i in trial_ids for _ in range(workers)]
     for t in ts:
         t.start()
@@ -130,6 +141,7 @@ kinds = {
     "threads-sleep0": (run_threads, threads_sleep0),
     "threads-plus-equals": (run_threads, threads_plus_equals),
     "threads-lock-inside": (run_threads, threads_lock_inside),
+    "threads-three-statements": (run_threads, threads_three_statements),
     "threads-lock": (run_threads, threads_lock),
 }
 runner, work = kinds[kind]
