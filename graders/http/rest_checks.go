@@ -165,7 +165,7 @@ func judgeList(ctx context.Context, s *session) error {
 // accepted), keeps the id, and a GET shows the new values; twice.
 func judgeReplace(ctx context.Context, s *session) error {
 	if s.rgen == nil {
-		return graders.Skipf("the document has no PUT on %s", s.api.Collection.ItemPath)
+		return graders.NotJudgedf("the document has no PUT on %s", s.api.Collection.ItemPath)
 	}
 	it, err := s.setup(ctx, s.gen.Full())
 	if err != nil {
@@ -216,7 +216,7 @@ func judgeReplace(ctx context.Context, s *session) error {
 // from GET and from the list (what GET answers instead is not-found's).
 func judgeDelete(ctx context.Context, s *session) error {
 	if s.api.Operation(nethttp.MethodDelete, s.api.Collection.ItemPath) == nil {
-		return graders.Skipf("the document has no DELETE on %s", s.api.Collection.ItemPath)
+		return graders.NotJudgedf("the document has no DELETE on %s", s.api.Collection.ItemPath)
 	}
 	it, err := s.setup(ctx, s.gen.Full())
 	if err != nil {
@@ -367,7 +367,7 @@ func judgeValidation(ctx context.Context, s *session) error {
 	}
 	if len(wrong) == 0 {
 		if judged == 0 {
-			return graders.Skipf("every invalid body was refused as a duplicate (netgrade could not vary %s): validation could not be judged", unvaried)
+			return graders.NotJudgedf("every invalid body was refused as a duplicate (netgrade could not vary %s): validation could not be judged", unvaried)
 		}
 		return nil
 	}
@@ -730,7 +730,7 @@ func judgeConcurrentCreates(ctx context.Context, s *session) error {
 		}
 	}
 	if concurrentClients-len(refused) < 2 {
-		return graders.Skipf("%d of %d clients were refused as duplicates (netgrade could not vary %s): whether clients that create at once get distinct ids could not be judged", len(refused), concurrentClients, unvaried)
+		return graders.NotJudgedf("%d of %d clients were refused as duplicates (netgrade could not vary %s): whether clients that create at once get distinct ids could not be judged", len(refused), concurrentClients, unvaried)
 	}
 	for _, id := range sortedIDs(ids) {
 		if who := ids[id]; len(who) > 1 {

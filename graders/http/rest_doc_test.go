@@ -214,7 +214,8 @@ func TestSchemaOncePerField(t *testing.T) {
 
 // TestConcurrentCreatesNeedsEvidence: when every client but one is
 // refused as a duplicate, concurrent-creates has not seen clients create
-// at once: it skips saying why, it does not pass.
+// at once: it is not judged (left out of the score), saying why; it does
+// not pass.
 func TestConcurrentCreatesNeedsEvidence(t *testing.T) {
 	api := todoVariant(t, `        title:
           type: string
@@ -237,4 +238,5 @@ func TestConcurrentCreatesNeedsEvidence(t *testing.T) {
 	require.Error(t, err)
 	assert.NotErrorAs(t, err, new(*graders.Failure))
 	assert.Contains(t, err.Error(), "could not be judged")
+	assert.True(t, strings.HasPrefix(err.Error(), "not judged: "), "left out of the score, not skipped: %v", err)
 }
