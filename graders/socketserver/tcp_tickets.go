@@ -3,7 +3,6 @@ package socketserver
 import (
 	"context"
 	"fmt"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -473,29 +472,6 @@ func ticketsStartEnv(t *graders.T, env []string) (*harness.Process, int, *regexp
 	return p, port, re, err
 }
 
-// ticketsRaceHook installs netgrade's race hook for one check, unless the
-// course turns it off, and returns the environment that loads it and a
-// function that notes in the report whether it was active and removes it.
-func ticketsRaceHook(t *graders.T) (env []string, done func(), err error) {
-	if !t.RaceHook() {
-		t.Notice("netgrade's race hook is off (run.race_hook: false in the course): races on the counter show only when the scheduler happens to interleave clients")
-		return nil, func() {}, nil
-	}
-	dir, err := os.MkdirTemp("", "netgrade-racehook-")
-	if err != nil {
-		return nil, nil, fmt.Errorf("installing the race hook: %w", err)
-	}
-	hook, err := racehook.Install(dir, racehook.DefaultConfig())
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, nil, fmt.Errorf("installing the race hook: %w", err)
-	}
-	return hook.Env(nil), func() {
-		t.Notice("%s", hook.Describe())
-		os.RemoveAll(dir)
-	}, nil
-}
-
 // ticketsNoTicket explains why a sale got no number.
 func ticketsNoTicket(s *ticketsSale) string {
 	reply := graders.Printable(s.reply)
@@ -794,7 +770,7 @@ func ticketsCheckAtOnce(ctx context.Context, t *graders.T) error {
 }
 
 func ticketsCheckUnique(ctx context.Context, t *graders.T) error {
-	env, done, err := ticketsRaceHook(t)
+	env, done, err := racehook.ForCheck(t)
 	if err != nil {
 		return err
 	}
