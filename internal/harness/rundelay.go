@@ -13,18 +13,34 @@ import (
 // while it could run, by thread ID (see RunDelay).
 type RunDelays map[string]time.Duration
 
-// Grown returns the most any one thread's wait for a CPU grew from
-// before to d: a lower bound of what the machine's other work added to
-// the program's time in between (threads that wait at the same time
-// would be counted twice by a sum; the one on the path to the answer
-// waited at least this long only if it is the one that grew most, so the
-// bound errs on the side of the program).
+// Grown returns how long the thread that served a request waited for a
+// CPU between before and d: a lower bound of what the machine's other
+// work added to the program's time in between.
+//
+// Which thread served it is not seen, so the bound is taken where it
+// cannot be charged to a thread off the request's path: when threads or
+// processes started between before and d (a forking or threading server
+// starts one per client), the most any of them waited; when none did (a
+// server that handles its client in the thread that accepted it), the
+// most any thread waited. A server's accept loop wakes every half second
+// (socketserver's poll interval) and may wait for a CPU each time while
+// the client's own thread sleeps: counting it would charge that thread
+// with a delay the answer never had.
 func (d RunDelays) Grown(before RunDelays) time.Duration {
-	var most time.Duration
+	var fresh, all time.Duration
+	started := false
 	for tid, v := range d {
-		most = max(most, v-before[tid])
+		old, seen := before[tid]
+		all = max(all, v-old)
+		if !seen {
+			started = true
+			fresh = max(fresh, v)
+		}
 	}
-	return most
+	if started {
+		return fresh
+	}
+	return all
 }
 
 // ThreadRunDelays returns, for every thread of the program rooted at pid,

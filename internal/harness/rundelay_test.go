@@ -49,3 +49,27 @@ func TestRunDelay(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEmpty(t, own, "every thread of a program is read")
 }
+
+// TestGrownCountsTheClientsThread: when a thread or process started for
+// the client, only its wait counts, not the accept loop's (which wakes
+// every half second and may wait for a CPU while the client's thread
+// sleeps); when none started, the thread that waited most counts.
+func TestGrownCountsTheClientsThread(t *testing.T) {
+	ms := time.Millisecond
+	tests := []struct {
+		name          string
+		before, after RunDelays
+		want          time.Duration
+	}{
+		{"one thread serves its client", RunDelays{"1": 10 * ms}, RunDelays{"1": 250 * ms}, 240 * ms},
+		{"a forked child serves the client; the accept loop waited", RunDelays{"1": 10 * ms}, RunDelays{"1": 250 * ms, "2": 5 * ms}, 5 * ms},
+		{"a new thread serves the client and waited", RunDelays{"1": 0, "2": 0}, RunDelays{"1": 100 * ms, "2": 0, "3": 300 * ms}, 300 * ms},
+		{"nothing changed", RunDelays{"1": 10 * ms}, RunDelays{"1": 10 * ms}, 0},
+		{"a thread ended", RunDelays{"1": 10 * ms, "2": 40 * ms}, RunDelays{"1": 30 * ms}, 20 * ms},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, tt.after.Grown(tt.before))
+		})
+	}
+}
