@@ -12,6 +12,7 @@ import (
 	"github.com/netgrade/netgrade/internal/coursefile"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gotest.tools/v3/golden"
 )
 
 // TestCourseIsTheOneList checks that everything that lists exercises
@@ -62,14 +63,7 @@ func TestCourseIsTheOneList(t *testing.T) {
 // TestYAMLGolden keeps the default course file that `netgrade course show`
 // prints under review: it changes only with the exercises.
 func TestYAMLGolden(t *testing.T) {
-	golden := filepath.Join("testdata", "default-course.golden.yaml")
-	if os.Getenv("UPDATE_GOLDEN") == "1" {
-		require.NoError(t, os.MkdirAll("testdata", 0o755))
-		require.NoError(t, os.WriteFile(golden, course.YAML(), 0o644))
-	}
-	want, err := os.ReadFile(golden)
-	require.NoError(t, err, "run with UPDATE_GOLDEN=1 to write it")
-	assert.Equal(t, string(want), string(course.YAML()))
+	golden.Assert(t, string(course.YAML()), "default-course.golden.yaml")
 }
 
 // TestFileNamesDocumented keeps docs/formats.md's table of the default

@@ -1,6 +1,9 @@
-// Package graders holds the exercises netgrade grades, one file per
-// exercise, and the engine that runs their checks against a submission and
-// turns what it saw into a report.Result.
+// Package graders is the engine: the model of an exercise and its checks
+// (Exercise, Check, T, Failure, Settings, Registry) and the scheduler that
+// runs the checks against a submission and turns what they saw into a
+// report.Result. The exercises themselves live in its sub-packages, one per
+// chapter of the course (graders/sockets, graders/socketserver,
+// graders/http, graders/mail), and are listed once in package course.
 package graders
 
 import (

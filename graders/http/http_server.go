@@ -20,6 +20,7 @@ import (
 	"github.com/netgrade/netgrade/internal/clock"
 	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/httpwire"
+	"github.com/netgrade/netgrade/internal/poll"
 	"github.com/netgrade/netgrade/internal/report"
 )
 
@@ -736,24 +737,26 @@ func checkSlowClient(ctx context.Context, t *graders.T) error {
 }
 
 // waitAccepted waits until the program has accepted every connection made
-// to it (its listen queue, read from /proc, is empty), within the reply
-// window: then a silent client is the program's, not the kernel's.
+// to it (its listen queue is empty), within the reply window: then a silent
+// client is the program's, not the kernel's. It looks with internal/poll's
+// backoff and gives up when the window ends or the program exits.
 func waitAccepted(t *graders.T, p *program) bool {
-	deadline := time.Now().Add(t.Timeout(probe.ReplyTimeout))
-	delay := time.Millisecond
-	for {
+	ctx, cancel := context.WithTimeout(t.Context(), t.Timeout(probe.ReplyTimeout))
+	defer cancel()
+	_, err := poll.Wait(ctx, func(context.Context) poll.Result {
 		q, found, err := harness.ListenQueue(p.P.Pid(), p.Port)
-		if err == nil && found && q == 0 {
-			return true
+		switch {
+		case err != nil:
+			return poll.Continue("reading the listen queue: %v", err)
+		case !found:
+			return poll.Continue("no socket of the program listens on port %d", p.Port)
+		case q > 0:
+			return poll.Continue("%d connections wait to be accepted", q)
 		}
-		if time.Now().After(deadline) || !p.P.Running() {
-			return false
-		}
-		select {
-		case <-t.Context().Done():
-			return false
-		case <-time.After(delay):
-		}
-		delay = min(2*delay, 10*time.Millisecond)
-	}
+		return poll.Done()
+	}, poll.Backoff(poll.DefaultFirst, acceptLookCap), poll.StopOn(p.P.Done(), harness.ErrExited))
+	return err == nil
 }
+
+// acceptLookCap is the longest delay between two looks of waitAccepted.
+const acceptLookCap = 10 * time.Millisecond

@@ -15,6 +15,7 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/httpwire"
+	"github.com/netgrade/netgrade/internal/poll"
 	"github.com/netgrade/netgrade/internal/render"
 	"github.com/netgrade/netgrade/internal/report"
 )
@@ -200,37 +201,42 @@ func StartHTTP(t *graders.T, env []string) (*HTTPServer, error) {
 }
 
 // waitListening waits until the program holds a TCP socket in LISTEN that
-// a client on 127.0.0.1 reaches, preferring port; it polls /proc until ctx
-// ends or the program exits, and returns the sockets last seen.
+// a client on 127.0.0.1 reaches, preferring port; it looks at the
+// program's sockets with internal/poll's backoff until ctx ends (a
+// *poll.TimeoutError that says what it saw last) or the program exits
+// (harness.ErrExited), and returns the sockets last seen.
 func waitListening(ctx context.Context, p *harness.Process, port int) (harness.Socket, []harness.Socket, error) {
-	delay := time.Millisecond
+	var found harness.Socket
 	var last []harness.Socket
-	for {
-		if socks, err := harness.Sockets(p.Pid()); err == nil {
-			last = socks
-			var found []harness.Socket
-			for _, s := range socks {
-				if s.Proto == "tcp" && s.Listening() && s.CoversLoopback() {
-					found = append(found, s)
-				}
-			}
-			if i := slices.IndexFunc(found, func(s harness.Socket) bool { return s.Port == port }); i >= 0 {
-				return found[i], socks, nil
-			}
-			if len(found) > 0 {
-				return found[0], socks, nil
+	_, err := poll.Wait(ctx, func(context.Context) poll.Result {
+		socks, err := harness.Sockets(p.Pid())
+		if err != nil {
+			return poll.Continue("reading the program's sockets: %v", err)
+		}
+		last = socks
+		var served []harness.Socket
+		for _, s := range socks {
+			if s.Proto == "tcp" && s.Listening() && s.CoversLoopback() {
+				served = append(served, s)
 			}
 		}
-		select {
-		case <-ctx.Done():
-			return harness.Socket{}, last, ctx.Err()
-		case <-p.Done():
-			return harness.Socket{}, last, harness.ErrExited
-		case <-time.After(delay):
+		if len(served) == 0 {
+			return poll.Continue("the program holds %d sockets, none a TCP server a client on 127.0.0.1 reaches", len(socks))
 		}
-		delay = min(2*delay, 10*time.Millisecond)
+		found = served[0]
+		if i := slices.IndexFunc(served, func(s harness.Socket) bool { return s.Port == port }); i >= 0 {
+			found = served[i]
+		}
+		return poll.Done()
+	}, poll.Backoff(poll.DefaultFirst, listenLookCap), poll.StopOn(p.Done(), harness.ErrExited))
+	if err != nil {
+		return harness.Socket{}, last, err
 	}
+	return found, last, nil
 }
+
+// listenLookCap is the longest delay between two looks of waitListening.
+const listenLookCap = 10 * time.Millisecond
 
 // startFailure explains why a program ended before it listened.
 func startFailure(t *graders.T, p *harness.Process, port int) error {

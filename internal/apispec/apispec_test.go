@@ -11,9 +11,9 @@ import (
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/sebdah/goldie/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gotest.tools/v3/golden"
 )
 
 // builtins loads every built-in document.
@@ -47,7 +47,7 @@ func TestModel(t *testing.T) {
 				fmt.Fprintf(&b, "405: %s %s\n", na.Method, na.Path)
 			}
 			fmt.Fprintf(&b, "item 7: %s\n", api.ItemURL("7"))
-			assertGolden(t, b.String(), filepath.Join("model", strings.TrimSuffix(name, ".yaml")+".golden"))
+			golden.Assert(t, b.String(), filepath.Join("model", strings.TrimSuffix(name, ".yaml")+".golden"))
 		})
 	}
 }
@@ -119,7 +119,7 @@ func TestLoadErrors(t *testing.T) {
 			if line, ok := wantLine[name]; ok {
 				assert.Equal(t, line, de.Line)
 			}
-			assertGolden(t, err.Error()+"\n", filepath.Join("bad", strings.TrimSuffix(name, ".yaml")+".golden"))
+			golden.Assert(t, err.Error()+"\n", filepath.Join("bad", strings.TrimSuffix(name, ".yaml")+".golden"))
 		})
 	}
 }
@@ -153,7 +153,7 @@ func TestGenerator(t *testing.T) {
 					assert.Error(t, err, body.What)
 				}
 			}
-			assertGolden(t, b.String(), filepath.Join("generated", strings.TrimSuffix(name, ".yaml")+".golden"))
+			golden.Assert(t, b.String(), filepath.Join("generated", strings.TrimSuffix(name, ".yaml")+".golden"))
 			assert.Contains(t, string(bodies[2].Raw), "các bạn", "the non-ASCII body carries the course's greeting")
 			kinds := map[BodyKind]int{}
 			for _, body := range bodies {
@@ -368,11 +368,4 @@ func TestLoadTruncated(t *testing.T) {
 			}
 		}
 	}
-}
-
-// assertGolden compares got with testdata/NAME (go test -update rewrites
-// the golden files).
-func assertGolden(t *testing.T, got, name string) {
-	t.Helper()
-	goldie.New(t).Assert(t, strings.TrimSuffix(name, ".golden"), []byte(got))
 }

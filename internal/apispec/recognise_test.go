@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gotest.tools/v3/golden"
 )
 
 var jsonUnmarshal = json.Unmarshal
@@ -39,7 +40,7 @@ func TestRecognise(t *testing.T) {
 			assert.NotEmpty(t, r.Advice, f)
 		}
 	}
-	assertGolden(t, b.String(), "recognised.golden")
+	golden.Assert(t, b.String(), "recognised.golden")
 }
 
 // TestRecogniseCases covers bodies not worth a file.

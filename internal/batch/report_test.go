@@ -19,10 +19,10 @@ import (
 	"github.com/netgrade/netgrade/internal/batch"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/netgrade/netgrade/internal/sandbox/sandboxtest"
-	"github.com/sebdah/goldie/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
+	"gotest.tools/v3/golden"
 )
 
 // hostile is a failure message a student's program could have caused:
@@ -93,7 +93,7 @@ func TestClassFilesGolden(t *testing.T) {
 	for _, f := range []string{"grades.csv", "summary.json"} {
 		data, err := os.ReadFile(filepath.Join(out, f))
 		require.NoError(t, err)
-		assertGolden(t, string(data), "class-"+f+".golden")
+		golden.Assert(t, string(data), "class-"+f+".golden")
 	}
 
 	// The figures agree with the records they come from.
@@ -353,11 +353,4 @@ func classExercises() []*graders.Exercise {
 		exs = append(exs, ex)
 	}
 	return exs
-}
-
-// assertGolden compares got with testdata/NAME (go test -update rewrites
-// the golden files).
-func assertGolden(t *testing.T, got, name string) {
-	t.Helper()
-	goldie.New(t).Assert(t, strings.TrimSuffix(name, ".golden"), []byte(got))
 }

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/netgrade/netgrade/internal/poll"
 )
 
 // The cgroup v2 interface netgrade uses is a handful of files (cgroup.procs,
@@ -236,20 +239,30 @@ func (c *cgroup) hit(l Limits) LimitHit {
 }
 
 // remove deletes the cgroup once its last process is gone; the kernel
-// refuses while one remains, so it retries for a moment.
+// refuses (EBUSY) while one remains, so it retries with internal/poll's
+// backoff for at most cgroupRemoveWait.
 func (c *cgroup) remove() error {
-	deadline := time.Now().Add(2 * time.Second)
-	for {
+	ctx, cancel := context.WithTimeout(context.Background(), cgroupRemoveWait)
+	defer cancel()
+	_, err := poll.Wait(ctx, func(context.Context) poll.Result {
 		err := os.Remove(c.dir)
-		if err == nil || errors.Is(err, os.ErrNotExist) {
-			return nil
+		switch {
+		case err == nil || errors.Is(err, os.ErrNotExist):
+			return poll.Done()
+		case errors.Is(err, syscall.EBUSY):
+			return poll.Continue("%v", err)
 		}
-		if !errors.Is(err, syscall.EBUSY) || time.Now().After(deadline) {
-			return fmt.Errorf("removing cgroup %s: %w", c.dir, err)
-		}
-		time.Sleep(10 * time.Millisecond)
+		return poll.Fail(err)
+	})
+	if err != nil {
+		return fmt.Errorf("removing cgroup %s: %w", c.dir, err)
 	}
+	return nil
 }
+
+// cgroupRemoveWait is how long remove waits for a cgroup's last process
+// to be gone.
+const cgroupRemoveWait = 2 * time.Second
 
 // holds reports whether the process pid belongs to the cgroup; a zombie
 // still names the cgroup it died in.

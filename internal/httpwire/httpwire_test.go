@@ -17,9 +17,9 @@ import (
 
 	"github.com/netgrade/netgrade/internal/render"
 	"github.com/netgrade/netgrade/internal/report"
-	"github.com/sebdah/goldie/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gotest.tools/v3/golden"
 )
 
 // scripted is a server that answers every connection with reply once it
@@ -278,7 +278,7 @@ func TestRecorded(t *testing.T) {
 		lines = append(lines, render.EventLines(e)...)
 	}
 	curl := strings.ReplaceAll(strings.Join(lines, "\n"), addr, "127.0.0.1:PORT")
-	assertGolden(t, curl+"\n", "curl.golden")
+	golden.Assert(t, curl+"\n", "curl.golden")
 }
 
 // TestRawRequestEvent records a raw request by its first line, cut when it
@@ -292,11 +292,4 @@ func TestRawRequestEvent(t *testing.T) {
 	ev = requestEvent(&Exchange{Request: Request{Raw: []byte("\x00\xff garbage")}}, "a", "b")
 	assert.Equal(t, `\x00\xff garbage`, strings.ReplaceAll(ev.HTTP.Line, "\x00", `\x00`))
 	assert.False(t, errors.Is(nil, ErrNoReply))
-}
-
-// assertGolden compares got with testdata/NAME (go test -update rewrites
-// the golden files).
-func assertGolden(t *testing.T, got, name string) {
-	t.Helper()
-	goldie.New(t).Assert(t, strings.TrimSuffix(name, ".golden"), []byte(got))
 }

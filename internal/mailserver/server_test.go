@@ -5,15 +5,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"flag"
 	"fmt"
 	"io"
 	"mime"
 	"net"
 	"net/mail"
 	"net/textproto"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,26 +20,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+	"gotest.tools/v3/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // TestMain fails the package if any test leaves a goroutine behind: every
 // server must be gone once Shutdown returns.
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
-}
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err)
-	assert.Equal(t, string(want), got)
 }
 
 // TestSeed checks that what the seed says a client must show is what the
@@ -166,7 +150,7 @@ func TestSMTPGoClient(t *testing.T) {
 	require.Len(t, f.Messages, 1)
 	assert.Equal(t, msg, string(f.Messages[0].Data))
 	assert.True(t, f.Messages[0].TLS)
-	golden(t, "smtp_go_client.txt", timeless(log.String()))
+	golden.Assert(t, timeless(log.String()), "smtp_go_client.txt")
 }
 
 // timeless drops what changes from run to run (ports, TLS parameters)
@@ -237,7 +221,7 @@ func TestPOP3Pipelined(t *testing.T) {
 	shut(t, s)
 	// Pipelined, the client's lines and the server's interleave as the
 	// scheduler has it: each side's order is what is compared.
-	golden(t, "pop3_pipelined.txt", bySide(timeless(log.String())))
+	golden.Assert(t, bySide(timeless(log.String())), "pop3_pipelined.txt")
 }
 
 // TestPortInUse reports a port another server holds.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gotest.tools/v3/golden"
 )
 
 func TestEnv(t *testing.T) {
@@ -172,17 +173,15 @@ func TestCounters(t *testing.T) {
 // under a lock.
 func TestCorrectProgramUnchanged(t *testing.T) {
 	needPython(t)
-	want, err := os.ReadFile(filepath.Join("testdata", "unchanged.golden"))
-	require.NoError(t, err)
 	prog := filepath.Join("testdata", "unchanged.py")
 
 	plain := runPython(t, nil, prog, t.TempDir())
-	assert.Equal(t, string(want), plain, "without the hook")
+	golden.Assert(t, plain, "unchanged.golden", "without the hook")
 
 	h, err := Install(t.TempDir(), DefaultConfig())
 	require.NoError(t, err)
 	hooked := runPython(t, h.Env(nil), prog, t.TempDir())
-	assert.Equal(t, string(want), hooked, "with the hook")
+	assert.Equal(t, plain, hooked, "with the hook")
 	loads, err := h.Loaded()
 	require.NoError(t, err)
 	require.Len(t, loads, 1)

@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"strings"
 	"testing"
 
 	"github.com/netgrade/netgrade/internal/report"
-	"github.com/sebdah/goldie/v2"
 	"github.com/stretchr/testify/require"
+	"gotest.tools/v3/golden"
 )
 
 // formats are every renderer, by the name of its golden file.
@@ -40,7 +39,7 @@ func TestGolden(t *testing.T) {
 		t.Run(f.name, func(t *testing.T) {
 			var buf bytes.Buffer
 			require.NoError(t, f.render(&buf, fixedResults()))
-			assertGolden(t, buf.String(), f.golden)
+			golden.Assert(t, buf.String(), f.golden)
 		})
 	}
 }
@@ -55,7 +54,7 @@ func TestGoldenSummary(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	require.NoError(t, Summary(&buf, rows, TextOptions{Student: true}))
-	assertGolden(t, buf.String(), "summary.golden")
+	golden.Assert(t, buf.String(), "summary.golden")
 	// The hidden failing check is not named in a student's summary.
 	require.NotContains(t, buf.String(), "timestamp")
 }
@@ -157,11 +156,4 @@ func TestLogCommands(t *testing.T) {
 	require.Equal(t, `\x3a:error::x`, Terminal("::error::x", false))
 	require.Equal(t, `a #\x23[error]b`, Terminal("a ##[error]b", false))
 	require.Equal(t, "ok\n  \\x3a:x::y", Terminal("ok\n  ::x::y", true))
-}
-
-// assertGolden compares got with testdata/NAME (go test -update rewrites
-// the golden files).
-func assertGolden(t *testing.T, got, name string) {
-	t.Helper()
-	goldie.New(t).Assert(t, strings.TrimSuffix(name, ".golden"), []byte(got))
 }

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netgrade/netgrade/internal/poll"
 	"github.com/netgrade/netgrade/internal/sandbox"
 	dc "github.com/ory/dockertest/v3/docker"
 	"github.com/prometheus/procfs"
@@ -265,34 +266,46 @@ func ProcessesWith(mark string) []int {
 	return out
 }
 
-// WaitProcessWith waits until a process with mark in its command line runs.
+// WaitProcessWith waits until a process with mark in its command line runs,
+// looking with internal/poll's backoff; a wait that times out logs what it
+// saw last.
 func WaitProcessWith(t testing.TB, mark string, timeout time.Duration) bool {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
+	return waitProcesses(t, timeout, func() poll.Result {
 		if len(ProcessesWith(mark)) > 0 {
-			return true
+			return poll.Done()
 		}
-		time.Sleep(20 * time.Millisecond)
+		return poll.Continue("no process with %q in its command line", mark)
+	})
+}
+
+// WaitNoProcessWith waits until no process has mark in its command line;
+// when it times out, it kills the processes left and logs them.
+func WaitNoProcessWith(t testing.TB, mark string, timeout time.Duration) bool {
+	t.Helper()
+	if waitProcesses(t, timeout, func() poll.Result {
+		if left := ProcessesWith(mark); len(left) > 0 {
+			return poll.Continue("processes %v have %q in their command line", left, mark)
+		}
+		return poll.Done()
+	}) {
+		return true
 	}
+	Kill(ProcessesWith(mark))
 	return false
 }
 
-// WaitNoProcessWith waits until no process has mark in its command line.
-func WaitNoProcessWith(t testing.TB, mark string, timeout time.Duration) bool {
+// waitProcesses waits until look is done, for at most timeout.
+func waitProcesses(t testing.TB, timeout time.Duration, look func() poll.Result) bool {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		left := ProcessesWith(mark)
-		if len(left) == 0 {
-			return true
-		}
-		if time.Now().After(deadline) {
-			Kill(left)
-			return false
-		}
-		time.Sleep(20 * time.Millisecond)
+	// Not t.Context(): a cleanup may call it after the test has ended.
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if _, err := poll.Wait(ctx, func(context.Context) poll.Result { return look() }); err != nil {
+		t.Logf("waiting for the host's processes: %v", err)
+		return false
 	}
+	return true
 }
 
 // Kill kills the processes.
