@@ -24,7 +24,7 @@ const SpinLines = 20
 // server that greets its clients has sent bytes the silent client never
 // asked for: a socket closed with unread bytes is reset (RST) instead of
 // closed (FIN), and whether the greeting arrived before the close would
-// decide whether the server's recv() returns b” or raises
+// decide whether the server's recv() returns empty bytes or raises
 // ConnectionResetError. Reading until the server closes (or this window
 // ends) makes the close a FIN every time, so the verdict never depends on
 // that race.
