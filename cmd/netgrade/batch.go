@@ -16,6 +16,7 @@ import (
 	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/render"
 	"github.com/netgrade/netgrade/internal/sandbox"
+	"github.com/netgrade/netgrade/internal/similarity"
 	"github.com/spf13/cobra"
 )
 
@@ -38,6 +39,8 @@ type batchFlags struct {
 	unitBinary string
 	exercises  []string
 	course     courseFlag
+	// noSimilarity turns the similarity analysis off.
+	noSimilarity bool
 }
 
 func newBatchCmd() *cobra.Command {
@@ -56,6 +59,9 @@ Written to OUT:
   grades.csv         one row per student: a column per exercise, then the total
   summary.json       pass rate of every check, averages, score histogram
   report.html        the class report
+  similarity.html    students who handed in the same program, side by side
+                     (and similarity.csv; a lead, never a verdict: --no-similarity)
+  sources/ID/        a copy of each student's graded files
 
 An interrupted batch (Ctrl-C, crash) resumes where it stopped when run again:
 students already done are skipped, unless --regrade or their files changed.
@@ -101,6 +107,7 @@ Sandboxes (--sandbox):
 	fl.StringVar(&f.image, "image", sandbox.DefaultImage, "with --sandbox docker: the image submissions run in")
 	fl.StringVar(&f.unitBinary, "unit-binary", "", "with --sandbox docker: a static netgrade binary to run in the containers (default: this one)")
 	fl.StringSliceVar(&f.exercises, "exercise", nil, "grade only these exercises (default: every exercise of the course)")
+	fl.BoolVar(&f.noSimilarity, "no-similarity", false, "do not compare the students' files (similarity.html; 'netgrade similarity OUT' does it later)")
 	return c
 }
 
@@ -175,7 +182,8 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 	if err != nil {
 		return internalErr(err)
 	}
-	sum, err := batch.WriteClassFiles(f.out, exs, batch.ReportMeta{Version: version, Settings: w.settings})
+	sim := batchSimilarity(ctx, f, exs, crs, out, stderr)
+	sum, err := batch.WriteClassFiles(f.out, exs, batch.ReportMeta{Version: version, Settings: w.settings, Similarity: sim})
 	if err != nil {
 		return internalErr(err)
 	}
@@ -183,6 +191,9 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 	fmt.Fprintf(report, "Graded %s in %s (%d already done); %s in %s, average %s of %s.\n",
 		plural(out.Graded, "student"), time.Since(begin).Round(100*time.Millisecond), out.Skipped, plural(sum.Students, "student"), f.out, render.Num(sum.AverageScore), render.Num(sum.MaxScore))
 	fmt.Fprintf(report, "Wrote %s, %s and %s.\n", filepath.Join(f.out, "grades.csv"), filepath.Join(f.out, "summary.json"), filepath.Join(f.out, "report.html"))
+	if sim != nil {
+		fmt.Fprintf(report, "Similarity: %s to look at (leads for a human, never verdicts): %s.\n", plural(sim.PairCount(), "pair"), filepath.Join(f.out, similarity.PageName))
+	}
 	if out.Interrupted {
 		left := out.Students - out.Skipped - out.Graded - len(out.Errors)
 		return internalErr(fmt.Errorf("interrupted: %s not graded yet; run the same command again to grade them (those done are kept)", plural(left, "student")))

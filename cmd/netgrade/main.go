@@ -140,6 +140,7 @@ properly (listed at its end and in summary.json).`,
 		newGradescopeCmd(),
 		newBatchCmd(),
 		newMergeCmd(),
+		newSimilarityCmd(),
 		newUnitCmd(),
 		newRefChildCmd(),
 	)

@@ -12,6 +12,7 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/render"
 	"github.com/netgrade/netgrade/internal/sandbox"
+	"github.com/netgrade/netgrade/internal/similarity"
 )
 
 //go:embed classreport.html.tmpl
@@ -46,6 +47,9 @@ type ReportMeta struct {
 	// defaults), to leave the checks the course does not grade out of the
 	// pass rates.
 	Settings func(exercise string) graders.Settings
+	// Similarity is the similarity analysis of the class, when it ran
+	// (nil: none): summary.json holds it and the report links its page.
+	Similarity *similarity.Report
 }
 
 // Histogram geometry, in SVG user units.

@@ -67,6 +67,9 @@ func Merge(inputs []string, dest string) (*MergeOutcome, error) {
 		if err := copyFile(PagePath(p.dir, id), PagePath(dest, id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("merge: %w", err)
 		}
+		if err := copySources(p.dir, dest, id); err != nil {
+			return nil, fmt.Errorf("merge: %w", err)
+		}
 		if err := copyFile(RecordPath(p.dir, id), RecordPath(dest, id)); err != nil {
 			return nil, fmt.Errorf("merge: %w", err)
 		}

@@ -256,6 +256,9 @@ func gradeStudent(ctx context.Context, s Student, opt Options) (*Record, error) 
 		return nil, err
 	}
 	rec.setFound(found, opt.Exercises)
+	if err := keepSources(opt.Out, s.ID, dir, files); err != nil {
+		return nil, err
+	}
 	if !s.Zip {
 		if rec.Digest, err = filesDigest(dir, files, found); err != nil {
 			return nil, fmt.Errorf("reading %s: %w", s.Source, err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/report"
+	"github.com/netgrade/netgrade/internal/similarity"
 )
 
 // SummarySchema is the version of summary.json.
@@ -51,6 +52,9 @@ type Summary struct {
 	// Unplaced lists, by student, the files handed in that no exercise
 	// graded: files of no exercise, and other candidates of an exercise.
 	Unplaced []Unplaced `json:"files_not_graded,omitempty"`
+	// Similarity is what the similarity analysis found (similarity.html,
+	// similarity.csv), when it ran: leads for a human, never verdicts.
+	Similarity *similarity.Report `json:"similarity,omitempty"`
 }
 
 // Unplaced is what one student handed in that no exercise graded.
@@ -435,6 +439,7 @@ func WriteClassFiles(out string, exs []*graders.Exercise, meta ReportMeta) (Summ
 		return Summary{}, err
 	}
 	sum := SummarizeCourse(recs, exs, meta.Settings)
+	sum.Similarity = meta.Similarity
 	csvData, err := GradesCSV(recs, exs)
 	if err != nil {
 		return sum, fmt.Errorf("writing grades.csv: %w", err)

@@ -39,6 +39,8 @@ type Course struct {
 	Python string
 	// Exercises are the exercises the course grades, in course order.
 	Exercises []*Exercise
+	// Similarity sets the similarity analysis of a class.
+	Similarity Similarity
 }
 
 // SetPython makes path the interpreter of every run command that starts

@@ -52,7 +52,7 @@ func (es Errors) Error() string {
 
 // Allowed values and keys, for messages.
 var (
-	topKeys      = []string{"name", "python", "run", "timeouts", "exercises"}
+	topKeys      = []string{"name", "python", "run", "timeouts", "similarity", "exercises"}
 	runKeys      = []string{"command", "direct_when_executable", "race_hook"}
 	timeoutKeys  = []string{"scale"}
 	exerciseKeys = []string{"id", "file", "run", "texts", "visibility", "checks"}
@@ -158,6 +158,9 @@ func Parse(name string, data []byte, reg *graders.Registry) (*Course, error) {
 				}
 			}
 		}
+	}
+	if n, ok := top["similarity"]; ok {
+		c.Similarity = p.similarity(n, name)
 	}
 	n, ok := top["exercises"]
 	if !ok {

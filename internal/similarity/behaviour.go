@@ -27,15 +27,18 @@ const (
 // differ between runs, not between programs.
 var digitsRe = regexp.MustCompile(`[0-9]+`)
 
-// output is one thing a program showed while failing a check.
+// output is one thing a program showed during a check.
 type output struct {
 	check, text string
+	// failed is true when the program failed the check.
+	failed bool
 }
 
-// outputs returns what a graded program showed on the checks it failed
-// (the wrong reply or line judged, the traceback's last line, the lines it
+// outputs returns what a graded program showed during its checks (the
+// reply or line a check judged, the traceback's last line, the lines it
 // printed and the bytes it sent), by check and normalised text, and the
-// checks it failed, sorted.
+// checks it failed, sorted. Every check counts, passed or failed, so that
+// what many programs show is known to be common.
 func outputs(res *report.Result) (map[string]output, []string) {
 	items := map[string]output{}
 	var failed []string
@@ -43,10 +46,10 @@ func outputs(res *report.Result) (map[string]output, []string) {
 		return items, nil
 	}
 	for _, c := range res.Checks {
-		if c.Status != report.Fail {
-			continue
+		fail := c.Status == report.Fail
+		if fail {
+			failed = append(failed, c.ID)
 		}
-		failed = append(failed, c.ID)
 		add := func(s string) {
 			for _, line := range strings.Split(s, "\n") {
 				line = strings.Join(strings.Fields(line), " ")
@@ -57,7 +60,7 @@ func outputs(res *report.Result) (map[string]output, []string) {
 				if len(line) > evidenceMax {
 					line = strings.ToValidUTF8(line[:evidenceMax], "") + "…"
 				}
-				items[c.ID+"\x00"+norm] = output{check: c.ID, text: line}
+				items[c.ID+"\x00"+norm] = output{check: c.ID, text: line, failed: fail}
 			}
 		}
 		add(c.Actual)
@@ -77,11 +80,14 @@ func outputs(res *report.Result) (map[string]output, []string) {
 }
 
 // behaviour returns, by pair of files (lower index first), the rare
-// outputs both programs showed while failing the same checks.
+// outputs both programs showed while failing the same checks: an output is
+// rare when few programs showed it on that check, passed or failed.
 func behaviour(files []source) map[[2]int][]Evidence {
 	type held struct {
 		files []int
 		out   output
+		// failing are the files that showed it on a check they failed.
+		failing []int
 	}
 	byKey := map[string]*held{}
 	failed := make([][]string, len(files))
@@ -95,6 +101,9 @@ func behaviour(files []source) map[[2]int][]Evidence {
 				byKey[k] = h
 			}
 			h.files = append(h.files, i)
+			if o.failed {
+				h.failing = append(h.failing, i)
+			}
 		}
 	}
 	rare := max(rareMin, int(rareShare*float64(len(files))))
@@ -109,9 +118,9 @@ func behaviour(files []source) map[[2]int][]Evidence {
 		if len(h.files) < 2 || len(h.files) > rare {
 			continue
 		}
-		for x := 0; x < len(h.files); x++ {
-			for y := x + 1; y < len(h.files); y++ {
-				a, b := h.files[x], h.files[y]
+		for x := 0; x < len(h.failing); x++ {
+			for y := x + 1; y < len(h.failing); y++ {
+				a, b := h.failing[x], h.failing[y]
 				if !slices.Equal(failed[a], failed[b]) {
 					continue
 				}

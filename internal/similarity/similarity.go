@@ -81,6 +81,10 @@ type Report struct {
 	Window int `json:"window"`
 	// Threshold is the similarity above which a pair is shown.
 	Threshold float64 `json:"threshold"`
+	// Page is the analysis's page, in the batch's output folder.
+	Page string `json:"page"`
+	// Note says what the analysis is: a lead, never a verdict.
+	Note string `json:"note"`
 	// Base names the base code files removed.
 	Base      []string         `json:"base,omitempty"`
 	Exercises []ExerciseReport `json:"exercises"`
@@ -100,6 +104,15 @@ type ExerciseReport struct {
 	// or with the same rare output.
 	Pairs []Pair `json:"pairs"`
 	files []source
+}
+
+// PairCount counts the pairs shown, over every exercise.
+func (r *Report) PairCount() int {
+	n := 0
+	for _, e := range r.Exercises {
+		n += len(e.Pairs)
+	}
+	return n
 }
 
 // Pair is two students' files of one exercise, with what they share.
@@ -179,7 +192,7 @@ func Analyze(ctx context.Context, exs []Exercise, opt Options) (*Report, error) 
 	if opt.Python == "" {
 		opt.Python = "python3"
 	}
-	rep := &Report{K: K, Window: Window, Threshold: opt.Threshold}
+	rep := &Report{K: K, Window: Window, Threshold: opt.Threshold, Note: Note, Page: PageName}
 	var all []*source
 	for _, ex := range exs {
 		er := ExerciseReport{Exercise: ex.ID}
@@ -394,6 +407,14 @@ func compare(files []source, a, b int) Pair {
 	covB := make([]bool, len(fb.toks))
 	for _, r := range runs {
 		n := r.a1 - r.a0 + K
+		// Winnowing selects a k-gram in every window, not the first: the
+		// run's ends are found token by token.
+		for r.a0 > 0 && r.b0 > 0 && fa.toks[r.a0-1].Text == fb.toks[r.b0-1].Text {
+			r.a0, r.b0, n = r.a0-1, r.b0-1, n+1
+		}
+		for r.a0+n < len(fa.toks) && r.b0+n < len(fb.toks) && fa.toks[r.a0+n].Text == fb.toks[r.b0+n].Text {
+			n++
+		}
 		for i := range n {
 			covA[r.a0+i] = true
 			covB[r.b0+i] = true
