@@ -174,7 +174,9 @@ func TestBehaviourWitness(t *testing.T) {
 	rare := "Got it!!! sending back 1234 bytes"
 	common := "Connection from 127.0.0.1 port 40000"
 	var files []source
-	add := func(id string, res *report.Result) { files = append(files, source{File: File{Student: id, Result: res}}) }
+	add := func(id string, res *report.Result) {
+		files = append(files, source{File: File{Student: id, Result: res}})
+	}
 	// Two programs fail the same check with the same unusual line (their
 	// numbers differ: ports and counts are not evidence).
 	add("p1", result([]string{upper}, map[string]string{upper: rare}))
