@@ -100,6 +100,9 @@ type ExerciseReport struct {
 	AsText int `json:"compared_as_text,omitempty"`
 	// Common counts the fingerprints discounted as shared by most files.
 	Common int `json:"common_fingerprints"`
+	// Compared counts the pairs of files compared: those sharing a
+	// fingerprint or a rare output, of the n(n-1)/2 possible.
+	Compared int `json:"pairs_compared"`
 	// Pairs are the pairs shown, most similar first: above the threshold,
 	// or with the same rare output.
 	Pairs []Pair `json:"pairs"`
@@ -181,6 +184,8 @@ type source struct {
 	base []bool
 	own  int
 	fps  []fingerprint
+	// at gives the positions of each fingerprint (built once per file).
+	at map[uint64][]int
 }
 
 // Analyze compares, within each exercise, every student's file with every
@@ -230,7 +235,7 @@ func Analyze(ctx context.Context, exs []Exercise, opt Options) (*Report, error) 
 		}
 		er.Files = len(er.files)
 		er.Common = dropCommon(er.files)
-		er.Pairs = pairs(er.files, opt.Threshold)
+		er.Pairs, er.Compared = pairs(er.files, opt.Threshold)
 		slices.SortStableFunc(er.Pairs, func(x, y Pair) int {
 			switch {
 			case x.Similarity != y.Similarity:
@@ -336,11 +341,13 @@ func dropCommon(files []source) int {
 // pairs returns the pairs of files to show: those whose similarity
 // reaches the threshold and those with the same rare output. Only pairs
 // that share a fingerprint are compared (an index of fingerprints, not
-// every pair).
-func pairs(files []source, threshold float64) []Pair {
+// every pair), and how many were compared.
+func pairs(files []source, threshold float64) ([]Pair, int) {
 	index := map[uint64][]int{}
 	for i, f := range files {
+		files[i].at = make(map[uint64][]int, len(f.fps))
 		for _, fp := range f.fps {
+			files[i].at[fp.hash] = append(files[i].at[fp.hash], fp.pos)
 			if l := index[fp.hash]; len(l) == 0 || l[len(l)-1] != i {
 				index[fp.hash] = append(l, i)
 			}
@@ -368,7 +375,7 @@ func pairs(files []source, threshold float64) []Pair {
 			out = append(out, p)
 		}
 	}
-	return out
+	return out, len(cand)
 }
 
 // compare measures what two files share: their fingerprints in common,
@@ -376,14 +383,10 @@ func pairs(files []source, threshold float64) []Pair {
 func compare(files []source, a, b int) Pair {
 	fa, fb := &files[a], &files[b]
 	p := Pair{A: fa.Student, FileA: fa.Name, B: fb.Student, FileB: fb.Name, a: a, b: b}
-	where := map[uint64][]int{}
-	for _, fp := range fb.fps {
-		where[fp.hash] = append(where[fp.hash], fp.pos)
-	}
 	type match struct{ pa, pb int }
 	var ms []match
 	for _, fp := range fa.fps {
-		for _, pb := range where[fp.hash] {
+		for _, pb := range fb.at[fp.hash] {
 			ms = append(ms, match{fp.pos, pb})
 		}
 	}

@@ -136,6 +136,8 @@ func TestWinnowingGuarantee(t *testing.T) {
 			for i := range files {
 				prepare(&files[i], nil)
 			}
+			ps, _ := pairs(files, 0.01)
+			assert.Equal(t, len(ps), map[bool]int{true: 1, false: 0}[tc.found])
 			p := compare(files, 0, 1)
 			if !tc.found {
 				assert.Equal(t, p.Longest, 0)
