@@ -36,8 +36,9 @@ demo:
 ## whole `netgrade check` (exercises side by side), the wall time against
 ## its floor and netgrade's own CPU against the graded programs' CPU; then a
 ## 60-student batch at -j 1 and the default -j (students per minute, total
-## CPU against the CPU floor)
-bench: bench-grade bench-check bench-batch
+## CPU against the CPU floor); then the similarity analysis of a 200-student
+## class
+bench: bench-grade bench-check bench-batch bench-similarity
 
 bench-grade:
 	$(UNBUF) $(GO) test -run '^$$' -bench Grade -benchtime 3x ./course/

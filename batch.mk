@@ -2,7 +2,7 @@
 
 SANDBOX_IMAGE ?= netgrade-python:local
 
-.PHONY: sandbox-image bench-batch
+.PHONY: sandbox-image bench-batch bench-similarity
 
 ## sandbox-image: a local Python image for the docker sandbox, built from
 ## Debian packages (debootstrap + docker import; needs root and Docker)
@@ -13,3 +13,9 @@ sandbox-image:
 ## -j, with their ratio to the sum of single gradings
 bench-batch:
 	env -u PYTHONUNBUFFERED $(GO) test ./internal/batch/e2e -run '^$$' -bench Class60 -benchtime 1x -timeout 60m
+
+
+## bench-similarity: the similarity analysis of a generated class of 200
+## students with four exercises: every pair, wall time and CPU
+bench-similarity:
+	env -u PYTHONUNBUFFERED $(GO) test ./internal/similarity -run '^$$' -bench Class200 -benchtime 3x
