@@ -52,7 +52,7 @@ func (es Errors) Error() string {
 
 // Allowed values and keys, for messages.
 var (
-	topKeys      = []string{"name", "python", "run", "timeouts", "similarity", "exercises"}
+	topKeys      = []string{"name", "python", "run", "timeouts", "exercises", "similarity"}
 	runKeys      = []string{"command", "direct_when_executable", "race_hook"}
 	timeoutKeys  = []string{"scale"}
 	exerciseKeys = []string{"id", "file", "run", "texts", "visibility", "checks"}
