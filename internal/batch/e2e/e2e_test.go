@@ -156,12 +156,13 @@ func TestBatchCommand(t *testing.T) {
 	rows := readCSV(t, filepath.Join(out, "grades.csv"))
 	assert.Equal(t, append(append([]string{"student"}, classIDs...), "total", "not_graded"), rows[0])
 	assert.Len(t, rows, 7)
-	for _, f := range []string{"summary.json", "report.html"} {
+	for _, f := range []string{"summary.json", "report.html", "similarity.html", "similarity.csv"} {
 		assert.FileExists(t, filepath.Join(out, f))
 	}
 	for _, s := range students {
 		assert.FileExists(t, batch.PagePath(out, s.ID))
 	}
+	assert.Contains(t, res.Stdout(), "Similarity: ")
 
 	t.Run("again: nothing to do", func(t *testing.T) {
 		res := netgrade(t, "batch", subs, "-o", out, "--sandbox", "process")
@@ -203,6 +204,10 @@ func TestBatchShardsAndMerge(t *testing.T) {
 	res.Assert(t, clitest.Expected{ExitCode: 0, Out: "6 students in " + merged})
 	checkDeclared(t, merged, students)
 	assert.Len(t, readCSV(t, filepath.Join(merged, "grades.csv")), 7)
+	// The merged output keeps every student's files: it can be compared.
+	sim := netgrade(t, "similarity", merged)
+	sim.Assert(t, clitest.Expected{ExitCode: 0, Out: "Similarity: compared "})
+	assert.NotContains(t, sim.Stderr(), "keeps no copy")
 }
 
 // readCSV reads a CSV file.

@@ -213,7 +213,7 @@ func checkBatchFiles(t *testing.T, out string, recs []*batch.Record) {
 	rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
 	require.NoError(t, err)
 	assert.Len(t, rows, len(recs)+1)
-	pages := []string{filepath.Join(out, "report.html")}
+	pages := []string{filepath.Join(out, "report.html"), filepath.Join(out, "similarity.html")}
 	for _, r := range recs {
 		pages = append(pages, batch.PagePath(out, r.Student))
 	}
