@@ -39,6 +39,10 @@ const (
 	commonMin   = 3
 )
 
+// maxSource is the most of a file compared: a student's program is a few
+// KiB; a huge file is not one, and would only slow the class down.
+const maxSource = 256 << 10
+
 // tokenizeTimeout bounds the one Python run that tokenizes a class.
 const tokenizeTimeout = 5 * time.Minute
 
@@ -264,6 +268,12 @@ func tokenizeAll(ctx context.Context, python string, srcs []*source) error {
 		data, err := os.ReadFile(s.Path)
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", s.Path, err)
+		}
+		if len(data) > maxSource {
+			s.text = normaliseSource(data[:maxSource])
+			s.toks = textTokens(s.text)
+			s.asText = fmt.Sprintf("larger than %d KiB: its beginning compared as text", maxSource>>10)
+			continue
 		}
 		s.text = normaliseSource(data)
 		if strings.EqualFold(filepath.Ext(s.Path), ".py") {

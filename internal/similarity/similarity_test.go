@@ -216,11 +216,12 @@ func TestNotPythonComparedAsText(t *testing.T) {
 		{Student: "b", Name: "NOTES.TXT", Path: write("b.txt", strings.ToUpper(strings.ReplaceAll(text, " ", "   ")))},
 		{Student: "c", Name: "broken.py", Path: write("c.py", broken)},
 		{Student: "d", Name: "broken.py", Path: write("d.py", broken)},
+		{Student: "e", Name: "huge.py", Path: write("e.py", strings.Repeat("x = [1, 2, 3]  # padding\n", 20000))},
 	}}
 	rep, err := Analyze(context.Background(), []Exercise{ex}, Options{Python: py})
 	assert.NilError(t, err)
 	er := rep.Exercises[0]
-	assert.Equal(t, er.AsText, 2, "Python's tokenizer refuses the unterminated string")
+	assert.Equal(t, er.AsText, 3, "Python's tokenizer refuses the unterminated string; a huge file is read as text")
 	assert.DeepEqual(t, pairNames(er.Pairs), []string{"c+d", "a+b"})
 	for _, p := range er.Pairs {
 		assert.Equal(t, p.Similarity, 1.0, "%s+%s", p.A, p.B)
