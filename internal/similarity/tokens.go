@@ -125,12 +125,20 @@ func textTokens(src string) []Token {
 }
 
 // normaliseSource returns a file's text as shown and as the text tokenizer
-// reads it: valid UTF-8 (a byte that is not becomes U+FFFD), a leading
-// byte-order mark dropped, \r\n and \r turned into \n as Python reads
-// lines.
+// reads it: UTF-8, or, for a file that is not, Latin-1 (one character a
+// byte, as Python reads a file that declares a one-byte encoding, so that
+// its tokens' columns fall right); a leading byte-order mark dropped; \r\n
+// and \r turned into \n as Python reads lines.
 func normaliseSource(data []byte) string {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	s := strings.ToValidUTF8(string(data), "\uFFFD")
+	s := string(data)
+	if !utf8.Valid(data) {
+		rs := make([]rune, len(data))
+		for i, b := range data {
+			rs[i] = rune(b)
+		}
+		s = string(rs)
+	}
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	return strings.ReplaceAll(s, "\r", "\n")
 }
