@@ -128,5 +128,23 @@ func behaviour(files []source) map[[2]int][]Evidence {
 			}
 		}
 	}
+	for k, ev := range out {
+		out[k] = dedupe(ev)
+	}
+	return out
+}
+
+// dedupe drops an evidence that another of the same check holds (the
+// reply as received, and as the check quoted it), keeping the order.
+func dedupe(ev []Evidence) []Evidence {
+	var out []Evidence
+	for i, e := range ev {
+		held := slices.ContainsFunc(ev, func(o Evidence) bool {
+			return o.Check == e.Check && o.Output != e.Output && strings.Contains(o.Output, e.Output)
+		}) || slices.ContainsFunc(ev[:i], func(o Evidence) bool { return o == e })
+		if !held {
+			out = append(out, e)
+		}
+	}
 	return out
 }

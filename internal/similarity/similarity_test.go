@@ -76,6 +76,7 @@ func TestPlantedPairs(t *testing.T) {
 			assert.Equal(t, er.Files, 10)
 			assert.DeepEqual(t, pairNames(er.Pairs), tc.pairs)
 			for _, p := range er.Pairs {
+				t.Logf("%s+%s: %.2f (%.2f, %.2f), longest %d tokens", p.A, p.B, p.Similarity, p.ShareA, p.ShareB, p.Longest)
 				assert.Check(t, p.Text)
 				assert.Check(t, p.Similarity >= DefaultThreshold, "%s+%s: %.2f", p.A, p.B, p.Similarity)
 				assert.Check(t, p.Longest >= K+Window-1, "%s+%s: the longest fragment is %d tokens", p.A, p.B, p.Longest)
@@ -90,6 +91,9 @@ func TestPlantedPairs(t *testing.T) {
 	rep, err := Analyze(context.Background(), []Exercise{ex}, Options{Python: py, Base: []string{base}, Threshold: 0.001})
 	assert.NilError(t, err)
 	ps := rep.Exercises[0].Pairs
+	for _, p := range ps {
+		t.Logf("%s+%s: %.2f (%.2f, %.2f), longest %d tokens", p.A, p.B, p.Similarity, p.ShareA, p.ShareB, p.Longest)
+	}
 	assert.Assert(t, len(ps) > 2)
 	assert.DeepEqual(t, pairNames(ps[:2]), []string{"ana+ana-renamed", "fay+fay-reordered"})
 	for _, p := range ps[2:] {
