@@ -39,6 +39,9 @@ func plural(n int, noun string) string {
 type ReportMeta struct {
 	// Title heads the page (default "Class report").
 	Title string
+	// Similarity is the similarity analysis of the class, when it ran
+	// (nil: none): summary.json holds it and the report links its page.
+	Similarity *similarity.Report
 	// Version is netgrade's version.
 	Version string
 	// Generated is when the report was made.
@@ -47,9 +50,6 @@ type ReportMeta struct {
 	// defaults), to leave the checks the course does not grade out of the
 	// pass rates.
 	Settings func(exercise string) graders.Settings
-	// Similarity is the similarity analysis of the class, when it ran
-	// (nil: none): summary.json holds it and the report links its page.
-	Similarity *similarity.Report
 }
 
 // Histogram geometry, in SVG user units.

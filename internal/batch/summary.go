@@ -439,7 +439,6 @@ func WriteClassFiles(out string, exs []*graders.Exercise, meta ReportMeta) (Summ
 		return Summary{}, err
 	}
 	sum := SummarizeCourse(recs, exs, meta.Settings)
-	sum.Similarity = meta.Similarity
 	csvData, err := GradesCSV(recs, exs)
 	if err != nil {
 		return sum, fmt.Errorf("writing grades.csv: %w", err)
@@ -447,6 +446,7 @@ func WriteClassFiles(out string, exs []*graders.Exercise, meta ReportMeta) (Summ
 	if err := WriteFileAtomic(filepath.Join(out, "grades.csv"), csvData); err != nil {
 		return sum, err
 	}
+	sum.Similarity = meta.Similarity
 	js, err := json.MarshalIndent(sum, "", "  ")
 	if err != nil {
 		return sum, err

@@ -27,6 +27,8 @@ import (
 type Course struct {
 	// Name is the course's name, for reports.
 	Name string
+	// Similarity sets the similarity analysis of a class.
+	Similarity Similarity
 	// Source names where the course came from: a file path or DefaultName.
 	Source string
 	// Run says how a submission file is run, unless its exercise says
@@ -39,8 +41,6 @@ type Course struct {
 	Python string
 	// Exercises are the exercises the course grades, in course order.
 	Exercises []*Exercise
-	// Similarity sets the similarity analysis of a class.
-	Similarity Similarity
 }
 
 // SetPython makes path the interpreter of every run command that starts
