@@ -217,12 +217,13 @@ func (ck *checker) gradeAll(ctx context.Context, items []*checkItem) {
 			continue
 		}
 		fmt.Fprintf(ck.stderr, "netgrade: checking %s (%s)…\n", it.path, it.ex.ID)
-		settings := ck.course.Settings(it.ex.ID)
-		j := &graders.Job{Exercise: it.ex.Grader, Submission: sub, Settings: &settings}
+		j := &graders.Job{Exercise: it.ex.Grader, Submission: sub}
 		jobs = append(jobs, j)
 		byJob[j] = it
 	}
-	graders.GradeSideBySide(ctx, jobs, ck.opt, nil)
+	opt := ck.opt
+	opt.Course = ck.course
+	graders.GradeSideBySide(ctx, jobs, opt, nil)
 	// A new advisor per grading: a module installed since the last one
 	// (under --watch) is found.
 	mods := newModules(ck.opt.Interpreters)

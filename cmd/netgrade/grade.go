@@ -57,8 +57,9 @@ appended (udp-server: {port}; udp-client: {host} {port} {message}).`,
 				sayMechanisms(c.ErrOrStderr())
 			}
 			opt := newOptions()
-			opt.Settings = cs.Settings(ex.ID)
-			opt.Settings.Only = only
+			set := cs.Settings(ex.ID)
+			set.Only = only
+			opt.Course = set
 			res := ex.Grade(c.Context(), sub, opt)
 			if c.Context().Err() != nil {
 				return internalErr(fmt.Errorf("interrupted"))

@@ -61,7 +61,7 @@ netgrade could not write the results.`,
 					continue
 				}
 				opt := base
-				opt.Settings = cs.Settings(e.ID)
+				opt.Course = cs
 				rel := found.Path(e.ID)
 				if rel == "" {
 					sub := graders.Submission{Name: e.File, File: e.File}

@@ -153,6 +153,24 @@ func (c *Course) Settings(id string) graders.Settings {
 	return s
 }
 
+// Command returns the command template that runs a student's file of
+// exercise id ({file}, {args}; see Run), as the course says files run:
+// the exercise's own Run, else the course's. With Settings, it makes a
+// Course a graders.Course.
+func (c *Course) Command(id string) []string {
+	if c == nil {
+		return nil
+	}
+	run := c.Run
+	if e := c.Exercise(id); e != nil && e.Run != nil {
+		run = *e.Run
+	}
+	return run.Command
+}
+
+// A course file is what a grading takes from a course.
+var _ graders.Course = (*Course)(nil)
+
 // Submission returns the submission that runs the file at path (as the
 // user named it) for exercise e, as the course says files are run.
 func (c *Course) Submission(e *Exercise, path string) (graders.Submission, error) {
