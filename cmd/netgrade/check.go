@@ -117,7 +117,7 @@ type checker struct {
 
 // checkItem is one exercise of the course in the folder.
 type checkItem struct {
-	ex *coursefile.Exercise
+	ex *coursefile.Entry
 	// path is the exercise's file as the report shows it (DIR/FILE): the
 	// file found, or the course's first name for it when none is.
 	path  string

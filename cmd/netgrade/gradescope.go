@@ -109,7 +109,7 @@ netgrade could not write the results.`,
 
 // gradeFile grades the file at path, named in reports by its path inside
 // the submission folder.
-func gradeFile(c *cobra.Command, cs *coursefile.Course, e *coursefile.Exercise, path, root string, opt graders.Options) (report.Result, error) {
+func gradeFile(c *cobra.Command, cs *coursefile.Course, e *coursefile.Entry, path, root string, opt graders.Options) (report.Result, error) {
 	sub, err := cs.Submission(e, path)
 	if err != nil {
 		return report.Result{}, internalErr(err)
