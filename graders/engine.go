@@ -1,9 +1,10 @@
 // Package graders is the engine: the model of an exercise and its checks
-// (Exercise, Check, T, Failure, Settings, Registry) and the scheduler that
-// runs the checks against a submission and turns what they saw into a
-// report.Result. The exercises themselves live in its sub-packages, one per
-// chapter of the course (graders/sockets, graders/socketserver,
-// graders/http, graders/mail), and are listed once in package course.
+// (Exercise, Check, T, Failure, Registry), what a course says of each
+// exercise (Course, Settings), and the scheduler that runs the checks
+// against a submission and turns what they saw into a report.Result. It
+// holds no exercise: they live in its sub-packages, one per chapter of
+// the course (graders/sockets, graders/socketserver, graders/http,
+// graders/mail), and are listed once in package course.
 package graders
 
 import (

@@ -146,7 +146,7 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 	defer sb.Close()
 	// A program that cannot import a module is told which interpreter or
 	// image of the grading machine lacks it.
-	ms := moduleSandbox{Sandbox: sb, m: newModules(nil)}
+	ms := moduleSandbox{Sandbox: sb, advice: pyenv.NewAdvisor(nil)}
 	if sb.Name() == sandbox.Docker {
 		ms.image = f.image
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/batch"
 	"github.com/netgrade/netgrade/internal/coursefile"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/render"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/netgrade/netgrade/internal/suggest"
@@ -226,10 +227,10 @@ func (ck *checker) gradeAll(ctx context.Context, items []*checkItem) {
 	graders.GradeSideBySide(ctx, jobs, opt, nil)
 	// A new advisor per grading: a module installed since the last one
 	// (under --watch) is found.
-	mods := newModules(ck.opt.Interpreters)
+	mods := pyenv.NewAdvisor(ck.opt.Interpreters)
 	for _, j := range jobs {
 		r := []report.Result{j.Result}
-		mods.local(ctx, r, "netgrade check")
+		mods.Local(ctx, r, "netgrade check")
 		byJob[j].res = &r[0]
 	}
 }

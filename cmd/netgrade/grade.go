@@ -65,7 +65,7 @@ appended (udp-server: {port}; udp-client: {host} {port} {message}).`,
 				return internalErr(fmt.Errorf("interrupted"))
 			}
 			rs := []report.Result{res}
-			newModules(opt.Interpreters).local(c.Context(), rs, "netgrade grade")
+			pyenv.NewAdvisor(opt.Interpreters).Local(c.Context(), rs, "netgrade grade")
 			res = rs[0]
 			if err := writeFor(specs, []report.Result{res}, c.OutOrStdout(), renderOpts{}); err != nil {
 				return err

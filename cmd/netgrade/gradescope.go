@@ -9,6 +9,7 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/batch"
 	"github.com/netgrade/netgrade/internal/coursefile"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/render"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/spf13/cobra"
@@ -48,7 +49,7 @@ netgrade could not write the results.`,
 				return usageErr("no submission folder %s (--submission)", subDir)
 			}
 			base := newOptions()
-			mods := newModules(base.Interpreters)
+			mods := pyenv.NewAdvisor(base.Interpreters)
 			var results []report.Result
 			found, err := batch.Find(subDir, courseRules(cs))
 			if err != nil {
@@ -76,7 +77,7 @@ netgrade could not write the results.`,
 				// The autograder is the grading machine: its setup.sh
 				// installs what programs may import.
 				rs := []report.Result{r}
-				mods.grading(c.Context(), rs)
+				mods.Grading(c.Context(), rs)
 				results = append(results, rs[0])
 			}
 			if c.Context().Err() != nil {
