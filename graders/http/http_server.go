@@ -300,7 +300,7 @@ func excerpt(b []byte) string {
 	return s
 }
 
-func checkHome(ctx context.Context, t *graders.T) error {
+func checkHome(t *graders.T) error {
 	p, err := start(t, time.Time{}, clock.Faketime{})
 	if err != nil {
 		return err
@@ -347,7 +347,7 @@ func judgeDate(t *graders.T, p *program, path string, e clock.Expect, hints map[
 	return f
 }
 
-func checkDateLocal(ctx context.Context, t *graders.T) error {
+func checkDateLocal(t *graders.T) error {
 	local, paris, err := zones(t)
 	if err != nil {
 		return err
@@ -362,7 +362,7 @@ func checkDateLocal(ctx context.Context, t *graders.T) error {
 	})
 }
 
-func checkDateParis(ctx context.Context, t *graders.T) error {
+func checkDateParis(t *graders.T) error {
 	local, paris, err := zones(t)
 	if err != nil {
 		return err
@@ -388,7 +388,7 @@ type season struct {
 	offset int // Paris's UTC offset then, in seconds
 }
 
-func checkParisSeasons(ctx context.Context, t *graders.T) error {
+func checkParisSeasons(t *graders.T) error {
 	local, paris, err := zones(t)
 	if err != nil {
 		return err
@@ -460,7 +460,7 @@ func judgeSeason(t *graders.T, p *program, se season, local, paris clock.Zone) (
 	return fmt.Sprintf("on %s, /date/paris shows no Paris time (http-server/date-paris judges that): no season can be seen", day), nil
 }
 
-func checkAPIJSON(ctx context.Context, t *graders.T) error {
+func checkAPIJSON(t *graders.T) error {
 	local, paris, err := zones(t)
 	if err != nil {
 		return err
@@ -510,7 +510,7 @@ func notJSON(body []byte, err error) string {
 	return "a body that json.loads cannot read (" + err.Error() + ")"
 }
 
-func checkNotFound(ctx context.Context, t *graders.T) error {
+func checkNotFound(t *graders.T) error {
 	p, err := start(t, time.Time{}, clock.Faketime{})
 	if err != nil {
 		return err
@@ -536,7 +536,7 @@ func checkNotFound(ctx context.Context, t *graders.T) error {
 		Want("HTTP/1.x 404 Not Found", probe.Curl(x))
 }
 
-func checkContentType(ctx context.Context, t *graders.T) error {
+func checkContentType(t *graders.T) error {
 	p, err := start(t, time.Time{}, clock.Faketime{})
 	if err != nil {
 		return err
@@ -586,7 +586,7 @@ func checkContentType(ctx context.Context, t *graders.T) error {
 		Want(strings.Join(want, "\n"), strings.Join(got, "\n"))
 }
 
-func checkContentLength(ctx context.Context, t *graders.T) error {
+func checkContentLength(t *graders.T) error {
 	p, err := start(t, time.Time{}, clock.Faketime{})
 	if err != nil {
 		return err
@@ -616,7 +616,7 @@ func checkContentLength(ctx context.Context, t *graders.T) error {
 	return nil
 }
 
-func checkKeepsServing(ctx context.Context, t *graders.T) error {
+func checkKeepsServing(t *graders.T) error {
 	p, err := start(t, time.Time{}, clock.Faketime{})
 	if err != nil {
 		return err
@@ -649,7 +649,7 @@ func closedOrReset(x *httpwire.Exchange) bool {
 	return errors.Is(x.Err, httpwire.ErrClosedNoReply) || errors.Is(x.Err, httpwire.ErrReset)
 }
 
-func checkMalformed(ctx context.Context, t *graders.T) error {
+func checkMalformed(t *graders.T) error {
 	p, err := start(t, time.Time{}, clock.Faketime{})
 	if err != nil {
 		return err
@@ -671,7 +671,7 @@ func checkMalformed(ctx context.Context, t *graders.T) error {
 	return p.StillServes("after the malformed request line " + fmt.Sprintf("%q", malformedLine))
 }
 
-func checkLongLine(ctx context.Context, t *graders.T) error {
+func checkLongLine(t *graders.T) error {
 	p, err := start(t, time.Time{}, clock.Faketime{})
 	if err != nil {
 		return err
@@ -690,7 +690,7 @@ func checkLongLine(ctx context.Context, t *graders.T) error {
 	return p.StillServes(fmt.Sprintf("after a request line of %d characters", len(line)))
 }
 
-func checkPost(ctx context.Context, t *graders.T) error {
+func checkPost(t *graders.T) error {
 	p, err := start(t, time.Time{}, clock.Faketime{})
 	if err != nil {
 		return err
@@ -710,7 +710,7 @@ func checkPost(ctx context.Context, t *graders.T) error {
 	return p.StillServes("after POST /date")
 }
 
-func checkSlowClient(ctx context.Context, t *graders.T) error {
+func checkSlowClient(t *graders.T) error {
 	p, err := start(t, time.Time{}, clock.Faketime{})
 	if err != nil {
 		return err

@@ -121,8 +121,8 @@ var restChecks = []restCheckSpec{
 // document, starts the program (handing it the document in
 // NETGRADE_REST_SPEC, which netgrade's reference reads; under the race
 // hook when racing), and judges it through the HTTP probe.
-func restRun(judge func(context.Context, *session) error, racing bool) func(context.Context, *graders.T) error {
-	return func(ctx context.Context, t *graders.T) error {
+func restRun(judge func(context.Context, *session) error, racing bool) func(*graders.T) error {
+	return func(t *graders.T) error {
 		spec := t.Text(TextSpec)
 		api, err := apispec.FromSetting(spec)
 		if err != nil {
@@ -150,6 +150,6 @@ func restRun(judge func(context.Context, *session) error, racing bool) func(cont
 		defer c.Close()
 		s := newSession(api, c, t.Note)
 		s.lax = t.Text(TextCoercion) == CoercionLax
-		return judge(ctx, s)
+		return judge(t.Context(), s)
 	}
 }

@@ -2,7 +2,6 @@ package http
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -55,7 +54,7 @@ var traversals = []struct{ up, name string }{
 // folder, netgrade knows it byte for byte, and nothing is written into the
 // student's folder (which the docker sandbox mounts read-only). A response
 // holding it is a server that serves any file its user may read.
-func checkPathTraversal(ctx context.Context, t *graders.T) error {
+func checkPathTraversal(t *graders.T) error {
 	static := t.Text(textStatic)
 	src := t.SourceFile()
 	if src == "" {

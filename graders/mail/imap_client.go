@@ -1,7 +1,6 @@
 package mail
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -36,7 +35,7 @@ func IMAPClient() *graders.Exercise {
 		Requirement: "No message gets the `\\Seen` flag: INBOX is opened with EXAMINE (`select(\"INBOX\", readonly=True)`) or the messages are fetched with `BODY.PEEK[...]`.",
 		Category:    report.Protocol, Points: 2, Timeout: mailprobe.CheckTimeout, Needs: []string{login},
 		Hint: "Open INBOX read-only with M.select(\"INBOX\", readonly=True), or fetch with (BODY.PEEK[HEADER]): RFC822 and BODY[] mark a message as read.",
-		Run: func(ctx context.Context, t *graders.T) error {
+		Run: func(t *graders.T) error {
 			r, err := l.mainRun(t)
 			if err != nil {
 				return err

@@ -1,7 +1,6 @@
 package mail
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -77,7 +76,7 @@ func (l *lister) exercise(extra ...*graders.Check) *graders.Exercise {
 			Requirement: fmt.Sprintf("`PROG 127.0.0.1 PORT %s PASSWORD` connects to 127.0.0.1:PORT and logs in with the user and password of its command line; the server accepts the login.", mailserver.SeedUser),
 			Category:    report.Start, Points: 2, Timeout: mailprobe.CheckTimeout,
 			Hint: l.loginHint,
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				r, err := l.mainRun(t)
 				if err != nil {
 					return err
@@ -90,7 +89,7 @@ func (l *lister) exercise(extra ...*graders.Check) *graders.Exercise {
 			Requirement: fmt.Sprintf("The first line printed is the number of messages, %d: `%s` by default; any wording with the count as its only number is accepted.", len(seed), strings.ReplaceAll(DefaultCountLine, "{count}", fmt.Sprint(len(seed)))),
 			Category:    report.Format, Points: 1, Timeout: mailprobe.CheckTimeout, Needs: []string{login},
 			Hint: l.countHint,
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				r, err := l.mainRun(t)
 				if err != nil {
 					return err
@@ -103,7 +102,7 @@ func (l *lister) exercise(extra ...*graders.Check) *graders.Exercise {
 			Requirement: "After the count, one line per message, in order: `N: FROM | SUBJECT`. For the messages whose headers are plain ASCII (1 and 3) the sender and the subject as they are; the sender may be `Name <address>`, `\"Name\" <address>`, the address alone or the display name alone.",
 			Category:    report.Format, Points: 2, Timeout: mailprobe.CheckTimeout, Needs: []string{login},
 			Hint: l.listHint,
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				r, err := l.mainRun(t)
 				if err != nil {
 					return err
@@ -116,7 +115,7 @@ func (l *lister) exercise(extra ...*graders.Check) *graders.Exercise {
 			Requirement: "Messages 2 and 4 have RFC 2047 headers (`=?utf-8?b?...?=`): they are shown decoded, `Béatrice Nguyễn <beatrice@example.org> | Xin chào các bạn` and `Support Team <support@example.com> | Résumé of the week — attached`; no encoded-word is printed.",
 			Category:    report.Encoding, Points: 2, Timeout: mailprobe.CheckTimeout, Needs: []string{login},
 			Hint: "Parse the headers with email.message_from_bytes(raw, policy=email.policy.default): its headers come decoded. With the default (compat32) policy, decode with str(email.header.make_header(email.header.decode_header(value))).",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				r, err := l.mainRun(t)
 				if err != nil {
 					return err
@@ -132,7 +131,7 @@ func (l *lister) exercise(extra ...*graders.Check) *graders.Exercise {
 			Requirement: l.keepRequirement,
 			Category:    report.Protocol, Points: l.keepPoints, Timeout: mailprobe.CheckTimeout, Needs: []string{login},
 			Hint: l.keepHint,
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				r, err := l.mainRun(t)
 				if err != nil {
 					return err
@@ -148,7 +147,7 @@ func (l *lister) exercise(extra ...*graders.Check) *graders.Exercise {
 			Requirement: fmt.Sprintf("The client ends its session with `%s` and exits with status 0, within %s of its start.", l.endVerb, mailprobe.ExitTimeout),
 			Category:    report.Lifecycle, Points: 1, Timeout: mailprobe.CheckTimeout, Needs: []string{login},
 			Hint: l.endHint,
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				r, err := l.mainRun(t)
 				if err != nil {
 					return err
@@ -161,7 +160,7 @@ func (l *lister) exercise(extra ...*graders.Check) *graders.Exercise {
 			Requirement: fmt.Sprintf("`PROG 127.0.0.1 PORT %s WRONG`: the server refuses the password; the program prints a message and exits with a non-zero status, without a Python traceback.", mailserver.SeedUser),
 			Category:    report.Robustness, Points: 1, Timeout: mailprobe.CheckTimeout, Needs: []string{login},
 			Hint: l.wrongHint,
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				r, err := l.run(t, seed, t.Text(textWrongPassword))
 				if err != nil {
 					return err
@@ -178,7 +177,7 @@ func (l *lister) exercise(extra ...*graders.Check) *graders.Exercise {
 			Requirement: fmt.Sprintf("The server offers %s: the client switches to TLS before it sends the user name and password, so that no one on the network reads them.", l.tlsVerb),
 			Category:    report.Security, Points: 2, Timeout: mailprobe.CheckTimeout, Needs: []string{login},
 			Hint: l.tlsHint,
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				r, err := l.mainRun(t)
 				if err != nil {
 					return err

@@ -1,7 +1,6 @@
 package mail
 
 import (
-	"context"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -60,7 +59,7 @@ func SMTPClient() *graders.Exercise {
 			Requirement: "`PROG 127.0.0.1 PORT alice@example.org bob@example.org \"Lunch on Friday\" \"Shall we meet at noon?\"` connects to 127.0.0.1:PORT and opens the session with `EHLO` (or `HELO`).",
 			Category:    report.Start, Points: 1, Timeout: mailprobe.CheckTimeout,
 			Hint: "smtplib.SMTP(host, int(port)) connects and greets for you: take HOST and PORT from sys.argv[1] and sys.argv[2].",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				r, err := main(t)
 				if err != nil {
 					return err
@@ -82,7 +81,7 @@ func SMTPClient() *graders.Exercise {
 			Requirement: "The envelope is `MAIL FROM:<alice@example.org>` and one `RCPT TO:<bob@example.org>`: FROM and TO as given on the command line (ESMTP parameters are accepted).",
 			Category:    report.Protocol, Points: 2, Timeout: mailprobe.CheckTimeout, Needs: needs,
 			Hint: "sendmail(from_addr, [to_addr], msg) takes the envelope from its first two arguments, send_message(msg) from the From and To headers: check which sys.argv you pass (FROM is sys.argv[3], TO sys.argv[4]).",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				r, err := main(t)
 				if err != nil {
 					return err
@@ -95,7 +94,7 @@ func SMTPClient() *graders.Exercise {
 			Requirement: "The message the server accepted is a valid RFC 5322 message with a `From` header holding FROM, a `To` header holding TO, and a `Date` header with a valid date.",
 			Category:    report.Format, Points: 2, Timeout: mailprobe.CheckTimeout, Needs: needs,
 			Hint: "RFC 5322 requires From and Date: msg['From'] = sender, msg['To'] = recipient, msg['Date'] = email.utils.formatdate(localtime=True). sendmail() sends the text you give it as it is: the headers must be in it.",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				r, err := main(t)
 				if err != nil {
 					return err
@@ -108,7 +107,7 @@ func SMTPClient() *graders.Exercise {
 			Requirement: "The message has a `Subject` header whose text is SUBJECT (`Lunch on Friday`).",
 			Category:    report.Format, Points: 1, Timeout: mailprobe.CheckTimeout, Needs: needs,
 			Hint: "msg['Subject'] = subject, with SUBJECT from sys.argv[5].",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				r, err := main(t)
 				if err != nil {
 					return err
@@ -134,7 +133,7 @@ func SMTPClient() *graders.Exercise {
 			Requirement: "The message's text (the body of a text/plain message, or its first text/plain part), decoded, is MESSAGE (`Shall we meet at noon?`); trailing newlines are accepted.",
 			Category:    report.Format, Points: 1, Timeout: mailprobe.CheckTimeout, Needs: needs,
 			Hint: "msg.set_content(message) (EmailMessage) or MIMEText(message, 'plain', 'utf-8'), with MESSAGE from sys.argv[6].",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				r, err := main(t)
 				if err != nil {
 					return err
@@ -159,7 +158,7 @@ func SMTPClient() *graders.Exercise {
 			Requirement: "With SUBJECT `Chào các bạn` and MESSAGE `Xin chào các bạn, hẹn gặp lại!`, the client sends the mail; its headers are ASCII, the subject in RFC 2047 encoded-words, and the body declares its charset; both decode to the text given (which argument goes where is the subject and body checks' business).",
 			Category:    report.Encoding, Points: 2, Timeout: mailprobe.CheckTimeout, Needs: needs,
 			Hint: "Build the message with email.message.EmailMessage (set_content) and send_message(), or MIMEText(message, 'plain', 'utf-8') and sendmail(..., msg.as_string()): the email package encodes for you. A plain str given to sendmail() must be ASCII.",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				r, err := runSMTP(t, t.Text(textTo), t.Text(textSubjectUTF8), t.Text(textMessageUTF8))
 				if err != nil {
 					return err
@@ -172,7 +171,7 @@ func SMTPClient() *graders.Exercise {
 			Requirement: fmt.Sprintf("Once the server has accepted the message, the client sends `QUIT` and exits with status 0, within %s of its start.", mailprobe.ExitTimeout),
 			Category:    report.Lifecycle, Points: 1, Timeout: mailprobe.CheckTimeout, Needs: needs,
 			Hint: "with smtplib.SMTP(host, port) as s: sends QUIT when the block ends; without with, call s.quit().",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				r, err := main(t)
 				if err != nil {
 					return err
@@ -185,7 +184,7 @@ func SMTPClient() *graders.Exercise {
 			Requirement: "With TO `nobody@example.org`, which the server refuses with `550`, the program prints a message and exits with a non-zero status, without a Python traceback.",
 			Category:    report.Robustness, Points: 1, Timeout: mailprobe.CheckTimeout, Needs: needs,
 			Hint: "Catch smtplib.SMTPRecipientsRefused (or smtplib.SMTPException), print what went wrong and sys.exit(1).",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				r, err := runSMTP(t, t.Text(textRefusedTo), t.Text(textSubject), t.Text(textMessage))
 				if err != nil {
 					return err
@@ -206,7 +205,7 @@ func SMTPClient() *graders.Exercise {
 			Requirement: "The server offers STARTTLS: the client switches to TLS (`starttls()`) before it sends the envelope and the message, and before any login.",
 			Category:    report.Security, Points: 1, Timeout: mailprobe.CheckTimeout, Needs: needs,
 			Hint: "Call s.starttls() right after connecting (then s.login() if you log in): the server offers it, everything after it is encrypted, and Python does not check netgrade's self-signed certificate.",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				r, err := main(t)
 				if err != nil {
 					return err

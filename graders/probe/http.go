@@ -368,7 +368,7 @@ func HTTPStartsCheck(exercise, hint string) *graders.Check {
 		Requirement: "`PROG [PORT]` starts an HTTP server listening on a TCP port that a client on this machine reaches (127.0.0.1, \"localhost\" or every address), and keeps running. " +
 			"A program that hard-codes its port (8888) is followed there.",
 		Category: report.Start, Points: 2, Hint: hint,
-		Run: func(ctx context.Context, t *graders.T) error {
+		Run: func(t *graders.T) error {
 			s, err := StartHTTP(t, nil)
 			if err == nil && s.Followed() {
 				t.Notice("the program listens on %s, not on the port it was given (%d): netgrade follows it", s.Socket, s.Given)

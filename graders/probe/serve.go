@@ -211,7 +211,7 @@ func StartsCheck(exercise, proto, hint string) *graders.Check {
 		// The wait for the socket, with every grace a program still at
 		// work on a busy machine may get.
 		Timeout: ReadyTimeout + StartGraces*StartGrace + 5*time.Second,
-		Run: func(ctx context.Context, t *graders.T) error {
+		Run: func(t *graders.T) error {
 			_, _, err := StartServer(t, proto)
 			return err
 		},
@@ -270,12 +270,12 @@ const usageExitGrace = 5 * time.Second
 
 // checkUsage runs the program without arguments: it must exit non-zero
 // with a usage line, and neither crash nor start serving anyway.
-func checkUsage(ctx context.Context, t *graders.T) error {
+func checkUsage(t *graders.T) error {
 	p, err := t.Start(nil)
 	if err != nil {
 		return err
 	}
-	wctx, cancel := context.WithTimeout(ctx, t.Timeout(ExitTimeout))
+	wctx, cancel := context.WithTimeout(t.Context(), t.Timeout(ExitTimeout))
 	defer cancel()
 	// Either it exits, or it starts serving on some port anyway. A program
 	// that prints its usage exits within a start: its sockets are looked
@@ -330,8 +330,8 @@ wait:
 		return graders.Failf("without arguments the program was still running after %s", waited).
 			Want("a line containing `Usage` and a non-zero exit status", "still running; printed:\n"+PrintedSince(p, 0))
 	case <-deadline:
-		if ctx.Err() != nil {
-			return ctx.Err()
+		if t.Context().Err() != nil {
+			return t.Context().Err()
 		}
 		deadline = nil
 		if _, _, printed := WaitLine(t, p, 0, 0, UsageLine.MatchString); !printed && p.Running() && ClientStillStarting(t, p, waited) {
@@ -343,7 +343,7 @@ wait:
 		// A program that has printed its usage line is on its way out: on
 		// a loaded machine give it usageExitGrace more to end.
 		if _, _, ok := WaitLine(t, p, 0, 0, UsageLine.MatchString); ok {
-			gctx, gcancel := context.WithTimeout(ctx, t.Timeout(usageExitGrace))
+			gctx, gcancel := context.WithTimeout(t.Context(), t.Timeout(usageExitGrace))
 			_, werr := p.Wait(gctx)
 			gcancel()
 			if werr == nil {
@@ -353,7 +353,7 @@ wait:
 		return graders.Failf("without arguments the program was still running after %s", t.Timeout(ExitTimeout)).
 			Want("a line containing `Usage` and a non-zero exit status", "still running; printed:\n"+PrintedSince(p, 0))
 	}
-	_ = p.WaitOutput(ctx)
+	_ = p.WaitOutput(t.Context())
 	ex := p.Exit()
 	hasUsage := slices.ContainsFunc(p.Output().Lines(), func(l harness.Line) bool { return UsageLine.MatchString(l.Text) })
 	got := fmt.Sprintf("%s; printed:\n%s", ex, PrintedSince(p, 0))

@@ -359,7 +359,7 @@ func SilentClientCheck(exercise, hint string, reply time.Duration, next func(t *
 		// Two servers (the probe and, when it fails, the control run),
 		// each with three clients that may wait for a late reply.
 		Timeout: 2*ReadyTimeout + 3*(reply+LineTimeout),
-		Run: func(ctx context.Context, t *graders.T) error {
+		Run: func(t *graders.T) error {
 			return SilentClient(t, next)
 		},
 	}

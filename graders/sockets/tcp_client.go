@@ -38,7 +38,7 @@ func TCPClient() *graders.Exercise {
 			Requirement: "`PROG 127.0.0.1 PORT \"" + tcpClientMessage + "\"` connects to 127.0.0.1:PORT and sends exactly the message (a final newline is tolerated).",
 			Category:    report.Protocol, Points: 3,
 			Hint: "Take HOST, PORT and MESSAGE from sys.argv[1], int(sys.argv[2]) and sys.argv[3]; connect((host, port)), then sendall(message.encode('utf-8')).",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				s, err := tcpClientSession(t, "127.0.0.1", tcpClientMessage, tcpClientReply)
 				if err != nil {
 					return err
@@ -51,7 +51,7 @@ func TCPClient() *graders.Exercise {
 			Requirement: "The server answers `" + tcpClientReply + "` (once the message came, or after " + probe.LineTimeout.String() + " without one) and keeps the connection open; the client prints the reply as text, not as a bytes object. A reply printed only once the server closed is accepted: tcp-client/closes judges a client that waits for the close.",
 			Category:    report.Format, Points: 2,
 			Hint: "Read the answer once with recv(1024) and print it decoded: print(sock.recv(1024).decode('utf-8')).",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				s, err := tcpClientSession(t, "127.0.0.1", tcpClientMessage, tcpClientReply)
 				if err != nil {
 					return err
@@ -64,7 +64,7 @@ func TCPClient() *graders.Exercise {
 			Requirement: "`PROG 127.0.0.1 PORT \"" + probe.UTF8Text + "\"` sends its non-ASCII text as UTF-8, and the reply `" + tcpClientReplyUTF8 + "` is printed decoded as UTF-8 (or as the bytes object, which prints-reply judges). Each half is judged when there is something to see; a client that neither sends nor prints anything fails.",
 			Category:    report.Encoding, Points: 1,
 			Hint: "Encode the message with .encode('utf-8') and decode the reply with .decode('utf-8').",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				s, err := tcpClientSession(t, "127.0.0.1", probe.UTF8Text, tcpClientReplyUTF8)
 				if err != nil {
 					return err
@@ -77,7 +77,7 @@ func TCPClient() *graders.Exercise {
 			Requirement: fmt.Sprintf("While the server keeps its side open, the client closes the connection and exits with status 0 by itself, within %s of the reply (or of its connection, when it leaves before any reply).", probe.ExitTimeout),
 			Category:    report.Lifecycle, Points: 2,
 			Hint: "The server does not close the connection for you: after one recv() of the answer, call sock.close() and let the program end. Do not loop until recv() returns b''.",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				s, err := tcpClientSession(t, "127.0.0.1", tcpClientMessage, tcpClientReply)
 				if err != nil {
 					return err
@@ -90,7 +90,7 @@ func TCPClient() *graders.Exercise {
 			Requirement: "`PROG localhost PORT MESSAGE` connects to the server on this machine (netgrade listens on 127.0.0.1); what it sends is sends-message's concern.",
 			Category:    report.Start, Points: 1,
 			Hint: "Pass HOST to connect() as it is: socket resolves names such as localhost; do not parse it as an IP address.",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				s, err := tcpClientSession(t, "localhost", tcpClientMessage, tcpClientReply)
 				if err != nil {
 					return err

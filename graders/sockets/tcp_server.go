@@ -1,7 +1,6 @@
 package sockets
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -43,7 +42,7 @@ func TCPServer() *graders.Exercise {
 			Requirement: "The text of the client's message (`" + tcpServerProbe + "`) is printed as text, not as a bytes object (when it is printed is tcp-server/replies' concern: a message printed only once the client has shut down its side is accepted).",
 			Category:    report.Format, Points: 2, Needs: []string{"tcp-server/starts"},
 			Hint: "Print data.decode('utf-8') as soon as recv() returns it.",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				return tcpServerCheckPrinted(t, tcpServerProbe)
 			},
 		},
@@ -52,7 +51,7 @@ func TCPServer() *graders.Exercise {
 			Requirement: "A message holding the UTF-8 bytes of `" + probe.UTF8Text + "` (7 characters, 10 bytes) is not printed in another decoding (the text, or the bytes object that prints-message judges, are accepted); the reply, when there is one, is UTF-8 text.",
 			Category:    report.Encoding, Points: 1, Needs: []string{"tcp-server/starts"},
 			Hint: "Decode what recv() returns with .decode('utf-8') and encode the reply with .encode('utf-8').",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				return tcpServerCheckUTF8(t, probe.UTF8Text)
 			},
 		},
@@ -73,7 +72,7 @@ func TCPServer() *graders.Exercise {
 	return e
 }
 
-func tcpServerCheckReplies(ctx context.Context, t *graders.T) error {
+func tcpServerCheckReplies(t *graders.T) error {
 	p, port, err := probe.StartServer(t, "tcp")
 	if err != nil {
 		return err
@@ -239,7 +238,7 @@ func tcpServerJudgePrinted(msg, line string) error {
 	return nil
 }
 
-func tcpServerCheckNextClient(ctx context.Context, t *graders.T) error {
+func tcpServerCheckNextClient(t *graders.T) error {
 	p, port, err := probe.StartServer(t, "tcp")
 	if err != nil {
 		return err

@@ -35,7 +35,7 @@ func UDPClient() *graders.Exercise {
 			Requirement: "`PROG 127.0.0.1 PORT hello` sends a datagram that arrives on 127.0.0.1:PORT. The checks that judge what arrives need it: without a datagram there is nothing to judge.",
 			Category:    report.Start, Points: 2,
 			Hint: "Take HOST and PORT from sys.argv[1] and int(sys.argv[2]) and call sendto(data, (host, port)).",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				p, got, port, err := runClient(t, "127.0.0.1", "hello", "127.0.0.1")
 				if err != nil || len(got) > 0 {
 					return err
@@ -48,7 +48,7 @@ func UDPClient() *graders.Exercise {
 			Requirement: "`PROG 127.0.0.1 PORT hello` sends one datagram, and only one, holding `hello` and nothing more (no newline). Its encoding is udp-client/utf8's concern: a datagram in UTF-16 with a byte-order mark is read as such.",
 			Category:    report.Protocol, Points: 1, Needs: []string{"udp-client/datagram"},
 			Hint: "Call sendto(message.encode('utf-8'), (host, port)) once, with the message exactly as sys.argv[3] gives it.",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				_, got, _, err := runClient(t, "127.0.0.1", "hello", "127.0.0.1")
 				if err != nil {
 					return err
@@ -61,7 +61,7 @@ func UDPClient() *graders.Exercise {
 			Requirement: "`PROG localhost PORT hello` sends a datagram that arrives on this machine (on 127.0.0.1 or ::1); what it holds is the other checks' concern.",
 			Category:    report.Start, Points: 1, Needs: []string{"udp-client/datagram"},
 			Hint: "Pass HOST to sendto() as it is: socket resolves names such as localhost; do not parse it as an IP address.",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				p, got, port, err := runClient(t, "localhost", "hello", "127.0.0.1", "::1")
 				if err != nil || len(got) > 0 {
 					return err
@@ -76,7 +76,7 @@ func UDPClient() *graders.Exercise {
 			Requirement: "`PROG 127.0.0.1 PORT \"" + spacesProbe + "\"` sends the whole message, not only its first word: a datagram holds it (whitespace around it and its encoding are the other checks' concern).",
 			Category:    report.Protocol, Points: 1, Needs: []string{"udp-client/datagram"},
 			Hint: "The shell passes a quoted message as one argument, sys.argv[3]: send it whole.",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				_, got, _, err := runClient(t, "127.0.0.1", spacesProbe, "127.0.0.1")
 				if err != nil {
 					return err
@@ -89,7 +89,7 @@ func UDPClient() *graders.Exercise {
 			Requirement: "`PROG 127.0.0.1 PORT \"" + probe.UTF8Text + "\"` sends the message's non-ASCII characters as UTF-8 (`á` is the two bytes c3 a1). Whether the message is whole and exact is the other checks' concern.",
 			Category:    report.Encoding, Points: 1, Needs: []string{"udp-client/datagram"},
 			Hint: "Encode with message.encode('utf-8') before sending.",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				_, got, _, err := runClient(t, "127.0.0.1", probe.UTF8Text, "127.0.0.1")
 				if err != nil {
 					return err
@@ -331,7 +331,7 @@ func judgeDatagramsUTF8(got []probe.Datagram, msg string) error {
 	return first
 }
 
-func checkClientExits(ctx context.Context, t *graders.T) error {
+func checkClientExits(t *graders.T) error {
 	p, _, _, stuck, err := runClientStuck(t, "127.0.0.1", "bye", "127.0.0.1")
 	if err != nil {
 		return err
@@ -354,7 +354,7 @@ func checkClientExits(ctx context.Context, t *graders.T) error {
 	return nil
 }
 
-func checkNoStdin(ctx context.Context, t *graders.T) error {
+func checkNoStdin(t *graders.T) error {
 	p, _, _, err := runClient(t, "127.0.0.1", "hello", "127.0.0.1")
 	if err != nil {
 		return err

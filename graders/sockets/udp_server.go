@@ -62,7 +62,7 @@ func UDPServer() *graders.Exercise {
 			Requirement: "For each datagram it prints one line `[YYYY-MM-DD HH:MM:SS,mmm] client IP sent \"MSG\"` (on stdout or stderr). MSG shown as a bytes object (`b'hello'`) is accepted here: decoding is udp-server/utf8's concern.",
 			Category:    report.Format, Points: 2, Needs: []string{"udp-server/starts"},
 			Hint: `Format the line as f'[{asctime}] client {ip} sent "{message}"': the IP alone (addr[0], not the tuple), no padding, the message in double quotes; logging's %(asctime)s gives the time.`,
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				return logOne(t, []byte(probeHello), probeHello, logStrict)
 			},
 		},
@@ -78,7 +78,7 @@ func UDPServer() *graders.Exercise {
 			Requirement: "The message is printed as received: `" + probeVerbatim + "` stays as it is (or as the bytes object of it, whose decoding udp-server/utf8 judges).",
 			Category:    report.Format, Points: 1, Needs: []string{"udp-server/starts"},
 			Hint: "Never put the message inside a format string (strftime, % or logging's first argument): pass it as a value, e.g. logging.info('client %s sent \"%s\"', ip, msg).",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				return logOne(t, []byte(probeVerbatim), probeVerbatim, logHolds)
 			},
 		},
@@ -87,7 +87,7 @@ func UDPServer() *graders.Exercise {
 			Requirement: "A datagram holding the UTF-8 bytes of `các bạn` (7 characters, 10 bytes) is logged as `các bạn`.",
 			Category:    report.Encoding, Points: 1, Needs: []string{"udp-server/starts"},
 			Hint: "Decode the bytes with data.decode('utf-8') before printing; printing the bytes object shows b'...'.",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				return logOne(t, []byte(probe.UTF8Text), probe.UTF8Text, logDecoded)
 			},
 		},
@@ -110,7 +110,7 @@ func UDPServer() *graders.Exercise {
 	return e
 }
 
-func checkStartLine(ctx context.Context, t *graders.T) error {
+func checkStartLine(t *graders.T) error {
 	p, port, err := probe.StartServer(t, "udp")
 	if err != nil {
 		return err
@@ -402,7 +402,7 @@ func judgeStamp(msg, line string, sent time.Time) (time.Time, error) {
 	return ts, nil
 }
 
-func checkTimestamp(ctx context.Context, t *graders.T) error {
+func checkTimestamp(t *graders.T) error {
 	p, port, err := probe.StartServer(t, "udp")
 	if err != nil {
 		return err
@@ -464,7 +464,7 @@ func checkTimestamp(ctx context.Context, t *graders.T) error {
 	return nil
 }
 
-func checkManyClients(ctx context.Context, t *graders.T) error {
+func checkManyClients(t *graders.T) error {
 	p, port, err := probe.StartServer(t, "udp")
 	if err != nil {
 		return err
@@ -512,7 +512,7 @@ func checkManyClients(ctx context.Context, t *graders.T) error {
 // score, one mistake one deduction).
 // Otherwise the bad datagram takes the valid one's place on a fresh server,
 // which is the program whose exit and traceback the report shows.
-func checkInvalidUTF8(ctx context.Context, t *graders.T) error {
+func checkInvalidUTF8(t *graders.T) error {
 	t.Note("control: does the server log a second datagram after a valid first one? If not, bytes that are not UTF-8 cannot be to blame")
 	err := survivesFirst(t, []byte("valid first"), "a valid datagram", true)
 	var cf *graders.Failure

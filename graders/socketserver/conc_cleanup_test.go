@@ -1,7 +1,6 @@
 package socketserver
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -62,7 +61,7 @@ func TestConcNoProcessLeftBehind(t *testing.T) {
 			var children []harness.ProcInfo
 			ex := &graders.Exercise{ID: "cleanup", Args: []string{"{port}"}, Checks: []*graders.Check{{
 				ID: "cleanup/held", Title: "children still handling clients when the check ends",
-				Run: func(ctx context.Context, t *graders.T) error {
+				Run: func(t *graders.T) error {
 					p, port, err := probe.StartServer(t, "tcp")
 					if err != nil {
 						return err

@@ -499,7 +499,7 @@ func ticketsUnjudged(s *ticketsSale, what string) error {
 	return graders.Skipf("%s; tcp-tickets/ticket judges that, and without %s this check cannot judge its own requirement", ticketsNoTicket(s), what)
 }
 
-func ticketsCheckTicket(ctx context.Context, t *graders.T) error {
+func ticketsCheckTicket(t *graders.T) error {
 	_, port, re, err := ticketsStart(t)
 	if err != nil {
 		return err
@@ -576,7 +576,7 @@ func ticketsWatchForks(t *graders.T, pid int) func() bool {
 // tree for a child: its end state covers the children it misses.
 const ticketsForkLook = 200 * time.Millisecond
 
-func ticketsCheckConsecutive(ctx context.Context, t *graders.T) error {
+func ticketsCheckConsecutive(t *graders.T) error {
 	p, port, re, err := ticketsStart(t)
 	if err != nil {
 		return err
@@ -691,7 +691,7 @@ func ticketsStartOf(s *ticketsSale) time.Time {
 	return s.connected
 }
 
-func ticketsCheckAtOnce(ctx context.Context, t *graders.T) error {
+func ticketsCheckAtOnce(t *graders.T) error {
 	p, port, re, err := ticketsStart(t)
 	if err != nil {
 		return err
@@ -769,7 +769,7 @@ func ticketsCheckAtOnce(ctx context.Context, t *graders.T) error {
 		WithHint("A lock held while the ticket is prepared (time.sleep) or sent makes clients wait for each other: take the number under the lock, release it, then prepare and send. A plain TCPServer also serves one client at a time: use ThreadingTCPServer or ForkingTCPServer.")
 }
 
-func ticketsCheckUnique(ctx context.Context, t *graders.T) error {
+func ticketsCheckUnique(t *graders.T) error {
 	env, done, err := racehook.ForCheck(t)
 	if err != nil {
 		return err

@@ -1,7 +1,6 @@
 package socketserver
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -45,7 +44,7 @@ func TCPUpper() *graders.Exercise {
 			Requirement: "A client sending `" + upperProbe + "` (no newline) and waiting with its connection open gets back `" + strings.ToUpper(upperProbe) + "` (whitespace around it is tcp-upper/strip's concern). This check alone judges the answer's case and that it comes without the client shutting down its side.",
 			Category:    report.Protocol, Points: 3, Needs: []string{"tcp-upper/starts"},
 			Hint: "In handle(): data = self.request.recv(1024).strip(); self.request.sendall(data.upper()).",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				_, r, err := upperStartAsk(t, upperProbe, probe.LineTimeout, upperStrict)
 				if err != nil {
 					return err
@@ -58,7 +57,7 @@ func TCPUpper() *graders.Exercise {
 			Requirement: fmt.Sprintf("A client sending %q gets back `STRIP ME` without the spaces, tab and CR LF around it: no whitespace surrounds the reply (its case is tcp-upper/upper's concern).", upperStripProbe),
 			Category:    report.Protocol, Points: 1, Needs: []string{"tcp-upper/starts"},
 			Hint: "Strip what recv() returns: data = self.request.recv(1024).strip().",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				_, r, err := upperStartAsk(t, upperStripProbe, probe.LineTimeout, upperLenient)
 				if err != nil {
 					return err
@@ -78,7 +77,7 @@ func TCPUpper() *graders.Exercise {
 			Requirement: "A client sending the UTF-8 bytes of `" + probe.UTF8Text + "` gets back UTF-8 text that is the same letters, whatever their case (`" + upperASCII(probe.UTF8Text) + "` from bytes.upper(), `" + strings.ToUpper(probe.UTF8Text) + "` from str.upper(); casing is tcp-upper/upper's concern); the printed data shows the text or its bytes object, not another decoding.",
 			Category:    report.Encoding, Points: 1, Needs: []string{"tcp-upper/starts"},
 			Hint: "Either upper-case the bytes (data.upper()) or decode, upper-case and encode again with UTF-8: data.decode('utf-8').upper().encode('utf-8').",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				return upperCheckUTF8(t, probe.UTF8Text, probe.LineTimeout, false)
 			},
 		},
@@ -87,7 +86,7 @@ func TCPUpper() *graders.Exercise {
 			Requirement: fmt.Sprintf("After the upper-cased reply, the server closes the connection within %s, while the client keeps its side open.", probe.LineTimeout),
 			Category:    report.Lifecycle, Points: 1, Needs: []string{"tcp-upper/starts"},
 			Hint: "One exchange per connection: socketserver closes the connection when handle() returns; with a plain socket, call conn.close() after sendall().",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				return upperCheckCloses(t, "close me", probe.LineTimeout)
 			},
 		},
@@ -96,7 +95,7 @@ func TCPUpper() *graders.Exercise {
 			Requirement: "Three clients, one after the other, each get a reply (whatever it says: tcp-upper/upper judges that), and the server still runs.",
 			Category:    report.Lifecycle, Points: 2, Needs: []string{"tcp-upper/starts"},
 			Hint: "serve_forever() serves client after client; with a plain socket, accept() in a `while True:` loop.",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				return upperCheckNextClient(t, upperClients, func(string) time.Duration { return probe.LineTimeout })
 			},
 		},
@@ -356,7 +355,7 @@ func upperPrevLine(p *harness.Process, i int) (harness.Line, bool) {
 	return harness.Line{}, false
 }
 
-func upperCheckFormat(ctx context.Context, t *graders.T) error {
+func upperCheckFormat(t *graders.T) error {
 	p, c, from, err := probe.StartAndSend(t, []byte(upperProbe))
 	if err != nil {
 		return err

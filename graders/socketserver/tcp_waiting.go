@@ -1,7 +1,6 @@
 package socketserver
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -75,7 +74,7 @@ func TCPWaiting() *graders.Exercise {
 			Requirement: fmt.Sprintf("A client sending `%s` and waiting with its connection open gets back `%s`, no sooner than %d seconds after sending and within %s more (whitespace around the reply is tolerated). This check alone judges the answer's case and its delay.", waitingProbe, strings.ToUpper(waitingProbe), len(waitingProbe), probe.LineTimeout),
 			Category:    report.Protocol, Points: 3, Needs: []string{"tcp-waiting/starts"},
 			Hint: "In handle(): data = self.request.recv(1024).strip(); delay = len(data); time.sleep(delay); self.request.sendall(data.upper()).",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				_, r, err := upperStartAsk(t, waitingProbe, waitingTimeout(waitingProbe), upperStrict)
 				if err != nil {
 					return err
@@ -98,7 +97,7 @@ func TCPWaiting() *graders.Exercise {
 			Requirement: fmt.Sprintf("A client sending the UTF-8 bytes of `%s` (1 character, 2 bytes) gets back UTF-8 text, `%s` or `%s` (casing is waits' concern), and the waiting line, if printed, counts 1 (characters) or 2 (bytes) seconds. How long it really waits is waits' concern.", waitingUTF8Probe, waitingUTF8Probe, strings.ToUpper(waitingUTF8Probe)),
 			Category:    report.Encoding, Points: 1, Needs: []string{"tcp-waiting/starts"},
 			Hint: "Upper-case the bytes (data.upper()) or decode, upper-case and encode again with UTF-8; len() of the bytes or of the decoded text are both accepted as the delay.",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				return upperCheckUTF8(t, waitingUTF8Probe, waitingTimeout(waitingUTF8Probe), true)
 			},
 		},
@@ -117,7 +116,7 @@ func TCPWaiting() *graders.Exercise {
 			Requirement: fmt.Sprintf("After the upper-cased reply, the server closes the connection within %s, while the client keeps its side open.", probe.LineTimeout),
 			Category:    report.Lifecycle, Points: 1, Needs: []string{"tcp-waiting/starts"},
 			Hint: "One exchange per connection: socketserver closes the connection when handle() returns; with a plain socket, call conn.close() after sendall().",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				return upperCheckCloses(t, "z", waitingTimeout("z"))
 			},
 		},
@@ -126,7 +125,7 @@ func TCPWaiting() *graders.Exercise {
 			Requirement: "Three clients, one after the other, each get a reply (whatever it says: waits judges that), and the server still runs.",
 			Category:    report.Lifecycle, Points: 2, Needs: []string{"tcp-waiting/starts"},
 			Hint: "serve_forever() serves client after client; with a plain socket, accept() in a `while True:` loop.",
-			Run: func(ctx context.Context, t *graders.T) error {
+			Run: func(t *graders.T) error {
 				return upperCheckNextClient(t, waitingClients, waitingTimeout)
 			},
 		},
@@ -199,7 +198,7 @@ func waitingJudgeShownDelay(data, line string) error {
 		WithHint("The delay is len() of the stripped data, in bytes (len(data)) or characters (len(data.decode('utf-8'))).")
 }
 
-func waitingCheckFormat(ctx context.Context, t *graders.T) error {
+func waitingCheckFormat(t *graders.T) error {
 	p, c, from, err := probe.StartAndSend(t, []byte(waitingFormatProbe))
 	if err != nil {
 		return err
@@ -249,7 +248,7 @@ func waitingFormatFailure(p *harness.Process, from int, want, waitWant, answerWa
 	return f
 }
 
-func waitingCheckSequential(ctx context.Context, t *graders.T) error {
+func waitingCheckSequential(t *graders.T) error {
 	p, port, err := probe.StartServer(t, "tcp")
 	if err != nil {
 		return err
