@@ -43,14 +43,6 @@ const (
 	PortArgv   = "argv"
 )
 
-// PortRule is the course-file rule of TextPort: one of its two values.
-func PortRule(v string) error {
-	if v != PortFollow && v != PortArgv {
-		return fmt.Errorf("%q is neither %q (follow a program to the port it listens on) nor %q (it must listen on the port it is given)", v, PortFollow, PortArgv)
-	}
-	return nil
-}
-
 // HTTPServer is a graded program that serves HTTP, as a check talks to it:
 // every exchange is recorded in the check's transcript.
 type HTTPServer struct {
@@ -357,25 +349,6 @@ func localAddresses() map[string]bool {
 		}
 	}
 	return out
-}
-
-// HTTPStartsCheck is the check an HTTP exercise begins with: the program
-// starts and listens on a TCP port a local client reaches (the one given,
-// or its own, followed). The other checks need it.
-func HTTPStartsCheck(exercise, hint string) *graders.Check {
-	return &graders.Check{
-		ID: exercise + "/starts", Title: "starts and listens on a TCP port",
-		Requirement: "`PROG [PORT]` starts an HTTP server listening on a TCP port that a client on this machine reaches (127.0.0.1, \"localhost\" or every address), and keeps running. " +
-			"A program that hard-codes its port (8888) is followed there.",
-		Category: report.Start, Points: 2, Hint: hint,
-		Run: func(t *graders.T) error {
-			s, err := StartHTTP(t, nil)
-			if err == nil && s.Followed() {
-				t.Notice("the program listens on %s, not on the port it was given (%d): netgrade follows it", s.Socket, s.Given)
-			}
-			return err
-		},
-	}
 }
 
 // NoResponse returns nil when the exchange got a response, and otherwise

@@ -12,7 +12,6 @@ import (
 
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/harness"
-	"github.com/netgrade/netgrade/internal/report"
 )
 
 // SpinLines is how many empty lines printed after a client closed show a
@@ -262,7 +261,7 @@ func LateReply(t *graders.T, c *TCPConn, done func(data []byte, eof bool) bool) 
 // evidence). Otherwise the silent client takes the ordinary one's place on a
 // fresh server, which is the program whose exit and traceback the report
 // shows.
-func SilentClient(t *graders.T, next func(t *graders.T, p *harness.Process, port int) (*TCPConn, error)) error {
+func SilentClient(t *graders.T, next NextClient) error {
 	t.Note("control: does the server serve a next client after an ordinary client that closes? If not, a silent client cannot be to blame")
 	err := ordinaryRun(t, next)
 	var cf *graders.Failure
@@ -276,7 +275,7 @@ func SilentClient(t *graders.T, next func(t *graders.T, p *harness.Process, port
 }
 
 // silentRun is SilentClient's probe: a silent client, then next.
-func silentRun(t *graders.T, next func(t *graders.T, p *harness.Process, port int) (*TCPConn, error)) error {
+func silentRun(t *graders.T, next NextClient) error {
 	p, port, err := StartServer(t, "tcp")
 	if err != nil {
 		return err
@@ -313,7 +312,7 @@ func silentRun(t *graders.T, next func(t *graders.T, p *harness.Process, port in
 
 // ordinaryRun is SilentClient's control: an ordinary client, closed after
 // its exchange, then next.
-func ordinaryRun(t *graders.T, next func(t *graders.T, p *harness.Process, port int) (*TCPConn, error)) error {
+func ordinaryRun(t *graders.T, next NextClient) error {
 	p, port, err := StartServer(t, "tcp")
 	if err != nil {
 		return err
@@ -345,25 +344,10 @@ func HexBytes(b []byte) string {
 	return strings.Join(parts, " ")
 }
 
-// SilentClientCheck returns the silent-client check every TCP server
-// exercise has: after a client that connects and closes without sending,
-// the server still runs and answers the next client, played by next (see
-// SilentClient). reply is the longest a reply to next may take; hint is the
-// exercise's advice.
-func SilentClientCheck(exercise, hint string, reply time.Duration, next func(t *graders.T, p *harness.Process, port int) (*TCPConn, error)) *graders.Check {
-	return &graders.Check{
-		ID: exercise + "/silent-client", Title: "survives a client that connects and closes without sending",
-		Requirement: "After a client connects and closes at once without sending anything, the server still runs and answers the next client (when it serves no next client after an ordinary client either, next-client judges that, not this check).",
-		Category:    report.Robustness, Points: 1, Needs: []string{exercise + "/starts"},
-		Hint: hint,
-		// Two servers (the probe and, when it fails, the control run),
-		// each with three clients that may wait for a late reply.
-		Timeout: 2*ReadyTimeout + 3*(reply+LineTimeout),
-		Run: func(t *graders.T) error {
-			return SilentClient(t, next)
-		},
-	}
-}
+// NextClient plays the client a silent-client check sends after the
+// silent one (or after an ordinary one, in the control run) to the server
+// p listening on port, and returns its connection once it was answered.
+type NextClient func(t *graders.T, p *harness.Process, port int) (*TCPConn, error)
 
 // exerciseOf returns the exercise part of a check ID ("tcp-server" of
 // "tcp-server/silent-client").

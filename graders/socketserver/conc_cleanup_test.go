@@ -59,8 +59,8 @@ func TestConcNoProcessLeftBehind(t *testing.T) {
 
 			var mu sync.Mutex
 			var children []harness.ProcInfo
-			ex := &graders.Exercise{ID: "cleanup", Args: []string{"{port}"}, Checks: []*graders.Check{{
-				ID: "cleanup/held", Title: "children still handling clients when the check ends",
+			ex := graders.NewExercise(&graders.Exercise{ID: "cleanup", Args: []string{"{port}"}, Checks: []*graders.Check{{
+				ID: "held", Title: "children still handling clients when the check ends",
 				Run: func(t *graders.T) error {
 					p, port, err := probe.StartServer(t, "tcp")
 					if err != nil {
@@ -94,7 +94,7 @@ func TestConcNoProcessLeftBehind(t *testing.T) {
 					mu.Unlock()
 					return nil // the children are sleeping in their handlers
 				},
-			}}}
+			}}})
 			begin := time.Now()
 			res := ex.Grade(t.Context(), sub, graders.Options{})
 			require.Len(t, res.Checks, 1)
