@@ -34,7 +34,7 @@ func IMAPClient() *graders.Exercise {
 		Requirement: "No message gets the `\\Seen` flag: INBOX is opened with EXAMINE (`select(\"INBOX\", readonly=True)`) or the messages are fetched with `BODY.PEEK[...]`.",
 		Category:    report.Protocol, Points: 2,
 		Hint: "Open INBOX read-only with M.select(\"INBOX\", readonly=True), or fetch with (BODY.PEEK[HEADER]): RFC822 and BODY[] mark a message as read.",
-		Run:  l.imapUnread,
+		Run:  l.imapCheckUnread,
 	}
 	return l.exercise(unread)
 }
@@ -73,8 +73,8 @@ func runIMAP(t *graders.T, seed []mailserver.Message, password string) (*listRun
 	return lr, nil
 }
 
-// imapUnread judges the unread check: marks no message as read.
-func (l *lister) imapUnread(t *graders.T) error {
+// imapCheckUnread judges the unread check: marks no message as read.
+func (l *lister) imapCheckUnread(t *graders.T) error {
 	r, err := l.mainRun(t)
 	if err != nil {
 		return err

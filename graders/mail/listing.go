@@ -78,28 +78,28 @@ func (l *lister) exercise(extra ...*graders.Check) *graders.Exercise {
 			Requirement: fmt.Sprintf("`PROG 127.0.0.1 PORT %s PASSWORD` connects to 127.0.0.1:PORT and logs in with the user and password of its command line; the server accepts the login.", mailserver.SeedUser),
 			Category:    report.Start, Points: 2,
 			Hint: l.loginHint,
-			Run:  l.listLogin,
+			Run:  l.listCheckLogin,
 		},
 		{
 			ID: "count", Title: "prints the number of messages",
 			Requirement: fmt.Sprintf("The first line printed is the number of messages, %d: `%s` by default; any wording with the count as its only number is accepted.", len(seed), strings.ReplaceAll(DefaultCountLine, "{count}", fmt.Sprint(len(seed)))),
 			Category:    report.Format, Points: 1,
 			Hint: l.countHint,
-			Run:  l.listCount,
+			Run:  l.listCheckCount,
 		},
 		{
 			ID: "list", Title: "prints one line per message",
 			Requirement: "After the count, one line per message, in order: `N: FROM | SUBJECT`. For the messages whose headers are plain ASCII (1 and 3) the sender and the subject as they are; the sender may be `Name <address>`, `\"Name\" <address>`, the address alone or the display name alone.",
 			Category:    report.Format, Points: 2,
 			Hint: l.listHint,
-			Run:  l.listList,
+			Run:  l.listCheckList,
 		},
 		{
 			ID: "decoded", Title: "shows encoded senders and subjects decoded",
 			Requirement: "Messages 2 and 4 have RFC 2047 headers (`=?utf-8?b?...?=`): they are shown decoded, `Béatrice Nguyễn <beatrice@example.org> | Xin chào các bạn` and `Support Team <support@example.com> | Résumé of the week — attached`; no encoded-word is printed.",
 			Category:    report.Encoding, Points: 2,
 			Hint: "Parse the headers with email.message_from_bytes(raw, policy=email.policy.default): its headers come decoded. With the default (compat32) policy, decode with str(email.header.make_header(email.header.decode_header(value))).",
-			Run:  l.listDecoded,
+			Run:  l.listCheckDecoded,
 		},
 	}
 	e.Checks = append(e.Checks, extra...)
@@ -109,28 +109,28 @@ func (l *lister) exercise(extra ...*graders.Check) *graders.Exercise {
 			Requirement: l.keepRequirement,
 			Category:    report.Protocol, Points: l.keepPoints,
 			Hint: l.keepHint,
-			Run:  l.listKeepsMailbox,
+			Run:  l.listCheckKeepsMailbox,
 		},
 		&graders.Check{
 			ID: strings.ToLower(l.endVerb), Title: "ends with " + l.endVerb + " and exit status 0",
 			Requirement: fmt.Sprintf("The client ends its session with `%s` and exits with status 0, within %s of its start.", l.endVerb, mailprobe.ExitTimeout),
 			Category:    report.Lifecycle, Points: 1,
 			Hint: l.endHint,
-			Run:  l.listEnds,
+			Run:  l.listCheckEnds,
 		},
 		&graders.Check{
 			ID: "wrong-password", Title: "a refused password gives a message, not a traceback",
 			Requirement: fmt.Sprintf("`PROG 127.0.0.1 PORT %s WRONG`: the server refuses the password; the program prints a message and exits with a non-zero status, without a Python traceback.", mailserver.SeedUser),
 			Category:    report.Robustness, Points: 1,
 			Hint: l.wrongHint,
-			Run:  l.listWrongPassword,
+			Run:  l.listCheckWrongPassword,
 		},
 		&graders.Check{
 			ID: strings.ToLower(l.tlsVerb), Title: "switches to TLS before sending the password",
 			Requirement: fmt.Sprintf("The server offers %s: the client switches to TLS before it sends the user name and password, so that no one on the network reads them.", l.tlsVerb),
 			Category:    report.Security, Points: 2,
 			Hint: l.tlsHint,
-			Run:  l.listTLS,
+			Run:  l.listCheckTLS,
 		},
 	)
 	return graders.NewExercise(e)
@@ -173,8 +173,8 @@ func verbs(d mailserver.Dialogue) string {
 	return strings.Join(d.Verbs(), ", ")
 }
 
-// listLogin judges the login check: logs in with USER and PASSWORD.
-func (l *lister) listLogin(t *graders.T) error {
+// listCheckLogin judges the login check: logs in with USER and PASSWORD.
+func (l *lister) listCheckLogin(t *graders.T) error {
 	r, err := l.mainRun(t)
 	if err != nil {
 		return err
@@ -182,8 +182,8 @@ func (l *lister) listLogin(t *graders.T) error {
 	return l.judgeLogin(t, r)
 }
 
-// listCount judges the count check: prints the number of messages.
-func (l *lister) listCount(t *graders.T) error {
+// listCheckCount judges the count check: prints the number of messages.
+func (l *lister) listCheckCount(t *graders.T) error {
 	r, err := l.mainRun(t)
 	if err != nil {
 		return err
@@ -191,8 +191,8 @@ func (l *lister) listCount(t *graders.T) error {
 	return judgeCount(t, printed(r.p), len(mailserver.Seed()))
 }
 
-// listList judges the list check: prints one line per message.
-func (l *lister) listList(t *graders.T) error {
+// listCheckList judges the list check: prints one line per message.
+func (l *lister) listCheckList(t *graders.T) error {
 	r, err := l.mainRun(t)
 	if err != nil {
 		return err
@@ -200,8 +200,9 @@ func (l *lister) listList(t *graders.T) error {
 	return judgeList(t, printed(r.p), mailserver.Seed())
 }
 
-// listDecoded judges the decoded check: shows encoded senders and subjects decoded.
-func (l *lister) listDecoded(t *graders.T) error {
+// listCheckDecoded judges the decoded check: shows encoded senders and
+// subjects decoded.
+func (l *lister) listCheckDecoded(t *graders.T) error {
 	r, err := l.mainRun(t)
 	if err != nil {
 		return err
@@ -209,8 +210,8 @@ func (l *lister) listDecoded(t *graders.T) error {
 	return judgeDecoded(t, printed(r.p), allText(r.p), mailserver.Seed())
 }
 
-// listKeepsMailbox judges the keeps-mailbox check: deletes nothing.
-func (l *lister) listKeepsMailbox(t *graders.T) error {
+// listCheckKeepsMailbox judges the keeps-mailbox check: deletes nothing.
+func (l *lister) listCheckKeepsMailbox(t *graders.T) error {
 	r, err := l.mainRun(t)
 	if err != nil {
 		return err
@@ -221,9 +222,10 @@ func (l *lister) listKeepsMailbox(t *graders.T) error {
 	return nil
 }
 
-// listEnds judges the check named after the end verb (quit, logout): the
+// listCheckEnds judges the check named after the end verb (quit, logout):
+// the
 // client ends its session with it and exits with status 0.
-func (l *lister) listEnds(t *graders.T) error {
+func (l *lister) listCheckEnds(t *graders.T) error {
 	r, err := l.mainRun(t)
 	if err != nil {
 		return err
@@ -231,8 +233,9 @@ func (l *lister) listEnds(t *graders.T) error {
 	return judgeEnds(r.p, r.ended, l.endVerb)
 }
 
-// listWrongPassword judges the wrong-password check: a refused password gives a message, not a traceback.
-func (l *lister) listWrongPassword(t *graders.T) error {
+// listCheckWrongPassword judges the wrong-password check: a refused password
+// gives a message, not a traceback.
+func (l *lister) listCheckWrongPassword(t *graders.T) error {
 	r, err := l.run(t, mailserver.Seed(), t.Text(textWrongPassword))
 	if err != nil {
 		return err
@@ -244,9 +247,10 @@ func (l *lister) listWrongPassword(t *graders.T) error {
 	return judgeRefusal(r.p, "the server refused the password")
 }
 
-// listTLS judges the check named after the TLS verb (stls, starttls): the
+// listCheckTLS judges the check named after the TLS verb (stls, starttls):
+// the
 // client switches to TLS before it sends the password.
-func (l *lister) listTLS(t *graders.T) error {
+func (l *lister) listCheckTLS(t *graders.T) error {
 	r, err := l.mainRun(t)
 	if err != nil {
 		return err

@@ -58,63 +58,63 @@ func SMTPClient() *graders.Exercise {
 			Requirement: "`PROG 127.0.0.1 PORT alice@example.org bob@example.org \"Lunch on Friday\" \"Shall we meet at noon?\"` connects to 127.0.0.1:PORT and opens the session with `EHLO` (or `HELO`).",
 			Category:    report.Start, Points: 1,
 			Hint: "smtplib.SMTP(host, int(port)) connects and greets for you: take HOST and PORT from sys.argv[1] and sys.argv[2].",
-			Run:  smtpConnects,
+			Run:  smtpCheckConnects,
 		},
 		{
 			ID: "envelope", Title: "MAIL FROM and RCPT TO are FROM and TO",
 			Requirement: "The envelope is `MAIL FROM:<alice@example.org>` and one `RCPT TO:<bob@example.org>`: FROM and TO as given on the command line (ESMTP parameters are accepted).",
 			Category:    report.Protocol, Points: 2,
 			Hint: "sendmail(from_addr, [to_addr], msg) takes the envelope from its first two arguments, send_message(msg) from the From and To headers: check which sys.argv you pass (FROM is sys.argv[3], TO sys.argv[4]).",
-			Run:  smtpEnvelope,
+			Run:  smtpCheckEnvelope,
 		},
 		{
 			ID: "headers", Title: "the message has From, To and Date headers",
 			Requirement: "The message the server accepted is a valid RFC 5322 message with a `From` header holding FROM, a `To` header holding TO, and a `Date` header with a valid date.",
 			Category:    report.Format, Points: 2,
 			Hint: "RFC 5322 requires From and Date: msg['From'] = sender, msg['To'] = recipient, msg['Date'] = email.utils.formatdate(localtime=True). sendmail() sends the text you give it as it is: the headers must be in it.",
-			Run:  smtpHeaders,
+			Run:  smtpCheckHeaders,
 		},
 		{
 			ID: "subject", Title: "the Subject header is SUBJECT",
 			Requirement: "The message has a `Subject` header whose text is SUBJECT (`Lunch on Friday`).",
 			Category:    report.Format, Points: 1,
 			Hint: "msg['Subject'] = subject, with SUBJECT from sys.argv[5].",
-			Run:  smtpSubject,
+			Run:  smtpCheckSubject,
 		},
 		{
 			ID: "body", Title: "the body is MESSAGE",
 			Requirement: "The message's text (the body of a text/plain message, or its first text/plain part), decoded, is MESSAGE (`Shall we meet at noon?`); trailing newlines are accepted.",
 			Category:    report.Format, Points: 1,
 			Hint: "msg.set_content(message) (EmailMessage) or MIMEText(message, 'plain', 'utf-8'), with MESSAGE from sys.argv[6].",
-			Run:  smtpBody,
+			Run:  smtpCheckBody,
 		},
 		{
 			ID: "non-ascii", Title: "a non-ASCII subject and body are MIME-encoded",
 			Requirement: "With SUBJECT `Chào các bạn` and MESSAGE `Xin chào các bạn, hẹn gặp lại!`, the client sends the mail; its headers are ASCII, the subject in RFC 2047 encoded-words, and the body declares its charset; both decode to the text given (which argument goes where is the subject and body checks' business).",
 			Category:    report.Encoding, Points: 2,
 			Hint: "Build the message with email.message.EmailMessage (set_content) and send_message(), or MIMEText(message, 'plain', 'utf-8') and sendmail(..., msg.as_string()): the email package encodes for you. A plain str given to sendmail() must be ASCII.",
-			Run:  smtpNonASCII,
+			Run:  smtpCheckNonASCII,
 		},
 		{
 			ID: "quit", Title: "ends with QUIT and exit status 0",
 			Requirement: fmt.Sprintf("Once the server has accepted the message, the client sends `QUIT` and exits with status 0, within %s of its start.", mailprobe.ExitTimeout),
 			Category:    report.Lifecycle, Points: 1,
 			Hint: "with smtplib.SMTP(host, port) as s: sends QUIT when the block ends; without with, call s.quit().",
-			Run:  smtpQuit,
+			Run:  smtpCheckQuit,
 		},
 		{
 			ID: "refused", Title: "a refused recipient gives a message, not a traceback",
 			Requirement: "With TO `nobody@example.org`, which the server refuses with `550`, the program prints a message and exits with a non-zero status, without a Python traceback.",
 			Category:    report.Robustness, Points: 1,
 			Hint: "Catch smtplib.SMTPRecipientsRefused (or smtplib.SMTPException), print what went wrong and sys.exit(1).",
-			Run:  smtpRefused,
+			Run:  smtpCheckRefused,
 		},
 		{
 			ID: "starttls", Title: "switches to TLS when the server offers it",
 			Requirement: "The server offers STARTTLS: the client switches to TLS (`starttls()`) before it sends the envelope and the message, and before any login.",
 			Category:    report.Security, Points: 1,
 			Hint: "Call s.starttls() right after connecting (then s.login() if you log in): the server offers it, everything after it is encrypted, and Python does not check netgrade's self-signed certificate.",
-			Run:  smtpStarttls,
+			Run:  smtpCheckStartTLS,
 		},
 	}
 	return graders.NewExercise(e)
@@ -300,8 +300,9 @@ func judgeSMTPTLS(f mailserver.SMTPFacts) error {
 		Want("STARTTLS before MAIL FROM", "an eavesdropper read:\n"+showClear(f.Clear))
 }
 
-// smtpConnects judges the connects check: connects and greets the server.
-func smtpConnects(t *graders.T) error {
+// smtpCheckConnects judges the connects check: connects and greets the
+// server.
+func smtpCheckConnects(t *graders.T) error {
 	r, err := smtpMain(t)
 	if err != nil {
 		return err
@@ -318,8 +319,9 @@ func smtpConnects(t *graders.T) error {
 	return nil
 }
 
-// smtpEnvelope judges the envelope check: MAIL FROM and RCPT TO are FROM and TO.
-func smtpEnvelope(t *graders.T) error {
+// smtpCheckEnvelope judges the envelope check: MAIL FROM and RCPT TO are
+// FROM and TO.
+func smtpCheckEnvelope(t *graders.T) error {
 	r, err := smtpMain(t)
 	if err != nil {
 		return err
@@ -327,8 +329,9 @@ func smtpEnvelope(t *graders.T) error {
 	return judgeEnvelope(t, r.facts)
 }
 
-// smtpHeaders judges the headers check: the message has From, To and Date headers.
-func smtpHeaders(t *graders.T) error {
+// smtpCheckHeaders judges the headers check: the message has From, To and
+// Date headers.
+func smtpCheckHeaders(t *graders.T) error {
 	r, err := smtpMain(t)
 	if err != nil {
 		return err
@@ -336,8 +339,8 @@ func smtpHeaders(t *graders.T) error {
 	return judgeHeaders(t, r)
 }
 
-// smtpSubject judges the subject check: the Subject header is SUBJECT.
-func smtpSubject(t *graders.T) error {
+// smtpCheckSubject judges the subject check: the Subject header is SUBJECT.
+func smtpCheckSubject(t *graders.T) error {
 	r, err := smtpMain(t)
 	if err != nil {
 		return err
@@ -358,8 +361,8 @@ func smtpSubject(t *graders.T) error {
 	return nil
 }
 
-// smtpBody judges the body check: the body is MESSAGE.
-func smtpBody(t *graders.T) error {
+// smtpCheckBody judges the body check: the body is MESSAGE.
+func smtpCheckBody(t *graders.T) error {
 	r, err := smtpMain(t)
 	if err != nil {
 		return err
@@ -379,8 +382,9 @@ func smtpBody(t *graders.T) error {
 	return nil
 }
 
-// smtpNonASCII judges the non-ascii check: a non-ASCII subject and body are MIME-encoded.
-func smtpNonASCII(t *graders.T) error {
+// smtpCheckNonASCII judges the non-ascii check: a non-ASCII subject and body
+// are MIME-encoded.
+func smtpCheckNonASCII(t *graders.T) error {
 	r, err := runSMTP(t, t.Text(textTo), t.Text(textSubjectUTF8), t.Text(textMessageUTF8))
 	if err != nil {
 		return err
@@ -388,8 +392,8 @@ func smtpNonASCII(t *graders.T) error {
 	return judgeNonASCII(t, r)
 }
 
-// smtpQuit judges the quit check: ends with QUIT and exit status 0.
-func smtpQuit(t *graders.T) error {
+// smtpCheckQuit judges the quit check: ends with QUIT and exit status 0.
+func smtpCheckQuit(t *graders.T) error {
 	r, err := smtpMain(t)
 	if err != nil {
 		return err
@@ -397,8 +401,9 @@ func smtpQuit(t *graders.T) error {
 	return judgeEnds(r.p, r.facts.Quit, "QUIT")
 }
 
-// smtpRefused judges the refused check: a refused recipient gives a message, not a traceback.
-func smtpRefused(t *graders.T) error {
+// smtpCheckRefused judges the refused check: a refused recipient gives a
+// message, not a traceback.
+func smtpCheckRefused(t *graders.T) error {
 	r, err := runSMTP(t, t.Text(textRefusedTo), t.Text(textSubject), t.Text(textMessage))
 	if err != nil {
 		return err
@@ -414,8 +419,9 @@ func smtpRefused(t *graders.T) error {
 	return judgeRefusal(r.p, "the server refused the recipient with 550")
 }
 
-// smtpStarttls judges the starttls check: switches to TLS when the server offers it.
-func smtpStarttls(t *graders.T) error {
+// smtpCheckStartTLS judges the starttls check: switches to TLS when the
+// server offers it.
+func smtpCheckStartTLS(t *graders.T) error {
 	r, err := smtpMain(t)
 	if err != nil {
 		return err

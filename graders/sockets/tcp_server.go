@@ -44,18 +44,14 @@ func TCPServer() *graders.Exercise {
 			Requirement: "The text of the client's message (`" + tcpServerProbe + "`) is printed as text, not as a bytes object (when it is printed is tcp-server/replies' concern: a message printed only once the client has shut down its side is accepted).",
 			Category:    report.Format, Points: 2,
 			Hint: "Print data.decode('utf-8') as soon as recv() returns it.",
-			Run: func(t *graders.T) error {
-				return tcpServerCheckPrinted(t, tcpServerProbe)
-			},
+			Run:  tcpServerCheckPrintsMessage,
 		},
 		{
 			ID: "utf8", Title: "decodes a non-ASCII message as UTF-8",
 			Requirement: "A message holding the UTF-8 bytes of `" + probe.UTF8Text + "` (7 characters, 10 bytes) is not printed in another decoding (the text, or the bytes object that prints-message judges, are accepted); the reply, when there is one, is UTF-8 text.",
 			Category:    report.Encoding, Points: 1,
 			Hint: "Decode what recv() returns with .decode('utf-8') and encode the reply with .encode('utf-8').",
-			Run: func(t *graders.T) error {
-				return tcpServerCheckUTF8(t, probe.UTF8Text)
-			},
+			Run:  tcpServerCheckUTF8,
 		},
 		{
 			ID: "next-client", Title: "serves a second and a third client after the first one closed",
@@ -106,12 +102,12 @@ func tcpServerAskLenient(t *graders.T, p *harness.Process, port int, who, msg st
 	return c, nil, probe.NoReply(t, p, c, who, fmt.Sprintf("a reply to %q", msg), probe.LineTimeout)
 }
 
-// tcpServerCheckPrinted sends msg as one client and checks what the
+// tcpServerRunPrinted sends msg as one client and checks what the
 // program prints of it (prints-message): the message as text, not as a
 // bytes object. A message printed only once the client has shut down its
 // side is accepted: tcp-server/replies judges a server that reads until
 // the end of the stream.
-func tcpServerCheckPrinted(t *graders.T, msg string) error {
+func tcpServerRunPrinted(t *graders.T, msg string) error {
 	p, c, from, err := probe.StartAndSend(t, []byte(msg))
 	if err != nil {
 		return err
@@ -119,12 +115,12 @@ func tcpServerCheckPrinted(t *graders.T, msg string) error {
 	return tcpServerPrinted(t, p, from, msg, func() bool { return c.CloseWrite() == nil })
 }
 
-// tcpServerCheckUTF8 sends non-ASCII msg as one client and judges the
+// tcpServerRunUTF8 sends non-ASCII msg as one client and judges the
 // encoding both ways, each where there is something to see: what the
 // program prints of the message must not be another decoding of it (the
 // text, or the bytes object that prints-message judges, are fine), and a
 // reply, if any, must be UTF-8. A program that shows neither fails.
-func tcpServerCheckUTF8(t *graders.T, msg string) error {
+func tcpServerRunUTF8(t *graders.T, msg string) error {
 	p, c, from, err := probe.StartAndSend(t, []byte(msg))
 	if err != nil {
 		return err
@@ -265,4 +261,16 @@ func tcpServerCheckNextClient(t *graders.T) error {
 		c.Close()
 	}
 	return probe.StillRunning(t, p, "after three clients")
+}
+
+// tcpServerCheckPrintsMessage judges the prints-message check: prints the
+// message it received.
+func tcpServerCheckPrintsMessage(t *graders.T) error {
+	return tcpServerRunPrinted(t, tcpServerProbe)
+}
+
+// tcpServerCheckUTF8 judges the utf8 check: decodes a non-ASCII message as
+// UTF-8.
+func tcpServerCheckUTF8(t *graders.T) error {
+	return tcpServerRunUTF8(t, probe.UTF8Text)
 }

@@ -114,9 +114,7 @@ func concWaitingExercise(id, title string, model concModel) *graders.Exercise {
 			Requirement: model.requirement,
 			Category:    report.Concurrency, Points: 2,
 			Hint: model.hint,
-			Run: func(t *graders.T) error {
-				return concCheckModel(t, model)
-			},
+			Run:  model.judgeCheck,
 		},
 		checks.Usage(e.Usage, ""),
 	}
@@ -418,3 +416,7 @@ func concCheckModel(t *graders.T, model concModel) error {
 	t.Note("while %d clients are connected: %s", ConcHeld, tr)
 	return model.judge(before, tr)
 }
+
+// judgeCheck judges the check of the model (forks, threads): the server
+// serves each client in a process or a thread of its own.
+func (m concModel) judgeCheck(t *graders.T) error { return concCheckModel(t, m) }

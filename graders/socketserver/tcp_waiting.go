@@ -76,16 +76,7 @@ func TCPWaiting() *graders.Exercise {
 			Requirement: fmt.Sprintf("A client sending `%s` and waiting with its connection open gets back `%s`, no sooner than %d seconds after sending and within %s more (whitespace around the reply is tolerated). This check alone judges the answer's case and its delay.", waitingProbe, strings.ToUpper(waitingProbe), len(waitingProbe), probe.LineTimeout),
 			Category:    report.Protocol, Points: 3,
 			Hint: "In handle(): data = self.request.recv(1024).strip(); delay = len(data); time.sleep(delay); self.request.sendall(data.upper()).",
-			Run: func(t *graders.T) error {
-				_, r, err := upperStartAsk(t, waitingProbe, waitingTimeout(waitingProbe), upperStrict)
-				if err != nil {
-					return err
-				}
-				if err := upperJudge("the client", waitingProbe, r.data); err != nil {
-					return err
-				}
-				return waitingJudgeDelay(waitingProbe, r)
-			},
+			Run:  waitingCheckWaits,
 		},
 		{
 			ID: "format", Title: "prints `{ip} waiting for {delay} seconds`, then `{ip} answered`",
@@ -99,9 +90,7 @@ func TCPWaiting() *graders.Exercise {
 			Requirement: fmt.Sprintf("A client sending the UTF-8 bytes of `%s` (1 character, 2 bytes) gets back UTF-8 text, `%s` or `%s` (casing is waits' concern), and the waiting line, if printed, counts 1 (characters) or 2 (bytes) seconds. How long it really waits is waits' concern.", waitingUTF8Probe, waitingUTF8Probe, strings.ToUpper(waitingUTF8Probe)),
 			Category:    report.Encoding, Points: 1,
 			Hint: "Upper-case the bytes (data.upper()) or decode, upper-case and encode again with UTF-8; len() of the bytes or of the decoded text are both accepted as the delay.",
-			Run: func(t *graders.T) error {
-				return upperCheckUTF8(t, waitingUTF8Probe, waitingTimeout(waitingUTF8Probe), true)
-			},
+			Run:  waitingCheckUTF8,
 		},
 		{
 			ID: "sequential", Title: "serves clients one after the other",
@@ -118,18 +107,14 @@ func TCPWaiting() *graders.Exercise {
 			Requirement: fmt.Sprintf("After the upper-cased reply, the server closes the connection within %s, while the client keeps its side open.", probe.LineTimeout),
 			Category:    report.Lifecycle, Points: 1,
 			Hint: "One exchange per connection: socketserver closes the connection when handle() returns; with a plain socket, call conn.close() after sendall().",
-			Run: func(t *graders.T) error {
-				return upperCheckCloses(t, "z", waitingTimeout("z"))
-			},
+			Run:  waitingCheckCloses,
 		},
 		{
 			ID: "next-client", Title: "serves a second and a third client",
 			Requirement: "Three clients, one after the other, each get a reply (whatever it says: waits judges that), and the server still runs.",
 			Category:    report.Lifecycle, Points: 2,
 			Hint: "serve_forever() serves client after client; with a plain socket, accept() in a `while True:` loop.",
-			Run: func(t *graders.T) error {
-				return upperCheckNextClient(t, waitingClients, waitingTimeout)
-			},
+			Run:  waitingCheckNextClient,
 		},
 		checks.SilentClient("recv() returns b'' when the client has closed: the delay is then 0 and there is nothing to answer; with a plain socket, close that connection and accept() the next.", waitingTimeout("y"),
 			func(t *graders.T, p *harness.Process, port int) (*probe.TCPConn, error) {
@@ -311,7 +296,7 @@ func waitingCheckSequential(t *graders.T) error {
 	// served, or would no client after A be served? The latter is
 	// next-client's concern.
 	t.Note("control: does the server answer a second client that connects after the first is done? If not, next-client judges that")
-	if cerr := upperCheckNextClient(t, waitingClients[:2], waitingTimeout); cerr != nil {
+	if cerr := upperRunNextClient(t, waitingClients[:2], waitingTimeout); cerr != nil {
 		var cf *graders.Failure
 		if !errors.As(cerr, &cf) {
 			return cerr
@@ -319,4 +304,35 @@ func waitingCheckSequential(t *graders.T) error {
 		return graders.NotJudgedf("a second client that connects after the first is done is not served either (%s): the server serves no next client at all, and whether it serves a client that connected while another was served cannot be seen; tcp-waiting/next-client judges the server that serves no next client", cf.Message)
 	}
 	return f
+}
+
+// waitingCheckWaits judges the waits check: waits len(data) seconds, then
+// answers the data upper-cased.
+func waitingCheckWaits(t *graders.T) error {
+	_, r, err := upperStartAsk(t, waitingProbe, waitingTimeout(waitingProbe), upperStrict)
+	if err != nil {
+		return err
+	}
+	if err := upperJudge("the client", waitingProbe, r.data); err != nil {
+		return err
+	}
+	return waitingJudgeDelay(waitingProbe, r)
+}
+
+// waitingCheckUTF8 judges the utf8 check: upper-cases non-ASCII text as
+// UTF-8, counting its bytes or characters.
+func waitingCheckUTF8(t *graders.T) error {
+	return upperRunUTF8(t, waitingUTF8Probe, waitingTimeout(waitingUTF8Probe), true)
+}
+
+// waitingCheckCloses judges the closes check: closes the connection after
+// its reply.
+func waitingCheckCloses(t *graders.T) error {
+	return upperRunCloses(t, "z", waitingTimeout("z"))
+}
+
+// waitingCheckNextClient judges the next-client check: serves a second and a
+// third client.
+func waitingCheckNextClient(t *graders.T) error {
+	return upperRunNextClient(t, waitingClients, waitingTimeout)
 }
