@@ -14,18 +14,15 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// synthetic builds an exercise around the given checks, run on `sh -c`.
+// synthetic builds an exercise around the given checks (short IDs, as a
+// chapter declares them), run on `sh -c`.
 func synthetic(checks ...*Check) *Exercise {
 	for _, c := range checks {
-		c.ID = "demo/" + c.ID
-		for i, n := range c.Needs {
-			c.Needs[i] = "demo/" + n
-		}
 		if c.Title == "" {
-			c.Title = c.ID
+			c.Title = "demo/" + c.ID
 		}
 	}
-	return &Exercise{ID: "demo", Checks: checks}
+	return NewExercise(&Exercise{ID: "demo", Checks: checks})
 }
 
 func grade(t *testing.T, e *Exercise, script string, opt Options) report.Result {
@@ -206,6 +203,47 @@ func TestRegistryRejectsBadWiring(t *testing.T) {
 		NewRegistry(&Exercise{ID: "x", Checks: []*Check{{ID: "x/a", Needs: []string{"x/b"}, Run: ok}, {ID: "x/b", Run: ok}}})
 	}, "a check may only need an earlier check")
 	assert.Panics(t, func() { NewRegistry(&Exercise{ID: "x", Checks: []*Check{{ID: "y/a", Run: ok}}}) })
+}
+
+// NewExercise prefixes short IDs and prerequisites with the exercise, gives
+// a check without prerequisites the exercise's default one (but not to
+// itself, nor to an Independent check), and its timeout to a check
+// without one.
+func TestNewExercise(t *testing.T) {
+	ok := func(t *T) error { return nil }
+	e := NewExercise(&Exercise{ID: "ex", Needs: "starts", CheckTimeout: time.Minute, Checks: []*Check{
+		{ID: "starts", Run: ok},
+		{ID: "plain", Run: ok},
+		{ID: "own", Needs: []string{"plain"}, Timeout: time.Second, Run: ok},
+		{ID: "usage", Independent: true, Run: ok},
+	}})
+	for _, tc := range []struct {
+		id      string
+		needs   []string
+		timeout time.Duration
+	}{
+		{"ex/starts", []string{}, time.Minute},
+		{"ex/plain", []string{"ex/starts"}, time.Minute},
+		{"ex/own", []string{"ex/plain"}, time.Second},
+		{"ex/usage", []string{}, time.Minute},
+	} {
+		c := e.Check(tc.id)
+		require.NotNil(t, c, tc.id)
+		assert.Equal(t, tc.id, c.ID)
+		assert.Equal(t, tc.needs, c.Needs, tc.id)
+		assert.Equal(t, tc.timeout, c.Timeout, tc.id)
+	}
+	assert.Same(t, e.Check("ex/plain"), e.Check("plain"), "a short ID finds the check too")
+	NewRegistry(e) // its wiring holds
+
+	for name, bad := range map[string]*Exercise{
+		"a prefixed ID":              {ID: "ex", Checks: []*Check{{ID: "ex/a", Run: ok}}},
+		"a prefixed prerequisite":    {ID: "ex", Checks: []*Check{{ID: "a", Run: ok}, {ID: "b", Needs: []string{"ex/a"}, Run: ok}}},
+		"an empty ID":                {ID: "ex", Checks: []*Check{{Run: ok}}},
+		"an Independent check needs": {ID: "ex", Checks: []*Check{{ID: "a", Run: ok}, {ID: "b", Independent: true, Needs: []string{"a"}, Run: ok}}},
+	} {
+		assert.Panics(t, func() { NewExercise(bad) }, name)
+	}
 }
 
 func TestPrintable(t *testing.T) {

@@ -97,7 +97,7 @@ func TCPServer(ctx context.Context, cmd Command, args []string, stdout, stderr i
 	if ln == nil {
 		return code
 	}
-	return serveSequential(ctx, "tcp-server", ln, stderr, func(conn net.Conn, ip string) {
+	return serveSequential(ctx, cmd.Name, ln, stderr, func(conn net.Conn, ip string) {
 		buf := make([]byte, 1024)
 		for {
 			n, err := conn.Read(buf)
@@ -171,7 +171,7 @@ func TCPUpper(ctx context.Context, cmd Command, args []string, stdout, stderr io
 	if ln == nil {
 		return code
 	}
-	return serveSequential(ctx, "tcp-upper", ln, stderr, func(conn net.Conn, ip string) {
+	return serveSequential(ctx, cmd.Name, ln, stderr, func(conn net.Conn, ip string) {
 		data := receiveStripped(conn)
 		fmt.Fprintf(stdout, "%s wrote:\n %s\n", ip, text(data))
 		_, _ = conn.Write(upper(data))
@@ -186,7 +186,7 @@ func TCPWaiting(ctx context.Context, cmd Command, args []string, stdout, stderr 
 	if ln == nil {
 		return code
 	}
-	return serveSequential(ctx, "tcp-waiting", ln, stderr, func(conn net.Conn, ip string) {
+	return serveSequential(ctx, cmd.Name, ln, stderr, func(conn net.Conn, ip string) {
 		data := receiveStripped(conn)
 		delay := len(data)
 		fmt.Fprintf(stdout, "%s waiting for %d seconds\n", ip, delay)

@@ -92,35 +92,35 @@ func TCPForking(ctx context.Context, cmd Command, args []string, stdout, stderr 
 	}
 	self, err := os.Executable()
 	if err != nil {
-		fmt.Fprintf(stderr, "tcp-forking: cannot find netgrade's own executable to start a child: %v\n", err)
+		fmt.Fprintf(stderr, "%s: cannot find netgrade's own executable to start a child: %v\n", cmd.Name, err)
 		return 1
 	}
 	var children sync.WaitGroup
 	defer children.Wait()
 	for {
-		conn, code, ok := acceptNext(ctx, "tcp-forking", ln, stderr)
+		conn, code, ok := acceptNext(ctx, cmd.Name, ln, stderr)
 		if !ok {
 			return code
 		}
 		f, err := conn.File()
 		conn.Close()
 		if err != nil {
-			fmt.Fprintf(stderr, "tcp-forking: %v\n", err)
+			fmt.Fprintf(stderr, "%s: %v\n", cmd.Name, err)
 			continue
 		}
-		cmd := exec.Command(self, ChildCommand, "tcp-forking")
-		cmd.ExtraFiles = []*os.File{f}
-		cmd.Stdout, cmd.Stderr = stdout, stderr
-		err = cmd.Start()
+		child := exec.Command(self, ChildCommand, "tcp-forking")
+		child.ExtraFiles = []*os.File{f}
+		child.Stdout, child.Stderr = stdout, stderr
+		err = child.Start()
 		f.Close()
 		if err != nil {
-			fmt.Fprintf(stderr, "tcp-forking: starting a child: %v\n", err)
+			fmt.Fprintf(stderr, "%s: starting a child: %v\n", cmd.Name, err)
 			continue
 		}
 		children.Add(1)
 		go func() {
 			defer children.Done()
-			_ = cmd.Wait()
+			_ = child.Wait()
 		}()
 	}
 }
@@ -163,7 +163,7 @@ func TCPThreading(ctx context.Context, cmd Command, args []string, stdout, stder
 	var handlers sync.WaitGroup
 	defer handlers.Wait()
 	for {
-		conn, code, ok := acceptNext(ctx, "tcp-threading", ln, stderr)
+		conn, code, ok := acceptNext(ctx, cmd.Name, ln, stderr)
 		if !ok {
 			return code
 		}
@@ -279,7 +279,7 @@ func TCPTickets(ctx context.Context, cmd Command, args []string, stdout, stderr 
 	var handlers sync.WaitGroup
 	defer handlers.Wait()
 	for {
-		conn, code, ok := acceptNext(ctx, "tcp-tickets", ln, stderr)
+		conn, code, ok := acceptNext(ctx, cmd.Name, ln, stderr)
 		if !ok {
 			return code
 		}
