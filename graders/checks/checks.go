@@ -74,7 +74,7 @@ func httpStarts(t *graders.T) error {
 // SilentClient returns the silent-client check every TCP server exercise
 // has: after a client that connects and closes without sending, the
 // server still runs and answers the next client, played by next (see
-// probe.SilentClient). reply is the longest a reply to next may take; hint
+// silentClient). reply is the longest a reply to next may take; hint
 // is the exercise's advice.
 func SilentClient(hint string, reply time.Duration, next probe.NextClient) *graders.Check {
 	return &graders.Check{
@@ -86,7 +86,7 @@ func SilentClient(hint string, reply time.Duration, next probe.NextClient) *grad
 		// each with three clients that may wait for a late reply.
 		Timeout: 2*probe.ReadyTimeout + 3*(reply+probe.LineTimeout),
 		Run: func(t *graders.T) error {
-			return probe.SilentClient(t, next)
+			return silentClient(t, next)
 		},
 	}
 }
