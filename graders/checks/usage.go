@@ -10,7 +10,9 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/graders/probe"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/observe"
 	"github.com/netgrade/netgrade/internal/poll"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
 )
 
@@ -64,7 +66,7 @@ func usageRun(t *graders.T) error {
 	// at only once it has run for usageFirstLook, so that the usual case
 	// costs no look at all; the verdict is the same, only a server that
 	// starts anyway is named a little later.
-	served := make(chan []harness.Socket, 1)
+	served := make(chan []observe.Socket, 1)
 	go func() {
 		first := time.NewTimer(usageFirstLook)
 		defer first.Stop()
@@ -76,7 +78,7 @@ func usageRun(t *graders.T) error {
 		case <-first.C:
 		}
 		_, _ = poll.Wait(wctx, func(context.Context) poll.Result {
-			socks, err := harness.Sockets(p.Pid())
+			socks, err := observe.Sockets(p.Pid())
 			if err != nil {
 				return poll.Continue("reading the program's sockets: %v", err)
 			}
@@ -87,7 +89,7 @@ func usageRun(t *graders.T) error {
 				}
 			}
 			return poll.Continue("%d sockets, none serving", len(socks))
-		}, poll.StopOn(p.Done(), harness.ErrExited))
+		}, poll.StopOn(p.Done(), observe.ErrExited))
 	}()
 	// A program still starting on a busy machine (at work, little CPU
 	// used) gets probe.StartGrace more, up to probe.StartGraces times: the wall clock
@@ -146,7 +148,7 @@ wait:
 		return graders.Failf("the usage message is printed, but the program exits with status 0").
 			Want("a non-zero exit status (sys.exit(1))", ex.String()).
 			WithHint("A program that could not do its job exits non-zero: sys.exit(1) after the usage message.")
-	case harness.LastTraceback(p.Output().Lines()) != nil:
+	case pyenv.LastTraceback(p.Output().Lines()) != nil:
 		return graders.Failf("without arguments the program crashes (%s) instead of printing a usage message", ex).
 			Want("a line containing `Usage` and a non-zero exit status", got)
 	default:

@@ -11,6 +11,7 @@ import (
 
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/observe"
 )
 
 // Deadlines shared by the exercises. They bound waits for events; none is a
@@ -66,11 +67,11 @@ func StartServerEnv(t *graders.T, proto string, env []string) (*harness.Process,
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), t.Timeout(ReadyTimeout))
 	defer cancel()
-	r, err := harness.AwaitBound(ctx, p.Pid(), proto, port, p.Done())
+	r, err := observe.AwaitBound(ctx, p.Pid(), proto, port, p.Done())
 	waited := t.Timeout(ReadyTimeout)
 	for graces := 0; graces < StartGraces && stillStarting(t, p, err, r.Held, proto, waited); graces++ {
 		gctx, gcancel := context.WithTimeout(t.Context(), t.Timeout(StartGrace))
-		more, merr := harness.AwaitBound(gctx, p.Pid(), proto, port, p.Done())
+		more, merr := observe.AwaitBound(gctx, p.Pid(), proto, port, p.Done())
 		gcancel()
 		more.Looks += r.Looks
 		more.Waited += r.Waited
@@ -101,7 +102,7 @@ func StartServerEnv(t *graders.T, proto string, env []string) (*harness.Process,
 	}
 	held := DescribeSockets(socks, proto)
 	switch {
-	case errors.Is(err, harness.ErrExited):
+	case errors.Is(err, observe.ErrExited):
 		_ = p.WaitOutput(t.Context())
 		if portStolen(p, port) {
 			return nil, 0, fmt.Errorf("%w: port %d", graders.ErrPortTaken, port)
@@ -141,7 +142,7 @@ func wantSocket(f *graders.Failure, proto string, port int, held string) *grader
 
 // DescribeSockets says which sockets of proto a program holds, e.g.
 // "bound UDP 0.0.0.0:1234".
-func DescribeSockets(socks []harness.Socket, proto string) string {
+func DescribeSockets(socks []observe.Socket, proto string) string {
 	var parts []string
 	for _, s := range socks {
 		if s.Proto == proto && s.Listening() {
@@ -197,14 +198,14 @@ func StillRunning(t *graders.T, p *harness.Process, after string) error {
 // gets StartGrace more (at most StartGraces times): the program is still at work (importing a
 // framework on a machine whose cores are all busy), where one blocked on
 // anything else gets no more time. It notes why in the transcript.
-func stillStarting(t *graders.T, p *harness.Process, err error, held []harness.Socket, proto string, waited time.Duration) bool {
+func stillStarting(t *graders.T, p *harness.Process, err error, held []observe.Socket, proto string, waited time.Duration) bool {
 	if !errors.Is(err, context.DeadlineExceeded) || t.Context().Err() != nil || DescribeSockets(held, proto) != "" {
 		return false
 	}
 	if dl, ok := t.Context().Deadline(); ok && time.Until(dl) < t.Timeout(StartGrace)+graceMargin {
 		return false
 	}
-	busy, cpu := harness.Busy(p.Pid())
+	busy, cpu := observe.Busy(p.Pid())
 	if busy && cpu >= StartCPU {
 		t.Note("after %s the program holds no %s socket and has used %s of CPU, more than any start takes: netgrade waits no longer",
 			waited, strings.ToUpper(proto), cpu.Round(10*time.Millisecond))
@@ -243,7 +244,7 @@ func StillAtWork(t *graders.T, p *harness.Process, waited time.Duration) bool {
 	if dl, ok := t.Context().Deadline(); ok && time.Until(dl) < t.Timeout(StartGrace)+graceMargin {
 		return false
 	}
-	busy, cpu := harness.Busy(p.Pid())
+	busy, cpu := observe.Busy(p.Pid())
 	if !busy || cpu >= StartCPU {
 		return false
 	}
@@ -257,7 +258,7 @@ func StillAtWork(t *graders.T, p *harness.Process, waited time.Duration) bool {
 // (StillAtWork). A client that sent and then waits, with or without a
 // timeout, holds its socket: it gets no more time.
 func ClientStillStarting(t *graders.T, p *harness.Process, waited time.Duration) bool {
-	if socks, err := harness.Sockets(p.Pid()); err != nil || len(socks) > 0 {
+	if socks, err := observe.Sockets(p.Pid()); err != nil || len(socks) > 0 {
 		return false
 	}
 	return StillAtWork(t, p, waited)
