@@ -259,7 +259,7 @@ func startFailure(t *graders.T, p *harness.Process, port int) error {
 			Want(`a server on "localhost" (127.0.0.1) or "" (every address)`, tracebackLine(tb, p)).
 			WithHint(`A program binds the addresses of the machine it runs on: write hostName = "localhost" (or "" for every address), never your own machine's network address.`)
 	case tb != nil && tb.Exception == "ModuleNotFoundError":
-		mod := missingModule(tb.Line)
+		mod := pyenv.MissingModule(tb.Line)
 		return graders.Failf("%s: %s", base, tb.Line).
 			Want("a server listening on a port", tb.Line).
 			WithHint("%s", MissingModuleHint(mod))
@@ -276,19 +276,6 @@ func tracebackLine(tb *pyenv.Traceback, p *harness.Process) string {
 		return tb.Line
 	}
 	return PrintedSince(p, max(0, p.Output().Len()-3))
-}
-
-var moduleRE = regexp.MustCompile(`No module named '([^']+)'`)
-
-// missingModule is the module a ModuleNotFoundError names (its top-level
-// package), or "".
-func missingModule(line string) string {
-	m := moduleRE.FindStringSubmatch(line)
-	if m == nil {
-		return ""
-	}
-	top, _, _ := strings.Cut(m[1], ".")
-	return top
 }
 
 // MissingModuleHint is the advice for a module the grading machine lacks:
