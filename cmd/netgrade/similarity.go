@@ -16,7 +16,7 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/batch"
 	"github.com/netgrade/netgrade/internal/coursefile"
-	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/similarity"
 	"github.com/spf13/cobra"
 )
@@ -73,7 +73,7 @@ student's report.`,
 			if err != nil {
 				return internalErr(err)
 			}
-			if _, err := batch.WriteClassFiles(out, exs, batch.ReportMeta{Version: version, Settings: w.settings, Similarity: rep}); err != nil {
+			if _, err := batch.WriteClassFiles(out, exs, batch.ReportMeta{Version: version, Course: w.Course, Similarity: rep}); err != nil {
 				return internalErr(err)
 			}
 			printSimilarity(c.OutOrStdout(), out, rep, time.Since(begin))
@@ -137,7 +137,7 @@ func writeSimilarity(ctx context.Context, out string, exs []*graders.Exercise, c
 	}
 	python := crs.Python
 	if python == "" {
-		if python, err = harness.NewInterpreters().Resolve(ctx, "python3"); err != nil {
+		if python, err = pyenv.NewInterpreters().Resolve(ctx, "python3"); err != nil {
 			return nil, fmt.Errorf("the similarity analysis reads Python files with Python's own tokenizer: %w", err)
 		}
 	}
