@@ -38,6 +38,7 @@ type batchFlags struct {
 	unitBinary string
 	exercises  []string
 	course     courseFlag
+	overrides  overridesFlag
 }
 
 func newBatchCmd() *cobra.Command {
@@ -56,9 +57,22 @@ Written to OUT:
   grades.csv         one row per student: a column per exercise, then the total
   summary.json       pass rate of every check, averages, score histogram
   report.html        the class report
+  changes.csv        what changed since the last grading: student, check,
+                     verdict and points before and after, the message now
 
 An interrupted batch (Ctrl-C, crash) resumes where it stopped when run again:
 students already done are skipped, unless --regrade or their files changed.
+Run on an output that already holds results, batch grades again the students
+whose files, course entry (points, settings, run command) or netgrade changed,
+keeps their last grading in OUT/previous, and lists every changed check in
+changes.csv, the class report and the student's page; --regrade grades every
+student again and still lists what changed.
+
+The instructor's overrides (--overrides FILE, or overrides.yaml beside the
+course file) set or add points on a student's check or exercise, with a
+comment, who and when: applied after grading to grades.csv, the pages, the
+report and summary.json (the autograded value kept beside the final one), kept
+on a regrade, and flagged when the verdict under them changed since.
 
 A file not handed in is not a failed check: the gradebook says "missing" and
 the pass rates count only the students who handed the exercise in. A submission
@@ -98,6 +112,7 @@ Sandboxes (--sandbox):
 	fl.BoolVar(&f.regrade, "regrade", false, "grade every student again, even those already done")
 	fl.StringVar(&f.shard, "shard", "", "grade only part K of N of the class (K/N, K from 0), e.g. for a Kubernetes indexed Job")
 	f.course.register(c)
+	f.overrides.register(c)
 	fl.StringVar(&f.image, "image", sandbox.DefaultImage, "with --sandbox docker: the image submissions run in")
 	fl.StringVar(&f.unitBinary, "unit-binary", "", "with --sandbox docker: a static netgrade binary to run in the containers (default: this one)")
 	fl.StringSliceVar(&f.exercises, "exercise", nil, "grade only these exercises (default: every exercise of the course)")
@@ -126,6 +141,10 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 	}
 	w := newBatchWiring(crs)
 	exs, err := courseExercises(w.Registry, f.exercises)
+	if err != nil {
+		return err
+	}
+	ovr, err := f.overrides.load(f.course, exs, w.settings)
 	if err != nil {
 		return err
 	}
@@ -175,7 +194,7 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 	if err != nil {
 		return internalErr(err)
 	}
-	sum, err := batch.WriteClassFiles(f.out, exs, batch.ReportMeta{Version: version, Settings: w.settings})
+	sum, err := batch.WriteClassFiles(f.out, exs, batch.ReportMeta{Version: version, Settings: w.settings, Overrides: ovr, StudentPage: w.StudentPage})
 	if err != nil {
 		return internalErr(err)
 	}
@@ -183,6 +202,8 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 	fmt.Fprintf(report, "Graded %s in %s (%d already done); %s in %s, average %s of %s.\n",
 		plural(out.Graded, "student"), time.Since(begin).Round(100*time.Millisecond), out.Skipped, plural(sum.Students, "student"), f.out, render.Num(sum.AverageScore), render.Num(sum.MaxScore))
 	fmt.Fprintf(report, "Wrote %s, %s and %s.\n", filepath.Join(f.out, "grades.csv"), filepath.Join(f.out, "summary.json"), filepath.Join(f.out, "report.html"))
+	tellRegrade(report, f.out, sum)
+	tellOverrides(report, sum)
 	if out.Interrupted {
 		left := out.Students - out.Skipped - out.Graded - len(out.Errors)
 		return internalErr(fmt.Errorf("interrupted: %s not graded yet; run the same command again to grade them (those done are kept)", plural(left, "student")))
@@ -285,6 +306,7 @@ func chooseSandbox(ctx context.Context, f batchFlags, reg *graders.Registry) (sa
 func newMergeCmd() *cobra.Command {
 	var out string
 	var cf courseFlag
+	var of overridesFlag
 	c := &cobra.Command{
 		Use:   "merge OUT1 OUT2... -o OUT",
 		Short: "Join the outputs of several batches (shards of a class) into one",
@@ -313,7 +335,11 @@ graded properly and then exits with status 4.`,
 				return err
 			}
 			w := newBatchWiring(crs)
-			sum, err := batch.WriteClassFiles(out, w.Registry.Exercises(), batch.ReportMeta{Version: version, Settings: w.settings})
+			ovr, err := of.load(cf, w.Registry.Exercises(), w.settings)
+			if err != nil {
+				return err
+			}
+			sum, err := batch.WriteClassFiles(out, w.Registry.Exercises(), batch.ReportMeta{Version: version, Settings: w.settings, Overrides: ovr, StudentPage: w.StudentPage})
 			if err != nil {
 				return internalErr(err)
 			}
@@ -321,10 +347,12 @@ graded properly and then exits with status 4.`,
 				fmt.Fprintf(c.ErrOrStderr(), "netgrade merge: %s in several outputs; kept the grading done last: %s\n", plural(len(m.Duplicates), "student"), strings.Join(m.Duplicates, ", "))
 			}
 			fmt.Fprintf(c.OutOrStdout(), "Merged %d outputs: %s in %s, average %s of %s.\n", len(args), plural(sum.Students, "student"), out, render.Num(sum.AverageScore), render.Num(sum.MaxScore))
+			tellOverrides(c.OutOrStdout(), sum)
 			return badSubmissions(c.OutOrStdout(), sum)
 		},
 	}
 	c.Flags().StringVarP(&out, "output", "o", "", "merged output folder (required)")
 	cf.register(c)
+	of.register(c)
 	return c
 }
