@@ -35,12 +35,15 @@ alice:
     by: lee
     at: 2026-12-02 14:30
     verdict: 5/5
+bob:
+  - {exercise: udp-server, check: utf8, add: 1, comment: a short ID, by: lee, at: 2026-12-04}
 "12345":
   - {exercise: udp-server, set: 0, comment: copied, by: ng, at: "2026-12-03T10:00:00+01:00"}
 `
 	f, err := overrides.Parse("overrides.yaml", []byte(src), catalog)
 	assert.NilError(t, err)
-	assert.Equal(t, f.Len(), 3)
+	assert.Equal(t, f.Len(), 4)
+	assert.Equal(t, f.For("bob")[0].Check, "udp-server/utf8", "a check's short ID under its exercise")
 	a := f.For("alice")
 	assert.Equal(t, len(a), 2)
 	assert.DeepEqual(t, a[0], overrides.Override{
@@ -55,7 +58,7 @@ alice:
 	n := f.For("12345")
 	assert.Equal(t, len(n), 1)
 	assert.Equal(t, n[0].At, time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC))
-	assert.Equal(t, n[0].Line, 15)
+	assert.Equal(t, n[0].Line, 17)
 
 	for _, empty := range []string{"", "# nothing yet\n", "~\n"} {
 		f, err := overrides.Parse("o.yaml", []byte(empty), catalog)
@@ -79,8 +82,8 @@ func TestParseRefusesMistakesAtTheirLineAndColumn(t *testing.T) {
 			[]string{`o.yaml:2:15: the course has no exercise "smtp-client"; its exercises: udp-client, udp-server`}},
 		{"unknown key", "alice:\n  - check: udp-server/utf8\n    sett: 1\n" + entry,
 			[]string{`o.yaml:3:5: unknown key "sett" in an override of alice (did you mean set?)`}},
-		{"both check and exercise", "alice:\n  - check: udp-server/utf8\n    exercise: udp-server\n    set: 1\n" + entry,
-			[]string{"o.yaml:3:5: an override of alice names both a check and an exercise"}},
+		{"a check of another exercise", "alice:\n  - check: udp-server/utf8\n    exercise: udp-client\n    set: 1\n" + entry,
+			[]string{`o.yaml:2:12: udp-server/utf8 is a check of udp-server, not of exercise udp-client`}},
 		{"neither set nor add", "alice:\n  - check: udp-server/utf8\n" + entry,
 			[]string{"o.yaml:2:5: an override of alice says neither set nor add"}},
 		{"both set and add", "alice:\n  - check: udp-server/utf8\n    set: 1\n    add: 1\n" + entry,

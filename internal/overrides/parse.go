@@ -188,11 +188,20 @@ func (p *parseState) entry(n ast.Node, student string) (Override, bool) {
 	}
 	check, exercise := m["check"], m["exercise"]
 	switch {
-	case check != nil && exercise != nil:
-		p.errorf(exercise.Key, "%s names both a check and an exercise: give `check: ID` to adjust one check, or `exercise: ID` to adjust the exercise as a whole", what)
-		return o, false
 	case check != nil:
 		o.Check = p.str(check, "check")
+		if exercise != nil {
+			// The check's short ID under its exercise, as a course file
+			// names it.
+			ex := p.str(exercise, "exercise")
+			if t, ok := p.cat[o.Check]; ok && t.Check != "" && t.Exercise != ex {
+				p.errorf(valueOr(check), "%s is a check of %s, not of exercise %s", o.Check, t.Exercise, ex)
+				return o, false
+			}
+			if !strings.HasPrefix(o.Check, ex+"/") {
+				o.Check = ex + "/" + o.Check
+			}
+		}
 		t, ok := p.cat[o.Check]
 		if !ok || t.Check == "" {
 			p.errorf(valueOr(check), "%s", p.unknown("check", o.Check, true))
@@ -274,7 +283,7 @@ func (p *parseState) unknown(what, id string, check bool) string {
 	if !check {
 		return msg + "; its exercises: " + strings.Join(ids, ", ")
 	}
-	return msg + " (give a check's full ID, such as EXERCISE/CHECK, as the reports show it)"
+	return msg + " (give its full ID, EXERCISE/CHECK, as the reports show it, or exercise: EXERCISE with check: CHECK)"
 }
 
 // orExercise names the target of an override for messages.
