@@ -127,7 +127,15 @@ func adjust(points float64, o Override) float64 {
 // Note is what a report says of an override: the points before and after,
 // why, who and when.
 func Note(o Override, autograded, final float64) string {
-	return fmt.Sprintf("instructor's adjustment: %s points instead of %s (%s, %s on %s)", num(final), num(autograded), o.Comment, o.By, o.At.Format(time.DateOnly))
+	return fmt.Sprintf("instructor's adjustment: %s instead of %s (%s, %s on %s)", points(final), num(autograded), o.Comment, o.By, o.At.Format(time.DateOnly))
+}
+
+// points says "1 point", "2 points", "0.5 points".
+func points(x float64) string {
+	if x == 1 {
+		return "1 point"
+	}
+	return num(x) + " points"
 }
 
 // checkVerdict is a check's verdict, as an override remembers it.
