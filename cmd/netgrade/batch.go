@@ -144,7 +144,8 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 	if err != nil {
 		return err
 	}
-	ovr, err := f.overrides.load(f.course, exs, w.settings)
+	// Overrides may name any exercise of the course, graded now or not.
+	ovr, err := f.overrides.load(f.course, w.Registry.Exercises(), w.settings)
 	if err != nil {
 		return err
 	}
@@ -203,7 +204,7 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 		plural(out.Graded, "student"), time.Since(begin).Round(100*time.Millisecond), out.Skipped, plural(sum.Students, "student"), f.out, render.Num(sum.AverageScore), render.Num(sum.MaxScore))
 	fmt.Fprintf(report, "Wrote %s, %s and %s.\n", filepath.Join(f.out, "grades.csv"), filepath.Join(f.out, "summary.json"), filepath.Join(f.out, "report.html"))
 	tellRegrade(report, f.out, sum)
-	tellOverrides(report, sum)
+	tellOverrides(report, sum, ovr)
 	if out.Interrupted {
 		left := out.Students - out.Skipped - out.Graded - len(out.Errors)
 		return internalErr(fmt.Errorf("interrupted: %s not graded yet; run the same command again to grade them (those done are kept)", plural(left, "student")))
@@ -347,7 +348,7 @@ graded properly and then exits with status 4.`,
 				fmt.Fprintf(c.ErrOrStderr(), "netgrade merge: %s in several outputs; kept the grading done last: %s\n", plural(len(m.Duplicates), "student"), strings.Join(m.Duplicates, ", "))
 			}
 			fmt.Fprintf(c.OutOrStdout(), "Merged %d outputs: %s in %s, average %s of %s.\n", len(args), plural(sum.Students, "student"), out, render.Num(sum.AverageScore), render.Num(sum.MaxScore))
-			tellOverrides(c.OutOrStdout(), sum)
+			tellOverrides(c.OutOrStdout(), sum, ovr)
 			return badSubmissions(c.OutOrStdout(), sum)
 		},
 	}

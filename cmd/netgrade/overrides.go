@@ -55,19 +55,13 @@ func (f *overridesFlag) load(cf courseFlag, exs []*graders.Exercise, settings fu
 
 // tellOverrides says how many overrides were applied, and names those
 // to look at again and those that adjusted nothing.
-func tellOverrides(w io.Writer, sum batch.Summary) {
-	if len(sum.Overrides)+len(sum.OverridesUnmatched) == 0 {
+func tellOverrides(w io.Writer, sum batch.Summary, file *overrides.File) {
+	if file.Len() == 0 {
 		return
 	}
-	flagged := 0
-	for _, a := range sum.Overrides {
-		if a.Flag != "" {
-			flagged++
-		}
-	}
-	fmt.Fprintf(w, "Applied %s of the instructor", plural(len(sum.Overrides), "override"))
+	fmt.Fprintf(w, "Applied %s from %s", plural(len(sum.Overrides), "override"), file.Source)
 	if sum.AutogradedAverageScore != nil {
-		fmt.Fprintf(w, " (autograded average %s)", render.Num(*sum.AutogradedAverageScore))
+		fmt.Fprintf(w, " (the autograded average was %s)", render.Num(*sum.AutogradedAverageScore))
 	}
 	fmt.Fprintln(w, ".")
 	for _, a := range sum.Overrides {

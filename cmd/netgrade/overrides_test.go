@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/netgrade/netgrade/internal/coursefile"
 	"github.com/netgrade/netgrade/internal/render"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
@@ -80,4 +81,48 @@ other:
 		assert.Equal(t, code, exitUsage)
 		assert.Assert(t, is.Contains(errs, ovr+":3:10: set must be between 0 and the 8 points exercise udp-client is worth, not 30"))
 	})
+}
+
+func TestOverridesFlag(t *testing.T) {
+	root := t.TempDir()
+	crs := filepath.Join(root, "course.yaml")
+	assert.NilError(t, os.WriteFile(crs, []byte("exercises:\n  - id: udp-server\n    file: udp-server.py\n  - id: udp-client\n    file: udp-client.py\n"), 0o644))
+	w := newBatchWiring(mustCourse(t, crs))
+	exs := w.Registry.Exercises()
+
+	f, err := (&overridesFlag{}).load(courseFlag{}, exs, w.settings)
+	assert.NilError(t, err)
+	assert.Assert(t, f == nil, "no course file, no flag: no overrides")
+	f, err = (&overridesFlag{}).load(courseFlag{path: crs}, exs, w.settings)
+	assert.NilError(t, err)
+	assert.Assert(t, f == nil, "no overrides.yaml beside the course file: none")
+
+	beside := filepath.Join(root, "overrides.yaml")
+	assert.NilError(t, os.WriteFile(beside, []byte("alice:\n  - {exercise: udp-client, set: 3, comment: c, by: b, at: 2026-12-01}\n"), 0o644))
+	f, err = (&overridesFlag{}).load(courseFlag{path: crs}, exs, w.settings)
+	assert.NilError(t, err)
+	assert.Equal(t, f.Source, beside)
+	assert.Equal(t, f.Len(), 1)
+
+	_, err = (&overridesFlag{path: filepath.Join(root, "nope.yaml")}).load(courseFlag{path: crs}, exs, w.settings)
+	assert.Assert(t, is.ErrorContains(err, "nope.yaml: no such file"))
+
+	t.Run("batch of one exercise, an override of another", func(t *testing.T) {
+		subs := filepath.Join(root, "subs")
+		assert.NilError(t, os.MkdirAll(filepath.Join(subs, "alice"), 0o755))
+		assert.NilError(t, os.WriteFile(filepath.Join(subs, "alice", "notes.txt"), []byte("nothing"), 0o644))
+		out := filepath.Join(root, "out")
+		code, stdout, errs := runCLI(t, "batch", subs, "-o", out, "--sandbox", "process", "--course", crs, "--exercise", "udp-server")
+		assert.Equal(t, code, exitBadSubmissions, "%s\n%s", stdout, errs)
+		assert.Assert(t, is.Contains(stdout, "Applied 0 overrides from "+beside))
+		assert.Assert(t, is.Contains(stdout, "line 2, alice udp-client adjusted nothing: the student has no result for exercise udp-client"))
+	})
+}
+
+// mustCourse loads a course file.
+func mustCourse(t *testing.T, path string) *coursefile.Course {
+	t.Helper()
+	c, err := (&courseFlag{path: path}).load()
+	assert.NilError(t, err)
+	return c
 }

@@ -64,7 +64,7 @@ func TestRegradeAfterTheCourseAndAFixtureChanged(t *testing.T) {
 	out := filepath.Join(root, "out")
 	args := []string{"batch", subs, "-o", out, "-j", "3", "--sandbox", "process", "--course", courseFile, "--exercise", "udp-server"}
 	res := netgrade(t, args...)
-	res.Assert(t, clitest.Expected{ExitCode: 0, Out: "Applied 1 override of the instructor"})
+	res.Assert(t, clitest.Expected{ExitCode: 0, Out: "Applied 1 override from " + filepath.Join(root, "overrides.yaml")})
 	assert.DeepEqual(t, csvRows(t, filepath.Join(out, "changes.csv")), [][]string{{"student", "check", "before", "after", "points_before", "points_after", "message"}})
 	first := summary(t, out)
 	assert.Equal(t, len(first.Overrides), 1)
