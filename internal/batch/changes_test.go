@@ -248,3 +248,57 @@ zoe:
 		assert.Assert(t, sum.Overrides[1].Flag != "")
 	})
 }
+
+// countProgress calls done once n students are graded.
+type countProgress struct {
+	n    int
+	done func()
+}
+
+func (p *countProgress) Start(int, int) {}
+func (p *countProgress) Graded(batch.Student, *batch.Record, error) {
+	if p.n--; p.n == 0 {
+		p.done()
+	}
+}
+func (p *countProgress) Finish() {}
+
+// An interrupted regrade, resumed, still compares every student with the
+// grading before the regrade.
+func TestInterruptedRegradeKeepsTheLastGrading(t *testing.T) {
+	subs := fakeClass(t)
+	write(t, subs, map[string]string{"gina/udp-server.py": "pass", "gina/udp-client.py": "pass"})
+	out := t.TempDir()
+	students, err := batch.Discover(subs)
+	assert.NilError(t, err)
+	fake := pointsSandbox{newFake()}
+	opt := options(out, fake)
+	_, err = batch.Run(context.Background(), students, opt)
+	assert.NilError(t, err)
+
+	// The course changes; gina's grading blocks and the batch is stopped
+	// once the six others are done.
+	write(t, subs, map[string]string{"gina/udp-server.py": "block"})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opt.PerExercise, opt.Jobs = coursePoints(4), 7
+	opt.Progress = &countProgress{n: 6, done: cancel}
+	res, err := batch.Run(ctx, students, opt)
+	assert.NilError(t, err)
+	assert.Assert(t, res.Interrupted)
+	assert.Equal(t, res.Graded, 6)
+
+	write(t, subs, map[string]string{"gina/udp-server.py": "pass"})
+	opt.Progress = nil
+	res, err = batch.Run(context.Background(), students, opt)
+	assert.NilError(t, err)
+	assert.Equal(t, res.Graded, 1, "only gina is left")
+	_, err = batch.WriteClassFiles(out, classExercises(), batch.ReportMeta{Version: "test"})
+	assert.NilError(t, err)
+	assert.DeepEqual(t, readCSV(t, out, "changes.csv"), []string{
+		"alice,udp-server/log-format,pass,pass,2,4,",
+		"erin,udp-server/log-format,pass,pass,2,4,",
+		"gina,udp-server/log-format,pass,pass,2,4,",
+	})
+	assert.Equal(t, readSummary(t, out).Regrade.Regraded, 7)
+}
