@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -481,7 +482,11 @@ func WriteClassFiles(out string, exs []*graders.Exercise, meta ReportMeta) (Summ
 			if err := meta.StudentPage(&buf, r.Results, notes); err != nil {
 				return sum, fmt.Errorf("rendering the page of %s: %w", r.Student, err)
 			}
-			if err := WriteFileAtomic(PagePath(out, r.Student), buf.Bytes()); err != nil {
+			path := PagePath(out, r.Student)
+			if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, buf.Bytes()) {
+				continue // as it was: left untouched
+			}
+			if err := WriteFileAtomic(path, buf.Bytes()); err != nil {
 				return sum, err
 			}
 		}
