@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/netgrade/netgrade/internal/report"
@@ -105,12 +106,23 @@ func Apply(results []report.Result, list []Override, seen Seen) ([]report.Result
 		if a.WrittenOver == "" {
 			a.WrittenOver = a.Verdict
 		}
-		if a.WrittenOver != a.Verdict {
+		if !sameVerdict(a.WrittenOver, a.Verdict) {
 			a.Flag = fmt.Sprintf("the verdict under this override changed since it was written: %s then, %s now", a.WrittenOver, a.Verdict)
 		}
 		applied = append(applied, a)
 	}
 	return out, applied, unmatched
+}
+
+// sameVerdict reports whether two verdicts are the same: for an
+// exercise, the same autograded score, whatever the maximum (a course that
+// changed another check's points does not change what was judged).
+func sameVerdict(then, now string) bool {
+	score := func(v string) string {
+		s, _, _ := strings.Cut(v, "/")
+		return s
+	}
+	return score(then) == score(now)
 }
 
 // adjust returns points adjusted by o, never below 0.

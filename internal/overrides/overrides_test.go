@@ -178,6 +178,11 @@ func TestApply(t *testing.T) {
 		_, applied, _ = overrides.Apply(rs, []overrides.Override{setLog}, seen)
 		assert.Equal(t, applied[0].WrittenOver, "fail")
 		assert.Equal(t, applied[0].Flag, "the verdict under this override changed since it was written: fail then, pass now")
+		withMax := minus
+		withMax.Verdict = "8/12"
+		_, applied, _ = overrides.Apply(graded(), []overrides.Override{withMax}, nil)
+		assert.Equal(t, applied[0].Verdict, "8/10")
+		assert.Equal(t, applied[0].Flag, "", "the same score of another maximum: nothing to look at")
 		withVerdict := late
 		withVerdict.Verdict = "0/5"
 		_, applied, _ = overrides.Apply(graded(), []overrides.Override{withVerdict}, nil)
