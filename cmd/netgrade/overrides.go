@@ -30,7 +30,7 @@ func (f *overridesFlag) register(c *cobra.Command) {
 // load reads the overrides file given, or the one beside the course file
 // (none when there is no course file or no such file). A bad file is a
 // course error (exit 2) naming the line and column of every mistake.
-func (f *overridesFlag) load(cf courseFlag, exs []*graders.Exercise, settings func(string) graders.Settings) (*overrides.File, error) {
+func (f *overridesFlag) load(cf courseFlag, exs []*graders.Exercise, course graders.Course) (*overrides.File, error) {
 	path := f.path
 	if path == "" {
 		if cf.path == "" {
@@ -41,7 +41,7 @@ func (f *overridesFlag) load(cf courseFlag, exs []*graders.Exercise, settings fu
 			return nil, nil
 		}
 	}
-	file, err := overrides.Load(path, batch.Catalog(exs, settings))
+	file, err := overrides.Load(path, batch.Catalog(exs, course))
 	var mistakes overrides.Errors
 	switch {
 	case err == nil:

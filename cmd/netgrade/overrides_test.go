@@ -90,21 +90,21 @@ func TestOverridesFlag(t *testing.T) {
 	w := newBatchWiring(mustCourse(t, crs))
 	exs := w.Registry.Exercises()
 
-	f, err := (&overridesFlag{}).load(courseFlag{}, exs, w.settings)
+	f, err := (&overridesFlag{}).load(courseFlag{}, exs, w.Course)
 	assert.NilError(t, err)
 	assert.Assert(t, f == nil, "no course file, no flag: no overrides")
-	f, err = (&overridesFlag{}).load(courseFlag{path: crs}, exs, w.settings)
+	f, err = (&overridesFlag{}).load(courseFlag{path: crs}, exs, w.Course)
 	assert.NilError(t, err)
 	assert.Assert(t, f == nil, "no overrides.yaml beside the course file: none")
 
 	beside := filepath.Join(root, "overrides.yaml")
 	assert.NilError(t, os.WriteFile(beside, []byte("alice:\n  - {exercise: udp-client, set: 3, comment: c, by: b, at: 2026-12-01}\n"), 0o644))
-	f, err = (&overridesFlag{}).load(courseFlag{path: crs}, exs, w.settings)
+	f, err = (&overridesFlag{}).load(courseFlag{path: crs}, exs, w.Course)
 	assert.NilError(t, err)
 	assert.Equal(t, f.Source, beside)
 	assert.Equal(t, f.Len(), 1)
 
-	_, err = (&overridesFlag{path: filepath.Join(root, "nope.yaml")}).load(courseFlag{path: crs}, exs, w.settings)
+	_, err = (&overridesFlag{path: filepath.Join(root, "nope.yaml")}).load(courseFlag{path: crs}, exs, w.Course)
 	assert.Assert(t, is.ErrorContains(err, "nope.yaml: no such file"))
 
 	t.Run("batch of one exercise, an override of another", func(t *testing.T) {

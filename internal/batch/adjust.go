@@ -129,13 +129,10 @@ func readSeen(out string) (overrides.Seen, error) {
 // Catalog returns what an overrides file may adjust in the course: each
 // exercise and each check it grades, with the points they are worth under
 // the course's settings (nil: the defaults).
-func Catalog(exs []*graders.Exercise, settings func(exercise string) graders.Settings) overrides.Catalog {
+func Catalog(exs []*graders.Exercise, course graders.Course) overrides.Catalog {
 	cat := overrides.Catalog{}
 	for _, ex := range exs {
-		var set graders.Settings
-		if settings != nil {
-			set = settings(ex.ID)
-		}
+		set := graders.SettingsOf(course, ex.ID)
 		total := 0.0
 		for _, c := range ex.Checks {
 			if OffReason(ex, c, set) != "" {

@@ -74,14 +74,14 @@ func courseDigest(opt Options) string {
 	h := sha256.New()
 	for _, ex := range opt.Exercises {
 		var cmd []string
-		if opt.PerExercise != nil {
-			_, cmd = opt.PerExercise(ex.ID)
+		if opt.Course != nil {
+			cmd = opt.Course.Command(ex.ID)
 		}
 		data, _ := json.Marshal(struct {
 			Exercise string           `json:"exercise"`
 			Settings graders.Settings `json:"settings"`
 			Command  []string         `json:"command"`
-		}{ex.ID, opt.settings(ex.ID), cmd})
+		}{ex.ID, graders.SettingsOf(opt.Course, ex.ID), cmd})
 		h.Write(data)
 		h.Write([]byte{0})
 	}

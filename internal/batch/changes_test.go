@@ -29,11 +29,11 @@ func (p pointsSandbox) Grade(ctx context.Context, u sandbox.Unit) ([]report.Resu
 		return nil, err
 	}
 	for i := range rs {
-		set := u.Files[i].Settings
+		set := graders.SettingsOf(u.Course, u.Files[i].Exercise)
 		for j := range rs[i].Checks {
 			c := &rs[i].Checks[j]
-			if set != nil && set.Check(c.ID).Points != nil {
-				c.MaxPoints = *set.Check(c.ID).Points
+			if p := set.Check(c.ID).Points; p != nil {
+				c.MaxPoints = *p
 			}
 		}
 		rs[i].Tally()
@@ -43,13 +43,11 @@ func (p pointsSandbox) Grade(ctx context.Context, u sandbox.Unit) ([]report.Resu
 
 // coursePoints returns a course that gives udp-server/log-format pts
 // points (0: its default).
-func coursePoints(pts float64) func(string) (graders.Settings, []string) {
-	return func(ex string) (graders.Settings, []string) {
-		if ex != "udp-server" || pts == 0 {
-			return graders.Settings{}, nil
-		}
-		return graders.Settings{Checks: map[string]graders.CheckSettings{"udp-server/log-format": {Points: &pts}}}, nil
+func coursePoints(pts float64) graders.Course {
+	if pts == 0 {
+		return sandbox.Course{}
 	}
+	return sandbox.Course{"udp-server": {Settings: graders.Settings{Checks: map[string]graders.CheckSettings{"udp-server/log-format": {Points: &pts}}}}}
 }
 
 // readCSV returns the rows of OUT/name after the header.
@@ -100,7 +98,7 @@ func TestRegradeListsExactlyTheChangedCells(t *testing.T) {
 	run := func(pts float64, regrade bool) *batch.Outcome {
 		t.Helper()
 		opt := options(out, fake)
-		opt.PerExercise, opt.Regrade = coursePoints(pts), regrade
+		opt.Course, opt.Regrade = coursePoints(pts), regrade
 		res, err := batch.Run(context.Background(), students, opt)
 		assert.NilError(t, err)
 		_, err = batch.WriteClassFiles(out, classExercises(), batch.ReportMeta{Version: "test", StudentPage: notesPage})
@@ -157,7 +155,7 @@ func TestRegradeListsExactlyTheChangedCells(t *testing.T) {
 	})
 	t.Run("another netgrade grades again", func(t *testing.T) {
 		opt := options(out, fake)
-		opt.PerExercise, opt.Version = coursePoints(4), "test-2"
+		opt.Course, opt.Version = coursePoints(4), "test-2"
 		res, err := batch.Run(context.Background(), students, opt)
 		assert.NilError(t, err)
 		assert.Equal(t, res.Graded, 6)
@@ -281,7 +279,7 @@ func TestInterruptedRegradeKeepsTheLastGrading(t *testing.T) {
 	write(t, subs, map[string]string{"gina/udp-server.py": "block"})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	opt.PerExercise, opt.Jobs = coursePoints(4), 7
+	opt.Course, opt.Jobs = coursePoints(4), 7
 	opt.Progress = &countProgress{n: 6, done: cancel}
 	res, err := batch.Run(ctx, students, opt)
 	assert.NilError(t, err)
