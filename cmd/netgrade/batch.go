@@ -42,6 +42,7 @@ type batchFlags struct {
 	course     courseFlag
 	// noSimilarity turns the similarity analysis off.
 	noSimilarity bool
+	overrides    overridesFlag
 }
 
 func newBatchCmd() *cobra.Command {
@@ -63,9 +64,22 @@ Written to OUT:
   similarity.html    students who handed in the same program, side by side
                      (and similarity.csv; a lead, never a verdict: --no-similarity)
   sources/ID/        a copy of each student's graded files
+  changes.csv        what changed since the last grading: student, check,
+                     verdict and points before and after, the message now
 
 An interrupted batch (Ctrl-C, crash) resumes where it stopped when run again:
 students already done are skipped, unless --regrade or their files changed.
+Run on an output that already holds results, batch grades again the students
+whose files, course entry (points, settings, run command) or netgrade changed,
+keeps their last grading in OUT/previous, and lists every changed check in
+changes.csv, the class report and the student's page; --regrade grades every
+student again and still lists what changed.
+
+The instructor's overrides (--overrides FILE, or overrides.yaml beside the
+course file) set or add points on a student's check or exercise, with a
+comment, who and when: applied after grading to grades.csv, the pages, the
+report and summary.json (the autograded value kept beside the final one), kept
+on a regrade, and flagged when the verdict under them changed since.
 
 A file not handed in is not a failed check: the gradebook says "missing" and
 the pass rates count only the students who handed the exercise in. A submission
@@ -105,6 +119,7 @@ Sandboxes (--sandbox):
 	fl.BoolVar(&f.regrade, "regrade", false, "grade every student again, even those already done")
 	fl.StringVar(&f.shard, "shard", "", "grade only part K of N of the class (K/N, K from 0), e.g. for a Kubernetes indexed Job")
 	f.course.register(c)
+	f.overrides.register(c)
 	fl.StringVar(&f.image, "image", sandbox.DefaultImage, "with --sandbox docker: the image submissions run in")
 	fl.StringVar(&f.unitBinary, "unit-binary", "", "with --sandbox docker: a static netgrade binary to run in the containers (default: this one)")
 	fl.StringSliceVar(&f.exercises, "exercise", nil, "grade only these exercises (default: every exercise of the course)")
@@ -134,6 +149,11 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 	}
 	w := newBatchWiring(crs)
 	exs, err := courseExercises(w.Registry, f.exercises)
+	if err != nil {
+		return err
+	}
+	// Overrides may name any exercise of the course, graded now or not.
+	ovr, err := f.overrides.load(f.course, w.Registry.Exercises(), w.Course)
 	if err != nil {
 		return err
 	}
@@ -184,7 +204,7 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 		return internalErr(err)
 	}
 	sim := batchSimilarity(ctx, f, exs, crs, out, stderr)
-	sum, err := batch.WriteClassFiles(f.out, exs, batch.ReportMeta{Version: version, Course: w.Course, Similarity: sim})
+	sum, err := batch.WriteClassFiles(f.out, exs, batch.ReportMeta{Version: version, Course: w.Course, Similarity: sim, Overrides: ovr, StudentPage: w.StudentPage})
 	if err != nil {
 		return internalErr(err)
 	}
@@ -195,6 +215,8 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 	if sim != nil {
 		fmt.Fprintf(report, "Similarity: %s to look at (leads for a human, never verdicts): %s.\n", plural(sim.PairCount(), "pair"), filepath.Join(f.out, similarity.PageName))
 	}
+	tellRegrade(report, f.out, sum)
+	tellOverrides(report, sum, ovr)
 	if out.Interrupted {
 		left := out.Students - out.Skipped - out.Graded - len(out.Errors)
 		return internalErr(fmt.Errorf("interrupted: %s not graded yet; run the same command again to grade them (those done are kept)", plural(left, "student")))
@@ -297,6 +319,7 @@ func chooseSandbox(ctx context.Context, f batchFlags, reg *graders.Registry) (sa
 func newMergeCmd() *cobra.Command {
 	var out string
 	var cf courseFlag
+	var of overridesFlag
 	c := &cobra.Command{
 		Use:   "merge OUT1 OUT2... -o OUT",
 		Short: "Join the outputs of several batches (shards of a class) into one",
@@ -325,7 +348,11 @@ graded properly and then exits with status 4.`,
 				return err
 			}
 			w := newBatchWiring(crs)
-			sum, err := batch.WriteClassFiles(out, w.Registry.Exercises(), batch.ReportMeta{Version: version, Course: w.Course})
+			ovr, err := of.load(cf, w.Registry.Exercises(), w.Course)
+			if err != nil {
+				return err
+			}
+			sum, err := batch.WriteClassFiles(out, w.Registry.Exercises(), batch.ReportMeta{Version: version, Course: w.Course, Overrides: ovr, StudentPage: w.StudentPage})
 			if err != nil {
 				return internalErr(err)
 			}
@@ -333,10 +360,12 @@ graded properly and then exits with status 4.`,
 				fmt.Fprintf(c.ErrOrStderr(), "netgrade merge: %s in several outputs; kept the grading done last: %s\n", plural(len(m.Duplicates), "student"), strings.Join(m.Duplicates, ", "))
 			}
 			fmt.Fprintf(c.OutOrStdout(), "Merged %d outputs: %s in %s, average %s of %s.\n", len(args), plural(sum.Students, "student"), out, render.Num(sum.AverageScore), render.Num(sum.MaxScore))
+			tellOverrides(c.OutOrStdout(), sum, ovr)
 			return badSubmissions(c.OutOrStdout(), sum)
 		},
 	}
 	c.Flags().StringVarP(&out, "output", "o", "", "merged output folder (required)")
 	cf.register(c)
+	of.register(c)
 	return c
 }

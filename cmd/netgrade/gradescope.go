@@ -24,7 +24,8 @@ const (
 
 func newGradescopeCmd() *cobra.Command {
 	var crs courseFlag
-	var subDir, resultsPath string
+	var ovf overridesFlag
+	var subDir, resultsPath, student string
 	c := &cobra.Command{
 		Use:   "gradescope",
 		Short: "Grade a Gradescope submission and write results.json",
@@ -42,6 +43,11 @@ netgrade could not write the results.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			cs, err := crs.load()
+			if err != nil {
+				return err
+			}
+			w := newBatchWiring(cs)
+			ovr, err := ovf.load(crs, w.Registry.Exercises(), w.Course)
 			if err != nil {
 				return err
 			}
@@ -83,6 +89,7 @@ netgrade could not write the results.`,
 			if c.Context().Err() != nil {
 				return internalErr(fmt.Errorf("interrupted"))
 			}
+			results = applyGradescope(c.ErrOrStderr(), results, ovr, gradescopeStudents(student, gradescopeMetadata))
 			var buf bytes.Buffer
 			if err := render.Gradescope(&buf, results); err != nil {
 				return internalErr(fmt.Errorf("rendering results.json: %w", err))
@@ -105,6 +112,8 @@ netgrade could not write the results.`,
 	crs.register(c)
 	c.Flags().StringVar(&subDir, "submission", gradescopeSubmission, "folder holding the student's submission")
 	c.Flags().StringVar(&resultsPath, "results", gradescopeResults, "results.json to write")
+	ovf.register(c)
+	c.Flags().StringVar(&student, "student", "", "with overrides: the student ID the overrides name this submitter by (default: their student ID, email or name in "+gradescopeMetadata+")")
 	return c
 }
 

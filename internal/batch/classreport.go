@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/internal/overrides"
 	"github.com/netgrade/netgrade/internal/render"
 	"github.com/netgrade/netgrade/internal/sandbox"
 	"github.com/netgrade/netgrade/internal/similarity"
@@ -50,6 +51,12 @@ type ReportMeta struct {
 	// defaults), to leave the checks the course does not grade out of the
 	// pass rates.
 	Course graders.Course
+	// Overrides are the instructor's overrides, applied to every class
+	// file and student page (nil: none).
+	Overrides *overrides.File
+	// StudentPage, when set, writes every student's page again with the
+	// overrides and what changed since the last grading.
+	StudentPage PageFunc
 }
 
 // Histogram geometry, in SVG user units.
@@ -178,7 +185,7 @@ func ClassReport(w io.Writer, recs []*Record, sum Summary, exs []*graders.Exerci
 			case !ok:
 				sv.Scores = append(sv.Scores, "–")
 				continue
-			case res.Missing:
+			case res.Missing && !r.adjusted[ex.ID]:
 				sv.Scores = append(sv.Scores, NotHandedIn)
 				continue
 			case !GradedProperly(r, res):

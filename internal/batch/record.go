@@ -61,6 +61,14 @@ type Record struct {
 	GradedAt   time.Time       `json:"graded_at"`
 	DurationMS int64           `json:"duration_ms"`
 	Version    string          `json:"netgrade_version,omitempty"`
+	// Course identifies the course's entries the student was graded under
+	// (check settings and run command of each exercise): a student graded
+	// under other entries, or by another netgrade, is graded again.
+	Course string `json:"course_digest,omitempty"`
+
+	// adjusted holds the exercises an instructor's override scored as a
+	// whole: graded, whatever the grading found (see applyOverrides).
+	adjusted map[string]bool
 }
 
 // Complete reports whether the record is a finished grading: every check

@@ -57,6 +57,9 @@ type Options struct {
 	Zip ZipLimits
 	// Version is netgrade's version, written into every record.
 	Version string
+
+	// course is the digest of the course's entries (see courseDigest).
+	course string
 }
 
 // Progress is told how a batch goes. Calls may come from several
@@ -116,6 +119,10 @@ func Run(ctx context.Context, students []Student, opt Options) (*Outcome, error)
 	defer unlock()
 	sdir := filepath.Join(opt.Out, studentsDir)
 	removeTemps(sdir)
+	if err := startRound(opt.Out); err != nil {
+		return nil, err
+	}
+	opt.course = courseDigest(opt)
 	work := filepath.Join(opt.Out, workDir)
 	if err := os.RemoveAll(work); err != nil {
 		return nil, fmt.Errorf("clearing %s: %w", work, err)
@@ -174,14 +181,23 @@ feed:
 	close(queue)
 	wg.Wait()
 	out.Interrupted = ctx.Err() != nil
+	if !out.Interrupted {
+		if err := endRound(opt.Out); err != nil {
+			return out, err
+		}
+	}
 	return out, nil
 }
 
 // done reports whether the student has a complete record for the same
-// submission content.
+// submission content, graded by this netgrade under the same course
+// entries.
 func done(s Student, opt Options) bool {
 	rec, err := ReadRecord(RecordPath(opt.Out, s.ID))
 	if err != nil || !rec.Complete() || len(rec.Results) != len(opt.Exercises) {
+		return false
+	}
+	if rec.Version != opt.Version || rec.Course != opt.course {
 		return false
 	}
 	for i, ex := range opt.Exercises {
@@ -224,7 +240,7 @@ func gradeStudent(ctx context.Context, s Student, opt Options) (*Record, error) 
 	begin := time.Now()
 	rec := &Record{
 		Schema: RecordSchema, Student: s.ID, Source: filepath.Base(s.Source),
-		Sandbox: opt.Sandbox.Name(), SandboxNote: opt.SandboxNote, Version: opt.Version,
+		Sandbox: opt.Sandbox.Name(), SandboxNote: opt.SandboxNote, Version: opt.Version, Course: opt.course,
 	}
 	dir := s.Source
 	var err error
@@ -316,6 +332,9 @@ func finish(rec *Record, begin time.Time, opt Options) error {
 	data, err := encodeRecord(rec)
 	if err != nil {
 		return err
+	}
+	if err := keepPrevious(opt.Out, rec.Student); err != nil {
+		return fmt.Errorf("keeping the last grading of %s: %w", rec.Student, err)
 	}
 	return WriteFileAtomic(RecordPath(opt.Out, rec.Student), data)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/internal/overrides"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/netgrade/netgrade/internal/similarity"
 )
@@ -55,6 +57,18 @@ type Summary struct {
 	// Similarity is what the similarity analysis found (similarity.html,
 	// similarity.csv), when it ran: leads for a human, never verdicts.
 	Similarity *similarity.Report `json:"similarity,omitempty"`
+	// AutogradedAverageScore is the average before the instructor's
+	// overrides, when some apply (the figures above are with them).
+	AutogradedAverageScore *float64 `json:"autograded_average_score,omitempty"`
+	// Overrides are the instructor's overrides applied, each with the
+	// autograded value beside the final one, flagged when the verdict under
+	// it changed since it was written.
+	Overrides []overrides.Applied `json:"overrides,omitempty"`
+	// OverridesUnmatched are the overrides that found nothing to adjust.
+	OverridesUnmatched []overrides.Unmatched `json:"overrides_unmatched,omitempty"`
+	// Regrade says what changed since the last grading, when this output
+	// held one (see changes.csv).
+	Regrade *RegradeSummary `json:"regrade,omitempty"`
 }
 
 // Unplaced is what one student handed in that no exercise graded.
@@ -153,7 +167,7 @@ type ExerciseSummary struct {
 // unpacked, a file Python cannot read and a check netgrade could not run
 // make a result that is not one.
 func GradedProperly(r *Record, res report.Result) bool {
-	if res.Missing {
+	if res.Missing || r.adjusted[res.Exercise] {
 		return true
 	}
 	return res.Command != nil && !res.HasErrors() && !slices.Contains(r.Unreadable, res.Exercise)
@@ -400,7 +414,7 @@ func GradesCSV(recs []*Record, exs []*graders.Exercise) ([]byte, error) {
 			case !ok:
 				row = append(row, "")
 				continue
-			case res.Missing:
+			case res.Missing && !r.adjusted[ex.ID]:
 				row = append(row, NotHandedIn)
 				continue
 			case !GradedProperly(r, res):
@@ -428,14 +442,56 @@ func csvSafe(s string) string {
 	return s
 }
 
-// WriteClassFiles writes OUT/grades.csv, OUT/summary.json and
-// OUT/report.html from every student file in OUT, and returns the summary.
+// WriteClassFiles writes OUT/grades.csv, OUT/summary.json, OUT/changes.csv
+// and OUT/report.html from every student file in OUT, with the
+// instructor's overrides (meta.Overrides) applied, and returns the
+// summary. changes.csv lists what changed since each student's last
+// grading (kept in OUT/previous by Run); a header alone when nothing did.
+// With meta.StudentPage, every student's page is written again, with the
+// overrides and what changed.
 func WriteClassFiles(out string, exs []*graders.Exercise, meta ReportMeta) (Summary, error) {
-	recs, err := ReadRecords(out)
+	graded, err := ReadRecords(out)
+	if err != nil {
+		return Summary{}, err
+	}
+	rg, err := ReadRegrade(out, graded, exs)
+	if err != nil {
+		return Summary{}, err
+	}
+	recs, applied, unmatched, err := applyOverrides(out, graded, meta.Overrides)
 	if err != nil {
 		return Summary{}, err
 	}
 	sum := SummarizeCourse(recs, exs, meta.Course)
+	if len(applied) > 0 {
+		auto := SummarizeCourse(graded, exs, meta.Course).AverageScore
+		sum.AutogradedAverageScore = &auto
+	}
+	sum.Overrides, sum.OverridesUnmatched = applied, unmatched
+	sum.Regrade = regradeSummary(rg)
+	changes, err := ChangesCSV(rg.Changes)
+	if err != nil {
+		return sum, fmt.Errorf("writing changes.csv: %w", err)
+	}
+	if err := WriteFileAtomic(filepath.Join(out, "changes.csv"), changes); err != nil {
+		return sum, err
+	}
+	if meta.StudentPage != nil {
+		for _, r := range recs {
+			var buf bytes.Buffer
+			notes := append(r.Found().Notes(), changeNotes(rg.ChangesOf(r.Student))...)
+			if err := meta.StudentPage(&buf, r.Results, notes); err != nil {
+				return sum, fmt.Errorf("rendering the page of %s: %w", r.Student, err)
+			}
+			path := PagePath(out, r.Student)
+			if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, buf.Bytes()) {
+				continue // as it was: left untouched
+			}
+			if err := WriteFileAtomic(path, buf.Bytes()); err != nil {
+				return sum, err
+			}
+		}
+	}
 	csvData, err := GradesCSV(recs, exs)
 	if err != nil {
 		return sum, fmt.Errorf("writing grades.csv: %w", err)

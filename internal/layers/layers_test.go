@@ -24,7 +24,7 @@ var layers = [][]string{
 	{"cmd/netgrade", "tools/flake", "tools/testsum", "scripts", "internal/layers"},
 	{"course", "internal/batch/batchtest", "internal/batch/e2e", "internal/sandbox/sandboxtest", "internal/clitest"},
 	{"internal/batch"},
-	{"internal/sandbox", "internal/samples", "internal/coursefile"},
+	{"internal/sandbox", "internal/samples", "internal/coursefile", "internal/overrides"},
 	// The chapters of the course, one package each.
 	{"graders/sockets", "graders/socketserver", "graders/http", "graders/mail"},
 	// The checks every chapter shares (starts, usage, silent client).
