@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/netgrade/netgrade/internal/capture"
 	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/report"
 )
@@ -177,6 +178,9 @@ type Options struct {
 	Sandbox string
 	// Version is written into results.
 	Version string
+	// Capture, when set, captures each check's frames on the loopback
+	// (--capture): the report carries each check's pcapng file.
+	Capture *capture.Tap
 }
 
 func (o *Options) defaults() {
@@ -478,6 +482,7 @@ func (e *Exercise) attempt(ctx context.Context, c *Check, sub Submission, opt Op
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	t := &T{ctx: cctx, ex: e, check: c, sub: sub, opt: opt, begin: time.Now()}
+	t.openCapture()
 	done := make(chan error, 1)
 	go func() {
 		defer func() {
@@ -506,6 +511,7 @@ func (e *Exercise) attempt(ctx context.Context, c *Check, sub Submission, opt Op
 		}
 	}
 	t.stopAll()
+	t.sealCapture()
 	return t, err
 }
 
@@ -569,6 +575,7 @@ func (t *T) finish(rc *report.Check, err error) {
 	t.mu.Lock()
 	rc.Notes = append([]string(nil), t.notices...)
 	t.mu.Unlock()
+	t.reportWire(rc)
 }
 
 // limitHint returns advice for a program that ran into one of netgrade's

@@ -30,6 +30,8 @@ var htmlPage = template.Must(template.New("page").Funcs(template.FuncMap{
 	},
 	"markup":     htmlMarkup,
 	"hiddenNote": func() string { return hiddenNote },
+	"ladder":     Ladder,
+	"wireSource": wireSource,
 }).Parse(htmlTemplate))
 
 // htmlData is what the page template shows.

@@ -159,6 +159,7 @@ func (t *textWriter) result(r report.Result) {
 		code = ansiRed
 	}
 	t.printf("  %s  (%s)\n", t.style(ansiBold+code, summary), strings.Join(counts, ", "))
+	t.wire(r)
 	if r.Passed() {
 		if unjudged == 0 {
 			t.printf("  %s\n", t.style(ansiGreen, "All checks passed."))

@@ -1,0 +1,392 @@
+// Package capture records the real frames on the loopback interface while
+// programs are graded, and hands each check the frames of its own ports
+// as a pcapng file that Wireshark opens: one AF_PACKET socket on "lo" for
+// a whole grading (a Tap), a Window per check that collects the ports the
+// check used, and at the check's end the frames of those ports in its
+// time span, bounded in size. The session keys of netgrade's own TLS
+// servers go into the file as a Decryption Secrets Block, so that
+// Wireshark decrypts the dialogue without any set-up.
+//
+// It also answers the course's questions about a check's traffic (how
+// large a frame is beside the message it carries, what a TCP exchange
+// costs in frames, what an eavesdropper reads): from the captured frames
+// when there are some, computed from the transcript otherwise, and saying
+// which.
+//
+// Capturing needs CAP_NET_RAW in the network namespace of the loopback
+// (root, or the user namespace of a netns or docker sandbox); without it,
+// Open returns an error whose text says so plainly. No libpcap and no cgo:
+// the socket is opened with golang.org/x/sys/unix, and the files are
+// written with gopacket's pcapgo.
+package capture
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Bounds of what is kept.
+const (
+	// MaxCapture bounds one check's capture: the frames beyond it are left
+	// out (and counted), as a program's output is cut at its limit.
+	MaxCapture = 4 << 20
+	// maxRing bounds the frames a Tap keeps in memory for the windows
+	// still open; the oldest go first.
+	maxRing = 64 << 20
+	// snapLen is the most of a frame kept: loopback's MTU, 65536.
+	snapLen = 1 << 16
+	// rcvBuf is the socket's receive buffer: loopback's frames are up to
+	// 64 KiB each, and the kernel's default buffer holds three of them.
+	rcvBuf = 8 << 20
+	// syncTimeout bounds the wait for the Tap to have read every frame
+	// sent before a check ended; beyond it the capture is written with
+	// what was read, and says so.
+	syncTimeout = 2 * time.Second
+	// readTimeout is how often a blocked read wakes to see whether the
+	// Tap is closed.
+	readTimeout = 250 * time.Millisecond
+)
+
+// Interface is the interface captured: the loopback, the only one a
+// graded program is allowed to use.
+const Interface = "lo"
+
+// ErrNotPermitted is wrapped by Open's error when the machine does not
+// let netgrade capture (neither root nor CAP_NET_RAW).
+var ErrNotPermitted = errors.New("capturing frames needs root or CAP_NET_RAW")
+
+// Frame is one frame as the kernel saw it on the loopback.
+type Frame struct {
+	// Time is the kernel's time stamp of the frame.
+	Time time.Time
+	// Data is the frame from its Ethernet header, at most snapLen bytes.
+	Data []byte
+	// Len is the frame's length on the wire.
+	Len int
+	// Packet is what the headers say (the zero value for a frame that is
+	// neither TCP nor UDP over IP).
+	Packet Packet
+}
+
+// Tap is one packet socket on the loopback, read for the whole grading.
+// It is safe for use by several goroutines.
+type Tap struct {
+	fd     int
+	marker *net.UDPConn
+	mport  uint16
+
+	mu      sync.Mutex
+	frames  []Frame
+	size    int
+	windows map[*Window]struct{}
+	seq     uint64                   // the last marker sent
+	seen    uint64                   // the last marker read
+	waiters map[uint64]chan struct{} // closed when their marker is read
+	closed  bool
+	done    chan struct{}
+	err     error
+}
+
+// Open starts capturing on the loopback. The error names why not: no
+// permission (ErrNotPermitted), or no loopback here.
+func Open() (*Tap, error) {
+	ifc, err := net.InterfaceByName(Interface)
+	if err != nil {
+		return nil, fmt.Errorf("capture: no loopback interface %q: %w", Interface, err)
+	}
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ALL)))
+	if err != nil {
+		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+			return nil, fmt.Errorf("%w (this process has neither; run as root, or grant it with `sudo setcap cap_net_raw+ep $(command -v netgrade)`): %w", ErrNotPermitted, err)
+		}
+		return nil, fmt.Errorf("capture: opening a packet socket: %w", err)
+	}
+	tp := &Tap{fd: fd, windows: map[*Window]struct{}{}, waiters: map[uint64]chan struct{}{}, done: make(chan struct{})}
+	if err := tp.setup(ifc.Index); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	// The marker socket sends a datagram to itself when a check ends:
+	// once the reader has seen it, every frame sent before it was read.
+	tp.marker, err = net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("capture: opening the marker socket: %w", err)
+	}
+	tp.mport = uint16(tp.marker.LocalAddr().(*net.UDPAddr).Port)
+	go tp.read()
+	go tp.drainMarker()
+	return tp, nil
+}
+
+// setup binds the socket to the loopback and sets its options.
+func (tp *Tap) setup(ifindex int) error {
+	// Each loopback frame passes the tap twice, going out and coming in:
+	// keep the incoming copy only, as tcpdump does.
+	_ = unix.SetsockoptInt(tp.fd, unix.SOL_PACKET, unix.PACKET_IGNORE_OUTGOING, 1)
+	if err := unix.SetsockoptInt(tp.fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, rcvBuf); err != nil {
+		_ = unix.SetsockoptInt(tp.fd, unix.SOL_SOCKET, unix.SO_RCVBUF, rcvBuf)
+	}
+	if err := unix.SetsockoptInt(tp.fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
+		return fmt.Errorf("capture: asking for time stamps: %w", err)
+	}
+	tv := unix.NsecToTimeval(readTimeout.Nanoseconds())
+	if err := unix.SetsockoptTimeval(tp.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		return fmt.Errorf("capture: setting the read timeout: %w", err)
+	}
+	if err := unix.Bind(tp.fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifindex}); err != nil {
+		return fmt.Errorf("capture: binding to the loopback: %w", err)
+	}
+	return nil
+}
+
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+// read reads frames until the Tap is closed.
+func (tp *Tap) read() {
+	defer close(tp.done)
+	buf := make([]byte, snapLen)
+	oob := make([]byte, unix.CmsgSpace(16))
+	for {
+		n, oobn, flags, from, err := unix.Recvmsg(tp.fd, buf, oob, unix.MSG_TRUNC)
+		now := time.Now()
+		if tp.isClosed() {
+			return
+		}
+		if err != nil {
+			if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
+				continue
+			}
+			tp.mu.Lock()
+			tp.err = fmt.Errorf("capture: reading the loopback: %w", err)
+			tp.mu.Unlock()
+			return
+		}
+		_ = flags
+		if ll, ok := from.(*unix.SockaddrLinklayer); ok && ll.Pkttype == unix.PACKET_OUTGOING {
+			continue // the kernel is older than PACKET_IGNORE_OUTGOING
+		}
+		at := stamp(oob[:oobn], now)
+		keep := min(n, len(buf))
+		pk := Parse(buf[:keep])
+		if pk.Proto == UDP && pk.Dst == tp.mport && pk.Src == tp.mport {
+			tp.marked(pk.Payload(buf[:keep]))
+			continue
+		}
+		tp.add(Frame{Time: at, Data: append([]byte(nil), buf[:keep]...), Len: n, Packet: pk})
+	}
+}
+
+// stamp returns the kernel's time stamp of a frame, or now without one.
+func stamp(oob []byte, now time.Time) time.Time {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return now
+	}
+	for _, m := range msgs {
+		if m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SO_TIMESTAMPNS && len(m.Data) >= 16 {
+			sec := int64(binary.NativeEndian.Uint64(m.Data[0:8]))
+			nsec := int64(binary.NativeEndian.Uint64(m.Data[8:16]))
+			return time.Unix(sec, nsec)
+		}
+	}
+	return now
+}
+
+// add keeps a frame for the open windows, and drops what no window can
+// want any more: frames older than every open window, and the oldest
+// beyond maxRing.
+func (tp *Tap) add(f Frame) {
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	if len(tp.windows) == 0 {
+		tp.frames, tp.size = tp.frames[:0], 0
+		return
+	}
+	tp.frames = append(tp.frames, f)
+	tp.size += len(f.Data)
+	oldest := f.Time
+	for w := range tp.windows {
+		if w.begin.Before(oldest) {
+			oldest = w.begin
+		}
+	}
+	drop := 0
+	for drop < len(tp.frames) && (tp.size > maxRing || tp.frames[drop].Time.Before(oldest)) {
+		tp.size -= len(tp.frames[drop].Data)
+		drop++
+	}
+	if drop > 0 {
+		tp.frames = append(tp.frames[:0], tp.frames[drop:]...)
+	}
+}
+
+// marked records that the marker numbered by payload was read.
+func (tp *Tap) marked(payload []byte) {
+	if len(payload) != 8 {
+		return
+	}
+	n := binary.BigEndian.Uint64(payload)
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	if n > tp.seen {
+		tp.seen = n
+	}
+	for k, ch := range tp.waiters {
+		if k <= tp.seen {
+			close(ch)
+			delete(tp.waiters, k)
+		}
+	}
+}
+
+// drainMarker empties the marker socket's own receive queue.
+func (tp *Tap) drainMarker() {
+	buf := make([]byte, 16)
+	for {
+		if _, _, err := tp.marker.ReadFromUDP(buf); err != nil {
+			return
+		}
+	}
+}
+
+// sync waits until the Tap has read every frame sent before it was
+// called: it sends a marker through the loopback and waits to read it.
+// It reports whether it saw the marker in time.
+func (tp *Tap) sync(ctx context.Context) bool {
+	tp.mu.Lock()
+	if tp.closed || tp.err != nil {
+		tp.mu.Unlock()
+		return false
+	}
+	tp.seq++
+	n := tp.seq
+	ch := make(chan struct{})
+	tp.waiters[n] = ch
+	tp.mu.Unlock()
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], n)
+	if _, err := tp.marker.WriteToUDP(b[:], tp.marker.LocalAddr().(*net.UDPAddr)); err != nil {
+		return false
+	}
+	t := time.NewTimer(syncTimeout)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-t.C:
+	case <-ctx.Done():
+	case <-tp.done:
+	}
+	tp.mu.Lock()
+	delete(tp.waiters, n)
+	tp.mu.Unlock()
+	return false
+}
+
+func (tp *Tap) isClosed() bool {
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	return tp.closed
+}
+
+// Close stops capturing and releases the socket.
+func (tp *Tap) Close() error {
+	tp.mu.Lock()
+	if tp.closed {
+		tp.mu.Unlock()
+		return nil
+	}
+	tp.closed = true
+	tp.mu.Unlock()
+	// A marker wakes the reader at once; its read timeout bounds the wait
+	// otherwise.
+	var b [8]byte
+	_, _ = tp.marker.WriteToUDP(b[:], tp.marker.LocalAddr().(*net.UDPAddr))
+	<-tp.done
+	tp.marker.Close()
+	return os.NewSyscallError("close", unix.Close(tp.fd))
+}
+
+// Window collects one check's ports while it runs; Close returns the
+// check's frames.
+type Window struct {
+	tp    *Tap
+	begin time.Time
+
+	mu    sync.Mutex
+	ports map[uint16]bool
+}
+
+// Open starts the window of a check that began at begin: only frames from
+// then on can be its.
+func (tp *Tap) Open(begin time.Time) *Window {
+	w := &Window{tp: tp, begin: begin, ports: map[uint16]bool{}}
+	tp.mu.Lock()
+	tp.windows[w] = struct{}{}
+	tp.mu.Unlock()
+	return w
+}
+
+// Watch adds a port the check used (handed to its program, listened on,
+// or connected from): frames to or from it are the check's.
+func (w *Window) Watch(port int) {
+	if w == nil || port <= 0 || port > 65535 {
+		return
+	}
+	w.mu.Lock()
+	w.ports[uint16(port)] = true
+	w.mu.Unlock()
+}
+
+// Capture is what a window collected: the check's frames, in order, and
+// what was left out.
+type Capture struct {
+	Frames []Frame
+	// Dropped counts frames of the check left out beyond MaxCapture.
+	Dropped int
+	// Incomplete says that the last frames may be missing: the Tap did not
+	// confirm in time that it had read them, or it stopped reading.
+	Incomplete string
+}
+
+// Close ends the window: it waits until the Tap has read every frame sent
+// so far, and returns the frames to or from the window's ports since its
+// beginning, at most MaxCapture bytes of them.
+func (w *Window) Close(ctx context.Context) Capture {
+	var c Capture
+	if !w.tp.sync(ctx) {
+		c.Incomplete = "netgrade could not confirm that it had read the last frames: the capture may end early"
+	}
+	w.mu.Lock()
+	ports := w.ports
+	w.mu.Unlock()
+	tp := w.tp
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	delete(tp.windows, w)
+	if tp.err != nil {
+		c.Incomplete = tp.err.Error()
+	}
+	size := 0
+	for _, f := range tp.frames {
+		if f.Time.Before(w.begin) || f.Packet.Proto == 0 || !(ports[f.Packet.Src] || ports[f.Packet.Dst]) {
+			continue
+		}
+		if size+len(f.Data) > MaxCapture {
+			c.Dropped++
+			continue
+		}
+		size += len(f.Data)
+		c.Frames = append(c.Frames, f)
+	}
+	return c
+}
