@@ -38,6 +38,7 @@ type batchFlags struct {
 	unitBinary string
 	exercises  []string
 	course     courseFlag
+	captures   string
 }
 
 func newBatchCmd() *cobra.Command {
@@ -101,6 +102,7 @@ Sandboxes (--sandbox):
 	fl.StringVar(&f.image, "image", sandbox.DefaultImage, "with --sandbox docker: the image submissions run in")
 	fl.StringVar(&f.unitBinary, "unit-binary", "", "with --sandbox docker: a static netgrade binary to run in the containers (default: this one)")
 	fl.StringSliceVar(&f.exercises, "exercise", nil, "grade only these exercises (default: every exercise of the course)")
+	fl.StringVar(&f.captures, "capture", "", "write a pcapng capture of each check's frames on each student's loopback into DIR/STUDENT/ (Wireshark opens it; the TLS keys of netgrade's mail servers inside), linked from the students' pages")
 	return c
 }
 
@@ -171,6 +173,7 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 		Find: w.Find, Expected: w.Expected, StudentPage: w.StudentPage,
 		Progress: batch.NewProgress(stderr, isTerminal(stderr)),
 		Version:  version,
+		Captures: f.captures,
 	})
 	if err != nil {
 		return internalErr(err)

@@ -60,6 +60,10 @@ type Options struct {
 	Zip ZipLimits
 	// Version is netgrade's version, written into every record.
 	Version string
+	// Captures, when set, is the folder of the checks' captures
+	// (--capture): CAPTURES/ID/CHECK.pcapng, linked from the student's
+	// page and record.
+	Captures string
 }
 
 // Progress is told how a batch goes. Calls may come from several
@@ -269,6 +273,7 @@ func gradeStudent(ctx context.Context, s Student, opt Options) (*Record, error) 
 	unit := sandbox.Unit{
 		Student: s.ID, Dir: abs, Settings: opt.Settings, Version: opt.Version,
 		TimeoutMS: sandbox.UnitTimeout(opt.Exercises, opt.settings).Milliseconds(),
+		Capture:   opt.Captures != "",
 	}
 	for _, f := range files {
 		if f.Path == "" {
@@ -295,6 +300,9 @@ func gradeStudent(ctx context.Context, s Student, opt Options) (*Record, error) 
 		}
 		rec.Results = append(rec.Results, graded[0])
 		graded = graded[1:]
+	}
+	if err := saveCaptures(rec, opt); err != nil {
+		return nil, err
 	}
 	return rec, finish(rec, begin, opt)
 }

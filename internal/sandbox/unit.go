@@ -53,6 +53,11 @@ func (r *Runner) Grade(ctx context.Context, u Unit, emit func(report.Result) err
 	if opt.Interpreters == nil {
 		opt.Interpreters = harness.NewInterpreters()
 	}
+	tap, note := openCapture(u)
+	if tap != nil {
+		opt.Capture = tap
+		defer tap.Close()
+	}
 	jobs := make([]*graders.Job, 0, len(u.Files))
 	for _, f := range u.Files {
 		ex, err := r.Registry.Get(f.Exercise)
@@ -72,6 +77,7 @@ func (r *Runner) Grade(ctx context.Context, u Unit, emit func(report.Result) err
 	graders.GradeSideBySide(ctx, jobs, opt, func(j *graders.Job) {
 		finished[j] = true
 		for next < len(jobs) && finished[jobs[next]] && emitErr == nil && ctx.Err() == nil {
+			noteCapture(&jobs[next].Result, note)
 			emitErr = emit(jobs[next].Result)
 			next++
 		}
