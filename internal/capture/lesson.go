@@ -285,6 +285,7 @@ func Compute(events []report.Event) *report.Wire {
 func eavesdropper(events []report.Event, keys bool) string {
 	var clear, secret []string
 	login := false
+	server, name := "", ""
 	for _, e := range events {
 		if e.Kind != report.EvSend && e.Kind != report.EvRecv {
 			continue
@@ -298,6 +299,9 @@ func eavesdropper(events []report.Event, keys bool) string {
 		word := ""
 		if e.Kind == report.EvRecv {
 			word = command(proto, e)
+			if i := strings.LastIndexByte(e.To, ':'); i >= 0 && server == "" {
+				server, name = e.To[i+1:], strings.ToUpper(proto)
+			}
 		}
 		if tls == "tls" {
 			secret = append(secret, word)
@@ -326,6 +330,10 @@ func eavesdropper(events []report.Event, keys bool) string {
 	}
 	if keys {
 		s += "; this capture holds the session keys, so Wireshark shows them decrypted"
+		if server != "" {
+			dissector := map[string]string{"SMTP": "smtp", "POP3": "pop", "IMAP": "imap"}[name]
+			s += fmt.Sprintf(" (Decode As %s on TCP port %s to read them as %s: tshark -d tcp.port==%s,%s)", name, server, name, server, dissector)
+		}
 	}
 	return s
 }
