@@ -5,14 +5,15 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/netgrade/netgrade/internal/capture"
 	"github.com/netgrade/netgrade/internal/report"
 )
 
-// captureSync bounds how long a check's end waits for the capture to have
-// read the check's last frames.
+// captureSync bounds how long the end of a grading waits for the capture
+// to have read its checks' last frames.
 const captureSync = 3 * time.Second
 
 // wire is what T keeps of the check's traffic besides its transcript: the
@@ -20,16 +21,29 @@ const captureSync = 3 * time.Second
 // netgrade's own servers.
 type wire struct {
 	win    *capture.Window
-	frames *capture.Capture
 	keylog []byte
+}
+
+// captures are the capture windows of one grading's checks: every check's
+// window stays open until the grading ends, when one wait for the capture
+// to catch up serves them all (not one per check, on each check's path).
+type captures struct {
+	mu    sync.Mutex
+	all   []*T          // every attempt's, its window to close
+	final map[string]*T // the attempt each check's verdict is from
 }
 
 // openCapture starts the check's capture window, when the grading
 // captures (Options.Capture).
 func (t *T) openCapture() {
-	if t.opt.Capture != nil {
-		t.wire.win = t.opt.Capture.Open(t.begin)
+	if t.opt.Capture == nil || t.opt.captures == nil {
+		return
 	}
+	t.wire.win = t.opt.Capture.Open(t.begin)
+	cs := t.opt.captures
+	cs.mu.Lock()
+	cs.all = append(cs.all, t)
+	cs.mu.Unlock()
 }
 
 // watchPort makes the frames to and from port the check's.
@@ -53,46 +67,57 @@ func (t *T) watchAddr(addr string) {
 	}
 }
 
-// sealCapture ends the check's capture window once its programs are
-// stopped: the frames of its ports since it began. A port recorded later
-// (a straggling recorder) changes nothing.
-func (t *T) sealCapture() {
+// reportWire sets what the check's traffic teaches, computed from its
+// transcript; when the grading captures, the check's verdict waits for
+// its frames (sealCaptures).
+func (t *T) reportWire(rc *report.Check) {
 	if t.wire.win == nil {
+		rc.Wire = capture.Compute(rc.Transcript)
+		return
+	}
+	cs := t.opt.captures
+	cs.mu.Lock()
+	cs.final[rc.ID] = t
+	cs.mu.Unlock()
+}
+
+// newCaptures returns the windows of a grading that captures, or nil.
+func newCaptures(opt Options) *captures {
+	if opt.Capture == nil {
+		return nil
+	}
+	return &captures{final: map[string]*T{}}
+}
+
+// sealCaptures closes the windows of a grading's checks once they have
+// all ended, and gives each check its pcapng capture and the answers
+// counted in it.
+func sealCaptures(opt Options, checks []report.Check) {
+	cs := opt.captures
+	if cs == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), captureSync)
 	defer cancel()
-	c := t.wire.win.Close(ctx)
-	t.mu.Lock()
-	t.wire.frames = &c
-	t.mu.Unlock()
-}
-
-// KeyLog returns where netgrade's own TLS servers write the session
-// secrets of the check's connections (tls.Config.KeyLogWriter, NSS key
-// log format): the check's capture carries them, so that Wireshark
-// decrypts the dialogue.
-func (t *T) KeyLog() io.Writer { return keyLog{t} }
-
-type keyLog struct{ t *T }
-
-func (k keyLog) Write(p []byte) (int, error) {
-	k.t.mu.Lock()
-	k.t.wire.keylog = append(k.t.wire.keylog, p...)
-	k.t.mu.Unlock()
-	return len(p), nil
-}
-
-// reportWire sets what the check's traffic teaches and, when the grading
-// captures, its pcapng capture.
-func (t *T) reportWire(rc *report.Check) {
-	t.mu.Lock()
-	c, keylog := t.wire.frames, t.wire.keylog
-	t.mu.Unlock()
-	if c == nil {
-		rc.Wire = capture.Compute(rc.Transcript)
-		return
+	synced := opt.Capture.Sync(ctx)
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	got := map[*T]capture.Capture{}
+	for _, t := range cs.all {
+		got[t] = t.wire.win.CloseSynced(synced)
 	}
+	for i := range checks {
+		if t := cs.final[checks[i].ID]; t != nil {
+			t.captured(&checks[i], got[t])
+		}
+	}
+}
+
+// captured sets a check's capture and what it teaches.
+func (t *T) captured(rc *report.Check, c capture.Capture) {
+	t.mu.Lock()
+	keylog := t.wire.keylog
+	t.mu.Unlock()
 	rc.Wire = capture.Lesson(c.Frames, rc.Transcript, len(keylog) > 0)
 	if c.Dropped > 0 {
 		rc.Notes = append(rc.Notes, "the capture keeps the first "+strconv.Itoa(capture.MaxCapture>>20)+" MiB of the check's frames; "+strconv.Itoa(c.Dropped)+" frames beyond are left out")
@@ -109,4 +134,19 @@ func (t *T) reportWire(rc *report.Check) {
 		return
 	}
 	rc.Pcapng = data
+}
+
+// KeyLog returns where netgrade's own TLS servers write the session
+// secrets of the check's connections (tls.Config.KeyLogWriter, NSS key
+// log format): the check's capture carries them, so that Wireshark
+// decrypts the dialogue.
+func (t *T) KeyLog() io.Writer { return keyLog{t} }
+
+type keyLog struct{ t *T }
+
+func (k keyLog) Write(p []byte) (int, error) {
+	k.t.mu.Lock()
+	k.t.wire.keylog = append(k.t.wire.keylog, p...)
+	k.t.mu.Unlock()
+	return len(p), nil
 }

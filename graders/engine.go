@@ -181,6 +181,8 @@ type Options struct {
 	// Capture, when set, captures each check's frames on the loopback
 	// (--capture): the report carries each check's pcapng file.
 	Capture *capture.Tap
+	// captures are the capture windows of the grading's checks.
+	captures *captures
 }
 
 func (o *Options) defaults() {
@@ -250,7 +252,9 @@ func (e *Exercise) Grade(ctx context.Context, sub Submission, opt Options) repor
 		Containment: harness.Probe().String(),
 	}
 	begin := time.Now()
+	opt.captures = newCaptures(opt)
 	res.Checks = e.schedule(ctx, e.selected(opt), sub, opt)
+	sealCaptures(opt, res.Checks)
 	res.DurationMS = time.Since(begin).Milliseconds()
 	res.Tally()
 	return res
@@ -511,7 +515,6 @@ func (e *Exercise) attempt(ctx context.Context, c *Check, sub Submission, opt Op
 		}
 	}
 	t.stopAll()
-	t.sealCapture()
 	return t, err
 }
 

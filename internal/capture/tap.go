@@ -358,12 +358,23 @@ type Capture struct {
 	Incomplete string
 }
 
+// Sync waits until the Tap has read every frame sent before it was
+// called; false when it could not confirm it in time. Windows closed after
+// it hold every frame of their checks, if their checks had ended.
+func (tp *Tap) Sync(ctx context.Context) bool { return tp.sync(ctx) }
+
 // Close ends the window: it waits until the Tap has read every frame sent
 // so far, and returns the frames to or from the window's ports since its
 // beginning, at most MaxCapture bytes of them.
 func (w *Window) Close(ctx context.Context) Capture {
+	return w.CloseSynced(w.tp.Sync(ctx))
+}
+
+// CloseSynced is Close after a Sync that returned synced: windows closed
+// together need one Sync.
+func (w *Window) CloseSynced(synced bool) Capture {
 	var c Capture
-	if !w.tp.sync(ctx) {
+	if !synced {
 		c.Incomplete = "netgrade could not confirm that it had read the last frames: the capture may end early"
 	}
 	w.mu.Lock()
