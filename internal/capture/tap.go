@@ -28,6 +28,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -50,9 +51,6 @@ const (
 	// sent before a check ended; beyond it the capture is written with
 	// what was read, and says so.
 	syncTimeout = 2 * time.Second
-	// readTimeout is how often a blocked read wakes to see whether the
-	// Tap is closed.
-	readTimeout = 250 * time.Millisecond
 )
 
 // Interface is the interface captured: the loopback, the only one a
@@ -79,7 +77,11 @@ type Frame struct {
 // Tap is one packet socket on the loopback, read for the whole grading.
 // It is safe for use by several goroutines.
 type Tap struct {
-	fd     int
+	// file holds the packet socket, non-blocking, so that the reader
+	// waits in Go's network poller (no thread blocked in recvmsg) and
+	// Close wakes it.
+	file   *os.File
+	raw    syscall.RawConn
 	marker *net.UDPConn
 	mport  uint16
 
@@ -109,16 +111,21 @@ func Open() (*Tap, error) {
 		}
 		return nil, fmt.Errorf("capture: opening a packet socket: %w", err)
 	}
-	tp := &Tap{fd: fd, windows: map[*Window]struct{}{}, waiters: map[uint64]chan struct{}{}, done: make(chan struct{})}
-	if err := tp.setup(ifc.Index); err != nil {
+	tp := &Tap{windows: map[*Window]struct{}{}, waiters: map[uint64]chan struct{}{}, done: make(chan struct{})}
+	if err := setup(fd, ifc.Index); err != nil {
 		unix.Close(fd)
 		return nil, err
 	}
-	// The marker socket sends a datagram to itself when a check ends:
+	tp.file = os.NewFile(uintptr(fd), "packet socket on "+Interface)
+	if tp.raw, err = tp.file.SyscallConn(); err != nil {
+		tp.file.Close()
+		return nil, fmt.Errorf("capture: %w", err)
+	}
+	// The marker socket sends a datagram to itself when a grading ends:
 	// once the reader has seen it, every frame sent before it was read.
 	tp.marker, err = net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
-		unix.Close(fd)
+		tp.file.Close()
 		return nil, fmt.Errorf("capture: opening the marker socket: %w", err)
 	}
 	tp.mport = uint16(tp.marker.LocalAddr().(*net.UDPAddr).Port)
@@ -128,22 +135,21 @@ func Open() (*Tap, error) {
 }
 
 // setup binds the socket to the loopback and sets its options.
-func (tp *Tap) setup(ifindex int) error {
+func setup(fd, ifindex int) error {
 	// Each loopback frame passes the tap twice, going out and coming in:
 	// keep the incoming copy only, as tcpdump does.
-	_ = unix.SetsockoptInt(tp.fd, unix.SOL_PACKET, unix.PACKET_IGNORE_OUTGOING, 1)
-	if err := unix.SetsockoptInt(tp.fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, rcvBuf); err != nil {
-		_ = unix.SetsockoptInt(tp.fd, unix.SOL_SOCKET, unix.SO_RCVBUF, rcvBuf)
+	_ = unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_IGNORE_OUTGOING, 1)
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, rcvBuf); err != nil {
+		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, rcvBuf)
 	}
-	if err := unix.SetsockoptInt(tp.fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
 		return fmt.Errorf("capture: asking for time stamps: %w", err)
 	}
-	tv := unix.NsecToTimeval(readTimeout.Nanoseconds())
-	if err := unix.SetsockoptTimeval(tp.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
-		return fmt.Errorf("capture: setting the read timeout: %w", err)
-	}
-	if err := unix.Bind(tp.fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifindex}); err != nil {
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifindex}); err != nil {
 		return fmt.Errorf("capture: binding to the loopback: %w", err)
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		return fmt.Errorf("capture: %w", err)
 	}
 	return nil
 }
@@ -156,21 +162,26 @@ func (tp *Tap) read() {
 	buf := make([]byte, snapLen)
 	oob := make([]byte, unix.CmsgSpace(16))
 	for {
-		n, oobn, flags, from, err := unix.Recvmsg(tp.fd, buf, oob, unix.MSG_TRUNC)
+		var n, oobn int
+		var from unix.Sockaddr
+		var rerr error
+		err := tp.raw.Read(func(fd uintptr) bool {
+			n, oobn, _, from, rerr = unix.Recvmsg(int(fd), buf, oob, unix.MSG_TRUNC)
+			return rerr != unix.EAGAIN && rerr != unix.EINTR
+		})
 		now := time.Now()
 		if tp.isClosed() {
 			return
 		}
+		if err == nil {
+			err = rerr
+		}
 		if err != nil {
-			if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
-				continue
-			}
 			tp.mu.Lock()
 			tp.err = fmt.Errorf("capture: reading the loopback: %w", err)
 			tp.mu.Unlock()
 			return
 		}
-		_ = flags
 		if ll, ok := from.(*unix.SockaddrLinklayer); ok && ll.Pkttype == unix.PACKET_OUTGOING {
 			continue // the kernel is older than PACKET_IGNORE_OUTGOING
 		}
@@ -307,13 +318,11 @@ func (tp *Tap) Close() error {
 	}
 	tp.closed = true
 	tp.mu.Unlock()
-	// A marker wakes the reader at once; its read timeout bounds the wait
-	// otherwise.
-	var b [8]byte
-	_, _ = tp.marker.WriteToUDP(b[:], tp.marker.LocalAddr().(*net.UDPAddr))
+	// Closing the file wakes the reader.
+	err := tp.file.Close()
 	<-tp.done
 	tp.marker.Close()
-	return os.NewSyscallError("close", unix.Close(tp.fd))
+	return err
 }
 
 // Window collects one check's ports while it runs; Close returns the
