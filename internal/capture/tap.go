@@ -185,14 +185,16 @@ func (tp *Tap) read() {
 		if ll, ok := from.(*unix.SockaddrLinklayer); ok && ll.Pkttype == unix.PACKET_OUTGOING {
 			continue // the kernel is older than PACKET_IGNORE_OUTGOING
 		}
-		at := stamp(oob[:oobn], now)
 		keep := min(n, len(buf))
 		pk := Parse(buf[:keep])
-		if pk.Proto == UDP && pk.Dst == tp.mport && pk.Src == tp.mport {
+		switch {
+		case pk.Proto == UDP && pk.Dst == tp.mport && pk.Src == tp.mport:
 			tp.marked(pk.Payload(buf[:keep]))
 			continue
+		case pk.Proto == 0 || !tp.watching():
+			continue // no check's: neither TCP nor UDP, or no check runs
 		}
-		tp.add(Frame{Time: at, Data: append([]byte(nil), buf[:keep]...), Len: n, Packet: pk})
+		tp.add(Frame{Time: stamp(oob[:oobn], now), Data: append([]byte(nil), buf[:keep]...), Len: n, Packet: pk})
 	}
 }
 
@@ -212,16 +214,23 @@ func stamp(oob []byte, now time.Time) time.Time {
 	return now
 }
 
+// watching reports whether a window is open: a frame read now may be a
+// check's.
+func (tp *Tap) watching() bool {
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	if len(tp.windows) == 0 && len(tp.frames) > 0 {
+		tp.frames, tp.size = tp.frames[:0], 0
+	}
+	return len(tp.windows) > 0
+}
+
 // add keeps a frame for the open windows, and drops what no window can
 // want any more: frames older than every open window, and the oldest
 // beyond maxRing.
 func (tp *Tap) add(f Frame) {
 	tp.mu.Lock()
 	defer tp.mu.Unlock()
-	if len(tp.windows) == 0 {
-		tp.frames, tp.size = tp.frames[:0], 0
-		return
-	}
 	tp.frames = append(tp.frames, f)
 	tp.size += len(f.Data)
 	oldest := f.Time
