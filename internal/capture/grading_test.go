@@ -14,6 +14,7 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/graders/gradertest"
 	"github.com/netgrade/netgrade/internal/capture"
+	"github.com/netgrade/netgrade/internal/capture/capturetest"
 	"github.com/netgrade/netgrade/internal/report"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
@@ -25,8 +26,8 @@ import (
 func gradeCaptured(t *testing.T, exercise, fixture, check string) (report.Check, string) {
 	t.Helper()
 	gradertest.NeedPython(t)
-	tap := capture.NeedTap(t)
-	capture.NeedTshark(t)
+	tap := capturetest.NeedTap(t)
+	capturetest.NeedTshark(t)
 	ex, err := course.Registry().Get(exercise)
 	assert.NilError(t, err)
 	fs, err := fixtures.For(exercise)
@@ -80,7 +81,7 @@ func transcriptMessages(evs []report.Event) []message {
 // captureMessages returns the payloads tshark reads in a capture, in
 // order, the program being at port.
 func captureMessages(t *testing.T, file, proto string, port int) []message {
-	rows := capture.Tshark(t, file, proto+".payload", []string{proto + ".dstport", proto + ".payload"})
+	rows := capturetest.Tshark(t, file, proto+".payload", []string{proto + ".dstport", proto + ".payload"})
 	var out []message
 	for _, r := range rows {
 		b, err := hex.DecodeString(strings.ReplaceAll(r[1], ":", ""))
@@ -142,7 +143,7 @@ func TestUDPCaptures(t *testing.T) {
 			got := captureMessages(t, file, "udp", port)
 			assert.DeepEqual(t, got, want)
 
-			rows := capture.Tshark(t, file, "udp", []string{"frame.len", "udp.length"})
+			rows := capturetest.Tshark(t, file, "udp", []string{"frame.len", "udp.length"})
 			m := frameSize.FindStringSubmatch(rc.Wire.Lines[0])
 			assert.Assert(t, m != nil, "the first answer is a frame size: %q", rc.Wire.Lines[0])
 			assert.Equal(t, m[2], rows[0][0], "the frame size is the capture's frame length")
@@ -168,7 +169,7 @@ func TestTCPCapture(t *testing.T) {
 
 	m := tcpCount.FindStringSubmatch(rc.Wire.Lines[0])
 	assert.Assert(t, m != nil, "the first answer counts a connection: %q", rc.Wire.Lines[0])
-	rows := capture.Tshark(t, file, "tcp.port=="+m[1], []string{"frame.len", "tcp.len", "tcp.flags.syn"})
+	rows := capturetest.Tshark(t, file, "tcp.port=="+m[1], []string{"frame.len", "tcp.len", "tcp.flags.syn"})
 	frames, size, data, syns := 0, 0, 0, 0
 	for _, r := range rows {
 		n, _ := strconv.Atoi(r[0])
@@ -201,7 +202,7 @@ func TestSTARTTLSCaptureDecrypts(t *testing.T) {
 			port, _ = strconv.Atoi(e.To[i+1:])
 		}
 	}
-	rows := capture.Tshark(t, file, "smtp.req", []string{"smtp.req.command", "smtp.req.parameter"}, "-d", "tcp.port=="+strconv.Itoa(port)+",smtp")
+	rows := capturetest.Tshark(t, file, "smtp.req", []string{"smtp.req.command", "smtp.req.parameter"}, "-d", "tcp.port=="+strconv.Itoa(port)+",smtp")
 	var commands [][]string
 	for _, r := range rows {
 		commands = append(commands, r)

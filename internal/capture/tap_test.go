@@ -1,4 +1,4 @@
-package capture
+package capture_test
 
 import (
 	"bytes"
@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netgrade/netgrade/internal/capture"
+	"github.com/netgrade/netgrade/internal/capture/capturetest"
 	"gotest.tools/v3/assert"
 )
 
@@ -27,7 +29,7 @@ import (
 // the first two, in order, as the kernel saw them, and tshark reads the
 // file written from them.
 func TestTapKeepsTheWindowsPorts(t *testing.T) {
-	tp := NeedTap(t)
+	tp := capturetest.NeedTap(t)
 	w := tp.Open(time.Now())
 
 	srv, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -87,12 +89,12 @@ func TestTapKeepsTheWindowsPorts(t *testing.T) {
 	}
 	assert.DeepEqual(t, payloads, []string{"hello", "hi there\n", "HI THERE\n"})
 
-	NeedTshark(t)
+	capturetest.NeedTshark(t)
 	file := filepath.Join(t.TempDir(), "x.pcapng")
-	data, err := Bytes(got.Frames, nil, "test")
+	data, err := capture.Bytes(got.Frames, nil, "test")
 	assert.NilError(t, err)
 	assert.NilError(t, os.WriteFile(file, data, 0o644))
-	rows := Tshark(t, file, "", []string{"frame.len", "udp.payload", "tcp.payload"})
+	rows := capturetest.Tshark(t, file, "", []string{"frame.len", "udp.payload", "tcp.payload"})
 	assert.Equal(t, len(rows), len(got.Frames), "tshark reads every frame")
 	var seen []string
 	for i, r := range rows {
@@ -112,8 +114,8 @@ func TestTapKeepsTheWindowsPorts(t *testing.T) {
 // server's key log as a Decryption Secrets Block: tshark decrypts the
 // application data with no key file of its own.
 func TestSecretsDecrypt(t *testing.T) {
-	tp := NeedTap(t)
-	NeedTshark(t)
+	tp := capturetest.NeedTap(t)
+	capturetest.NeedTshark(t)
 	w := tp.Open(time.Now())
 	var keylog bytes.Buffer
 	cert := selfSigned(t)
@@ -147,10 +149,10 @@ func TestSecretsDecrypt(t *testing.T) {
 	dir := t.TempDir()
 	for name, keys := range map[string][]byte{"with": keylog.Bytes(), "without": nil} {
 		file := filepath.Join(dir, name+".pcapng")
-		data, err := Bytes(got.Frames, keys, "test")
+		data, err := capture.Bytes(got.Frames, keys, "test")
 		assert.NilError(t, err)
 		assert.NilError(t, os.WriteFile(file, data, 0o644))
-		out := TsharkText(t, "-r", file, "-d", "tcp.port=="+strconv.Itoa(port)+",tls", "-x")
+		out := capturetest.TsharkText(t, "-r", file, "-d", "tcp.port=="+strconv.Itoa(port)+",tls", "-x")
 		decrypted := strings.Contains(out, "Decrypted TLS") && strings.Contains(out, "MAIL FROM:<alice")
 		assert.Equal(t, decrypted, keys != nil, "%s the keys, tshark decrypts: %v", name, decrypted)
 	}

@@ -1,4 +1,7 @@
-package capture
+// Package capturetest holds what tests that capture share: opening a
+// capture or skipping where the machine does not allow it, and reading a
+// capture back with tshark (or skipping where it is missing).
+package capturetest
 
 import (
 	"bytes"
@@ -7,16 +10,18 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/netgrade/netgrade/internal/capture"
 )
 
 // NeedTap opens a Tap, or skips the test where the machine does not allow
 // capturing (it fails instead when NETGRADE_REQUIRE_CAPTURE=1). The Tap
 // is closed when the test ends.
-func NeedTap(t testing.TB) *Tap {
+func NeedTap(t testing.TB) *capture.Tap {
 	t.Helper()
-	tp, err := Open()
+	tp, err := capture.Open()
 	if err != nil {
-		if errors.Is(err, ErrNotPermitted) && os.Getenv("NETGRADE_REQUIRE_CAPTURE") != "1" {
+		if errors.Is(err, capture.ErrNotPermitted) && os.Getenv("NETGRADE_REQUIRE_CAPTURE") != "1" {
 			t.Skipf("SKIPPED: %v: the loopback cannot be captured here (NETGRADE_REQUIRE_CAPTURE=1 makes this a failure)", err)
 		}
 		t.Fatalf("opening a capture: %v", err)
