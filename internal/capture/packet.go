@@ -91,7 +91,7 @@ func Parse(b []byte) Packet {
 		}
 		p.L4Header = int(l4[12]>>4) * 4
 		p.Flags = l4[13]
-		if p.L4Header < 20 {
+		if p.L4Header < 20 || len(l4) < p.L4Header {
 			return Packet{}
 		}
 	default:
