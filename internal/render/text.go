@@ -246,6 +246,9 @@ func (t *textWriter) details(c report.Check, sameAs string) {
 	if len(c.Transcript) > 0 {
 		t.transcript(c.Transcript)
 	}
+	if c.Capture != "" {
+		t.field("capture", Terminal(c.Capture, false)+" (Wireshark opens it)")
+	}
 	if c.Hint != "" {
 		t.field("hint", t.style(ansiYellow, Terminal(c.Hint, false)))
 	}

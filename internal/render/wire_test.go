@@ -36,6 +36,7 @@ func TestWireInEveryFormat(t *testing.T) {
 	rs := []report.Result{wireResult("")}
 	var text bytes.Buffer
 	assert.NilError(t, Text(&text, rs, TextOptions{}))
+	assert.Check(t, is.Contains(text.String(), "    capture:     captures/udp-client-sends-message.pcapng (Wireshark opens it)\n"))
 	assert.Check(t, is.Contains(text.String(), `on the wire: your program's 5-byte message ("hello") travelled in one 47-byte frame: 14 Ethernet + 20 IPv4 + 8 UDP + 5 bytes of data; Wireshark shows the text in clear: anyone on the path can read it (udp-client/sends-message, counted in its capture)`))
 
 	var md bytes.Buffer
