@@ -225,8 +225,12 @@ func plural(n int, what string) string {
 // stamps). It returns nil for a transcript without TCP or UDP messages.
 func Compute(events []report.Event) *report.Wire {
 	w := &report.Wire{Source: Computed}
-	udp, tcpConns, tcpSegs, tcpBytes := 0, map[string]bool{}, 0, 0
+	udp, tcpConns, tcpSegs, tcpBytes, http := 0, map[string]bool{}, 0, 0, 0
 	for _, e := range events {
+		if e.Kind == report.EvHTTPRequest || e.Kind == report.EvHTTPResponse {
+			http++
+			continue
+		}
 		if e.Kind != report.EvSend && e.Kind != report.EvRecv && e.Kind != report.EvConnect {
 			continue
 		}
@@ -265,15 +269,22 @@ func Compute(events []report.Event) *report.Wire {
 	}
 	if len(tcpConns) > 0 {
 		p := Packet{Proto: TCP, IPHeader: IPv4Header, L4Header: TCPHeaderLinux}
-		w.Lines = append(w.Lines, fmt.Sprintf("%s: each takes 3 frames to open it (SYN, SYN-ACK, ACK) and 3 or 4 to close it (FIN and ACK each way); %s carried %s, at least one segment each with %d bytes of headers (%s), each answered by an acknowledgement unless a reply carries it",
-			plural(len(tcpConns), "TCP connection"), plural(tcpSegs, "message"), plural(tcpBytes, "byte"), p.Headers(), headers(p)))
+		line := fmt.Sprintf("%s: each takes 3 frames to open it (SYN, SYN-ACK, ACK) and 3 or 4 to close it (FIN and ACK each way)", plural(len(tcpConns), "TCP connection"))
+		if tcpSegs > 0 {
+			line += fmt.Sprintf("; %s carried %s, at least one segment each with %d bytes of headers (%s), each answered by an acknowledgement unless a reply carries it",
+				plural(tcpSegs, "message"), plural(tcpBytes, "byte"), p.Headers(), headers(p))
+		}
+		if http > 0 {
+			line += fmt.Sprintf("; %s (requests and responses), each in one segment or more with %d bytes of headers (%s)", plural(http, "HTTP message"), p.Headers(), headers(p))
+		}
+		w.Lines = append(w.Lines, line)
 	}
 	if len(w.Lines) == 0 {
 		return nil
 	}
 	if line := eavesdropper(events, false); line != "" {
 		w.Lines = append(w.Lines, line)
-	} else if udp+tcpSegs > 0 {
+	} else if udp+tcpSegs+http > 0 {
 		w.Lines = append(w.Lines, "Wireshark would show the text in clear: anyone on the path can read it")
 	}
 	return w

@@ -153,6 +153,14 @@ func TestCompute(t *testing.T) {
 			smtp(report.EvRecv, "smtp/tls", "AUTH PLAIN ****"),
 			smtp(report.EvRecv, "smtp/tls", "MAIL FROM:<a@example.org>"),
 		}, []string{"An eavesdropper reads 3 lines in clear before TLS starts (EHLO, STARTTLS); the 2 lines after it are encrypted: AUTH, MAIL FROM hidden"}},
+		{"http", []report.Event{
+			{Kind: report.EvConnect, Proto: "tcp", From: "127.0.0.1:40000", To: "127.0.0.1:8888"},
+			{Kind: report.EvHTTPRequest, Proto: "tcp", Bytes: 0},
+			{Kind: report.EvHTTPResponse, Proto: "tcp", Bytes: 120},
+		}, []string{
+			"1 TCP connection: each takes 3 frames to open it (SYN, SYN-ACK, ACK) and 3 or 4 to close it (FIN and ACK each way); 2 HTTP messages (requests and responses), each in one segment or more with 66 bytes of headers",
+			"Wireshark would show the text in clear",
+		}},
 		{"no network", []report.Event{{Kind: report.EvStdout, Data: "Started"}}, nil},
 	}
 	for _, c := range cases {
