@@ -161,14 +161,15 @@ func (tp *Tap) read() {
 	defer close(tp.done)
 	buf := make([]byte, snapLen)
 	oob := make([]byte, unix.CmsgSpace(16))
+	var n, oobn int
+	var from unix.Sockaddr
+	var rerr error
+	recv := func(fd uintptr) bool {
+		n, oobn, _, from, rerr = unix.Recvmsg(int(fd), buf, oob, unix.MSG_TRUNC)
+		return rerr != unix.EAGAIN && rerr != unix.EINTR
+	}
 	for {
-		var n, oobn int
-		var from unix.Sockaddr
-		var rerr error
-		err := tp.raw.Read(func(fd uintptr) bool {
-			n, oobn, _, from, rerr = unix.Recvmsg(int(fd), buf, oob, unix.MSG_TRUNC)
-			return rerr != unix.EAGAIN && rerr != unix.EINTR
-		})
+		err := tp.raw.Read(recv)
 		now := time.Now()
 		if tp.isClosed() {
 			return
