@@ -82,6 +82,7 @@ type Tap struct {
 	// Close wakes it.
 	file   *os.File
 	raw    syscall.RawConn
+	ring   *ring // nil: frames are read one by one
 	marker *net.UDPConn
 	mport  uint16
 
@@ -89,6 +90,7 @@ type Tap struct {
 	frames  []Frame
 	size    int
 	windows map[*Window]struct{}
+	oldest  time.Time                // the earliest beginning of an open window
 	seq     uint64                   // the last marker sent
 	seen    uint64                   // the last marker read
 	waiters map[uint64]chan struct{} // closed when their marker is read
@@ -99,7 +101,11 @@ type Tap struct {
 
 // Open starts capturing on the loopback. The error names why not: no
 // permission (ErrNotPermitted), or no loopback here.
-func Open() (*Tap, error) {
+func Open() (*Tap, error) { return open(true) }
+
+// open is Open, with the receive ring when useRing and the kernel gives
+// one, else reading frame by frame.
+func open(useRing bool) (*Tap, error) {
 	ifc, err := net.InterfaceByName(Interface)
 	if err != nil {
 		return nil, fmt.Errorf("capture: no loopback interface %q: %w", Interface, err)
@@ -116,6 +122,10 @@ func Open() (*Tap, error) {
 		unix.Close(fd)
 		return nil, err
 	}
+	// Without a receive ring (an old kernel), frames are read one by one.
+	if useRing {
+		tp.ring, _ = setupRing(fd)
+	}
 	tp.file = os.NewFile(uintptr(fd), "packet socket on "+Interface)
 	if tp.raw, err = tp.file.SyscallConn(); err != nil {
 		tp.file.Close()
@@ -129,7 +139,11 @@ func Open() (*Tap, error) {
 		return nil, fmt.Errorf("capture: opening the marker socket: %w", err)
 	}
 	tp.mport = uint16(tp.marker.LocalAddr().(*net.UDPAddr).Port)
-	go tp.read()
+	if tp.ring != nil {
+		go tp.readRing()
+	} else {
+		go tp.read()
+	}
 	go tp.drainMarker()
 	return tp, nil
 }
@@ -186,17 +200,43 @@ func (tp *Tap) read() {
 		if ll, ok := from.(*unix.SockaddrLinklayer); ok && ll.Pkttype == unix.PACKET_OUTGOING {
 			continue // the kernel is older than PACKET_IGNORE_OUTGOING
 		}
-		keep := min(n, len(buf))
-		pk := Parse(buf[:keep])
-		switch {
-		case pk.Proto == UDP && pk.Dst == tp.mport && pk.Src == tp.mport:
-			tp.marked(pk.Payload(buf[:keep]))
-			continue
-		case pk.Proto == 0 || !tp.watching():
-			continue // no check's: neither TCP nor UDP, or no check runs
-		}
-		tp.add(Frame{Time: stamp(oob[:oobn], now), Data: append([]byte(nil), buf[:keep]...), Len: n, Packet: pk})
+		tp.frame(buf[:min(n, len(buf))], n, stamp(oob[:oobn], now))
 	}
+}
+
+// readRing reads the blocks of the receive ring until the Tap is closed:
+// it wakes when the kernel hands a block over.
+func (tp *Tap) readRing() {
+	defer close(tp.done)
+	ready := func(uintptr) bool { return tp.ring.ready() }
+	for {
+		err := tp.raw.Read(ready)
+		if tp.isClosed() {
+			return
+		}
+		if err != nil {
+			tp.mu.Lock()
+			tp.err = fmt.Errorf("capture: reading the loopback: %w", err)
+			tp.mu.Unlock()
+			return
+		}
+		tp.ring.drain(tp.frame)
+	}
+}
+
+// frame takes one frame read (data, of length on the wire n, time
+// stamped at): a marker, a frame kept for the checks, or nothing of
+// theirs. data is the reader's buffer: what is kept is copied.
+func (tp *Tap) frame(data []byte, n int, at time.Time) {
+	pk := Parse(data)
+	switch {
+	case pk.Proto == UDP && pk.Dst == tp.mport && pk.Src == tp.mport:
+		tp.marked(pk.Payload(data))
+		return
+	case pk.Proto == 0 || !tp.watching():
+		return // no check's: neither TCP nor UDP, or no check runs
+	}
+	tp.add(Frame{Time: at, Data: append([]byte(nil), data...), Len: n, Packet: pk})
 }
 
 // stamp returns the kernel's time stamp of a frame, or now without one.
@@ -235,10 +275,8 @@ func (tp *Tap) add(f Frame) {
 	tp.frames = append(tp.frames, f)
 	tp.size += len(f.Data)
 	oldest := f.Time
-	for w := range tp.windows {
-		if w.begin.Before(oldest) {
-			oldest = w.begin
-		}
+	if tp.oldest.Before(oldest) {
+		oldest = tp.oldest
 	}
 	drop := 0
 	for drop < len(tp.frames) && (tp.size > maxRing || tp.frames[drop].Time.Before(oldest)) {
@@ -247,6 +285,16 @@ func (tp *Tap) add(f Frame) {
 	}
 	if drop > 0 {
 		tp.frames = append(tp.frames[:0], tp.frames[drop:]...)
+	}
+}
+
+// setOldest sets the earliest beginning of the open windows; tp.mu held.
+func (tp *Tap) setOldest() {
+	tp.oldest = time.Time{}
+	for w := range tp.windows {
+		if tp.oldest.IsZero() || w.begin.Before(tp.oldest) {
+			tp.oldest = w.begin
+		}
 	}
 }
 
@@ -331,6 +379,7 @@ func (tp *Tap) Close() error {
 	// Closing the file wakes the reader.
 	err := tp.file.Close()
 	<-tp.done
+	tp.ring.unmap()
 	tp.marker.Close()
 	return err
 }
@@ -351,6 +400,7 @@ func (tp *Tap) Open(begin time.Time) *Window {
 	w := &Window{tp: tp, begin: begin, ports: map[uint16]bool{}}
 	tp.mu.Lock()
 	tp.windows[w] = struct{}{}
+	tp.setOldest()
 	tp.mu.Unlock()
 	return w
 }
@@ -403,6 +453,7 @@ func (w *Window) CloseSynced(synced bool) Capture {
 	tp.mu.Lock()
 	defer tp.mu.Unlock()
 	delete(tp.windows, w)
+	tp.setOldest()
 	if tp.err != nil {
 		c.Incomplete = tp.err.Error()
 	}
