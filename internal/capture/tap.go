@@ -16,8 +16,11 @@
 // Capturing needs CAP_NET_RAW in the network namespace of the loopback
 // (root, or the user namespace of a netns or docker sandbox); without it,
 // Open returns an error whose text says so plainly. No libpcap and no cgo:
-// the socket is opened with golang.org/x/sys/unix, and the files are
-// written with gopacket's pcapgo.
+// the socket is opened with golang.org/x/sys/unix (gopacket's
+// pcapgo.EthernetHandle has no receive ring, no receive buffer size and no
+// way to wake a blocked read), frames come through the kernel's receive
+// ring (ring.go), and the files are written with gopacket's pcapgo, but
+// for the Decryption Secrets Block, which its NgWriter lacks.
 package capture
 
 import (
@@ -39,9 +42,9 @@ const (
 	// MaxCapture bounds one check's capture: the frames beyond it are left
 	// out (and counted), as a program's output is cut at its limit.
 	MaxCapture = 4 << 20
-	// maxRing bounds the frames a Tap keeps in memory for the windows
+	// maxKept bounds the frames a Tap keeps in memory for the windows
 	// still open; the oldest go first.
-	maxRing = 64 << 20
+	maxKept = 64 << 20
 	// snapLen is the most of a frame kept: loopback's MTU, 65536.
 	snapLen = 1 << 16
 	// rcvBuf is the socket's receive buffer: loopback's frames are up to
@@ -268,7 +271,7 @@ func (tp *Tap) watching() bool {
 
 // add keeps a frame for the open windows, and drops what no window can
 // want any more: frames older than every open window, and the oldest
-// beyond maxRing.
+// beyond maxKept.
 func (tp *Tap) add(f Frame) {
 	tp.mu.Lock()
 	defer tp.mu.Unlock()
@@ -279,7 +282,7 @@ func (tp *Tap) add(f Frame) {
 		oldest = tp.oldest
 	}
 	drop := 0
-	for drop < len(tp.frames) && (tp.size > maxRing || tp.frames[drop].Time.Before(oldest)) {
+	for drop < len(tp.frames) && (tp.size > maxKept || tp.frames[drop].Time.Before(oldest)) {
 		tp.size -= len(tp.frames[drop].Data)
 		drop++
 	}
