@@ -93,7 +93,10 @@ type Tap struct {
 	frames  []Frame
 	size    int
 	windows map[*Window]struct{}
-	oldest  time.Time                // the earliest beginning of an open window
+	oldest  time.Time // the earliest beginning of an open window
+	// lost counts the frames lost so far: dropped by the kernel (the
+	// socket's queue or ring was full) or beyond maxKept.
+	lost    uint64
 	seq     uint64                   // the last marker sent
 	seen    uint64                   // the last marker read
 	waiters map[uint64]chan struct{} // closed when their marker is read
@@ -283,6 +286,9 @@ func (tp *Tap) add(f Frame) {
 	}
 	drop := 0
 	for drop < len(tp.frames) && (tp.size > maxKept || tp.frames[drop].Time.Before(oldest)) {
+		if !tp.frames[drop].Time.Before(oldest) {
+			tp.lost++ // a frame an open window may want
+		}
 		tp.size -= len(tp.frames[drop].Data)
 		drop++
 	}
@@ -353,6 +359,7 @@ func (tp *Tap) sync(ctx context.Context) bool {
 	defer t.Stop()
 	select {
 	case <-ch:
+		tp.countDrops()
 		return true
 	case <-t.C:
 	case <-ctx.Done():
@@ -362,6 +369,26 @@ func (tp *Tap) sync(ctx context.Context) bool {
 	delete(tp.waiters, n)
 	tp.mu.Unlock()
 	return false
+}
+
+// countDrops adds the frames the kernel dropped since it was last asked
+// (its counters start again at each question) to the frames lost.
+func (tp *Tap) countDrops() {
+	var drops uint32
+	err := tp.raw.Control(func(fd uintptr) {
+		if tp.ring != nil {
+			if st, err := unix.GetsockoptTpacketStatsV3(int(fd), unix.SOL_PACKET, unix.PACKET_STATISTICS); err == nil {
+				drops = st.Drops
+			}
+		} else if st, err := unix.GetsockoptTpacketStats(int(fd), unix.SOL_PACKET, unix.PACKET_STATISTICS); err == nil {
+			drops = st.Drops
+		}
+	})
+	if err == nil && drops > 0 {
+		tp.mu.Lock()
+		tp.lost += uint64(drops)
+		tp.mu.Unlock()
+	}
 }
 
 func (tp *Tap) isClosed() bool {
@@ -392,6 +419,7 @@ func (tp *Tap) Close() error {
 type Window struct {
 	tp    *Tap
 	begin time.Time
+	lost  uint64 // the Tap's count of lost frames when the window opened
 
 	mu    sync.Mutex
 	ports map[uint16]bool
@@ -402,6 +430,7 @@ type Window struct {
 func (tp *Tap) Open(begin time.Time) *Window {
 	w := &Window{tp: tp, begin: begin, ports: map[uint16]bool{}}
 	tp.mu.Lock()
+	w.lost = tp.lost
 	tp.windows[w] = struct{}{}
 	tp.setOldest()
 	tp.mu.Unlock()
@@ -457,6 +486,9 @@ func (w *Window) CloseSynced(synced bool) Capture {
 	defer tp.mu.Unlock()
 	delete(tp.windows, w)
 	tp.setOldest()
+	if tp.lost > w.lost {
+		c.Incomplete = fmt.Sprintf("%d frames on the loopback were lost while the check ran (the machine was too busy to keep them): the capture may lack some", tp.lost-w.lost)
+	}
 	if tp.err != nil {
 		c.Incomplete = tp.err.Error()
 	}
