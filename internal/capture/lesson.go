@@ -297,6 +297,7 @@ func eavesdropper(events []report.Event, keys bool) string {
 	var clear, secret []string
 	login := false
 	server, name := "", ""
+	inData := false
 	for _, e := range events {
 		if e.Kind != report.EvSend && e.Kind != report.EvRecv {
 			continue
@@ -310,6 +311,13 @@ func eavesdropper(events []report.Event, keys bool) string {
 		word := ""
 		if e.Kind == report.EvRecv {
 			word = command(proto, e)
+			// An SMTP message's lines, DATA to the dot, are its text.
+			switch {
+			case inData:
+				word, inData = "message text", e.Data != "."
+			case proto == "smtp" && word == "DATA":
+				inData = true
+			}
 			if i := strings.LastIndexByte(e.To, ':'); i >= 0 && server == "" {
 				server, name = e.To[i+1:], strings.ToUpper(proto)
 			}

@@ -145,7 +145,12 @@ func TestCompute(t *testing.T) {
 			smtp(report.EvRecv, "smtp", "EHLO me"),
 			smtp(report.EvRecv, "smtp", "AUTH PLAIN ****"),
 			smtp(report.EvRecv, "smtp", "MAIL FROM:<a@example.org>"),
-		}, []string{"No TLS: an eavesdropper reads the whole dialogue in clear (4 lines: EHLO, AUTH, MAIL FROM), the login and password included"}},
+			smtp(report.EvRecv, "smtp", "DATA"),
+			smtp(report.EvRecv, "smtp", "Subject: lunch"),
+			smtp(report.EvRecv, "smtp", "Shall we meet?"),
+			smtp(report.EvRecv, "smtp", "."),
+			smtp(report.EvRecv, "smtp", "QUIT"),
+		}, []string{"No TLS: an eavesdropper reads the whole dialogue in clear (9 lines: EHLO, AUTH, MAIL FROM, DATA, message text, QUIT), the login and password included"}},
 		{"smtp with starttls", []report.Event{
 			smtp(report.EvSend, "smtp", "220 netgrade ESMTP"),
 			smtp(report.EvRecv, "smtp", "EHLO me"),
