@@ -57,6 +57,10 @@ func TestWireInEveryFormat(t *testing.T) {
 	assert.Check(t, is.Contains(page, `>udp 5 B &#34;hello&#34;</text>`))
 	assert.Check(t, !strings.Contains(page, "<script"))
 
+	var ju bytes.Buffer
+	assert.NilError(t, JUnit(&ju, rs))
+	assert.Check(t, is.Contains(ju.String(), "[[ATTACHMENT|captures/udp-client-sends-message.pcapng]]"))
+
 	var js bytes.Buffer
 	assert.NilError(t, JSON(&js, rs))
 	assert.Check(t, is.Contains(js.String(), `"capture": "captures/udp-client-sends-message.pcapng"`))
