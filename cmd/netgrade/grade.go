@@ -58,8 +58,9 @@ appended (udp-server: {port}; udp-client: {host} {port} {message}).`,
 				sayMechanisms(c.ErrOrStderr())
 			}
 			opt := newOptions()
-			opt.Settings = cs.Settings(ex.ID)
-			opt.Settings.Only = only
+			set := cs.Settings(ex.ID)
+			set.Only = only
+			opt.Course = set
 			capf.start(&opt, c.ErrOrStderr())
 			res := ex.Grade(c.Context(), sub, opt)
 			capf.stop()
@@ -70,7 +71,7 @@ appended (udp-server: {port}; udp-client: {host} {port} {message}).`,
 			if err := capf.save(rs); err != nil {
 				return err
 			}
-			newModules(opt.Interpreters).local(c.Context(), rs, "netgrade grade")
+			pyenv.NewAdvisor(opt.Interpreters).Local(c.Context(), rs, "netgrade grade")
 			res = rs[0]
 			if err := writeFor(specs, []report.Result{res}, c.OutOrStdout(), renderOpts{}); err != nil {
 				return err

@@ -43,7 +43,7 @@ func gradeCaptured(t *testing.T, exercise, fixture, check string) (report.Check,
 	assert.Assert(t, file != "", "no fixture %s/%s", exercise, fixture)
 	sub, err := graders.FileSubmission(file)
 	assert.NilError(t, err)
-	res := ex.Grade(context.Background(), sub, graders.Options{Settings: graders.Settings{Only: []string{check}}, Capture: tap})
+	res := ex.Grade(context.Background(), sub, graders.Options{Course: graders.Settings{Only: []string{check}}, Capture: tap})
 	assert.Equal(t, len(res.Checks), 1)
 	rc := res.Checks[0]
 	assert.Equal(t, rc.Status, report.Pass, "%s on %s: %s", check, fixture, rc.Message)

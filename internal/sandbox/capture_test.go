@@ -27,7 +27,7 @@ func TestCaptureInEverySandbox(t *testing.T) {
 		t.Cleanup(func() { assert.NilError(t, sb.Close()) })
 		u, _ := fixtureUnit(t, "student", "udp-server/plain.py")
 		u.Capture = true
-		u.Settings = graders.Settings{Only: []string{"udp-server/log-format"}}
+		u.Course = sandbox.Course{"udp-server": {Settings: graders.Settings{Only: []string{"udp-server/log-format"}}}}
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
 		res, err := sb.Grade(ctx, u)
