@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/netgrade/netgrade/internal/capture"
 	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
@@ -199,6 +200,11 @@ type Options struct {
 	Sandbox string
 	// Version is written into results.
 	Version string
+	// Capture, when set, captures each check's frames on the loopback
+	// (--capture): the report carries each check's pcapng file.
+	Capture *capture.Tap
+	// captures are the capture windows of the grading's checks.
+	captures *captures
 }
 
 // forExercise returns o with the course's settings for e in place.
@@ -278,7 +284,9 @@ func (e *Exercise) Grade(ctx context.Context, sub Submission, opt Options) repor
 		Containment: harness.Probe().String(),
 	}
 	begin := time.Now()
+	opt.captures = newCaptures(opt)
 	res.Checks = e.schedule(ctx, e.selected(opt), sub, opt)
+	sealCaptures(opt, res.Checks)
 	res.DurationMS = time.Since(begin).Milliseconds()
 	res.Tally()
 	return res
@@ -511,6 +519,7 @@ func (e *Exercise) attempt(ctx context.Context, c *Check, sub Submission, opt Op
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	t := &T{ctx: cctx, ex: e, check: c, sub: sub, opt: opt, begin: time.Now()}
+	t.openCapture()
 	done := make(chan error, 1)
 	go func() {
 		defer func() {
@@ -602,6 +611,7 @@ func (t *T) finish(rc *report.Check, err error) {
 	t.mu.Lock()
 	rc.Notes = append([]string(nil), t.notices...)
 	t.mu.Unlock()
+	t.reportWire(rc)
 }
 
 // limitHint returns advice for a program that ran into one of netgrade's

@@ -38,6 +38,7 @@ type T struct {
 	procs   []*harness.Process
 	notices []string
 	secrets []string
+	wire    wire
 }
 
 // Failure is what a check returns when the submission does not meet the
@@ -110,7 +111,9 @@ func (t *T) RaceHook() bool { return !t.opt.settings.NoRaceHook }
 
 // Port returns a free port for this check.
 func (t *T) Port() (int, error) {
-	return t.opt.Ports.Next()
+	port, err := t.opt.Ports.Next()
+	t.watchPort(port)
+	return port, err
 }
 
 // SourceFile returns the path of the submission's source file ("" when
@@ -185,6 +188,8 @@ func (t *T) Record(ev report.Event, at time.Time) { t.record(ev, at) }
 
 func (t *T) record(ev report.Event, at time.Time) {
 	ev.TimeMS = ms(at.Sub(t.begin))
+	t.watchAddr(ev.From)
+	t.watchAddr(ev.To)
 	t.mu.Lock()
 	t.events = append(t.events, ev)
 	t.mu.Unlock()

@@ -43,6 +43,7 @@ type batchFlags struct {
 	// noSimilarity turns the similarity analysis off.
 	noSimilarity bool
 	overrides    overridesFlag
+	captures     string
 }
 
 func newBatchCmd() *cobra.Command {
@@ -124,6 +125,7 @@ Sandboxes (--sandbox):
 	fl.StringVar(&f.unitBinary, "unit-binary", "", "with --sandbox docker: a static netgrade binary to run in the containers (default: this one)")
 	fl.StringSliceVar(&f.exercises, "exercise", nil, "grade only these exercises (default: every exercise of the course)")
 	fl.BoolVar(&f.noSimilarity, "no-similarity", false, "do not compare the students' files (similarity.html; 'netgrade similarity OUT' does it later)")
+	fl.StringVar(&f.captures, "capture", "", "write a pcapng capture of each check's frames on each student's loopback into DIR/STUDENT/ (Wireshark opens it; the TLS keys of netgrade's mail servers inside), linked from the students' pages")
 	return c
 }
 
@@ -199,6 +201,7 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 		Find: w.Find, Expected: w.Expected, StudentPage: w.StudentPage,
 		Progress: batch.NewProgress(stderr, isTerminal(stderr)),
 		Version:  version,
+		Captures: f.captures,
 	})
 	if err != nil {
 		return internalErr(err)

@@ -36,6 +36,7 @@ func newCheckCmd() *cobra.Command {
 	var out outputFlags
 	var crs courseFlag
 	var watch, failuresOnly, verbose bool
+	var capf captureFlag
 	c := &cobra.Command{
 		Use:   "check [EXERCISE] [DIR]",
 		Short: "Check the exercises in your folder (for students)",
@@ -76,6 +77,9 @@ program's fault).`,
 			ck.specs = specs
 			ck.failuresOnly = failuresOnly
 			ck.stdout, ck.stderr = c.OutOrStdout(), c.ErrOrStderr()
+			ck.capture = &capf
+			capf.start(&ck.opt, ck.stderr)
+			defer capf.stop()
 			if verbose {
 				sayMechanisms(ck.stderr)
 			}
@@ -87,6 +91,7 @@ program's fault).`,
 	}
 	out.register(c)
 	crs.register(c)
+	capf.register(c)
 	c.Flags().BoolVarP(&watch, "watch", "w", false, "regrade an exercise each time its file is saved, until Ctrl-C")
 	c.Flags().BoolVar(&failuresOnly, "failures-only", false, "show an exercise that passes in one line, only failures in full (also --quiet)")
 	c.Flags().SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
@@ -114,6 +119,8 @@ type checker struct {
 	stderr       io.Writer
 	// found is what the folder held when last looked at.
 	found batch.Found
+	// capture is --capture: each check's frames, saved with its result.
+	capture *captureFlag
 }
 
 // checkItem is one exercise of the course in the folder.
@@ -231,6 +238,11 @@ func (ck *checker) gradeAll(ctx context.Context, items []*checkItem) {
 	for _, j := range jobs {
 		r := []report.Result{j.Result}
 		mods.Local(ctx, r, "netgrade check")
+		if ck.capture != nil {
+			if err := ck.capture.save(r); err != nil {
+				fmt.Fprintf(ck.stderr, "netgrade: %v\n", err)
+			}
+		}
 		byJob[j].res = &r[0]
 	}
 }

@@ -20,6 +20,7 @@ func newGradeCmd() *cobra.Command {
 	var crs courseFlag
 	var ref, verbose bool
 	var only []string
+	var capf captureFlag
 	c := &cobra.Command{
 		Use:   "grade EXERCISE (FILE | --ref | -- CMD ARGS...)",
 		Short: "Grade one program on one exercise",
@@ -60,11 +61,16 @@ appended (udp-server: {port}; udp-client: {host} {port} {message}).`,
 			set := cs.Settings(ex.ID)
 			set.Only = only
 			opt.Course = set
+			capf.start(&opt, c.ErrOrStderr())
 			res := ex.Grade(c.Context(), sub, opt)
+			capf.stop()
 			if c.Context().Err() != nil {
 				return internalErr(fmt.Errorf("interrupted"))
 			}
 			rs := []report.Result{res}
+			if err := capf.save(rs); err != nil {
+				return err
+			}
 			pyenv.NewAdvisor(opt.Interpreters).Local(c.Context(), rs, "netgrade grade")
 			res = rs[0]
 			if err := writeFor(specs, []report.Result{res}, c.OutOrStdout(), renderOpts{}); err != nil {
@@ -78,6 +84,7 @@ appended (udp-server: {port}; udp-client: {host} {port} {message}).`,
 	}
 	out.register(c)
 	crs.register(c)
+	capf.register(c)
 	c.Flags().BoolVar(&ref, "ref", false, "grade netgrade's own reference implementation")
 	c.Flags().StringSliceVar(&only, "check", nil, "run only these check IDs (comma-separated)")
 	c.Flags().BoolVarP(&verbose, "verbose", "v", false, verboseUsage)

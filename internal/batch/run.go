@@ -60,6 +60,10 @@ type Options struct {
 
 	// course is the digest of the course's entries (see courseDigest).
 	course string
+	// Captures, when set, is the folder of the checks' captures
+	// (--capture): CAPTURES/ID/CHECK.pcapng, linked from the student's
+	// page and record.
+	Captures string
 }
 
 // Progress is told how a batch goes. Calls may come from several
@@ -285,6 +289,7 @@ func gradeStudent(ctx context.Context, s Student, opt Options) (*Record, error) 
 	unit := sandbox.Unit{
 		Student: s.ID, Dir: abs, Version: opt.Version,
 		TimeoutMS: sandbox.UnitTimeout(opt.Exercises, opt.Course).Milliseconds(),
+		Capture:   opt.Captures != "",
 	}
 	var ids []string
 	for _, f := range files {
@@ -310,6 +315,9 @@ func gradeStudent(ctx context.Context, s Student, opt Options) (*Record, error) 
 		}
 		rec.Results = append(rec.Results, graded[0])
 		graded = graded[1:]
+	}
+	if err := saveCaptures(rec, opt); err != nil {
+		return nil, err
 	}
 	return rec, finish(rec, begin, opt)
 }

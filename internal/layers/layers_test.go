@@ -30,9 +30,10 @@ var layers = [][]string{
 	// The checks every chapter shares (starts, usage, silent client).
 	{"graders/checks"},
 	{"graders/probe", "graders/probe/mailprobe"},
-	{"graders", "graders/gradertest", "reference"},
+	{"graders", "graders/gradertest", "reference", "internal/capture/capturetest"},
 	{"internal/pyenv", "internal/httpwire", "internal/mailserver", "internal/clock", "internal/render",
-		"internal/racehook", "internal/apispec", "internal/suggest", "internal/guess", "internal/cost", "internal/similarity", "fixtures"},
+		"internal/racehook", "internal/apispec", "internal/suggest", "internal/guess", "internal/cost", "internal/similarity", "fixtures",
+		"internal/capture"},
 	{"internal/harness"},
 	{"internal/observe"},
 	{"internal/proctree", "internal/sandbox/sandboxtest/hostile"},

@@ -29,7 +29,11 @@ func tlsFor(cfg Config) (student, library *tls.Config, err error) {
 	if !cfg.StartTLS {
 		return nil, nil, nil
 	}
-	return tlsConfigs(time.Now())
+	student, library, err = tlsConfigs(time.Now())
+	if student != nil {
+		student.KeyLogWriter = cfg.KeyLog
+	}
+	return student, library, err
 }
 
 // run starts the library's Serve on the relay's pipes and the watcher that

@@ -20,6 +20,7 @@ package mailserver
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -64,6 +65,10 @@ type Config struct {
 	// line (e.g. a wrong password a check hands to the client). Password is
 	// always masked.
 	Secrets []string
+	// KeyLog, when set, receives the TLS session secrets of the
+	// connections to the client (tls.Config.KeyLogWriter, NSS key log
+	// format), for a capture that Wireshark decrypts.
+	KeyLog io.Writer
 }
 
 // Line is one line of a dialogue, as a Recorder receives it.

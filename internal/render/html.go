@@ -30,6 +30,12 @@ var htmlPage = template.Must(template.New("page").Funcs(template.FuncMap{
 	},
 	"markup":     htmlMarkup,
 	"hiddenNote": func() string { return hiddenNote },
+	"ladder":     Ladder,
+	"lesson": func(r report.Result) string {
+		_, line, _ := lessonOf(r)
+		return line
+	},
+	"wireSource": wireSource,
 }).Parse(htmlTemplate))
 
 // htmlData is what the page template shows.

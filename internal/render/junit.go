@@ -116,6 +116,10 @@ func JUnit(w io.Writer, results []report.Result) error {
 			for _, n := range c.Notes {
 				out = "netgrade note: " + n + "\n" + out
 			}
+			if c.Capture != "" {
+				// Jenkins and GitLab attach the file so named to the test.
+				out += "[[ATTACHMENT|" + c.Capture + "]]\n"
+			}
 			if out != "" {
 				tc.SystemOut = &junitText{Text: xmlContent(out)}
 			}

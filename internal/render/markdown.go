@@ -200,6 +200,7 @@ func Markdown(w io.Writer, results []report.Result) error {
 		if len(notes) > 0 {
 			b.WriteString("\nNotes:\n\n" + strings.Join(notes, ""))
 		}
+		b.WriteString(mdWire(r))
 		for _, c := range r.Checks {
 			switch c.Status {
 			case report.Fail:

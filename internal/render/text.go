@@ -159,6 +159,7 @@ func (t *textWriter) result(r report.Result) {
 		code = ansiRed
 	}
 	t.printf("  %s  (%s)\n", t.style(ansiBold+code, summary), strings.Join(counts, ", "))
+	t.wire(r)
 	if r.Passed() {
 		if unjudged == 0 {
 			t.printf("  %s\n", t.style(ansiGreen, "All checks passed."))
@@ -244,6 +245,9 @@ func (t *textWriter) details(c report.Check, sameAs string) {
 	}
 	if len(c.Transcript) > 0 {
 		t.transcript(c.Transcript)
+	}
+	if c.Capture != "" {
+		t.field("capture", Terminal(c.Capture, false)+" (Wireshark opens it)")
 	}
 	if c.Hint != "" {
 		t.field("hint", t.style(ansiYellow, Terminal(c.Hint, false)))

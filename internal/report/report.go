@@ -74,6 +74,9 @@ type Result struct {
 	// nothing was run (every check is skipped) and it scores 0, which a
 	// report shows as "not handed in", not as failed checks.
 	Missing bool `json:"missing,omitempty"`
+	// CaptureNote says why the checks have no capture when one was asked
+	// for (--capture) and could not be made here.
+	CaptureNote string `json:"capture_note,omitempty"`
 }
 
 // Check is the verdict of one check.
@@ -110,6 +113,16 @@ type Check struct {
 	Notes      []string `json:"notes,omitempty"`
 	Transcript []Event  `json:"transcript,omitempty"`
 	DurationMS int64    `json:"duration_ms"`
+	// Capture is the path of the check's pcapng capture (--capture),
+	// relative to the report that names it.
+	Capture string `json:"capture,omitempty"`
+	// Pcapng is the capture itself between the grading and the file it is
+	// saved to (a sandbox's unit runner hands it over in its stream);
+	// empty in every report.
+	Pcapng []byte `json:"pcapng,omitempty"`
+	// Wire is what the check's traffic teaches (frame sizes, TCP's
+	// frames, what an eavesdropper reads).
+	Wire *Wire `json:"wire,omitempty"`
 	// Visibility says who may read this check's name and details; the
 	// course sets it. Empty means visible.
 	Visibility Visibility `json:"visibility,omitempty"`

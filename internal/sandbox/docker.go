@@ -211,6 +211,11 @@ func (d *dockerSandbox) Grade(ctx context.Context, u Unit) ([]report.Result, err
 		ctx, cancel = context.WithTimeout(ctx, u.Timeout()+killGrace)
 		defer cancel()
 	}
+	var capAdd []string
+	if u.Capture {
+		// The unit runner captures the container's own loopback.
+		capAdd = []string{"NET_RAW"}
+	}
 	labels := map[string]string{LabelKind: "unit", LabelRun: d.cfg.RunID, LabelStudent: u.Student}
 	maps.Copy(labels, d.cfg.Labels)
 	c := d.pool.Client
@@ -237,6 +242,7 @@ func (d *dockerSandbox) Grade(ctx context.Context, u Unit) ([]report.Result, err
 			CPUPeriod:      period,
 			CPUQuota:       int64(d.cfg.CPUs * period),
 			CapDrop:        []string{"ALL"},
+			CapAdd:         capAdd,
 			SecurityOpt:    []string{"no-new-privileges"},
 			ReadonlyRootfs: true,
 			Tmpfs:          map[string]string{"/tmp": "rw,nosuid,nodev,size=64m"},

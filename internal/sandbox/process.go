@@ -26,12 +26,13 @@ func NewProcess(reg *graders.Registry, interp *pyenv.Interpreters) Sandbox {
 		Registry:     reg,
 		Interpreters: interp,
 		Ports:        harness.NewPorts(uint64(time.Now().UnixNano())),
+		shared:       &sharedTap{},
 	}}
 }
 
 func (p *processSandbox) Name() string   { return Process }
 func (p *processSandbox) Isolated() bool { return false }
-func (p *processSandbox) Close() error   { return nil }
+func (p *processSandbox) Close() error   { return p.runner.shared.close() }
 
 func (p *processSandbox) Grade(ctx context.Context, u Unit) ([]report.Result, error) {
 	u.Sandbox = Process

@@ -63,6 +63,9 @@ type Unit struct {
 	Version string `json:"version,omitempty"`
 	// TimeoutMS bounds the whole unit; the runner gives up by itself then.
 	TimeoutMS int64 `json:"timeout_ms,omitempty"`
+	// Capture asks for each check's frames on the loopback (pcapng, in
+	// each check's Pcapng), or for a result's CaptureNote saying why not.
+	Capture bool `json:"capture,omitempty"`
 }
 
 // File is one exercise of a unit and its file, relative to the unit's Dir.

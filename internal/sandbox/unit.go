@@ -23,6 +23,9 @@ type Runner struct {
 	// nil gives each unit its own.
 	Interpreters *pyenv.Interpreters
 	Ports        *harness.Ports
+	// shared, when set, is one capture of the loopback for every unit
+	// (the process sandbox's); nil opens one per unit that asks.
+	shared *sharedTap
 }
 
 // UnitSlots is how many checks of one unit run at once. A batch grades
@@ -54,6 +57,11 @@ func (r *Runner) Grade(ctx context.Context, u Unit, emit func(report.Result) err
 	if opt.Interpreters == nil {
 		opt.Interpreters = pyenv.NewInterpreters()
 	}
+	tap, release, note := r.openCapture(u)
+	defer release()
+	if tap != nil {
+		opt.Capture = tap
+	}
 	jobs := make([]*graders.Job, 0, len(u.Files))
 	for _, f := range u.Files {
 		ex, err := r.Registry.Get(f.Exercise)
@@ -73,6 +81,7 @@ func (r *Runner) Grade(ctx context.Context, u Unit, emit func(report.Result) err
 	graders.GradeSideBySide(ctx, jobs, opt, func(j *graders.Job) {
 		finished[j] = true
 		for next < len(jobs) && finished[jobs[next]] && emitErr == nil && ctx.Err() == nil {
+			noteCapture(&jobs[next].Result, note)
 			emitErr = emit(jobs[next].Result)
 			next++
 		}

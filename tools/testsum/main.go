@@ -210,6 +210,8 @@ var needs = []need{
 	{"Flask for /usr/bin/python3", "sudo apt-get install python3-flask (NETGRADE_REQUIRE_FLASK=1)", "NETGRADE_REQUIRE_FLASK", []string{"flask"}},
 	{"pytz for /usr/bin/python3", "sudo apt-get install python3-tz", "", []string{"pytz"}},
 	{"curl and swaks (real mail clients)", "sudo apt-get install curl swaks (NETGRADE_REQUIRE_MAIL_CLIENTS=1)", "NETGRADE_REQUIRE_MAIL_CLIENTS", []string{"swaks", "curl"}},
+	{"tshark (captures read back)", "sudo apt-get install tshark (NETGRADE_REQUIRE_TSHARK=1)", "NETGRADE_REQUIRE_TSHARK", []string{"tshark"}},
+	{"CAP_NET_RAW (loopback captures)", "run the tests as root, or grant the test binary cap_net_raw (NETGRADE_REQUIRE_CAPTURE=1)", "NETGRADE_REQUIRE_CAPTURE", []string{"cap_net_raw"}},
 	{"setpriv (tests run as another user)", "sudo apt-get install util-linux; run as root", "", []string{"setpriv", "for the unprivileged user"}},
 	{"root", "run the tests as root (sudo)", "", []string{"not root", "needs root"}},
 	{"time (long tests)", "set NETGRADE_LONG_TESTS=1 (minutes more)", "", []string{"netgrade_long_tests"}},

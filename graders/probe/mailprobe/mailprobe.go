@@ -89,7 +89,7 @@ func Client[F any, S Server[F]](t *graders.T, proto string, start func(context.C
 	if err != nil {
 		return nil, err
 	}
-	cfg.Port, cfg.Recorder = port, Recorder(t, proto)
+	cfg.Port, cfg.Recorder, cfg.KeyLog = port, Recorder(t, proto), t.KeyLog()
 	// The passwords are on the client's command line and in its output,
 	// maybe: the transcript masks them as the server masks its records.
 	t.Mask(append([]string{cfg.Password}, cfg.Secrets...)...)
