@@ -18,6 +18,7 @@ import (
 
 	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/report"
+	"github.com/netgrade/netgrade/internal/repro"
 )
 
 // DefaultCheckTimeout is the watchdog deadline of a check that sets none:
@@ -249,6 +250,7 @@ func (e *Exercise) Grade(ctx context.Context, sub Submission, opt Options) repor
 	res.Checks = e.schedule(ctx, e.selected(opt), sub, opt)
 	res.DurationMS = time.Since(begin).Milliseconds()
 	res.Tally()
+	repro.Annotate(&res, repro.DefaultMail)
 	return res
 }
 

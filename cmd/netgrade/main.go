@@ -142,6 +142,7 @@ properly (listed at its end and in summary.json).`,
 		newMergeCmd(),
 		newUnitCmd(),
 		newRefChildCmd(),
+		newServeCmd(),
 	)
 	return root
 }
