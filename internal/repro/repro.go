@@ -73,13 +73,27 @@ func For(r report.Result, c report.Check, mail Mail) *report.Try {
 		return nil
 	}
 	b := &builder{r: r, c: c, mail: mail, start: c.Transcript[start], after: c.Transcript[start+1:]}
-	if proto := b.mailProto(); proto != "" {
-		return b.mailClient(proto)
+	var try *report.Try
+	switch proto := b.mailProto(); {
+	case proto != "":
+		try = b.mailClient(proto)
+	case isClient(r.Command):
+		try = b.client()
+	default:
+		try = b.server()
 	}
-	if isClient(r.Command) {
-		return b.client()
+	// One other terminal is enough: the steps after the first there
+	// follow on in it.
+	other := false
+	for i, s := range try.Steps {
+		if rest, ok := strings.CutPrefix(s.Say, "In another terminal, "); ok {
+			if other {
+				try.Steps[i].Say = "Then " + rest
+			}
+			other = true
+		}
 	}
-	return b.server()
+	return try
 }
 
 // builder holds what one Try is built from.
@@ -284,7 +298,11 @@ func (b *builder) tcpSteps() []report.TryStep {
 			cmds = append(cmds, ncCommand(c))
 		}
 		if j-i == 1 {
-			steps = append(steps, report.TryStep{Say: "In another terminal, connect and send what netgrade sent", Run: cmds[0]})
+			say := "In another terminal, connect and send what netgrade sent"
+			if len(conns[i].sent) == 0 {
+				say = "In another terminal, connect without sending anything, as netgrade did"
+			}
+			steps = append(steps, report.TryStep{Say: say, Run: cmds[0]})
 		} else {
 			steps = append(steps, report.TryStep{
 				Say: fmt.Sprintf("In another terminal, open %d connections at once, as netgrade did", j-i),
