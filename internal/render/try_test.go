@@ -30,9 +30,9 @@ func tryResult() report.Result {
 	return r
 }
 
-// TestTryInEveryFormat: the text, Markdown, HTML and JSON reports show
-// each step's words and its command as it is to be typed; the others
-// (JUnit, Gradescope, annotations) are left as they were.
+// TestTryInEveryFormat: the text, Markdown, HTML, Gradescope and JSON
+// reports show each step's words and its command as it is to be typed;
+// JUnit and the annotations, read by CI systems, are left as they were.
 func TestTryInEveryFormat(t *testing.T) {
 	r := tryResult()
 	for _, f := range formats {
@@ -48,6 +48,10 @@ func TestTryInEveryFormat(t *testing.T) {
 				return
 			case f.name == "html":
 				out = html.UnescapeString(out)
+			case f.name == "gradescope":
+				var g GradescopeResults
+				assert.NilError(t, json.Unmarshal(buf.Bytes(), &g))
+				out = g.Tests[0].Output
 			case !strings.HasPrefix(f.name, "text") && f.name != "markdown":
 				return
 			}
