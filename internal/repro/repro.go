@@ -120,8 +120,11 @@ func isClient(template []string) bool {
 // did: its environment (the faked clock through faketime), the
 // interpreter as the course names it, the file by its name in the
 // student's folder, the arguments, and stdin closed.
-func (b *builder) program() string {
-	argv := slices.Clone(b.start.Argv)
+func (b *builder) program() string { return b.programWith(b.start.Argv) }
+
+// programWith is program with argv in place of the start event's.
+func (b *builder) programWith(argv []string) string {
+	argv = slices.Clone(argv)
 	if len(b.r.Command) > 0 && !strings.Contains(b.r.Command[0], "{") {
 		argv[0] = b.r.Command[0]
 	}
@@ -492,20 +495,19 @@ func (b *builder) mailClient(proto string) *report.Try {
 	if port != "" {
 		serve += " --port " + port
 	}
-	argv := b.start.Argv
-	saved := b.start
-	b.start.Argv = slices.Clone(argv)
-	for i, a := range b.start.Argv {
+	// The transcript masks passwords with one '*' a character: the
+	// mailbox's has its length, a wrong one another.
+	argv := slices.Clone(b.start.Argv)
+	for i, a := range argv {
 		if i > 0 && a != "" && strings.Trim(a, "*") == "" {
 			if len(a) == len([]rune(b.mail.Password)) {
-				b.start.Argv[i] = b.mail.Password
+				argv[i] = b.mail.Password
 			} else {
-				b.start.Argv[i] = b.mail.Wrong
+				argv[i] = b.mail.Wrong
 			}
 		}
 	}
-	run := b.program() + `; echo "exit status: $?"`
-	b.start = saved
+	run := b.programWith(argv) + `; echo "exit status: $?"`
 	return &report.Try{
 		Steps: []report.TryStep{
 			{Say: fmt.Sprintf("In a terminal of its own, start netgrade's %s server, as the check did (STARTTLS offered, the seeded mailbox); it prints the dialogue", strings.ToUpper(proto)), Run: serve, Keep: true},
