@@ -61,6 +61,8 @@ var replays = []struct {
 	{fixture: "tcp-upper/lower.py", check: "tcp-upper/upper", shows: []string{"hello, world 42"}, hides: []string{"HELLO"}},
 	{fixture: "tcp-client/latin1_reply.py", check: "tcp-client/utf8", shows: []string{"cÃ¡c báº¡n"}},
 	{fixture: "http-server/unknown_200.py", check: "http-server/not-found", shows: []string{"< HTTP/1.0 200 OK", "Page not found"}, needs: []string{"curl"}},
+	{fixture: "http-server/single_threaded.py", check: "http-server/slow-client", shows: []string{"Operation timed out"}, needs: []string{"curl"}},
+	{fixture: "http-server/static_normpath.py", check: "http-server/path-traversal", shows: []string{"< HTTP/1.0 200 OK", "os.path.normpath"}, needs: []string{"curl"}},
 	{fixture: "http-server/paris_fixed_offset.py", check: "http-server/paris-seasons", shows: []string{"15/01/2026 at 05:00:00"}, needs: []string{"curl", "faketime"}},
 	{fixture: "rest-api/404_for_405.py", check: "rest-api/method-not-allowed", shows: []string{"> PUT /api/todos HTTP/1.1", "< HTTP/1.0 404 Not Found"}, needs: []string{"curl"}},
 	{fixture: "smtp-client/no_subject.py", check: "smtp-client/subject", shows: []string{"C~ From: alice@example.org", "C~ Shall we meet at noon?"}, hides: []string{"Subject:"}, needs: []string{"netgrade"}},

@@ -28,8 +28,10 @@ import (
 // pasted, not to replay a load test.
 const (
 	maxDatagrams   = 4 // UDP datagrams
-	maxConnections = 4 // TCP connections (each a command, or run at once)
-	maxRequests    = 5 // HTTP requests
+	maxConnections = 5 // TCP connections (each a command, or run at once)
+	// laterMS is how much later than the one before a connection must
+	// have been opened to be opened a second later by hand.
+	laterMS = 50
 )
 
 // Mail says how to reach netgrade's mail servers: the command a student
@@ -170,8 +172,8 @@ func (b *builder) server() *report.Try {
 	var net []report.TryStep
 	var look string
 	switch {
-	case b.has(report.EvHTTPRequest):
-		net, look = b.httpSteps(), "read the status line and the body curl shows (the lines after <) and what the server prints"
+	case b.hasProto(report.EvHTTPRequest, "tcp"):
+		net, look = b.tcpSteps(), "read the status line and the body curl shows (the lines after <) and what the server prints"
 	case b.hasProto(report.EvSend, "udp"):
 		net, look = b.udpSteps(), "read what the server prints for each datagram"
 	case b.hasProto(report.EvConnect, "tcp") || b.hasProto(report.EvSend, "tcp"):
@@ -185,11 +187,6 @@ func (b *builder) server() *report.Try {
 	}
 	steps := []report.TryStep{{Say: "Start your server as netgrade did, in your exercise's folder, in a terminal of its own", Run: b.program(), Keep: true}}
 	return &report.Try{Steps: append(steps, net...), Look: b.look(look)}
-}
-
-// has reports whether an event of kind follows the start.
-func (b *builder) has(kind report.EventKind) bool {
-	return slices.ContainsFunc(b.after, func(ev report.Event) bool { return ev.Kind == kind })
 }
 
 // hasProto reports whether an event of kind over proto follows the start.
@@ -233,8 +230,10 @@ func (b *builder) udpSteps() []report.TryStep {
 // conn is one TCP connection netgrade opened to the program.
 type conn struct {
 	local, remote string
-	sent          []string
-	halfClosed    bool // netgrade shut down its sending side
+	sent          []string       // bytes netgrade sent on it
+	requests      []report.Event // HTTP requests netgrade sent on it
+	halfClosed    bool           // netgrade shut down its sending side
+	answered      bool           // the program sent something back
 	first, last   float64
 }
 
@@ -257,19 +256,24 @@ func (b *builder) tcpConns() []*conn {
 			continue
 		}
 		switch ev.Kind {
-		case report.EvConnect, report.EvSend:
+		case report.EvConnect, report.EvSend, report.EvHTTPRequest:
 			c := get(ev.From, ev.To, ev.TimeMS)
-			if ev.Kind == report.EvSend {
+			switch {
+			case ev.Kind == report.EvSend:
 				c.sent = append(c.sent, ev.Data)
+			case ev.Kind == report.EvHTTPRequest && ev.HTTP != nil:
+				c.requests = append(c.requests, ev)
 			}
 			c.last = ev.TimeMS
 		case report.EvRecv, report.EvHTTPResponse:
 			if c, ok := by[ev.To]; ok {
-				c.last = ev.TimeMS
+				c.last, c.answered = ev.TimeMS, true
 			}
 		case report.EvClose:
 			if c, ok := by[ev.From]; ok {
-				c.halfClosed = true
+				// netgrade's side: a shutdown of its sending side (nc -N
+				// does the same), or the end of the connection.
+				c.halfClosed = c.halfClosed || strings.Contains(ev.Data, "shut down")
 				c.last = ev.TimeMS
 			} else if c, ok := by[ev.To]; ok {
 				c.last = ev.TimeMS
@@ -279,9 +283,10 @@ func (b *builder) tcpConns() []*conn {
 	return conns
 }
 
-// tcpSteps opens each connection netgrade opened, with nc, sending what
-// netgrade sent; connections that were open at the same time are opened
-// at the same time.
+// tcpSteps opens each connection netgrade opened: with curl for one that
+// carried HTTP requests, with nc sending what netgrade sent for another;
+// connections that were open at the same time are opened at the same
+// time.
 func (b *builder) tcpSteps() []report.TryStep {
 	conns := b.tcpConns()
 	extra := 0
@@ -296,20 +301,28 @@ func (b *builder) tcpSteps() []report.TryStep {
 			end = max(end, conns[j].last)
 			j++
 		}
-		var cmds []string
-		for _, c := range conns[i:j] {
-			cmds = append(cmds, ncCommand(c))
-		}
 		if j-i == 1 {
-			say := "In another terminal, connect and send what netgrade sent"
-			if len(conns[i].sent) == 0 {
-				say = "In another terminal, connect without sending anything, as netgrade did"
-			}
-			steps = append(steps, report.TryStep{Say: say, Run: cmds[0]})
+			steps = append(steps, report.TryStep{Say: "In another terminal, " + connSay(conns[i]), Run: connCommand(conns[i])})
 		} else {
+			var run strings.Builder
+			var says []string
+			run.WriteString("(")
+			for k, c := range conns[i:j] {
+				// One that netgrade opened markedly later (after the others
+				// were under way) starts a second later: what the check
+				// judges may be what the first ones do to it.
+				if k > 0 && c.first-conns[i+k-1].first > laterMS {
+					run.WriteString(" sleep 1;")
+				}
+				fmt.Fprintf(&run, " %s &", connCommand(c))
+				if say := connSay(c); !slices.Contains(says, say) {
+					says = append(says, say)
+				}
+			}
+			run.WriteString(" wait )")
 			steps = append(steps, report.TryStep{
-				Say: fmt.Sprintf("In another terminal, open %d connections at once, as netgrade did", j-i),
-				Run: "( " + strings.Join(cmds, " & ") + " & wait )",
+				Say: fmt.Sprintf("In another terminal, open %d connections at once, as netgrade did: %s", j-i, strings.Join(says, "; ")),
+				Run: run.String(),
 			})
 		}
 		i = j
@@ -320,12 +333,40 @@ func (b *builder) tcpSteps() []report.TryStep {
 	return steps
 }
 
-// ncCommand is the nc command of one connection: it waits for the
-// program's answer as long as netgrade saw the connection live, and
-// shuts down its sending side when netgrade did.
-func ncCommand(c *conn) string {
+// connSay says what a connection's command does.
+func connSay(c *conn) string {
+	switch {
+	case len(c.requests) > 0:
+		var names []string
+		for _, r := range c.requests {
+			names = append(names, requestName(r.HTTP))
+		}
+		return "send " + strings.Join(names, ", then ")
+	case len(c.sent) == 0:
+		return "connect without sending anything"
+	}
+	return "connect and send what netgrade sent"
+}
+
+// connCommand is the command of one connection: its HTTP requests, one
+// after the other, or nc, which waits for the program's answer as long as
+// netgrade saw the connection live and shuts down its sending side when
+// netgrade did.
+func connCommand(c *conn) string {
 	host, port := hostPort(c.remote)
 	wait := waitSeconds(c.last - c.first)
+	if len(c.requests) > 0 {
+		var cmds []string
+		for _, r := range c.requests {
+			cmd := httpCommand(r, host, port)
+			if !c.answered {
+				// No answer came: curl gives up when netgrade did.
+				cmd = strings.Replace(cmd, "curl -v", fmt.Sprintf("curl -v --max-time %d", wait), 1)
+			}
+			cmds = append(cmds, cmd)
+		}
+		return strings.Join(cmds, "; ")
+	}
 	flags := fmt.Sprintf("-w%d", wait)
 	if c.halfClosed {
 		flags = "-N " + flags
@@ -340,28 +381,6 @@ func ncCommand(c *conn) string {
 // the time netgrade saw, plus two seconds, at least two.
 func waitSeconds(ms float64) int {
 	return int(ms/1000) + 2
-}
-
-// httpSteps sends each request netgrade sent: with curl -v, or with nc
-// when curl would change it (a malformed request line, a raw path).
-func (b *builder) httpSteps() []report.TryStep {
-	var steps []report.TryStep
-	n := 0
-	for _, ev := range b.after {
-		if ev.Kind != report.EvHTTPRequest || ev.HTTP == nil {
-			continue
-		}
-		n++
-		if n > maxRequests {
-			continue
-		}
-		host, port := hostPort(ev.To)
-		steps = append(steps, report.TryStep{Say: "In another terminal, send " + requestName(ev.HTTP), Run: httpCommand(ev, host, port)})
-	}
-	if n > maxRequests {
-		steps = append(steps, report.TryStep{Say: fmt.Sprintf("(netgrade sent %d more requests like these)", n-maxRequests)})
-	}
-	return steps
 }
 
 // requestName names a request for a step: "GET /date/paris".

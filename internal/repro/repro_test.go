@@ -110,10 +110,11 @@ func TestFor(t *testing.T) {
 			wire(4000, report.EvConnect, "tcp", ng3, prog, ""),
 			wire(4001, report.EvClose, "tcp", ng3, prog, "netgrade shut down its side"),
 		}}},
-		{"http, curl and a raw request", []string{"python3", "/h/http.py", "{port}"}, "/h/http.py", report.Check{Transcript: []report.Event{
+		{"http, curl and a raw request; no answer to the last three", []string{"python3", "/h/http.py", "{port}"}, "/h/http.py", report.Check{Transcript: []report.Event{
 			start(1, []string{"TZ=Europe/Paris", "LD_PRELOAD=/lib/libfaketime.so.1", "FAKETIME=@2026-01-15 10:00:00", "FAKETIME_DONT_RESET=1", "NO_FAKE_STAT=1", "PYTHONPATH=/tmp/hook"}, py, "/h/http.py", "5000"),
 			{TimeMS: 2, Kind: report.EvHTTPRequest, Proto: "tcp", From: ng1, To: prog, HTTP: &report.HTTPMessage{Method: "GET", Path: "/date/paris", Version: "HTTP/1.1",
 				Headers: []report.Header{{Name: "Host", Value: prog}, {Name: "User-Agent", Value: "netgrade"}}}},
+			{TimeMS: 2.5, Kind: report.EvHTTPResponse, Proto: "tcp", From: prog, To: ng1, HTTP: &report.HTTPMessage{Version: "HTTP/1.0", Status: 200, Reason: "OK"}},
 			{TimeMS: 3, Kind: report.EvHTTPRequest, Proto: "tcp", From: ng2, To: prog, HTTP: &report.HTTPMessage{Method: "GET", Path: "/../http.py", Version: "HTTP/1.1"}},
 			{TimeMS: 4, Kind: report.EvHTTPRequest, Proto: "tcp", From: ng3, To: prog, HTTP: &report.HTTPMessage{Line: "GARBAGE", Headers: []report.Header{{Name: "Host", Value: prog}}}},
 			{TimeMS: 5, Kind: report.EvHTTPRequest, Proto: "tcp", From: ng3, To: prog, Data: `{"title":"it's"}`, Bytes: 16, HTTP: &report.HTTPMessage{Method: "POST", Path: "/api/todos", Version: "HTTP/1.1",
