@@ -58,6 +58,7 @@ var replays = []struct {
 	{fixture: "udp-server/no_usage.py", check: "udp-server/usage", shows: []string{"IndexError", "exit status: 1"}},
 	{fixture: "udp-client/latin1_encode.py", check: "udp-client/utf8", shows: []string{"c\xe1c b?n"}},
 	{fixture: "tcp-server/latin1_decode.py", check: "tcp-server/utf8", shows: []string{"cÃ¡c báº¡n"}},
+	{fixture: "tcp-server/accept_once.py", check: "tcp-server/next-client", shows: []string{"succeeded", "Connection refused"}},
 	{fixture: "tcp-upper/lower.py", check: "tcp-upper/upper", shows: []string{"hello, world 42"}, hides: []string{"HELLO"}},
 	{fixture: "tcp-client/latin1_reply.py", check: "tcp-client/utf8", shows: []string{"cÃ¡c báº¡n"}},
 	{fixture: "http-server/unknown_200.py", check: "http-server/not-found", shows: []string{"< HTTP/1.0 200 OK", "Page not found"}, needs: []string{"curl"}},
@@ -66,6 +67,7 @@ var replays = []struct {
 	{fixture: "http-server/paris_fixed_offset.py", check: "http-server/paris-seasons", shows: []string{"15/01/2026 at 05:00:00"}, needs: []string{"curl", "faketime"}},
 	{fixture: "rest-api/404_for_405.py", check: "rest-api/method-not-allowed", shows: []string{"> PUT /api/todos HTTP/1.1", "< HTTP/1.0 404 Not Found"}, needs: []string{"curl"}},
 	{fixture: "smtp-client/no_subject.py", check: "smtp-client/subject", shows: []string{"C~ From: alice@example.org", "C~ Shall we meet at noon?"}, hides: []string{"Subject:"}, needs: []string{"netgrade"}},
+	{fixture: "imap-client/login_in_clear.py", check: "imap-client/starttls", shows: []string{"LOGIN student"}, hides: []string{"STARTTLS\n"}, needs: []string{"netgrade"}},
 	{fixture: "pop-client/dele_read.py", check: "pop-client/keeps-mailbox", shows: []string{"C~ DELE 1"}, needs: []string{"netgrade"}},
 }
 

@@ -367,7 +367,8 @@ func connCommand(c *conn) string {
 		}
 		return strings.Join(cmds, "; ")
 	}
-	flags := fmt.Sprintf("-w%d", wait)
+	// -v says whether the connection was accepted or refused.
+	flags := fmt.Sprintf("-v -w%d", wait)
 	if c.halfClosed {
 		flags = "-N " + flags
 	}
