@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/netgrade/netgrade/course"
@@ -67,7 +69,7 @@ port the check used.`,
 		},
 	}
 	c.Flags().IntVar(&port, "port", 0, "the port on 127.0.0.1 to listen on (0 picks a free one, printed)")
-	crs.register(c)
+	c.Flags().StringVar(&crs.path, "course", "", "course file (YAML) whose texts set the account and the refused recipient; default: the built-in course")
 	return c
 }
 
@@ -101,8 +103,11 @@ func serveMail(ctx context.Context, w io.Writer, proto string, port int, ex *gra
 		srv, err = mailserver.StartIMAP(ctx, cfg)
 		account = fmt.Sprintf("user %s, password %s; %d messages in INBOX", cfg.User, cfg.Password, len(cfg.Mailbox))
 	}
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return usageErr("port %d is in use on 127.0.0.1 (by another program, or by connections of one stopped a moment ago, for a minute): give another --port", port)
+	}
 	if err != nil {
-		return fmt.Errorf("starting the %s server on 127.0.0.1:%d: %w", proto, port, err)
+		return internalErr(fmt.Errorf("starting the %s server on 127.0.0.1:%d: %w", proto, port, err))
 	}
 	offer := "STARTTLS"
 	if proto == "pop3" {

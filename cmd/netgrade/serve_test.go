@@ -81,8 +81,8 @@ func TestServePrintsTheDialogue(t *testing.T) {
 	assert.Check(t, !strings.Contains(text, mailserver.SeedPassword+"\n"), "the password is masked in the dialogue:\n%s", text)
 }
 
-// TestServeRefusesBadArguments: a protocol it does not serve and a port
-// out of range are usage errors that say what to give.
+// TestServeRefusesBadArguments: a protocol it does not serve, a port
+// out of range and a port in use are usage errors that say what to give.
 func TestServeRefusesBadArguments(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -91,9 +91,18 @@ func TestServeRefusesBadArguments(t *testing.T) {
 		{[]string{"serve"}, "smtp, pop3 or imap"},
 		{[]string{"serve", "http"}, "no such protocol"},
 		{[]string{"serve", "smtp", "--port", "70000"}, "from 1 to 65535"},
+		{[]string{"serve", "imap", "--port", taken(t)}, "in use"},
 	} {
 		code, _, errOut := runCLI(t, tc.args...)
 		assert.Equal(t, code, exitUsage, tc.args)
 		assert.Check(t, is.Contains(errOut, tc.want), tc.args)
 	}
+}
+
+// taken returns a port a listener of the test holds until it ends.
+func taken(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	assert.NilError(t, err)
+	t.Cleanup(func() { l.Close() })
+	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
 }
