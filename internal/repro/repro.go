@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -234,6 +235,7 @@ type conn struct {
 	requests      []report.Event // HTTP requests netgrade sent on it
 	halfClosed    bool           // netgrade shut down its sending side
 	answered      bool           // the program sent something back
+	refused       bool           // it could not be opened
 	first, last   float64
 }
 
@@ -251,7 +253,12 @@ func (b *builder) tcpConns() []*conn {
 		conns = append(conns, c)
 		return c
 	}
-	for _, ev := range b.after {
+	for i, ev := range b.after {
+		if m := dialFailed.FindStringSubmatch(ev.Data); ev.Kind == report.EvNote && m != nil {
+			// A connection the program refused: tried again by hand.
+			get(fmt.Sprintf("refused-%d", i), m[1], ev.TimeMS).refused = true
+			continue
+		}
 		if ev.Proto != "tcp" {
 			continue
 		}
@@ -282,6 +289,10 @@ func (b *builder) tcpConns() []*conn {
 	}
 	return conns
 }
+
+// dialFailed matches the note of a connection netgrade could not open
+// (graders/probe's DialTCP), with the address it tried.
+var dialFailed = regexp.MustCompile(`^connecting to (\S+) failed: `)
 
 // tcpSteps opens each connection netgrade opened: with curl for one that
 // carried HTTP requests, with nc sending what netgrade sent for another;
@@ -336,6 +347,8 @@ func (b *builder) tcpSteps() []report.TryStep {
 // connSay says what a connection's command does.
 func connSay(c *conn) string {
 	switch {
+	case c.refused:
+		return "connect, as netgrade tried to (its connection was refused)"
 	case len(c.requests) > 0:
 		var names []string
 		for _, r := range c.requests {

@@ -99,7 +99,7 @@ func TestFor(t *testing.T) {
 			start(10, nil, py, "/home/s/udp-server.py", "5000"),
 			wire(12, report.EvSend, "udp", ng1, prog, "judged"),
 		}}},
-		{"tcp server, two clients at once then one alone", server, "s.py", report.Check{Transcript: []report.Event{
+		{"tcp server, two clients at once, one alone, one refused", server, "s.py", report.Check{Transcript: []report.Event{
 			start(1, nil, py, "/x/s.py", "5000"),
 			wire(2, report.EvConnect, "tcp", ng1, prog, ""),
 			wire(3, report.EvSend, "tcp", ng1, prog, "abc"),
@@ -109,6 +109,7 @@ func TestFor(t *testing.T) {
 			wire(3006, report.EvRecv, "tcp", prog, ng2, "DE"),
 			wire(4000, report.EvConnect, "tcp", ng3, prog, ""),
 			wire(4001, report.EvClose, "tcp", ng3, prog, "netgrade shut down its side"),
+			{TimeMS: 5000, Kind: report.EvNote, Data: "connecting to " + prog + " failed: dial tcp " + prog + ": connect: connection refused"},
 		}}},
 		{"http, curl and a raw request; no answer to the last three", []string{"python3", "/h/http.py", "{port}"}, "/h/http.py", report.Check{Transcript: []report.Event{
 			start(1, []string{"TZ=Europe/Paris", "LD_PRELOAD=/lib/libfaketime.so.1", "FAKETIME=@2026-01-15 10:00:00", "FAKETIME_DONT_RESET=1", "NO_FAKE_STAT=1", "PYTHONPATH=/tmp/hook"}, py, "/h/http.py", "5000"),
