@@ -16,6 +16,7 @@ import (
 	"github.com/netgrade/netgrade/graders/gradertest"
 	"github.com/netgrade/netgrade/graders/probe"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/netgrade/netgrade/internal/samples"
 	"github.com/stretchr/testify/assert"
@@ -36,7 +37,7 @@ var (
 
 func options() graders.Options {
 	sharedOnce.Do(func() {
-		sharedOpt = graders.Options{Interpreters: harness.NewInterpreters(), Ports: harness.NewPorts(uint64(os.Getpid()))}
+		sharedOpt = graders.Options{Interpreters: pyenv.NewInterpreters(), Ports: harness.NewPorts(uint64(os.Getpid()))}
 	})
 	return sharedOpt
 }

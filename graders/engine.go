@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/netgrade/netgrade/internal/repro"
 )
@@ -160,7 +161,7 @@ type Options struct {
 	// Settings are the course's settings for the exercise graded.
 	Settings Settings
 	// Interpreters resolves python3 once per run; shared across gradings.
-	Interpreters *harness.Interpreters
+	Interpreters *pyenv.Interpreters
 	// Ports hands out ports; shared across gradings of one run.
 	Ports *harness.Ports
 	// Parallel is how many checks of one grading run at once
@@ -182,7 +183,7 @@ type Options struct {
 
 func (o *Options) defaults() {
 	if o.Interpreters == nil {
-		o.Interpreters = harness.NewInterpreters()
+		o.Interpreters = pyenv.NewInterpreters()
 	}
 	if o.Ports == nil {
 		o.Ports = harness.NewPorts(uint64(time.Now().UnixNano()) ^ uint64(os.Getpid()))
@@ -537,9 +538,9 @@ func (t *T) finish(rc *report.Check, err error) {
 		rc.Message = "netgrade could not run this check: " + err.Error()
 	}
 	main := t.mainProcess()
-	var tb *harness.Traceback
+	var tb *pyenv.Traceback
 	if main != nil {
-		tb = harness.LastTraceback(main.Output().Lines())
+		tb = pyenv.LastTraceback(main.Output().Lines())
 	}
 	if rc.Status == report.Pass && tb.IsSyntax() {
 		// A program Python cannot compile never ran a line: whatever the
@@ -591,7 +592,7 @@ func limitHint(l harness.LimitHit) string {
 }
 
 // diagnose returns advice for a Python exception students commonly hit.
-func diagnose(tb *harness.Traceback) string {
+func diagnose(tb *pyenv.Traceback) string {
 	line := tb.Line
 	switch {
 	case tb.Exception == "EOFError":

@@ -14,6 +14,7 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/batch"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/render"
 	"github.com/netgrade/netgrade/internal/sandbox"
 	"github.com/spf13/cobra"
@@ -251,7 +252,7 @@ func chooseSandbox(ctx context.Context, f batchFlags, reg *graders.Registry) (sa
 	if err != nil {
 		return nil, "", internalErr(fmt.Errorf("finding netgrade's own binary: %w", err))
 	}
-	interp := harness.NewInterpreters()
+	interp := pyenv.NewInterpreters()
 	switch f.sandbox {
 	case sandbox.Process:
 		return sandbox.NewProcess(reg, interp), "the process sandbox isolates nothing: submissions share this machine's loopback and processes", nil

@@ -9,6 +9,8 @@ import (
 	"github.com/netgrade/netgrade/course"
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/observe"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/spf13/cobra"
 )
@@ -87,7 +89,7 @@ const verboseUsage = "say how netgrade observes the programs (sockets, process t
 // sayMechanisms tells, for --verbose, how programs are observed and
 // contained here.
 func sayMechanisms(w io.Writer) {
-	fmt.Fprintf(w, "netgrade: observing programs: %s\n", harness.ProbeMechanisms())
+	fmt.Fprintf(w, "netgrade: observing programs: %s\n", observe.ProbeMechanisms())
 	fmt.Fprintf(w, "netgrade: programs contained by %s\n", harness.Probe())
 }
 
@@ -152,5 +154,5 @@ func verdictErr(results []report.Result) error {
 
 // newOptions returns grading options shared by every grading of one run.
 func newOptions() graders.Options {
-	return graders.Options{Interpreters: harness.NewInterpreters(), Version: version}
+	return graders.Options{Interpreters: pyenv.NewInterpreters(), Version: version}
 }

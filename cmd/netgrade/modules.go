@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"regexp"
 
-	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/netgrade/netgrade/internal/sandbox"
@@ -18,14 +17,14 @@ import (
 // about each module once.
 type modules struct {
 	finder *pyenv.Finder
-	interp *harness.Interpreters
+	interp *pyenv.Interpreters
 }
 
 // newModules returns the advisor of one grading run; interp resolves the
 // interpreter names of run commands (nil: a resolver of its own).
-func newModules(interp *harness.Interpreters) *modules {
+func newModules(interp *pyenv.Interpreters) *modules {
 	if interp == nil {
-		interp = harness.NewInterpreters()
+		interp = pyenv.NewInterpreters()
 	}
 	return &modules{finder: pyenv.NewFinder(nil), interp: interp}
 }

@@ -18,8 +18,8 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/graders/probe"
 	"github.com/netgrade/netgrade/internal/clock"
-	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/httpwire"
+	"github.com/netgrade/netgrade/internal/observe"
 	"github.com/netgrade/netgrade/internal/poll"
 	"github.com/netgrade/netgrade/internal/report"
 )
@@ -744,7 +744,7 @@ func waitAccepted(t *graders.T, p *program) bool {
 	ctx, cancel := context.WithTimeout(t.Context(), t.Timeout(probe.ReplyTimeout))
 	defer cancel()
 	_, err := poll.Wait(ctx, func(context.Context) poll.Result {
-		q, found, err := harness.ListenQueue(p.P.Pid(), p.Port)
+		q, found, err := observe.ListenQueue(p.P.Pid(), p.Port)
 		switch {
 		case err != nil:
 			return poll.Continue("reading the listen queue: %v", err)
@@ -754,7 +754,7 @@ func waitAccepted(t *graders.T, p *program) bool {
 			return poll.Continue("%d connections wait to be accepted", q)
 		}
 		return poll.Done()
-	}, poll.Backoff(poll.DefaultFirst, acceptLookCap), poll.StopOn(p.P.Done(), harness.ErrExited))
+	}, poll.Backoff(poll.DefaultFirst, acceptLookCap), poll.StopOn(p.P.Done(), observe.ErrExited))
 	return err == nil
 }
 

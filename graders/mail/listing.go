@@ -9,6 +9,7 @@ import (
 	"github.com/netgrade/netgrade/graders/probe/mailprobe"
 	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/mailserver"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
 )
 
@@ -216,7 +217,7 @@ func (l *lister) judgeLogin(t *graders.T, r *listRun) error {
 // ending says how a program ended, with its traceback's last line.
 func ending(p *harness.Process) string {
 	s := p.Exit().String()
-	if tb := harness.LastTraceback(p.Output().Lines()); tb != nil {
+	if tb := pyenv.LastTraceback(p.Output().Lines()); tb != nil {
 		s += ": " + tb.Line
 	}
 	return s

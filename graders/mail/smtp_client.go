@@ -10,6 +10,7 @@ import (
 	"github.com/netgrade/netgrade/graders/probe/mailprobe"
 	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/mailserver"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
 )
 
@@ -322,7 +323,7 @@ func judgeNonASCII(t *graders.T, r *smtpRun) error {
 	if len(r.facts.Messages) == 0 {
 		f := graders.Failf("with a non-ASCII subject and message, the server received no message").
 			Want(want, "no message; the client "+ending(r.p))
-		if tb := harness.LastTraceback(r.p.Output().Lines()); tb != nil {
+		if tb := pyenv.LastTraceback(r.p.Output().Lines()); tb != nil {
 			f.Message = "with a non-ASCII subject and message, the client crashed before sending: " + tb.Line
 			if tb.Exception == "UnicodeEncodeError" {
 				f.Hint = "sendmail() encodes a str message as ASCII: build the message with the email package (EmailMessage and send_message(), or MIMEText(message, 'plain', 'utf-8') and msg.as_string()), which encodes the subject and the body as MIME requires."

@@ -12,7 +12,9 @@ import (
 
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/observe"
 	"github.com/netgrade/netgrade/internal/poll"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
 )
 
@@ -69,11 +71,11 @@ func StartServerEnv(t *graders.T, proto string, env []string) (*harness.Process,
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), t.Timeout(ReadyTimeout))
 	defer cancel()
-	r, err := harness.AwaitBound(ctx, p.Pid(), proto, port, p.Done())
+	r, err := observe.AwaitBound(ctx, p.Pid(), proto, port, p.Done())
 	waited := t.Timeout(ReadyTimeout)
 	for graces := 0; graces < StartGraces && stillStarting(t, p, err, r.Held, proto, waited); graces++ {
 		gctx, gcancel := context.WithTimeout(t.Context(), t.Timeout(StartGrace))
-		more, merr := harness.AwaitBound(gctx, p.Pid(), proto, port, p.Done())
+		more, merr := observe.AwaitBound(gctx, p.Pid(), proto, port, p.Done())
 		gcancel()
 		more.Looks += r.Looks
 		more.Waited += r.Waited
@@ -104,7 +106,7 @@ func StartServerEnv(t *graders.T, proto string, env []string) (*harness.Process,
 	}
 	held := DescribeSockets(socks, proto)
 	switch {
-	case errors.Is(err, harness.ErrExited):
+	case errors.Is(err, observe.ErrExited):
 		_ = p.WaitOutput(t.Context())
 		if portStolen(p, port) {
 			return nil, 0, fmt.Errorf("%w: port %d", graders.ErrPortTaken, port)
@@ -144,7 +146,7 @@ func wantSocket(f *graders.Failure, proto string, port int, held string) *grader
 
 // DescribeSockets says which sockets of proto a program holds, e.g.
 // "bound UDP 0.0.0.0:1234".
-func DescribeSockets(socks []harness.Socket, proto string) string {
+func DescribeSockets(socks []observe.Socket, proto string) string {
 	var parts []string
 	for _, s := range socks {
 		if s.Proto == proto && s.Listening() {
@@ -240,14 +242,14 @@ func UsageCheck(exercise, note, hint string) *graders.Check {
 // gets StartGrace more (at most StartGraces times): the program is still at work (importing a
 // framework on a machine whose cores are all busy), where one blocked on
 // anything else gets no more time. It notes why in the transcript.
-func stillStarting(t *graders.T, p *harness.Process, err error, held []harness.Socket, proto string, waited time.Duration) bool {
+func stillStarting(t *graders.T, p *harness.Process, err error, held []observe.Socket, proto string, waited time.Duration) bool {
 	if !errors.Is(err, context.DeadlineExceeded) || t.Context().Err() != nil || DescribeSockets(held, proto) != "" {
 		return false
 	}
 	if dl, ok := t.Context().Deadline(); ok && time.Until(dl) < t.Timeout(StartGrace)+graceMargin {
 		return false
 	}
-	busy, cpu := harness.Busy(p.Pid())
+	busy, cpu := observe.Busy(p.Pid())
 	if busy && cpu >= StartCPU {
 		t.Note("after %s the program holds no %s socket and has used %s of CPU, more than any start takes: netgrade waits no longer",
 			waited, strings.ToUpper(proto), cpu.Round(10*time.Millisecond))
@@ -282,7 +284,7 @@ func checkUsage(ctx context.Context, t *graders.T) error {
 	// at only once it has run for usageFirstLook, so that the usual case
 	// costs no look at all; the verdict is the same, only a server that
 	// starts anyway is named a little later.
-	served := make(chan []harness.Socket, 1)
+	served := make(chan []observe.Socket, 1)
 	go func() {
 		first := time.NewTimer(usageFirstLook)
 		defer first.Stop()
@@ -294,7 +296,7 @@ func checkUsage(ctx context.Context, t *graders.T) error {
 		case <-first.C:
 		}
 		_, _ = poll.Wait(wctx, func(context.Context) poll.Result {
-			socks, err := harness.Sockets(p.Pid())
+			socks, err := observe.Sockets(p.Pid())
 			if err != nil {
 				return poll.Continue("reading the program's sockets: %v", err)
 			}
@@ -305,7 +307,7 @@ func checkUsage(ctx context.Context, t *graders.T) error {
 				}
 			}
 			return poll.Continue("%d sockets, none serving", len(socks))
-		}, poll.StopOn(p.Done(), harness.ErrExited))
+		}, poll.StopOn(p.Done(), observe.ErrExited))
 	}()
 	// A program still starting on a busy machine (at work, little CPU
 	// used) gets StartGrace more, up to StartGraces times: the wall clock
@@ -364,7 +366,7 @@ wait:
 		return graders.Failf("the usage message is printed, but the program exits with status 0").
 			Want("a non-zero exit status (sys.exit(1))", ex.String()).
 			WithHint("A program that could not do its job exits non-zero: sys.exit(1) after the usage message.")
-	case harness.LastTraceback(p.Output().Lines()) != nil:
+	case pyenv.LastTraceback(p.Output().Lines()) != nil:
 		return graders.Failf("without arguments the program crashes (%s) instead of printing a usage message", ex).
 			Want("a line containing `Usage` and a non-zero exit status", got)
 	default:
@@ -403,7 +405,7 @@ func StillAtWork(t *graders.T, p *harness.Process, waited time.Duration) bool {
 	if dl, ok := t.Context().Deadline(); ok && time.Until(dl) < t.Timeout(StartGrace)+graceMargin {
 		return false
 	}
-	busy, cpu := harness.Busy(p.Pid())
+	busy, cpu := observe.Busy(p.Pid())
 	if !busy || cpu >= StartCPU {
 		return false
 	}
@@ -417,7 +419,7 @@ func StillAtWork(t *graders.T, p *harness.Process, waited time.Duration) bool {
 // (StillAtWork). A client that sent and then waits, with or without a
 // timeout, holds its socket: it gets no more time.
 func ClientStillStarting(t *graders.T, p *harness.Process, waited time.Duration) bool {
-	if socks, err := harness.Sockets(p.Pid()); err != nil || len(socks) > 0 {
+	if socks, err := observe.Sockets(p.Pid()); err != nil || len(socks) > 0 {
 		return false
 	}
 	return StillAtWork(t, p, waited)

@@ -12,6 +12,7 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/graders/probe"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
 )
 
@@ -212,7 +213,7 @@ func (r *tcpClientRun) judgeSent() error {
 	if r.conn == nil {
 		f := graders.Failf("the client never connected to 127.0.0.1:%d (%s)", r.port, ex).
 			Want("a connection to 127.0.0.1:"+strconv.Itoa(r.port)+" carrying "+wantText, "no connection; printed:\n"+probe.PrintedSince(r.p, 0))
-		if ex.Code == 0 && harness.LastTraceback(r.p.Output().Lines()) == nil {
+		if ex.Code == 0 && pyenv.LastTraceback(r.p.Output().Lines()) == nil {
 			f.Hint = "The client ended without connecting: connect((host, port)) with HOST = sys.argv[1] and PORT = int(sys.argv[2])."
 		}
 		return f
@@ -243,7 +244,7 @@ func (r *tcpClientRun) judgeConnected() error {
 	}
 	f := graders.Failf("the client never connected to %s:%d (%s)", r.host, r.port, r.p.Exit()).
 		Want("a connection to port "+strconv.Itoa(r.port), "no connection; printed:\n"+probe.PrintedSince(r.p, 0))
-	if tb := harness.LastTraceback(r.p.Output().Lines()); tb != nil {
+	if tb := pyenv.LastTraceback(r.p.Output().Lines()); tb != nil {
 		f.Actual = "no connection; the program ended with " + tb.Line
 	}
 	return f

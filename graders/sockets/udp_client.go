@@ -16,7 +16,9 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/graders/probe"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/observe"
 	"github.com/netgrade/netgrade/internal/poll"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
 )
 
@@ -183,7 +185,7 @@ func awaitClient(t *graders.T, p *harness.Process) (stuck string, err error) {
 			if !p.Running() {
 				return poll.Done()
 			}
-			if b, ok, _ := harness.BlockedReading(p.Pid()); ok {
+			if b, ok, _ := observe.BlockedReading(p.Pid()); ok {
 				stuck = b.String()
 				return poll.Done()
 			}
@@ -224,7 +226,7 @@ const (
 func noDatagram(p *harness.Process, port int, msg string) *graders.Failure {
 	f := graders.Failf("no datagram arrived on UDP port %d (client %s)", port, p.Exit())
 	f.Want(fmt.Sprintf("a datagram: %q", msg), "nothing")
-	if p.Exit().Code == 0 && harness.LastTraceback(p.Output().Lines()) == nil {
+	if p.Exit().Code == 0 && pyenv.LastTraceback(p.Output().Lines()) == nil {
 		f.Hint = "The client ended without sending: check that it calls sendto() with (host, port) taken from sys.argv, and that PORT is the second argument."
 	}
 	return f
@@ -337,7 +339,7 @@ func checkClientExits(ctx context.Context, t *graders.T) error {
 		return err
 	}
 	ex := p.Exit()
-	if tb := harness.LastTraceback(p.Output().Lines()); ex.StoppedBy == "" && tb != nil && tb.Exception == "EOFError" {
+	if tb := pyenv.LastTraceback(p.Output().Lines()); ex.StoppedBy == "" && tb != nil && tb.Exception == "EOFError" {
 		t.Note("the client ended by itself, on reading its closed standard input (%s): udp-client/no-stdin judges that", tb.Line)
 		return nil
 	}
@@ -359,7 +361,7 @@ func checkNoStdin(ctx context.Context, t *graders.T) error {
 	if err != nil {
 		return err
 	}
-	tb := harness.LastTraceback(p.Output().Lines())
+	tb := pyenv.LastTraceback(p.Output().Lines())
 	switch {
 	case tb == nil:
 		return nil

@@ -13,7 +13,7 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/graders/gradertest"
 	"github.com/netgrade/netgrade/graders/probe"
-	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/observe"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -59,7 +59,7 @@ func TestConcNoProcessLeftBehind(t *testing.T) {
 			require.NoError(t, err)
 
 			var mu sync.Mutex
-			var children []harness.ProcInfo
+			var children []observe.ProcInfo
 			ex := &graders.Exercise{ID: "cleanup", Args: []string{"{port}"}, Checks: []*graders.Check{{
 				ID: "cleanup/held", Title: "children still handling clients when the check ends",
 				Run: func(ctx context.Context, t *graders.T) error {

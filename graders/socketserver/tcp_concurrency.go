@@ -9,6 +9,7 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/graders/probe"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/observe"
 	"github.com/netgrade/netgrade/internal/poll"
 	"github.com/netgrade/netgrade/internal/report"
 )
@@ -272,18 +273,18 @@ func concCheckConcurrent(ctx context.Context, t *graders.T) error {
 // concTree is what /proc shows of a server: the server process and the
 // live (not zombie) processes of its tree.
 type concTree struct {
-	root     harness.ProcInfo
-	children []harness.ProcInfo
+	root     observe.ProcInfo
+	children []observe.ProcInfo
 }
 
 // concReadTree reads the tree of the server rooted at pid. The server's own
 // entry, with its thread count, is read before its children are looked for
-// (harness.Tree): children started before the threads were counted are
+// (observe.Tree): children started before the threads were counted are
 // listed, so a tree never shows the threads a runtime starts for its
 // children (Go waits for each child in a thread of its own) without the
 // children.
 func concReadTree(pid int) (concTree, error) {
-	procs, err := harness.Tree(pid)
+	procs, err := observe.Tree(pid)
 	if err != nil {
 		return concTree{}, err
 	}
@@ -298,7 +299,7 @@ func concReadTree(pid int) (concTree, error) {
 		}
 	}
 	if !found {
-		return tr, harness.ErrExited
+		return tr, observe.ErrExited
 	}
 	return tr, nil
 }

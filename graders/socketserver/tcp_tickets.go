@@ -13,6 +13,7 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/graders/probe"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/observe"
 	"github.com/netgrade/netgrade/internal/poll"
 	"github.com/netgrade/netgrade/internal/racehook"
 	"github.com/netgrade/netgrade/internal/report"
@@ -289,7 +290,7 @@ func ticketsPace(t *graders.T, pid, port int) {
 	ctx, cancel := context.WithTimeout(t.Context(), ticketsPaceWait)
 	defer cancel()
 	_, _ = poll.Wait(ctx, func(context.Context) poll.Result {
-		n, found, err := harness.ListenQueue(pid, port)
+		n, found, err := observe.ListenQueue(pid, port)
 		if err != nil || !found || n == 0 {
 			return poll.Done()
 		}
@@ -559,7 +560,7 @@ func ticketsWatchForks(t *graders.T, pid int) func() bool {
 		if <-seen {
 			return true
 		}
-		procs, err := harness.Tree(pid)
+		procs, err := observe.Tree(pid)
 		if err != nil {
 			return false
 		}

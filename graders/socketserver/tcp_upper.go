@@ -13,6 +13,7 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/graders/probe"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/observe"
 	"github.com/netgrade/netgrade/internal/report"
 )
 
@@ -160,7 +161,7 @@ type upperReply struct {
 	firstAt, doneAt time.Time
 	// loadDelay is how long the program waited for a CPU between the
 	// sending of the data and the reply (the most any of its threads
-	// waited, harness.RunDelays.Grown): at least that much of the reply's
+	// waited, observe.RunDelays.Grown): at least that much of the reply's
 	// time was added by other work on the machine.
 	loadDelay time.Duration
 }
@@ -188,13 +189,13 @@ func upperAsk(t *graders.T, p *harness.Process, port int, from net.IP, who, data
 		return r, err
 	}
 	r.conn, r.sentAt = c, time.Now()
-	before, berr := harness.ThreadRunDelays(p.Pid())
+	before, berr := observe.ThreadRunDelays(p.Pid())
 	if err := probe.SendAs(t, p, c, who, []byte(data)); err != nil {
 		return r, err
 	}
 	wants := upperWants(data)
 	r.data = upperWaitReply(c, wants, timeout)
-	if after, aerr := harness.ThreadRunDelays(p.Pid()); berr == nil && aerr == nil {
+	if after, aerr := observe.ThreadRunDelays(p.Pid()); berr == nil && aerr == nil {
 		r.loadDelay = after.Grown(before)
 	}
 	if len(r.data) == 0 && mode == upperLenient {

@@ -42,6 +42,15 @@ const (
 	// data was sent a reply may arrive and still count as having waited:
 	// the clocks of one machine, read by two processes.
 	waitingEarly = 50 * time.Millisecond
+	// waitingLoadMargin is how much shorter than len(data) seconds a wait
+	// may look once the time the program spent waiting for a CPU is
+	// subtracted. That time is an over-estimate: it is sampled after the
+	// reply arrived and also holds the handler's waits after its sendall
+	// (closing, returning to the accept loop), so a correct two-second
+	// wait on a loaded machine may look 50 ms short. The mistakes this
+	// guard catches (sleep(1) for a two-character message, no sleep at
+	// all) are a whole second short or more.
+	waitingLoadMargin = 500 * time.Millisecond
 )
 
 // waitingClients are the data of the three clients of next-client.
@@ -165,10 +174,11 @@ func waitingJudgeDelay(data string, r *upperReply) error {
 	// CPU) is not the program's wait: load never makes a short wait look
 	// long enough.
 	waited := took - min(r.loadDelay, took)
-	if waited >= time.Duration(chars)*time.Second-waitingEarly {
+	long := took >= time.Duration(chars)*time.Second-waitingEarly
+	if long && waited >= time.Duration(chars)*time.Second-waitingLoadMargin {
 		return nil
 	}
-	if waited < took && took >= time.Duration(chars)*time.Second-waitingEarly {
+	if long {
 		return graders.Failf("the server answered %s after the data was sent, but %s of that it spent waiting for a CPU on a busy machine: its own wait, %s, is too short; it must wait len(data) = %d seconds first",
 			took.Round(10*time.Millisecond), r.loadDelay.Round(10*time.Millisecond), waited.Round(10*time.Millisecond), chars).
 			Want(fmt.Sprintf("a wait of %d seconds (len(data))", chars), fmt.Sprintf("a wait of %s", waited.Round(10*time.Millisecond))).

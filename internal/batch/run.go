@@ -8,14 +8,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/netgrade/netgrade/internal/sandbox"
 	"golang.org/x/sys/unix"
@@ -331,7 +330,7 @@ func (opt Options) expected(exercise string) string {
 
 // problems says why a student's folder cannot be graded properly, "" when
 // it can: it holds no exercise file at all, or a source file Python cannot
-// read (see undecodable); unreadable lists the exercises of such files.
+// read (see pyenv.Undecodable); unreadable lists the exercises of such files.
 func problems(dir string, files []sandbox.File, opt Options) (problem string, unreadable []string) {
 	var out, looked []string
 	found := 0
@@ -341,7 +340,7 @@ func problems(dir string, files []sandbox.File, opt Options) (problem string, un
 			continue
 		}
 		found++
-		if why := undecodable(filepath.Join(dir, filepath.FromSlash(f.Path)), f.Path); why != "" {
+		if why := pyenv.Undecodable(filepath.Join(dir, filepath.FromSlash(f.Path)), f.Path); why != "" {
 			out = append(out, why)
 			unreadable = append(unreadable, f.Exercise)
 		}
@@ -350,46 +349,6 @@ func problems(dir string, files []sandbox.File, opt Options) (problem string, un
 		out = append(out, "no exercise file in the submission (looked for "+strings.Join(looked, ", ")+")")
 	}
 	return strings.Join(out, "; "), unreadable
-}
-
-// codingCookie is PEP 263's encoding declaration, on one of a source
-// file's first two lines.
-var codingCookie = regexp.MustCompile(`^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)`)
-
-// undecodable says why Python cannot read a .py file as its source (""
-// when it can): a file that is not UTF-8 and declares no other encoding
-// stops Python before it runs a line ("SyntaxError: Non-UTF-8 code").
-func undecodable(path, name string) string {
-	if !strings.EqualFold(filepath.Ext(path), ".py") {
-		return ""
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Sprintf("%s cannot be read: %v", name, err)
-	}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if utf8.Valid(data) {
-		return ""
-	}
-	lines := bytes.SplitN(data, []byte("\n"), 3)
-	for _, line := range lines[:min(2, len(lines))] {
-		m := codingCookie.FindSubmatch(line)
-		if m == nil {
-			continue
-		}
-		if enc := strings.ReplaceAll(strings.ToLower(string(m[1])), "_", "-"); enc != "utf-8" && enc != "utf8" {
-			return "" // another encoding, declared: Python reads it
-		}
-	}
-	off := 0
-	for off < len(data) {
-		r, n := utf8.DecodeRune(data[off:])
-		if r == utf8.RuneError && n <= 1 {
-			break
-		}
-		off += n
-	}
-	return fmt.Sprintf("%s is not UTF-8 text (byte 0x%02x at offset %d), so Python cannot read it: save it as UTF-8", name, data[off], off)
 }
 
 // settings returns an exercise's check settings: its own, or the batch's.

@@ -21,8 +21,8 @@ import (
 	"github.com/netgrade/netgrade/fixtures"
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/graders/gradertest"
-	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/poll"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/netgrade/netgrade/internal/samples"
 	"github.com/netgrade/netgrade/internal/sockdiag"
@@ -97,7 +97,7 @@ func TestReplaysShowTheFailure(t *testing.T) {
 				}
 			}
 			s := sample(t, dir, tc.fixture)
-			opt := graders.Options{Interpreters: harness.NewInterpreters()}
+			opt := graders.Options{Interpreters: pyenv.NewInterpreters()}
 			if s.Settings != nil {
 				opt.Settings = *s.Settings
 			}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
 )
 
@@ -20,7 +21,7 @@ type Runner struct {
 	Registry *graders.Registry
 	// Interpreters and Ports are shared by every unit this runner grades;
 	// nil gives each unit its own.
-	Interpreters *harness.Interpreters
+	Interpreters *pyenv.Interpreters
 	Ports        *harness.Ports
 }
 
@@ -51,7 +52,7 @@ func (r *Runner) Grade(ctx context.Context, u Unit, emit func(report.Result) err
 		Version:  u.Version,
 	}
 	if opt.Interpreters == nil {
-		opt.Interpreters = harness.NewInterpreters()
+		opt.Interpreters = pyenv.NewInterpreters()
 	}
 	jobs := make([]*graders.Job, 0, len(u.Files))
 	for _, f := range u.Files {
