@@ -50,6 +50,9 @@ var replays = []struct {
 	// not.
 	shows []string
 	hides []string
+	// once must appear exactly once: the answer the first client got
+	// and the next did not.
+	once []string
 	// needs are the tools beyond sh, nc and python3.
 	needs []string
 }{
@@ -58,7 +61,7 @@ var replays = []struct {
 	{fixture: "udp-server/no_usage.py", check: "udp-server/usage", shows: []string{"IndexError", "exit status: 1"}},
 	{fixture: "udp-client/latin1_encode.py", check: "udp-client/utf8", shows: []string{"c\xe1c b?n"}},
 	{fixture: "tcp-server/latin1_decode.py", check: "tcp-server/utf8", shows: []string{"cÃ¡c báº¡n"}},
-	{fixture: "tcp-server/accept_once.py", check: "tcp-server/next-client", shows: []string{"succeeded", "Connection refused"}},
+	{fixture: "tcp-server/accept_once.py", check: "tcp-server/next-client", shows: []string{"first client here", "Message received"}, once: []string{"Message received"}},
 	{fixture: "tcp-upper/lower.py", check: "tcp-upper/upper", shows: []string{"hello, world 42"}, hides: []string{"HELLO"}},
 	{fixture: "tcp-client/latin1_reply.py", check: "tcp-client/utf8", shows: []string{"cÃ¡c báº¡n"}},
 	{fixture: "http-server/unknown_200.py", check: "http-server/not-found", shows: []string{"< HTTP/1.0 200 OK", "Page not found"}, needs: []string{"curl"}},
@@ -111,6 +114,9 @@ func TestReplaysShowTheFailure(t *testing.T) {
 			out := replay(t, try, filepath.Dir(s.Submission.File), bin, tc.shows)
 			for _, w := range tc.shows {
 				assert.Assert(t, bytes.Contains(out, []byte(w)), "the commands do not show %q:\n%s\n--- output:\n%s", w, script(try), out)
+			}
+			for _, w := range tc.once {
+				assert.Equal(t, bytes.Count(out, []byte(w)), 1, "the commands should show %q once:\n%s\n--- output:\n%s", w, script(try), out)
 			}
 			for _, w := range tc.hides {
 				assert.Assert(t, !bytes.Contains(out, []byte(w)), "the commands show %q:\n%s\n--- output:\n%s", w, script(try), out)

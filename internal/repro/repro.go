@@ -180,6 +180,12 @@ func (b *builder) server() *report.Try {
 	case b.hasProto(report.EvConnect, "tcp") || b.hasProto(report.EvSend, "tcp"):
 		net, look = b.tcpSteps(), "read what nc shows (the server's reply) and what the server prints"
 	}
+	if len(net) == 0 && !b.endedByItself() {
+		return &report.Try{
+			Steps: []report.TryStep{{Say: "Start your program as netgrade did, in your exercise's folder", Run: b.program(), Keep: true}},
+			Look:  b.look("read what it prints while it runs"),
+		}
+	}
 	if len(net) == 0 {
 		return &report.Try{
 			Steps: []report.TryStep{{Say: "Run your program as netgrade did, in your exercise's folder; the last line shows its exit status", Run: b.program() + `; echo "exit status: $?"`}},
@@ -188,6 +194,14 @@ func (b *builder) server() *report.Try {
 	}
 	steps := []report.TryStep{{Say: "Start your server as netgrade did, in your exercise's folder, in a terminal of its own", Run: b.program(), Keep: true}}
 	return &report.Try{Steps: append(steps, net...), Look: b.look(look)}
+}
+
+// endedByItself reports whether the program ended before netgrade
+// stopped it.
+func (b *builder) endedByItself() bool {
+	return slices.ContainsFunc(b.after, func(ev report.Event) bool {
+		return ev.Kind == report.EvExit && !strings.Contains(ev.Data, "netgrade")
+	})
 }
 
 // hasProto reports whether an event of kind over proto follows the start.

@@ -136,6 +136,10 @@ func TestFor(t *testing.T) {
 			start(2, nil, py, "/m/pop.py", "127.0.0.1", "5000", "student", strings.Repeat("*", len(DefaultMail.Password))),
 			wire(3, report.EvSend, "pop3", prog, ng1, "+OK ready"),
 		}}},
+		{"a server that never listened, stopped by netgrade", server, "/home/s/udp-server.py", report.Check{Transcript: []report.Event{
+			start(1, nil, py, "/home/s/udp-server.py", "5000"),
+			{TimeMS: 5000, Kind: report.EvExit, Data: "stopped by netgrade with SIGINT"},
+		}}},
 		{"usage, no network", server, "/home/s/udp-server.py", report.Check{Transcript: []report.Event{
 			start(1, nil, py, "/home/s/udp-server.py"),
 			{TimeMS: 50, Kind: report.EvExit, Data: "exited with status 1"},
