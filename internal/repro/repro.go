@@ -14,6 +14,7 @@ package repro
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"path/filepath"
 	"regexp"
@@ -30,25 +31,31 @@ import (
 const (
 	maxDatagrams   = 4 // UDP datagrams
 	maxConnections = 5 // TCP connections (each a command, or run at once)
-	// laterMS is how much later than the one before a connection must
-	// have been opened to be opened a second later by hand.
-	laterMS = 50
 )
 
+// stagger is how long to wait, in seconds for sleep(1), between opening
+// two connections netgrade opened gapMS apart: the gap, rounded up to a
+// tenth of a second, at least half a second, so that by hand too they
+// reach the program in that order; at most five seconds.
+func stagger(gapMS float64) string {
+	s := math.Ceil(gapMS/100) / 10
+	return strconv.FormatFloat(min(max(s, 0.5), 5), 'f', -1, 64)
+}
+
 // Mail says how to reach netgrade's mail servers: the command a student
-// runs to start one, and the account its seeded mailbox has, which takes
-// the place of the masked password on the client's command line.
+// runs to start one, and the password of its seeded mailbox, which takes
+// the place of the masked one on the client's command line.
 type Mail struct {
 	// Serve is the command before the protocol, "netgrade serve".
 	Serve string
-	// User and Password are the mailbox's account.
-	User, Password string
+	// Password is the mailbox's.
+	Password string
 	// Wrong is what a check's masked wrong password becomes.
 	Wrong string
 }
 
-// DefaultMail is netgrade serve's account (internal/mailserver's seed).
-var DefaultMail = Mail{Serve: "netgrade serve", User: mailserver.SeedUser, Password: mailserver.SeedPassword, Wrong: "not-the-password"}
+// DefaultMail is netgrade serve's (internal/mailserver's seed).
+var DefaultMail = Mail{Serve: "netgrade serve", Password: mailserver.SeedPassword, Wrong: "not-the-password"}
 
 // Annotate sets Try on every failed check of r that a student may read
 // and whose transcript shows what to replay; other checks are left as
@@ -163,10 +170,6 @@ func (b *builder) programWith(argv []string) string {
 	return strings.Join(words, " ") + " < /dev/null"
 }
 
-// look is what to read in the commands' output, to see the check's
-// problem.
-func (b *builder) look(what string) string { return what }
-
 // server builds the steps of a server's check: start it, then replay what
 // netgrade sent it, datagrams, connections or HTTP requests.
 func (b *builder) server() *report.Try {
@@ -183,17 +186,17 @@ func (b *builder) server() *report.Try {
 	if len(net) == 0 && !b.endedByItself() {
 		return &report.Try{
 			Steps: []report.TryStep{{Say: "Start your program as netgrade did, in your exercise's folder", Run: b.program(), Keep: true}},
-			Look:  b.look("read what it prints while it runs"),
+			Look:  "read what it prints while it runs",
 		}
 	}
 	if len(net) == 0 {
 		return &report.Try{
 			Steps: []report.TryStep{{Say: "Run your program as netgrade did, in your exercise's folder; the last line shows its exit status", Run: b.program() + `; echo "exit status: $?"`}},
-			Look:  b.look("read what it prints and how it ends"),
+			Look:  "read what it prints and how it ends",
 		}
 	}
 	steps := []report.TryStep{{Say: "Start your server as netgrade did, in your exercise's folder, in a terminal of its own", Run: b.program(), Keep: true}}
-	return &report.Try{Steps: append(steps, net...), Look: b.look(look)}
+	return &report.Try{Steps: append(steps, net...), Look: look}
 }
 
 // endedByItself reports whether the program ended before netgrade
@@ -333,11 +336,11 @@ func (b *builder) tcpSteps() []report.TryStep {
 			var says []string
 			run.WriteString("(")
 			for k, c := range conns[i:j] {
-				// One that netgrade opened markedly later (after the others
-				// were under way) starts a second later: what the check
-				// judges may be what the first ones do to it.
-				if k > 0 && c.first-conns[i+k-1].first > laterMS {
-					run.WriteString(" sleep 1;")
+				// Each starts after the one before, as netgrade opened them:
+				// what the check judges may be what the first ones do to
+				// the next (a silent client holding a server).
+				if k > 0 {
+					fmt.Fprintf(&run, " sleep %s;", stagger(c.first-conns[i+k-1].first))
 				}
 				fmt.Fprintf(&run, " %s &", connCommand(c))
 				if say := connSay(c); !slices.Contains(says, say) {
@@ -387,8 +390,10 @@ func connCommand(c *conn) string {
 		for _, r := range c.requests {
 			cmd := httpCommand(r, host, port)
 			if !c.answered {
-				// No answer came: curl gives up when netgrade did.
-				cmd = strings.Replace(cmd, "curl -v", fmt.Sprintf("curl -v --max-time %d", wait), 1)
+				// No answer came: curl gives up when netgrade did (before
+				// an nc beside it, which waits two seconds more).
+				giveUp := max(1, int(math.Ceil((c.last-c.first)/1000)))
+				cmd = strings.Replace(cmd, "curl -v", fmt.Sprintf("curl -v --max-time %d", giveUp), 1)
 			}
 			cmds = append(cmds, cmd)
 		}
@@ -473,7 +478,7 @@ func (b *builder) client() *report.Try {
 	run := report.TryStep{Say: "In another terminal, in your exercise's folder, run your client as netgrade did; the last line shows its exit status", Run: b.program() + `; echo "exit status: $?"`}
 	if port == "" {
 		run.Say = "Run your client as netgrade did, in your exercise's folder; the last line shows its exit status"
-		return &report.Try{Steps: []report.TryStep{run}, Look: b.look("read what it prints and how it ends")}
+		return &report.Try{Steps: []report.TryStep{run}, Look: "read what it prints and how it ends"}
 	}
 	var listen report.TryStep
 	if b.hasProto(report.EvRecv, "tcp") || b.hasProto(report.EvConnect, "tcp") || b.hasProto(report.EvSend, "tcp") {
@@ -493,7 +498,7 @@ func (b *builder) client() *report.Try {
 		listen = report.TryStep{Say: "In a terminal of its own, listen for datagrams on the port as netgrade did; nc prints what the client sends", Keep: true,
 			Run: fmt.Sprintf("nc -u -l 127.0.0.1 %s", port)}
 	}
-	return &report.Try{Steps: []report.TryStep{listen, run}, Look: b.look("read what nc prints (what your client sent) and what your client prints")}
+	return &report.Try{Steps: []report.TryStep{listen, run}, Look: "read what nc prints (what your client sent) and what your client prints"}
 }
 
 // clientPort is the port on the client's command line: the argument in
@@ -560,10 +565,11 @@ func (b *builder) mailClient(proto string) *report.Try {
 			{Say: fmt.Sprintf("In a terminal of its own, start netgrade's %s server, as the check did (STARTTLS offered, the seeded mailbox); it prints the dialogue", strings.ToUpper(proto)), Run: serve, Keep: true},
 			{Say: "In another terminal, in your exercise's folder, run your client as netgrade did; the last line shows its exit status", Run: run},
 		},
-		Look: b.look("read the dialogue netgrade serve prints and what your client prints"),
+		Look: "read the dialogue netgrade serve prints and what your client prints",
 	}
 }
 
+// plural says "1 byte", "10 bytes".
 func plural(n int, word string) string {
 	if n == 1 {
 		return "1 " + word
