@@ -169,7 +169,7 @@ func TestTicketsRaceHookOff(t *testing.T) {
 	require.NoError(t, err)
 	sub, err := graders.FileSubmission(path)
 	require.NoError(t, err)
-	opt := graders.Options{Settings: graders.Settings{Only: []string{"tcp-tickets/unique"}, NoRaceHook: true}}
+	opt := graders.Options{Course: graders.Settings{Only: []string{"tcp-tickets/unique"}, NoRaceHook: true}}
 	res := ex.Grade(t.Context(), sub, opt)
 	require.Len(t, res.Checks, 1)
 	c := res.Checks[0]

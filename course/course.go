@@ -25,8 +25,8 @@ import (
 	"github.com/netgrade/netgrade/reference"
 )
 
-// Exercise is one exercise of the default course.
-type Exercise struct {
+// Entry is one exercise of the default course, as the course lists it.
+type Entry struct {
 	// Grader is the exercise as netgrade grades it.
 	Grader *graders.Exercise
 	// File is the file of a student's folder that holds the exercise.
@@ -62,14 +62,14 @@ var OtherNames = map[string][]string{
 }
 
 // Names returns the exercise's file names and patterns, first first.
-func (e Exercise) Names() []string { return append([]string{e.File}, e.Also...) }
+func (e Entry) Names() []string { return append([]string{e.File}, e.Also...) }
 
 // ID returns the exercise's ID.
-func (e Exercise) ID() string { return e.Grader.ID }
+func (e Entry) ID() string { return e.Grader.ID }
 
 // Exercises returns the exercises of the default course, in course order.
 // Each call builds them anew: a caller may change what it gets.
-func Exercises() []Exercise {
+func Exercises() []Entry {
 	exs := exercises()
 	for i := range exs {
 		exs[i].Also = slices.Clone(OtherNames[exs[i].ID()])
@@ -77,8 +77,8 @@ func Exercises() []Exercise {
 	return exs
 }
 
-func exercises() []Exercise {
-	return []Exercise{
+func exercises() []Entry {
+	return []Entry{
 		{sockets.UDPServer(), "udp-server.py", reference.Program{Usage: "PORT", Run: reference.UDPServer}, nil},
 		{sockets.UDPClient(), "udp-client.py", reference.Program{Usage: "HOST PORT MESSAGE", Run: reference.UDPClient}, nil},
 		{sockets.TCPServer(), "tcp-server.py", reference.Program{Usage: "PORT", Run: reference.TCPServer}, nil},

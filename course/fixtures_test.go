@@ -154,8 +154,8 @@ func TestFixtures(t *testing.T) {
 				}
 				t.Parallel()
 				opt := options()
-				if s.Settings != nil {
-					opt.Settings = *s.Settings
+				if s.Course != nil {
+					opt.Course = s.Course
 				}
 				s.Result = s.Exercise.Grade(context.Background(), s.Submission, opt)
 				res := s.Result
@@ -273,8 +273,7 @@ func TestTimeoutScaleReachesMessages(t *testing.T) {
 			t.Parallel()
 			_, sub := fixtureSubmission(t, "udp-client", tc.fixture)
 			opt := options()
-			opt.Settings.TimeoutScale = tc.scale
-			opt.Settings.Only = []string{"udp-client/exits"}
+			opt.Course = graders.Settings{TimeoutScale: tc.scale, Only: []string{"udp-client/exits"}}
 			res := ex.Grade(context.Background(), sub, opt)
 			require.Len(t, res.Checks, 1)
 			c := res.Checks[0]

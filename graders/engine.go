@@ -1,9 +1,10 @@
 // Package graders is the engine: the model of an exercise and its checks
-// (Exercise, Check, T, Failure, Settings, Registry) and the scheduler that
-// runs the checks against a submission and turns what they saw into a
-// report.Result. The exercises themselves live in its sub-packages, one per
-// chapter of the course (graders/sockets, graders/socketserver,
-// graders/http, graders/mail), and are listed once in package course.
+// (Exercise, Check, T, Failure, Registry), what a course says of each
+// exercise (Course, Settings), and the scheduler that runs the checks
+// against a submission and turns what they saw into a report.Result. It
+// holds no exercise: they live in its sub-packages, one per chapter of
+// the course (graders/sockets, graders/socketserver, graders/http,
+// graders/mail), and are listed once in package course.
 package graders
 
 import (
@@ -158,8 +159,11 @@ func FileSubmission(path string) (Submission, error) {
 // Options tune a grading run: the course's Settings and what the run
 // shares between gradings. The zero value is usable.
 type Options struct {
-	// Settings are the course's settings for the exercise graded.
-	Settings Settings
+	// Course gives the exercise graded its settings (nil: the defaults).
+	Course Course
+	// settings are Course's settings for the exercise graded, in place
+	// once a grading has begun (see forExercise).
+	settings Settings
 	// Interpreters resolves python3 once per run; shared across gradings.
 	Interpreters *pyenv.Interpreters
 	// Ports hands out ports; shared across gradings of one run.
@@ -181,6 +185,14 @@ type Options struct {
 	Version string
 }
 
+// forExercise returns o with the course's settings for e in place.
+func (o Options) forExercise(e *Exercise) Options {
+	if o.Course != nil {
+		o.settings = o.Course.Settings(e.ID)
+	}
+	return o
+}
+
 func (o *Options) defaults() {
 	if o.Interpreters == nil {
 		o.Interpreters = pyenv.NewInterpreters()
@@ -197,7 +209,7 @@ func (o *Options) defaults() {
 // for it, else its own, else DefaultCheckTimeout, scaled.
 func (o *Options) checkTimeout(c *Check) time.Duration {
 	timeout := c.Timeout
-	if d := o.Settings.Check(c.ID).Timeout; d > 0 {
+	if d := o.settings.Check(c.ID).Timeout; d > 0 {
 		timeout = d
 	}
 	if timeout == 0 {
@@ -210,6 +222,7 @@ func (o *Options) checkTimeout(c *Check) time.Duration {
 // order: the most a grading of e under opt can take, check by check, which
 // bounds a sandboxed grading from outside.
 func (e *Exercise) Deadlines(opt Options) []time.Duration {
+	opt = opt.forExercise(e)
 	var ds []time.Duration
 	for _, c := range e.selected(opt) {
 		ds = append(ds, opt.checkTimeout(c))
@@ -218,7 +231,7 @@ func (e *Exercise) Deadlines(opt Options) []time.Duration {
 }
 
 // scale returns d multiplied by the course's timeout scale.
-func (o *Options) scale(d time.Duration) time.Duration { return o.Settings.scale(d) }
+func (o *Options) scale(d time.Duration) time.Duration { return o.settings.scale(d) }
 
 // command returns the submission's command template for this exercise.
 func (e *Exercise) command(sub Submission) []string {
@@ -232,6 +245,7 @@ func (e *Exercise) command(sub Submission) []string {
 // and returns the result. It never panics on a bad submission: whatever the
 // program does ends up as a check verdict.
 func (e *Exercise) Grade(ctx context.Context, sub Submission, opt Options) report.Result {
+	opt = opt.forExercise(e)
 	opt.defaults()
 	res := report.Result{
 		Schema:     report.Schema,
@@ -315,17 +329,17 @@ func (e *Exercise) schedule(ctx context.Context, checks []*Check, sub Submission
 type Job struct {
 	Exercise   *Exercise
 	Submission Submission
-	// Settings, when set, replace the options' settings for this job (the
-	// course's settings of its exercise).
-	Settings *Settings
-	Result   report.Result
+	// Course, when set, replaces the options' course for this job: a
+	// sample's own texts.
+	Course Course
+	Result report.Result
 }
 
-// options returns opt with the job's own settings in place of opt's, when
-// it has some.
+// options returns opt with the job's own course in place of opt's, when
+// it has one.
 func (j *Job) options(opt Options) Options {
-	if j.Settings != nil {
-		opt.Settings = *j.Settings
+	if j.Course != nil {
+		opt.Course = j.Course
 	}
 	return opt
 }
@@ -348,12 +362,12 @@ func GradeAll(ctx context.Context, jobs []*Job, n int, opt Options) {
 // selected returns the checks the options leave to run, in order.
 func (e *Exercise) selected(opt Options) []*Check {
 	only := map[string]bool{}
-	for _, id := range opt.Settings.Only {
+	for _, id := range opt.settings.Only {
 		only[id] = true
 	}
 	var out []*Check
 	for _, c := range e.Checks {
-		if opt.Settings.Check(c.ID).Disabled || (len(only) > 0 && !only[c.ID]) {
+		if opt.settings.Check(c.ID).Disabled || (len(only) > 0 && !only[c.ID]) {
 			continue
 		}
 		if c.OnlyWithText != "" && e.text(opt, c.OnlyWithText) == "" {
@@ -367,7 +381,7 @@ func (e *Exercise) selected(opt Options) []*Check {
 // text returns the value of the exercise's text name under opt: the
 // course's, else the exercise's default.
 func (e *Exercise) text(opt Options, name string) string {
-	if v, ok := opt.Settings.Texts[name]; ok {
+	if v, ok := opt.settings.Texts[name]; ok {
 		return v
 	}
 	return e.Texts[name]
@@ -387,6 +401,7 @@ func (e *Exercise) NotSubmitted(sub Submission, opt Options, reason string) repo
 // handed in, report.Fail for programs that cannot be run at all), with
 // message and hint, under the options' points and visibility.
 func (e *Exercise) Unrun(sub Submission, opt Options, status report.Status, message, hint string) report.Result {
+	opt = opt.forExercise(e)
 	opt.defaults()
 	res := report.Result{
 		Schema:     report.Schema,
@@ -413,9 +428,9 @@ func (e *Exercise) header(c *Check, opt Options) report.Check {
 	d := e.describe(c, opt)
 	rc := report.Check{
 		ID: c.ID, Title: d.Title, Category: c.Category, Requirement: d.Requirement,
-		MaxPoints: c.Points, Visibility: opt.Settings.Check(c.ID).Visibility,
+		MaxPoints: c.Points, Visibility: opt.settings.Check(c.ID).Visibility,
 	}
-	if p := opt.Settings.Check(c.ID).Points; p != nil {
+	if p := opt.settings.Check(c.ID).Points; p != nil {
 		rc.MaxPoints = *p
 	}
 	return rc

@@ -192,10 +192,10 @@ func TestEngineOnlyAndDisabled(t *testing.T) {
 		ok := func(ctx context.Context, t *T) error { return nil }
 		return synthetic(&Check{ID: "a", Points: 1, Run: ok}, &Check{ID: "b", Points: 1, Run: ok}, &Check{ID: "c", Points: 1, Run: ok})
 	}
-	r := grade(t, mk(), "true", Options{Settings: Settings{Checks: map[string]CheckSettings{"demo/b": {Disabled: true}, "demo/c": {Points: points(5)}}}})
+	r := grade(t, mk(), "true", Options{Course: Settings{Checks: map[string]CheckSettings{"demo/b": {Disabled: true}, "demo/c": {Points: points(5)}}}})
 	assert.Len(t, r.Checks, 2)
 	assert.Equal(t, 6.0, r.MaxScore)
-	r = grade(t, mk(), "true", Options{Settings: Settings{Only: []string{"demo/b"}}})
+	r = grade(t, mk(), "true", Options{Course: Settings{Only: []string{"demo/b"}}})
 	require.Len(t, r.Checks, 1)
 	assert.Equal(t, "demo/b", r.Checks[0].ID)
 }
@@ -310,7 +310,7 @@ func TestEngineDescribesFromTexts(t *testing.T) {
 		e.Texts = map[string]string{"path": "/api/todos"}
 		return e
 	}
-	opt := Options{Settings: Settings{Texts: map[string]string{"path": "/tasks"}}}
+	opt := Options{Course: Settings{Texts: map[string]string{"path": "/tasks"}}}
 	c := grade(t, mk(), "true", opt).Checks[0]
 	assert.Equal(t, "static", c.Title)
 	assert.Equal(t, "serve /tasks", c.Requirement)

@@ -146,7 +146,7 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 	defer sb.Close()
 	// A program that cannot import a module is told which interpreter or
 	// image of the grading machine lacks it.
-	ms := moduleSandbox{Sandbox: sb, m: newModules(nil)}
+	ms := moduleSandbox{Sandbox: sb, advice: pyenv.NewAdvisor(nil)}
 	if sb.Name() == sandbox.Docker {
 		ms.image = f.image
 	}
@@ -168,7 +168,7 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 	begin := time.Now()
 	out, err := batch.Run(ctx, students, batch.Options{
 		Out: f.out, Jobs: f.jobs, Regrade: f.regrade,
-		Exercises: exs, Settings: w.Settings, PerExercise: w.PerExercise, Sandbox: ms, SandboxNote: note,
+		Exercises: exs, Course: w.Course, Sandbox: ms, SandboxNote: note,
 		Find: w.Find, Expected: w.Expected, StudentPage: w.StudentPage,
 		Progress: batch.NewProgress(stderr, isTerminal(stderr)),
 		Version:  version,
@@ -176,7 +176,7 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 	if err != nil {
 		return internalErr(err)
 	}
-	sum, err := batch.WriteClassFiles(f.out, exs, batch.ReportMeta{Version: version, Settings: w.settings})
+	sum, err := batch.WriteClassFiles(f.out, exs, batch.ReportMeta{Version: version, Course: w.Course})
 	if err != nil {
 		return internalErr(err)
 	}
@@ -314,7 +314,7 @@ graded properly and then exits with status 4.`,
 				return err
 			}
 			w := newBatchWiring(crs)
-			sum, err := batch.WriteClassFiles(out, w.Registry.Exercises(), batch.ReportMeta{Version: version, Settings: w.settings})
+			sum, err := batch.WriteClassFiles(out, w.Registry.Exercises(), batch.ReportMeta{Version: version, Course: w.Course})
 			if err != nil {
 				return internalErr(err)
 			}

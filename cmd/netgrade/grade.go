@@ -57,14 +57,15 @@ appended (udp-server: {port}; udp-client: {host} {port} {message}).`,
 				sayMechanisms(c.ErrOrStderr())
 			}
 			opt := newOptions()
-			opt.Settings = cs.Settings(ex.ID)
-			opt.Settings.Only = only
+			set := cs.Settings(ex.ID)
+			set.Only = only
+			opt.Course = set
 			res := ex.Grade(c.Context(), sub, opt)
 			if c.Context().Err() != nil {
 				return internalErr(fmt.Errorf("interrupted"))
 			}
 			rs := []report.Result{res}
-			newModules(opt.Interpreters).local(c.Context(), rs, "netgrade grade")
+			pyenv.NewAdvisor(opt.Interpreters).Local(c.Context(), rs, "netgrade grade")
 			res = rs[0]
 			if err := writeFor(specs, []report.Result{res}, c.OutOrStdout(), renderOpts{}); err != nil {
 				return err

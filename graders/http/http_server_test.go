@@ -47,7 +47,7 @@ func gradeFixture(t *testing.T, name string, only ...string) report.Result {
 	sub, err := graders.FileSubmission(path)
 	require.NoError(t, err)
 	opt := options()
-	opt.Settings.Only = only
+	opt.Course = graders.Settings{Only: only}
 	return httpch.HTTPServer().Grade(context.Background(), sub, opt)
 }
 

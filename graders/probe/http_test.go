@@ -90,7 +90,7 @@ func TestStartHTTP(t *testing.T) {
 			require.NoError(t, err)
 			var opt graders.Options
 			if tc.port != "" {
-				opt.Settings.Texts = map[string]string{probe.TextPort: tc.port}
+				opt.Course = graders.Settings{Texts: map[string]string{probe.TextPort: tc.port}}
 			}
 			res := ex.Grade(context.Background(), sub, opt)
 			require.Len(t, res.Checks, 1)

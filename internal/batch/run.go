@@ -35,12 +35,10 @@ type Options struct {
 	// Exercises are the course's exercises, in course order: every
 	// student is graded on each.
 	Exercises []*graders.Exercise
-	// Settings are the course's check settings.
-	Settings graders.Settings
-	// PerExercise, when set, gives an exercise's own check settings
-	// (replacing Settings) and the command template that runs its file
-	// (see sandbox.File; nil runs a .py file under python3).
-	PerExercise func(exercise string) (graders.Settings, []string)
+	// Course gives each exercise its check settings and the command
+	// template that runs its file (nil: the defaults, a .py file under
+	// python3). The sandbox carries it to the engine, in the unit.
+	Course graders.Course
 	// Sandbox grades each student.
 	Sandbox sandbox.Sandbox
 	// SandboxNote says why the sandbox is not the one asked for, if so;
@@ -266,19 +264,18 @@ func gradeStudent(ctx context.Context, s Student, opt Options) (*Record, error) 
 		return nil, err
 	}
 	unit := sandbox.Unit{
-		Student: s.ID, Dir: abs, Settings: opt.Settings, Version: opt.Version,
-		TimeoutMS: sandbox.UnitTimeout(opt.Exercises, opt.settings).Milliseconds(),
+		Student: s.ID, Dir: abs, Version: opt.Version,
+		TimeoutMS: sandbox.UnitTimeout(opt.Exercises, opt.Course).Milliseconds(),
 	}
+	var ids []string
 	for _, f := range files {
 		if f.Path == "" {
 			continue
 		}
-		if opt.PerExercise != nil {
-			set, cmd := opt.PerExercise(f.Exercise)
-			f.Settings, f.Command = &set, cmd
-		}
 		unit.Files = append(unit.Files, f)
+		ids = append(ids, f.Exercise)
 	}
+	unit.Course = sandbox.CourseOf(opt.Course, ids...)
 	var graded []report.Result
 	if len(unit.Files) > 0 {
 		graded, err = opt.Sandbox.Grade(ctx, unit)
@@ -288,7 +285,7 @@ func gradeStudent(ctx context.Context, s Student, opt Options) (*Record, error) 
 	}
 	for i, ex := range opt.Exercises {
 		if files[i].Path == "" {
-			gopt := graders.Options{Settings: opt.settings(ex.ID), Sandbox: opt.Sandbox.Name(), Version: opt.Version}
+			gopt := graders.Options{Course: opt.Course, Sandbox: opt.Sandbox.Name(), Version: opt.Version}
 			rec.Results = append(rec.Results, ex.NotSubmitted(graders.Submission{Name: s.ID}, gopt, "the submission has no "+opt.expected(ex.ID)))
 			continue
 		}
@@ -351,20 +348,11 @@ func problems(dir string, files []sandbox.File, opt Options) (problem string, un
 	return strings.Join(out, "; "), unreadable
 }
 
-// settings returns an exercise's check settings: its own, or the batch's.
-func (opt Options) settings(exercise string) graders.Settings {
-	if opt.PerExercise != nil {
-		set, _ := opt.PerExercise(exercise)
-		return set
-	}
-	return opt.Settings
-}
-
 // notGraded is the result of an exercise the student's programs could not
 // be graded on at all: every check failed with msg and hint, under the
 // exercise's settings.
 func notGraded(ex *graders.Exercise, opt Options, student, msg, hint string) report.Result {
-	gopt := graders.Options{Settings: opt.settings(ex.ID), Sandbox: opt.Sandbox.Name(), Version: opt.Version}
+	gopt := graders.Options{Course: opt.Course, Sandbox: opt.Sandbox.Name(), Version: opt.Version}
 	return ex.Unrun(graders.Submission{Name: student}, gopt, report.Fail, msg, hint)
 }
 

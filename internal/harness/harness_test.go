@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/netgrade/netgrade/internal/observe"
+	"github.com/netgrade/netgrade/internal/poll"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -135,17 +136,20 @@ wait
 	_, err := waitText(t, p, "started", 10*time.Second)
 	require.NoError(t, err)
 	// Wait until the three children exist (by event: they appear in /proc).
-	deadline := time.Now().Add(10 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	var tree []observe.ProcInfo
-	for time.Now().Before(deadline) {
+	_, err = poll.Wait(ctx, func(context.Context) poll.Result {
 		tree, err = observe.Tree(p.Pid())
-		require.NoError(t, err)
-		if len(tree) >= 4 {
-			break
+		switch {
+		case err != nil:
+			return poll.Fail(err)
+		case len(tree) >= 4:
+			return poll.Done()
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	require.GreaterOrEqual(t, len(tree), 4, "tree: %+v", tree)
+		return poll.Continue("tree: %+v", tree)
+	})
+	require.NoError(t, err)
 	ex := p.Stop()
 	assert.True(t, ex.Exited)
 	assert.Equal(t, "SIGKILL", ex.StoppedBy, "the shell ignores SIGINT and SIGTERM")

@@ -84,8 +84,10 @@ func (p *Process) sweep(seen map[int]observe.ProcInfo) {
 	if p.cg != nil {
 		return
 	}
-	deadline := time.Now().Add(killGrace)
-	for quiet := 0; quiet < 2 && time.Now().Before(deadline); {
+	ctx, cancel := context.WithTimeout(context.Background(), killGrace)
+	defer cancel()
+	quiet := 0
+	_, _ = poll.Wait(ctx, func(context.Context) poll.Result {
 		p.scan(seen)
 		left := aliveOf(seen)
 		if len(left) == 0 && !(p.groupOurs() && groupAlive(p.pgid)) {
@@ -95,9 +97,15 @@ func (p *Process) sweep(seen map[int]observe.ProcInfo) {
 			p.signalAll(syscall.SIGKILL, seen)
 		}
 		p.reapOrphans(seen)
-		time.Sleep(10 * time.Millisecond) // between two looks at /proc, not a wait for readiness
-	}
+		if quiet == 2 {
+			return poll.Done()
+		}
+		return poll.Continue("%d processes of the program were alive at the last look", len(left))
+	}, poll.Backoff(sweepEvery, sweepEvery))
 }
+
+// sweepEvery is how often sweep looks at /proc.
+const sweepEvery = 10 * time.Millisecond
 
 // scan adds to seen the processes of the program found in /proc: its
 // process group and descendants, and the orphans that carry its mark

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/netgrade/netgrade/internal/poll"
 	"github.com/netgrade/netgrade/internal/proctree"
 	"github.com/netgrade/netgrade/internal/sockdiag"
 )
@@ -58,14 +59,15 @@ func startSockets(tb testing.TB) (*prog, int, int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	// The child's socket: wait until the tree shows two processes.
-	for ctx.Err() == nil {
-		if tr, _ := Tree(p.Pid()); len(tr) == 2 {
-			if inodes, _ := socketInodes(p.Pid()); len(inodes) >= 4 {
-				break
-			}
+	_, err := poll.Wait(ctx, func(context.Context) poll.Result {
+		tr, _ := Tree(p.Pid())
+		inodes, _ := socketInodes(p.Pid())
+		if len(tr) == 2 && len(inodes) >= 4 {
+			return poll.Done()
 		}
-		time.Sleep(time.Millisecond)
-	}
+		return poll.Continue("%d processes holding %d sockets", len(tr), len(inodes))
+	})
+	require.NoError(tb, err)
 	return p, tcp, udp
 }
 

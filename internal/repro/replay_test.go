@@ -103,11 +103,12 @@ func TestReplaysShowTheFailure(t *testing.T) {
 				}
 			}
 			s := sample(t, dir, tc.fixture)
-			opt := graders.Options{Interpreters: pyenv.NewInterpreters()}
-			if s.Settings != nil {
-				opt.Settings = *s.Settings
+			var set graders.Settings
+			if s.Course != nil {
+				set = s.Course.Settings(s.Exercise.ID)
 			}
-			opt.Settings.Only = []string{tc.check} // its Needs were met on this fixture
+			set.Only = []string{tc.check} // its Needs were met on this fixture
+			opt := graders.Options{Interpreters: pyenv.NewInterpreters(), Course: set}
 			res := s.Exercise.Grade(context.Background(), s.Submission, opt)
 			c := find(res, tc.check)
 			assert.Assert(t, c != nil, "no check %s", tc.check)
