@@ -79,21 +79,30 @@ func Exercises() []Entry {
 
 func exercises() []Entry {
 	return []Entry{
-		{sockets.UDPServer(), "udp-server.py", reference.Program{Usage: "PORT", Run: reference.UDPServer}, nil},
-		{sockets.UDPClient(), "udp-client.py", reference.Program{Usage: "HOST PORT MESSAGE", Run: reference.UDPClient}, nil},
-		{sockets.TCPServer(), "tcp-server.py", reference.Program{Usage: "PORT", Run: reference.TCPServer}, nil},
-		{sockets.TCPClient(), "tcp-client.py", reference.Program{Usage: "HOST PORT MESSAGE", Run: reference.TCPClient}, nil},
-		{socketserver.TCPUpper(), "tcp-upper.py", reference.Program{Usage: "PORT", Run: reference.TCPUpper}, nil},
-		{socketserver.TCPWaiting(), "tcp-waiting.py", reference.Program{Usage: "PORT", Run: reference.TCPWaiting}, nil},
-		{socketserver.TCPForking(), "tcp-forking.py", reference.Program{Usage: "PORT", Run: reference.TCPForking}, nil},
-		{socketserver.TCPThreading(), "tcp-threading.py", reference.Program{Usage: "PORT", Run: reference.TCPThreading}, nil},
-		{socketserver.TCPTickets(), "tcp-tickets.py", reference.Program{Usage: "PORT", Run: reference.TCPTickets}, nil},
-		{httpch.HTTPServer(), "http-server.py", reference.Program{Usage: "[PORT]", Run: reference.HTTPServer}, nil},
-		{httpch.RESTAPI(), "rest-api.py", reference.Program{Usage: "[--spec DOCUMENT] [PORT]", Run: reference.RESTAPI}, nil},
-		{mail.SMTPClient(), "smtp-client.py", reference.Program{Usage: "HOST PORT FROM TO SUBJECT MESSAGE", Run: reference.SMTPClient}, nil},
-		{mail.POPClient(), "pop-client.py", reference.Program{Usage: "HOST PORT USER PASSWORD", Run: reference.POPClient}, nil},
-		{mail.IMAPClient(), "imap-client.py", reference.Program{Usage: "HOST PORT USER PASSWORD", Run: reference.IMAPClient}, nil},
+		entry(sockets.UDPServer(), reference.UDPServer, ""),
+		entry(sockets.UDPClient(), reference.UDPClient, ""),
+		entry(sockets.TCPServer(), reference.TCPServer, ""),
+		entry(sockets.TCPClient(), reference.TCPClient, ""),
+		entry(socketserver.TCPUpper(), reference.TCPUpper, ""),
+		entry(socketserver.TCPWaiting(), reference.TCPWaiting, ""),
+		entry(socketserver.TCPForking(), reference.TCPForking, ""),
+		entry(socketserver.TCPThreading(), reference.TCPThreading, ""),
+		entry(socketserver.TCPTickets(), reference.TCPTickets, ""),
+		entry(httpch.HTTPServer(), reference.HTTPServer, ""),
+		entry(httpch.RESTAPI(), reference.RESTAPI, reference.RESTOptions),
+		entry(mail.SMTPClient(), reference.SMTPClient, ""),
+		entry(mail.POPClient(), reference.POPClient, ""),
+		entry(mail.IMAPClient(), reference.IMAPClient, ""),
 	}
+}
+
+// entry returns the exercise of the default course graded by g, with
+// main as its reference (options: the reference's own options, if any).
+// The file a student hands in and the reference's command line both come
+// from g.Usage ("udp-server.py PORT"), the one place it is written.
+func entry(g *graders.Exercise, main reference.Main, options string) Entry {
+	file, _, _ := strings.Cut(g.Usage, " ")
+	return Entry{Grader: g, File: file, Reference: reference.NewProgram(g.Usage, options, main)}
 }
 
 // Registry returns the graders of the default course's exercises.

@@ -40,7 +40,10 @@ const watchdogGrace = 3 * time.Second
 // Check is one requirement of an exercise, small enough that its failure
 // says exactly what is wrong.
 type Check struct {
-	// ID is stable across versions: "udp-server/log-format".
+	// ID is stable across versions. A chapter declares it short
+	// ("log-format"); NewExercise prefixes it with the exercise's ID
+	// ("udp-server/log-format"), which is how results, course files and
+	// settings name it.
 	ID    string
 	Title string
 	// Requirement is the text of the requirement, as a student reads it.
@@ -49,9 +52,15 @@ type Check struct {
 	Points      float64
 	// Hint is the default advice shown on failure, naming the course concept.
 	Hint string
-	// Needs lists checks (IDs) that must pass for this one to run; when one
-	// does not, this check is skipped and says which.
+	// Needs lists checks that must pass for this one to run; when one
+	// does not, this check is skipped and says which. Declared short, like
+	// ID; left empty, the exercise's Needs (its "starts") applies unless
+	// the check is Independent.
 	Needs []string
+	// Independent marks a check that needs no other check, not even the
+	// exercise's default prerequisite: the usage check runs the program
+	// without the arguments the starts check gives it.
+	Independent bool
 	// Timeout is the watchdog deadline (DefaultCheckTimeout when zero).
 	Timeout time.Duration
 	// OnlyWithText, when set, names a text of the exercise: the check is
@@ -66,8 +75,9 @@ type Check struct {
 	Describe func(text func(name string) string) Description
 	// Run performs the check. It returns nil on pass, a *Failure when the
 	// submission is wrong, Skipf(...) to skip itself, and any other error
-	// when netgrade itself could not do its part.
-	Run func(ctx context.Context, t *T) error
+	// when netgrade itself could not do its part. t.Context() is the
+	// check's context: it ends at the check's deadline.
+	Run func(t *T) error
 }
 
 // Description is a check's wording under a course's texts.
@@ -112,6 +122,13 @@ type Exercise struct {
 	// line before anything runs, not as netgrade's error in every check.
 	TextRules map[string]func(value string) error
 	Checks    []*Check
+	// Needs is the short ID of the check every other check of the
+	// exercise needs unless it names its own Needs or is Independent:
+	// usually "starts", named once here instead of in every check.
+	Needs string
+	// CheckTimeout is the watchdog deadline of a check of this exercise
+	// that sets none (DefaultCheckTimeout when zero).
+	CheckTimeout time.Duration
 	// Sequential makes the checks run one at a time, for exercises whose
 	// checks judge timing-sensitive behaviour (concurrency).
 	Sequential bool
@@ -503,7 +520,7 @@ func (e *Exercise) attempt(ctx context.Context, c *Check, sub Submission, opt Op
 				done <- fmt.Errorf("netgrade bug: check %s panicked: %v", c.ID, r)
 			}
 		}()
-		done <- c.Run(cctx, t)
+		done <- c.Run(t)
 	}()
 	var err error
 	select {
@@ -633,4 +650,40 @@ func diagnose(tb *pyenv.Traceback) string {
 func (c *Check) Worth(points float64) *Check {
 	c.Points = points
 	return c
+}
+
+// NewExercise completes an exercise as its chapter declares it and returns
+// it: every check's short ID ("log-format") and the short IDs of its Needs
+// get the exercise's prefix ("udp-server/log-format"); a check that names
+// no prerequisite and is not Independent gets the exercise's Needs; a
+// check without a Timeout gets the exercise's CheckTimeout. A chapter
+// thus types each ID once, without its exercise, and the exercise's
+// default prerequisite once. It panics on an ID already prefixed or an
+// Independent check with Needs: programming errors the tests catch.
+func NewExercise(e *Exercise) *Exercise {
+	full := func(id string) string {
+		if id == "" || strings.Contains(id, "/") {
+			panic(fmt.Sprintf("exercise %s: check ID %q must be declared short, without the exercise", e.ID, id))
+		}
+		return e.ID + "/" + id
+	}
+	for _, c := range e.Checks {
+		short := c.ID
+		c.ID = full(short)
+		switch {
+		case c.Independent && len(c.Needs) > 0:
+			panic(fmt.Sprintf("check %s is Independent but needs %v", c.ID, c.Needs))
+		case len(c.Needs) == 0 && !c.Independent && e.Needs != "" && short != e.Needs:
+			c.Needs = []string{e.Needs}
+		}
+		needs := make([]string, len(c.Needs))
+		for i, n := range c.Needs {
+			needs[i] = full(n)
+		}
+		c.Needs = needs
+		if c.Timeout == 0 {
+			c.Timeout = e.CheckTimeout
+		}
+	}
+	return e
 }

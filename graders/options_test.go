@@ -16,11 +16,11 @@ func optionsExercise() *Exercise {
 		ID: "opt", Title: "options",
 		Checks: []*Check{
 			{ID: "opt/pass", Title: "passes", Category: report.Start, Points: 2,
-				Run: func(ctx context.Context, t *T) error { return nil }},
+				Run: func(t *T) error { return nil }},
 			{ID: "opt/fail", Title: "fails", Category: report.Format, Points: 1, Needs: []string{"opt/pass"},
-				Run: func(ctx context.Context, t *T) error { return Failf("wrong").Want("a", "b") }},
+				Run: func(t *T) error { return Failf("wrong").Want("a", "b") }},
 			{ID: "opt/slow", Title: "waits", Category: report.Lifecycle, Points: 1, Timeout: 40 * time.Millisecond,
-				Run: func(ctx context.Context, t *T) error { <-ctx.Done(); return ctx.Err() }},
+				Run: func(t *T) error { <-t.Context().Done(); return t.Context().Err() }},
 		},
 	}
 }

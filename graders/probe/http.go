@@ -45,14 +45,6 @@ const (
 	PortArgv   = "argv"
 )
 
-// PortRule is the course-file rule of TextPort: one of its two values.
-func PortRule(v string) error {
-	if v != PortFollow && v != PortArgv {
-		return fmt.Errorf("%q is neither %q (follow a program to the port it listens on) nor %q (it must listen on the port it is given)", v, PortFollow, PortArgv)
-	}
-	return nil
-}
-
 // HTTPServer is a graded program that serves HTTP, as a check talks to it:
 // every exchange is recorded in the check's transcript.
 type HTTPServer struct {
@@ -267,7 +259,7 @@ func startFailure(t *graders.T, p *harness.Process, port int) error {
 			Want(`a server on "localhost" (127.0.0.1) or "" (every address)`, tracebackLine(tb, p)).
 			WithHint(`A program binds the addresses of the machine it runs on: write hostName = "localhost" (or "" for every address), never your own machine's network address.`)
 	case tb != nil && tb.Exception == "ModuleNotFoundError":
-		mod := missingModule(tb.Line)
+		mod := pyenv.MissingModule(tb.Line)
 		return graders.Failf("%s: %s", base, tb.Line).
 			Want("a server listening on a port", tb.Line).
 			WithHint("%s", MissingModuleHint(mod))
@@ -284,19 +276,6 @@ func tracebackLine(tb *pyenv.Traceback, p *harness.Process) string {
 		return tb.Line
 	}
 	return PrintedSince(p, max(0, p.Output().Len()-3))
-}
-
-var moduleRE = regexp.MustCompile(`No module named '([^']+)'`)
-
-// missingModule is the module a ModuleNotFoundError names (its top-level
-// package), or "".
-func missingModule(line string) string {
-	m := moduleRE.FindStringSubmatch(line)
-	if m == nil {
-		return ""
-	}
-	top, _, _ := strings.Cut(m[1], ".")
-	return top
 }
 
 // MissingModuleHint is the advice for a module the grading machine lacks:
@@ -359,25 +338,6 @@ func localAddresses() map[string]bool {
 		}
 	}
 	return out
-}
-
-// HTTPStartsCheck is the check an HTTP exercise begins with: the program
-// starts and listens on a TCP port a local client reaches (the one given,
-// or its own, followed). The other checks need it.
-func HTTPStartsCheck(exercise, hint string) *graders.Check {
-	return &graders.Check{
-		ID: exercise + "/starts", Title: "starts and listens on a TCP port",
-		Requirement: "`PROG [PORT]` starts an HTTP server listening on a TCP port that a client on this machine reaches (127.0.0.1, \"localhost\" or every address), and keeps running. " +
-			"A program that hard-codes its port (8888) is followed there.",
-		Category: report.Start, Points: 2, Hint: hint,
-		Run: func(ctx context.Context, t *graders.T) error {
-			s, err := StartHTTP(t, nil)
-			if err == nil && s.Followed() {
-				t.Notice("the program listens on %s, not on the port it was given (%d): netgrade follows it", s.Socket, s.Given)
-			}
-			return err
-		},
-	}
 }
 
 // NoResponse returns nil when the exchange got a response, and otherwise

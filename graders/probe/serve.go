@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,9 +12,6 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/observe"
-	"github.com/netgrade/netgrade/internal/poll"
-	"github.com/netgrade/netgrade/internal/pyenv"
-	"github.com/netgrade/netgrade/internal/report"
 )
 
 // Deadlines shared by the exercises. They bound waits for events; none is a
@@ -197,46 +193,6 @@ func StillRunning(t *graders.T, p *harness.Process, after string) error {
 		WithHint("Wrap the receive-and-answer code in a `while True:` loop.")
 }
 
-// StartsCheck returns the check every server exercise begins with: `PROG
-// PORT` binds (UDP) or listens (TCP) on PORT, reachable on 127.0.0.1, and
-// keeps running. The other checks of the exercise need it.
-func StartsCheck(exercise, proto, hint string) *graders.Check {
-	title, req := "starts and binds the UDP port given on its command line",
-		"`PROG PORT` binds a UDP socket on PORT (reachable on 127.0.0.1) and keeps running."
-	if proto == "tcp" {
-		title, req = "starts and listens on the TCP port given on its command line",
-			"`PROG PORT` listens on TCP port PORT (reachable on 127.0.0.1) and keeps running."
-	}
-	return &graders.Check{
-		ID: exercise + "/starts", Title: title, Requirement: req,
-		Category: report.Start, Points: 2, Hint: hint,
-		// The wait for the socket, with every grace a program still at
-		// work on a busy machine may get.
-		Timeout: ReadyTimeout + StartGraces*StartGrace + 5*time.Second,
-		Run: func(ctx context.Context, t *graders.T) error {
-			_, _, err := StartServer(t, proto)
-			return err
-		},
-	}
-}
-
-// UsageCheck returns the check that a server run without arguments prints
-// a usage message and exits non-zero; note, if any, adds to the requirement.
-func UsageCheck(exercise, note, hint string) *graders.Check {
-	req := "`PROG` with no argument prints a line containing `Usage` and exits with a non-zero status"
-	if note != "" {
-		req += " " + note
-	}
-	return &graders.Check{
-		ID: exercise + "/usage", Title: "without arguments, prints a usage message and exits non-zero",
-		Requirement: req + ".", Category: report.Usage, Points: 1, Hint: hint,
-		// The wait for the exit, with every grace a program still at work
-		// on a busy machine may get.
-		Timeout: ExitTimeout + StartGraces*StartGrace + usageExitGrace + 5*time.Second,
-		Run:     checkUsage,
-	}
-}
-
 // stillStarting reports whether a wait for a program's server socket that
 // ended at its deadline (err), after waited, with no such socket held,
 // gets StartGrace more (at most StartGraces times): the program is still at work (importing a
@@ -261,123 +217,6 @@ func stillStarting(t *graders.T, p *harness.Process, err error, held []observe.S
 	}
 	return busy
 }
-
-// usageFirstLook is how long a program run without arguments runs before
-// checkUsage first looks for a server socket of it.
-const usageFirstLook = 200 * time.Millisecond
-
-// usageExitGrace is how much longer a program that printed its usage line
-// gets to exit, past ExitTimeout.
-const usageExitGrace = 5 * time.Second
-
-// checkUsage runs the program without arguments: it must exit non-zero
-// with a usage line, and neither crash nor start serving anyway.
-func checkUsage(ctx context.Context, t *graders.T) error {
-	p, err := t.Start(nil)
-	if err != nil {
-		return err
-	}
-	wctx, cancel := context.WithTimeout(ctx, t.Timeout(ExitTimeout))
-	defer cancel()
-	// Either it exits, or it starts serving on some port anyway. A program
-	// that prints its usage exits within a start: its sockets are looked
-	// at only once it has run for usageFirstLook, so that the usual case
-	// costs no look at all; the verdict is the same, only a server that
-	// starts anyway is named a little later.
-	served := make(chan []observe.Socket, 1)
-	go func() {
-		first := time.NewTimer(usageFirstLook)
-		defer first.Stop()
-		select {
-		case <-p.Done():
-			return
-		case <-wctx.Done():
-			return
-		case <-first.C:
-		}
-		_, _ = poll.Wait(wctx, func(context.Context) poll.Result {
-			socks, err := observe.Sockets(p.Pid())
-			if err != nil {
-				return poll.Continue("reading the program's sockets: %v", err)
-			}
-			for _, s := range socks {
-				if s.Listening() {
-					served <- socks
-					return poll.Done()
-				}
-			}
-			return poll.Continue("%d sockets, none serving", len(socks))
-		}, poll.StopOn(p.Done(), observe.ErrExited))
-	}()
-	// A program still starting on a busy machine (at work, little CPU
-	// used) gets StartGrace more, up to StartGraces times: the wall clock
-	// alone does not decide.
-	var grace <-chan time.Time
-	graces := 0
-	waited := t.Timeout(ExitTimeout)
-	deadline := wctx.Done()
-wait:
-	select {
-	case <-p.Done():
-	case socks := <-served:
-		return graders.Failf("without a port argument the program started serving anyway (%s) instead of printing a usage message", DescribeSockets(socks, socks[0].Proto)).
-			Want("a line containing `Usage` and a non-zero exit status", "a running server")
-	case <-grace:
-		if graces < StartGraces && p.Running() && ClientStillStarting(t, p, waited) {
-			graces++
-			waited += t.Timeout(StartGrace)
-			grace = time.After(t.Timeout(StartGrace))
-			goto wait
-		}
-		return graders.Failf("without arguments the program was still running after %s", waited).
-			Want("a line containing `Usage` and a non-zero exit status", "still running; printed:\n"+PrintedSince(p, 0))
-	case <-deadline:
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		deadline = nil
-		if _, _, printed := WaitLine(t, p, 0, 0, UsageLine.MatchString); !printed && p.Running() && ClientStillStarting(t, p, waited) {
-			graces++
-			waited += t.Timeout(StartGrace)
-			grace = time.After(t.Timeout(StartGrace))
-			goto wait
-		}
-		// A program that has printed its usage line is on its way out: on
-		// a loaded machine give it usageExitGrace more to end.
-		if _, _, ok := WaitLine(t, p, 0, 0, UsageLine.MatchString); ok {
-			gctx, gcancel := context.WithTimeout(ctx, t.Timeout(usageExitGrace))
-			_, werr := p.Wait(gctx)
-			gcancel()
-			if werr == nil {
-				break
-			}
-		}
-		return graders.Failf("without arguments the program was still running after %s", t.Timeout(ExitTimeout)).
-			Want("a line containing `Usage` and a non-zero exit status", "still running; printed:\n"+PrintedSince(p, 0))
-	}
-	_ = p.WaitOutput(ctx)
-	ex := p.Exit()
-	hasUsage := slices.ContainsFunc(p.Output().Lines(), func(l harness.Line) bool { return UsageLine.MatchString(l.Text) })
-	got := fmt.Sprintf("%s; printed:\n%s", ex, PrintedSince(p, 0))
-	switch {
-	case hasUsage && ex.Code != 0:
-		return nil
-	case hasUsage:
-		return graders.Failf("the usage message is printed, but the program exits with status 0").
-			Want("a non-zero exit status (sys.exit(1))", ex.String()).
-			WithHint("A program that could not do its job exits non-zero: sys.exit(1) after the usage message.")
-	case pyenv.LastTraceback(p.Output().Lines()) != nil:
-		return graders.Failf("without arguments the program crashes (%s) instead of printing a usage message", ex).
-			Want("a line containing `Usage` and a non-zero exit status", got)
-	default:
-		return graders.Failf("without arguments the program prints no usage message").
-			Want("a line containing `Usage` and a non-zero exit status", got)
-	}
-}
-
-// UsageLine matches a usage message ("Usage: ...", "usage: prog PORT"),
-// but not a traceback frame naming a file such as no_usage.py.
-var UsageLine = regexp.MustCompile(`(?i)^(?:[^"]*[^\w"])?usage\b`)
 
 // UTF8Text is the non-ASCII text the encoding checks of every chapter send
 // and expect back: 7 characters, 10 bytes in UTF-8.
