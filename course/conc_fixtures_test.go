@@ -90,6 +90,7 @@ func TestConcFixtures(t *testing.T) {
 				assert.NotEqual(t, report.Error, c.Status, "%s: netgrade error: %s", c.ID, c.Message)
 				if c.Status == report.Fail {
 					failedSomewhere[c.ID] = true
+					assert.NotNil(t, c.Try, "%s: a failure must say how to try it by hand", c.ID)
 				}
 			}
 			if !assert.Equal(t, want, got, "failing checks of %s", j.ID) {

@@ -172,6 +172,7 @@ func TestFixtures(t *testing.T) {
 					if c.Status == report.Fail {
 						assert.NotEmpty(t, c.Message, "%s: a failure must say what is wrong", c.ID)
 						assert.NotEmpty(t, c.Hint, "%s: a failure must give a hint", c.ID)
+						assert.NotNil(t, c.Try, "%s: a failure must say how to try it by hand", c.ID)
 					}
 				}
 			})

@@ -21,6 +21,7 @@ import (
 	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
+	"github.com/netgrade/netgrade/internal/repro"
 )
 
 // DefaultCheckTimeout is the watchdog deadline of a check that sets none:
@@ -289,6 +290,7 @@ func (e *Exercise) Grade(ctx context.Context, sub Submission, opt Options) repor
 	sealCaptures(opt, res.Checks)
 	res.DurationMS = time.Since(begin).Milliseconds()
 	res.Tally()
+	repro.Annotate(&res, repro.DefaultMail)
 	return res
 }
 

@@ -267,7 +267,7 @@ func (t *T) transcript() []report.Event {
 	t.mu.Unlock()
 	sort.Slice(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
 	for _, p := range procs {
-		evs = append(evs, report.Event{TimeMS: ms(p.Started().Sub(t.begin)), Kind: report.EvStart, Data: strings.Join(p.Argv(), " ")})
+		evs = append(evs, report.Event{TimeMS: ms(p.Started().Sub(t.begin)), Kind: report.EvStart, Data: strings.Join(p.Argv(), " "), Argv: p.Argv(), Env: p.Env()})
 		lines := p.Output().Lines()
 		byStop := stopTraceback(lines, p.StopRequested())
 		for i, l := range lines {
@@ -297,6 +297,9 @@ func (t *T) transcript() []report.Event {
 	}
 	for i := range evs {
 		evs[i].Data = mask(evs[i].Data, secrets)
+		for j := range evs[i].Argv {
+			evs[i].Argv[j] = mask(evs[i].Argv[j], secrets)
+		}
 	}
 	return evs
 }

@@ -143,6 +143,7 @@ properly (listed at its end and in summary.json).`,
 		newSimilarityCmd(),
 		newUnitCmd(),
 		newRefChildCmd(),
+		newServeCmd(),
 	)
 	return root
 }

@@ -391,6 +391,9 @@ func (p *Process) wait() {
 // Argv returns the command line as run (the interpreter resolved).
 func (p *Process) Argv() []string { return append([]string(nil), p.argv...) }
 
+// Env returns what the program's spec added to its environment (KEY=VALUE).
+func (p *Process) Env() []string { return append([]string(nil), p.spec.Env...) }
+
 // Pid returns the process ID of the program (also its process group ID).
 func (p *Process) Pid() int { return p.pgid }
 

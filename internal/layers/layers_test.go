@@ -31,6 +31,8 @@ var layers = [][]string{
 	{"graders/checks"},
 	{"graders/probe", "graders/probe/mailprobe"},
 	{"graders", "graders/gradertest", "reference", "internal/capture/capturetest"},
+	// A failed check's "try it yourself", made by the engine.
+	{"internal/repro"},
 	{"internal/pyenv", "internal/httpwire", "internal/mailserver", "internal/clock", "internal/render",
 		"internal/racehook", "internal/apispec", "internal/suggest", "internal/guess", "internal/cost", "internal/similarity", "fixtures",
 		"internal/capture"},

@@ -95,6 +95,9 @@ func Gradescope(w io.Writer, results []report.Result) error {
 				}
 			default:
 				t.Output = Terminal(failureBody(c, same[c.ID]), true)
+				if script := tryScript(c.Try); script != "" {
+					t.Output += "\n" + tryTitle + ":\n" + Terminal(script, true)
+				}
 			}
 			doc.Tests = append(doc.Tests, t)
 		}

@@ -104,7 +104,8 @@ func checkMarkdown(c report.Check, details bool, sameAs string) string {
 		b.WriteString("\n")
 	}
 	if sameAs != "" {
-		fmt.Fprintf(&b, "**Cause:** %s\n", mdInline(causeLine(sameAs, c.Traceback)))
+		fmt.Fprintf(&b, "**Cause:** %s\n\n", mdInline(causeLine(sameAs, c.Traceback)))
+		b.WriteString(mdTry(c))
 		return b.String()
 	}
 	if prog := programLine(c.Exit, c.Traceback); prog != "" {
@@ -114,6 +115,7 @@ func checkMarkdown(c report.Check, details bool, sameAs string) string {
 	if c.Hint != "" {
 		fmt.Fprintf(&b, "**Hint:** %s\n\n", mdMarkup(c.Hint))
 	}
+	b.WriteString(mdTry(c))
 	if len(c.Transcript) > 0 {
 		var tr strings.Builder
 		for _, e := range c.Transcript {

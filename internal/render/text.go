@@ -238,6 +238,7 @@ func (t *textWriter) details(c report.Check, sameAs string) {
 	}
 	if sameAs != "" {
 		t.field("cause", Terminal(causeLine(sameAs, c.Traceback), false))
+		t.try(c)
 		return
 	}
 	if prog := programLine(Terminal(c.Exit, false), Terminal(c.Traceback, false)); prog != "" {
@@ -252,6 +253,7 @@ func (t *textWriter) details(c report.Check, sameAs string) {
 	if c.Hint != "" {
 		t.field("hint", t.style(ansiYellow, Terminal(c.Hint, false)))
 	}
+	t.try(c)
 }
 
 func (t *textWriter) field(name, value string) {

@@ -112,7 +112,10 @@ type Check struct {
 	// port it was given: netgrade follows it".
 	Notes      []string `json:"notes,omitempty"`
 	Transcript []Event  `json:"transcript,omitempty"`
-	DurationMS int64    `json:"duration_ms"`
+	// Try is how to see the failure by hand with the course's tools (see
+	// try.go); only on a failed check a student may read.
+	Try        *Try  `json:"try,omitempty"`
+	DurationMS int64 `json:"duration_ms"`
 	// Capture is the path of the check's pcapng capture (--capture),
 	// relative to the report that names it.
 	Capture string `json:"capture,omitempty"`
@@ -194,6 +197,11 @@ type Event struct {
 	FromStop bool `json:"from_stop,omitempty"`
 	// HTTP is the message of an http-request or http-response event.
 	HTTP *HTTPMessage `json:"http,omitempty"`
+	// Argv is a start event's command line, one argument an entry.
+	Argv []string `json:"argv,omitempty"`
+	// Env is what a start event's check added to the program's
+	// environment (KEY=VALUE): its time zone, its faked clock.
+	Env []string `json:"env,omitempty"`
 }
 
 // HTTPMessage is what an HTTP request or response event shows, as

@@ -209,6 +209,7 @@ var needs = []need{
 	{"FastAPI and uvicorn for /usr/bin/python3", "sudo apt-get install python3-fastapi python3-uvicorn (NETGRADE_REQUIRE_FASTAPI=1)", "NETGRADE_REQUIRE_FASTAPI", []string{"fastapi", "uvicorn"}},
 	{"Flask for /usr/bin/python3", "sudo apt-get install python3-flask (NETGRADE_REQUIRE_FLASK=1)", "NETGRADE_REQUIRE_FLASK", []string{"flask"}},
 	{"pytz for /usr/bin/python3", "sudo apt-get install python3-tz", "", []string{"pytz"}},
+	{"netcat-openbsd (the reports' try-it-yourself commands)", "sudo apt-get install netcat-openbsd (NETGRADE_REQUIRE_NC=1)", "NETGRADE_REQUIRE_NC", []string{"netcat"}},
 	{"curl and swaks (real mail clients)", "sudo apt-get install curl swaks (NETGRADE_REQUIRE_MAIL_CLIENTS=1)", "NETGRADE_REQUIRE_MAIL_CLIENTS", []string{"swaks", "curl"}},
 	{"tshark (captures read back)", "sudo apt-get install tshark (NETGRADE_REQUIRE_TSHARK=1)", "NETGRADE_REQUIRE_TSHARK", []string{"tshark"}},
 	{"CAP_NET_RAW (loopback captures)", "run the tests as root, or grant the test binary cap_net_raw (NETGRADE_REQUIRE_CAPTURE=1)", "NETGRADE_REQUIRE_CAPTURE", []string{"cap_net_raw"}},
