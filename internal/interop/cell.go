@@ -68,9 +68,9 @@ type Outcome struct {
 	Diagnosis string `json:"diagnosis,omitempty"`
 	// Client and Server are the transcripts of what each program printed
 	// and how it ended; Wire is what went between them.
-	Client []string `json:"client"`
-	Server []string `json:"server"`
-	Wire   []string `json:"wire"`
+	ClientLog []string `json:"client_transcript"`
+	ServerLog []string `json:"server_transcript"`
+	Wire      []string `json:"wire"`
 	// Sandbox is the isolation the cell ran under.
 	Sandbox    string `json:"sandbox,omitempty"`
 	DurationMS int64  `json:"duration_ms"`

@@ -113,7 +113,7 @@ func TestCells(t *testing.T) {
 		t.Run(tc.pair.ID()+"/"+tc.client+"×"+tc.server, func(t *testing.T) {
 			t.Parallel()
 			out := runCell(t, tc.pair, tc.client, tc.server)
-			t.Logf("%s: %s\nclient: %q\nserver: %q\nwire: %q", out.Verdict, out.Reason, out.Client, out.Server, out.Wire)
+			t.Logf("%s: %s\nclient: %q\nserver: %q\nwire: %q", out.Verdict, out.Reason, out.ClientLog, out.ServerLog, out.Wire)
 			assert.Equal(t, out.Verdict, tc.verdict, out.Reason)
 			assert.Equal(t, out.Diagnosis, tc.diagnosis, out.Reason)
 		})

@@ -500,11 +500,11 @@ func (c *run) judgePrinted(reply []byte) *Outcome {
 func (c *run) finish(out *Outcome) *Outcome {
 	if c.client != nil {
 		c.client.stop()
-		out.Client = transcript(c.client, c.begin)
+		out.ClientLog = transcript(c.client, c.begin)
 	}
 	if c.server != nil {
 		c.server.stop()
-		out.Server = transcript(c.server, c.begin)
+		out.ServerLog = transcript(c.server, c.begin)
 	}
 	if c.relay != nil {
 		c.relay.close()

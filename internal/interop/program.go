@@ -81,6 +81,7 @@ func startRef(ctx context.Context, f RefFunc, args []string) *refProgram {
 func (r *refProgram) pid() int              { return os.Getpid() }
 func (r *refProgram) done() <-chan struct{} { return r.end }
 func (r *refProgram) lines() []harness.Line { return r.out.lines() }
+
 // waitingToRead is true while a reference runs: a reference client that
 // has not ended waits for the server (it reads once, with no timeout).
 func (r *refProgram) waitingToRead() bool {
