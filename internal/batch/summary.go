@@ -51,6 +51,9 @@ type Summary struct {
 	// Unplaced lists, by student, the files handed in that no exercise
 	// graded: files of no exercise, and other candidates of an exercise.
 	Unplaced []Unplaced `json:"files_not_graded,omitempty"`
+	// Interop is the class interop matrix's summary (`netgrade interop`),
+	// when it was run: see InteropSection.
+	Interop json.RawMessage `json:"interop,omitempty"`
 }
 
 // Unplaced is what one student handed in that no exercise graded.
@@ -435,6 +438,7 @@ func WriteClassFiles(out string, exs []*graders.Exercise, meta ReportMeta) (Summ
 		return Summary{}, err
 	}
 	sum := SummarizeCourse(recs, exs, meta.Settings)
+	sum.Interop = InteropSection(out)
 	csvData, err := GradesCSV(recs, exs)
 	if err != nil {
 		return sum, fmt.Errorf("writing grades.csv: %w", err)

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/netgrade/netgrade/internal/harness"
@@ -122,7 +124,20 @@ func (e Env) Run(ctx context.Context, p sandbox.Pair) (json.RawMessage, error) {
 	if err := json.Unmarshal(p.Request, &req); err != nil {
 		return nil, fmt.Errorf("reading the cell: %w", err)
 	}
+	if e.Ports == nil {
+		e.Ports = harness.NewPorts(uint64(time.Now().UnixNano()))
+	}
+	// A program that binds a port of its own choosing (a hard-coded 8888)
+	// may find it held by another cell's: the cell then runs again alone,
+	// so that it gets the verdict it would get in a sandbox of its own.
+	release := e.Ports.Shared()
 	out, err := e.cell(ctx, p, req)
+	release()
+	if err == nil && portTaken(out) {
+		release = e.Ports.Alone()
+		out, err = e.cell(ctx, p, req)
+		release()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -136,9 +151,6 @@ func (e Env) cell(ctx context.Context, p sandbox.Pair, req Request) (*Outcome, e
 	begin := time.Now()
 	if e.Interpreters == nil {
 		e.Interpreters = harness.NewInterpreters()
-	}
-	if e.Ports == nil {
-		e.Ports = harness.NewPorts(uint64(time.Now().UnixNano()))
 	}
 	port, err := e.Ports.Next()
 	if err != nil {
@@ -231,4 +243,15 @@ func (e Env) start(ctx context.Context, p sandbox.Pair, exercise string, s Side,
 		return nil, "", fmt.Errorf("starting %s's %s: %w", prog.Student, exercise, err)
 	}
 	return studentProgram{proc}, "", nil
+}
+
+// portTaken reports whether a program of the cell could not bind a port
+// because another program held it.
+func portTaken(out *Outcome) bool {
+	for _, l := range append(slices.Clone(out.ServerLog), out.ClientLog...) {
+		if strings.Contains(l, "Address already in use") || strings.Contains(l, "[Errno 98]") {
+			return true
+		}
+	}
+	return false
 }

@@ -86,8 +86,14 @@ func crashed(p program) string {
 		return ""
 	}
 	s := p.status()
-	if tb := harness.LastTraceback(p.lines()); tb != nil {
-		s += ": " + tb.Line
+	lines := p.lines()
+	if tb := harness.LastTraceback(lines); tb != nil {
+		return s + ": " + tb.Line
+	}
+	for i := len(lines) - 1; i >= 0; i-- {
+		if lines[i].Stream == harness.Stderr && strings.TrimSpace(lines[i].Text) != "" {
+			return s + ": " + lines[i].Text
+		}
 	}
 	return s
 }
@@ -412,6 +418,9 @@ func (c *run) talkTCP(ctx context.Context) *Outcome {
 		}
 	}
 	reply, _ := bytesDir(evs, toClient)
+	if len(reply) > 0 && repliedAfterClose(evs) {
+		return verdict(Amber, "server", "waits-eof", "the server replied only once the client had closed its side (%s): it waits for the end of the data before it replies, and a client waiting for the reply never gets it in time", c.client.status())
+	}
 	if len(reply) == 0 {
 		if serverWaiting && clientWaiting && !hasNote(evs, noteClientClosed) && !ended(c.server) {
 			return verdict(Amber, "server", "waits-eof", "the message arrived, but the server waits for more (the client closing its side?) before it replies, while the client waits for the reply")
@@ -447,6 +456,20 @@ func (c *run) talkTCP(ctx context.Context) *Outcome {
 		return verdict(Amber, "client", "client-crash", "the client printed the reply, then %s", why)
 	}
 	return &Outcome{Verdict: Green, Reason: "the message arrived whole, the server printed it and replied, and the client printed the reply"}
+}
+
+// repliedAfterClose reports whether the server's first reply came after
+// the client closed its side.
+func repliedAfterClose(evs []event) bool {
+	for _, e := range evs {
+		switch {
+		case e.Dir == toClient && e.Data != nil:
+			return false
+		case e.Dir == note && (e.Text == noteClientClosed || e.Text == noteClientReset):
+			return true
+		}
+	}
+	return false
 }
 
 // isUpper reports whether reply is msg upper-cased: as text (str.upper())

@@ -146,8 +146,9 @@ func (m *Matrix) Cell(client, server string) *Cell {
 // Result is what a run of the matrices did.
 type Result struct {
 	Matrices []*Matrix
-	// Cells run, and reused from an earlier run.
-	Ran, Reused int
+	// Cells run, reused from an earlier run, and taken from the reference's
+	// cell of a side that could not run.
+	Ran, Reused, Copied int
 	// Interrupted is true when ctx ended first.
 	Interrupted bool
 	Wall        time.Duration
@@ -184,6 +185,13 @@ func Run(ctx context.Context, students []Student, opt Options) (*Result, error) 
 	res.Wall = time.Since(begin)
 	return res, nil
 }
+
+// How a cell was done, for the counts of a run.
+const (
+	ran = iota
+	reused
+	copied
+)
 
 // plan is a cell to run.
 type plan struct {
@@ -237,14 +245,17 @@ func runPair(ctx context.Context, students []Student, p ExercisePair, opt Option
 	total := len(m.Cells)
 	done := 0
 	var mu sync.Mutex
-	tick := func(reused bool) {
+	tick := func(how int) {
 		mu.Lock()
 		defer mu.Unlock()
 		done++
-		if reused {
-			res.Reused++
-		} else {
+		switch how {
+		case ran:
 			res.Ran++
+		case reused:
+			res.Reused++
+		default:
+			res.Copied++
 		}
 		if opt.Progress != nil && (done == total || done%max(1, total/10) == 0) {
 			fmt.Fprintf(opt.Progress, "interop: %s: %d of %d cells\n", p, done, total)
@@ -279,7 +290,7 @@ func runPair(ctx context.Context, students []Student, p ExercisePair, opt Option
 			*pl.cell = Cell{Client: pl.cell.Client, Server: pl.cell.Server, Key: key,
 				Outcome: Outcome{Verdict: Grey, Culprit: from.Culprit, Diagnosis: from.Diagnosis, Reason: from.Reason, Sandbox: from.Sandbox},
 				Own:     from.Own, From: from.Client + " × " + from.Server}
-			tick(true)
+			tick(copied)
 			continue
 		}
 		todo = append(todo, pl)
@@ -349,7 +360,7 @@ func fileKey(k string) string {
 }
 
 // runAll runs the plans, Jobs at a time, reusing the cells done before.
-func (opt Options) runAll(ctx context.Context, plans []plan, tick func(reused bool)) error {
+func (opt Options) runAll(ctx context.Context, plans []plan, tick func(how int)) error {
 	queue := make(chan plan)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -359,7 +370,7 @@ func (opt Options) runAll(ctx context.Context, plans []plan, tick func(reused bo
 		go func() {
 			defer wg.Done()
 			for pl := range queue {
-				reused, err := opt.runCell(ctx, pl)
+				again, err := opt.runCell(ctx, pl)
 				if err != nil {
 					if ctx.Err() == nil {
 						mu.Lock()
@@ -368,7 +379,11 @@ func (opt Options) runAll(ctx context.Context, plans []plan, tick func(reused bo
 					}
 					continue
 				}
-				tick(reused)
+				if again {
+					tick(reused)
+				} else {
+					tick(ran)
+				}
 			}
 		}()
 	}
@@ -412,8 +427,8 @@ func (opt Options) runCell(ctx context.Context, pl plan) (reused bool, err error
 	case out.Culprit == "server" && pl.server != nil:
 		pl.cell.Own = ownLine(pl.server.Own[pl.p.Server])
 	}
-	if out.Verdict == Green {
-		pl.cell.Own = ""
+	if out.Verdict != Grey && out.Verdict != Red {
+		pl.cell.Own = "" // the program ran and talked: its own grade explains nothing here
 	}
 	data, err := json.MarshalIndent(pl.cell, "", "  ")
 	if err != nil {
