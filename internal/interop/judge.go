@@ -98,6 +98,14 @@ func crashed(p program) string {
 	return s
 }
 
+// crashedOr is crashed, or the program's status.
+func crashedOr(p program) string {
+	if s := crashed(p); s != "" {
+		return s
+	}
+	return p.status()
+}
+
 // ended reports whether the program has ended.
 func ended(p program) bool {
 	select {
@@ -418,9 +426,6 @@ func (c *run) talkTCP(ctx context.Context) *Outcome {
 		}
 	}
 	reply, _ := bytesDir(evs, toClient)
-	if len(reply) > 0 && repliedAfterClose(evs) {
-		return verdict(Amber, "server", "waits-eof", "the server replied only once the client had closed its side (%s): it waits for the end of the data before it replies, and a client waiting for the reply never gets it in time", c.client.status())
-	}
 	if len(reply) == 0 {
 		if serverWaiting && clientWaiting && !hasNote(evs, noteClientClosed) && !ended(c.server) {
 			return verdict(Amber, "server", "waits-eof", "the message arrived, but the server waits for more (the client closing its side?) before it replies, while the client waits for the reply")
@@ -450,6 +455,11 @@ func (c *run) talkTCP(ctx context.Context) *Outcome {
 		return verdict(Amber, "client", "", "the reply reached the client, but the client was still running %s later", scaled(endWindow, c.req.TimeoutScale))
 	}
 	if out := c.judgePrinted(reply); out != nil {
+		if repliedAfterClose(evs) {
+			// The client gave up waiting (its own timeout) and closed;
+			// only then did the server reply.
+			return verdict(Amber, "server", "waits-eof", "the server replied only once the client had closed its side, too late for the client (%s): it waits for the end of the data before it replies", crashedOr(c.client))
+		}
 		return out
 	}
 	if why := crashed(c.client); why != "" {
