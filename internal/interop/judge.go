@@ -76,9 +76,7 @@ func verdict(v Verdict, culprit, diag, format string, args ...any) *Outcome {
 // crashed says how a program that ended on its own ended, with the last
 // line of its traceback: "" when it still runs or was stopped by netgrade.
 func crashed(p program) string {
-	select {
-	case <-p.done():
-	default:
+	if !ended(p) {
 		return ""
 	}
 	code, ok := p.exitCode()
@@ -106,10 +104,12 @@ func crashedOr(p program) string {
 	return p.status()
 }
 
-// ended reports whether the program has ended.
+// ended reports whether the program has ended, and then waits until what
+// it printed is read.
 func ended(p program) bool {
 	select {
 	case <-p.done():
+		p.drain()
 		return true
 	default:
 		return false
@@ -139,6 +139,7 @@ func waitDone(ctx context.Context, p program, d time.Duration) bool {
 	defer t.Stop()
 	select {
 	case <-p.done():
+		p.drain()
 		return true
 	case <-t.C:
 	case <-ctx.Done():

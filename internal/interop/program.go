@@ -34,6 +34,9 @@ type program interface {
 	waitingToRead() bool
 	// stop ends it and everything it started.
 	stop()
+	// drain waits, once it has ended, until what it printed is read to
+	// the end (bounded), so that nothing it printed is judged missing.
+	drain()
 }
 
 // studentProgram is a student's program under the harness.
@@ -52,7 +55,11 @@ func (s studentProgram) exitCode() (int, bool) {
 	e := s.p.Exit()
 	return e.Code, e.Exited && e.StoppedBy == ""
 }
-func (s studentProgram) traceback() *harness.Traceback { return harness.LastTraceback(s.lines()) }
+func (s studentProgram) drain() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.p.WaitOutput(ctx)
+}
 
 // refProgram is a reference implementation running in netgrade.
 type refProgram struct {
@@ -79,6 +86,7 @@ func startRef(ctx context.Context, f RefFunc, args []string) *refProgram {
 }
 
 func (r *refProgram) pid() int              { return os.Getpid() }
+func (r *refProgram) drain()                {}
 func (r *refProgram) done() <-chan struct{} { return r.end }
 func (r *refProgram) lines() []harness.Line { return r.out.lines() }
 
