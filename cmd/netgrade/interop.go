@@ -21,12 +21,9 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// interopFlags are the flags of `netgrade interop`.
-type interopFlags struct {
-	batchFlags
-	points      float64
-	minPartners int
-}
+// interopFlags are the flags of `netgrade interop`: batch's, for the
+// same sandboxes and course.
+type interopFlags struct{ batchFlags }
 
 // newInteropCmd is `netgrade interop`: a command of its own rather than a
 // flag of batch, because it is a second pass over a graded class (its grey
@@ -55,9 +52,9 @@ Written to OUT:
 and a line per pair on each student's page (students/ID.html), and a link
 from the class report.
 
-It never changes a grade unless --points is given: then each student gets
-points in proportion to the classmates their programs talked to, so that a
-student's score depends on classmates' code (see docs/interop.md).`,
+It changes no grade. A course file may turn the matrix into points
+(interop: {points: 2, min_partners: 3}), in summary.json: then a student's
+points depend on classmates' code (see docs/interop.md).`,
 		Example: `  netgrade batch submissions/ -o results/ && netgrade interop submissions/ -o results/`,
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) != 1 {
@@ -77,8 +74,6 @@ student's score depends on classmates' code (see docs/interop.md).`,
 	f.course.register(c)
 	fl.StringVar(&f.image, "image", sandbox.DefaultImage, "with --sandbox docker: the image programs run in")
 	fl.StringVar(&f.unitBinary, "unit-binary", "", "with --sandbox docker: a static netgrade binary to run in the containers (default: this one)")
-	fl.Float64Var(&f.points, "points", 0, "turn the matrix into points: at most this many per pair (off by default; see docs/interop.md)")
-	fl.IntVar(&f.minPartners, "min-partners", 3, "with --points: fewer classmates met than this gives full points")
 	return c
 }
 
@@ -115,9 +110,6 @@ func runInterop(c *cobra.Command, subs string, f interopFlags) error {
 	}
 	if f.jobs < 1 {
 		return usageErr("-j must be at least 1")
-	}
-	if f.points < 0 {
-		return usageErr("--points must not be negative")
 	}
 	crs, err := f.course.load()
 	if err != nil {
@@ -204,8 +196,8 @@ func runInterop(c *cobra.Command, subs string, f interopFlags) error {
 		return internalErr(errors.New("interrupted: run the same command again to finish the matrix (the cells done are kept)"))
 	}
 	var pts *interop.PointsSetting
-	if f.points > 0 {
-		pts = &interop.PointsSetting{Points: f.points, MinPartners: f.minPartners}
+	if crs.Interop != nil {
+		pts = &interop.PointsSetting{Points: crs.Interop.Points, MinPartners: crs.Interop.MinPartners}
 	}
 	sum := interop.Summarize(sb.Name(), res.Matrices, pts)
 	if err := interop.WriteFiles(f.out, res.Matrices, sum, version); err != nil {
