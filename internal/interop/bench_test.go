@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,8 +75,18 @@ func BenchmarkClass(b *testing.B) {
 		kind, sb = sandbox.Process, sandbox.NewProcess(nil, nil)
 	case sandbox.Netns:
 		sb = sandboxtest.Netns(b, bin)
+	case sandbox.Docker:
+		// The containers' CPU is not this process's: only the cells and
+		// the wall time mean something.
+		sb = sandboxtest.Docker(b, bin).Sandbox
 	default:
-		b.Fatalf("NETGRADE_INTEROP_SANDBOX=%s: process or netns (docker's CPU is not this process's to measure)", kind)
+		b.Fatalf("NETGRADE_INTEROP_SANDBOX=%s: process, netns or docker", kind)
+	}
+	defer sb.Close()
+	// NETGRADE_INTEROP_PAIRS=udp runs only the UDP pair.
+	var pairs []interop.ExercisePair
+	if os.Getenv("NETGRADE_INTEROP_PAIRS") == "udp" {
+		pairs = interop.Pairs()[:1]
 	}
 	start := pythonStart(b)
 	for range b.N {
@@ -82,17 +94,17 @@ func BenchmarkClass(b *testing.B) {
 		students := writeClass(b, subs, benchClass(b, n))
 		m := cost.Start()
 		res, err := interop.Run(context.Background(), students, interop.Options{
-			Out: out, Sandbox: sb, Env: interop.Env{Reference: env.Reference, Interpreters: harness.NewInterpreters(), Ports: harness.NewPorts(uint64(time.Now().UnixNano()))},
+			Out: out, Pairs: pairs, Sandbox: sb, Env: interop.Env{Reference: env.Reference, Interpreters: harness.NewInterpreters(), Ports: harness.NewPorts(uint64(time.Now().UnixNano()))},
 			Jobs: 8, Version: "bench", LogLine: `[{asctime}] client {ip} sent "{message}"`,
 		})
 		u := m.Stop()
 		assert.NilError(b, err)
 		cells, starts := 0, 0
-		verdicts := map[interop.Verdict]int{}
+		colours := map[interop.Verdict]int{}
 		for _, mx := range res.Matrices {
 			for _, c := range mx.Cells {
 				cells++
-				verdicts[c.Verdict]++
+				colours[c.Verdict]++
 				if c.From != "" {
 					continue // not run
 				}
@@ -103,10 +115,20 @@ func BenchmarkClass(b *testing.B) {
 				}
 			}
 		}
+		// NETGRADE_INTEROP_VERDICTS=FILE keeps every cell's verdict, to
+		// compare two runs (another sandbox, a second run) with diff.
+		if path := os.Getenv("NETGRADE_INTEROP_VERDICTS"); path != "" {
+			var lines []string
+			for k, v := range verdicts(res.Matrices) {
+				lines = append(lines, k+" "+v)
+			}
+			slices.Sort(lines)
+			assert.NilError(b, os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644))
+		}
 		floor := time.Duration(starts) * start
 		cpu := u.Own + u.Programs
 		fmt.Printf("%d students, sandbox %s, -j 8: %d cells (%d run, %d grey from the reference's cell; %d green, %d amber, %d red, %d grey)\n",
-			n, kind, cells, res.Ran, res.Copied, verdicts[interop.Green], verdicts[interop.Amber], verdicts[interop.Red], verdicts[interop.Grey])
+			n, kind, cells, res.Ran, res.Copied, colours[interop.Green], colours[interop.Amber], colours[interop.Red], colours[interop.Grey])
 		fmt.Printf("  wall %.1fs; CPU %.1fs (netgrade %.1fs, programs %.1fs); floor %.1fs (%d program starts × %.0f ms); CPU / floor %.2f\n",
 			u.Wall.Seconds(), cpu.Seconds(), u.Own.Seconds(), u.Programs.Seconds(), floor.Seconds(), starts, float64(start)/float64(time.Millisecond), float64(cpu)/float64(floor))
 	}
