@@ -318,15 +318,16 @@ func logPattern(tmpl, msg string) *regexp.Regexp {
 	return regexp.MustCompile(b.String())
 }
 
-// noDatagram explains a client whose message never reached the relay.
+// silentClient explains a client whose message never reached the relay:
+// what is "sent a datagram" or "connected".
 func (c *run) silentClient(what string) *Outcome {
 	if why := crashed(c.client); why != "" {
 		return verdict(Grey, "client", "client-no-start", "the client stopped before it %s (%s)", what, why)
 	}
 	if ended(c.client) {
-		return verdict(Red, "client", "nothing-sent", "the client %s: it %s without sending anything to the port it was given", strings.Replace(what, "sent", "sent nothing", 1), c.client.status())
+		return verdict(Red, "client", "nothing-sent", "nothing reached the port the client was given: it %s without having %s there", c.client.status(), what)
 	}
-	return verdict(Red, "client", "nothing-sent", "the client never %s within %s (it was still running)", what, scaled(talkDeadline, c.req.TimeoutScale))
+	return verdict(Red, "client", "nothing-sent", "nothing reached the port the client was given: it had not %s there %s after it started (still running)", what, scaled(talkDeadline, c.req.TimeoutScale))
 }
 
 // talkUDP runs the client against a UDP server and judges: the datagram
@@ -346,9 +347,6 @@ func (c *run) talkUDP(ctx context.Context) *Outcome {
 	c.relay.sync(ctx)
 	evs, _ := rec.snapshot()
 	if !arrived(evs) {
-		if ended(c.client) {
-			return c.silentClient("sent a datagram")
-		}
 		return c.silentClient("sent a datagram")
 	}
 	var first event
