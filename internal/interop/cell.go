@@ -156,11 +156,7 @@ func (e Env) cell(ctx context.Context, p sandbox.Pair, req Request) (*Outcome, e
 	if err != nil {
 		return nil, err
 	}
-	relayPort, err := e.Ports.Next()
-	if err != nil {
-		return nil, err
-	}
-	c := &run{req: req, begin: begin, port: port, relayPort: relayPort}
+	c := &run{req: req, begin: begin, port: port}
 	defer c.stopAll()
 
 	var why string
@@ -180,11 +176,11 @@ func (e Env) cell(ctx context.Context, p sandbox.Pair, req Request) (*Outcome, e
 	if berr != nil {
 		return c.finish(c.notBound(ready, berr)), nil
 	}
-	c.relay, err = listenRelay(req.Proto, relayPort, port)
+	c.relay, err = listenRelay(req.Proto, port)
 	if err != nil {
 		return nil, err
 	}
-	c.client, why, err = e.start(ctx, p, req.Client, req.ClientSide, []string{"127.0.0.1", strconv.Itoa(relayPort), req.Message})
+	c.client, why, err = e.start(ctx, p, req.Client, req.ClientSide, []string{"127.0.0.1", strconv.Itoa(c.relay.port), req.Message})
 	if err != nil {
 		return nil, err
 	}

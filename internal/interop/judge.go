@@ -46,13 +46,12 @@ var Diagnoses = map[string]string{
 
 // run is a cell while it runs.
 type run struct {
-	req       Request
-	begin     time.Time
-	port      int
-	relayPort int
-	server    program
-	client    program
-	relay     *relay
+	req    Request
+	begin  time.Time
+	port   int
+	server program
+	client program
+	relay  *relay
 }
 
 // stopAll stops both programs and the relay.

@@ -121,16 +121,19 @@ type relay struct {
 	client   net.Addr
 }
 
-// listenRelay opens the relay on a free port of ports' choosing.
-func listenRelay(proto string, port, serverPort int) (*relay, error) {
-	r := &relay{rec: newRecorder(), port: port}
-	front := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+// listenRelay opens the relay on a port of the kernel's choosing (an
+// ephemeral port, outside the range whose ports netgrade hands to the
+// programs), forwarding to the server's port.
+func listenRelay(proto string, serverPort int) (*relay, error) {
+	r := &relay{rec: newRecorder()}
+	front := "127.0.0.1:0"
 	back := net.JoinHostPort("127.0.0.1", strconv.Itoa(serverPort))
 	if proto == "udp" {
 		fc, err := net.ListenPacket("udp4", front)
 		if err != nil {
 			return nil, fmt.Errorf("relay: %w", err)
 		}
+		r.port = fc.LocalAddr().(*net.UDPAddr).Port
 		bc, err := net.Dial("udp4", back)
 		if err != nil {
 			fc.Close()
@@ -148,6 +151,7 @@ func listenRelay(proto string, port, serverPort int) (*relay, error) {
 	if err != nil {
 		return nil, fmt.Errorf("relay: %w", err)
 	}
+	r.port = ln.Addr().(*net.TCPAddr).Port
 	var mu sync.Mutex
 	var conns []net.Conn
 	r.closer = func() {
