@@ -146,6 +146,26 @@ func waitDone(ctx context.Context, p program, d time.Duration) bool {
 	return false
 }
 
+// waitEnd waits, up to window, until p ends; the window is extended by
+// the time p waited for a CPU meanwhile (a loaded machine's delay is not
+// the program's), up to four windows in all. It reports whether p ended.
+func waitEnd(ctx context.Context, p program, window time.Duration) bool {
+	before := p.runDelays()
+	wait, total := window, time.Duration(0)
+	for {
+		if waitDone(ctx, p, wait) {
+			return true
+		}
+		total += wait
+		now := p.runDelays()
+		grown := now.Grown(before)
+		if grown < 10*time.Millisecond || total >= 4*window || ctx.Err() != nil {
+			return false
+		}
+		before, wait = now, grown
+	}
+}
+
 // latin1 encodes s as Python's s.encode("latin-1", errors="replace") does.
 func latin1(s string) []byte {
 	var b []byte
@@ -234,13 +254,23 @@ func (c *run) firstWord() string {
 // waitPrinted waits, up to endWindow, for the server to print a line
 // holding the message's first word (or to end).
 func (c *run) waitPrinted(ctx context.Context, from time.Time) (harness.Line, bool) {
-	deadline := time.Now().Add(scaled(endWindow, c.req.TimeoutScale))
+	window := scaled(endWindow, c.req.TimeoutScale)
+	deadline, last := time.Now().Add(window), time.Now().Add(4*window)
+	before := c.server.runDelays()
 	word := c.firstWord()
 	for {
 		for _, l := range linesAfter(c.server, from) {
 			if strings.Contains(l.Text, word) {
 				return l, true
 			}
+		}
+		if time.Now().After(deadline) && deadline.Before(last) {
+			// The time the server waited for a CPU is not its own.
+			now := c.server.runDelays()
+			if deadline = deadline.Add(now.Grown(before)); deadline.After(last) {
+				deadline = last
+			}
+			before = now
 		}
 		if ended(c.server) || time.Now().After(deadline) || ctx.Err() != nil {
 			return harness.Line{}, false
@@ -355,7 +385,7 @@ func (c *run) talkUDP(ctx context.Context) *Outcome {
 			break
 		}
 	}
-	clientEnded := waitDone(ctx, c.client, scaled(endWindow, c.req.TimeoutScale))
+	clientEnded := waitEnd(ctx, c.client, scaled(endWindow, c.req.TimeoutScale))
 	c.relay.sync(ctx)
 	evs, _ = rec.snapshot()
 	_, count := bytesDir(evs, toServer)
@@ -396,7 +426,7 @@ func (c *run) talkTCP(ctx context.Context) *Outcome {
 	}()
 	replied := func(evs []event) bool { _, n := bytesDir(evs, toClient); return n > 0 }
 	rec.wait(tctx, replied)
-	clientEnded := waitDone(ctx, c.client, scaled(endWindow, c.req.TimeoutScale))
+	clientEnded := waitEnd(ctx, c.client, scaled(endWindow, c.req.TimeoutScale))
 	serverWaiting := c.server.waitingToRead()
 	clientWaiting := !clientEnded && c.client.waitingToRead()
 	evs, _ := rec.snapshot()

@@ -37,6 +37,9 @@ type program interface {
 	// drain waits, once it has ended, until what it printed is read to
 	// the end (bounded), so that nothing it printed is judged missing.
 	drain()
+	// runDelays are how long its threads have waited for a CPU so far
+	// (none for a reference).
+	runDelays() harness.RunDelays
 }
 
 // studentProgram is a student's program under the harness.
@@ -55,6 +58,11 @@ func (s studentProgram) exitCode() (int, bool) {
 	e := s.p.Exit()
 	return e.Code, e.Exited && e.StoppedBy == ""
 }
+func (s studentProgram) runDelays() harness.RunDelays {
+	d, _ := harness.ThreadRunDelays(s.p.Pid())
+	return d
+}
+
 func (s studentProgram) drain() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -85,8 +93,11 @@ func startRef(ctx context.Context, f RefFunc, args []string) *refProgram {
 	return r
 }
 
-func (r *refProgram) pid() int              { return os.Getpid() }
-func (r *refProgram) drain()                {}
+func (r *refProgram) pid() int { return os.Getpid() }
+func (r *refProgram) drain()   {}
+func (r *refProgram) runDelays() harness.RunDelays {
+	return nil
+}
 func (r *refProgram) done() <-chan struct{} { return r.end }
 func (r *refProgram) lines() []harness.Line { return r.out.lines() }
 
