@@ -133,7 +133,7 @@ func (e Env) Run(ctx context.Context, p sandbox.Pair) (json.RawMessage, error) {
 	release := e.Ports.Shared()
 	out, err := e.cell(ctx, p, req)
 	release()
-	if err == nil && portTaken(out) {
+	if errors.Is(err, errRefStart) || (err == nil && portTaken(out)) {
 		release = e.Ports.Alone()
 		out, err = e.cell(ctx, p, req)
 		release()
@@ -173,17 +173,25 @@ func (e Env) cell(ctx context.Context, p sandbox.Pair, req Request) (*Outcome, e
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
+	if req.ServerSide.Ref && ended(c.server) {
+		// netgrade's own server could not bind: the port was taken.
+		return nil, fmt.Errorf("%w: %s", errRefStart, strings.Join(transcript(c.server, begin), "; "))
+	}
 	if berr != nil {
 		return c.finish(c.notBound(ready, berr)), nil
 	}
-	c.relay, err = listenRelay(req.Proto, port)
+	server := c.server
+	c.relay, err = listenRelay(req.Proto, port, c.clientIdle, server.waitingToRead)
 	if err != nil {
 		return nil, err
 	}
-	c.client, why, err = e.start(ctx, p, req.Client, req.ClientSide, []string{"127.0.0.1", strconv.Itoa(c.relay.port), req.Message})
+	client, why, err := e.start(ctx, p, req.Client, req.ClientSide, []string{"127.0.0.1", strconv.Itoa(c.relay.port), req.Message})
 	if err != nil {
 		return nil, err
 	}
+	c.mu.Lock()
+	c.client = client
+	c.mu.Unlock()
 	if c.client == nil {
 		return c.finish(&Outcome{Verdict: Grey, Culprit: "client", Reason: "the client could not be started: " + why}), nil
 	}
@@ -195,6 +203,10 @@ func (e Env) cell(ctx context.Context, p sandbox.Pair, req Request) (*Outcome, e
 	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
+	}
+	if req.ServerSide.Ref && ended(c.server) {
+		// netgrade's own server never ends by itself: it could not bind.
+		return nil, fmt.Errorf("%w: %s", errRefStart, strings.Join(transcript(c.server, begin), "; "))
 	}
 	return c.finish(out), nil
 }
@@ -241,11 +253,15 @@ func (e Env) start(ctx context.Context, p sandbox.Pair, exercise string, s Side,
 	return studentProgram{proc}, "", nil
 }
 
+// errRefStart is returned when netgrade's reference server could not
+// bind the port it was given (something else of the machine took it).
+var errRefStart = errors.New("the reference server could not start")
+
 // portTaken reports whether a program of the cell could not bind a port
 // because another program held it.
 func portTaken(out *Outcome) bool {
 	for _, l := range append(slices.Clone(out.ServerLog), out.ClientLog...) {
-		if strings.Contains(l, "Address already in use") || strings.Contains(l, "[Errno 98]") {
+		if strings.Contains(strings.ToLower(l), "address already in use") || strings.Contains(l, "[Errno 98]") {
 			return true
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -50,8 +51,18 @@ type run struct {
 	begin  time.Time
 	port   int
 	server program
-	client program
 	relay  *relay
+	// client is set once started; the relay reads it (clientIdle).
+	mu     sync.Mutex
+	client program
+}
+
+// clientIdle reports whether the client is waiting to read (see pipe).
+func (c *run) clientIdle() bool {
+	c.mu.Lock()
+	p := c.client
+	c.mu.Unlock()
+	return p != nil && p.waitingToRead()
 }
 
 // stopAll stops both programs and the relay.

@@ -123,8 +123,10 @@ type relay struct {
 
 // listenRelay opens the relay on a port of the kernel's choosing (an
 // ephemeral port, outside the range whose ports netgrade hands to the
-// programs), forwarding to the server's port.
-func listenRelay(proto string, serverPort int) (*relay, error) {
+// programs), forwarding to the server's port. clientIdle and serverIdle
+// tell whether a side is done sending for now (it waits to read): see
+// pipe.
+func listenRelay(proto string, serverPort int, clientIdle, serverIdle func() bool) (*relay, error) {
 	r := &relay{rec: newRecorder()}
 	front := "127.0.0.1:0"
 	back := net.JoinHostPort("127.0.0.1", strconv.Itoa(serverPort))
@@ -181,35 +183,87 @@ func listenRelay(proto string, serverPort int) (*relay, error) {
 			conns = append(conns, c, s)
 			mu.Unlock()
 			r.wg.Add(2)
-			go r.pipe(c, s, toServer, noteClientClosed, noteClientReset)
-			go r.pipe(s, c, toClient, noteServerClosed, noteServerReset)
+			go r.pipe(c, s, toServer, noteClientClosed, noteClientReset, clientIdle)
+			go r.pipe(s, c, toClient, noteServerClosed, noteServerReset, serverIdle)
 		}
 	}()
 	return r, nil
 }
 
+// quietFlush is how long a sender that is neither blocked reading nor
+// closed must send nothing for the relay to pass on what it holds.
+const quietFlush = 300 * time.Millisecond
+
 // pipe copies from one side to the other, recording the bytes, and passes
-// a close of the sending side on as a close of the receiving side's.
-func (r *relay) pipe(from, to net.Conn, dir, closed, reset string) {
+// a close of the sending side on as a close of the receiving side's. What
+// one side sends in pieces (a server that sends its reply a byte at a
+// time) is passed on in one write once the sender is done for now: it
+// waits to read (idle), it closed, or it went quiet for quietFlush. A
+// client's single recv() then reads what a sender wrote in pieces whole,
+// whatever the scheduling: on a real network, how the pieces fall is luck,
+// and luck must not decide a cell.
+func (r *relay) pipe(from, to net.Conn, dir, closed, reset string, idle func() bool) {
 	defer r.wg.Done()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := from.Read(buf)
-		if n > 0 {
-			r.rec.add(event{Dir: dir, Data: bytes.Clone(buf[:n])})
-			_, _ = to.Write(buf[:n])
-		}
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				r.rec.add(event{Dir: note, Text: closed})
-				if tc, ok := to.(*net.TCPConn); ok {
-					_ = tc.CloseWrite()
-				}
-			} else if !errors.Is(err, net.ErrClosed) {
-				r.rec.add(event{Dir: note, Text: reset})
-				to.Close()
+	type chunk struct {
+		data []byte
+		err  error
+	}
+	reads := make(chan chunk)
+	go func() {
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := from.Read(buf)
+			reads <- chunk{bytes.Clone(buf[:n]), err}
+			if err != nil {
+				close(reads)
+				return
 			}
-			return
+		}
+	}()
+	var pending []byte
+	flush := func() {
+		if len(pending) > 0 {
+			_, _ = to.Write(pending)
+			pending = nil
+		}
+	}
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	last := time.Now()
+	for {
+		select {
+		case c, ok := <-reads:
+			if !ok {
+				return
+			}
+			if len(c.data) > 0 {
+				r.rec.add(event{Dir: dir, Data: c.data})
+				pending = append(pending, c.data...)
+				last = time.Now()
+				if len(pending) >= 32<<10 {
+					flush()
+				}
+			}
+			if c.err != nil {
+				flush()
+				if errors.Is(c.err, io.EOF) {
+					r.rec.add(event{Dir: note, Text: closed})
+					if tc, ok := to.(*net.TCPConn); ok {
+						_ = tc.CloseWrite()
+					}
+				} else if !errors.Is(c.err, net.ErrClosed) {
+					r.rec.add(event{Dir: note, Text: reset})
+					to.Close()
+				}
+				// Let the reader goroutine end.
+				for range reads {
+				}
+				return
+			}
+		case <-tick.C:
+			if len(pending) > 0 && (time.Since(last) >= quietFlush || idle()) {
+				flush()
+			}
 		}
 	}
 }
