@@ -74,7 +74,13 @@ func BenchmarkClass(b *testing.B) {
 	case "", sandbox.Process:
 		kind, sb = sandbox.Process, sandbox.NewProcess(nil, nil)
 	case sandbox.Netns:
-		sb = sandboxtest.Netns(b, bin)
+		// As netgrade interop does: python3 resolved once, here, rather
+		// than by the pair runner of every cell (a pyenv shim costs a
+		// Python start of its own).
+		sandboxtest.Require(b, "netns", sandbox.NetnsAvailable(context.Background(), bin))
+		py, err := harness.NewInterpreters().Resolve(context.Background(), "python3")
+		assert.NilError(b, err)
+		sb = sandbox.NewNetns(bin, py)
 	case sandbox.Docker:
 		// The containers' CPU is not this process's: only the cells and
 		// the wall time mean something.
