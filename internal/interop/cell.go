@@ -111,7 +111,10 @@ func scaled(d time.Duration, scale float64) time.Duration {
 type Env struct {
 	// Reference returns the reference implementation of an exercise.
 	Reference func(exercise string) (RefFunc, error)
-	// Interpreters resolve python3 once; nil gives each cell its own.
+	// Interpreters resolve python3 once for every cell; nil runs the
+	// command as given (a pair runner: its sandbox passes the interpreter
+	// resolved already, or the image's python3 is no shim), so that a cell
+	// does not pay a Python start to resolve one.
 	Interpreters *harness.Interpreters
 	// Ports hands out the ports of the cells; nil gives each cell its own.
 	Ports *harness.Ports
@@ -149,9 +152,6 @@ func (e Env) Run(ctx context.Context, p sandbox.Pair) (json.RawMessage, error) {
 // judges what happened.
 func (e Env) cell(ctx context.Context, p sandbox.Pair, req Request) (*Outcome, error) {
 	begin := time.Now()
-	if e.Interpreters == nil {
-		e.Interpreters = harness.NewInterpreters()
-	}
 	port, err := e.Ports.Next()
 	if err != nil {
 		return nil, err
