@@ -16,7 +16,7 @@ import (
 	"github.com/netgrade/netgrade/fixtures"
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/cost"
-	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/sandbox/sandboxtest"
 )
 
@@ -24,7 +24,7 @@ import (
 // imports socket and exits: the cost of one program start, in wall time
 // and in CPU.
 func interpreterStart(b *testing.B) (wall, cpu time.Duration) {
-	py, err := harness.NewInterpreters().Resolve(context.Background(), "python3")
+	py, err := pyenv.NewInterpreters().Resolve(context.Background(), "python3")
 	if err != nil {
 		b.Fatal(err)
 	}

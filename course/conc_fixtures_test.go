@@ -11,6 +11,7 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/graders/gradertest"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/netgrade/netgrade/internal/samples"
 	"github.com/stretchr/testify/assert"
@@ -77,7 +78,7 @@ var concMessages = map[string]map[string]string{
 func TestConcFixtures(t *testing.T) {
 	gradertest.NeedPython(t)
 	jobs := concSamples(t, concExercises)
-	opt := graders.Options{Ports: harness.NewPorts(uint64(time.Now().UnixNano())), Interpreters: harness.NewInterpreters()}
+	opt := graders.Options{Ports: harness.NewPorts(uint64(time.Now().UnixNano())), Interpreters: pyenv.NewInterpreters()}
 	graders.GradeAll(t.Context(), samples.Jobs(jobs), concGradings, opt)
 
 	failedSomewhere := map[string]bool{}
@@ -167,7 +168,7 @@ func TestTicketsRaceHookOff(t *testing.T) {
 	require.NoError(t, err)
 	sub, err := graders.FileSubmission(path)
 	require.NoError(t, err)
-	opt := graders.Options{Settings: graders.Settings{Only: []string{"tcp-tickets/unique"}, NoRaceHook: true}}
+	opt := graders.Options{Course: graders.Settings{Only: []string{"tcp-tickets/unique"}, NoRaceHook: true}}
 	res := ex.Grade(t.Context(), sub, opt)
 	require.Len(t, res.Checks, 1)
 	c := res.Checks[0]

@@ -25,8 +25,8 @@ import (
 	"github.com/netgrade/netgrade/reference"
 )
 
-// Exercise is one exercise of the default course.
-type Exercise struct {
+// Entry is one exercise of the default course, as the course lists it.
+type Entry struct {
 	// Grader is the exercise as netgrade grades it.
 	Grader *graders.Exercise
 	// File is the file of a student's folder that holds the exercise.
@@ -62,14 +62,14 @@ var OtherNames = map[string][]string{
 }
 
 // Names returns the exercise's file names and patterns, first first.
-func (e Exercise) Names() []string { return append([]string{e.File}, e.Also...) }
+func (e Entry) Names() []string { return append([]string{e.File}, e.Also...) }
 
 // ID returns the exercise's ID.
-func (e Exercise) ID() string { return e.Grader.ID }
+func (e Entry) ID() string { return e.Grader.ID }
 
 // Exercises returns the exercises of the default course, in course order.
 // Each call builds them anew: a caller may change what it gets.
-func Exercises() []Exercise {
+func Exercises() []Entry {
 	exs := exercises()
 	for i := range exs {
 		exs[i].Also = slices.Clone(OtherNames[exs[i].ID()])
@@ -77,23 +77,32 @@ func Exercises() []Exercise {
 	return exs
 }
 
-func exercises() []Exercise {
-	return []Exercise{
-		{sockets.UDPServer(), "udp-server.py", reference.Program{Usage: "PORT", Run: reference.UDPServer}, nil},
-		{sockets.UDPClient(), "udp-client.py", reference.Program{Usage: "HOST PORT MESSAGE", Run: reference.UDPClient}, nil},
-		{sockets.TCPServer(), "tcp-server.py", reference.Program{Usage: "PORT", Run: reference.TCPServer}, nil},
-		{sockets.TCPClient(), "tcp-client.py", reference.Program{Usage: "HOST PORT MESSAGE", Run: reference.TCPClient}, nil},
-		{socketserver.TCPUpper(), "tcp-upper.py", reference.Program{Usage: "PORT", Run: reference.TCPUpper}, nil},
-		{socketserver.TCPWaiting(), "tcp-waiting.py", reference.Program{Usage: "PORT", Run: reference.TCPWaiting}, nil},
-		{socketserver.TCPForking(), "tcp-forking.py", reference.Program{Usage: "PORT", Run: reference.TCPForking}, nil},
-		{socketserver.TCPThreading(), "tcp-threading.py", reference.Program{Usage: "PORT", Run: reference.TCPThreading}, nil},
-		{socketserver.TCPTickets(), "tcp-tickets.py", reference.Program{Usage: "PORT", Run: reference.TCPTickets}, nil},
-		{httpch.HTTPServer(), "http-server.py", reference.Program{Usage: "[PORT]", Run: reference.HTTPServer}, nil},
-		{httpch.RESTAPI(), "rest-api.py", reference.Program{Usage: "[--spec DOCUMENT] [PORT]", Run: reference.RESTAPI}, nil},
-		{mail.SMTPClient(), "smtp-client.py", reference.Program{Usage: "HOST PORT FROM TO SUBJECT MESSAGE", Run: reference.SMTPClient}, nil},
-		{mail.POPClient(), "pop-client.py", reference.Program{Usage: "HOST PORT USER PASSWORD", Run: reference.POPClient}, nil},
-		{mail.IMAPClient(), "imap-client.py", reference.Program{Usage: "HOST PORT USER PASSWORD", Run: reference.IMAPClient}, nil},
+func exercises() []Entry {
+	return []Entry{
+		entry(sockets.UDPServer(), reference.UDPServer, ""),
+		entry(sockets.UDPClient(), reference.UDPClient, ""),
+		entry(sockets.TCPServer(), reference.TCPServer, ""),
+		entry(sockets.TCPClient(), reference.TCPClient, ""),
+		entry(socketserver.TCPUpper(), reference.TCPUpper, ""),
+		entry(socketserver.TCPWaiting(), reference.TCPWaiting, ""),
+		entry(socketserver.TCPForking(), reference.TCPForking, ""),
+		entry(socketserver.TCPThreading(), reference.TCPThreading, ""),
+		entry(socketserver.TCPTickets(), reference.TCPTickets, ""),
+		entry(httpch.HTTPServer(), reference.HTTPServer, ""),
+		entry(httpch.RESTAPI(), reference.RESTAPI, reference.RESTOptions),
+		entry(mail.SMTPClient(), reference.SMTPClient, ""),
+		entry(mail.POPClient(), reference.POPClient, ""),
+		entry(mail.IMAPClient(), reference.IMAPClient, ""),
 	}
+}
+
+// entry returns the exercise of the default course graded by g, with
+// main as its reference (options: the reference's own options, if any).
+// The file a student hands in and the reference's command line both come
+// from g.Usage ("udp-server.py PORT"), the one place it is written.
+func entry(g *graders.Exercise, main reference.Main, options string) Entry {
+	file, _, _ := strings.Cut(g.Usage, " ")
+	return Entry{Grader: g, File: file, Reference: reference.NewProgram(g.Usage, options, main)}
 }
 
 // Registry returns the graders of the default course's exercises.

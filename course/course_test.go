@@ -1,11 +1,13 @@
 package course_test
 
 import (
+	"context"
 	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/netgrade/netgrade/course"
 	"github.com/netgrade/netgrade/fixtures"
@@ -58,6 +60,36 @@ func TestCourseIsTheOneList(t *testing.T) {
 	}
 	_, err = course.Reference("no-such-exercise")
 	assert.ErrorContains(t, err, "no reference implementation")
+}
+
+// TestCommandLineFromUsage checks that an exercise's command line is
+// written once, in its grader's Usage: the file a student hands in, the
+// usage line the reference prints when its arguments do not fit, and the
+// hint of the usage check all say it.
+func TestCommandLineFromUsage(t *testing.T) {
+	for _, e := range course.Exercises() {
+		t.Run(e.ID(), func(t *testing.T) {
+			file, synopsis, ok := strings.Cut(e.Grader.Usage, " ")
+			require.True(t, ok, "Usage %q names the file, then the arguments", e.Grader.Usage)
+			assert.Equal(t, e.ID()+".py", file)
+			assert.Equal(t, file, e.File)
+			ref, err := course.Reference(e.ID())
+			require.NoError(t, err)
+			assert.True(t, strings.HasSuffix(ref.Usage, synopsis), "the reference's synopsis %q ends with the course's %q", ref.Usage, synopsis)
+			if usage := e.Grader.Check("usage"); usage != nil {
+				assert.Contains(t, usage.Hint, "'Usage: "+e.Grader.Usage+"'")
+			}
+			if strings.Contains(synopsis, "[") {
+				return // runs without arguments: it would serve
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			var out, errOut strings.Builder
+			code := ref.Run(ctx, nil, &out, &errOut)
+			assert.Equal(t, 1, code)
+			assert.Equal(t, "Usage: "+strings.TrimSuffix(file, ".py")+" "+synopsis+"\n", errOut.String())
+		})
+	}
 }
 
 // TestYAMLGolden keeps the default course file that `netgrade course show`

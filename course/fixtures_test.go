@@ -16,6 +16,7 @@ import (
 	"github.com/netgrade/netgrade/graders/gradertest"
 	"github.com/netgrade/netgrade/graders/probe"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/netgrade/netgrade/internal/samples"
 	"github.com/stretchr/testify/assert"
@@ -36,7 +37,7 @@ var (
 
 func options() graders.Options {
 	sharedOnce.Do(func() {
-		sharedOpt = graders.Options{Interpreters: harness.NewInterpreters(), Ports: harness.NewPorts(uint64(os.Getpid()))}
+		sharedOpt = graders.Options{Interpreters: pyenv.NewInterpreters(), Ports: harness.NewPorts(uint64(os.Getpid()))}
 	})
 	return sharedOpt
 }
@@ -153,8 +154,8 @@ func TestFixtures(t *testing.T) {
 				}
 				t.Parallel()
 				opt := options()
-				if s.Settings != nil {
-					opt.Settings = *s.Settings
+				if s.Course != nil {
+					opt.Course = s.Course
 				}
 				s.Result = s.Exercise.Grade(context.Background(), s.Submission, opt)
 				res := s.Result
@@ -271,8 +272,7 @@ func TestTimeoutScaleReachesMessages(t *testing.T) {
 			t.Parallel()
 			_, sub := fixtureSubmission(t, "udp-client", tc.fixture)
 			opt := options()
-			opt.Settings.TimeoutScale = tc.scale
-			opt.Settings.Only = []string{"udp-client/exits"}
+			opt.Course = graders.Settings{TimeoutScale: tc.scale, Only: []string{"udp-client/exits"}}
 			res := ex.Grade(context.Background(), sub, opt)
 			require.Len(t, res.Checks, 1)
 			c := res.Checks[0]

@@ -32,7 +32,7 @@ func TestRESTReferenceEveryDocument(t *testing.T) {
 		t.Run(doc, func(t *testing.T) {
 			t.Parallel()
 			opt := options()
-			opt.Settings = graders.Settings{Texts: map[string]string{httpgrader.TextSpec: doc}}
+			opt.Course = graders.Settings{Texts: map[string]string{httpgrader.TextSpec: doc}}
 			sub := graders.Submission{Name: "reference:rest-api", Command: []string{netgradeBin, "ref", "rest-api"}}
 			res := ex.Grade(context.Background(), sub, opt)
 			assert.Empty(t, res.IDs(report.Error), explain(res))
@@ -74,7 +74,7 @@ func TestRESTTextsFromTheDocument(t *testing.T) {
 	ex, err := course.Registry().Get("rest-api")
 	require.NoError(t, err)
 	opt := options()
-	opt.Settings = graders.Settings{Texts: map[string]string{httpgrader.TextSpec: "tasks-api.yaml"}}
+	opt.Course = graders.Settings{Texts: map[string]string{httpgrader.TextSpec: "tasks-api.yaml"}}
 	sub, err := graders.FileSubmission(filepath.Join("testdata", "rest", "tasks_mistakes.py"))
 	require.NoError(t, err)
 	res := ex.Grade(context.Background(), sub, opt)
@@ -123,7 +123,7 @@ func TestRESTRaceUnderHook(t *testing.T) {
 	for _, hook := range []bool{true, false} {
 		t.Run(fmt.Sprintf("hook=%v", hook), func(t *testing.T) {
 			opt := options()
-			opt.Settings = graders.Settings{Only: only, NoRaceHook: !hook}
+			opt.Course = graders.Settings{Only: only, NoRaceHook: !hook}
 			res := ex.Grade(context.Background(), sub, opt)
 			var cc *report.Check
 			for i := range res.Checks {

@@ -1,9 +1,10 @@
 // Package graders is the engine: the model of an exercise and its checks
-// (Exercise, Check, T, Failure, Settings, Registry) and the scheduler that
-// runs the checks against a submission and turns what they saw into a
-// report.Result. The exercises themselves live in its sub-packages, one per
-// chapter of the course (graders/sockets, graders/socketserver,
-// graders/http, graders/mail), and are listed once in package course.
+// (Exercise, Check, T, Failure, Registry), what a course says of each
+// exercise (Course, Settings), and the scheduler that runs the checks
+// against a submission and turns what they saw into a report.Result. It
+// holds no exercise: they live in its sub-packages, one per chapter of
+// the course (graders/sockets, graders/socketserver, graders/http,
+// graders/mail), and are listed once in package course.
 package graders
 
 import (
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
 )
 
@@ -37,7 +39,10 @@ const watchdogGrace = 3 * time.Second
 // Check is one requirement of an exercise, small enough that its failure
 // says exactly what is wrong.
 type Check struct {
-	// ID is stable across versions: "udp-server/log-format".
+	// ID is stable across versions. A chapter declares it short
+	// ("log-format"); NewExercise prefixes it with the exercise's ID
+	// ("udp-server/log-format"), which is how results, course files and
+	// settings name it.
 	ID    string
 	Title string
 	// Requirement is the text of the requirement, as a student reads it.
@@ -46,9 +51,15 @@ type Check struct {
 	Points      float64
 	// Hint is the default advice shown on failure, naming the course concept.
 	Hint string
-	// Needs lists checks (IDs) that must pass for this one to run; when one
-	// does not, this check is skipped and says which.
+	// Needs lists checks that must pass for this one to run; when one
+	// does not, this check is skipped and says which. Declared short, like
+	// ID; left empty, the exercise's Needs (its "starts") applies unless
+	// the check is Independent.
 	Needs []string
+	// Independent marks a check that needs no other check, not even the
+	// exercise's default prerequisite: the usage check runs the program
+	// without the arguments the starts check gives it.
+	Independent bool
 	// Timeout is the watchdog deadline (DefaultCheckTimeout when zero).
 	Timeout time.Duration
 	// OnlyWithText, when set, names a text of the exercise: the check is
@@ -63,8 +74,9 @@ type Check struct {
 	Describe func(text func(name string) string) Description
 	// Run performs the check. It returns nil on pass, a *Failure when the
 	// submission is wrong, Skipf(...) to skip itself, and any other error
-	// when netgrade itself could not do its part.
-	Run func(ctx context.Context, t *T) error
+	// when netgrade itself could not do its part. t.Context() is the
+	// check's context: it ends at the check's deadline.
+	Run func(t *T) error
 }
 
 // Description is a check's wording under a course's texts.
@@ -109,6 +121,13 @@ type Exercise struct {
 	// line before anything runs, not as netgrade's error in every check.
 	TextRules map[string]func(value string) error
 	Checks    []*Check
+	// Needs is the short ID of the check every other check of the
+	// exercise needs unless it names its own Needs or is Independent:
+	// usually "starts", named once here instead of in every check.
+	Needs string
+	// CheckTimeout is the watchdog deadline of a check of this exercise
+	// that sets none (DefaultCheckTimeout when zero).
+	CheckTimeout time.Duration
 	// Sequential makes the checks run one at a time, for exercises whose
 	// checks judge timing-sensitive behaviour (concurrency).
 	Sequential bool
@@ -156,10 +175,13 @@ func FileSubmission(path string) (Submission, error) {
 // Options tune a grading run: the course's Settings and what the run
 // shares between gradings. The zero value is usable.
 type Options struct {
-	// Settings are the course's settings for the exercise graded.
-	Settings Settings
+	// Course gives the exercise graded its settings (nil: the defaults).
+	Course Course
+	// settings are Course's settings for the exercise graded, in place
+	// once a grading has begun (see forExercise).
+	settings Settings
 	// Interpreters resolves python3 once per run; shared across gradings.
-	Interpreters *harness.Interpreters
+	Interpreters *pyenv.Interpreters
 	// Ports hands out ports; shared across gradings of one run.
 	Ports *harness.Ports
 	// Parallel is how many checks of one grading run at once
@@ -179,9 +201,17 @@ type Options struct {
 	Version string
 }
 
+// forExercise returns o with the course's settings for e in place.
+func (o Options) forExercise(e *Exercise) Options {
+	if o.Course != nil {
+		o.settings = o.Course.Settings(e.ID)
+	}
+	return o
+}
+
 func (o *Options) defaults() {
 	if o.Interpreters == nil {
-		o.Interpreters = harness.NewInterpreters()
+		o.Interpreters = pyenv.NewInterpreters()
 	}
 	if o.Ports == nil {
 		o.Ports = harness.NewPorts(uint64(time.Now().UnixNano()) ^ uint64(os.Getpid()))
@@ -195,7 +225,7 @@ func (o *Options) defaults() {
 // for it, else its own, else DefaultCheckTimeout, scaled.
 func (o *Options) checkTimeout(c *Check) time.Duration {
 	timeout := c.Timeout
-	if d := o.Settings.Check(c.ID).Timeout; d > 0 {
+	if d := o.settings.Check(c.ID).Timeout; d > 0 {
 		timeout = d
 	}
 	if timeout == 0 {
@@ -208,6 +238,7 @@ func (o *Options) checkTimeout(c *Check) time.Duration {
 // order: the most a grading of e under opt can take, check by check, which
 // bounds a sandboxed grading from outside.
 func (e *Exercise) Deadlines(opt Options) []time.Duration {
+	opt = opt.forExercise(e)
 	var ds []time.Duration
 	for _, c := range e.selected(opt) {
 		ds = append(ds, opt.checkTimeout(c))
@@ -216,7 +247,7 @@ func (e *Exercise) Deadlines(opt Options) []time.Duration {
 }
 
 // scale returns d multiplied by the course's timeout scale.
-func (o *Options) scale(d time.Duration) time.Duration { return o.Settings.scale(d) }
+func (o *Options) scale(d time.Duration) time.Duration { return o.settings.scale(d) }
 
 // command returns the submission's command template for this exercise.
 func (e *Exercise) command(sub Submission) []string {
@@ -230,6 +261,7 @@ func (e *Exercise) command(sub Submission) []string {
 // and returns the result. It never panics on a bad submission: whatever the
 // program does ends up as a check verdict.
 func (e *Exercise) Grade(ctx context.Context, sub Submission, opt Options) report.Result {
+	opt = opt.forExercise(e)
 	opt.defaults()
 	res := report.Result{
 		Schema:     report.Schema,
@@ -312,17 +344,17 @@ func (e *Exercise) schedule(ctx context.Context, checks []*Check, sub Submission
 type Job struct {
 	Exercise   *Exercise
 	Submission Submission
-	// Settings, when set, replace the options' settings for this job (the
-	// course's settings of its exercise).
-	Settings *Settings
-	Result   report.Result
+	// Course, when set, replaces the options' course for this job: a
+	// sample's own texts.
+	Course Course
+	Result report.Result
 }
 
-// options returns opt with the job's own settings in place of opt's, when
-// it has some.
+// options returns opt with the job's own course in place of opt's, when
+// it has one.
 func (j *Job) options(opt Options) Options {
-	if j.Settings != nil {
-		opt.Settings = *j.Settings
+	if j.Course != nil {
+		opt.Course = j.Course
 	}
 	return opt
 }
@@ -345,12 +377,12 @@ func GradeAll(ctx context.Context, jobs []*Job, n int, opt Options) {
 // selected returns the checks the options leave to run, in order.
 func (e *Exercise) selected(opt Options) []*Check {
 	only := map[string]bool{}
-	for _, id := range opt.Settings.Only {
+	for _, id := range opt.settings.Only {
 		only[id] = true
 	}
 	var out []*Check
 	for _, c := range e.Checks {
-		if opt.Settings.Check(c.ID).Disabled || (len(only) > 0 && !only[c.ID]) {
+		if opt.settings.Check(c.ID).Disabled || (len(only) > 0 && !only[c.ID]) {
 			continue
 		}
 		if c.OnlyWithText != "" && e.text(opt, c.OnlyWithText) == "" {
@@ -364,7 +396,7 @@ func (e *Exercise) selected(opt Options) []*Check {
 // text returns the value of the exercise's text name under opt: the
 // course's, else the exercise's default.
 func (e *Exercise) text(opt Options, name string) string {
-	if v, ok := opt.Settings.Texts[name]; ok {
+	if v, ok := opt.settings.Texts[name]; ok {
 		return v
 	}
 	return e.Texts[name]
@@ -384,6 +416,7 @@ func (e *Exercise) NotSubmitted(sub Submission, opt Options, reason string) repo
 // handed in, report.Fail for programs that cannot be run at all), with
 // message and hint, under the options' points and visibility.
 func (e *Exercise) Unrun(sub Submission, opt Options, status report.Status, message, hint string) report.Result {
+	opt = opt.forExercise(e)
 	opt.defaults()
 	res := report.Result{
 		Schema:     report.Schema,
@@ -410,9 +443,9 @@ func (e *Exercise) header(c *Check, opt Options) report.Check {
 	d := e.describe(c, opt)
 	rc := report.Check{
 		ID: c.ID, Title: d.Title, Category: c.Category, Requirement: d.Requirement,
-		MaxPoints: c.Points, Visibility: opt.Settings.Check(c.ID).Visibility,
+		MaxPoints: c.Points, Visibility: opt.settings.Check(c.ID).Visibility,
 	}
-	if p := opt.Settings.Check(c.ID).Points; p != nil {
+	if p := opt.settings.Check(c.ID).Points; p != nil {
 		rc.MaxPoints = *p
 	}
 	return rc
@@ -485,7 +518,7 @@ func (e *Exercise) attempt(ctx context.Context, c *Check, sub Submission, opt Op
 				done <- fmt.Errorf("netgrade bug: check %s panicked: %v", c.ID, r)
 			}
 		}()
-		done <- c.Run(cctx, t)
+		done <- c.Run(t)
 	}()
 	var err error
 	select {
@@ -535,9 +568,9 @@ func (t *T) finish(rc *report.Check, err error) {
 		rc.Message = "netgrade could not run this check: " + err.Error()
 	}
 	main := t.mainProcess()
-	var tb *harness.Traceback
+	var tb *pyenv.Traceback
 	if main != nil {
-		tb = harness.LastTraceback(main.Output().Lines())
+		tb = pyenv.LastTraceback(main.Output().Lines())
 	}
 	if rc.Status == report.Pass && tb.IsSyntax() {
 		// A program Python cannot compile never ran a line: whatever the
@@ -589,7 +622,7 @@ func limitHint(l harness.LimitHit) string {
 }
 
 // diagnose returns advice for a Python exception students commonly hit.
-func diagnose(tb *harness.Traceback) string {
+func diagnose(tb *pyenv.Traceback) string {
 	line := tb.Line
 	switch {
 	case tb.Exception == "EOFError":
@@ -615,4 +648,40 @@ func diagnose(tb *harness.Traceback) string {
 func (c *Check) Worth(points float64) *Check {
 	c.Points = points
 	return c
+}
+
+// NewExercise completes an exercise as its chapter declares it and returns
+// it: every check's short ID ("log-format") and the short IDs of its Needs
+// get the exercise's prefix ("udp-server/log-format"); a check that names
+// no prerequisite and is not Independent gets the exercise's Needs; a
+// check without a Timeout gets the exercise's CheckTimeout. A chapter
+// thus types each ID once, without its exercise, and the exercise's
+// default prerequisite once. It panics on an ID already prefixed or an
+// Independent check with Needs: programming errors the tests catch.
+func NewExercise(e *Exercise) *Exercise {
+	full := func(id string) string {
+		if id == "" || strings.Contains(id, "/") {
+			panic(fmt.Sprintf("exercise %s: check ID %q must be declared short, without the exercise", e.ID, id))
+		}
+		return e.ID + "/" + id
+	}
+	for _, c := range e.Checks {
+		short := c.ID
+		c.ID = full(short)
+		switch {
+		case c.Independent && len(c.Needs) > 0:
+			panic(fmt.Sprintf("check %s is Independent but needs %v", c.ID, c.Needs))
+		case len(c.Needs) == 0 && !c.Independent && e.Needs != "" && short != e.Needs:
+			c.Needs = []string{e.Needs}
+		}
+		needs := make([]string, len(c.Needs))
+		for i, n := range c.Needs {
+			needs[i] = full(n)
+		}
+		c.Needs = needs
+		if c.Timeout == 0 {
+			c.Timeout = e.CheckTimeout
+		}
+	}
+	return e
 }

@@ -14,18 +14,15 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// synthetic builds an exercise around the given checks, run on `sh -c`.
+// synthetic builds an exercise around the given checks (short IDs, as a
+// chapter declares them), run on `sh -c`.
 func synthetic(checks ...*Check) *Exercise {
 	for _, c := range checks {
-		c.ID = "demo/" + c.ID
-		for i, n := range c.Needs {
-			c.Needs[i] = "demo/" + n
-		}
 		if c.Title == "" {
-			c.Title = c.ID
+			c.Title = "demo/" + c.ID
 		}
 	}
-	return &Exercise{ID: "demo", Checks: checks}
+	return NewExercise(&Exercise{ID: "demo", Checks: checks})
 }
 
 func grade(t *testing.T, e *Exercise, script string, opt Options) report.Result {
@@ -43,20 +40,20 @@ func byID(r report.Result) map[string]report.Check {
 
 func TestEngineStatuses(t *testing.T) {
 	e := synthetic(
-		&Check{ID: "a", Points: 2, Run: func(ctx context.Context, t *T) error { return nil }},
-		&Check{ID: "b", Points: 3, Hint: "default hint", Run: func(ctx context.Context, t *T) error {
+		&Check{ID: "a", Points: 2, Run: func(t *T) error { return nil }},
+		&Check{ID: "b", Points: 3, Hint: "default hint", Run: func(t *T) error {
 			return Failf("wrong").Want("x", "y")
 		}},
-		&Check{ID: "c", Points: 1, Needs: []string{"b"}, Run: func(ctx context.Context, t *T) error {
+		&Check{ID: "c", Points: 1, Needs: []string{"b"}, Run: func(t *T) error {
 			panic("must not run")
 		}},
-		&Check{ID: "d", Points: 4, Run: func(ctx context.Context, t *T) error {
+		&Check{ID: "d", Points: 4, Run: func(t *T) error {
 			return errors.New("no port left")
 		}},
-		&Check{ID: "e", Points: 1, Run: func(ctx context.Context, t *T) error {
+		&Check{ID: "e", Points: 1, Run: func(t *T) error {
 			panic("a bug")
 		}},
-		&Check{ID: "f", Points: 1, Run: func(ctx context.Context, t *T) error {
+		&Check{ID: "f", Points: 1, Run: func(t *T) error {
 			return Skipf("nothing to see")
 		}},
 	)
@@ -87,7 +84,7 @@ func TestEngineStatuses(t *testing.T) {
 // The watchdog tears the program down at the check's deadline, so a check
 // blocked on it returns, and the verdict says the exchange never finished.
 func TestEngineWatchdog(t *testing.T) {
-	e := synthetic(&Check{ID: "hang", Points: 1, Timeout: 500 * time.Millisecond, Run: func(ctx context.Context, t *T) error {
+	e := synthetic(&Check{ID: "hang", Points: 1, Timeout: 500 * time.Millisecond, Run: func(t *T) error {
 		p, err := t.Start(nil)
 		if err != nil {
 			return err
@@ -115,12 +112,12 @@ func TestEngineWatchdog(t *testing.T) {
 // A check reports the traceback and exit of the program it started, and a
 // hint for the Python mistake behind it.
 func TestEngineDiagnosis(t *testing.T) {
-	e := synthetic(&Check{ID: "run", Points: 1, Run: func(ctx context.Context, t *T) error {
+	e := synthetic(&Check{ID: "run", Points: 1, Run: func(t *T) error {
 		p, err := t.Start(nil)
 		if err != nil {
 			return err
 		}
-		if err := p.WaitOutput(ctx); err != nil {
+		if err := p.WaitOutput(t.Context()); err != nil {
 			return err
 		}
 		return Failf("it ended")
@@ -136,12 +133,12 @@ func TestEngineDiagnosis(t *testing.T) {
 // looks for a mistake it never had the chance to make; the report names
 // the compile error.
 func TestEngineUncompilableProgramPassesNothing(t *testing.T) {
-	e := synthetic(&Check{ID: "no-mistake-seen", Points: 1, Run: func(ctx context.Context, t *T) error {
+	e := synthetic(&Check{ID: "no-mistake-seen", Points: 1, Run: func(t *T) error {
 		p, err := t.Start(nil)
 		if err != nil {
 			return err
 		}
-		return p.WaitOutput(ctx)
+		return p.WaitOutput(t.Context())
 	}})
 	r := grade(t, e, `printf '%s\n' "SyntaxError: Non-UTF-8 code starting with '\xe9' in file c.py on line 1, but no encoding declared" >&2; exit 1`, Options{})
 	c := byID(r)["no-mistake-seen"]
@@ -155,12 +152,12 @@ func TestEngineUncompilableProgramPassesNothing(t *testing.T) {
 // The KeyboardInterrupt traceback netgrade's own SIGINT makes a program
 // print is marked in the transcript: it is not the program's doing.
 func TestEngineMarksTheStopsTraceback(t *testing.T) {
-	e := synthetic(&Check{ID: "serves", Points: 1, Run: func(ctx context.Context, t *T) error {
+	e := synthetic(&Check{ID: "serves", Points: 1, Run: func(t *T) error {
 		p, err := t.Start(nil)
 		if err != nil {
 			return err
 		}
-		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		wctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 		defer cancel()
 		_, _, err = p.Output().Wait(wctx, 0, func(l harness.Line) bool { return l.Text == "ready" })
 		return err
@@ -189,23 +186,64 @@ while :; do sleep 0.05; done`
 
 func TestEngineOnlyAndDisabled(t *testing.T) {
 	mk := func() *Exercise {
-		ok := func(ctx context.Context, t *T) error { return nil }
+		ok := func(t *T) error { return nil }
 		return synthetic(&Check{ID: "a", Points: 1, Run: ok}, &Check{ID: "b", Points: 1, Run: ok}, &Check{ID: "c", Points: 1, Run: ok})
 	}
-	r := grade(t, mk(), "true", Options{Settings: Settings{Checks: map[string]CheckSettings{"demo/b": {Disabled: true}, "demo/c": {Points: points(5)}}}})
+	r := grade(t, mk(), "true", Options{Course: Settings{Checks: map[string]CheckSettings{"demo/b": {Disabled: true}, "demo/c": {Points: points(5)}}}})
 	assert.Len(t, r.Checks, 2)
 	assert.Equal(t, 6.0, r.MaxScore)
-	r = grade(t, mk(), "true", Options{Settings: Settings{Only: []string{"demo/b"}}})
+	r = grade(t, mk(), "true", Options{Course: Settings{Only: []string{"demo/b"}}})
 	require.Len(t, r.Checks, 1)
 	assert.Equal(t, "demo/b", r.Checks[0].ID)
 }
 
 func TestRegistryRejectsBadWiring(t *testing.T) {
-	ok := func(ctx context.Context, t *T) error { return nil }
+	ok := func(t *T) error { return nil }
 	assert.Panics(t, func() {
 		NewRegistry(&Exercise{ID: "x", Checks: []*Check{{ID: "x/a", Needs: []string{"x/b"}, Run: ok}, {ID: "x/b", Run: ok}}})
 	}, "a check may only need an earlier check")
 	assert.Panics(t, func() { NewRegistry(&Exercise{ID: "x", Checks: []*Check{{ID: "y/a", Run: ok}}}) })
+}
+
+// NewExercise prefixes short IDs and prerequisites with the exercise, gives
+// a check without prerequisites the exercise's default one (but not to
+// itself, nor to an Independent check), and its timeout to a check
+// without one.
+func TestNewExercise(t *testing.T) {
+	ok := func(t *T) error { return nil }
+	e := NewExercise(&Exercise{ID: "ex", Needs: "starts", CheckTimeout: time.Minute, Checks: []*Check{
+		{ID: "starts", Run: ok},
+		{ID: "plain", Run: ok},
+		{ID: "own", Needs: []string{"plain"}, Timeout: time.Second, Run: ok},
+		{ID: "usage", Independent: true, Run: ok},
+	}})
+	for _, tc := range []struct {
+		id      string
+		needs   []string
+		timeout time.Duration
+	}{
+		{"ex/starts", []string{}, time.Minute},
+		{"ex/plain", []string{"ex/starts"}, time.Minute},
+		{"ex/own", []string{"ex/plain"}, time.Second},
+		{"ex/usage", []string{}, time.Minute},
+	} {
+		c := e.Check(tc.id)
+		require.NotNil(t, c, tc.id)
+		assert.Equal(t, tc.id, c.ID)
+		assert.Equal(t, tc.needs, c.Needs, tc.id)
+		assert.Equal(t, tc.timeout, c.Timeout, tc.id)
+	}
+	assert.Same(t, e.Check("ex/plain"), e.Check("plain"), "a short ID finds the check too")
+	NewRegistry(e) // its wiring holds
+
+	for name, bad := range map[string]*Exercise{
+		"a prefixed ID":              {ID: "ex", Checks: []*Check{{ID: "ex/a", Run: ok}}},
+		"a prefixed prerequisite":    {ID: "ex", Checks: []*Check{{ID: "a", Run: ok}, {ID: "b", Needs: []string{"ex/a"}, Run: ok}}},
+		"an empty ID":                {ID: "ex", Checks: []*Check{{Run: ok}}},
+		"an Independent check needs": {ID: "ex", Checks: []*Check{{ID: "a", Run: ok}, {ID: "b", Independent: true, Needs: []string{"a"}, Run: ok}}},
+	} {
+		assert.Panics(t, func() { NewExercise(bad) }, name)
+	}
 }
 
 func TestPrintable(t *testing.T) {
@@ -216,16 +254,16 @@ func TestPrintable(t *testing.T) {
 // A secret a check masks is hidden everywhere in the transcript: the
 // command line, the program's output, what the check recorded.
 func TestEngineMasksSecrets(t *testing.T) {
-	e := synthetic(&Check{ID: "secret", Points: 1, Run: func(ctx context.Context, t *T) error {
+	e := synthetic(&Check{ID: "secret", Points: 1, Run: func(t *T) error {
 		t.Mask("hunter22", "ab")
 		p, err := t.Start(map[string]string{"password": "hunter22"})
 		if err != nil {
 			return err
 		}
-		if _, err := p.Wait(ctx); err != nil {
+		if _, err := p.Wait(t.Context()); err != nil {
 			return err
 		}
-		_ = p.WaitOutput(ctx)
+		_ = p.WaitOutput(t.Context())
 		t.Received("pop3", "c", "s", []byte("PASS hunter22"), time.Now())
 		return Failf("shown")
 	}})
@@ -258,7 +296,7 @@ func TestRegistryUnknownExercise(t *testing.T) {
 func TestEngineRunAlone(t *testing.T) {
 	var attempts atomic.Int32
 	var running, most atomic.Int32
-	busy := func(ctx context.Context, t *T) error {
+	busy := func(t *T) error {
 		n := running.Add(1)
 		defer running.Add(-1)
 		for {
@@ -269,12 +307,12 @@ func TestEngineRunAlone(t *testing.T) {
 		}
 		select {
 		case <-time.After(50 * time.Millisecond):
-		case <-ctx.Done():
+		case <-t.Context().Done():
 		}
 		return nil
 	}
 	e := synthetic(
-		&Check{ID: "collides", Points: 1, Run: func(ctx context.Context, t *T) error {
+		&Check{ID: "collides", Points: 1, Run: func(t *T) error {
 			if attempts.Add(1) == 1 {
 				return fmt.Errorf("%w: port 8888", ErrRunAlone)
 			}
@@ -285,7 +323,7 @@ func TestEngineRunAlone(t *testing.T) {
 		}},
 		&Check{ID: "b", Points: 1, Run: busy},
 		&Check{ID: "c", Points: 1, Run: busy},
-		&Check{ID: "always", Points: 1, Run: func(ctx context.Context, t *T) error {
+		&Check{ID: "always", Points: 1, Run: func(t *T) error {
 			return fmt.Errorf("%w: port 8888", ErrRunAlone)
 		}},
 	)
@@ -306,11 +344,11 @@ func TestEngineDescribesFromTexts(t *testing.T) {
 			Describe: func(text func(string) string) Description {
 				return Description{Requirement: "serve " + text("path"), Hint: "route " + text("path")}
 			},
-			Run: func(ctx context.Context, t *T) error { return Failf("no") }})
+			Run: func(t *T) error { return Failf("no") }})
 		e.Texts = map[string]string{"path": "/api/todos"}
 		return e
 	}
-	opt := Options{Settings: Settings{Texts: map[string]string{"path": "/tasks"}}}
+	opt := Options{Course: Settings{Texts: map[string]string{"path": "/tasks"}}}
 	c := grade(t, mk(), "true", opt).Checks[0]
 	assert.Equal(t, "static", c.Title)
 	assert.Equal(t, "serve /tasks", c.Requirement)

@@ -16,18 +16,18 @@ func optionsExercise() *Exercise {
 		ID: "opt", Title: "options",
 		Checks: []*Check{
 			{ID: "opt/pass", Title: "passes", Category: report.Start, Points: 2,
-				Run: func(ctx context.Context, t *T) error { return nil }},
+				Run: func(t *T) error { return nil }},
 			{ID: "opt/fail", Title: "fails", Category: report.Format, Points: 1, Needs: []string{"opt/pass"},
-				Run: func(ctx context.Context, t *T) error { return Failf("wrong").Want("a", "b") }},
+				Run: func(t *T) error { return Failf("wrong").Want("a", "b") }},
 			{ID: "opt/slow", Title: "waits", Category: report.Lifecycle, Points: 1, Timeout: 40 * time.Millisecond,
-				Run: func(ctx context.Context, t *T) error { <-ctx.Done(); return ctx.Err() }},
+				Run: func(t *T) error { <-t.Context().Done(); return t.Context().Err() }},
 		},
 	}
 }
 
 func TestOptionsReachTheReport(t *testing.T) {
 	e := optionsExercise()
-	res := e.Grade(context.Background(), Submission{Name: "s", File: "dir/s.py"}, Options{Settings: Settings{
+	res := e.Grade(context.Background(), Submission{Name: "s", File: "dir/s.py"}, Options{Course: Settings{
 		Checks: map[string]CheckSettings{
 			"opt/fail": {Points: points(5), Visibility: report.Hidden},
 			"opt/pass": {Disabled: true},
@@ -49,7 +49,7 @@ func TestOptionsReachTheReport(t *testing.T) {
 }
 
 func TestTimeoutScale(t *testing.T) {
-	tt := &T{opt: Options{Settings: Settings{TimeoutScale: 2.5}}}
+	tt := &T{opt: Options{settings: Settings{TimeoutScale: 2.5}}}
 	require.Equal(t, 5*time.Second, tt.Timeout(2*time.Second))
 	tt = &T{opt: Options{}}
 	require.Equal(t, 2*time.Second, tt.Timeout(2*time.Second))
@@ -59,7 +59,7 @@ func TestTimeoutScale(t *testing.T) {
 // a file not handed in (skipped) or programs that cannot be run (failed),
 // under the options' selection, points and visibility.
 func TestUnrun(t *testing.T) {
-	opt := Options{Settings: Settings{Checks: map[string]CheckSettings{
+	opt := Options{Course: Settings{Checks: map[string]CheckSettings{
 		"opt/pass": {Points: points(3), Visibility: report.Hidden},
 		"opt/slow": {Disabled: true},
 	}}}
@@ -104,9 +104,9 @@ func TestDeadlines(t *testing.T) {
 		want []time.Duration
 	}{
 		{"defaults", Options{}, []time.Duration{DefaultCheckTimeout, DefaultCheckTimeout, 40 * time.Millisecond}},
-		{"course deadline and selection", Options{Settings: Settings{Checks: map[string]CheckSettings{"opt/fail": {Timeout: time.Second}, "opt/pass": {Disabled: true}}}},
+		{"course deadline and selection", Options{Course: Settings{Checks: map[string]CheckSettings{"opt/fail": {Timeout: time.Second}, "opt/pass": {Disabled: true}}}},
 			[]time.Duration{time.Second, 40 * time.Millisecond}},
-		{"scaled", Options{Settings: Settings{TimeoutScale: 2, Only: []string{"opt/slow"}}}, []time.Duration{80 * time.Millisecond}},
+		{"scaled", Options{Course: Settings{TimeoutScale: 2, Only: []string{"opt/slow"}}}, []time.Duration{80 * time.Millisecond}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -30,6 +30,34 @@ type Settings struct {
 	NoRaceHook bool `json:"no_race_hook,omitempty"`
 }
 
+// Course is what a course says of each of its exercises: the settings of
+// its checks and the command template that runs a student's file of it
+// (nil: a .py file under python3, an executable directly; see
+// sandbox.Entry). It is the one way a course reaches a grading: cmd hands
+// one (a course file) to batch, batch to the sandboxes (which carry it to
+// their unit runners as JSON), and they to the engine in Options.Course.
+type Course interface {
+	Settings(exercise string) Settings
+	Command(exercise string) []string
+}
+
+// Settings is also the Course that gives every exercise these settings
+// and the default command: one exercise graded alone, a sample with its
+// own texts, a test.
+func (s Settings) Settings(string) Settings { return s }
+
+// Command is nil: the default command (see Course).
+func (s Settings) Command(string) []string { return nil }
+
+// SettingsOf returns c's settings for exercise: the defaults when c is
+// nil.
+func SettingsOf(c Course, exercise string) Settings {
+	if c == nil {
+		return Settings{}
+	}
+	return c.Settings(exercise)
+}
+
 // CheckSettings are a course's settings for one check; a zero field keeps
 // the check's default.
 type CheckSettings struct {

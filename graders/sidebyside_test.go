@@ -35,7 +35,7 @@ func TestSideBySideSequentialHoldsItsSlot(t *testing.T) {
 					log = append(log, ex)
 					mu.Unlock()
 				}
-				return &Check{ID: ex + "/" + id, Title: id, Points: 1, Run: func(ctx context.Context, _ *T) error {
+				return &Check{ID: ex + "/" + id, Title: id, Points: 1, Run: func(_ *T) error {
 					note()
 					// Long enough for the other jobs to queue for the slot.
 					time.Sleep(10 * time.Millisecond)

@@ -106,7 +106,7 @@ func (t *T) Timeout(d time.Duration) time.Duration {
 
 // RaceHook reports whether a check that judges shared state runs Python
 // programs under netgrade's race hook: unless the course turns it off.
-func (t *T) RaceHook() bool { return !t.opt.Settings.NoRaceHook }
+func (t *T) RaceHook() bool { return !t.opt.settings.NoRaceHook }
 
 // Port returns a free port for this check.
 func (t *T) Port() (int, error) {
@@ -332,5 +332,5 @@ func (t *T) Begin() time.Time { return t.begin }
 // grading: for unit tests of judging functions that read the course's texts
 // and deadlines. It starts no program until asked.
 func NewT(ctx context.Context, ex *Exercise, s Settings) *T {
-	return &T{ctx: ctx, ex: ex, opt: Options{Settings: s}, begin: time.Now()}
+	return &T{ctx: ctx, ex: ex, opt: Options{settings: s}, begin: time.Now()}
 }

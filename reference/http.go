@@ -32,7 +32,7 @@ const httpDateLayout = "Monday, January 2, 2006 at 15:04:05"
 // sends nothing blocks no one. Its clock follows a libfaketime start-at
 // date in FAKETIME ("@YYYY-MM-DD hh:mm:ss", in the local zone), as a
 // Python program run under libfaketime does, which a Go program is not.
-func HTTPServer(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func HTTPServer(ctx context.Context, cmd Command, args []string, stdout, stderr io.Writer) int {
 	port := HTTPDefaultPort
 	switch len(args) {
 	case 0:
@@ -40,11 +40,11 @@ func HTTPServer(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		p, err := parsePort(args[0])
 		if err != nil {
 			fmt.Fprintln(stderr, err)
-			return usage(stderr, "http-server", "[PORT]")
+			return usage(stderr, cmd)
 		}
 		port = p
 	default:
-		return usage(stderr, "http-server", "[PORT]")
+		return usage(stderr, cmd)
 	}
 	now, err := fakedClock(os.Getenv("FAKETIME"), time.Now())
 	if err != nil {

@@ -28,7 +28,7 @@ func startHTTP(t *testing.T) string {
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
 	go func() {
-		done <- HTTPServer(ctx, []string{strconv.Itoa(port)}, pw, io.Discard)
+		done <- HTTPServer(ctx, CommandOf("http-server.py [PORT]", ""), []string{strconv.Itoa(port)}, pw, io.Discard)
 		pw.Close()
 	}()
 	t.Cleanup(func() {

@@ -66,15 +66,14 @@ func dialMail(ctx context.Context, host string, port int) (net.Conn, func(), err
 //
 // It speaks SMTP on net/textproto: go-smtp's client can start TLS only
 // unconditionally (it closes the connection when STARTTLS is not offered).
-func SMTPClient(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	const name, synopsis = "smtp-client", "HOST PORT FROM TO SUBJECT MESSAGE"
-	port, code := portArg(stderr, name, synopsis, args)
+func SMTPClient(ctx context.Context, cmd Command, args []string, stdout, stderr io.Writer) int {
+	port, code := portArg(stderr, cmd, args)
 	if code != 0 {
 		return code
 	}
 	host, from, to, subject, body := args[0], args[2], args[3], args[4], args[5]
 	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, name+": "+format+"\n", a...)
+		fmt.Fprintf(stderr, cmd.Name+": "+format+"\n", a...)
 		return 1
 	}
 	conn, closeConn, err := dialMail(ctx, host, port)
@@ -246,15 +245,14 @@ func (p *pop) cmd(format string, args ...any) (string, error) {
 // in, prints the number of messages and one line per message (TOP n 0:
 // the headers only), deletes nothing, and ends with QUIT. A refused login
 // is reported on stderr, exit 1.
-func POPClient(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	const name, synopsis = "pop-client", "HOST PORT USER PASSWORD"
-	port, code := portArg(stderr, name, synopsis, args)
+func POPClient(ctx context.Context, cmd Command, args []string, stdout, stderr io.Writer) int {
+	port, code := portArg(stderr, cmd, args)
 	if code != 0 {
 		return code
 	}
 	host, user, pass := args[0], args[2], args[3]
 	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, name+": "+format+"\n", a...)
+		fmt.Fprintf(stderr, cmd.Name+": "+format+"\n", a...)
 		return 1
 	}
 	conn, closeConn, err := dialMail(ctx, host, port)
@@ -324,15 +322,14 @@ func POPClient(ctx context.Context, args []string, stdout, stderr io.Writer) int
 // with EXAMINE (read-only), fetches each message's From and Subject with
 // BODY.PEEK (no \Seen flag set), prints them as POPClient does, and ends
 // with LOGOUT. A refused login is reported on stderr, exit 1.
-func IMAPClient(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	const name, synopsis = "imap-client", "HOST PORT USER PASSWORD"
-	port, code := portArg(stderr, name, synopsis, args)
+func IMAPClient(ctx context.Context, cmd Command, args []string, stdout, stderr io.Writer) int {
+	port, code := portArg(stderr, cmd, args)
 	if code != 0 {
 		return code
 	}
 	host, user, pass := args[0], args[2], args[3]
 	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, name+": "+format+"\n", a...)
+		fmt.Fprintf(stderr, cmd.Name+": "+format+"\n", a...)
 		return 1
 	}
 	conn, closeConn, err := dialMail(ctx, host, port)

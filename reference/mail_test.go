@@ -3,7 +3,6 @@ package reference
 import (
 	"bytes"
 	"context"
-	"io"
 	"mime"
 	"net/mail"
 	"strconv"
@@ -18,12 +17,15 @@ import (
 
 // runRef runs a reference program with a deadline and returns its exit
 // status and output.
-func runRef(t *testing.T, run func(context.Context, []string, io.Writer, io.Writer) int, args ...string) (int, string, string) {
+func runRef(t *testing.T, name string, run Main, args ...string) (int, string, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	code := run(ctx, args, &stdout, &stderr)
+	// The name is what the messages start with; the synopsis is as long as
+	// args, so that a test runs the program and never its usage error.
+	cmd := Command{Name: name, Synopsis: strings.TrimSpace("HOST PORT " + strings.Repeat("ARG ", len(args)-2))}
+	code := run(ctx, cmd, args, &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
 }
 
@@ -46,7 +48,7 @@ func TestSMTPClient(t *testing.T) {
 		t.Run("starttls="+strconv.FormatBool(tls), func(t *testing.T) {
 			s, err := mailserver.StartSMTP(t.Context(), mailserver.Config{StartTLS: tls})
 			require.NoError(t, err)
-			code, out, errOut := runRef(t, SMTPClient, "127.0.0.1", strconv.Itoa(s.Port()), "alice@example.org", "bob@example.org", "Chào các bạn", "Xin chào các bạn,\nhẹn gặp lại!")
+			code, out, errOut := runRef(t, "smtp-client", SMTPClient, "127.0.0.1", strconv.Itoa(s.Port()), "alice@example.org", "bob@example.org", "Chào các bạn", "Xin chào các bạn,\nhẹn gặp lại!")
 			stop(t, s)
 			assert.Equal(t, 0, code, errOut)
 			assert.Empty(t, out)
@@ -72,7 +74,7 @@ func TestSMTPClient(t *testing.T) {
 func TestSMTPClientRefused(t *testing.T) {
 	s, err := mailserver.StartSMTP(t.Context(), mailserver.Config{StartTLS: true, Refuse: []string{"nobody@example.org"}})
 	require.NoError(t, err)
-	code, _, errOut := runRef(t, SMTPClient, "localhost", strconv.Itoa(s.Port()), "alice@example.org", "nobody@example.org", "s", "m")
+	code, _, errOut := runRef(t, "smtp-client", SMTPClient, "localhost", strconv.Itoa(s.Port()), "alice@example.org", "nobody@example.org", "s", "m")
 	stop(t, s)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, "smtp-client: the server refused the recipient nobody@example.org: 550 ")
@@ -88,13 +90,13 @@ func TestListClients(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		run  func(context.Context, []string, io.Writer, io.Writer) int
+		run  Main
 		get  func(t *testing.T, tls bool, pass string) (int, string, string, facts)
 	}{
 		{"pop", POPClient, func(t *testing.T, tls bool, pass string) (int, string, string, facts) {
 			s, err := mailserver.StartPOP3(t.Context(), mailserver.Config{StartTLS: tls, Mailbox: mailserver.Seed()})
 			require.NoError(t, err)
-			code, out, errOut := runRef(t, POPClient, "127.0.0.1", strconv.Itoa(s.Port()), mailserver.SeedUser, pass)
+			code, out, errOut := runRef(t, "pop-client", POPClient, "127.0.0.1", strconv.Itoa(s.Port()), mailserver.SeedUser, pass)
 			stop(t, s)
 			f := s.Facts()
 			assert.Empty(t, f.Dele)
@@ -103,7 +105,7 @@ func TestListClients(t *testing.T) {
 		{"imap", IMAPClient, func(t *testing.T, tls bool, pass string) (int, string, string, facts) {
 			s, err := mailserver.StartIMAP(t.Context(), mailserver.Config{StartTLS: tls, Mailbox: mailserver.Seed()})
 			require.NoError(t, err)
-			code, out, errOut := runRef(t, IMAPClient, "127.0.0.1", strconv.Itoa(s.Port()), mailserver.SeedUser, pass)
+			code, out, errOut := runRef(t, "imap-client", IMAPClient, "127.0.0.1", strconv.Itoa(s.Port()), mailserver.SeedUser, pass)
 			stop(t, s)
 			f := s.Facts()
 			if code == 0 {

@@ -24,6 +24,10 @@ import (
 // fix theirs).
 const RESTDefaultPort = 8000
 
+// RESTOptions is the synopsis of the rest-api reference's own option,
+// beyond the course's command line: --spec serves another document.
+const RESTOptions = "[--spec DOCUMENT]"
+
 // RESTAPI serves the JSON API an OpenAPI document describes, over an
 // in-memory collection, on 127.0.0.1:PORT until ctx ends. Everything comes
 // from the document: the collection and item paths, the id field, the
@@ -32,23 +36,22 @@ const RESTDefaultPort = 8000
 // accepts. Arguments: [--spec DOCUMENT] [PORT]; the document defaults to
 // $NETGRADE_REST_SPEC (apispec.SpecEnv), then to the default course's todo-api.yaml; a
 // DOCUMENT is a built-in name, a file or the document's text.
-func RESTAPI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	const synopsis = "[--spec DOCUMENT] [PORT]"
-	fs := flag.NewFlagSet("rest-api", flag.ContinueOnError)
+func RESTAPI(ctx context.Context, cmd Command, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet(cmd.Name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	specName := fs.String("spec", "", "the API document: a built-in name or a file")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 1 {
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 		}
-		return usage(stderr, "rest-api", synopsis)
+		return usage(stderr, cmd)
 	}
 	port := RESTDefaultPort
 	if fs.NArg() == 1 {
 		p, err := parsePort(fs.Arg(0))
 		if err != nil {
 			fmt.Fprintln(stderr, err)
-			return usage(stderr, "rest-api", synopsis)
+			return usage(stderr, cmd)
 		}
 		port = p
 	}
@@ -57,12 +60,12 @@ func RESTAPI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	api, err := apispec.FromSetting(*specName)
 	if err != nil {
-		fmt.Fprintf(stderr, "rest-api: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", cmd.Name, err)
 		return 1
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
-		fmt.Fprintf(stderr, "rest-api: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", cmd.Name, err)
 		return 1
 	}
 	srv := &http.Server{Handler: newRESTServer(api), ReadHeaderTimeout: 10 * time.Second}
@@ -74,7 +77,7 @@ func RESTAPI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	fmt.Fprintf(stdout, "Serving %s (%s) on http://127.0.0.1:%d\n", api.Collection.Path, api.Name, port)
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		fmt.Fprintf(stderr, "rest-api: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", cmd.Name, err)
 		return 1
 	}
 	return 0

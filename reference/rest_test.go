@@ -199,7 +199,7 @@ func TestRESTAPIArgs(t *testing.T) {
 			}
 			var out, errOut syncBuffer
 			done := make(chan int, 1)
-			go func() { done <- RESTAPI(ctx, args, &out, &errOut) }()
+			go func() { done <- RESTAPI(ctx, CommandOf("rest-api.py [PORT]", RESTOptions), args, &out, &errOut) }()
 			if tc.code != 0 {
 				select {
 				case code := <-done:

@@ -16,14 +16,14 @@ import (
 // tcpListen parses a TCP server's PORT argument and listens on it on every
 // address; the listener is closed when ctx ends. On failure it returns nil
 // and the exit status.
-func tcpListen(ctx context.Context, name string, args []string, stderr io.Writer) (*net.TCPListener, int) {
-	port, code := portArg(stderr, name, "PORT", args)
+func tcpListen(ctx context.Context, cmd Command, args []string, stderr io.Writer) (*net.TCPListener, int) {
+	port, code := portArg(stderr, cmd, args)
 	if code != 0 {
 		return nil, code
 	}
 	ln, err := net.ListenTCP("tcp", &net.TCPAddr{Port: port})
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		fmt.Fprintf(stderr, "%s: %v\n", cmd.Name, err)
 		return nil, 1
 	}
 	go func() {
@@ -92,12 +92,12 @@ func text(b []byte) string {
 // TCPServer listens on TCP PORT; for each client, one after the other, it
 // prints every message the client sends and answers it with a text, until
 // the client closes; then it accepts the next client.
-func TCPServer(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	ln, code := tcpListen(ctx, "tcp-server", args, stderr)
+func TCPServer(ctx context.Context, cmd Command, args []string, stdout, stderr io.Writer) int {
+	ln, code := tcpListen(ctx, cmd, args, stderr)
 	if ln == nil {
 		return code
 	}
-	return serveSequential(ctx, "tcp-server", ln, stderr, func(conn net.Conn, ip string) {
+	return serveSequential(ctx, cmd.Name, ln, stderr, func(conn net.Conn, ip string) {
 		buf := make([]byte, 1024)
 		for {
 			n, err := conn.Read(buf)
@@ -117,8 +117,8 @@ func TCPServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
 // TCPClient connects to HOST:PORT, sends MESSAGE, prints the reply (one
 // read, as the course's recv(1024)), closes and exits.
-func TCPClient(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	port, code := portArg(stderr, "tcp-client", "HOST PORT MESSAGE", args)
+func TCPClient(ctx context.Context, cmd Command, args []string, stdout, stderr io.Writer) int {
+	port, code := portArg(stderr, cmd, args)
 	if code != 0 {
 		return code
 	}
@@ -166,12 +166,12 @@ func receiveStripped(conn net.Conn) []byte {
 // TCPUpper is the course's socketserver example: for each connection,
 // receive, strip, print `{ip} wrote:` and ` {data}`, answer the data
 // upper-cased, close.
-func TCPUpper(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	ln, code := tcpListen(ctx, "tcp-upper", args, stderr)
+func TCPUpper(ctx context.Context, cmd Command, args []string, stdout, stderr io.Writer) int {
+	ln, code := tcpListen(ctx, cmd, args, stderr)
 	if ln == nil {
 		return code
 	}
-	return serveSequential(ctx, "tcp-upper", ln, stderr, func(conn net.Conn, ip string) {
+	return serveSequential(ctx, cmd.Name, ln, stderr, func(conn net.Conn, ip string) {
 		data := receiveStripped(conn)
 		fmt.Fprintf(stdout, "%s wrote:\n %s\n", ip, text(data))
 		_, _ = conn.Write(upper(data))
@@ -181,12 +181,12 @@ func TCPUpper(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // TCPWaiting is the sequential waiting server: for each connection,
 // receive, strip, wait len(data) seconds (bytes), answer the data
 // upper-cased, close; one client at a time.
-func TCPWaiting(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	ln, code := tcpListen(ctx, "tcp-waiting", args, stderr)
+func TCPWaiting(ctx context.Context, cmd Command, args []string, stdout, stderr io.Writer) int {
+	ln, code := tcpListen(ctx, cmd, args, stderr)
 	if ln == nil {
 		return code
 	}
-	return serveSequential(ctx, "tcp-waiting", ln, stderr, func(conn net.Conn, ip string) {
+	return serveSequential(ctx, cmd.Name, ln, stderr, func(conn net.Conn, ip string) {
 		data := receiveStripped(conn)
 		delay := len(data)
 		fmt.Fprintf(stdout, "%s waiting for %d seconds\n", ip, delay)

@@ -85,42 +85,42 @@ func concHandleWaiting(ctx context.Context, conn net.Conn, out *concWriter) {
 // client, as ForkingTCPServer does: for each connection it starts a child
 // process (netgrade itself, re-executed with ChildCommand) and hands it
 // the socket, then closes its own copy and accepts the next client.
-func TCPForking(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	ln, code := tcpListen(ctx, "tcp-forking", args, stderr)
+func TCPForking(ctx context.Context, cmd Command, args []string, stdout, stderr io.Writer) int {
+	ln, code := tcpListen(ctx, cmd, args, stderr)
 	if ln == nil {
 		return code
 	}
 	self, err := os.Executable()
 	if err != nil {
-		fmt.Fprintf(stderr, "tcp-forking: cannot find netgrade's own executable to start a child: %v\n", err)
+		fmt.Fprintf(stderr, "%s: cannot find netgrade's own executable to start a child: %v\n", cmd.Name, err)
 		return 1
 	}
 	var children sync.WaitGroup
 	defer children.Wait()
 	for {
-		conn, code, ok := acceptNext(ctx, "tcp-forking", ln, stderr)
+		conn, code, ok := acceptNext(ctx, cmd.Name, ln, stderr)
 		if !ok {
 			return code
 		}
 		f, err := conn.File()
 		conn.Close()
 		if err != nil {
-			fmt.Fprintf(stderr, "tcp-forking: %v\n", err)
+			fmt.Fprintf(stderr, "%s: %v\n", cmd.Name, err)
 			continue
 		}
-		cmd := exec.Command(self, ChildCommand, "tcp-forking")
-		cmd.ExtraFiles = []*os.File{f}
-		cmd.Stdout, cmd.Stderr = stdout, stderr
-		err = cmd.Start()
+		child := exec.Command(self, ChildCommand, "tcp-forking")
+		child.ExtraFiles = []*os.File{f}
+		child.Stdout, child.Stderr = stdout, stderr
+		err = child.Start()
 		f.Close()
 		if err != nil {
-			fmt.Fprintf(stderr, "tcp-forking: starting a child: %v\n", err)
+			fmt.Fprintf(stderr, "%s: starting a child: %v\n", cmd.Name, err)
 			continue
 		}
 		children.Add(1)
 		go func() {
 			defer children.Done()
-			_ = cmd.Wait()
+			_ = child.Wait()
 		}()
 	}
 }
@@ -153,8 +153,8 @@ func RunChild(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // process keeps, while clients are being served, at least one thread per
 // handler more than it had when none was: what /proc shows of Python's
 // ThreadingTCPServer (see concThreads).
-func TCPThreading(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	ln, code := tcpListen(ctx, "tcp-threading", args, stderr)
+func TCPThreading(ctx context.Context, cmd Command, args []string, stdout, stderr io.Writer) int {
+	ln, code := tcpListen(ctx, cmd, args, stderr)
 	if ln == nil {
 		return code
 	}
@@ -163,7 +163,7 @@ func TCPThreading(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var handlers sync.WaitGroup
 	defer handlers.Wait()
 	for {
-		conn, code, ok := acceptNext(ctx, "tcp-threading", ln, stderr)
+		conn, code, ok := acceptNext(ctx, cmd.Name, ln, stderr)
 		if !ok {
 			return code
 		}
@@ -269,8 +269,8 @@ func (c *concCounter) take() int {
 // arrive at once. The number is taken under a lock when the client
 // arrives; preparing the ticket (TicketPrepare) happens outside the lock,
 // so clients are served at the same time.
-func TCPTickets(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	ln, code := tcpListen(ctx, "tcp-tickets", args, stderr)
+func TCPTickets(ctx context.Context, cmd Command, args []string, stdout, stderr io.Writer) int {
+	ln, code := tcpListen(ctx, cmd, args, stderr)
 	if ln == nil {
 		return code
 	}
@@ -279,7 +279,7 @@ func TCPTickets(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	var handlers sync.WaitGroup
 	defer handlers.Wait()
 	for {
-		conn, code, ok := acceptNext(ctx, "tcp-tickets", ln, stderr)
+		conn, code, ok := acceptNext(ctx, cmd.Name, ln, stderr)
 		if !ok {
 			return code
 		}
@@ -314,31 +314,4 @@ func concSellTicket(ctx context.Context, conn net.Conn, counter *concCounter, ou
 		return
 	}
 	_, _ = conn.Write([]byte("Your ticket number is " + strconv.Itoa(n) + "\n"))
-}
-
-// Dispatch runs a reference program when args are a reference command
-// line, "ref EXERCISE ARGS..." or ChildCommand's, as a program that
-// re-executes itself in netgrade's place needs (the graders' tests, the
-// flake guard); ok is false for any other command line. get finds the
-// reference program of an exercise (the course's table).
-func Dispatch(ctx context.Context, args []string, get func(exercise string) (Program, error), stdout, stderr io.Writer) (code int, ok bool) {
-	if len(args) == 0 {
-		return 0, false
-	}
-	switch args[0] {
-	case ChildCommand:
-		return RunChild(ctx, args[1:], stdout, stderr), true
-	case "ref":
-		if len(args) < 2 {
-			fmt.Fprintln(stderr, "usage: ref EXERCISE ARGS...")
-			return 2, true
-		}
-		p, err := get(args[1])
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 2, true
-		}
-		return p.Run(ctx, args[2:], stdout, stderr), true
-	}
-	return 0, false
 }

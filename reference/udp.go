@@ -15,8 +15,8 @@ const AsctimeLayout = "2006-01-02 15:04:05,000"
 
 // UDPServer binds UDP PORT on every address, prints the start line, and
 // logs each datagram as `[asctime] client IP sent "MSG"` until ctx ends.
-func UDPServer(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	port, code := portArg(stderr, "udp-server", "PORT", args)
+func UDPServer(ctx context.Context, cmd Command, args []string, stdout, stderr io.Writer) int {
+	port, code := portArg(stderr, cmd, args)
 	if code != 0 {
 		return code
 	}
@@ -51,8 +51,8 @@ func UDPServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
 // UDPClient sends MESSAGE as one UTF-8 datagram to HOST:PORT and exits.
-func UDPClient(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	port, code := portArg(stderr, "udp-client", "HOST PORT MESSAGE", args)
+func UDPClient(ctx context.Context, cmd Command, args []string, stdout, stderr io.Writer) int {
+	port, code := portArg(stderr, cmd, args)
 	if code != 0 {
 		return code
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/batch"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/render"
 	"github.com/netgrade/netgrade/internal/sandbox"
 	"github.com/spf13/cobra"
@@ -145,7 +146,7 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 	defer sb.Close()
 	// A program that cannot import a module is told which interpreter or
 	// image of the grading machine lacks it.
-	ms := moduleSandbox{Sandbox: sb, m: newModules(nil)}
+	ms := moduleSandbox{Sandbox: sb, advice: pyenv.NewAdvisor(nil)}
 	if sb.Name() == sandbox.Docker {
 		ms.image = f.image
 	}
@@ -167,7 +168,7 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 	begin := time.Now()
 	out, err := batch.Run(ctx, students, batch.Options{
 		Out: f.out, Jobs: f.jobs, Regrade: f.regrade,
-		Exercises: exs, Settings: w.Settings, PerExercise: w.PerExercise, Sandbox: ms, SandboxNote: note,
+		Exercises: exs, Course: w.Course, Sandbox: ms, SandboxNote: note,
 		Find: w.Find, Expected: w.Expected, StudentPage: w.StudentPage,
 		Progress: batch.NewProgress(stderr, isTerminal(stderr)),
 		Version:  version,
@@ -175,7 +176,7 @@ func runBatch(c *cobra.Command, subs string, f batchFlags) error {
 	if err != nil {
 		return internalErr(err)
 	}
-	sum, err := batch.WriteClassFiles(f.out, exs, batch.ReportMeta{Version: version, Settings: w.settings})
+	sum, err := batch.WriteClassFiles(f.out, exs, batch.ReportMeta{Version: version, Course: w.Course})
 	if err != nil {
 		return internalErr(err)
 	}
@@ -251,7 +252,7 @@ func chooseSandbox(ctx context.Context, f batchFlags, reg *graders.Registry) (sa
 	if err != nil {
 		return nil, "", internalErr(fmt.Errorf("finding netgrade's own binary: %w", err))
 	}
-	interp := harness.NewInterpreters()
+	interp := pyenv.NewInterpreters()
 	switch f.sandbox {
 	case sandbox.Process:
 		return sandbox.NewProcess(reg, interp), "the process sandbox isolates nothing: submissions share this machine's loopback and processes", nil
@@ -313,7 +314,7 @@ graded properly and then exits with status 4.`,
 				return err
 			}
 			w := newBatchWiring(crs)
-			sum, err := batch.WriteClassFiles(out, w.Registry.Exercises(), batch.ReportMeta{Version: version, Settings: w.settings})
+			sum, err := batch.WriteClassFiles(out, w.Registry.Exercises(), batch.ReportMeta{Version: version, Course: w.Course})
 			if err != nil {
 				return internalErr(err)
 			}

@@ -14,10 +14,8 @@ import (
 // exercise is found, and how a student's own page is written.
 type batchWiring struct {
 	Registry *graders.Registry
-	Settings graders.Settings
-	// PerExercise gives each exercise's settings and run command (nil:
-	// Settings for all, python3 for .py files).
-	PerExercise func(exercise string) (graders.Settings, []string)
+	// Course gives each exercise its check settings and run command.
+	Course      graders.Course
 	Find        batch.Finder
 	Expected    func(exercise string) string
 	StudentPage batch.PageFunc
@@ -41,25 +39,12 @@ func newBatchWiring(c *coursefile.Course) batchWiring {
 		return ex + ".py"
 	}
 	return batchWiring{
-		Registry: graders.NewRegistry(exs...),
-		PerExercise: func(ex string) (graders.Settings, []string) {
-			set := c.Settings(ex)
-			run := c.Run
-			if e := c.Exercise(ex); e != nil && e.Run != nil {
-				run = *e.Run
-			}
-			return set, run.Command
-		},
+		Registry:    graders.NewRegistry(exs...),
+		Course:      c,
 		Find:        batch.RulesFinder(courseRules(c)),
 		Expected:    fileOf,
 		StudentPage: render.HTMLNotes,
 	}
-}
-
-// settings returns an exercise's check settings under the course.
-func (w batchWiring) settings(exercise string) graders.Settings {
-	s, _ := w.PerExercise(exercise)
-	return s
 }
 
 // courseRules are the course's file names and patterns, per exercise, in

@@ -15,6 +15,7 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/batch"
 	"github.com/netgrade/netgrade/internal/coursefile"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/render"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/netgrade/netgrade/internal/suggest"
@@ -117,7 +118,7 @@ type checker struct {
 
 // checkItem is one exercise of the course in the folder.
 type checkItem struct {
-	ex *coursefile.Exercise
+	ex *coursefile.Entry
 	// path is the exercise's file as the report shows it (DIR/FILE): the
 	// file found, or the course's first name for it when none is.
 	path  string
@@ -217,18 +218,19 @@ func (ck *checker) gradeAll(ctx context.Context, items []*checkItem) {
 			continue
 		}
 		fmt.Fprintf(ck.stderr, "netgrade: checking %s (%s)…\n", it.path, it.ex.ID)
-		settings := ck.course.Settings(it.ex.ID)
-		j := &graders.Job{Exercise: it.ex.Grader, Submission: sub, Settings: &settings}
+		j := &graders.Job{Exercise: it.ex.Grader, Submission: sub}
 		jobs = append(jobs, j)
 		byJob[j] = it
 	}
-	graders.GradeSideBySide(ctx, jobs, ck.opt, nil)
+	opt := ck.opt
+	opt.Course = ck.course
+	graders.GradeSideBySide(ctx, jobs, opt, nil)
 	// A new advisor per grading: a module installed since the last one
 	// (under --watch) is found.
-	mods := newModules(ck.opt.Interpreters)
+	mods := pyenv.NewAdvisor(ck.opt.Interpreters)
 	for _, j := range jobs {
 		r := []report.Result{j.Result}
-		mods.local(ctx, r, "netgrade check")
+		mods.Local(ctx, r, "netgrade check")
 		byJob[j].res = &r[0]
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/netgrade/netgrade/course"
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/observe"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/spf13/cobra"
 )
@@ -55,14 +57,15 @@ appended (udp-server: {port}; udp-client: {host} {port} {message}).`,
 				sayMechanisms(c.ErrOrStderr())
 			}
 			opt := newOptions()
-			opt.Settings = cs.Settings(ex.ID)
-			opt.Settings.Only = only
+			set := cs.Settings(ex.ID)
+			set.Only = only
+			opt.Course = set
 			res := ex.Grade(c.Context(), sub, opt)
 			if c.Context().Err() != nil {
 				return internalErr(fmt.Errorf("interrupted"))
 			}
 			rs := []report.Result{res}
-			newModules(opt.Interpreters).local(c.Context(), rs, "netgrade grade")
+			pyenv.NewAdvisor(opt.Interpreters).Local(c.Context(), rs, "netgrade grade")
 			res = rs[0]
 			if err := writeFor(specs, []report.Result{res}, c.OutOrStdout(), renderOpts{}); err != nil {
 				return err
@@ -87,7 +90,7 @@ const verboseUsage = "say how netgrade observes the programs (sockets, process t
 // sayMechanisms tells, for --verbose, how programs are observed and
 // contained here.
 func sayMechanisms(w io.Writer) {
-	fmt.Fprintf(w, "netgrade: observing programs: %s\n", harness.ProbeMechanisms())
+	fmt.Fprintf(w, "netgrade: observing programs: %s\n", observe.ProbeMechanisms())
 	fmt.Fprintf(w, "netgrade: programs contained by %s\n", harness.Probe())
 }
 
@@ -152,5 +155,5 @@ func verdictErr(results []report.Result) error {
 
 // newOptions returns grading options shared by every grading of one run.
 func newOptions() graders.Options {
-	return graders.Options{Interpreters: harness.NewInterpreters(), Version: version}
+	return graders.Options{Interpreters: pyenv.NewInterpreters(), Version: version}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/batch"
 	"github.com/netgrade/netgrade/internal/coursefile"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/render"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/spf13/cobra"
@@ -48,7 +49,7 @@ netgrade could not write the results.`,
 				return usageErr("no submission folder %s (--submission)", subDir)
 			}
 			base := newOptions()
-			mods := newModules(base.Interpreters)
+			mods := pyenv.NewAdvisor(base.Interpreters)
 			var results []report.Result
 			found, err := batch.Find(subDir, courseRules(cs))
 			if err != nil {
@@ -61,7 +62,7 @@ netgrade could not write the results.`,
 					continue
 				}
 				opt := base
-				opt.Settings = cs.Settings(e.ID)
+				opt.Course = cs
 				rel := found.Path(e.ID)
 				if rel == "" {
 					sub := graders.Submission{Name: e.File, File: e.File}
@@ -76,7 +77,7 @@ netgrade could not write the results.`,
 				// The autograder is the grading machine: its setup.sh
 				// installs what programs may import.
 				rs := []report.Result{r}
-				mods.grading(c.Context(), rs)
+				mods.Grading(c.Context(), rs)
 				results = append(results, rs[0])
 			}
 			if c.Context().Err() != nil {
@@ -109,7 +110,7 @@ netgrade could not write the results.`,
 
 // gradeFile grades the file at path, named in reports by its path inside
 // the submission folder.
-func gradeFile(c *cobra.Command, cs *coursefile.Course, e *coursefile.Exercise, path, root string, opt graders.Options) (report.Result, error) {
+func gradeFile(c *cobra.Command, cs *coursefile.Course, e *coursefile.Entry, path, root string, opt graders.Options) (report.Result, error) {
 	sub, err := cs.Submission(e, path)
 	if err != nil {
 		return report.Result{}, internalErr(err)

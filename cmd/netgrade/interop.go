@@ -13,9 +13,11 @@ import (
 	"time"
 
 	"github.com/netgrade/netgrade/course"
+	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/batch"
 	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/interop"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/netgrade/netgrade/internal/sandbox"
 	"github.com/spf13/cobra"
@@ -172,9 +174,9 @@ func runInterop(c *cobra.Command, subs string, f interopFlags) error {
 	}
 	fmt.Fprintf(stderr, "netgrade interop: sandbox %s, %d cells at a time\n", sb.Name(), f.jobs)
 	env := interopEnv()
-	env.Interpreters = harness.NewInterpreters()
+	env.Interpreters = pyenv.NewInterpreters()
 	env.Ports = harness.NewPorts(uint64(time.Now().UnixNano()))
-	udpSet := w.settings("udp-server")
+	udpSet := graders.SettingsOf(w.Course, "udp-server")
 	logLine := udpSet.Texts["log_line"]
 	if logLine == "" {
 		if ex, err := w.Registry.Get("udp-server"); err == nil {
@@ -183,7 +185,7 @@ func runInterop(c *cobra.Command, subs string, f interopFlags) error {
 	}
 	res, err := interop.Run(ctx, class, interop.Options{
 		Out: f.out, Pairs: pairs, Sandbox: sb, Env: env, Jobs: f.jobs, Regrade: f.regrade,
-		Command:      func(ex string) []string { _, cmd := w.PerExercise(ex); return cmd },
+		Command:      w.Course.Command,
 		LogLine:      logLine,
 		TimeoutScale: udpSet.TimeoutScale,
 		Version:      version,
@@ -213,7 +215,7 @@ func runInterop(c *cobra.Command, subs string, f interopFlags) error {
 	if err != nil {
 		return err
 	}
-	if _, err := batch.WriteClassFiles(f.out, exs, batch.ReportMeta{Version: version, Settings: w.settings}); err != nil {
+	if _, err := batch.WriteClassFiles(f.out, exs, batch.ReportMeta{Version: version, Course: w.Course}); err != nil {
 		return internalErr(err)
 	}
 	out := c.OutOrStdout()

@@ -37,7 +37,7 @@ course sets a text. Each exercise ends with its total, the course with its own.`
 				if e == nil {
 					return usageErr("unknown exercise %q%s; the course's exercises: %s", args[0], suggest.DidYouMean(args[0], crs.IDs()), strings.Join(crs.IDs(), ", "))
 				}
-				exs = []*coursefile.Exercise{e}
+				exs = []*coursefile.Entry{e}
 			}
 			return listCourse(c.OutOrStdout(), crs, exs, len(args) == 0)
 		},
@@ -48,7 +48,7 @@ course sets a text. Each exercise ends with its total, the course with its own.`
 
 // listCourse writes the exercises with their checks as the course grades
 // them, each exercise's total and, when whole, the course's.
-func listCourse(out io.Writer, crs *coursefile.Course, exs []*coursefile.Exercise, whole bool) error {
+func listCourse(out io.Writer, crs *coursefile.Course, exs []*coursefile.Entry, whole bool) error {
 	w := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
 	total := 0.0
 	for i, e := range exs {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/netgrade/netgrade/graders/gradertest"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/netgrade/netgrade/internal/sandbox"
 	"github.com/stretchr/testify/assert"
@@ -103,7 +104,7 @@ func TestBatchNamesWhatLacksTheModule(t *testing.T) {
 		{sandbox.LocalImage, []string{"the grading machine's Python (python3 in the docker image netgrade-python:local) does not have it", "(python3-fastapi)", "use http.server", "For the instructor: rebuild it with `FORCE=1 make sandbox-image`"}},
 		{"python:3.12-slim", []string{"(python3 in the docker image python:3.12-slim)", "`make sandbox-image` builds netgrade-python:local with Flask, FastAPI and uvicorn) and name it with --image"}},
 	} {
-		ms := moduleSandbox{Sandbox: stubSandbox{results: []report.Result{failed}}, m: newModules(nil), image: tc.image}
+		ms := moduleSandbox{Sandbox: stubSandbox{results: []report.Result{failed}}, advice: pyenv.NewAdvisor(nil), image: tc.image}
 		rs, err := ms.Grade(context.Background(), sandbox.Unit{})
 		require.NoError(t, err)
 		for _, w := range tc.want {
@@ -117,10 +118,10 @@ func TestBatchNamesWhatLacksTheModule(t *testing.T) {
 	py := otherPython(t)
 	host := failed
 	host.Checks = []report.Check{{ID: "udp-client/sends", Status: report.Fail, Traceback: "ModuleNotFoundError: No module named 'netgrade_day_two'"}}
-	ms := moduleSandbox{Sandbox: stubSandbox{results: []report.Result{host}}, m: newModules(nil)}
+	ms := moduleSandbox{Sandbox: stubSandbox{results: []report.Result{host}}, advice: pyenv.NewAdvisor(nil)}
 	rs, err := ms.Grade(context.Background(), sandbox.Unit{})
 	require.NoError(t, err)
-	real, err := newModules(nil).interp.Resolve(context.Background(), "python3")
+	real, err := pyenv.NewInterpreters().Resolve(context.Background(), "python3")
 	require.NoError(t, err)
 	assert.Contains(t, rs[0].Checks[0].Hint, "the grading machine's Python ("+real+") does not have it")
 	assert.Contains(t, rs[0].Checks[0].Hint, "For the instructor: "+py+" has netgrade_day_two; grade with `--python "+py+"`")

@@ -16,10 +16,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/graders/checks"
 	"github.com/netgrade/netgrade/graders/probe"
 	"github.com/netgrade/netgrade/internal/clock"
-	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/httpwire"
+	"github.com/netgrade/netgrade/internal/observe"
 	"github.com/netgrade/netgrade/internal/poll"
 	"github.com/netgrade/netgrade/internal/report"
 )
@@ -79,7 +80,7 @@ func HTTPServer() *graders.Exercise {
 		Args:  []string{"{port}"},
 		Texts: map[string]string{probe.TextPort: probe.PortFollow, textZone: clock.DefaultZone, textStatic: ""},
 		TextRules: map[string]func(string) error{
-			probe.TextPort: probe.PortRule,
+			probe.TextPort: checks.PortRule,
 			textStatic:     staticRule,
 			textZone: func(v string) error {
 				_, err := clock.LoadZone(v)
@@ -89,125 +90,116 @@ func HTTPServer() *graders.Exercise {
 				return nil
 			},
 		},
+		Needs:        checks.StartsID,
+		CheckTimeout: checkTimeout,
 		// Programs hard-code their port: two checks of one grading at once
 		// would collide on it.
 		Sequential: true,
 	}
-	needs := []string{"http-server/starts"}
-	check := func(c *graders.Check) *graders.Check {
-		c.ID = "http-server/" + c.ID
-		c.Needs = needs
-		if c.Timeout == 0 {
-			c.Timeout = checkTimeout
-		}
-		return c
-	}
-	starts := probe.HTTPStartsCheck("http-server", `HTTPServer(("localhost", serverPort), MyServer).serve_forever(), with serverPort = int(sys.argv[1]) if len(sys.argv) > 1 else 8888.`)
-	starts.Timeout = checkTimeout
 	e.Checks = []*graders.Check{
-		starts,
-		check(&graders.Check{
+		checks.HTTPStarts(`HTTPServer(("localhost", serverPort), MyServer).serve_forever(), with serverPort = int(sys.argv[1]) if len(sys.argv) > 1 else 8888.`),
+		{
 			ID: "home", Title: "`/` answers an HTML page",
 			Requirement: "`GET /` gets status 200 and an HTML page.",
 			Category:    report.Protocol, Points: 1,
 			Hint: `self.send_response(200), self.send_header("Content-type", "text/html"), self.end_headers(), then self.wfile.write(bytes("<html><body><h1>…</h1></body></html>", "utf-8")).`,
-			Run:  checkHome,
-		}),
-		check(&graders.Check{
+			Run:  httpCheckHome,
+		},
+		{
 			ID: "date-local", Title: "`/date` shows the local date and time",
 			Requirement: "`GET /date` gets 200 and a page showing the current local date and time (the program's time zone), right to ±2 minutes; a date shown is today's.",
 			Category:    report.Format, Points: 2,
 			Hint: "datetime.now() is the local time; datetime.utcnow() and datetime.now(timezone.utc) are UTC.",
-			Run:  checkDateLocal,
-		}),
-		check(&graders.Check{
+			Run:  httpCheckDateLocal,
+		},
+		{
 			ID: "date-paris", Title: "`/date/paris` shows the date and time in Paris",
 			Requirement: "`GET /date/paris` gets 200 and a page showing the current date and time in Paris (Europe/Paris), right to ±2 minutes; a date shown is today's in Paris.",
 			Category:    report.Format, Points: 2,
 			Hint: `datetime.now(ZoneInfo("Europe/Paris")), with from zoneinfo import ZoneInfo (standard library since Python 3.9).`,
-			Run:  checkDateParis,
-		}),
-		check(&graders.Check{
+			Run:  httpCheckDateParis,
+		},
+		{
 			ID: "paris-seasons", Title: "`/date/paris` is right in winter and in summer",
 			Requirement: "Run with its clock at " + clock.Winter(time.UTC).Format("2006-01-02") + " and at " + clock.Summer(time.UTC).Format("2006-01-02") +
 				", `/date/paris` shows Paris's time of that season: UTC+01:00 in winter, UTC+02:00 in summer.",
 			Category: report.Format, Points: 2, Timeout: longTimeout,
 			Hint: `A fixed offset (+2) is right half of the year: ZoneInfo("Europe/Paris") knows when Paris changes to summer time.`,
-			Run:  checkParisSeasons,
-		}),
-		check(&graders.Check{
+			Run:  httpCheckParisSeasons,
+		},
+		{
 			ID: "api-json", Title: "`/api/date` answers JSON holding the current date and time",
 			Requirement: "`GET /api/date` gets 200 and a JSON document (what json.loads reads) holding the current date and time: the local time, or an instant (ISO 8601 with its offset, a Unix timestamp), right to ±2 minutes.",
 			Category:    report.Protocol, Points: 2,
 			Hint: `Send the JSON document alone: self.send_header("Content-type", "application/json"), then self.wfile.write(bytes(json.dumps(data), "utf-8")).`,
-			Run:  checkAPIJSON,
-		}),
-		check(&graders.Check{
+			Run:  httpCheckAPIJSON,
+		},
+		{
 			ID: "not-found", Title: "an unknown path gets 404",
 			Requirement: "`GET` of a path the server does not have gets status 404 Not Found.",
 			Category:    report.Protocol, Points: 1,
 			Hint: "Route on self.path and end with else: self.send_error(404).",
-			Run:  checkNotFound,
-		}),
-		check(&graders.Check{
+			Run:  httpCheckNotFound,
+		},
+		{
 			ID: "content-type", Title: "each route's Content-Type says what its body is",
 			Requirement: "`/`, `/date` and `/date/paris` are sent as `text/html`, `/api/date` as `application/json` (a charset parameter is fine).",
 			Category:    report.Protocol, Points: 1, Timeout: longTimeout,
 			Hint: `self.send_header("Content-type", "text/html") for a page, self.send_header("Content-type", "application/json") for JSON.`,
-			Run:  checkContentType,
-		}),
-		check(&graders.Check{
+			Run:  httpCheckContentType,
+		},
+		{
 			ID: "content-length", Title: "a Content-Length, when sent, is the body's length in bytes",
 			Requirement: "When a response has a `Content-Length` header, it is the number of bytes of the body sent (a response without one is fine: its body ends with the connection).",
 			Category:    report.Protocol, Points: 1, Timeout: longTimeout,
 			Hint: `Count bytes, not characters: body = text.encode("utf-8"); self.send_header("Content-Length", str(len(body))); self.wfile.write(body).`,
-			Run:  checkContentLength,
-		}),
-		check(&graders.Check{
+			Run:  httpCheckContentLength,
+		},
+		{
 			ID: "keeps-serving", Title: fmt.Sprintf("serves %d requests in a row and still runs", keepServingRequests),
 			Requirement: fmt.Sprintf("%d requests in a row, each on its own connection, all get a response, and the server still runs.", keepServingRequests),
 			Category:    report.Lifecycle, Points: 1, Timeout: longTimeout,
 			Hint: "serve_forever() serves until the program is stopped; handle_request() serves one request. On plain sockets, accept() in a `while True:` loop.",
-			Run:  checkKeepsServing,
-		}),
-		check(&graders.Check{
+			Run:  httpCheckKeepsServing,
+		},
+		{
 			ID: "malformed-request", Title: "a malformed request line gets a 4xx or a close",
 			Requirement: "After the request line `" + malformedLine + "`, the server answers a 4xx status (400 Bad Request) or closes the connection, and goes on serving.",
 			Category:    report.Robustness, Points: 1,
 			Hint: "http.server answers 400 by itself. On plain sockets, check the request line has three parts (METHOD PATH HTTP/x.y) before using them, answer \"HTTP/1.0 400 Bad Request\", and never let one client's request stop the server.",
-			Run:  checkMalformed,
-		}),
-		check(&graders.Check{
+			Run:  httpCheckMalformed,
+		},
+		{
 			ID: "long-request-line", Title: "a 70 kB request line does not bring it down",
 			Requirement: fmt.Sprintf("After a request line of %d characters, the server answers anything but a 5xx (414 URI Too Long is right) or closes the connection, and goes on serving.", longPathLen+len("GET / HTTP/1.1")),
 			Category:    report.Robustness, Points: 1,
 			Hint: "http.server answers 414 by itself. On plain sockets, bound how much you read, and catch OSError (\"File name too long\") where you open a file named after the path, not only FileNotFoundError.",
-			Run:  checkLongLine,
-		}),
-		check(&graders.Check{
+			Run:  httpCheckLongLine,
+		},
+		{
 			ID: "post", Title: "`POST /date` gets 405 or 501",
 			Requirement: "`POST /date` gets 405 Method Not Allowed (or 501, http.server's answer without do_POST), and the server goes on serving.",
 			Category:    report.Robustness, Points: 1,
 			Hint: "Without do_POST, http.server answers 501 by itself; to say it better: def do_POST(self): self.send_error(405). Do not answer a POST like a GET (do_POST = do_GET).",
-			Run:  checkPost,
-		}),
-		check(&graders.Check{
+			Run:  httpCheckPost,
+		},
+		{
 			ID: "slow-client", Title: "a client that sends nothing does not block the others",
 			Requirement: fmt.Sprintf("While a client holds a connection open without sending anything, another client's `GET /` is answered within %s.", SilentWindow),
 			Category:    report.Security, Points: 2,
 			Hint: "Anyone can connect and say nothing: HTTPServer serves one client at a time, so that one connection stops the server for everyone (a denial of service). ThreadingHTTPServer serves each client in its own thread.",
-			Run:  checkSlowClient,
-		}),
-		check(&graders.Check{
+			Run:  httpCheckSlowClient,
+		},
+		{
 			ID: "path-traversal", Title: "no file outside the static folder is served",
 			Requirement: "With the course's folder of static files (text `static`), a path that climbs out of it (`/../`, `/%2e%2e/`, `/..%2f`) gets no file from outside: the program's own file, above that folder, is never sent. Only graded when the course names a static folder.",
 			Category:    report.Security, Points: 2,
 			OnlyWithText: textStatic,
 			Hint:         "Never open os.path.join(folder, path) as it comes: a path with .. in it (or %2e%2e, decoded) leaves the folder. Resolve it with os.path.realpath and check it is still inside the folder; SimpleHTTPRequestHandler(directory=folder) does it for you.",
-			Run:          checkPathTraversal,
-		}),
+			Run:          httpCheckPathTraversal,
+		},
 	}
-	return e
+	return graders.NewExercise(e)
 }
 
 // program is the graded program as the date checks see it: its zone and,
@@ -300,7 +292,7 @@ func excerpt(b []byte) string {
 	return s
 }
 
-func checkHome(ctx context.Context, t *graders.T) error {
+func httpCheckHome(t *graders.T) error {
 	p, err := start(t, time.Time{}, clock.Faketime{})
 	if err != nil {
 		return err
@@ -347,7 +339,7 @@ func judgeDate(t *graders.T, p *program, path string, e clock.Expect, hints map[
 	return f
 }
 
-func checkDateLocal(ctx context.Context, t *graders.T) error {
+func httpCheckDateLocal(t *graders.T) error {
 	local, paris, err := zones(t)
 	if err != nil {
 		return err
@@ -362,7 +354,7 @@ func checkDateLocal(ctx context.Context, t *graders.T) error {
 	})
 }
 
-func checkDateParis(ctx context.Context, t *graders.T) error {
+func httpCheckDateParis(t *graders.T) error {
 	local, paris, err := zones(t)
 	if err != nil {
 		return err
@@ -388,7 +380,7 @@ type season struct {
 	offset int // Paris's UTC offset then, in seconds
 }
 
-func checkParisSeasons(ctx context.Context, t *graders.T) error {
+func httpCheckParisSeasons(t *graders.T) error {
 	local, paris, err := zones(t)
 	if err != nil {
 		return err
@@ -460,7 +452,7 @@ func judgeSeason(t *graders.T, p *program, se season, local, paris clock.Zone) (
 	return fmt.Sprintf("on %s, /date/paris shows no Paris time (http-server/date-paris judges that): no season can be seen", day), nil
 }
 
-func checkAPIJSON(ctx context.Context, t *graders.T) error {
+func httpCheckAPIJSON(t *graders.T) error {
 	local, paris, err := zones(t)
 	if err != nil {
 		return err
@@ -510,7 +502,7 @@ func notJSON(body []byte, err error) string {
 	return "a body that json.loads cannot read (" + err.Error() + ")"
 }
 
-func checkNotFound(ctx context.Context, t *graders.T) error {
+func httpCheckNotFound(t *graders.T) error {
 	p, err := start(t, time.Time{}, clock.Faketime{})
 	if err != nil {
 		return err
@@ -536,7 +528,7 @@ func checkNotFound(ctx context.Context, t *graders.T) error {
 		Want("HTTP/1.x 404 Not Found", probe.Curl(x))
 }
 
-func checkContentType(ctx context.Context, t *graders.T) error {
+func httpCheckContentType(t *graders.T) error {
 	p, err := start(t, time.Time{}, clock.Faketime{})
 	if err != nil {
 		return err
@@ -586,7 +578,7 @@ func checkContentType(ctx context.Context, t *graders.T) error {
 		Want(strings.Join(want, "\n"), strings.Join(got, "\n"))
 }
 
-func checkContentLength(ctx context.Context, t *graders.T) error {
+func httpCheckContentLength(t *graders.T) error {
 	p, err := start(t, time.Time{}, clock.Faketime{})
 	if err != nil {
 		return err
@@ -616,7 +608,7 @@ func checkContentLength(ctx context.Context, t *graders.T) error {
 	return nil
 }
 
-func checkKeepsServing(ctx context.Context, t *graders.T) error {
+func httpCheckKeepsServing(t *graders.T) error {
 	p, err := start(t, time.Time{}, clock.Faketime{})
 	if err != nil {
 		return err
@@ -649,7 +641,7 @@ func closedOrReset(x *httpwire.Exchange) bool {
 	return errors.Is(x.Err, httpwire.ErrClosedNoReply) || errors.Is(x.Err, httpwire.ErrReset)
 }
 
-func checkMalformed(ctx context.Context, t *graders.T) error {
+func httpCheckMalformed(t *graders.T) error {
 	p, err := start(t, time.Time{}, clock.Faketime{})
 	if err != nil {
 		return err
@@ -671,7 +663,7 @@ func checkMalformed(ctx context.Context, t *graders.T) error {
 	return p.StillServes("after the malformed request line " + fmt.Sprintf("%q", malformedLine))
 }
 
-func checkLongLine(ctx context.Context, t *graders.T) error {
+func httpCheckLongLine(t *graders.T) error {
 	p, err := start(t, time.Time{}, clock.Faketime{})
 	if err != nil {
 		return err
@@ -690,7 +682,7 @@ func checkLongLine(ctx context.Context, t *graders.T) error {
 	return p.StillServes(fmt.Sprintf("after a request line of %d characters", len(line)))
 }
 
-func checkPost(ctx context.Context, t *graders.T) error {
+func httpCheckPost(t *graders.T) error {
 	p, err := start(t, time.Time{}, clock.Faketime{})
 	if err != nil {
 		return err
@@ -710,7 +702,7 @@ func checkPost(ctx context.Context, t *graders.T) error {
 	return p.StillServes("after POST /date")
 }
 
-func checkSlowClient(ctx context.Context, t *graders.T) error {
+func httpCheckSlowClient(t *graders.T) error {
 	p, err := start(t, time.Time{}, clock.Faketime{})
 	if err != nil {
 		return err
@@ -744,7 +736,7 @@ func waitAccepted(t *graders.T, p *program) bool {
 	ctx, cancel := context.WithTimeout(t.Context(), t.Timeout(probe.ReplyTimeout))
 	defer cancel()
 	_, err := poll.Wait(ctx, func(context.Context) poll.Result {
-		q, found, err := harness.ListenQueue(p.P.Pid(), p.Port)
+		q, found, err := observe.ListenQueue(p.P.Pid(), p.Port)
 		switch {
 		case err != nil:
 			return poll.Continue("reading the listen queue: %v", err)
@@ -754,7 +746,7 @@ func waitAccepted(t *graders.T, p *program) bool {
 			return poll.Continue("%d connections wait to be accepted", q)
 		}
 		return poll.Done()
-	}, poll.Backoff(poll.DefaultFirst, acceptLookCap), poll.StopOn(p.P.Done(), harness.ErrExited))
+	}, poll.Backoff(poll.DefaultFirst, acceptLookCap), poll.StopOn(p.P.Done(), observe.ErrExited))
 	return err == nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/netgrade/netgrade/graders/gradertest"
 	httpch "github.com/netgrade/netgrade/graders/http"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/render"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/stretchr/testify/assert"
@@ -28,7 +29,7 @@ var (
 // options are the grading options the tests share: python3 resolved once.
 func options() graders.Options {
 	sharedOnce.Do(func() {
-		sharedOpt = graders.Options{Interpreters: harness.NewInterpreters(), Ports: harness.NewPorts(uint64(os.Getpid()))}
+		sharedOpt = graders.Options{Interpreters: pyenv.NewInterpreters(), Ports: harness.NewPorts(uint64(os.Getpid()))}
 	})
 	return sharedOpt
 }
@@ -46,7 +47,7 @@ func gradeFixture(t *testing.T, name string, only ...string) report.Result {
 	sub, err := graders.FileSubmission(path)
 	require.NoError(t, err)
 	opt := options()
-	opt.Settings.Only = only
+	opt.Course = graders.Settings{Only: only}
 	return httpch.HTTPServer().Grade(context.Background(), sub, opt)
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/graders/checks"
 	"github.com/netgrade/netgrade/graders/probe"
 	"github.com/netgrade/netgrade/internal/apispec"
 	"github.com/netgrade/netgrade/internal/racehook"
@@ -37,7 +38,7 @@ const (
 // finishes.
 const restTimeout = 30 * time.Second
 
-// restID returns the full ID of a rest-api check.
+// restID returns the full ID of a rest-api check, as messages name it.
 func restID(name string) string { return "rest-api/" + name }
 
 // RESTAPI is the rest-api exercise: `PROG [PORT]` serves the JSON API the
@@ -51,7 +52,7 @@ func RESTAPI() *graders.Exercise {
 		Args:  []string{"{port}"},
 		Texts: map[string]string{TextSpec: apispec.DefaultName, probe.TextPort: probe.PortFollow, TextCoercion: CoercionStrict},
 		TextRules: map[string]func(string) error{
-			probe.TextPort: probe.PortRule,
+			probe.TextPort: checks.PortRule,
 			TextCoercion: func(v string) error {
 				if v != CoercionStrict && v != CoercionLax {
 					return fmt.Errorf("coercion is %q: it must be %q (a field of the wrong JSON type must be refused) or %q (a framework's lax coercion, such as pydantic v1 turning \"yes\" into true, is accepted)", v, CoercionStrict, CoercionLax)
@@ -64,7 +65,7 @@ func RESTAPI() *graders.Exercise {
 			},
 		},
 	}
-	starts := probe.HTTPStartsCheck(e.ID, `Serve on the port given: port = int(sys.argv[1]) if len(sys.argv) > 1 else 8000, then ThreadingHTTPServer(("localhost", port), Handler).serve_forever(); Flask app.run(port=port); FastAPI uvicorn.run(app, port=port).`)
+	starts := checks.HTTPStarts(`Serve on the port given: port = int(sys.argv[1]) if len(sys.argv) > 1 else 8000, then ThreadingHTTPServer(("localhost", port), Handler).serve_forever(); Flask app.run(port=port); FastAPI uvicorn.run(app, port=port).`)
 	def, err := apispec.Default()
 	if err != nil {
 		panic(fmt.Sprintf("the default course's API document does not load: %v", err)) // embedded; its test proves it loads
@@ -74,15 +75,15 @@ func RESTAPI() *graders.Exercise {
 	for _, c := range restChecks {
 		d := wording(c.name, words)
 		check := &graders.Check{
-			ID: restID(c.name), Title: d.Title, Requirement: d.Requirement, Hint: d.Hint,
+			ID: c.name, Title: d.Title, Requirement: d.Requirement, Hint: d.Hint,
 			Category: c.cat, Points: c.points, Timeout: restTimeout,
-			Needs:    append([]string{restID("starts")}, c.needs...),
+			Needs:    append([]string{checks.StartsID}, c.needs...),
 			Describe: describeREST(c.name),
 			Run:      restRun(c.judge, c.racing),
 		}
 		e.Checks = append(e.Checks, check)
 	}
-	return e
+	return graders.NewExercise(e)
 }
 
 // restCheckSpec is a rest-api check before it is worded: its texts come
@@ -113,7 +114,7 @@ var restChecks = []restCheckSpec{
 	{name: "schema", cat: report.Protocol, points: 2, judge: judgeSchema},
 	{name: "encoding", cat: report.Encoding, points: 1, judge: judgeEncoding},
 	{name: "persists", cat: report.Lifecycle, points: 1, judge: judgePersists},
-	{name: "concurrent-creates", cat: report.Concurrency, points: 2, judge: judgeConcurrentCreates, needs: []string{restID("persists")}, racing: true},
+	{name: "concurrent-creates", cat: report.Concurrency, points: 2, judge: judgeConcurrentCreates, needs: []string{"persists"}, racing: true},
 	{name: "no-server-error", cat: report.Robustness, points: 1, judge: judgeNoServerError},
 }
 
@@ -121,8 +122,8 @@ var restChecks = []restCheckSpec{
 // document, starts the program (handing it the document in
 // NETGRADE_REST_SPEC, which netgrade's reference reads; under the race
 // hook when racing), and judges it through the HTTP probe.
-func restRun(judge func(context.Context, *session) error, racing bool) func(context.Context, *graders.T) error {
-	return func(ctx context.Context, t *graders.T) error {
+func restRun(judge func(context.Context, *session) error, racing bool) func(*graders.T) error {
+	return func(t *graders.T) error {
 		spec := t.Text(TextSpec)
 		api, err := apispec.FromSetting(spec)
 		if err != nil {
@@ -150,6 +151,6 @@ func restRun(judge func(context.Context, *session) error, racing bool) func(cont
 		defer c.Close()
 		s := newSession(api, c, t.Note)
 		s.lax = t.Text(TextCoercion) == CoercionLax
-		return judge(ctx, s)
+		return judge(t.Context(), s)
 	}
 }

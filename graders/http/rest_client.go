@@ -10,6 +10,7 @@ import (
 	"github.com/netgrade/netgrade/graders/probe"
 	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/httpwire"
+	"github.com/netgrade/netgrade/internal/pyenv"
 )
 
 // probeClient sends a check's requests through the HTTP probe, which
@@ -80,7 +81,7 @@ const tracebackWait = 500 * time.Millisecond
 func (c *probeClient) traceback(ctx context.Context, from int) string {
 	out := c.srv.P.Output()
 	find := func() string {
-		if tb := harness.LastTraceback(out.Since(from)); tb != nil {
+		if tb := pyenv.LastTraceback(out.Since(from)); tb != nil {
 			return tb.Line
 		}
 		return ""

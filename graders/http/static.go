@@ -2,7 +2,6 @@ package http
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -50,12 +49,12 @@ var traversals = []struct{ up, name string }{
 	{"%2e%2e%2f", "`%2e%2e%2f` (all of it percent-encoded)"},
 }
 
-// checkPathTraversal asks the program, for each form of traversal, for
+// httpCheckPathTraversal asks the program, for each form of traversal, for
 // its own source file through its static folder: the file sits above that
 // folder, netgrade knows it byte for byte, and nothing is written into the
 // student's folder (which the docker sandbox mounts read-only). A response
 // holding it is a server that serves any file its user may read.
-func checkPathTraversal(ctx context.Context, t *graders.T) error {
+func httpCheckPathTraversal(t *graders.T) error {
 	static := t.Text(textStatic)
 	src := t.SourceFile()
 	if src == "" {

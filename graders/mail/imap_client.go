@@ -1,7 +1,6 @@
 package mail
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -30,27 +29,12 @@ func IMAPClient() *graders.Exercise {
 		wrongHint:       "Catch imaplib.IMAP4.error around M.login(), print what the server said and sys.exit(1).",
 		tlsHint:         "Call M.starttls() right after connecting, before M.login(): the server offers it, and Python does not check netgrade's self-signed certificate.",
 	}
-	login := l.id + "/login"
 	unread := &graders.Check{
-		ID: l.id + "/unread", Title: "marks no message as read",
+		ID: "unread", Title: "marks no message as read",
 		Requirement: "No message gets the `\\Seen` flag: INBOX is opened with EXAMINE (`select(\"INBOX\", readonly=True)`) or the messages are fetched with `BODY.PEEK[...]`.",
-		Category:    report.Protocol, Points: 2, Timeout: mailprobe.CheckTimeout, Needs: []string{login},
+		Category:    report.Protocol, Points: 2,
 		Hint: "Open INBOX read-only with M.select(\"INBOX\", readonly=True), or fetch with (BODY.PEEK[HEADER]): RFC822 and BODY[] mark a message as read.",
-		Run: func(ctx context.Context, t *graders.T) error {
-			r, err := l.mainRun(t)
-			if err != nil {
-				return err
-			}
-			if len(r.seen) == 0 {
-				return nil
-			}
-			var nums []string
-			for _, n := range r.seen {
-				nums = append(nums, fmt.Sprint(n))
-			}
-			return graders.Failf("the client marked messages %s as read (\\Seen)", strings.Join(nums, ", ")).
-				Want("no flag changed", "\\Seen set on messages "+strings.Join(nums, ", ")+"; fetches: "+r.fetches)
-		},
+		Run:  l.imapCheckUnread,
 	}
 	return l.exercise(unread)
 }
@@ -87,4 +71,21 @@ func runIMAP(t *graders.T, seed []mailserver.Message, password string) (*listRun
 		}
 	}
 	return lr, nil
+}
+
+// imapCheckUnread judges the unread check: marks no message as read.
+func (l *lister) imapCheckUnread(t *graders.T) error {
+	r, err := l.mainRun(t)
+	if err != nil {
+		return err
+	}
+	if len(r.seen) == 0 {
+		return nil
+	}
+	var nums []string
+	for _, n := range r.seen {
+		nums = append(nums, fmt.Sprint(n))
+	}
+	return graders.Failf("the client marked messages %s as read (\\Seen)", strings.Join(nums, ", ")).
+		Want("no flag changed", "\\Seen set on messages "+strings.Join(nums, ", ")+"; fetches: "+r.fetches)
 }

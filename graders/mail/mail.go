@@ -13,6 +13,7 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/mailserver"
+	"github.com/netgrade/netgrade/internal/pyenv"
 )
 
 // The texts of the listing exercises, course settings with these
@@ -285,7 +286,7 @@ func firstLine(s string) string {
 func judgeRefusal(p *harness.Process, what string) error {
 	ex := p.Exit()
 	lines := printed(p)
-	tb := harness.LastTraceback(p.Output().Lines())
+	tb := pyenv.LastTraceback(p.Output().Lines())
 	switch {
 	case ex.StoppedBy != "":
 		return graders.Failf("after %s the program was still running: netgrade had to stop it", what).

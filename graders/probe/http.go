@@ -15,7 +15,9 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/httpwire"
+	"github.com/netgrade/netgrade/internal/observe"
 	"github.com/netgrade/netgrade/internal/poll"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/render"
 	"github.com/netgrade/netgrade/internal/report"
 )
@@ -43,14 +45,6 @@ const (
 	PortArgv   = "argv"
 )
 
-// PortRule is the course-file rule of TextPort: one of its two values.
-func PortRule(v string) error {
-	if v != PortFollow && v != PortArgv {
-		return fmt.Errorf("%q is neither %q (follow a program to the port it listens on) nor %q (it must listen on the port it is given)", v, PortFollow, PortArgv)
-	}
-	return nil
-}
-
 // HTTPServer is a graded program that serves HTTP, as a check talks to it:
 // every exchange is recorded in the check's transcript.
 type HTTPServer struct {
@@ -60,7 +54,7 @@ type HTTPServer struct {
 	// Port is the port it listens on; Given the port it was given.
 	Port, Given int
 	// Socket is the listening socket, as /proc shows it.
-	Socket harness.Socket
+	Socket observe.Socket
 }
 
 // Followed reports whether the program listens on another port than the
@@ -188,7 +182,7 @@ func StartHTTP(t *graders.T, env []string) (*HTTPServer, error) {
 	if t.Context().Err() != nil {
 		return nil, t.Context().Err()
 	}
-	if errors.Is(err, harness.ErrExited) {
+	if errors.Is(err, observe.ErrExited) {
 		return nil, startFailure(t, p, port)
 	}
 	if held := DescribeSockets(socks, "tcp"); held != "" {
@@ -204,17 +198,17 @@ func StartHTTP(t *graders.T, env []string) (*HTTPServer, error) {
 // a client on 127.0.0.1 reaches, preferring port; it looks at the
 // program's sockets with internal/poll's backoff until ctx ends (a
 // *poll.TimeoutError that says what it saw last) or the program exits
-// (harness.ErrExited), and returns the sockets last seen.
-func waitListening(ctx context.Context, p *harness.Process, port int) (harness.Socket, []harness.Socket, error) {
-	var found harness.Socket
-	var last []harness.Socket
+// (observe.ErrExited), and returns the sockets last seen.
+func waitListening(ctx context.Context, p *harness.Process, port int) (observe.Socket, []observe.Socket, error) {
+	var found observe.Socket
+	var last []observe.Socket
 	_, err := poll.Wait(ctx, func(context.Context) poll.Result {
-		socks, err := harness.Sockets(p.Pid())
+		socks, err := observe.Sockets(p.Pid())
 		if err != nil {
 			return poll.Continue("reading the program's sockets: %v", err)
 		}
 		last = socks
-		var served []harness.Socket
+		var served []observe.Socket
 		for _, s := range socks {
 			if s.Proto == "tcp" && s.Listening() && s.CoversLoopback() {
 				served = append(served, s)
@@ -224,13 +218,13 @@ func waitListening(ctx context.Context, p *harness.Process, port int) (harness.S
 			return poll.Continue("the program holds %d sockets, none a TCP server a client on 127.0.0.1 reaches", len(socks))
 		}
 		found = served[0]
-		if i := slices.IndexFunc(served, func(s harness.Socket) bool { return s.Port == port }); i >= 0 {
+		if i := slices.IndexFunc(served, func(s observe.Socket) bool { return s.Port == port }); i >= 0 {
 			found = served[i]
 		}
 		return poll.Done()
-	}, poll.Backoff(poll.DefaultFirst, listenLookCap), poll.StopOn(p.Done(), harness.ErrExited))
+	}, poll.Backoff(poll.DefaultFirst, listenLookCap), poll.StopOn(p.Done(), observe.ErrExited))
 	if err != nil {
-		return harness.Socket{}, last, err
+		return observe.Socket{}, last, err
 	}
 	return found, last, nil
 }
@@ -242,7 +236,7 @@ const listenLookCap = 10 * time.Millisecond
 func startFailure(t *graders.T, p *harness.Process, port int) error {
 	_ = p.WaitOutput(t.Context())
 	lines := p.Output().Lines()
-	tb := harness.LastTraceback(lines)
+	tb := pyenv.LastTraceback(lines)
 	said := func(s string) bool {
 		return slices.ContainsFunc(lines, func(l harness.Line) bool { return strings.Contains(strings.ToLower(l.Text), s) })
 	}
@@ -265,7 +259,7 @@ func startFailure(t *graders.T, p *harness.Process, port int) error {
 			Want(`a server on "localhost" (127.0.0.1) or "" (every address)`, tracebackLine(tb, p)).
 			WithHint(`A program binds the addresses of the machine it runs on: write hostName = "localhost" (or "" for every address), never your own machine's network address.`)
 	case tb != nil && tb.Exception == "ModuleNotFoundError":
-		mod := missingModule(tb.Line)
+		mod := pyenv.MissingModule(tb.Line)
 		return graders.Failf("%s: %s", base, tb.Line).
 			Want("a server listening on a port", tb.Line).
 			WithHint("%s", MissingModuleHint(mod))
@@ -277,24 +271,11 @@ func startFailure(t *graders.T, p *harness.Process, port int) error {
 
 // tracebackLine is the last line of the program's traceback, or what it
 // printed last.
-func tracebackLine(tb *harness.Traceback, p *harness.Process) string {
+func tracebackLine(tb *pyenv.Traceback, p *harness.Process) string {
 	if tb != nil {
 		return tb.Line
 	}
 	return PrintedSince(p, max(0, p.Output().Len()-3))
-}
-
-var moduleRE = regexp.MustCompile(`No module named '([^']+)'`)
-
-// missingModule is the module a ModuleNotFoundError names (its top-level
-// package), or "".
-func missingModule(line string) string {
-	m := moduleRE.FindStringSubmatch(line)
-	if m == nil {
-		return ""
-	}
-	top, _, _ := strings.Cut(m[1], ".")
-	return top
 }
 
 // MissingModuleHint is the advice for a module the grading machine lacks:
@@ -357,25 +338,6 @@ func localAddresses() map[string]bool {
 		}
 	}
 	return out
-}
-
-// HTTPStartsCheck is the check an HTTP exercise begins with: the program
-// starts and listens on a TCP port a local client reaches (the one given,
-// or its own, followed). The other checks need it.
-func HTTPStartsCheck(exercise, hint string) *graders.Check {
-	return &graders.Check{
-		ID: exercise + "/starts", Title: "starts and listens on a TCP port",
-		Requirement: "`PROG [PORT]` starts an HTTP server listening on a TCP port that a client on this machine reaches (127.0.0.1, \"localhost\" or every address), and keeps running. " +
-			"A program that hard-codes its port (8888) is followed there.",
-		Category: report.Start, Points: 2, Hint: hint,
-		Run: func(ctx context.Context, t *graders.T) error {
-			s, err := StartHTTP(t, nil)
-			if err == nil && s.Followed() {
-				t.Notice("the program listens on %s, not on the port it was given (%d): netgrade follows it", s.Socket, s.Given)
-			}
-			return err
-		},
-	}
 }
 
 // NoResponse returns nil when the exchange got a response, and otherwise

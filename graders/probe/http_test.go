@@ -72,7 +72,7 @@ func TestStartHTTP(t *testing.T) {
 			file := filepath.Join(t.TempDir(), "server.py")
 			require.NoError(t, os.WriteFile(file, []byte(tc.src), 0o644))
 			ex := &graders.Exercise{ID: "demo", Args: []string{"{port}"}, Texts: map[string]string{probe.TextPort: probe.PortFollow}}
-			ex.Checks = []*graders.Check{{ID: "demo/get", Title: "get", Run: func(ctx context.Context, t *graders.T) error {
+			ex.Checks = []*graders.Check{{ID: "demo/get", Title: "get", Run: func(t *graders.T) error {
 				s, err := probe.StartHTTP(t, []string{"TZ=Asia/Ho_Chi_Minh"})
 				if err != nil {
 					return err
@@ -90,7 +90,7 @@ func TestStartHTTP(t *testing.T) {
 			require.NoError(t, err)
 			var opt graders.Options
 			if tc.port != "" {
-				opt.Settings.Texts = map[string]string{probe.TextPort: tc.port}
+				opt.Course = graders.Settings{Texts: map[string]string{probe.TextPort: tc.port}}
 			}
 			res := ex.Grade(context.Background(), sub, opt)
 			require.Len(t, res.Checks, 1)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,8 +11,7 @@ import (
 
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/harness"
-	"github.com/netgrade/netgrade/internal/poll"
-	"github.com/netgrade/netgrade/internal/report"
+	"github.com/netgrade/netgrade/internal/observe"
 )
 
 // Deadlines shared by the exercises. They bound waits for events; none is a
@@ -69,11 +67,11 @@ func StartServerEnv(t *graders.T, proto string, env []string) (*harness.Process,
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), t.Timeout(ReadyTimeout))
 	defer cancel()
-	r, err := harness.AwaitBound(ctx, p.Pid(), proto, port, p.Done())
+	r, err := observe.AwaitBound(ctx, p.Pid(), proto, port, p.Done())
 	waited := t.Timeout(ReadyTimeout)
 	for graces := 0; graces < StartGraces && stillStarting(t, p, err, r.Held, proto, waited); graces++ {
 		gctx, gcancel := context.WithTimeout(t.Context(), t.Timeout(StartGrace))
-		more, merr := harness.AwaitBound(gctx, p.Pid(), proto, port, p.Done())
+		more, merr := observe.AwaitBound(gctx, p.Pid(), proto, port, p.Done())
 		gcancel()
 		more.Looks += r.Looks
 		more.Waited += r.Waited
@@ -104,7 +102,7 @@ func StartServerEnv(t *graders.T, proto string, env []string) (*harness.Process,
 	}
 	held := DescribeSockets(socks, proto)
 	switch {
-	case errors.Is(err, harness.ErrExited):
+	case errors.Is(err, observe.ErrExited):
 		_ = p.WaitOutput(t.Context())
 		if portStolen(p, port) {
 			return nil, 0, fmt.Errorf("%w: port %d", graders.ErrPortTaken, port)
@@ -144,7 +142,7 @@ func wantSocket(f *graders.Failure, proto string, port int, held string) *grader
 
 // DescribeSockets says which sockets of proto a program holds, e.g.
 // "bound UDP 0.0.0.0:1234".
-func DescribeSockets(socks []harness.Socket, proto string) string {
+func DescribeSockets(socks []observe.Socket, proto string) string {
 	var parts []string
 	for _, s := range socks {
 		if s.Proto == proto && s.Listening() {
@@ -195,59 +193,19 @@ func StillRunning(t *graders.T, p *harness.Process, after string) error {
 		WithHint("Wrap the receive-and-answer code in a `while True:` loop.")
 }
 
-// StartsCheck returns the check every server exercise begins with: `PROG
-// PORT` binds (UDP) or listens (TCP) on PORT, reachable on 127.0.0.1, and
-// keeps running. The other checks of the exercise need it.
-func StartsCheck(exercise, proto, hint string) *graders.Check {
-	title, req := "starts and binds the UDP port given on its command line",
-		"`PROG PORT` binds a UDP socket on PORT (reachable on 127.0.0.1) and keeps running."
-	if proto == "tcp" {
-		title, req = "starts and listens on the TCP port given on its command line",
-			"`PROG PORT` listens on TCP port PORT (reachable on 127.0.0.1) and keeps running."
-	}
-	return &graders.Check{
-		ID: exercise + "/starts", Title: title, Requirement: req,
-		Category: report.Start, Points: 2, Hint: hint,
-		// The wait for the socket, with every grace a program still at
-		// work on a busy machine may get.
-		Timeout: ReadyTimeout + StartGraces*StartGrace + 5*time.Second,
-		Run: func(ctx context.Context, t *graders.T) error {
-			_, _, err := StartServer(t, proto)
-			return err
-		},
-	}
-}
-
-// UsageCheck returns the check that a server run without arguments prints
-// a usage message and exits non-zero; note, if any, adds to the requirement.
-func UsageCheck(exercise, note, hint string) *graders.Check {
-	req := "`PROG` with no argument prints a line containing `Usage` and exits with a non-zero status"
-	if note != "" {
-		req += " " + note
-	}
-	return &graders.Check{
-		ID: exercise + "/usage", Title: "without arguments, prints a usage message and exits non-zero",
-		Requirement: req + ".", Category: report.Usage, Points: 1, Hint: hint,
-		// The wait for the exit, with every grace a program still at work
-		// on a busy machine may get.
-		Timeout: ExitTimeout + StartGraces*StartGrace + usageExitGrace + 5*time.Second,
-		Run:     checkUsage,
-	}
-}
-
 // stillStarting reports whether a wait for a program's server socket that
 // ended at its deadline (err), after waited, with no such socket held,
 // gets StartGrace more (at most StartGraces times): the program is still at work (importing a
 // framework on a machine whose cores are all busy), where one blocked on
 // anything else gets no more time. It notes why in the transcript.
-func stillStarting(t *graders.T, p *harness.Process, err error, held []harness.Socket, proto string, waited time.Duration) bool {
+func stillStarting(t *graders.T, p *harness.Process, err error, held []observe.Socket, proto string, waited time.Duration) bool {
 	if !errors.Is(err, context.DeadlineExceeded) || t.Context().Err() != nil || DescribeSockets(held, proto) != "" {
 		return false
 	}
 	if dl, ok := t.Context().Deadline(); ok && time.Until(dl) < t.Timeout(StartGrace)+graceMargin {
 		return false
 	}
-	busy, cpu := harness.Busy(p.Pid())
+	busy, cpu := observe.Busy(p.Pid())
 	if busy && cpu >= StartCPU {
 		t.Note("after %s the program holds no %s socket and has used %s of CPU, more than any start takes: netgrade waits no longer",
 			waited, strings.ToUpper(proto), cpu.Round(10*time.Millisecond))
@@ -259,123 +217,6 @@ func stillStarting(t *graders.T, p *harness.Process, err error, held []harness.S
 	}
 	return busy
 }
-
-// usageFirstLook is how long a program run without arguments runs before
-// checkUsage first looks for a server socket of it.
-const usageFirstLook = 200 * time.Millisecond
-
-// usageExitGrace is how much longer a program that printed its usage line
-// gets to exit, past ExitTimeout.
-const usageExitGrace = 5 * time.Second
-
-// checkUsage runs the program without arguments: it must exit non-zero
-// with a usage line, and neither crash nor start serving anyway.
-func checkUsage(ctx context.Context, t *graders.T) error {
-	p, err := t.Start(nil)
-	if err != nil {
-		return err
-	}
-	wctx, cancel := context.WithTimeout(ctx, t.Timeout(ExitTimeout))
-	defer cancel()
-	// Either it exits, or it starts serving on some port anyway. A program
-	// that prints its usage exits within a start: its sockets are looked
-	// at only once it has run for usageFirstLook, so that the usual case
-	// costs no look at all; the verdict is the same, only a server that
-	// starts anyway is named a little later.
-	served := make(chan []harness.Socket, 1)
-	go func() {
-		first := time.NewTimer(usageFirstLook)
-		defer first.Stop()
-		select {
-		case <-p.Done():
-			return
-		case <-wctx.Done():
-			return
-		case <-first.C:
-		}
-		_, _ = poll.Wait(wctx, func(context.Context) poll.Result {
-			socks, err := harness.Sockets(p.Pid())
-			if err != nil {
-				return poll.Continue("reading the program's sockets: %v", err)
-			}
-			for _, s := range socks {
-				if s.Listening() {
-					served <- socks
-					return poll.Done()
-				}
-			}
-			return poll.Continue("%d sockets, none serving", len(socks))
-		}, poll.StopOn(p.Done(), harness.ErrExited))
-	}()
-	// A program still starting on a busy machine (at work, little CPU
-	// used) gets StartGrace more, up to StartGraces times: the wall clock
-	// alone does not decide.
-	var grace <-chan time.Time
-	graces := 0
-	waited := t.Timeout(ExitTimeout)
-	deadline := wctx.Done()
-wait:
-	select {
-	case <-p.Done():
-	case socks := <-served:
-		return graders.Failf("without a port argument the program started serving anyway (%s) instead of printing a usage message", DescribeSockets(socks, socks[0].Proto)).
-			Want("a line containing `Usage` and a non-zero exit status", "a running server")
-	case <-grace:
-		if graces < StartGraces && p.Running() && ClientStillStarting(t, p, waited) {
-			graces++
-			waited += t.Timeout(StartGrace)
-			grace = time.After(t.Timeout(StartGrace))
-			goto wait
-		}
-		return graders.Failf("without arguments the program was still running after %s", waited).
-			Want("a line containing `Usage` and a non-zero exit status", "still running; printed:\n"+PrintedSince(p, 0))
-	case <-deadline:
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		deadline = nil
-		if _, _, printed := WaitLine(t, p, 0, 0, UsageLine.MatchString); !printed && p.Running() && ClientStillStarting(t, p, waited) {
-			graces++
-			waited += t.Timeout(StartGrace)
-			grace = time.After(t.Timeout(StartGrace))
-			goto wait
-		}
-		// A program that has printed its usage line is on its way out: on
-		// a loaded machine give it usageExitGrace more to end.
-		if _, _, ok := WaitLine(t, p, 0, 0, UsageLine.MatchString); ok {
-			gctx, gcancel := context.WithTimeout(ctx, t.Timeout(usageExitGrace))
-			_, werr := p.Wait(gctx)
-			gcancel()
-			if werr == nil {
-				break
-			}
-		}
-		return graders.Failf("without arguments the program was still running after %s", t.Timeout(ExitTimeout)).
-			Want("a line containing `Usage` and a non-zero exit status", "still running; printed:\n"+PrintedSince(p, 0))
-	}
-	_ = p.WaitOutput(ctx)
-	ex := p.Exit()
-	hasUsage := slices.ContainsFunc(p.Output().Lines(), func(l harness.Line) bool { return UsageLine.MatchString(l.Text) })
-	got := fmt.Sprintf("%s; printed:\n%s", ex, PrintedSince(p, 0))
-	switch {
-	case hasUsage && ex.Code != 0:
-		return nil
-	case hasUsage:
-		return graders.Failf("the usage message is printed, but the program exits with status 0").
-			Want("a non-zero exit status (sys.exit(1))", ex.String()).
-			WithHint("A program that could not do its job exits non-zero: sys.exit(1) after the usage message.")
-	case harness.LastTraceback(p.Output().Lines()) != nil:
-		return graders.Failf("without arguments the program crashes (%s) instead of printing a usage message", ex).
-			Want("a line containing `Usage` and a non-zero exit status", got)
-	default:
-		return graders.Failf("without arguments the program prints no usage message").
-			Want("a line containing `Usage` and a non-zero exit status", got)
-	}
-}
-
-// UsageLine matches a usage message ("Usage: ...", "usage: prog PORT"),
-// but not a traceback frame naming a file such as no_usage.py.
-var UsageLine = regexp.MustCompile(`(?i)^(?:[^"]*[^\w"])?usage\b`)
 
 // UTF8Text is the non-ASCII text the encoding checks of every chapter send
 // and expect back: 7 characters, 10 bytes in UTF-8.
@@ -403,7 +244,7 @@ func StillAtWork(t *graders.T, p *harness.Process, waited time.Duration) bool {
 	if dl, ok := t.Context().Deadline(); ok && time.Until(dl) < t.Timeout(StartGrace)+graceMargin {
 		return false
 	}
-	busy, cpu := harness.Busy(p.Pid())
+	busy, cpu := observe.Busy(p.Pid())
 	if !busy || cpu >= StartCPU {
 		return false
 	}
@@ -417,7 +258,7 @@ func StillAtWork(t *graders.T, p *harness.Process, waited time.Duration) bool {
 // (StillAtWork). A client that sent and then waits, with or without a
 // timeout, holds its socket: it gets no more time.
 func ClientStillStarting(t *graders.T, p *harness.Process, waited time.Duration) bool {
-	if socks, err := harness.Sockets(p.Pid()); err != nil || len(socks) > 0 {
+	if socks, err := observe.Sockets(p.Pid()); err != nil || len(socks) > 0 {
 		return false
 	}
 	return StillAtWork(t, p, waited)

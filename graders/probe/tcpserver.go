@@ -12,7 +12,6 @@ import (
 
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/harness"
-	"github.com/netgrade/netgrade/internal/report"
 )
 
 // SpinLines is how many empty lines printed after a client closed show a
@@ -247,90 +246,6 @@ func LateReply(t *graders.T, c *TCPConn, done func(data []byte, eof bool) bool) 
 	return data, ok
 }
 
-// SilentClient connects as a client that closes at once without
-// sending, then lets next play the next client, and checks the server
-// still runs. It serves every TCP server exercise; next returns the
-// connection it used, or nil.
-//
-// One mistake, one deduction: a control run first tells whether a silent
-// client could be to blame at all. A server serves an ordinary client
-// (next) that then closes, and the next client after it. When that fails,
-// the server serves no next client after any client, silent or not: the
-// exercise's next-client check judges that, and this one, which cannot
-// tell whether a silent client would have stopped it, is not judged (left
-// out of the score: one mistake, one deduction, and no point given without
-// evidence). Otherwise the silent client takes the ordinary one's place on a
-// fresh server, which is the program whose exit and traceback the report
-// shows.
-func SilentClient(t *graders.T, next func(t *graders.T, p *harness.Process, port int) (*TCPConn, error)) error {
-	t.Note("control: does the server serve a next client after an ordinary client that closes? If not, a silent client cannot be to blame")
-	err := ordinaryRun(t, next)
-	var cf *graders.Failure
-	switch {
-	case errors.As(err, &cf):
-		return graders.NotJudgedf("after an ordinary client the next client is not served either (%s): whether a silent client stops the server cannot be seen; %s/next-client judges the server that serves no next client", cf.Message, exerciseOf(t.ID()))
-	case err != nil:
-		return err
-	}
-	return silentRun(t, next)
-}
-
-// silentRun is SilentClient's probe: a silent client, then next.
-func silentRun(t *graders.T, next func(t *graders.T, p *harness.Process, port int) (*TCPConn, error)) error {
-	p, port, err := StartServer(t, "tcp")
-	if err != nil {
-		return err
-	}
-	silent, err := Connect(t, p, nil, port, "the silent client")
-	if err != nil {
-		return err
-	}
-	t.Note("this client closes without sending anything")
-	silent.CloseWrite()
-	silent.WaitEOF(SilentDrain)
-	silent.Close()
-	closedAt := p.Output().Len()
-	c, err := next(t, p, port)
-	if c != nil {
-		c.Close()
-	}
-	if err != nil {
-		var f *graders.Failure
-		if errors.As(err, &f) {
-			f.Message = "after a client that connected and closed without sending, " + f.Message
-			spun := EmptyLines(p, closedAt)
-			if spun >= SpinLines {
-				f.Message += fmt.Sprintf("; the program printed at least %d empty lines: it keeps calling recv() on the closed connection", spun)
-			}
-			if f.Hint == "" || spun >= SpinLines {
-				f.Hint = "recv() returns b'' when the client has closed without sending: treat it as the end of that client (if not data: break), close its socket, and accept() the next one."
-			}
-		}
-		return err
-	}
-	return StillRunning(t, p, "after a client that closed without sending")
-}
-
-// ordinaryRun is SilentClient's control: an ordinary client, closed after
-// its exchange, then next.
-func ordinaryRun(t *graders.T, next func(t *graders.T, p *harness.Process, port int) (*TCPConn, error)) error {
-	p, port, err := StartServer(t, "tcp")
-	if err != nil {
-		return err
-	}
-	defer p.Stop()
-	for range 2 {
-		c, err := next(t, p, port)
-		if c != nil {
-			c.Close()
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return StillRunning(t, p, "after two clients")
-}
-
 // HexBytes shows bytes as two-digit hexadecimal numbers separated by
 // spaces, at most 40 of them.
 func HexBytes(b []byte) string {
@@ -345,29 +260,7 @@ func HexBytes(b []byte) string {
 	return strings.Join(parts, " ")
 }
 
-// SilentClientCheck returns the silent-client check every TCP server
-// exercise has: after a client that connects and closes without sending,
-// the server still runs and answers the next client, played by next (see
-// SilentClient). reply is the longest a reply to next may take; hint is the
-// exercise's advice.
-func SilentClientCheck(exercise, hint string, reply time.Duration, next func(t *graders.T, p *harness.Process, port int) (*TCPConn, error)) *graders.Check {
-	return &graders.Check{
-		ID: exercise + "/silent-client", Title: "survives a client that connects and closes without sending",
-		Requirement: "After a client connects and closes at once without sending anything, the server still runs and answers the next client (when it serves no next client after an ordinary client either, next-client judges that, not this check).",
-		Category:    report.Robustness, Points: 1, Needs: []string{exercise + "/starts"},
-		Hint: hint,
-		// Two servers (the probe and, when it fails, the control run),
-		// each with three clients that may wait for a late reply.
-		Timeout: 2*ReadyTimeout + 3*(reply+LineTimeout),
-		Run: func(ctx context.Context, t *graders.T) error {
-			return SilentClient(t, next)
-		},
-	}
-}
-
-// exerciseOf returns the exercise part of a check ID ("tcp-server" of
-// "tcp-server/silent-client").
-func exerciseOf(id string) string {
-	ex, _, _ := strings.Cut(id, "/")
-	return ex
-}
+// NextClient plays the client a silent-client check sends after the
+// silent one (or after an ordinary one, in the control run) to the server
+// p listening on port, and returns its connection once it was answered.
+type NextClient func(t *graders.T, p *harness.Process, port int) (*TCPConn, error)

@@ -12,6 +12,7 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/graders/probe"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
 )
 
@@ -34,72 +35,42 @@ func TCPClient() *graders.Exercise {
 	}
 	e.Checks = []*graders.Check{
 		{
-			ID: "tcp-client/sends-message", Title: "connects and sends the message",
+			ID: "sends-message", Title: "connects and sends the message",
 			Requirement: "`PROG 127.0.0.1 PORT \"" + tcpClientMessage + "\"` connects to 127.0.0.1:PORT and sends exactly the message (a final newline is tolerated).",
 			Category:    report.Protocol, Points: 3,
 			Hint: "Take HOST, PORT and MESSAGE from sys.argv[1], int(sys.argv[2]) and sys.argv[3]; connect((host, port)), then sendall(message.encode('utf-8')).",
-			Run: func(ctx context.Context, t *graders.T) error {
-				s, err := tcpClientSession(t, "127.0.0.1", tcpClientMessage, tcpClientReply)
-				if err != nil {
-					return err
-				}
-				return s.judgeSent()
-			},
+			Run:  tcpClientCheckSendsMessage,
 		},
 		{
-			ID: "tcp-client/prints-reply", Title: "prints the server's reply",
+			ID: "prints-reply", Title: "prints the server's reply",
 			Requirement: "The server answers `" + tcpClientReply + "` (once the message came, or after " + probe.LineTimeout.String() + " without one) and keeps the connection open; the client prints the reply as text, not as a bytes object. A reply printed only once the server closed is accepted: tcp-client/closes judges a client that waits for the close.",
 			Category:    report.Format, Points: 2,
 			Hint: "Read the answer once with recv(1024) and print it decoded: print(sock.recv(1024).decode('utf-8')).",
-			Run: func(ctx context.Context, t *graders.T) error {
-				s, err := tcpClientSession(t, "127.0.0.1", tcpClientMessage, tcpClientReply)
-				if err != nil {
-					return err
-				}
-				return s.judgePrinted(tcpClientReply)
-			},
+			Run:  tcpClientCheckPrintsReply,
 		},
 		{
-			ID: "tcp-client/utf8", Title: "sends and prints non-ASCII text as UTF-8",
+			ID: "utf8", Title: "sends and prints non-ASCII text as UTF-8",
 			Requirement: "`PROG 127.0.0.1 PORT \"" + probe.UTF8Text + "\"` sends its non-ASCII text as UTF-8, and the reply `" + tcpClientReplyUTF8 + "` is printed decoded as UTF-8 (or as the bytes object, which prints-reply judges). Each half is judged when there is something to see; a client that neither sends nor prints anything fails.",
 			Category:    report.Encoding, Points: 1,
 			Hint: "Encode the message with .encode('utf-8') and decode the reply with .decode('utf-8').",
-			Run: func(ctx context.Context, t *graders.T) error {
-				s, err := tcpClientSession(t, "127.0.0.1", probe.UTF8Text, tcpClientReplyUTF8)
-				if err != nil {
-					return err
-				}
-				return s.judgeUTF8(tcpClientReplyUTF8)
-			},
+			Run:  tcpClientCheckUTF8,
 		},
 		{
-			ID: "tcp-client/closes", Title: "closes the connection and exits 0 after the reply",
+			ID: "closes", Title: "closes the connection and exits 0 after the reply",
 			Requirement: fmt.Sprintf("While the server keeps its side open, the client closes the connection and exits with status 0 by itself, within %s of the reply (or of its connection, when it leaves before any reply).", probe.ExitTimeout),
 			Category:    report.Lifecycle, Points: 2,
 			Hint: "The server does not close the connection for you: after one recv() of the answer, call sock.close() and let the program end. Do not loop until recv() returns b''.",
-			Run: func(ctx context.Context, t *graders.T) error {
-				s, err := tcpClientSession(t, "127.0.0.1", tcpClientMessage, tcpClientReply)
-				if err != nil {
-					return err
-				}
-				return s.judgeCloses()
-			},
+			Run:  tcpClientCheckCloses,
 		},
 		{
-			ID: "tcp-client/localhost", Title: "accepts a host name",
+			ID: "localhost", Title: "accepts a host name",
 			Requirement: "`PROG localhost PORT MESSAGE` connects to the server on this machine (netgrade listens on 127.0.0.1); what it sends is sends-message's concern.",
 			Category:    report.Start, Points: 1,
 			Hint: "Pass HOST to connect() as it is: socket resolves names such as localhost; do not parse it as an IP address.",
-			Run: func(ctx context.Context, t *graders.T) error {
-				s, err := tcpClientSession(t, "localhost", tcpClientMessage, tcpClientReply)
-				if err != nil {
-					return err
-				}
-				return s.judgeConnected()
-			},
+			Run:  tcpClientCheckLocalhost,
 		},
 	}
-	return e
+	return graders.NewExercise(e)
 }
 
 // tcpClientRun is what netgrade saw of one run of the client program,
@@ -212,7 +183,7 @@ func (r *tcpClientRun) judgeSent() error {
 	if r.conn == nil {
 		f := graders.Failf("the client never connected to 127.0.0.1:%d (%s)", r.port, ex).
 			Want("a connection to 127.0.0.1:"+strconv.Itoa(r.port)+" carrying "+wantText, "no connection; printed:\n"+probe.PrintedSince(r.p, 0))
-		if ex.Code == 0 && harness.LastTraceback(r.p.Output().Lines()) == nil {
+		if ex.Code == 0 && pyenv.LastTraceback(r.p.Output().Lines()) == nil {
 			f.Hint = "The client ended without connecting: connect((host, port)) with HOST = sys.argv[1] and PORT = int(sys.argv[2])."
 		}
 		return f
@@ -243,7 +214,7 @@ func (r *tcpClientRun) judgeConnected() error {
 	}
 	f := graders.Failf("the client never connected to %s:%d (%s)", r.host, r.port, r.p.Exit()).
 		Want("a connection to port "+strconv.Itoa(r.port), "no connection; printed:\n"+probe.PrintedSince(r.p, 0))
-	if tb := harness.LastTraceback(r.p.Output().Lines()); tb != nil {
+	if tb := pyenv.LastTraceback(r.p.Output().Lines()); tb != nil {
 		f.Actual = "no connection; the program ended with " + tb.Line
 	}
 	return f
@@ -368,4 +339,53 @@ func (r *tcpClientRun) judgeCloses() error {
 			Want("exit status 0", ex.String()+"; printed:\n"+probe.PrintedSince(r.p, 0))
 	}
 	return nil
+}
+
+// tcpClientCheckSendsMessage judges the sends-message check: connects and
+// sends the message.
+func tcpClientCheckSendsMessage(t *graders.T) error {
+	s, err := tcpClientSession(t, "127.0.0.1", tcpClientMessage, tcpClientReply)
+	if err != nil {
+		return err
+	}
+	return s.judgeSent()
+}
+
+// tcpClientCheckPrintsReply judges the prints-reply check: prints the
+// server's reply.
+func tcpClientCheckPrintsReply(t *graders.T) error {
+	s, err := tcpClientSession(t, "127.0.0.1", tcpClientMessage, tcpClientReply)
+	if err != nil {
+		return err
+	}
+	return s.judgePrinted(tcpClientReply)
+}
+
+// tcpClientCheckUTF8 judges the utf8 check: sends and prints non-ASCII text
+// as UTF-8.
+func tcpClientCheckUTF8(t *graders.T) error {
+	s, err := tcpClientSession(t, "127.0.0.1", probe.UTF8Text, tcpClientReplyUTF8)
+	if err != nil {
+		return err
+	}
+	return s.judgeUTF8(tcpClientReplyUTF8)
+}
+
+// tcpClientCheckCloses judges the closes check: closes the connection and
+// exits 0 after the reply.
+func tcpClientCheckCloses(t *graders.T) error {
+	s, err := tcpClientSession(t, "127.0.0.1", tcpClientMessage, tcpClientReply)
+	if err != nil {
+		return err
+	}
+	return s.judgeCloses()
+}
+
+// tcpClientCheckLocalhost judges the localhost check: accepts a host name.
+func tcpClientCheckLocalhost(t *graders.T) error {
+	s, err := tcpClientSession(t, "localhost", tcpClientMessage, tcpClientReply)
+	if err != nil {
+		return err
+	}
+	return s.judgeConnected()
 }

@@ -1,13 +1,13 @@
 package sockets
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/graders/checks"
 	"github.com/netgrade/netgrade/graders/probe"
 	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/report"
@@ -28,52 +28,49 @@ func TCPServer() *graders.Exercise {
 		Title: "TCP server",
 		Usage: "tcp-server.py PORT",
 		Args:  []string{"{port}"},
+		Needs: checks.StartsID,
 	}
 	e.Checks = []*graders.Check{
-		probe.StartsCheck("tcp-server", "tcp", "Read the port with int(sys.argv[1]), then bind((\"\", port)) and listen()."),
+		checks.Starts("tcp", "Read the port with int(sys.argv[1]), then bind((\"\", port)) and listen()."),
 		{
-			ID: "tcp-server/replies", Title: "answers a client's message with a text message",
+			ID: "replies", Title: "answers a client's message with a text message",
 			Requirement: "A client that connects and sends `" + tcpServerProbe + "` gets a non-empty reply on the same connection, without having to close its side first (the reply's encoding is tcp-server/utf8's to judge).",
-			Category:    report.Protocol, Points: 3, Needs: []string{"tcp-server/starts"},
+			Category:    report.Protocol, Points: 3,
 			Hint: "After recv(), send the reply on the connection socket: conn.sendall(\"...\".encode('utf-8')). The reply is part of the program, not typed by an operator.",
 			Run:  tcpServerCheckReplies,
 		},
 		{
-			ID: "tcp-server/prints-message", Title: "prints the message it received",
+			ID: "prints-message", Title: "prints the message it received",
 			Requirement: "The text of the client's message (`" + tcpServerProbe + "`) is printed as text, not as a bytes object (when it is printed is tcp-server/replies' concern: a message printed only once the client has shut down its side is accepted).",
-			Category:    report.Format, Points: 2, Needs: []string{"tcp-server/starts"},
+			Category:    report.Format, Points: 2,
 			Hint: "Print data.decode('utf-8') as soon as recv() returns it.",
-			Run: func(ctx context.Context, t *graders.T) error {
-				return tcpServerCheckPrinted(t, tcpServerProbe)
-			},
+			Run:  tcpServerCheckPrintsMessage,
 		},
 		{
-			ID: "tcp-server/utf8", Title: "decodes a non-ASCII message as UTF-8",
+			ID: "utf8", Title: "decodes a non-ASCII message as UTF-8",
 			Requirement: "A message holding the UTF-8 bytes of `" + probe.UTF8Text + "` (7 characters, 10 bytes) is not printed in another decoding (the text, or the bytes object that prints-message judges, are accepted); the reply, when there is one, is UTF-8 text.",
-			Category:    report.Encoding, Points: 1, Needs: []string{"tcp-server/starts"},
+			Category:    report.Encoding, Points: 1,
 			Hint: "Decode what recv() returns with .decode('utf-8') and encode the reply with .encode('utf-8').",
-			Run: func(ctx context.Context, t *graders.T) error {
-				return tcpServerCheckUTF8(t, probe.UTF8Text)
-			},
+			Run:  tcpServerCheckUTF8,
 		},
 		{
-			ID: "tcp-server/next-client", Title: "serves a second and a third client after the first one closed",
+			ID: "next-client", Title: "serves a second and a third client after the first one closed",
 			Requirement: "Three clients, one after the other, each connect, send a message, get a reply and close; every one is answered (whatever the reply, even one sent only once the client shut down its side) and the server still runs.",
-			Category:    report.Lifecycle, Points: 2, Needs: []string{"tcp-server/starts"},
+			Category:    report.Lifecycle, Points: 2,
 			Hint: "Call accept() in a `while True:` loop; in the loop that reads one client, stop when recv() returns b'' (the client has closed) and close that connection before accepting the next.",
 			Run:  tcpServerCheckNextClient,
 		},
-		probe.SilentClientCheck("tcp-server", "recv() returns b'' when the client has closed: stop reading that client (break), close its socket, and go back to accept().", probe.LineTimeout,
+		checks.SilentClient("recv() returns b'' when the client has closed: stop reading that client (break), close its socket, and go back to accept().", probe.LineTimeout,
 			func(t *graders.T, p *harness.Process, port int) (*probe.TCPConn, error) {
 				c, _, err := tcpServerAskLenient(t, p, port, "the next client", "are you still there?")
 				return c, err
 			}),
-		probe.UsageCheck("tcp-server", "(the same usage as the UDP server)", "Check len(sys.argv); if the port is missing, print('Usage: tcp-server.py PORT') and sys.exit(1)."),
+		checks.Usage(e.Usage, "(the same usage as the UDP server)"),
 	}
-	return e
+	return graders.NewExercise(e)
 }
 
-func tcpServerCheckReplies(ctx context.Context, t *graders.T) error {
+func tcpServerCheckReplies(t *graders.T) error {
 	p, port, err := probe.StartServer(t, "tcp")
 	if err != nil {
 		return err
@@ -105,12 +102,12 @@ func tcpServerAskLenient(t *graders.T, p *harness.Process, port int, who, msg st
 	return c, nil, probe.NoReply(t, p, c, who, fmt.Sprintf("a reply to %q", msg), probe.LineTimeout)
 }
 
-// tcpServerCheckPrinted sends msg as one client and checks what the
+// tcpServerRunPrinted sends msg as one client and checks what the
 // program prints of it (prints-message): the message as text, not as a
 // bytes object. A message printed only once the client has shut down its
 // side is accepted: tcp-server/replies judges a server that reads until
 // the end of the stream.
-func tcpServerCheckPrinted(t *graders.T, msg string) error {
+func tcpServerRunPrinted(t *graders.T, msg string) error {
 	p, c, from, err := probe.StartAndSend(t, []byte(msg))
 	if err != nil {
 		return err
@@ -118,12 +115,12 @@ func tcpServerCheckPrinted(t *graders.T, msg string) error {
 	return tcpServerPrinted(t, p, from, msg, func() bool { return c.CloseWrite() == nil })
 }
 
-// tcpServerCheckUTF8 sends non-ASCII msg as one client and judges the
+// tcpServerRunUTF8 sends non-ASCII msg as one client and judges the
 // encoding both ways, each where there is something to see: what the
 // program prints of the message must not be another decoding of it (the
 // text, or the bytes object that prints-message judges, are fine), and a
 // reply, if any, must be UTF-8. A program that shows neither fails.
-func tcpServerCheckUTF8(t *graders.T, msg string) error {
+func tcpServerRunUTF8(t *graders.T, msg string) error {
 	p, c, from, err := probe.StartAndSend(t, []byte(msg))
 	if err != nil {
 		return err
@@ -239,7 +236,7 @@ func tcpServerJudgePrinted(msg, line string) error {
 	return nil
 }
 
-func tcpServerCheckNextClient(ctx context.Context, t *graders.T) error {
+func tcpServerCheckNextClient(t *graders.T) error {
 	p, port, err := probe.StartServer(t, "tcp")
 	if err != nil {
 		return err
@@ -264,4 +261,16 @@ func tcpServerCheckNextClient(ctx context.Context, t *graders.T) error {
 		c.Close()
 	}
 	return probe.StillRunning(t, p, "after three clients")
+}
+
+// tcpServerCheckPrintsMessage judges the prints-message check: prints the
+// message it received.
+func tcpServerCheckPrintsMessage(t *graders.T) error {
+	return tcpServerRunPrinted(t, tcpServerProbe)
+}
+
+// tcpServerCheckUTF8 judges the utf8 check: decodes a non-ASCII message as
+// UTF-8.
+func tcpServerCheckUTF8(t *graders.T) error {
+	return tcpServerRunUTF8(t, probe.UTF8Text)
 }

@@ -16,7 +16,9 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/graders/probe"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/observe"
 	"github.com/netgrade/netgrade/internal/poll"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
 )
 
@@ -28,91 +30,61 @@ func UDPClient() *graders.Exercise {
 		Title: "UDP client",
 		Usage: "udp-client.py HOST PORT MESSAGE",
 		Args:  []string{"{host}", "{port}", "{message}"},
+		// What arrives is judged only once a datagram arrives at all.
+		Needs: "datagram",
 	}
 	e.Checks = []*graders.Check{
 		{
-			ID: "udp-client/datagram", Title: "sends a datagram to HOST:PORT",
+			ID: "datagram", Title: "sends a datagram to HOST:PORT",
 			Requirement: "`PROG 127.0.0.1 PORT hello` sends a datagram that arrives on 127.0.0.1:PORT. The checks that judge what arrives need it: without a datagram there is nothing to judge.",
 			Category:    report.Start, Points: 2,
 			Hint: "Take HOST and PORT from sys.argv[1] and int(sys.argv[2]) and call sendto(data, (host, port)).",
-			Run: func(ctx context.Context, t *graders.T) error {
-				p, got, port, err := runClient(t, "127.0.0.1", "hello", "127.0.0.1")
-				if err != nil || len(got) > 0 {
-					return err
-				}
-				return noDatagram(p, port, "hello")
-			},
+			Run:  udpClientCheckDatagram,
 		},
 		{
-			ID: "udp-client/sends-message", Title: "sends exactly one datagram holding exactly the message",
+			ID: "sends-message", Title: "sends exactly one datagram holding exactly the message",
 			Requirement: "`PROG 127.0.0.1 PORT hello` sends one datagram, and only one, holding `hello` and nothing more (no newline). Its encoding is udp-client/utf8's concern: a datagram in UTF-16 with a byte-order mark is read as such.",
-			Category:    report.Protocol, Points: 1, Needs: []string{"udp-client/datagram"},
+			Category:    report.Protocol, Points: 1,
 			Hint: "Call sendto(message.encode('utf-8'), (host, port)) once, with the message exactly as sys.argv[3] gives it.",
-			Run: func(ctx context.Context, t *graders.T) error {
-				_, got, _, err := runClient(t, "127.0.0.1", "hello", "127.0.0.1")
-				if err != nil {
-					return err
-				}
-				return judgeExactlyMessage(got, "hello")
-			},
+			Run:  udpClientCheckSendsMessage,
 		},
 		{
-			ID: "udp-client/localhost", Title: "accepts a host name",
+			ID: "localhost", Title: "accepts a host name",
 			Requirement: "`PROG localhost PORT hello` sends a datagram that arrives on this machine (on 127.0.0.1 or ::1); what it holds is the other checks' concern.",
-			Category:    report.Start, Points: 1, Needs: []string{"udp-client/datagram"},
-			Hint: "Pass HOST to sendto() as it is: socket resolves names such as localhost; do not parse it as an IP address.",
-			Run: func(ctx context.Context, t *graders.T) error {
-				p, got, port, err := runClient(t, "localhost", "hello", "127.0.0.1", "::1")
-				if err != nil || len(got) > 0 {
-					return err
-				}
-				f := noDatagram(p, port, "hello")
-				f.Message = "with HOST `localhost`, " + f.Message
-				return f
-			},
-		},
-		{
-			ID: "udp-client/spaces", Title: "sends a message with spaces whole",
-			Requirement: "`PROG 127.0.0.1 PORT \"" + spacesProbe + "\"` sends the whole message, not only its first word: a datagram holds it (whitespace around it and its encoding are the other checks' concern).",
-			Category:    report.Protocol, Points: 1, Needs: []string{"udp-client/datagram"},
-			Hint: "The shell passes a quoted message as one argument, sys.argv[3]: send it whole.",
-			Run: func(ctx context.Context, t *graders.T) error {
-				_, got, _, err := runClient(t, "127.0.0.1", spacesProbe, "127.0.0.1")
-				if err != nil {
-					return err
-				}
-				return judgeWhole(got, spacesProbe)
-			},
-		},
-		{
-			ID: "udp-client/utf8", Title: "encodes a non-ASCII message as UTF-8",
-			Requirement: "`PROG 127.0.0.1 PORT \"" + probe.UTF8Text + "\"` sends the message's non-ASCII characters as UTF-8 (`á` is the two bytes c3 a1). Whether the message is whole and exact is the other checks' concern.",
-			Category:    report.Encoding, Points: 1, Needs: []string{"udp-client/datagram"},
-			Hint: "Encode with message.encode('utf-8') before sending.",
-			Run: func(ctx context.Context, t *graders.T) error {
-				_, got, _, err := runClient(t, "127.0.0.1", probe.UTF8Text, "127.0.0.1")
-				if err != nil {
-					return err
-				}
-				return judgeDatagramsUTF8(got, probe.UTF8Text)
-			},
-		},
-		{
-			ID: "udp-client/exits", Title: "exits with status 0 after sending",
-			Requirement: fmt.Sprintf("The client ends by itself, with status 0, within %s (a crash on reading the closed standard input is udp-client/no-stdin's concern).", probe.ExitTimeout),
-			Category:    report.Lifecycle, Points: 1,
-			Hint: "A UDP client sends its datagram and ends: do not wait for an answer the server never sends.",
-			Run:  checkClientExits,
-		},
-		{
-			ID: "udp-client/no-stdin", Title: "takes its input from the command line, not from the keyboard",
-			Requirement: "The client reads nothing from standard input: host, port and message come from its arguments.",
 			Category:    report.Start, Points: 1,
+			Hint: "Pass HOST to sendto() as it is: socket resolves names such as localhost; do not parse it as an IP address.",
+			Run:  udpClientCheckLocalhost,
+		},
+		{
+			ID: "spaces", Title: "sends a message with spaces whole",
+			Requirement: "`PROG 127.0.0.1 PORT \"" + spacesProbe + "\"` sends the whole message, not only its first word: a datagram holds it (whitespace around it and its encoding are the other checks' concern).",
+			Category:    report.Protocol, Points: 1,
+			Hint: "The shell passes a quoted message as one argument, sys.argv[3]: send it whole.",
+			Run:  udpClientCheckSpaces,
+		},
+		{
+			ID: "utf8", Title: "encodes a non-ASCII message as UTF-8",
+			Requirement: "`PROG 127.0.0.1 PORT \"" + probe.UTF8Text + "\"` sends the message's non-ASCII characters as UTF-8 (`á` is the two bytes c3 a1). Whether the message is whole and exact is the other checks' concern.",
+			Category:    report.Encoding, Points: 1,
+			Hint: "Encode with message.encode('utf-8') before sending.",
+			Run:  udpClientCheckUTF8,
+		},
+		{
+			ID: "exits", Title: "exits with status 0 after sending",
+			Requirement: fmt.Sprintf("The client ends by itself, with status 0, within %s (a crash on reading the closed standard input is udp-client/no-stdin's concern).", probe.ExitTimeout),
+			Category:    report.Lifecycle, Points: 1, Independent: true,
+			Hint: "A UDP client sends its datagram and ends: do not wait for an answer the server never sends.",
+			Run:  udpClientCheckExits,
+		},
+		{
+			ID: "no-stdin", Title: "takes its input from the command line, not from the keyboard",
+			Requirement: "The client reads nothing from standard input: host, port and message come from its arguments.",
+			Category:    report.Start, Points: 1, Independent: true,
 			Hint: "The message comes from the command line (sys.argv[3]), not from input().",
-			Run:  checkNoStdin,
+			Run:  udpClientCheckNoStdin,
 		},
 	}
-	return e
+	return graders.NewExercise(e)
 }
 
 // spacesProbe is the message of udp-client/spaces: words, a comma and a
@@ -183,7 +155,7 @@ func awaitClient(t *graders.T, p *harness.Process) (stuck string, err error) {
 			if !p.Running() {
 				return poll.Done()
 			}
-			if b, ok, _ := harness.BlockedReading(p.Pid()); ok {
+			if b, ok, _ := observe.BlockedReading(p.Pid()); ok {
 				stuck = b.String()
 				return poll.Done()
 			}
@@ -224,7 +196,7 @@ const (
 func noDatagram(p *harness.Process, port int, msg string) *graders.Failure {
 	f := graders.Failf("no datagram arrived on UDP port %d (client %s)", port, p.Exit())
 	f.Want(fmt.Sprintf("a datagram: %q", msg), "nothing")
-	if p.Exit().Code == 0 && harness.LastTraceback(p.Output().Lines()) == nil {
+	if p.Exit().Code == 0 && pyenv.LastTraceback(p.Output().Lines()) == nil {
 		f.Hint = "The client ended without sending: check that it calls sendto() with (host, port) taken from sys.argv, and that PORT is the second argument."
 	}
 	return f
@@ -331,13 +303,13 @@ func judgeDatagramsUTF8(got []probe.Datagram, msg string) error {
 	return first
 }
 
-func checkClientExits(ctx context.Context, t *graders.T) error {
+func udpClientCheckExits(t *graders.T) error {
 	p, _, _, stuck, err := runClientStuck(t, "127.0.0.1", "bye", "127.0.0.1")
 	if err != nil {
 		return err
 	}
 	ex := p.Exit()
-	if tb := harness.LastTraceback(p.Output().Lines()); ex.StoppedBy == "" && tb != nil && tb.Exception == "EOFError" {
+	if tb := pyenv.LastTraceback(p.Output().Lines()); ex.StoppedBy == "" && tb != nil && tb.Exception == "EOFError" {
 		t.Note("the client ended by itself, on reading its closed standard input (%s): udp-client/no-stdin judges that", tb.Line)
 		return nil
 	}
@@ -354,12 +326,12 @@ func checkClientExits(ctx context.Context, t *graders.T) error {
 	return nil
 }
 
-func checkNoStdin(ctx context.Context, t *graders.T) error {
+func udpClientCheckNoStdin(t *graders.T) error {
 	p, _, _, err := runClient(t, "127.0.0.1", "hello", "127.0.0.1")
 	if err != nil {
 		return err
 	}
-	tb := harness.LastTraceback(p.Output().Lines())
+	tb := pyenv.LastTraceback(p.Output().Lines())
 	switch {
 	case tb == nil:
 		return nil
@@ -372,4 +344,55 @@ func checkNoStdin(ctx context.Context, t *graders.T) error {
 			Want("no read from standard input", tb.Line)
 	}
 	return nil
+}
+
+// udpClientCheckDatagram judges the datagram check: sends a datagram to
+// HOST:PORT.
+func udpClientCheckDatagram(t *graders.T) error {
+	p, got, port, err := runClient(t, "127.0.0.1", "hello", "127.0.0.1")
+	if err != nil || len(got) > 0 {
+		return err
+	}
+	return noDatagram(p, port, "hello")
+}
+
+// udpClientCheckSendsMessage judges the sends-message check: sends exactly
+// one datagram holding exactly the message.
+func udpClientCheckSendsMessage(t *graders.T) error {
+	_, got, _, err := runClient(t, "127.0.0.1", "hello", "127.0.0.1")
+	if err != nil {
+		return err
+	}
+	return judgeExactlyMessage(got, "hello")
+}
+
+// udpClientCheckLocalhost judges the localhost check: accepts a host name.
+func udpClientCheckLocalhost(t *graders.T) error {
+	p, got, port, err := runClient(t, "localhost", "hello", "127.0.0.1", "::1")
+	if err != nil || len(got) > 0 {
+		return err
+	}
+	f := noDatagram(p, port, "hello")
+	f.Message = "with HOST `localhost`, " + f.Message
+	return f
+}
+
+// udpClientCheckSpaces judges the spaces check: sends a message with spaces
+// whole.
+func udpClientCheckSpaces(t *graders.T) error {
+	_, got, _, err := runClient(t, "127.0.0.1", spacesProbe, "127.0.0.1")
+	if err != nil {
+		return err
+	}
+	return judgeWhole(got, spacesProbe)
+}
+
+// udpClientCheckUTF8 judges the utf8 check: encodes a non-ASCII message as
+// UTF-8.
+func udpClientCheckUTF8(t *graders.T) error {
+	_, got, _, err := runClient(t, "127.0.0.1", probe.UTF8Text, "127.0.0.1")
+	if err != nil {
+		return err
+	}
+	return judgeDatagramsUTF8(got, probe.UTF8Text)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/graders/checks"
 	"github.com/netgrade/netgrade/graders/probe"
 	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/report"
@@ -46,71 +47,66 @@ func UDPServer() *graders.Exercise {
 			"start_line": "Started server on UDP/{port}",
 			"log_line":   `[{asctime}] client {ip} sent "{message}"`,
 		},
+		Needs: checks.StartsID,
 		Floor: stampSpacing,
 	}
 	e.Checks = []*graders.Check{
-		probe.StartsCheck("udp-server", "udp", "Read the port with int(sys.argv[1]) and bind (\"\", port)."),
+		checks.Starts("udp", "Read the port with int(sys.argv[1]) and bind (\"\", port)."),
 		{
-			ID: "udp-server/start-line", Title: "prints the start line",
+			ID: "start-line", Title: "prints the start line",
 			Requirement: "Before receiving anything it prints exactly `Started server on UDP/PORT`.",
-			Category:    report.Format, Points: 1, Needs: []string{"udp-server/starts"},
+			Category:    report.Format, Points: 1,
 			Hint: `Print f"Started server on UDP/{port}" once the socket is bound.`,
-			Run:  checkStartLine,
+			Run:  udpServerCheckStartLine,
 		},
 		{
-			ID: "udp-server/log-format", Title: "logs a datagram in the course's format",
+			ID: "log-format", Title: "logs a datagram in the course's format",
 			Requirement: "For each datagram it prints one line `[YYYY-MM-DD HH:MM:SS,mmm] client IP sent \"MSG\"` (on stdout or stderr). MSG shown as a bytes object (`b'hello'`) is accepted here: decoding is udp-server/utf8's concern.",
-			Category:    report.Format, Points: 2, Needs: []string{"udp-server/starts"},
+			Category:    report.Format, Points: 2,
 			Hint: `Format the line as f'[{asctime}] client {ip} sent "{message}"': the IP alone (addr[0], not the tuple), no padding, the message in double quotes; logging's %(asctime)s gives the time.`,
-			Run: func(ctx context.Context, t *graders.T) error {
-				return logOne(t, []byte(probeHello), probeHello, logStrict)
-			},
+			Run:  udpServerCheckLogFormat,
 		},
 		{
-			ID: "udp-server/timestamp", Title: "stamps each datagram with its time of receipt",
+			ID: "timestamp", Title: "stamps each datagram with its time of receipt",
 			Requirement: "The time in each log line is the local time the datagram arrived, to the millisecond: never before it was sent, and different for two datagrams sent apart. A server that ends after the first datagram is judged on that one (many-clients judges the ending); the line's layout is log-format's concern.",
-			Category:    report.Format, Points: 1, Needs: []string{"udp-server/starts"},
+			Category:    report.Format, Points: 1,
 			Hint: "Take the time when each datagram arrives (datetime.now() inside the loop, or logging's %(asctime)s), not once at start-up.",
-			Run:  checkTimestamp,
+			Run:  udpServerCheckTimestamp,
 		},
 		{
-			ID: "udp-server/verbatim", Title: "logs the message verbatim, spaces and % signs included",
+			ID: "verbatim", Title: "logs the message verbatim, spaces and % signs included",
 			Requirement: "The message is printed as received: `" + probeVerbatim + "` stays as it is (or as the bytes object of it, whose decoding udp-server/utf8 judges).",
-			Category:    report.Format, Points: 1, Needs: []string{"udp-server/starts"},
+			Category:    report.Format, Points: 1,
 			Hint: "Never put the message inside a format string (strftime, % or logging's first argument): pass it as a value, e.g. logging.info('client %s sent \"%s\"', ip, msg).",
-			Run: func(ctx context.Context, t *graders.T) error {
-				return logOne(t, []byte(probeVerbatim), probeVerbatim, logHolds)
-			},
+			Run:  udpServerCheckVerbatim,
 		},
 		{
-			ID: "udp-server/utf8", Title: "decodes a non-ASCII message as UTF-8",
+			ID: "utf8", Title: "decodes a non-ASCII message as UTF-8",
 			Requirement: "A datagram holding the UTF-8 bytes of `các bạn` (7 characters, 10 bytes) is logged as `các bạn`.",
-			Category:    report.Encoding, Points: 1, Needs: []string{"udp-server/starts"},
+			Category:    report.Encoding, Points: 1,
 			Hint: "Decode the bytes with data.decode('utf-8') before printing; printing the bytes object shows b'...'.",
-			Run: func(ctx context.Context, t *graders.T) error {
-				return logOne(t, []byte(probe.UTF8Text), probe.UTF8Text, logDecoded)
-			},
+			Run:  udpServerCheckUTF8,
 		},
 		{
-			ID: "udp-server/many-clients", Title: "serves several datagrams from several clients",
+			ID: "many-clients", Title: "serves several datagrams from several clients",
 			Requirement: "Five datagrams from three client sockets are all logged, in order, and the server is still running.",
-			Category:    report.Lifecycle, Points: 2, Needs: []string{"udp-server/starts"},
+			Category:    report.Lifecycle, Points: 2,
 			Hint: "Receive in a `while True:` loop; never close the socket or exit after a datagram.",
-			Run:  checkManyClients,
+			Run:  udpServerCheckManyClients,
 		},
 		{
-			ID: "udp-server/invalid-utf8", Title: "survives a datagram that is not UTF-8",
+			ID: "invalid-utf8", Title: "survives a datagram that is not UTF-8",
 			Requirement: "After a datagram of bytes that are not valid UTF-8, the server still runs and logs the next datagram. When it does not log a second datagram after a valid one either, many-clients judges that, not this check.",
-			Category:    report.Robustness, Points: 1, Needs: []string{"udp-server/starts"},
+			Category:    report.Robustness, Points: 1,
 			Hint: "Decode with data.decode('utf-8', errors='replace') or catch UnicodeDecodeError: one bad datagram must not stop the server.",
-			Run:  checkInvalidUTF8,
+			Run:  udpServerCheckInvalidUTF8,
 		},
-		probe.UsageCheck("udp-server", "", "Check len(sys.argv); if the port is missing, print('Usage: udp-server.py PORT') and sys.exit(1)."),
+		checks.Usage(e.Usage, ""),
 	}
-	return e
+	return graders.NewExercise(e)
 }
 
-func checkStartLine(ctx context.Context, t *graders.T) error {
+func udpServerCheckStartLine(t *graders.T) error {
 	p, port, err := probe.StartServer(t, "udp")
 	if err != nil {
 		return err
@@ -402,7 +398,7 @@ func judgeStamp(msg, line string, sent time.Time) (time.Time, error) {
 	return ts, nil
 }
 
-func checkTimestamp(ctx context.Context, t *graders.T) error {
+func udpServerCheckTimestamp(t *graders.T) error {
 	p, port, err := probe.StartServer(t, "udp")
 	if err != nil {
 		return err
@@ -464,7 +460,7 @@ func checkTimestamp(ctx context.Context, t *graders.T) error {
 	return nil
 }
 
-func checkManyClients(ctx context.Context, t *graders.T) error {
+func udpServerCheckManyClients(t *graders.T) error {
 	p, port, err := probe.StartServer(t, "udp")
 	if err != nil {
 		return err
@@ -503,7 +499,7 @@ func checkManyClients(ctx context.Context, t *graders.T) error {
 	return probe.StillRunning(t, p, "after five datagrams")
 }
 
-// checkInvalidUTF8 sends a datagram that is not UTF-8, then a valid one
+// udpServerCheckInvalidUTF8 sends a datagram that is not UTF-8, then a valid one
 // that must be logged. A control run first tells whether the bytes could
 // be to blame at all: a server gets a valid datagram, then the same second
 // one. When the control fails, the server does not log a second datagram
@@ -512,7 +508,7 @@ func checkManyClients(ctx context.Context, t *graders.T) error {
 // score, one mistake one deduction).
 // Otherwise the bad datagram takes the valid one's place on a fresh server,
 // which is the program whose exit and traceback the report shows.
-func checkInvalidUTF8(ctx context.Context, t *graders.T) error {
+func udpServerCheckInvalidUTF8(t *graders.T) error {
 	t.Note("control: does the server log a second datagram after a valid first one? If not, bytes that are not UTF-8 cannot be to blame")
 	err := survivesFirst(t, []byte("valid first"), "a valid datagram", true)
 	var cf *graders.Failure
@@ -557,4 +553,22 @@ func survivesFirst(t *graders.T, first []byte, what string, control bool) error 
 	}
 	return graders.Failf("after %s, the next datagram was not logged within %s", what, t.Timeout(probe.LineTimeout)).
 		Want(`a log line for "still there?"`, probe.PrintedSince(p, from))
+}
+
+// udpServerCheckLogFormat judges the log-format check: logs a datagram in
+// the course's format.
+func udpServerCheckLogFormat(t *graders.T) error {
+	return logOne(t, []byte(probeHello), probeHello, logStrict)
+}
+
+// udpServerCheckVerbatim judges the verbatim check: logs the message
+// verbatim, spaces and % signs included.
+func udpServerCheckVerbatim(t *graders.T) error {
+	return logOne(t, []byte(probeVerbatim), probeVerbatim, logHolds)
+}
+
+// udpServerCheckUTF8 judges the utf8 check: decodes a non-ASCII message as
+// UTF-8.
+func udpServerCheckUTF8(t *graders.T) error {
+	return logOne(t, []byte(probe.UTF8Text), probe.UTF8Text, logDecoded)
 }

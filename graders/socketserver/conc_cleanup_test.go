@@ -1,7 +1,6 @@
 package socketserver
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,7 +12,7 @@ import (
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/graders/gradertest"
 	"github.com/netgrade/netgrade/graders/probe"
-	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/observe"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -59,10 +58,10 @@ func TestConcNoProcessLeftBehind(t *testing.T) {
 			require.NoError(t, err)
 
 			var mu sync.Mutex
-			var children []harness.ProcInfo
-			ex := &graders.Exercise{ID: "cleanup", Args: []string{"{port}"}, Checks: []*graders.Check{{
-				ID: "cleanup/held", Title: "children still handling clients when the check ends",
-				Run: func(ctx context.Context, t *graders.T) error {
+			var children []observe.ProcInfo
+			ex := graders.NewExercise(&graders.Exercise{ID: "cleanup", Args: []string{"{port}"}, Checks: []*graders.Check{{
+				ID: "held", Title: "children still handling clients when the check ends",
+				Run: func(t *graders.T) error {
 					p, port, err := probe.StartServer(t, "tcp")
 					if err != nil {
 						return err
@@ -95,7 +94,7 @@ func TestConcNoProcessLeftBehind(t *testing.T) {
 					mu.Unlock()
 					return nil // the children are sleeping in their handlers
 				},
-			}}}
+			}}})
 			begin := time.Now()
 			res := ex.Grade(t.Context(), sub, graders.Options{})
 			require.Len(t, res.Checks, 1)

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/netgrade/netgrade/graders"
-	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/observe"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -171,11 +171,11 @@ func TestTicketsJudgeUnique(t *testing.T) {
 }
 
 func TestConcJudgeModels(t *testing.T) {
-	proc := func(pid, threads int) harness.ProcInfo {
-		return harness.ProcInfo{PID: pid, PPID: 100, PGRP: 100, Threads: threads, Comm: "python3", State: "S"}
+	proc := func(pid, threads int) observe.ProcInfo {
+		return observe.ProcInfo{PID: pid, PPID: 100, PGRP: 100, Threads: threads, Comm: "python3", State: "S"}
 	}
 	tree := func(threads, children int) concTree {
-		tr := concTree{root: harness.ProcInfo{PID: 100, Threads: threads, Comm: "python3", State: "S"}}
+		tr := concTree{root: observe.ProcInfo{PID: 100, Threads: threads, Comm: "python3", State: "S"}}
 		for i := range children {
 			tr.children = append(tr.children, proc(101+i, 1))
 		}

@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/graders/checks"
 	"github.com/netgrade/netgrade/graders/probe"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/observe"
 	"github.com/netgrade/netgrade/internal/poll"
 	"github.com/netgrade/netgrade/internal/report"
 )
@@ -80,6 +82,7 @@ func concWaitingExercise(id, title string, model concModel) *graders.Exercise {
 		Usage: id + ".py PORT",
 		Args:  []string{"{port}"},
 		Texts: map[string]string{},
+		Needs: checks.StartsID,
 		// Its checks hold clients and judge who answers first: one at a
 		// time, so that no other check of the grading loads the machine.
 		Sequential: true,
@@ -88,37 +91,35 @@ func concWaitingExercise(id, title string, model concModel) *graders.Exercise {
 	}
 	base := model.base
 	e.Checks = []*graders.Check{
-		probe.StartsCheck(id, "tcp", fmt.Sprintf(`Read the port with int(sys.argv[1]) and create the server with %s(("", port), Handler).`, base)).Worth(1),
+		checks.Starts("tcp", fmt.Sprintf(`Read the port with int(sys.argv[1]) and create the server with %s(("", port), Handler).`, base)).Worth(1),
 		{
-			ID: id + "/answers", Title: "answers a client's line upper-cased",
+			ID: "answers", Title: "answers a client's line upper-cased",
 			Requirement: fmt.Sprintf("A client that sends `%s` gets `%s` back (after the server's wait of one second per byte).",
 				concProbeAnswer, strings.ToUpper(concProbeAnswer)),
-			Category: report.Protocol, Points: 2, Needs: []string{id + "/starts"},
+			Category: report.Protocol, Points: 2,
 			Hint: "In handle(): data = self.request.recv(1024).strip(), wait len(data) seconds, then self.request.sendall(data.upper()).",
 			Run:  concCheckAnswers,
 		},
 		{
-			ID: id + "/concurrent", Title: "serves a second client while the first is still connected",
+			ID: "concurrent", Title: "serves a second client while the first is still connected",
 			Requirement: fmt.Sprintf("Client A connects and sends nothing; client B connects and sends `%s`: B is answered within %s, while A is still connected.",
 				concProbeB, ConcAnswerWindow),
-			Category: report.Concurrency, Points: 3, Needs: []string{id + "/starts"},
+			Category: report.Concurrency, Points: 3,
 			Hint: fmt.Sprintf("socketserver.TCPServer serves one client at a time: the second waits until the first is done. Use %s so that clients are served at the same time.", base),
 			// B's window, then A's and B's answers once A has sent.
 			Timeout: probe.ReadyTimeout + 3*ConcAnswerWindow + 2*time.Second,
 			Run:     concCheckConcurrent,
 		},
 		{
-			ID: id + "/" + model.check, Title: model.title,
+			ID: model.check, Title: model.title,
 			Requirement: model.requirement,
-			Category:    report.Concurrency, Points: 2, Needs: []string{id + "/starts"},
+			Category:    report.Concurrency, Points: 2,
 			Hint: model.hint,
-			Run: func(ctx context.Context, t *graders.T) error {
-				return concCheckModel(t, model)
-			},
+			Run:  model.judgeCheck,
 		},
-		probe.UsageCheck(id, "", fmt.Sprintf("Check len(sys.argv); if the port is missing, print(\"Usage: %s.py port\") and exit(1).", id)),
+		checks.Usage(e.Usage, ""),
 	}
-	return e
+	return graders.NewExercise(e)
 }
 
 // concReplyWindow bounds the wait for a waiting server's answer to probe:
@@ -166,7 +167,7 @@ func concAt(t *graders.T, at time.Time) string {
 	return fmt.Sprintf("at +%.1f s", at.Sub(t.Begin()).Seconds())
 }
 
-func concCheckAnswers(ctx context.Context, t *graders.T) error {
+func concCheckAnswers(t *graders.T) error {
 	_, port, err := probe.StartServer(t, "tcp")
 	if err != nil {
 		return err
@@ -202,7 +203,7 @@ func concCheckAnswers(ctx context.Context, t *graders.T) error {
 	}
 }
 
-func concCheckConcurrent(ctx context.Context, t *graders.T) error {
+func concCheckConcurrent(t *graders.T) error {
 	_, port, err := probe.StartServer(t, "tcp")
 	if err != nil {
 		return err
@@ -272,18 +273,18 @@ func concCheckConcurrent(ctx context.Context, t *graders.T) error {
 // concTree is what /proc shows of a server: the server process and the
 // live (not zombie) processes of its tree.
 type concTree struct {
-	root     harness.ProcInfo
-	children []harness.ProcInfo
+	root     observe.ProcInfo
+	children []observe.ProcInfo
 }
 
 // concReadTree reads the tree of the server rooted at pid. The server's own
 // entry, with its thread count, is read before its children are looked for
-// (harness.Tree): children started before the threads were counted are
+// (observe.Tree): children started before the threads were counted are
 // listed, so a tree never shows the threads a runtime starts for its
 // children (Go waits for each child in a thread of its own) without the
 // children.
 func concReadTree(pid int) (concTree, error) {
-	procs, err := harness.Tree(pid)
+	procs, err := observe.Tree(pid)
 	if err != nil {
 		return concTree{}, err
 	}
@@ -298,7 +299,7 @@ func concReadTree(pid int) (concTree, error) {
 		}
 	}
 	if !found {
-		return tr, harness.ErrExited
+		return tr, observe.ErrExited
 	}
 	return tr, nil
 }
@@ -416,3 +417,7 @@ func concCheckModel(t *graders.T, model concModel) error {
 	t.Note("while %d clients are connected: %s", ConcHeld, tr)
 	return model.judge(before, tr)
 }
+
+// judgeCheck judges the check of the model (forks, threads): the server
+// serves each client in a process or a thread of its own.
+func (m concModel) judgeCheck(t *graders.T) error { return concCheckModel(t, m) }

@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/graders/checks"
 	"github.com/netgrade/netgrade/graders/probe"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/observe"
 	"github.com/netgrade/netgrade/internal/poll"
 	"github.com/netgrade/netgrade/internal/racehook"
 	"github.com/netgrade/netgrade/internal/report"
@@ -63,13 +65,13 @@ const (
 // threading server; numbers unique and consecutive across all clients
 // however many arrive at once, clients served at the same time.
 func TCPTickets() *graders.Exercise {
-	id := "tcp-tickets"
 	e := &graders.Exercise{
-		ID:    id,
+		ID:    "tcp-tickets",
 		Title: "Ticket seller",
 		Usage: "tcp-tickets.py PORT",
 		Args:  []string{"{port}"},
 		Texts: map[string]string{"ticket_pattern": DefaultTicketPattern},
+		Needs: checks.StartsID,
 		TextRules: map[string]func(string) error{"ticket_pattern": func(v string) error {
 			_, err := compileTicketPattern(v)
 			return err
@@ -86,27 +88,27 @@ func TCPTickets() *graders.Exercise {
 		Floor: 8*time.Second + TicketsRounds*TicketsClients*racehook.DefaultStoreDelay,
 	}
 	e.Checks = []*graders.Check{
-		probe.StartsCheck(id, "tcp", `Read the port with int(sys.argv[1]) and create the server with socketserver.ThreadingTCPServer(("", port), Handler) (or ForkingTCPServer).`).Worth(1),
+		checks.Starts("tcp", `Read the port with int(sys.argv[1]) and create the server with socketserver.ThreadingTCPServer(("", port), Handler) (or ForkingTCPServer).`).Worth(1),
 		{
-			ID: id + "/ticket", Title: "sends a client its ticket number",
+			ID: "ticket", Title: "sends a client its ticket number",
 			Requirement: "A client that connects (and sends a short line) gets a reply holding its number, e.g. `Your ticket number is 3`.",
-			Category:    report.Protocol, Points: 2, Needs: []string{id + "/starts"},
+			Category:    report.Protocol, Points: 2,
 			Hint:    `Send the number inside the text: self.request.sendall(f"Your ticket number is {number}\n".encode()).`,
 			Timeout: TicketsReplyWindow + 5*time.Second,
 			Run:     ticketsCheckTicket,
 		},
 		{
-			ID: id + "/consecutive", Title: "gives clients served one after the other consecutive numbers",
+			ID: "consecutive", Title: "gives clients served one after the other consecutive numbers",
 			Requirement: fmt.Sprintf("%d clients, one after the other, get consecutive numbers (N, N+1, N+2).", TicketsSequential),
-			Category:    report.Protocol, Points: 2, Needs: []string{id + "/starts"},
+			Category:    report.Protocol, Points: 2,
 			Hint:    "Keep the counter where every client's handler sees the same one, and increment it for each ticket.",
 			Timeout: TicketsSequential*TicketsReplyWindow + 5*time.Second,
 			Run:     ticketsCheckConsecutive,
 		},
 		{
-			ID: id + "/at-once", Title: "serves clients at the same time",
+			ID: "at-once", Title: "serves clients at the same time",
 			Requirement: fmt.Sprintf("%d clients that connect together are served at the same time: while one of them is connected and has not yet sent its line, the others are served, and their handlers overlap (the tickets are not prepared one after the other).", TicketsAtOnce),
-			Category:    report.Concurrency, Points: 2, Needs: []string{id + "/starts"},
+			Category:    report.Concurrency, Points: 2,
 			Hint: "Serve clients at the same time (ThreadingTCPServer or ForkingTCPServer), and hold the lock only while taking the number: not while preparing the ticket (the sleep) or sending it.",
 			// The start, the pacing of the arrivals, the others' round and
 			// the held client's reply.
@@ -114,17 +116,17 @@ func TCPTickets() *graders.Exercise {
 			Run:     ticketsCheckAtOnce,
 		},
 		{
-			ID: id + "/unique", Title: "sells unique, consecutive numbers to clients arriving together",
+			ID: "unique", Title: "sells unique, consecutive numbers to clients arriving together",
 			Requirement: fmt.Sprintf("%d rounds of %d clients connecting together, each sending its line once all are connected: every client gets a ticket, and the %d numbers are all different and consecutive. "+
 				"A Python seller runs under netgrade's race hook (unless the course turns it off): a fixed delay after each read from a file, before each write to one and around each file lock, and, while threads run, before each store to shared state, so that a race on the counter shows every time and a correct lock only makes the seller slower.",
 				TicketsRounds, TicketsClients, TicketsRounds*TicketsClients),
-			Category: report.Concurrency, Points: 3, Needs: []string{id + "/consecutive", id + "/at-once"},
+			Category: report.Concurrency, Points: 3, Needs: []string{"consecutive", "at-once"},
 			Hint:    "Reading the counter and writing it back must happen under one lock shared by all handlers (created once, outside handle()); with processes, a lock on the counter's file (fcntl.flock) taken before reading it.",
 			Timeout: TicketsRounds*(TicketsRoundWindow+ticketsPaceWait) + 5*time.Second,
 			Run:     ticketsCheckUnique,
 		},
 	}
-	return e
+	return graders.NewExercise(e)
 }
 
 // ticketsPattern compiles the course's ticket pattern.
@@ -289,7 +291,7 @@ func ticketsPace(t *graders.T, pid, port int) {
 	ctx, cancel := context.WithTimeout(t.Context(), ticketsPaceWait)
 	defer cancel()
 	_, _ = poll.Wait(ctx, func(context.Context) poll.Result {
-		n, found, err := harness.ListenQueue(pid, port)
+		n, found, err := observe.ListenQueue(pid, port)
 		if err != nil || !found || n == 0 {
 			return poll.Done()
 		}
@@ -499,7 +501,7 @@ func ticketsUnjudged(s *ticketsSale, what string) error {
 	return graders.Skipf("%s; tcp-tickets/ticket judges that, and without %s this check cannot judge its own requirement", ticketsNoTicket(s), what)
 }
 
-func ticketsCheckTicket(ctx context.Context, t *graders.T) error {
+func ticketsCheckTicket(t *graders.T) error {
 	_, port, re, err := ticketsStart(t)
 	if err != nil {
 		return err
@@ -559,7 +561,7 @@ func ticketsWatchForks(t *graders.T, pid int) func() bool {
 		if <-seen {
 			return true
 		}
-		procs, err := harness.Tree(pid)
+		procs, err := observe.Tree(pid)
 		if err != nil {
 			return false
 		}
@@ -576,7 +578,7 @@ func ticketsWatchForks(t *graders.T, pid int) func() bool {
 // tree for a child: its end state covers the children it misses.
 const ticketsForkLook = 200 * time.Millisecond
 
-func ticketsCheckConsecutive(ctx context.Context, t *graders.T) error {
+func ticketsCheckConsecutive(t *graders.T) error {
 	p, port, re, err := ticketsStart(t)
 	if err != nil {
 		return err
@@ -691,7 +693,7 @@ func ticketsStartOf(s *ticketsSale) time.Time {
 	return s.connected
 }
 
-func ticketsCheckAtOnce(ctx context.Context, t *graders.T) error {
+func ticketsCheckAtOnce(t *graders.T) error {
 	p, port, re, err := ticketsStart(t)
 	if err != nil {
 		return err
@@ -769,7 +771,7 @@ func ticketsCheckAtOnce(ctx context.Context, t *graders.T) error {
 		WithHint("A lock held while the ticket is prepared (time.sleep) or sent makes clients wait for each other: take the number under the lock, release it, then prepare and send. A plain TCPServer also serves one client at a time: use ThreadingTCPServer or ForkingTCPServer.")
 }
 
-func ticketsCheckUnique(ctx context.Context, t *graders.T) error {
+func ticketsCheckUnique(t *graders.T) error {
 	env, done, err := racehook.ForCheck(t)
 	if err != nil {
 		return err

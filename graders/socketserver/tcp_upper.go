@@ -1,7 +1,6 @@
 package socketserver
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -11,8 +10,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/graders/checks"
 	"github.com/netgrade/netgrade/graders/probe"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/observe"
 	"github.com/netgrade/netgrade/internal/report"
 )
 
@@ -37,77 +38,60 @@ func TCPUpper() *graders.Exercise {
 		Title: "TCP upper-casing server",
 		Usage: "tcp-upper.py PORT",
 		Args:  []string{"{port}"},
+		Needs: checks.StartsID,
 	}
 	e.Checks = []*graders.Check{
-		probe.StartsCheck("tcp-upper", "tcp", "socketserver.TCPServer((\"\", int(sys.argv[1])), Handler).serve_forever()"),
+		checks.Starts("tcp", "socketserver.TCPServer((\"\", int(sys.argv[1])), Handler).serve_forever()"),
 		{
-			ID: "tcp-upper/upper", Title: "answers the data upper-cased",
+			ID: "upper", Title: "answers the data upper-cased",
 			Requirement: "A client sending `" + upperProbe + "` (no newline) and waiting with its connection open gets back `" + strings.ToUpper(upperProbe) + "` (whitespace around it is tcp-upper/strip's concern). This check alone judges the answer's case and that it comes without the client shutting down its side.",
-			Category:    report.Protocol, Points: 3, Needs: []string{"tcp-upper/starts"},
+			Category:    report.Protocol, Points: 3,
 			Hint: "In handle(): data = self.request.recv(1024).strip(); self.request.sendall(data.upper()).",
-			Run: func(ctx context.Context, t *graders.T) error {
-				_, r, err := upperStartAsk(t, upperProbe, probe.LineTimeout, upperStrict)
-				if err != nil {
-					return err
-				}
-				return upperJudge("the client", upperProbe, r.data)
-			},
+			Run:  upperCheckUpper,
 		},
 		{
-			ID: "tcp-upper/strip", Title: "strips the whitespace around the data",
+			ID: "strip", Title: "strips the whitespace around the data",
 			Requirement: fmt.Sprintf("A client sending %q gets back `STRIP ME` without the spaces, tab and CR LF around it: no whitespace surrounds the reply (its case is tcp-upper/upper's concern).", upperStripProbe),
-			Category:    report.Protocol, Points: 1, Needs: []string{"tcp-upper/starts"},
+			Category:    report.Protocol, Points: 1,
 			Hint: "Strip what recv() returns: data = self.request.recv(1024).strip().",
-			Run: func(ctx context.Context, t *graders.T) error {
-				_, r, err := upperStartAsk(t, upperStripProbe, probe.LineTimeout, upperLenient)
-				if err != nil {
-					return err
-				}
-				return upperJudgeStrip("the client", upperStripProbe, r.data)
-			},
+			Run:  upperCheckStrip,
 		},
 		{
-			ID: "tcp-upper/format", Title: "prints `{ip} wrote:` then the data",
+			ID: "format", Title: "prints `{ip} wrote:` then the data",
 			Requirement: "For a client on 127.0.0.1 sending `" + upperProbe + "`, it prints the line `127.0.0.1 wrote:` and then the line ` " + upperProbe + "` (the course prints the bytes object, ` " + probe.BytesRepr([]byte(upperProbe)) + "`, which is accepted too, as is the line without its leading space).",
-			Category:    report.Format, Points: 2, Needs: []string{"tcp-upper/starts"},
+			Category:    report.Format, Points: 2,
 			Hint: "print(f\"{self.client_address[0]} wrote:\\n {data}\"): the IP alone (client_address[0], not the tuple), then the data on the next line.",
 			Run:  upperCheckFormat,
 		},
 		{
-			ID: "tcp-upper/utf8", Title: "upper-cases non-ASCII text as UTF-8",
+			ID: "utf8", Title: "upper-cases non-ASCII text as UTF-8",
 			Requirement: "A client sending the UTF-8 bytes of `" + probe.UTF8Text + "` gets back UTF-8 text that is the same letters, whatever their case (`" + upperASCII(probe.UTF8Text) + "` from bytes.upper(), `" + strings.ToUpper(probe.UTF8Text) + "` from str.upper(); casing is tcp-upper/upper's concern); the printed data shows the text or its bytes object, not another decoding.",
-			Category:    report.Encoding, Points: 1, Needs: []string{"tcp-upper/starts"},
+			Category:    report.Encoding, Points: 1,
 			Hint: "Either upper-case the bytes (data.upper()) or decode, upper-case and encode again with UTF-8: data.decode('utf-8').upper().encode('utf-8').",
-			Run: func(ctx context.Context, t *graders.T) error {
-				return upperCheckUTF8(t, probe.UTF8Text, probe.LineTimeout, false)
-			},
+			Run:  upperCheckUTF8,
 		},
 		{
-			ID: "tcp-upper/closes", Title: "closes the connection after its reply",
+			ID: "closes", Title: "closes the connection after its reply",
 			Requirement: fmt.Sprintf("After the upper-cased reply, the server closes the connection within %s, while the client keeps its side open.", probe.LineTimeout),
-			Category:    report.Lifecycle, Points: 1, Needs: []string{"tcp-upper/starts"},
+			Category:    report.Lifecycle, Points: 1,
 			Hint: "One exchange per connection: socketserver closes the connection when handle() returns; with a plain socket, call conn.close() after sendall().",
-			Run: func(ctx context.Context, t *graders.T) error {
-				return upperCheckCloses(t, "close me", probe.LineTimeout)
-			},
+			Run:  upperCheckCloses,
 		},
 		{
-			ID: "tcp-upper/next-client", Title: "serves a second and a third client",
+			ID: "next-client", Title: "serves a second and a third client",
 			Requirement: "Three clients, one after the other, each get a reply (whatever it says: tcp-upper/upper judges that), and the server still runs.",
-			Category:    report.Lifecycle, Points: 2, Needs: []string{"tcp-upper/starts"},
+			Category:    report.Lifecycle, Points: 2,
 			Hint: "serve_forever() serves client after client; with a plain socket, accept() in a `while True:` loop.",
-			Run: func(ctx context.Context, t *graders.T) error {
-				return upperCheckNextClient(t, upperClients, func(string) time.Duration { return probe.LineTimeout })
-			},
+			Run:  upperCheckNextClient,
 		},
-		probe.SilentClientCheck("tcp-upper", "recv() returns b'' when the client has closed: handle() then has nothing to answer; with a plain socket, close that connection and accept() the next.", probe.LineTimeout,
+		checks.SilentClient("recv() returns b'' when the client has closed: handle() then has nothing to answer; with a plain socket, close that connection and accept() the next.", probe.LineTimeout,
 			func(t *graders.T, p *harness.Process, port int) (*probe.TCPConn, error) {
 				r, err := upperAsk(t, p, port, nil, "the next client", "still there", probe.LineTimeout, upperLenient)
 				return r.conn, err
 			}),
-		probe.UsageCheck("tcp-upper", "", "if len(sys.argv) != 2: print(\"Usage: tcp-server port\"); exit(1)"),
+		checks.Usage(e.Usage, ""),
 	}
-	return e
+	return graders.NewExercise(e)
 }
 
 // upperStrip strips what Python's bytes.strip() strips: ASCII whitespace.
@@ -160,7 +144,7 @@ type upperReply struct {
 	firstAt, doneAt time.Time
 	// loadDelay is how long the program waited for a CPU between the
 	// sending of the data and the reply (the most any of its threads
-	// waited, harness.RunDelays.Grown): at least that much of the reply's
+	// waited, observe.RunDelays.Grown): at least that much of the reply's
 	// time was added by other work on the machine.
 	loadDelay time.Duration
 }
@@ -188,13 +172,13 @@ func upperAsk(t *graders.T, p *harness.Process, port int, from net.IP, who, data
 		return r, err
 	}
 	r.conn, r.sentAt = c, time.Now()
-	before, berr := harness.ThreadRunDelays(p.Pid())
+	before, berr := observe.ThreadRunDelays(p.Pid())
 	if err := probe.SendAs(t, p, c, who, []byte(data)); err != nil {
 		return r, err
 	}
 	wants := upperWants(data)
 	r.data = upperWaitReply(c, wants, timeout)
-	if after, aerr := harness.ThreadRunDelays(p.Pid()); berr == nil && aerr == nil {
+	if after, aerr := observe.ThreadRunDelays(p.Pid()); berr == nil && aerr == nil {
 		r.loadDelay = after.Grown(before)
 	}
 	if len(r.data) == 0 && mode == upperLenient {
@@ -356,7 +340,7 @@ func upperPrevLine(p *harness.Process, i int) (harness.Line, bool) {
 	return harness.Line{}, false
 }
 
-func upperCheckFormat(ctx context.Context, t *graders.T) error {
+func upperCheckFormat(t *graders.T) error {
 	p, c, from, err := probe.StartAndSend(t, []byte(upperProbe))
 	if err != nil {
 		return err
@@ -411,11 +395,11 @@ func upperWaitPrinted(t *graders.T, p *harness.Process, c *probe.TCPConn, from i
 	return l, i, ok
 }
 
-// upperCheckUTF8 sends non-ASCII data: the reply must be its UTF-8 text,
+// upperRunUTF8 sends non-ASCII data: the reply must be its UTF-8 text,
 // whatever the case, and the data line, if printed after `wrote:`, must
 // show the text or its bytes object. delayed judges instead the delay the
 // waiting line shows (tcp-waiting).
-func upperCheckUTF8(t *graders.T, data string, timeout time.Duration, delayed bool) error {
+func upperRunUTF8(t *graders.T, data string, timeout time.Duration, delayed bool) error {
 	p, port, err := probe.StartServer(t, "tcp")
 	if err != nil {
 		return err
@@ -466,9 +450,9 @@ func upperJudgeDataLine(data string, lines []harness.Line) error {
 	return nil
 }
 
-// upperCheckCloses checks that the server closes the connection after its
+// upperRunCloses checks that the server closes the connection after its
 // reply while the client keeps its side open.
-func upperCheckCloses(t *graders.T, data string, timeout time.Duration) error {
+func upperRunCloses(t *graders.T, data string, timeout time.Duration) error {
 	_, r, err := upperStartAsk(t, data, timeout, upperLenient)
 	if err != nil {
 		return err
@@ -481,11 +465,11 @@ func upperCheckCloses(t *graders.T, data string, timeout time.Duration) error {
 		WithHint("One exchange per connection: when handle() returns, socketserver closes the connection; with a plain socket, call conn.close() after sendall().")
 }
 
-// upperCheckNextClient runs clients one after the other; each must get a
+// upperRunNextClient runs clients one after the other; each must get a
 // reply, whatever it says and even once it has shut down its sending side
 // (the protocol checks judge both). wait gives the time each may take to
 // answer.
-func upperCheckNextClient(t *graders.T, datas []string, wait func(string) time.Duration) error {
+func upperRunNextClient(t *graders.T, datas []string, wait func(string) time.Duration) error {
 	p, port, err := probe.StartServer(t, "tcp")
 	if err != nil {
 		return err
@@ -503,4 +487,40 @@ func upperCheckNextClient(t *graders.T, datas []string, wait func(string) time.D
 		r.conn.Close()
 	}
 	return probe.StillRunning(t, p, "after three clients")
+}
+
+// upperCheckUpper judges the upper check: answers the data upper-cased.
+func upperCheckUpper(t *graders.T) error {
+	_, r, err := upperStartAsk(t, upperProbe, probe.LineTimeout, upperStrict)
+	if err != nil {
+		return err
+	}
+	return upperJudge("the client", upperProbe, r.data)
+}
+
+// upperCheckStrip judges the strip check: strips the whitespace around the
+// data.
+func upperCheckStrip(t *graders.T) error {
+	_, r, err := upperStartAsk(t, upperStripProbe, probe.LineTimeout, upperLenient)
+	if err != nil {
+		return err
+	}
+	return upperJudgeStrip("the client", upperStripProbe, r.data)
+}
+
+// upperCheckUTF8 judges the utf8 check: upper-cases non-ASCII text as UTF-8.
+func upperCheckUTF8(t *graders.T) error {
+	return upperRunUTF8(t, probe.UTF8Text, probe.LineTimeout, false)
+}
+
+// upperCheckCloses judges the closes check: closes the connection after its
+// reply.
+func upperCheckCloses(t *graders.T) error {
+	return upperRunCloses(t, "close me", probe.LineTimeout)
+}
+
+// upperCheckNextClient judges the next-client check: serves a second and a
+// third client.
+func upperCheckNextClient(t *graders.T) error {
+	return upperRunNextClient(t, upperClients, func(string) time.Duration { return probe.LineTimeout })
 }

@@ -169,20 +169,24 @@ func TestWaitingJudgeDelay(t *testing.T) {
 	sent := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
 	cases := []struct {
 		name, data string
-		took       time.Duration
+		took, load time.Duration
 		want       string
 	}{
-		{"two seconds for ab", "ab", 2 * time.Second, ""},
-		{"a little early, two clocks", "ab", 2*time.Second - 30*time.Millisecond, ""},
-		{"late is fine", "ab", 2500 * time.Millisecond, ""},
-		{"one second for ab", "ab", time.Second, "too soon"},
-		{"no wait", "ab", 10 * time.Millisecond, "too soon"},
-		{"é in characters", "é", time.Second, ""},
-		{"é too soon", "é", 100 * time.Millisecond, "too soon"},
+		{"two seconds for ab", "ab", 2 * time.Second, 0, ""},
+		{"a little early, two clocks", "ab", 2*time.Second - 30*time.Millisecond, 0, ""},
+		{"late is fine", "ab", 2500 * time.Millisecond, 0, ""},
+		{"one second for ab", "ab", time.Second, 0, "too soon"},
+		{"no wait", "ab", 10 * time.Millisecond, 0, "too soon"},
+		{"é in characters", "é", time.Second, 0, ""},
+		{"é too soon", "é", 100 * time.Millisecond, 0, "too soon"},
+		// The CPU wait is sampled after the reply and holds the handler's
+		// waits after its sendall: a correct wait may look a little short.
+		{"two seconds on a loaded machine", "ab", 2*time.Second + 5*time.Millisecond, 60 * time.Millisecond, ""},
+		{"one second stretched by load", "ab", 2*time.Second + 5*time.Millisecond, time.Second, "waiting for a CPU"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := &upperReply{sentAt: sent, firstAt: sent, doneAt: sent.Add(c.took)}
+			r := &upperReply{sentAt: sent, firstAt: sent, doneAt: sent.Add(c.took), loadDelay: c.load}
 			assertVerdict(t, c.want, waitingJudgeDelay(c.data, r), c.name)
 		})
 	}

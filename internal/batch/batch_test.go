@@ -446,20 +446,21 @@ func TestRunPerExerciseSettings(t *testing.T) {
 	out := t.TempDir()
 	fake := newFake()
 	opt := options(out, fake)
-	opt.PerExercise = func(ex string) (graders.Settings, []string) {
-		if ex == "udp-server" {
-			five := 5.0
-			return graders.Settings{Checks: map[string]graders.CheckSettings{"udp-server/starts": {Points: &five}}}, []string{"python3", "-X", "utf8", "{file}", "{args}"}
-		}
-		return graders.Settings{Checks: map[string]graders.CheckSettings{"udp-client/no-stdin": {Disabled: true}}}, nil
+	five := 5.0
+	opt.Course = sandbox.Course{
+		"udp-server": {
+			Settings: graders.Settings{Checks: map[string]graders.CheckSettings{"udp-server/starts": {Points: &five}}},
+			Command:  []string{"python3", "-X", "utf8", "{file}", "{args}"},
+		},
+		"udp-client": {Settings: graders.Settings{Checks: map[string]graders.CheckSettings{"udp-client/no-stdin": {Disabled: true}}}},
 	}
 	_, err = batch.Run(context.Background(), students, opt)
 	require.NoError(t, err)
 	u := fake.units["alice"]
 	require.Len(t, u.Files, 2)
-	assert.Equal(t, []string{"python3", "-X", "utf8", "{file}", "{args}"}, u.Files[0].Command)
-	assert.Equal(t, 5.0, *u.Files[0].Settings.Check("udp-server/starts").Points)
-	assert.True(t, u.Files[1].Settings.Check("udp-client/no-stdin").Disabled)
+	assert.Equal(t, []string{"python3", "-X", "utf8", "{file}", "{args}"}, u.Course.Command(u.Files[0].Exercise))
+	assert.Equal(t, 5.0, *u.Course.Settings(u.Files[0].Exercise).Check("udp-server/starts").Points)
+	assert.True(t, u.Course.Settings(u.Files[1].Exercise).Check("udp-client/no-stdin").Disabled)
 	carol, err := batch.ReadRecord(batch.RecordPath(out, "carol"))
 	require.NoError(t, err)
 	assert.Equal(t, 15.0, carol.Results[0].MaxScore, "the missing udp-server.py is scored with the course's points")

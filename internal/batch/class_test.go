@@ -15,6 +15,7 @@ import (
 	"github.com/netgrade/netgrade/course"
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/batch"
+	"github.com/netgrade/netgrade/internal/sandbox"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
@@ -196,15 +197,10 @@ func TestChecksTheCourseDoesNotGrade(t *testing.T) {
 		}
 	}
 	require.NotEmpty(t, static, "http-server has a check graded only with a text")
-	settings := func(ex string) graders.Settings {
-		if ex == "udp-server" {
-			return graders.Settings{Checks: map[string]graders.CheckSettings{"udp-server/log-format": {Disabled: true}}}
-		}
-		return graders.Settings{}
-	}
+	settings := sandbox.Course{"udp-server": {Settings: graders.Settings{Checks: map[string]graders.CheckSettings{"udp-server/log-format": {Disabled: true}}}}}
 	out := t.TempDir()
 	writeRecords(t, out, synthRecords(4))
-	sum, err := batch.WriteClassFiles(out, exs, batch.ReportMeta{Version: "test", Settings: settings})
+	sum, err := batch.WriteClassFiles(out, exs, batch.ReportMeta{Version: "test", Course: settings})
 	require.NoError(t, err)
 	assert.Equal(t, []batch.CheckOff{
 		{ID: "udp-server/log-format", Reason: "switched off by the course"},

@@ -42,10 +42,10 @@ type ReportMeta struct {
 	Version string
 	// Generated is when the report was made.
 	Generated time.Time
-	// Settings are the course's check settings of an exercise (nil: the
+	// Course gives the check settings of each exercise (nil: the
 	// defaults), to leave the checks the course does not grade out of the
 	// pass rates.
-	Settings func(exercise string) graders.Settings
+	Course graders.Course
 }
 
 // Histogram geometry, in SVG user units.

@@ -8,14 +8,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/netgrade/netgrade/internal/sandbox"
 	"golang.org/x/sys/unix"
@@ -36,12 +35,10 @@ type Options struct {
 	// Exercises are the course's exercises, in course order: every
 	// student is graded on each.
 	Exercises []*graders.Exercise
-	// Settings are the course's check settings.
-	Settings graders.Settings
-	// PerExercise, when set, gives an exercise's own check settings
-	// (replacing Settings) and the command template that runs its file
-	// (see sandbox.File; nil runs a .py file under python3).
-	PerExercise func(exercise string) (graders.Settings, []string)
+	// Course gives each exercise its check settings and the command
+	// template that runs its file (nil: the defaults, a .py file under
+	// python3). The sandbox carries it to the engine, in the unit.
+	Course graders.Course
 	// Sandbox grades each student.
 	Sandbox sandbox.Sandbox
 	// SandboxNote says why the sandbox is not the one asked for, if so;
@@ -267,19 +264,18 @@ func gradeStudent(ctx context.Context, s Student, opt Options) (*Record, error) 
 		return nil, err
 	}
 	unit := sandbox.Unit{
-		Student: s.ID, Dir: abs, Settings: opt.Settings, Version: opt.Version,
-		TimeoutMS: sandbox.UnitTimeout(opt.Exercises, opt.settings).Milliseconds(),
+		Student: s.ID, Dir: abs, Version: opt.Version,
+		TimeoutMS: sandbox.UnitTimeout(opt.Exercises, opt.Course).Milliseconds(),
 	}
+	var ids []string
 	for _, f := range files {
 		if f.Path == "" {
 			continue
 		}
-		if opt.PerExercise != nil {
-			set, cmd := opt.PerExercise(f.Exercise)
-			f.Settings, f.Command = &set, cmd
-		}
 		unit.Files = append(unit.Files, f)
+		ids = append(ids, f.Exercise)
 	}
+	unit.Course = sandbox.CourseOf(opt.Course, ids...)
 	var graded []report.Result
 	if len(unit.Files) > 0 {
 		graded, err = opt.Sandbox.Grade(ctx, unit)
@@ -289,7 +285,7 @@ func gradeStudent(ctx context.Context, s Student, opt Options) (*Record, error) 
 	}
 	for i, ex := range opt.Exercises {
 		if files[i].Path == "" {
-			gopt := graders.Options{Settings: opt.settings(ex.ID), Sandbox: opt.Sandbox.Name(), Version: opt.Version}
+			gopt := graders.Options{Course: opt.Course, Sandbox: opt.Sandbox.Name(), Version: opt.Version}
 			rec.Results = append(rec.Results, ex.NotSubmitted(graders.Submission{Name: s.ID}, gopt, "the submission has no "+opt.expected(ex.ID)))
 			continue
 		}
@@ -331,7 +327,7 @@ func (opt Options) expected(exercise string) string {
 
 // problems says why a student's folder cannot be graded properly, "" when
 // it can: it holds no exercise file at all, or a source file Python cannot
-// read (see undecodable); unreadable lists the exercises of such files.
+// read (see pyenv.Undecodable); unreadable lists the exercises of such files.
 func problems(dir string, files []sandbox.File, opt Options) (problem string, unreadable []string) {
 	var out, looked []string
 	found := 0
@@ -341,7 +337,7 @@ func problems(dir string, files []sandbox.File, opt Options) (problem string, un
 			continue
 		}
 		found++
-		if why := undecodable(filepath.Join(dir, filepath.FromSlash(f.Path)), f.Path); why != "" {
+		if why := pyenv.Undecodable(filepath.Join(dir, filepath.FromSlash(f.Path)), f.Path); why != "" {
 			out = append(out, why)
 			unreadable = append(unreadable, f.Exercise)
 		}
@@ -352,60 +348,11 @@ func problems(dir string, files []sandbox.File, opt Options) (problem string, un
 	return strings.Join(out, "; "), unreadable
 }
 
-// codingCookie is PEP 263's encoding declaration, on one of a source
-// file's first two lines.
-var codingCookie = regexp.MustCompile(`^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)`)
-
-// undecodable says why Python cannot read a .py file as its source (""
-// when it can): a file that is not UTF-8 and declares no other encoding
-// stops Python before it runs a line ("SyntaxError: Non-UTF-8 code").
-func undecodable(path, name string) string {
-	if !strings.EqualFold(filepath.Ext(path), ".py") {
-		return ""
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Sprintf("%s cannot be read: %v", name, err)
-	}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if utf8.Valid(data) {
-		return ""
-	}
-	lines := bytes.SplitN(data, []byte("\n"), 3)
-	for _, line := range lines[:min(2, len(lines))] {
-		m := codingCookie.FindSubmatch(line)
-		if m == nil {
-			continue
-		}
-		if enc := strings.ReplaceAll(strings.ToLower(string(m[1])), "_", "-"); enc != "utf-8" && enc != "utf8" {
-			return "" // another encoding, declared: Python reads it
-		}
-	}
-	off := 0
-	for off < len(data) {
-		r, n := utf8.DecodeRune(data[off:])
-		if r == utf8.RuneError && n <= 1 {
-			break
-		}
-		off += n
-	}
-	return fmt.Sprintf("%s is not UTF-8 text (byte 0x%02x at offset %d), so Python cannot read it: save it as UTF-8", name, data[off], off)
-}
-
-// settings returns an exercise's check settings: its own, or the batch's.
-func (opt Options) settings(exercise string) graders.Settings {
-	if opt.PerExercise != nil {
-		set, _ := opt.PerExercise(exercise)
-		return set
-	}
-	return opt.Settings
-}
-
 // notGraded is the result of an exercise the student's programs could not
 // be graded on at all: every check failed with msg and hint, under the
 // exercise's settings.
 func notGraded(ex *graders.Exercise, opt Options, student, msg, hint string) report.Result {
-	gopt := graders.Options{Settings: opt.settings(ex.ID), Sandbox: opt.Sandbox.Name(), Version: opt.Version}
+	gopt := graders.Options{Course: opt.Course, Sandbox: opt.Sandbox.Name(), Version: opt.Version}
 	return ex.Unrun(graders.Submission{Name: student}, gopt, report.Fail, msg, hint)
 }
 

@@ -203,10 +203,10 @@ func Summarize(recs []*Record, exs []*graders.Exercise) Summary {
 	return SummarizeCourse(recs, exs, nil)
 }
 
-// SummarizeCourse is Summarize under the course's check settings of each
+// SummarizeCourse is Summarize under a course's check settings of each
 // exercise (nil: the defaults): the checks the course does not grade are
 // listed in ChecksOff, not in Checks.
-func SummarizeCourse(recs []*Record, exs []*graders.Exercise, settings func(exercise string) graders.Settings) Summary {
+func SummarizeCourse(recs []*Record, exs []*graders.Exercise, course graders.Course) Summary {
 	s := Summary{Schema: SummarySchema, Students: len(recs), Sandboxes: map[string]int{}}
 	type failures struct {
 		count map[string]int
@@ -216,10 +216,7 @@ func SummarizeCourse(recs []*Record, exs []*graders.Exercise, settings func(exer
 	fails := map[string]*failures{}
 	for _, ex := range exs {
 		es := ExerciseSummary{ID: ex.ID, Title: ex.Title}
-		var set graders.Settings
-		if settings != nil {
-			set = settings(ex.ID)
-		}
+		set := graders.SettingsOf(course, ex.ID)
 		for _, c := range ex.Checks {
 			if why := OffReason(ex, c, set); why != "" {
 				s.ChecksOff = append(s.ChecksOff, CheckOff{ID: c.ID, Reason: why})
@@ -437,7 +434,7 @@ func WriteClassFiles(out string, exs []*graders.Exercise, meta ReportMeta) (Summ
 	if err != nil {
 		return Summary{}, err
 	}
-	sum := SummarizeCourse(recs, exs, meta.Settings)
+	sum := SummarizeCourse(recs, exs, meta.Course)
 	sum.Interop = InteropSection(out)
 	csvData, err := GradesCSV(recs, exs)
 	if err != nil {

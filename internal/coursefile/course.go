@@ -38,7 +38,7 @@ type Course struct {
 	// the course names one (SetPython).
 	Python string
 	// Exercises are the exercises the course grades, in course order.
-	Exercises []*Exercise
+	Exercises []*Entry
 	// Interop, when set, turns the class interop matrix into points
 	// (`netgrade interop`); nil leaves every grade alone.
 	Interop *Interop
@@ -89,8 +89,8 @@ type Run struct {
 	RaceHook bool
 }
 
-// Exercise is one exercise of a course.
-type Exercise struct {
+// Entry is one exercise of a course file, as the course lists it.
+type Entry struct {
 	// ID is the exercise's ID, e.g. "udp-server".
 	ID string
 	// File is the first of Files: the name messages give for the
@@ -128,7 +128,7 @@ func Load(path string, reg *graders.Registry) (*Course, error) {
 }
 
 // Exercise returns the course's exercise with the given ID, or nil.
-func (c *Course) Exercise(id string) *Exercise {
+func (c *Course) Exercise(id string) *Entry {
 	for _, e := range c.Exercises {
 		if e.ID == id {
 			return e
@@ -165,9 +165,27 @@ func (c *Course) Settings(id string) graders.Settings {
 	return s
 }
 
+// Command returns the command template that runs a student's file of
+// exercise id ({file}, {args}; see Run), as the course says files run:
+// the exercise's own Run, else the course's. With Settings, it makes a
+// Course a graders.Course.
+func (c *Course) Command(id string) []string {
+	if c == nil {
+		return nil
+	}
+	run := c.Run
+	if e := c.Exercise(id); e != nil && e.Run != nil {
+		run = *e.Run
+	}
+	return run.Command
+}
+
+// A course file is what a grading takes from a course.
+var _ graders.Course = (*Course)(nil)
+
 // Submission returns the submission that runs the file at path (as the
 // user named it) for exercise e, as the course says files are run.
-func (c *Course) Submission(e *Exercise, path string) (graders.Submission, error) {
+func (c *Course) Submission(e *Entry, path string) (graders.Submission, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return graders.Submission{}, fmt.Errorf("submission file: %w", err)

@@ -398,20 +398,20 @@ func (p *parseState) command(v ast.Node) []string {
 	return cmd
 }
 
-func (p *parseState) exercises(n ast.Node) []*Exercise {
+func (p *parseState) exercises(n ast.Node) []*Entry {
 	seq, ok := unwrap(n).(*ast.SequenceNode)
 	if !ok {
 		p.errorf(n, "exercises must be a list of `- id: EXERCISE` entries, not %s", kind(n))
 		return nil
 	}
-	var out []*Exercise
+	var out []*Entry
 	files := map[string]bool{}
 	for _, item := range seq.Values {
 		e := p.exercise(item)
 		if e == nil {
 			continue
 		}
-		if slices.ContainsFunc(out, func(o *Exercise) bool { return o.ID == e.ID }) {
+		if slices.ContainsFunc(out, func(o *Entry) bool { return o.ID == e.ID }) {
 			p.errorf(item, "exercise %q is listed twice", e.ID)
 			continue
 		}
@@ -438,7 +438,7 @@ func (p *parseState) knownIDs() []string {
 	return ids
 }
 
-func (p *parseState) exercise(n ast.Node) *Exercise {
+func (p *parseState) exercise(n ast.Node) *Entry {
 	m := p.mapping(n, "an exercise", exerciseKeys)
 	if m == nil {
 		return nil
@@ -448,7 +448,7 @@ func (p *parseState) exercise(n ast.Node) *Exercise {
 		p.errorf(n, "this exercise has no id: add `id: EXERCISE`, one of %s", strings.Join(p.knownIDs(), ", "))
 		return nil
 	}
-	e := &Exercise{ID: p.str(idNode, "id"), Checks: map[string]graders.CheckSettings{}}
+	e := &Entry{ID: p.str(idNode, "id"), Checks: map[string]graders.CheckSettings{}}
 	if e.ID == "" {
 		return nil
 	}
@@ -532,7 +532,7 @@ func (p *parseState) files(n ast.Node) []string {
 	return out
 }
 
-func (p *parseState) texts(n ast.Node, e *Exercise) map[string]string {
+func (p *parseState) texts(n ast.Node, e *Entry) map[string]string {
 	var allowed []string
 	for k := range e.Grader.Texts {
 		allowed = append(allowed, k)
@@ -586,7 +586,7 @@ func (p *parseState) texts(n ast.Node, e *Exercise) map[string]string {
 	return out
 }
 
-func (p *parseState) checks(n ast.Node, e *Exercise) {
+func (p *parseState) checks(n ast.Node, e *Entry) {
 	var allowed []string
 	if e.Grader != nil {
 		for _, c := range e.Grader.Checks {

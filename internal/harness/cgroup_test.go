@@ -168,9 +168,10 @@ func TestCgroupRefused(t *testing.T) {
 	}
 }
 
-// TestMemoryErrorExplained: where the memory limit is an rlimit, Python
-// reports it as a MemoryError; its traceback on stderr explains the exit,
-// even with a line of stdout read in its middle.
+// TestMemoryErrorExplained: where the memory limit is an rlimit, the
+// program's runtime reports it (Python: a MemoryError); what it printed
+// on stderr explains the exit, even with a line of stdout read in its
+// middle. pyenv's tests hold Python's side.
 func TestMemoryErrorExplained(t *testing.T) {
 	cases := []struct {
 		name  string
@@ -199,7 +200,7 @@ func TestMemoryErrorExplained(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p := &Process{out: NewOutput(0), exit: ExitStatus{Exited: true, Code: c.code},
+			p := &Process{rt: interp, out: NewOutput(0), exit: ExitStatus{Exited: true, Code: c.code},
 				contain: Containment{Memory: Enforced{Value: 64 << 20, By: c.by}}}
 			for _, l := range c.lines {
 				p.out.add(l.Stream, []byte(l.Text+"\n"), time.Now())

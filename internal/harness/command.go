@@ -1,15 +1,11 @@
 package harness
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"time"
 )
 
 // placeholder matches {name} in a command template.
@@ -89,55 +85,4 @@ func FileTemplate(template []string, file string, args []string) []string {
 		}
 	}
 	return out
-}
-
-// Interpreters resolves interpreter names such as python3 to the real
-// executable once, so that a pyenv-style shim (about 100 ms a launch) is paid
-// for once per grading run and not once per program start.
-type Interpreters struct {
-	mu    sync.Mutex
-	cache map[string]string
-}
-
-// NewInterpreters returns an empty resolver cache.
-func NewInterpreters() *Interpreters {
-	return &Interpreters{cache: map[string]string{}}
-}
-
-// isPython reports whether an argv[0] names a Python interpreter by name.
-func isPython(name string) bool {
-	base := filepath.Base(name)
-	return base == "python" || base == "python3" || regexp.MustCompile(`^python3\.\d+$`).MatchString(base)
-}
-
-// Resolve returns the executable to run for name: for a Python interpreter
-// the path of the real binary (sys.executable), otherwise name itself as
-// found on PATH.
-func (in *Interpreters) Resolve(ctx context.Context, name string) (string, error) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if p, ok := in.cache[name]; ok {
-		return p, nil
-	}
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if isPython(name) {
-			return "", fmt.Errorf("no Python interpreter %q on PATH: install python3 or put it on PATH: %w", name, err)
-		}
-		return "", fmt.Errorf("cannot run %q: %w", name, err)
-	}
-	if isPython(name) {
-		ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		out, err := exec.CommandContext(ctx, path, "-c", "import sys; print(sys.executable)").Output()
-		if err == nil {
-			if real := strings.TrimSpace(string(out)); real != "" {
-				if _, serr := os.Stat(real); serr == nil {
-					path = real
-				}
-			}
-		}
-	}
-	in.cache[name] = path
-	return path, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/procfs"
 	"golang.org/x/sys/unix"
 
+	"github.com/netgrade/netgrade/internal/observe"
 	"github.com/netgrade/netgrade/internal/proctree"
 )
 
@@ -322,8 +323,8 @@ func Probe() Containment {
 // group and lost their parent. With the subreaper in force only
 // netgrade's own children can be such orphans, read from netgrade's
 // children lists; otherwise every process netgrade may read is looked at.
-func (s *supervisor) marked(mark string, exclude int) []ProcInfo {
-	var candidates []ProcInfo
+func (s *supervisor) marked(mark string, exclude int) []observe.ProcInfo {
+	var candidates []observe.ProcInfo
 	if s.subreaper == nil {
 		candidates = s.children()
 	} else {
@@ -334,7 +335,7 @@ func (s *supervisor) marked(mark string, exclude int) []ProcInfo {
 		candidates = all
 	}
 	want := []byte("\x00" + markVar + "=" + mark + "\x00")
-	var out []ProcInfo
+	var out []observe.ProcInfo
 	for _, pr := range candidates {
 		if pr.PID == exclude || pr.PID == s.self || pr.Gone() {
 			continue
@@ -353,7 +354,7 @@ func (s *supervisor) marked(mark string, exclude int) []ProcInfo {
 // netgrade's threads: a few small reads where a scan of /proc would read
 // the stat file of every process of the machine at every Stop. The scan
 // stays for kernels without those lists.
-func (s *supervisor) children() []ProcInfo {
+func (s *supervisor) children() []observe.ProcInfo {
 	r := proctree.New("")
 	pids, err := r.Children(s.self)
 	if err != nil {
@@ -361,7 +362,7 @@ func (s *supervisor) children() []ProcInfo {
 		if err != nil {
 			return nil
 		}
-		var out []ProcInfo
+		var out []observe.ProcInfo
 		for _, pr := range all {
 			if pr.PPID == s.self {
 				out = append(out, pr)
@@ -369,7 +370,7 @@ func (s *supervisor) children() []ProcInfo {
 		}
 		return out
 	}
-	out := make([]ProcInfo, 0, len(pids))
+	out := make([]observe.ProcInfo, 0, len(pids))
 	for _, pid := range pids {
 		if pr, err := r.Stat(pid); err == nil && pr.PPID == s.self {
 			out = append(out, pr)

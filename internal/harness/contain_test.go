@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netgrade/netgrade/internal/observe"
 	"github.com/netgrade/netgrade/internal/poll"
 	"github.com/netgrade/netgrade/internal/sandbox/sandboxtest/hostile"
 	"github.com/prometheus/procfs"
@@ -102,7 +103,7 @@ func runHostile(t *testing.T, prog hostile.Program, noCgroup bool) {
 			if printed(p, "fork failed") {
 				return poll.Done()
 			}
-			tree, _ := Tree(p.Pid())
+			tree, _ := observe.Tree(p.Pid())
 			if c.Processes.By == "" && int64(len(tree)) > hostileLimits.Processes {
 				return poll.Done()
 			}

@@ -77,6 +77,15 @@ func NewOutput(capBytes int) *Output {
 		count: map[Stream]int{}}
 }
 
+// ReadStream reads r to its end as what a program printed on stream s, the
+// way Start reads a program's streams, and returns when r ends: for
+// output a program printed elsewhere, and for the tests of what reads
+// lines (pyenv's traceback reader).
+func (o *Output) ReadStream(r io.Reader, s Stream) {
+	o.openStream()
+	o.read(r, s, o.closeStream)
+}
+
 // read copies lines from r into the output until r ends. It treats EIO (a
 // pseudo-terminal whose other side closed) as the end of the stream. A
 // line is stamped with the time its first byte was read, not the time its

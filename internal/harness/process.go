@@ -1,7 +1,10 @@
 // Package harness starts a submitted program, captures what it prints as
-// timestamped lines, observes its sockets and process tree through /proc,
-// and stops it with everything it started. It knows nothing of exercises or
-// checks: graders build on it.
+// timestamped lines, and stops it with everything it started, within the
+// limits it was given. It knows nothing of exercises or checks (graders
+// build on it), of the language a program is written in (a Runtime, such
+// as pyenv's, tells it), or of how to watch a running program's sockets
+// and readiness (package observe does, and tells it which processes are
+// left to stop).
 package harness
 
 import (
@@ -21,8 +24,8 @@ import (
 
 // Spec says how to start a program.
 type Spec struct {
-	// Argv is the command line; Argv[0] naming a Python interpreter is
-	// resolved to the real binary through Interpreters.
+	// Argv is the command line; the Runtime given to Start resolves
+	// Argv[0] (a Python interpreter to its real binary).
 	Argv []string
 	// Dir is the working directory (default: the directory of the grader).
 	Dir string
@@ -116,6 +119,7 @@ func (e *StartError) Unwrap() error { return e.Err }
 // Process is a running (or ended) program under observation.
 type Process struct {
 	spec    Spec
+	rt      Runtime
 	argv    []string
 	cmd     *exec.Cmd
 	out     *Output
@@ -153,31 +157,45 @@ func baseEnv() []string {
 	return env
 }
 
+// Runtime is what the harness asks of the language a program is written
+// in; pyenv.Interpreters answers for Python.
+type Runtime interface {
+	// Executable returns what to run for argv[0]: a Python interpreter's
+	// real binary instead of a shim, or argv0 itself. An error means the
+	// runtime is missing (the grader's fault).
+	Executable(ctx context.Context, argv0 string) (string, error)
+	// OutOfMemory reports whether what the program printed on stderr says
+	// it failed to allocate memory, which is how a memory limit enforced
+	// per process shows (Python: a MemoryError traceback).
+	OutOfMemory(stderr []Line) bool
+}
+
 // Start starts the program of spec in its own process group, with stdin
 // on /dev/null, stdout on a pseudo-terminal (so that C stdio and Python
 // line-buffer as on a terminal) and stderr on a pipe. Where netgrade may
 // create cgroups, the program starts in a cgroup of its own with the
 // memory and process limits of spec; elsewhere netgrade, as the child
 // subreaper of its programs, inherits whatever they leave behind, and the
-// limits are rlimits. Containment says which.
-func Start(ctx context.Context, spec Spec, interp *Interpreters) (*Process, error) {
-	return startWith(ctx, spec, interp, theSupervisor())
+// limits are rlimits. Containment says which. rt, when not nil, resolves
+// the command and explains an exit (see Runtime).
+func Start(ctx context.Context, spec Spec, rt Runtime) (*Process, error) {
+	return startWith(ctx, spec, rt, theSupervisor())
 }
 
 // startWith is Start under a given supervisor.
-func startWith(ctx context.Context, spec Spec, interp *Interpreters, sup *supervisor) (*Process, error) {
+func startWith(ctx context.Context, spec Spec, rt Runtime, sup *supervisor) (*Process, error) {
 	if len(spec.Argv) == 0 {
 		return nil, &StartError{Err: errors.New("empty command line"), Netgrade: true}
 	}
 	argv := append([]string(nil), spec.Argv...)
-	if interp != nil && isPython(argv[0]) {
-		real, err := interp.Resolve(ctx, argv[0])
+	if rt != nil {
+		real, err := rt.Executable(ctx, argv[0])
 		if err != nil {
 			return nil, &StartError{Err: err, Netgrade: true}
 		}
 		argv[0] = real
 	}
-	p := &Process{spec: spec, argv: argv, out: NewOutput(spec.OutputCap), done: make(chan struct{}),
+	p := &Process{spec: spec, rt: rt, argv: argv, out: NewOutput(spec.OutputCap), done: make(chan struct{}),
 		sup: sup, limits: spec.Limits.withDefaults(), mark: sup.next()}
 
 	var childEnds []*os.File
@@ -442,9 +460,9 @@ func (p *Process) WaitOutput(ctx context.Context) error {
 // explainMemoryError records the memory limit as the reason a program
 // ended when it is enforced per process (RLIMIT_DATA, which the kernel
 // reports to the program as a failed allocation, not as a kill) and the
-// program died of a Python MemoryError.
+// program's runtime says, from its stderr, that it ran out of memory.
 func (p *Process) explainMemoryError() {
-	if p.contain.Memory.By != "rlimit" {
+	if p.contain.Memory.By != "rlimit" || p.rt == nil {
 		return
 	}
 	p.mu.Lock()
@@ -453,7 +471,7 @@ func (p *Process) explainMemoryError() {
 	if !ex.Exited || ex.Code == 0 || ex.Limit.Kind != "" {
 		return
 	}
-	// Python writes its traceback to stderr; a line of stdout read in
+	// A runtime writes its error to stderr; a line of stdout read in
 	// between (the two streams are read apart) must not cut it.
 	var stderr []Line
 	for _, l := range p.out.Lines() {
@@ -461,7 +479,7 @@ func (p *Process) explainMemoryError() {
 			stderr = append(stderr, l)
 		}
 	}
-	if tb := LastTraceback(stderr); tb == nil || tb.Exception != "MemoryError" {
+	if !p.rt.OutOfMemory(stderr) {
 		return
 	}
 	p.mu.Lock()

@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/netgrade/netgrade/internal/observe"
+	"github.com/netgrade/netgrade/internal/poll"
 	"github.com/netgrade/netgrade/internal/proctree"
 )
 
@@ -34,7 +36,7 @@ func (p *Process) stop() {
 	// Every process of the program seen since stopping began stays a
 	// target: a child that left the process group (setsid) and ignores a
 	// signal is no longer anyone's descendant once its parent has died.
-	seen := map[int]ProcInfo{}
+	seen := map[int]observe.ProcInfo{}
 	p.scan(seen)
 	if p.count(seen) > crowd {
 		steps = steps[2:]
@@ -78,12 +80,14 @@ func (p *Process) stop() {
 // stopped) carries the program's mark, and nothing of the program can
 // start another once everything marked is dead. It looks until two looks
 // in a row find nothing alive, for at most killGrace.
-func (p *Process) sweep(seen map[int]ProcInfo) {
+func (p *Process) sweep(seen map[int]observe.ProcInfo) {
 	if p.cg != nil {
 		return
 	}
-	deadline := time.Now().Add(killGrace)
-	for quiet := 0; quiet < 2 && time.Now().Before(deadline); {
+	ctx, cancel := context.WithTimeout(context.Background(), killGrace)
+	defer cancel()
+	quiet := 0
+	_, _ = poll.Wait(ctx, func(context.Context) poll.Result {
 		p.scan(seen)
 		left := aliveOf(seen)
 		if len(left) == 0 && !(p.groupOurs() && groupAlive(p.pgid)) {
@@ -93,18 +97,24 @@ func (p *Process) sweep(seen map[int]ProcInfo) {
 			p.signalAll(syscall.SIGKILL, seen)
 		}
 		p.reapOrphans(seen)
-		time.Sleep(10 * time.Millisecond) // between two looks at /proc, not a wait for readiness
-	}
+		if quiet == 2 {
+			return poll.Done()
+		}
+		return poll.Continue("%d processes of the program were alive at the last look", len(left))
+	}, poll.Backoff(sweepEvery, sweepEvery))
 }
+
+// sweepEvery is how often sweep looks at /proc.
+const sweepEvery = 10 * time.Millisecond
 
 // scan adds to seen the processes of the program found in /proc: its
 // process group and descendants, and the orphans that carry its mark
 // (with theirs). A cgroup needs no scan: it holds them all.
-func (p *Process) scan(seen map[int]ProcInfo) {
+func (p *Process) scan(seen map[int]observe.ProcInfo) {
 	if p.cg != nil {
 		return
 	}
-	add := func(ps []ProcInfo) {
+	add := func(ps []observe.ProcInfo) {
 		for _, d := range ps {
 			if _, ok := seen[d.PID]; !ok && d.PID != p.pgid {
 				seen[d.PID] = d
@@ -115,7 +125,7 @@ func (p *Process) scan(seen map[int]ProcInfo) {
 		add(descendants(p.pgid))
 	}
 	for _, o := range p.sup.marked(p.mark, p.pgid) {
-		add([]ProcInfo{o})
+		add([]observe.ProcInfo{o})
 		add(descendants(o.PID))
 	}
 }
@@ -132,7 +142,7 @@ func (p *Process) groupOurs() bool {
 }
 
 // count returns how many processes the program runs, about.
-func (p *Process) count(seen map[int]ProcInfo) int {
+func (p *Process) count(seen map[int]observe.ProcInfo) int {
 	if p.cg != nil {
 		return len(p.cg.procs())
 	}
@@ -142,7 +152,7 @@ func (p *Process) count(seen map[int]ProcInfo) int {
 // anyLeft reports whether a process of the program other than its main
 // one is left. It forgets the processes of live that it finds dead, so
 // that waiting for hundreds costs a look at each once.
-func (p *Process) anyLeft(live map[int]ProcInfo) bool {
+func (p *Process) anyLeft(live map[int]observe.ProcInfo) bool {
 	if p.cg != nil {
 		return p.cg.populated()
 	}
@@ -162,7 +172,7 @@ func (p *Process) anyLeft(live map[int]ProcInfo) bool {
 // A process gets a signal once: a second SIGINT arriving while Python
 // handles the first can cut the flush of its output, so the members of
 // the process group, signalled as a group, are not signalled again.
-func (p *Process) signalAll(sig syscall.Signal, seen map[int]ProcInfo) {
+func (p *Process) signalAll(sig syscall.Signal, seen map[int]observe.ProcInfo) {
 	group := p.groupOurs()
 	if group {
 		_ = syscall.Kill(-p.pgid, sig)
@@ -184,14 +194,14 @@ func (p *Process) signalAll(sig syscall.Signal, seen map[int]ProcInfo) {
 		return
 	}
 	if seen == nil {
-		seen = map[int]ProcInfo{}
+		seen = map[int]observe.ProcInfo{}
 		p.scan(seen)
 	}
 	others(aliveOf(seen))
 }
 
 // aliveOf returns the PIDs of the processes of seen that still run.
-func aliveOf(seen map[int]ProcInfo) []int {
+func aliveOf(seen map[int]observe.ProcInfo) []int {
 	var out []int
 	for pid, info := range seen {
 		if info.Alive() {
@@ -205,7 +215,7 @@ func aliveOf(seen map[int]ProcInfo) []int {
 // gone, or for grace; it reports whether they are gone. After SIGKILL
 // (kill), it keeps killing what it finds, processes forked while the
 // others died included.
-func (p *Process) waitGone(grace time.Duration, seen map[int]ProcInfo, kill bool) bool {
+func (p *Process) waitGone(grace time.Duration, seen map[int]observe.ProcInfo, kill bool) bool {
 	deadline := time.Now().Add(grace)
 	timeout := time.NewTimer(grace)
 	defer timeout.Stop()
@@ -215,45 +225,58 @@ func (p *Process) waitGone(grace time.Duration, seen map[int]ProcInfo, kill bool
 		return false
 	}
 	// The main process is gone; the rest of the program may remain.
-	// netgrade waits on the processes it knows of (with pidfds, the kernel
-	// wakes it when they exit) for at most one look interval, which doubles
-	// from lookFirst up to lookCap; after each, it reaps the orphans it
-	// inherited that died (a zombie still counts as a member of the process
-	// group) and, after SIGKILL, kills what was forked meanwhile.
+	// netgrade looks at what is left with poll's backoff, from lookFirst
+	// up to lookCap, and sleeps in between on the processes it knows of
+	// (with pidfds, the kernel wakes it when they have all exited). After
+	// each look it reaps the orphans it inherited that died (a zombie
+	// still counts as a member of the process group) and, after SIGKILL,
+	// kills what was forked meanwhile.
 	live := maps.Clone(seen)
-	look := lookFirst
-	for p.anyLeft(live) {
-		left := time.Until(deadline)
-		if left <= 0 {
-			return false
-		}
-		wait := min(look, left)
-		look = min(2*look, lookCap)
-		if procs := p.members(live); len(procs) > 0 {
-			ctx, cancel := context.WithTimeout(context.Background(), wait)
-			_, _ = WaitGone(ctx, procs)
-			cancel()
-		} else {
-			// Only members netgrade has not seen are left: nothing to
-			// wait on but time.
-			time.Sleep(wait)
-		}
-		if kill {
-			before := len(seen)
-			p.scan(seen)
-			if len(seen) > before {
-				live = maps.Clone(seen)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	wake := make(chan struct{}, 1)
+	stopWatch := func() {}
+	defer func() { stopWatch() }()
+	first := true
+	_, err := poll.Wait(ctx, func(context.Context) poll.Result {
+		stopWatch()
+		if !first {
+			if kill {
+				before := len(seen)
+				p.scan(seen)
+				if len(seen) > before {
+					live = maps.Clone(seen)
+				}
+				p.signalAll(syscall.SIGKILL, live)
 			}
-			p.signalAll(syscall.SIGKILL, live)
+			p.reapOrphans(seen)
 		}
-		p.reapOrphans(seen)
-	}
-	return true
+		first = false
+		if !p.anyLeft(live) {
+			return poll.Done()
+		}
+		procs := p.members(live)
+		if len(procs) > 0 {
+			wctx, wcancel := context.WithCancel(ctx)
+			stopWatch = wcancel
+			go func() {
+				if _, err := observe.WaitGone(wctx, procs); err == nil {
+					select {
+					case wake <- struct{}{}:
+					default:
+					}
+				}
+			}()
+		}
+		return poll.Continue("%d processes of the program are left", len(procs))
+	}, poll.Backoff(lookFirst, lookCap), poll.WakeOn(wake))
+	return err == nil
 }
 
 // How often waitGone looks at what is left of a program whose main
 // process has ended: first after lookFirst, then twice as late each time,
-// up to lookCap. Between looks it sleeps on the processes' pidfds.
+// up to lookCap (poll's backoff). Between looks it sleeps on the
+// processes' pidfds, and looks at once when they have all exited.
 const (
 	lookFirst = 5 * time.Millisecond
 	lookCap   = 100 * time.Millisecond
@@ -262,10 +285,10 @@ const (
 // members returns the processes of the program other than its main one
 // that netgrade knows of and that still run: its cgroup's, or those of
 // live.
-func (p *Process) members(live map[int]ProcInfo) []ProcInfo {
+func (p *Process) members(live map[int]observe.ProcInfo) []observe.ProcInfo {
 	if p.cg != nil {
 		r := proctree.New("")
-		var out []ProcInfo
+		var out []observe.ProcInfo
 		for _, pid := range p.cg.procs() {
 			if pr, err := r.Stat(pid); err == nil && !pr.Gone() {
 				out = append(out, pr)
@@ -273,7 +296,7 @@ func (p *Process) members(live map[int]ProcInfo) []ProcInfo {
 		}
 		return out
 	}
-	out := make([]ProcInfo, 0, len(live))
+	out := make([]observe.ProcInfo, 0, len(live))
 	for _, info := range live {
 		out = append(out, info)
 	}
@@ -283,7 +306,7 @@ func (p *Process) members(live map[int]ProcInfo) []ProcInfo {
 // cleanUp runs once the program's processes are gone: it reaps the
 // orphans netgrade inherited from the program (and only those), reads
 // the limits the cgroup saw hit, and removes the cgroup.
-func (p *Process) cleanUp(seen map[int]ProcInfo) {
+func (p *Process) cleanUp(seen map[int]observe.ProcInfo) {
 	p.reapOrphans(seen)
 	hit := p.limitHit()
 	p.mu.Lock()
@@ -312,7 +335,7 @@ func (p *Process) limitHit() LimitHit {
 // and that have died: those of its cgroup, or of its process group, or
 // seen as its own. No other child of netgrade is touched: os/exec waits
 // for those.
-func (p *Process) reapOrphans(seen map[int]ProcInfo) {
+func (p *Process) reapOrphans(seen map[int]observe.ProcInfo) {
 	if !zombieChild() {
 		return // nothing has died that is not reaped yet
 	}
@@ -350,4 +373,19 @@ func zombieChild() bool {
 func groupAlive(pgid int) bool {
 	err := syscall.Kill(-pgid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// descendants returns the live processes of pid's tree but pid.
+func descendants(pid int) []observe.ProcInfo {
+	tree, err := observe.Tree(pid)
+	if err != nil {
+		return nil
+	}
+	var out []observe.ProcInfo
+	for _, p := range tree {
+		if p.PID != pid && p.State != "Z" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/netgrade/netgrade/internal/cost"
 	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/interop"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/sandbox"
 	"github.com/netgrade/netgrade/internal/sandbox/sandboxtest"
 	"gotest.tools/v3/assert"
@@ -78,7 +79,7 @@ func BenchmarkClass(b *testing.B) {
 		// than by the pair runner of every cell (a pyenv shim costs a
 		// Python start of its own).
 		sandboxtest.Require(b, "netns", sandbox.NetnsAvailable(context.Background(), bin))
-		py, err := harness.NewInterpreters().Resolve(context.Background(), "python3")
+		py, err := pyenv.NewInterpreters().Resolve(context.Background(), "python3")
 		assert.NilError(b, err)
 		sb = sandbox.NewNetns(bin, py)
 	case sandbox.Docker:
@@ -100,7 +101,7 @@ func BenchmarkClass(b *testing.B) {
 		students := writeClass(b, subs, benchClass(b, n))
 		m := cost.Start()
 		res, err := interop.Run(context.Background(), students, interop.Options{
-			Out: out, Pairs: pairs, Sandbox: sb, Env: interop.Env{Reference: env.Reference, Interpreters: harness.NewInterpreters(), Ports: harness.NewPorts(uint64(time.Now().UnixNano()))},
+			Out: out, Pairs: pairs, Sandbox: sb, Env: interop.Env{Reference: env.Reference, Interpreters: pyenv.NewInterpreters(), Ports: harness.NewPorts(uint64(time.Now().UnixNano()))},
 			Jobs: 8, Version: "bench", LogLine: `[{asctime}] client {ip} sent "{message}"`,
 		})
 		u := m.Stop()
@@ -143,7 +144,7 @@ func BenchmarkClass(b *testing.B) {
 // pythonStart is the CPU of one start of a Python program that imports
 // what the exercises' programs import and ends: the median of 15.
 func pythonStart(b *testing.B) time.Duration {
-	py, err := harness.NewInterpreters().Resolve(context.Background(), "python3")
+	py, err := pyenv.NewInterpreters().Resolve(context.Background(), "python3")
 	assert.NilError(b, err)
 	var ds []time.Duration
 	for range 15 {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/observe"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/sandbox"
 )
 
@@ -115,7 +117,7 @@ type Env struct {
 	// command as given (a pair runner: its sandbox passes the interpreter
 	// resolved already, or the image's python3 is no shim), so that a cell
 	// does not pay a Python start to resolve one.
-	Interpreters *harness.Interpreters
+	Interpreters *pyenv.Interpreters
 	// Ports hands out the ports of the cells; nil gives each cell its own.
 	Ports *harness.Ports
 }
@@ -168,7 +170,7 @@ func (e Env) cell(ctx context.Context, p sandbox.Pair, req Request) (*Outcome, e
 		return c.finish(&Outcome{Verdict: Grey, Culprit: "server", Reason: "the server could not be started: " + why}), nil
 	}
 	sctx, cancel := context.WithTimeout(ctx, scaled(startDeadline, req.TimeoutScale))
-	ready, berr := harness.AwaitBound(sctx, c.server.pid(), req.Proto, port, c.server.done())
+	ready, berr := observe.AwaitBound(sctx, c.server.pid(), req.Proto, port, c.server.done())
 	cancel()
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
@@ -242,7 +244,11 @@ func (e Env) start(ctx context.Context, p sandbox.Pair, exercise string, s Side,
 	if p.Python != "" && len(argv) > 0 && argv[0] == "python3" {
 		argv[0] = p.Python
 	}
-	proc, err := harness.Start(ctx, harness.Spec{Argv: argv, Dir: prog.Dir}, e.Interpreters)
+	var rt harness.Runtime // nil: the command as given (see Env.Interpreters)
+	if e.Interpreters != nil {
+		rt = e.Interpreters
+	}
+	proc, err := harness.Start(ctx, harness.Spec{Argv: argv, Dir: prog.Dir}, rt)
 	if err != nil {
 		var se *harness.StartError
 		if errors.As(err, &se) && !se.Netgrade {

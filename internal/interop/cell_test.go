@@ -11,6 +11,7 @@ import (
 	"github.com/netgrade/netgrade/fixtures"
 	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/interop"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/sandbox"
 	"gotest.tools/v3/assert"
 )
@@ -25,7 +26,7 @@ var env = interop.Env{
 		}
 		return p.Run, nil
 	},
-	Interpreters: harness.NewInterpreters(),
+	Interpreters: pyenv.NewInterpreters(),
 	Ports:        harness.NewPorts(7),
 }
 

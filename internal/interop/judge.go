@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/observe"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
 )
 
@@ -95,7 +97,7 @@ func crashed(p program) string {
 	}
 	s := p.status()
 	lines := p.lines()
-	if tb := harness.LastTraceback(lines); tb != nil {
+	if tb := pyenv.LastTraceback(lines); tb != nil {
 		return s + ": " + tb.Line
 	}
 	for i := len(lines) - 1; i >= 0; i-- {
@@ -127,8 +129,8 @@ func ended(p program) bool {
 }
 
 // notBound explains a server that never bound its port.
-func (c *run) notBound(ready harness.Readiness, err error) *Outcome {
-	if errors.Is(err, harness.ErrExited) || ended(c.server) {
+func (c *run) notBound(ready observe.Readiness, err error) *Outcome {
+	if errors.Is(err, observe.ErrExited) || ended(c.server) {
 		why := crashed(c.server)
 		if why == "" {
 			why = c.server.status()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/observe"
 )
 
 // RefFunc is a reference implementation run inside netgrade: it runs with
@@ -39,7 +40,7 @@ type program interface {
 	drain()
 	// runDelays are how long its threads have waited for a CPU so far
 	// (none for a reference).
-	runDelays() harness.RunDelays
+	runDelays() observe.RunDelays
 }
 
 // studentProgram is a student's program under the harness.
@@ -51,15 +52,15 @@ func (s studentProgram) lines() []harness.Line { return s.p.Output().Lines() }
 func (s studentProgram) status() string        { return s.p.Exit().String() }
 func (s studentProgram) stop()                 { s.p.Stop() }
 func (s studentProgram) waitingToRead() bool {
-	_, ok, _ := harness.BlockedReading(s.p.Pid())
+	_, ok, _ := observe.BlockedReading(s.p.Pid())
 	return ok
 }
 func (s studentProgram) exitCode() (int, bool) {
 	e := s.p.Exit()
 	return e.Code, e.Exited && e.StoppedBy == ""
 }
-func (s studentProgram) runDelays() harness.RunDelays {
-	d, _ := harness.ThreadRunDelays(s.p.Pid())
+func (s studentProgram) runDelays() observe.RunDelays {
+	d, _ := observe.ThreadRunDelays(s.p.Pid())
 	return d
 }
 
@@ -95,7 +96,7 @@ func startRef(ctx context.Context, f RefFunc, args []string) *refProgram {
 
 func (r *refProgram) pid() int { return os.Getpid() }
 func (r *refProgram) drain()   {}
-func (r *refProgram) runDelays() harness.RunDelays {
+func (r *refProgram) runDelays() observe.RunDelays {
 	return nil
 }
 func (r *refProgram) done() <-chan struct{} { return r.end }

@@ -1,9 +1,13 @@
-// Package pyenv knows the Python interpreters of a machine: which of them
-// can import a module a program failed to import, and what to tell the
-// person who can act on it. A student whose python3 on PATH (a pyenv
+// Package pyenv is netgrade's knowledge of Python. It knows the Python
+// interpreters of a machine: the real binary behind a python3 shim
+// (Interpreters, the Runtime harness starts programs with), and which of
+// them can import a module a program failed to import, with what to tell
+// the person who can act on it. A student whose python3 on PATH (a pyenv
 // build, a virtual environment) lacks Flask often has a Debian
 // /usr/bin/python3 that has it: "The grading machine has no flask" would
-// send them the wrong way.
+// send them the wrong way. It reads what Python prints when a program
+// dies (LastTraceback, a MemoryError, a missing module) and what stops
+// Python from reading a source file at all (Undecodable).
 package pyenv
 
 import (

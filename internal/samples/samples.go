@@ -95,7 +95,7 @@ func List(dir, self string, exs []*graders.Exercise, pick Pick) ([]*Sample, erro
 			sub.Name = "fixtures/" + f.ID()
 			smp := &Sample{Job: graders.Job{Exercise: ex, Submission: sub}, ID: f.ID(), Fails: f.Fails, About: f.About, Requires: f.Requires}
 			if len(f.Texts) > 0 {
-				smp.Settings = &graders.Settings{Texts: f.Texts}
+				smp.Course = graders.Settings{Texts: f.Texts}
 			}
 			if len(f.Requires) > 0 {
 				py, err := pythons.For(context.Background(), f.Requires)

@@ -108,7 +108,7 @@ func TestAsDeclared(t *testing.T) {
 // call at a time, counting up: what the demo's progress shows.
 func TestGrade(t *testing.T) {
 	ex := &graders.Exercise{ID: "x", Checks: []*graders.Check{{ID: "x/a", Title: "a", Points: 1,
-		Run: func(ctx context.Context, t *graders.T) error { return nil }}}}
+		Run: func(t *graders.T) error { return nil }}}}
 	var list []*samples.Sample
 	for i := range 5 {
 		list = append(list, &samples.Sample{ID: fmt.Sprintf("x/%d.py", i), Job: graders.Job{Exercise: ex, Submission: graders.Submission{Name: "s"}}})

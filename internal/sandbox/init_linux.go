@@ -99,7 +99,7 @@ const scratchDir = "/dev/shm"
 // setupNamespace makes the new mount namespace private and its whole file
 // system read-only (the unit's programs may write only to a fresh
 // /dev/shm of their own, which TMPDIR names), mounts a /proc of the new PID namespace over the
-// old one (the harness reads sockets and process trees there), and brings
+// old one (observe reads sockets and process trees there), and brings
 // the new network namespace's loopback up.
 func setupNamespace() error {
 	if err := unix.Mount("none", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
 )
 
@@ -17,9 +18,9 @@ type processSandbox struct {
 // NewProcess returns the process sandbox: plain processes in their own
 // process groups, on the machine's own loopback, with ports chosen by
 // netgrade. It isolates nothing.
-func NewProcess(reg *graders.Registry, interp *harness.Interpreters) Sandbox {
+func NewProcess(reg *graders.Registry, interp *pyenv.Interpreters) Sandbox {
 	if interp == nil {
-		interp = harness.NewInterpreters()
+		interp = pyenv.NewInterpreters()
 	}
 	return &processSandbox{runner: Runner{
 		Registry:     reg,

@@ -54,8 +54,9 @@ type Unit struct {
 	// Python is the interpreter that runs .py files; empty lets the runner
 	// resolve python3 on its own PATH (as in a container).
 	Python string `json:"python,omitempty"`
-	// Settings are the course's settings for the checks.
-	Settings graders.Settings `json:"settings"`
+	// Course is what the course says of each exercise of Files: its check
+	// settings and run command (nil: the defaults).
+	Course Course `json:"course,omitempty"`
 	// Sandbox is the name results record for the isolation in force.
 	Sandbox string `json:"sandbox"`
 	// Version is netgrade's version, written into results.
@@ -68,15 +69,43 @@ type Unit struct {
 type File struct {
 	Exercise string `json:"exercise"`
 	Path     string `json:"path"`
-	// Command, when set, is how the file is run: a command template whose
-	// token {file} is the file's absolute path as the runner sees it and
-	// {args} the exercise's arguments; python3 as the first token is the
-	// unit's Python. When empty, a .py file runs under python3 and an
-	// executable directly.
-	Command []string `json:"command,omitempty"`
-	// Settings, when set, replace the unit's Settings for this exercise.
-	Settings *graders.Settings `json:"settings,omitempty"`
 }
+
+// Course is a course as a unit carries it to its runner, by exercise ID:
+// the graders.Course the batch was given, written down for the exercises
+// of the unit so that it crosses into a sandbox as JSON.
+type Course map[string]Entry
+
+// Entry is what a course says of one exercise.
+type Entry struct {
+	// Settings are the settings of the exercise's checks.
+	Settings graders.Settings `json:"settings"`
+	// Command, when set, is how the exercise's file is run: a command
+	// template whose token {file} is the file's absolute path as the
+	// runner sees it and {args} the exercise's arguments; python3 as the
+	// first token is the unit's Python. When empty, a .py file runs under
+	// python3 and an executable directly.
+	Command []string `json:"command,omitempty"`
+}
+
+// CourseOf writes down what c says of the exercises (nil for a nil c).
+func CourseOf(c graders.Course, exercises ...string) Course {
+	if c == nil {
+		return nil
+	}
+	out := make(Course, len(exercises))
+	for _, ex := range exercises {
+		out[ex] = Entry{Settings: c.Settings(ex), Command: c.Command(ex)}
+	}
+	return out
+}
+
+// Settings returns the settings of exercise's checks (graders.Course).
+func (c Course) Settings(exercise string) graders.Settings { return c[exercise].Settings }
+
+// Command returns the command template of exercise's file
+// (graders.Course).
+func (c Course) Command(exercise string) []string { return c[exercise].Command }
 
 // Timeout returns the unit's time bound.
 func (u Unit) Timeout() time.Duration { return time.Duration(u.TimeoutMS) * time.Millisecond }
@@ -99,18 +128,14 @@ type Sandbox interface {
 }
 
 // UnitTimeout returns a time bound for grading the given exercises under
-// their settings (nil: the defaults): every selected check's watchdog
-// deadline, as the course sets and scales it, plus slack for starting and
-// stopping programs.
-func UnitTimeout(exs []*graders.Exercise, settings func(exercise string) graders.Settings) time.Duration {
+// a course (nil: the defaults): every selected check's watchdog deadline,
+// as the course sets and scales it, plus slack for starting and stopping
+// programs.
+func UnitTimeout(exs []*graders.Exercise, course graders.Course) time.Duration {
 	const perCheckSlack = 5 * time.Second
 	var d time.Duration
 	for _, e := range exs {
-		var set graders.Settings
-		if settings != nil {
-			set = settings(e.ID)
-		}
-		for _, t := range e.Deadlines(graders.Options{Settings: set}) {
+		for _, t := range e.Deadlines(graders.Options{Course: course}) {
 			d += t + perCheckSlack
 		}
 	}

@@ -44,7 +44,7 @@ func TestReadStream(t *testing.T) {
 }
 
 func TestParseUnit(t *testing.T) {
-	u, err := ParseUnit([]byte(`{"student":"a","dir":"/s","files":[{"exercise":"udp-server","path":"udp-server.py"}],"settings":{},"sandbox":"netns","timeout_ms":1000}`))
+	u, err := ParseUnit([]byte(`{"student":"a","dir":"/s","files":[{"exercise":"udp-server","path":"udp-server.py"}],"course":{"udp-server":{"settings":{}}},"sandbox":"netns","timeout_ms":1000}`))
 	require.NoError(t, err)
 	assert.Equal(t, "a", u.Student)
 	assert.Equal(t, int64(1000), u.Timeout().Milliseconds())
@@ -76,7 +76,7 @@ func TestRunnerCommandTemplate(t *testing.T) {
 		{"other interpreter", []string{"pypy3", "{file}"}, []string{"pypy3", filepath.Join(dir, "udp-server.py")}},
 	}
 	for _, c := range cases {
-		sub, err := r.submission(Unit{Student: "a", Dir: dir, Python: "/py/python3.11"}, File{Exercise: ex.ID, Path: "udp-server.py", Command: c.command}, ex)
+		sub, err := r.submission(Unit{Student: "a", Dir: dir, Python: "/py/python3.11", Course: Course{ex.ID: {Command: c.command}}}, File{Exercise: ex.ID, Path: "udp-server.py"}, ex)
 		require.NoError(t, err, c.name)
 		assert.Equal(t, c.want, sub.Command, c.name)
 		assert.Equal(t, "a/udp-server.py", sub.Name)

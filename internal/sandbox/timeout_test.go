@@ -16,13 +16,8 @@ import (
 func TestUnitTimeout(t *testing.T) {
 	exs := course.Registry().Exercises()
 	base := sandbox.UnitTimeout(exs, nil)
-	scaled := sandbox.UnitTimeout(exs, func(string) graders.Settings { return graders.Settings{TimeoutScale: 2} })
-	fewer := sandbox.UnitTimeout(exs, func(ex string) graders.Settings {
-		if ex == "tcp-tickets" {
-			return graders.Settings{Only: []string{"tcp-tickets/starts"}}
-		}
-		return graders.Settings{}
-	})
+	scaled := sandbox.UnitTimeout(exs, graders.Settings{TimeoutScale: 2})
+	fewer := sandbox.UnitTimeout(exs, sandbox.Course{"tcp-tickets": {Settings: graders.Settings{Only: []string{"tcp-tickets/starts"}}}})
 	var watchdogs time.Duration
 	for _, e := range exs {
 		for _, d := range e.Deadlines(graders.Options{}) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
 )
 
@@ -20,7 +21,7 @@ type Runner struct {
 	Registry *graders.Registry
 	// Interpreters and Ports are shared by every unit this runner grades;
 	// nil gives each unit its own.
-	Interpreters *harness.Interpreters
+	Interpreters *pyenv.Interpreters
 	Ports        *harness.Ports
 }
 
@@ -41,7 +42,7 @@ func (r *Runner) Grade(ctx context.Context, u Unit, emit func(report.Result) err
 		defer cancel()
 	}
 	opt := graders.Options{
-		Settings:     u.Settings,
+		Course:       u.Course,
 		Interpreters: r.Interpreters,
 		Ports:        r.Ports,
 		// One check at a time within each exercise, UnitSlots across them.
@@ -51,7 +52,7 @@ func (r *Runner) Grade(ctx context.Context, u Unit, emit func(report.Result) err
 		Version:  u.Version,
 	}
 	if opt.Interpreters == nil {
-		opt.Interpreters = harness.NewInterpreters()
+		opt.Interpreters = pyenv.NewInterpreters()
 	}
 	jobs := make([]*graders.Job, 0, len(u.Files))
 	for _, f := range u.Files {
@@ -63,7 +64,7 @@ func (r *Runner) Grade(ctx context.Context, u Unit, emit func(report.Result) err
 		if err != nil {
 			return err
 		}
-		jobs = append(jobs, &graders.Job{Exercise: ex, Submission: sub, Settings: f.Settings})
+		jobs = append(jobs, &graders.Job{Exercise: ex, Submission: sub})
 	}
 	// Results leave in file order: next is the first not emitted yet.
 	finished := make(map[*graders.Job]bool, len(jobs))
@@ -96,12 +97,12 @@ func (r *Runner) submission(u Unit, f File, ex *graders.Exercise) (graders.Submi
 	if err != nil {
 		return graders.Submission{}, fmt.Errorf("file %s of %s: %w", f.Path, u.Student, err)
 	}
-	if len(f.Command) > 0 {
+	if command := u.Course.Command(f.Exercise); len(command) > 0 {
 		abs, err := filepath.Abs(path)
 		if err != nil {
 			return graders.Submission{}, err
 		}
-		sub.Command = harness.FileTemplate(f.Command, abs, ex.Args)
+		sub.Command = harness.FileTemplate(command, abs, ex.Args)
 	}
 	if u.Python != "" && len(sub.Command) > 0 && sub.Command[0] == "python3" {
 		sub.Command[0] = u.Python

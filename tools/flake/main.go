@@ -41,6 +41,7 @@ import (
 	"github.com/netgrade/netgrade/course"
 	"github.com/netgrade/netgrade/graders"
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/netgrade/netgrade/internal/samples"
 	"github.com/netgrade/netgrade/internal/sandbox"
@@ -135,8 +136,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "flake: %d submissions × %d runs %s, %d at a time, %d CPU burner(s) on %d core(s)\n",
 		len(list), *runs, where, *jobs, *burners, runtime.NumCPU())
-	opt := graders.Options{Ports: harness.NewPorts(uint64(time.Now().UnixNano())), Interpreters: harness.NewInterpreters()}
-	opt.Settings.Only = split(*checks)
+	opt := graders.Options{Ports: harness.NewPorts(uint64(time.Now().UnixNano())), Interpreters: pyenv.NewInterpreters()}
+	opt.Course = graders.Settings{Only: split(*checks)}
 	// Long runs report their progress some forty times.
 	every := max(1, *runs/40)
 	begin := time.Now()

@@ -94,14 +94,14 @@ func newSandboxed(dir, kind, image string, ids []string, list []*job, stdout io.
 // textsKey names the course texts a fixture is graded under: "" for the
 // default course.
 func textsKey(j *job) string {
-	if j.Settings == nil || len(j.Settings.Texts) == 0 {
+	if len(jobTexts(j)) == 0 {
 		return ""
 	}
-	keys := slices.Sorted(maps.Keys(j.Settings.Texts))
+	keys := slices.Sorted(maps.Keys(jobTexts(j)))
 	var b strings.Builder
 	b.WriteString(j.Exercise.ID)
 	for _, k := range keys {
-		fmt.Fprintf(&b, "\x00%s=%s", k, j.Settings.Texts[k])
+		fmt.Fprintf(&b, "\x00%s=%s", k, jobTexts(j)[k])
 	}
 	return b.String()
 }
@@ -117,8 +117,8 @@ func courseYAML(ids []string, files map[string]string, j *job) []byte {
 			continue
 		}
 		b.WriteString("    texts:\n")
-		for _, k := range slices.Sorted(maps.Keys(j.Settings.Texts)) {
-			fmt.Fprintf(&b, "      %s: %s\n", k, strconv.Quote(j.Settings.Texts[k]))
+		for _, k := range slices.Sorted(maps.Keys(jobTexts(j))) {
+			fmt.Fprintf(&b, "      %s: %s\n", k, strconv.Quote(jobTexts(j)[k]))
 		}
 	}
 	return []byte(b.String())
@@ -201,4 +201,13 @@ func (s *sandboxed) run(ctx context.Context, r, n int, list []*job) error {
 		j.record(res, problem)
 	}
 	return nil
+}
+
+// jobTexts are the course texts j is graded under: its own course's, for
+// its exercise (none for the default course).
+func jobTexts(j *job) map[string]string {
+	if j.Course == nil {
+		return nil
+	}
+	return j.Course.Settings(j.Exercise.ID).Texts
 }

@@ -27,7 +27,7 @@ func TestSandboxClasses(t *testing.T) {
 	require.NoError(t, os.WriteFile(src, []byte("print('x')\n"), 0o644))
 	with := &job{Sample: &samples.Sample{ID: "http-server/static_x.py", Job: graders.Job{
 		Exercise: ex, Submission: graders.Submission{File: src},
-		Settings: &graders.Settings{Texts: map[string]string{"static": "public"}},
+		Course: graders.Settings{Texts: map[string]string{"static": "public"}},
 	}}}
 	without := &job{Sample: &samples.Sample{ID: "http-server/plain.py", Job: graders.Job{
 		Exercise: ex, Submission: graders.Submission{File: src},

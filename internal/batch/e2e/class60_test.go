@@ -18,7 +18,7 @@ import (
 	"github.com/netgrade/netgrade/internal/batch"
 	"github.com/netgrade/netgrade/internal/batch/batchtest"
 	"github.com/netgrade/netgrade/internal/cost"
-	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/netgrade/netgrade/internal/sandbox"
 	"github.com/stretchr/testify/assert"
@@ -194,7 +194,7 @@ func programStarts(recs []*batch.Record) int {
 // pythonStartCPU measures the CPU of one start of the Python interpreter
 // that imports what the exercises use and exits.
 func pythonStartCPU(b *testing.B) time.Duration {
-	py, err := harness.NewInterpreters().Resolve(context.Background(), "python3")
+	py, err := pyenv.NewInterpreters().Resolve(context.Background(), "python3")
 	require.NoError(b, err)
 	const n = 10
 	m := cost.Start()

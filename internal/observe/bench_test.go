@@ -1,16 +1,17 @@
-package harness
+package observe
 
 import (
 	"net/netip"
 
 	"fmt"
-	"golang.org/x/sys/unix"
 	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/prometheus/procfs"
 

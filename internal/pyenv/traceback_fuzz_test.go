@@ -1,25 +1,26 @@
-package harness
+package pyenv
 
 import (
 	"bytes"
 	"strings"
 	"testing"
 
+	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/stretchr/testify/require"
 )
 
 // fuzzLines reads stdout and stderr into an Output the way a program's
 // streams are read, one after the other.
-func fuzzLines(stdout, stderr []byte, stderrFirst bool) []Line {
-	o := NewOutput(0)
-	first, second := Line{Stream: Stdout}, Line{Stream: Stderr}
+func fuzzLines(stdout, stderr []byte, stderrFirst bool) []harness.Line {
+	o := harness.NewOutput(0)
+	first, second := harness.Line{Stream: harness.Stdout}, harness.Line{Stream: harness.Stderr}
 	a, b := stdout, stderr
 	if stderrFirst {
 		first, second = second, first
 		a, b = b, a
 	}
-	o.read(bytes.NewReader(a), first.Stream, func() {})
-	o.read(bytes.NewReader(b), second.Stream, func() {})
+	o.ReadStream(bytes.NewReader(a), first.Stream)
+	o.ReadStream(bytes.NewReader(b), second.Stream)
 	return o.Lines()
 }
 
@@ -64,7 +65,7 @@ func FuzzLastTraceback(f *testing.F) {
 		}
 		// Within the output's bounds, a traceback printed last on stderr
 		// is the one found.
-		if stderrFirst || len(stdout)+len(stderr)+len(realTraceback) > DefaultOutputCap/2 {
+		if stderrFirst || len(stdout)+len(stderr)+len(realTraceback) > harness.DefaultOutputCap/2 {
 			return
 		}
 		last := LastTraceback(fuzzLines(stdout, append(append(append([]byte(nil), stderr...), '\n'), realTraceback...), false))

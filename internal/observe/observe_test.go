@@ -1,4 +1,4 @@
-package harness
+package observe
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/netgrade/netgrade/internal/poll"
 	"github.com/netgrade/netgrade/internal/proctree"
 	"github.com/netgrade/netgrade/internal/sockdiag"
 )
@@ -48,30 +49,25 @@ time.sleep(60)
 `
 
 // startSockets starts serverScript on two fresh ports and waits for it.
-func startSockets(tb testing.TB) (*Process, int, int) {
+func startSockets(tb testing.TB) (*prog, int, int) {
 	tb.Helper()
 	needPython(tb)
-	ports := NewPorts(uint64(time.Now().UnixNano()))
-	tcp, err := ports.Next()
-	require.NoError(tb, err)
-	udp, err := ports.Next()
-	require.NoError(tb, err)
-	p, err := Start(context.Background(), Spec{Argv: []string{"python3", "-c", fmt.Sprintf(serverScript, tcp, udp, udp)}}, interp)
-	require.NoError(tb, err)
-	tb.Cleanup(func() { p.Stop() })
+	ports := freePorts(tb, 2)
+	tcp, udp := ports[0], ports[1]
+	p := start(tb, "python3", "-c", fmt.Sprintf(serverScript, tcp, udp, udp))
+	require.NoError(tb, p.waitLine("ready", 20*time.Second))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	_, _, err = p.Output().Wait(ctx, 0, func(l Line) bool { return l.Text == "ready" })
-	require.NoError(tb, err)
 	// The child's socket: wait until the tree shows two processes.
-	for ctx.Err() == nil {
-		if tr, _ := Tree(p.Pid()); len(tr) == 2 {
-			if inodes, _ := socketInodes(p.Pid()); len(inodes) >= 4 {
-				break
-			}
+	_, err := poll.Wait(ctx, func(context.Context) poll.Result {
+		tr, _ := Tree(p.Pid())
+		inodes, _ := socketInodes(p.Pid())
+		if len(tr) == 2 && len(inodes) >= 4 {
+			return poll.Done()
 		}
-		time.Sleep(time.Millisecond)
-	}
+		return poll.Continue("%d processes holding %d sockets", len(tr), len(inodes))
+	})
+	require.NoError(tb, err)
 	return p, tcp, udp
 }
 
@@ -205,7 +201,7 @@ func TestBusy(t *testing.T) {
 		{"sleeping", "exec sleep 60", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := start(t, Spec{Argv: []string{"sh", "-c", tc.script}})
+			p := start(t, "sh", "-c", tc.script)
 			// Let it reach its loop or its sleep: a sleeping shell shows S
 			// within a few looks.
 			deadline := time.Now().Add(5 * time.Second)
@@ -216,4 +212,84 @@ func TestBusy(t *testing.T) {
 			assert.Equal(t, tc.busy, busy)
 		})
 	}
+}
+
+func TestWaitBound(t *testing.T) {
+	needPython(t)
+	ports := freePorts(t, 2)
+	want, other := ports[0], ports[1]
+	serve := func(port int) []string {
+		return []string{"python3", "-c", fmt.Sprintf(`import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("", %d))
+t = socket.socket()
+t.bind(("127.0.0.1", 0))
+t.listen()
+time.sleep(60)`, port)}
+	}
+	t.Run("the asked port", func(t *testing.T) {
+		p := start(t, serve(want)...)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		s, socks, err := WaitBound(ctx, p.Pid(), "udp", want, p.Done())
+		require.NoError(t, err)
+		assert.Equal(t, want, s.Port)
+		assert.Equal(t, "BOUND", s.State)
+		assert.True(t, s.Addr.IsUnspecified())
+		var listening int
+		for _, s := range socks {
+			if s.Proto == "tcp" && s.State == "LISTEN" {
+				listening++
+				assert.Equal(t, "127.0.0.1", s.Addr.String())
+			}
+		}
+		assert.Equal(t, 1, listening, "the TCP listener shows too: %v", socks)
+	})
+	t.Run("another port", func(t *testing.T) {
+		p := start(t, serve(other)...)
+		// First the program binds its port, however long it takes to
+		// start on a busy machine; then the wait for the port it was not
+		// given ends at its deadline.
+		bctx, bcancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer bcancel()
+		_, _, err := WaitBound(bctx, p.Pid(), "udp", other, p.Done())
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+		defer cancel()
+		_, socks, err := WaitBound(ctx, p.Pid(), "udp", want, p.Done())
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		var held []string
+		for _, s := range socks {
+			held = append(held, s.String())
+		}
+		assert.Contains(t, held, fmt.Sprintf("UDP 0.0.0.0:%d", other))
+	})
+	t.Run("exits first", func(t *testing.T) {
+		p := start(t, "python3", "-c", "raise SystemExit(3)")
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, _, err := WaitBound(ctx, p.Pid(), "udp", want, p.Done())
+		require.ErrorIs(t, err, ErrExited)
+		assert.Equal(t, 3, p.ExitCode())
+	})
+}
+
+// WaitBound reads /proc only: no packet reaches the program. A UDP server
+// that records whatever it receives must have received nothing.
+func TestWaitBoundSendsNothing(t *testing.T) {
+	needPython(t)
+	port := freePorts(t, 1)[0]
+	p := start(t, "python3", "-c", fmt.Sprintf(`import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", %d))
+s.settimeout(1.5)
+try:
+    print("got", s.recvfrom(100))
+except socket.timeout:
+    print("nothing")`, port))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, _, err := WaitBound(ctx, p.Pid(), "udp", port, p.Done())
+	require.NoError(t, err)
+	assert.NoError(t, p.waitLine("nothing", 10*time.Second))
 }

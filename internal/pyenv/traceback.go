@@ -1,8 +1,10 @@
-package harness
+package pyenv
 
 import (
 	"regexp"
 	"strings"
+
+	"github.com/netgrade/netgrade/internal/harness"
 )
 
 // exceptionLine matches the last line of a Python traceback:
@@ -32,10 +34,10 @@ type Traceback struct {
 // read in the middle of a traceback (a prompt without a newline, printed
 // before the crash, is read only when its stream ends): such a line does
 // not end the traceback.
-func LastTraceback(lines []Line) *Traceback {
+func LastTraceback(lines []harness.Line) *Traceback {
 	var tb *Traceback
 	inTrace := false
-	var stream Stream
+	var stream harness.Stream
 	where := ""
 	for _, l := range lines {
 		t := l.Text
@@ -59,7 +61,7 @@ func LastTraceback(lines []Line) *Traceback {
 				tb = &Traceback{Exception: m[1], Line: t, Where: where}
 			}
 			inTrace = false
-		case l.Stream == Stderr && !l.Mark:
+		case l.Stream == harness.Stderr && !l.Mark:
 			if m := exceptionLine.FindStringSubmatch(t); m != nil && compileErrors[m[1]] {
 				tb = &Traceback{Exception: m[1], Line: t}
 			}
