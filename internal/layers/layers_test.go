@@ -27,6 +27,7 @@ var layers = [][]string{
 	{"internal/sandbox", "internal/samples", "internal/coursefile"},
 	// The chapters of the course, one package each.
 	{"graders/sockets", "graders/socketserver", "graders/http", "graders/mail"},
+	{"graders/checks"},
 	{"graders/probe", "graders/probe/mailprobe"},
 	{"graders", "graders/gradertest", "reference"},
 	{"internal/pyenv", "internal/httpwire", "internal/mailserver", "internal/clock", "internal/render",
