@@ -272,6 +272,9 @@ func (c *run) waitPrinted(ctx context.Context, from time.Time) (harness.Line, bo
 	before := c.server.runDelays()
 	word := c.firstWord()
 	for {
+		// A server that ended has its output read to the end first (ended
+		// drains it): the line may have come with its last bytes.
+		gone := ended(c.server)
 		for _, l := range linesAfter(c.server, from) {
 			if strings.Contains(l.Text, word) {
 				return l, true
@@ -285,7 +288,7 @@ func (c *run) waitPrinted(ctx context.Context, from time.Time) (harness.Line, bo
 			}
 			before = now
 		}
-		if ended(c.server) || time.Now().After(deadline) || ctx.Err() != nil {
+		if gone || time.Now().After(deadline) || ctx.Err() != nil {
 			return harness.Line{}, false
 		}
 		t := time.NewTimer(10 * time.Millisecond)
