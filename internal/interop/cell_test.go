@@ -105,6 +105,8 @@ func TestCells(t *testing.T) {
 		{tcp, "", "tcp-server/bytes_print.py", interop.Amber, "server-bytes"},
 		{tcp, "", "tcp-server/latin1_decode.py", interop.Amber, "latin1-server"},
 		{tcp, "", "tcp-server/reads_to_eof.py", interop.Amber, "waits-eof"},
+		// One client, then it exits: its line comes with its last output.
+		{tcp, "", "tcp-server/accept_once.py", interop.Green, ""},
 		{upper, "tcp-client/plain.py", "", interop.Green, ""},
 		{upper, "", "tcp-upper/course.py", interop.Green, ""},
 		{upper, "", "tcp-upper/lower.py", interop.Amber, "not-upper"},
