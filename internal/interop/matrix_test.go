@@ -266,3 +266,33 @@ func TestMatrixSandboxes(t *testing.T) {
 		assert.Assert(t, is.Len(leftBehind(t, hsubs), 0), "nothing of the class is left running")
 	})
 }
+
+// cancelWriter cancels a context at the first progress line.
+type cancelWriter struct{ cancel context.CancelFunc }
+
+func (w cancelWriter) Write(p []byte) (int, error) { w.cancel(); return len(p), nil }
+
+// TestResume interrupts a matrix after its first cell: the run says so,
+// and the next run reuses the cells done and runs only the others.
+func TestResume(t *testing.T) {
+	subs, out := t.TempDir(), t.TempDir()
+	students := writeClass(t, subs, smallClass[:2])
+	pairs := interop.Pairs()[:1]
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opt := interop.Options{Out: out, Pairs: pairs, Sandbox: sandbox.NewProcess(nil, nil), Env: env, Jobs: 1, Version: "test",
+		LogLine: `[{asctime}] client {ip} sent "{message}"`, Progress: cancelWriter{cancel}}
+	first, err := interop.Run(ctx, students, opt)
+	assert.NilError(t, err)
+	assert.Assert(t, first.Interrupted)
+	assert.Assert(t, first.Ran >= 1 && first.Ran < 8, "ran %d of 8 cells before the interruption", first.Ran)
+	opt.Progress = nil
+	again, err := interop.Run(context.Background(), students, opt)
+	assert.NilError(t, err)
+	assert.Assert(t, !again.Interrupted)
+	assert.Equal(t, again.Reused, first.Ran, "the cells done are reused")
+	assert.Equal(t, again.Ran+again.Reused, 8)
+	for _, c := range again.Matrices[0].Cells {
+		assert.Assert(t, c.Verdict != "", "cell %s × %s has a verdict", c.Client, c.Server)
+	}
+}
