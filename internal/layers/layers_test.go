@@ -27,6 +27,7 @@ var layers = [][]string{
 	{"internal/sandbox", "internal/samples", "internal/coursefile"},
 	// The chapters of the course, one package each.
 	{"graders/sockets", "graders/socketserver", "graders/http", "graders/mail"},
+	// The checks every chapter shares (starts, usage, silent client).
 	{"graders/checks"},
 	{"graders/probe", "graders/probe/mailprobe"},
 	{"graders", "graders/gradertest", "reference"},
