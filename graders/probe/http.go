@@ -262,7 +262,7 @@ func startFailure(t *graders.T, p *harness.Process, port int) error {
 		mod := pyenv.MissingModule(tb.Line)
 		return graders.Failf("%s: %s", base, tb.Line).
 			Want("a server listening on a port", tb.Line).
-			WithHint("%s", MissingModuleHint(mod))
+			WithHint("%s", pyenv.MissingModuleHint(mod))
 	}
 	f := graders.Failf("%s", base).Want("a server listening on a port", tracebackLine(tb, p))
 	f.Hint = "A server runs until it is stopped: run `python3 FILE` yourself and read the error it ends with."
@@ -276,24 +276,6 @@ func tracebackLine(tb *pyenv.Traceback, p *harness.Process) string {
 		return tb.Line
 	}
 	return PrintedSince(p, max(0, p.Output().Len()-3))
-}
-
-// MissingModuleHint is the advice for a module the grading machine lacks:
-// the standard library's way where there is one.
-func MissingModuleHint(mod string) string {
-	switch mod {
-	case "pytz":
-		return "The grading machine does not have pytz: use zoneinfo from the standard library (from zoneinfo import ZoneInfo; datetime.now(ZoneInfo(\"Europe/Paris\"))), or ask for it to be installed."
-	case "imp":
-		return "The imp module is gone since Python 3.12: use importlib instead."
-	case "requests":
-		return "The grading machine does not have requests: use urllib.request from the standard library, or ask for it to be installed."
-	case "flask", "fastapi", "uvicorn":
-		return fmt.Sprintf("The grading machine has no %s: ask for it to be installed, or use http.server from the standard library.", mod)
-	case "":
-		return "A module the program imports is not installed on the grading machine: use the standard library, or ask for it to be installed."
-	}
-	return fmt.Sprintf("The grading machine does not have %s: use the standard library, or ask for it to be installed.", mod)
 }
 
 // ipLiteral finds quoted IPv4 addresses in a program's source.

@@ -123,3 +123,23 @@ func Explain(res *report.Result, advice func(module string) string) bool {
 	}
 	return changed
 }
+
+// MissingModuleHint is a check's own advice for a module the grading
+// machine lacks: the standard library's way where there is one. Where
+// another interpreter of the machine has the module, an Advisor replaces
+// it with where that interpreter is (Local, Grading).
+func MissingModuleHint(mod string) string {
+	switch mod {
+	case "pytz":
+		return "The grading machine does not have pytz: use zoneinfo from the standard library (from zoneinfo import ZoneInfo; datetime.now(ZoneInfo(\"Europe/Paris\"))), or ask for it to be installed."
+	case "imp":
+		return "The imp module is gone since Python 3.12: use importlib instead."
+	case "requests":
+		return "The grading machine does not have requests: use urllib.request from the standard library, or ask for it to be installed."
+	case "flask", "fastapi", "uvicorn":
+		return fmt.Sprintf("The grading machine has no %s: ask for it to be installed, or use http.server from the standard library.", mod)
+	case "":
+		return "A module the program imports is not installed on the grading machine: use the standard library, or ask for it to be installed."
+	}
+	return fmt.Sprintf("The grading machine does not have %s: use the standard library, or ask for it to be installed.", mod)
+}
