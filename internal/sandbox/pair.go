@@ -152,12 +152,10 @@ func RunPair(ctx context.Context, sb Sandbox, p Pair, local PairFunc) (json.RawM
 	}
 	switch s := sb.(type) {
 	case *processSandbox:
+		// No time bound here: a cell that must run alone (a program with
+		// a port of its own choosing) first waits for the others, and
+		// every wait of the cell itself has its own deadline.
 		p.Sandbox = Process
-		if p.Timeout() > 0 {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, p.Timeout())
-			defer cancel()
-		}
 		out, err := local(ctx, p)
 		if err != nil && ctx.Err() != nil {
 			return nil, ctx.Err()
