@@ -2,7 +2,7 @@
 
 SANDBOX_IMAGE ?= netgrade-python:local
 
-.PHONY: sandbox-image bench-batch bench-similarity
+.PHONY: sandbox-image bench-batch bench-similarity bench-interop
 
 ## sandbox-image: a local Python image for the docker sandbox, built from
 ## Debian packages (debootstrap + docker import; needs root and Docker)
@@ -19,3 +19,10 @@ bench-batch:
 ## students with four exercises: every pair, wall time and CPU
 bench-similarity:
 	env -u PYTHONUNBUFFERED $(GO) test ./internal/similarity -run '^$$' -bench Class200 -benchtime 3x
+
+## bench-interop: the class interop matrix of generated classes of 24 and 60
+## students (process sandbox; NETGRADE_INTEROP_SANDBOX=netns for netns):
+## cells, wall time, CPU against the floor of the program starts
+bench-interop:
+	env -u PYTHONUNBUFFERED NETGRADE_INTEROP_STUDENTS=24 $(GO) test ./internal/interop -run '^$$' -bench Class -benchtime 1x -timeout 60m
+	env -u PYTHONUNBUFFERED NETGRADE_INTEROP_STUDENTS=60 $(GO) test ./internal/interop -run '^$$' -bench Class -benchtime 1x -timeout 120m

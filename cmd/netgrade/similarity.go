@@ -25,6 +25,7 @@ import (
 // of a class already graded, without grading it again.
 func newSimilarityCmd() *cobra.Command {
 	var cf courseFlag
+	var of overridesFlag
 	c := &cobra.Command{
 		Use:   "similarity OUT",
 		Short: "Find the students of a graded class who handed in the same program (a lead, never a verdict)",
@@ -73,7 +74,11 @@ student's report.`,
 			if err != nil {
 				return internalErr(err)
 			}
-			if _, err := batch.WriteClassFiles(out, exs, batch.ReportMeta{Version: version, Course: w.Course, Similarity: rep}); err != nil {
+			ovr, err := of.load(cf, exs, w.Course)
+			if err != nil {
+				return err
+			}
+			if _, err := batch.WriteClassFiles(out, exs, batch.ReportMeta{Version: version, Course: w.Course, Similarity: rep, Overrides: ovr, StudentPage: w.StudentPage}); err != nil {
 				return internalErr(err)
 			}
 			printSimilarity(c.OutOrStdout(), out, rep, time.Since(begin))
@@ -81,6 +86,7 @@ student's report.`,
 		},
 	}
 	cf.register(c)
+	of.register(c)
 	return c
 }
 

@@ -15,7 +15,7 @@ import (
 // It reads the unit (JSON) from --request or standard input and streams
 // its results to standard output as JSON lines.
 func newUnitCmd() *cobra.Command {
-	var initMode, setup, probe bool
+	var initMode, setup, probe, pair bool
 	var request string
 	c := &cobra.Command{
 		Use:    "unit",
@@ -27,6 +27,9 @@ func newUnitCmd() *cobra.Command {
 				var args []string
 				if request != "" {
 					args = []string{"--request", request}
+				}
+				if pair {
+					args = append(args, "--pair")
 				}
 				handled, code := sandbox.Init(sandbox.InitOptions{Setup: setup, Probe: probe, Args: args}, c.OutOrStdout())
 				if handled {
@@ -43,6 +46,9 @@ func newUnitCmd() *cobra.Command {
 					return internalErr(fmt.Errorf("reading the unit: %w", err))
 				}
 			}
+			if pair {
+				return servePair(c.Context(), data, c.OutOrStdout())
+			}
 			u, err := sandbox.ParseUnit(data)
 			if err != nil {
 				return internalErr(err)
@@ -57,6 +63,7 @@ func newUnitCmd() *cobra.Command {
 	c.Flags().BoolVar(&initMode, "init", false, "run as PID 1 of the unit's namespace: reap orphans")
 	c.Flags().BoolVar(&setup, "setup", false, "with --init: mount a fresh /proc and bring the loopback up")
 	c.Flags().BoolVar(&probe, "probe", false, "with --init: only report that the namespace could be set up")
+	c.Flags().BoolVar(&pair, "pair", false, "run a cell of the interop matrix (two programs together) instead of grading a unit")
 	c.Flags().StringVar(&request, "request", "", "the unit to grade, as JSON (default: read from standard input)")
 	return c
 }

@@ -300,3 +300,40 @@ func TestInterruptedRegradeKeepsTheLastGrading(t *testing.T) {
 	})
 	assert.Equal(t, readSummary(t, out).Regrade.Regraded, 7)
 }
+
+// TestLaterWritingsKeepEveryPass: the class files are written again by a
+// regrade, `netgrade interop` and `netgrade similarity`, each knowing only
+// its own pass; none of them loses what another wrote: the interop lines
+// on the students' pages, the similarity section, the overrides.
+func TestLaterWritingsKeepEveryPass(t *testing.T) {
+	subs := fakeClass(t)
+	out := t.TempDir()
+	students, err := batch.Discover(subs)
+	assert.NilError(t, err)
+	_, err = batch.Run(context.Background(), students, options(out, pointsSandbox{newFake()}))
+	assert.NilError(t, err)
+	// What netgrade interop leaves, and a similarity analysis's page and
+	// section from an earlier writing.
+	assert.NilError(t, os.MkdirAll(filepath.Join(out, "interop"), 0o755))
+	assert.NilError(t, os.WriteFile(filepath.Join(out, "interop", "lines.json"),
+		[]byte(`{"alice": ["your udp-server understood 4 of 5 classmates' clients"]}`), 0o644))
+	assert.NilError(t, os.WriteFile(filepath.Join(out, "interop", "summary.json"), []byte(`{"schema": 1, "sandbox": "process", "pairs": []}`), 0o644))
+	assert.NilError(t, os.WriteFile(filepath.Join(out, "similarity.html"), []byte("<html></html>"), 0o644))
+	sim := []byte(`{"similarity": {"threshold": 0.5}}`)
+	assert.NilError(t, os.WriteFile(filepath.Join(out, "summary.json"), sim, 0o644))
+
+	// A writing that knows neither (a regrade, a merge).
+	_, err = batch.WriteClassFiles(out, classExercises(), batch.ReportMeta{Version: "test", StudentPage: notesPage})
+	assert.NilError(t, err)
+	assert.Check(t, is.Contains(readPage(t, out, "alice"), "note: your udp-server understood 4 of 5 classmates' clients"))
+	assert.Check(t, !strings.Contains(readPage(t, out, "bob"), "understood"))
+	s := readSummary(t, out)
+	assert.Check(t, s.Similarity != nil, "the similarity section was dropped")
+	assert.Check(t, s.Interop != nil, "the interop section was dropped")
+
+	// Once the analysis's page is gone (--no-similarity), so is its section.
+	assert.NilError(t, os.Remove(filepath.Join(out, "similarity.html")))
+	_, err = batch.WriteClassFiles(out, classExercises(), batch.ReportMeta{Version: "test", StudentPage: notesPage})
+	assert.NilError(t, err)
+	assert.Check(t, readSummary(t, out).Similarity == nil)
+}

@@ -69,6 +69,9 @@ type Summary struct {
 	// Regrade says what changed since the last grading, when this output
 	// held one (see changes.csv).
 	Regrade *RegradeSummary `json:"regrade,omitempty"`
+	// Interop is the class interop matrix's summary (`netgrade interop`),
+	// when it was run: see InteropSection.
+	Interop json.RawMessage `json:"interop,omitempty"`
 }
 
 // Unplaced is what one student handed in that no exercise graded.
@@ -448,7 +451,9 @@ func csvSafe(s string) string {
 // summary. changes.csv lists what changed since each student's last
 // grading (kept in OUT/previous by Run); a header alone when nothing did.
 // With meta.StudentPage, every student's page is written again, with the
-// overrides and what changed.
+// overrides, what changed and what the interop matrix tells them
+// (InteropLines). The similarity section is kept from the summary already
+// there when meta.Similarity is nil and the analysis's page remains.
 func WriteClassFiles(out string, exs []*graders.Exercise, meta ReportMeta) (Summary, error) {
 	graded, err := ReadRecords(out)
 	if err != nil {
@@ -477,9 +482,11 @@ func WriteClassFiles(out string, exs []*graders.Exercise, meta ReportMeta) (Summ
 		return sum, err
 	}
 	if meta.StudentPage != nil {
+		interop := InteropLines(out)
 		for _, r := range recs {
 			var buf bytes.Buffer
 			notes := append(r.Found().Notes(), changeNotes(rg.ChangesOf(r.Student))...)
+			notes = append(notes, interop[r.Student]...)
 			if err := meta.StudentPage(&buf, r.Results, notes); err != nil {
 				return sum, fmt.Errorf("rendering the page of %s: %w", r.Student, err)
 			}
@@ -492,6 +499,7 @@ func WriteClassFiles(out string, exs []*graders.Exercise, meta ReportMeta) (Summ
 			}
 		}
 	}
+	sum.Interop = InteropSection(out)
 	csvData, err := GradesCSV(recs, exs)
 	if err != nil {
 		return sum, fmt.Errorf("writing grades.csv: %w", err)
@@ -500,6 +508,9 @@ func WriteClassFiles(out string, exs []*graders.Exercise, meta ReportMeta) (Summ
 		return sum, err
 	}
 	sum.Similarity = meta.Similarity
+	if sum.Similarity == nil {
+		previousSimilarity(out, &sum)
+	}
 	js, err := json.MarshalIndent(sum, "", "  ")
 	if err != nil {
 		return sum, err

@@ -41,6 +41,18 @@ type Course struct {
 	Python string
 	// Exercises are the exercises the course grades, in course order.
 	Exercises []*Entry
+	// Interop, when set, turns the class interop matrix into points
+	// (`netgrade interop`); nil leaves every grade alone.
+	Interop *Interop
+}
+
+// Interop is the course's `interop:` setting: at most Points per pair of
+// exercises, half for a student's server and half for their client, in
+// proportion to the classmates each talked to; a side that met fewer than
+// MinPartners classmates gets its half whole.
+type Interop struct {
+	Points      float64
+	MinPartners int
 }
 
 // SetPython makes path the interpreter of every run command that starts

@@ -52,7 +52,8 @@ func (es Errors) Error() string {
 
 // Allowed values and keys, for messages.
 var (
-	topKeys      = []string{"name", "python", "run", "timeouts", "exercises", "similarity"}
+	topKeys      = []string{"name", "python", "run", "timeouts", "interop", "exercises", "similarity"}
+	interopKeys  = []string{"points", "min_partners"}
 	runKeys      = []string{"command", "direct_when_executable", "race_hook"}
 	timeoutKeys  = []string{"scale"}
 	exerciseKeys = []string{"id", "file", "run", "texts", "visibility", "checks"}
@@ -161,6 +162,9 @@ func Parse(name string, data []byte, reg *graders.Registry) (*Course, error) {
 	}
 	if n, ok := top["similarity"]; ok {
 		c.Similarity = p.similarity(n, name)
+	}
+	if n, ok := top["interop"]; ok {
+		c.Interop = p.interop(n)
 	}
 	n, ok := top["exercises"]
 	if !ok {
@@ -689,4 +693,34 @@ func unclosedFlow(lines []string, line, col int) (int, int, byte, bool) {
 	}
 	top := stack[len(stack)-1]
 	return top.line, top.col, top.ch, true
+}
+
+// interop reads the course's `interop:` setting, which turns the class
+// interop matrix into points (netgrade interop; off without it).
+func (p *parseState) interop(n ast.Node) *Interop {
+	m := p.mapping(n, "interop", interopKeys)
+	if m == nil {
+		return nil
+	}
+	in := &Interop{MinPartners: 3}
+	pts, ok := m["points"]
+	if !ok {
+		p.errorf(n, "interop needs `points:`, the most a student gets per pair of exercises (e.g. interop: {points: 2, min_partners: 3})")
+		return nil
+	}
+	if v, ok := p.number(pts, "interop.points"); ok {
+		if v <= 0 || v > 1000 {
+			p.errorf(pts, "interop.points must be a number above 0 (the most a student gets per pair of exercises), not %v", v)
+		}
+		in.Points = v
+	}
+	if mp, ok := m["min_partners"]; ok {
+		if v, ok := p.number(mp, "interop.min_partners"); ok {
+			if v < 0 || v != float64(int(v)) {
+				p.errorf(mp, "interop.min_partners must be a whole number of classmates, 0 or more, not %v", v)
+			}
+			in.MinPartners = int(v)
+		}
+	}
+	return in
 }

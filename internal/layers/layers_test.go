@@ -23,7 +23,7 @@ const module = "github.com/netgrade/netgrade/"
 var layers = [][]string{
 	{"cmd/netgrade", "tools/flake", "tools/testsum", "scripts", "internal/layers"},
 	{"course", "internal/batch/batchtest", "internal/batch/e2e", "internal/sandbox/sandboxtest", "internal/clitest"},
-	{"internal/batch"},
+	{"internal/batch", "internal/interop"},
 	{"internal/sandbox", "internal/samples", "internal/coursefile", "internal/overrides"},
 	// The chapters of the course, one package each.
 	{"graders/sockets", "graders/socketserver", "graders/http", "graders/mail"},
