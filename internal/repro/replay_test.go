@@ -40,10 +40,11 @@ const (
 
 // replays are failing fixtures whose checks' "try it yourself" commands
 // the test runs, with what their output must show: the failure the check
-// describes, seen with nc, curl, faketime and netgrade serve. Every kind
-// of step is here: datagrams and connections to a server, HTTP with curl
-// (and under a faked clock), listeners for a UDP and a TCP client, and
-// netgrade serve for the mail clients.
+// describes, seen with nc, curl, faketime and netgrade serve. Every
+// exercise of the course is here at least once, and every kind of step:
+// datagrams and connections to a server, HTTP with curl (and under a
+// faked clock), listeners for a UDP and a TCP client, and netgrade serve
+// for the mail clients.
 var replays = []struct {
 	fixture, check string
 	// shows must appear in the commands' output (raw bytes); hides must
@@ -66,6 +67,9 @@ var replays = []struct {
 	{fixture: "tcp-server/accept_once.py", check: "tcp-server/next-client", shows: []string{"first client here", "Message received"}, counts: map[string]int{"Message received": 1}},
 	{fixture: "tcp-tickets/local_counter.py", check: "tcp-tickets/consecutive", shows: []string{"ticket number is 0"}, hides: []string{"ticket number is 1"}},
 	{fixture: "tcp-upper/lower.py", check: "tcp-upper/upper", shows: []string{"hello, world 42"}, hides: []string{"HELLO"}},
+	{fixture: "tcp-waiting/ascii_decode.py", check: "tcp-waiting/utf8", shows: []string{"UnicodeDecodeError"}},
+	{fixture: "tcp-forking/echo_unchanged.py", check: "tcp-forking/answers", shows: []string{"succeeded!\nhi"}, hides: []string{"HI"}},
+	{fixture: "tcp-threading/bytes_repr.py", check: "tcp-threading/answers", shows: []string{"b'HI"}},
 	{fixture: "tcp-client/latin1_reply.py", check: "tcp-client/utf8", shows: []string{"cÃ¡c báº¡n"}},
 	{fixture: "http-server/unknown_200.py", check: "http-server/not-found", shows: []string{"< HTTP/1.0 200 OK", "Page not found"}, needs: []string{"curl"}},
 	{fixture: "http-server/single_threaded.py", check: "http-server/slow-client", shows: []string{"Operation timed out"}, needs: []string{"curl"}},
