@@ -108,10 +108,10 @@ func writeSimilarity(ctx context.Context, out string, exs []*graders.Exercise, c
 	if err != nil {
 		return nil, err
 	}
-	var input []similarity.Exercise
+	var input []similarity.ExerciseFiles
 	var uncopied []string
 	for _, ex := range exs {
-		se := similarity.Exercise{ID: ex.ID}
+		se := similarity.ExerciseFiles{ID: ex.ID}
 		for _, r := range recs {
 			res, ok := r.Result(ex.ID)
 			if !ok || res.Missing {

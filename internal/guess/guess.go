@@ -152,8 +152,8 @@ type File struct {
 // String names the file as the class holds it: STUDENT/PATH.
 func (f File) String() string { return f.Student + "/" + f.Path }
 
-// Exercise is the names proposed for one exercise's file, first first.
-type Exercise struct {
+// ExerciseNames is the names proposed for one exercise's file, first first.
+type ExerciseNames struct {
 	ID    string
 	Names []string
 }
@@ -167,7 +167,7 @@ type Unplaced struct {
 // Proposal is a course's file names proposed from a class.
 type Proposal struct {
 	// Exercises are the course's exercises, in course order.
-	Exercises []Exercise
+	Exercises []ExerciseNames
 	// Unplaced are the files no name of the proposal takes: their content
 	// matches no exercise, or their name is another exercise's.
 	Unplaced []Unplaced
@@ -258,7 +258,7 @@ func Propose(files []File, exercises []string, defaults map[string]string) Propo
 		p.Unplaced = append(p.Unplaced, Unplaced{File: f, Reason: fmt.Sprintf("it reads as %s (%s), but %s is the name of %s files in this class: rename it, or give it its own name in the course file", f.Exercise, f.Why, u.shown, owner(key))})
 	}
 	for _, e := range exercises {
-		ex := Exercise{ID: e}
+		ex := ExerciseNames{ID: e}
 		def := defaults[e]
 		if def != "" {
 			if u := byName[strings.ToLower(def)]; u == nil || owner(strings.ToLower(def)) == e {

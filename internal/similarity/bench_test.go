@@ -73,13 +73,13 @@ func program(r *rand.Rand) string {
 
 // benchClass writes a class of benchStudents students, each with
 // benchExercises files of their own, five of them copies of another's.
-func benchClass(b *testing.B) []Exercise {
+func benchClass(b *testing.B) []ExerciseFiles {
 	b.Helper()
 	dir := b.TempDir()
 	r := rand.New(rand.NewPCG(27, 2003))
-	var exs []Exercise
+	var exs []ExerciseFiles
 	for e := range benchExercises {
-		ex := Exercise{ID: fmt.Sprintf("ex%d", e)}
+		ex := ExerciseFiles{ID: fmt.Sprintf("ex%d", e)}
 		var srcs []string
 		for s := range benchStudents {
 			src := program(r)

@@ -77,7 +77,7 @@ func TestPageInChromium(t *testing.T) {
 		assert.NilError(t, os.WriteFile(p, []byte(hostile), 0o644))
 		ex.Files = append(ex.Files, File{Student: id, Name: "tcp-upper.py", Path: p})
 	}
-	rep, err := Analyze(context.Background(), []Exercise{ex}, Options{Python: py})
+	rep, err := Analyze(context.Background(), []ExerciseFiles{ex}, Options{Python: py})
 	assert.NilError(t, err)
 	var page bytes.Buffer
 	assert.NilError(t, WritePage(&page, rep, PageMeta{Version: "test"}))

@@ -59,8 +59,8 @@ type File struct {
 	Result *report.Result
 }
 
-// Exercise is the files of one exercise, one per student who handed it in.
-type Exercise struct {
+// ExerciseFiles is the files of one exercise, one per student who handed it in.
+type ExerciseFiles struct {
 	ID    string
 	Files []File
 }
@@ -200,7 +200,7 @@ type source struct {
 
 // Analyze compares, within each exercise, every student's file with every
 // other's, and returns the pairs to show.
-func Analyze(ctx context.Context, exs []Exercise, opt Options) (*Report, error) {
+func Analyze(ctx context.Context, exs []ExerciseFiles, opt Options) (*Report, error) {
 	if opt.Threshold <= 0 {
 		opt.Threshold = DefaultThreshold
 	}

@@ -32,11 +32,11 @@ func python(t testing.TB) string {
 }
 
 // classExercise returns the test class as one exercise.
-func classExercise(t testing.TB) Exercise {
+func classExercise(t testing.TB) ExerciseFiles {
 	t.Helper()
 	paths, err := writeClass(t.TempDir())
 	assert.NilError(t, err)
-	ex := Exercise{ID: "tcp-upper"}
+	ex := ExerciseFiles{ID: "tcp-upper"}
 	for id, p := range paths {
 		ex.Files = append(ex.Files, File{Student: id, Name: "tcp-upper.py", Path: p})
 	}
@@ -69,7 +69,7 @@ func TestPlantedPairs(t *testing.T) {
 			pairs: []string{"ana+ana-renamed", "fay+fay-reordered", "gus+hal"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rep, err := Analyze(context.Background(), []Exercise{ex}, Options{Python: py, Base: tc.base})
+			rep, err := Analyze(context.Background(), []ExerciseFiles{ex}, Options{Python: py, Base: tc.base})
 			assert.NilError(t, err)
 			assert.Equal(t, len(rep.Exercises), 1)
 			er := rep.Exercises[0]
@@ -88,7 +88,7 @@ func TestPlantedPairs(t *testing.T) {
 
 	// Every pair, however low: the planted pairs rank first, and no pair
 	// written apart comes near the threshold.
-	rep, err := Analyze(context.Background(), []Exercise{ex}, Options{Python: py, Base: []string{base}, Threshold: 0.001})
+	rep, err := Analyze(context.Background(), []ExerciseFiles{ex}, Options{Python: py, Base: []string{base}, Threshold: 0.001})
 	assert.NilError(t, err)
 	ps := rep.Exercises[0].Pairs
 	for _, p := range ps {
@@ -215,14 +215,14 @@ func TestNotPythonComparedAsText(t *testing.T) {
 		assert.NilError(t, os.WriteFile(p, []byte(s), 0o644))
 		return p
 	}
-	ex := Exercise{ID: "notes", Files: []File{
+	ex := ExerciseFiles{ID: "notes", Files: []File{
 		{Student: "a", Name: "notes.txt", Path: write("a.txt", text)},
 		{Student: "b", Name: "NOTES.TXT", Path: write("b.txt", strings.ToUpper(strings.ReplaceAll(text, " ", "   ")))},
 		{Student: "c", Name: "broken.py", Path: write("c.py", broken)},
 		{Student: "d", Name: "broken.py", Path: write("d.py", broken)},
 		{Student: "e", Name: "huge.py", Path: write("e.py", strings.Repeat("x = [1, 2, 3]  # padding\n", 20000))},
 	}}
-	rep, err := Analyze(context.Background(), []Exercise{ex}, Options{Python: py})
+	rep, err := Analyze(context.Background(), []ExerciseFiles{ex}, Options{Python: py})
 	assert.NilError(t, err)
 	er := rep.Exercises[0]
 	assert.Equal(t, er.AsText, 3, "Python's tokenizer refuses the unterminated string; a huge file is read as text")
@@ -248,13 +248,13 @@ func TestCSV(t *testing.T) {
 }
 
 func TestTokenizerNotFound(t *testing.T) {
-	ex := Exercise{ID: "x", Files: []File{{Student: "a", Name: "a.py", Path: filepath.Join("testdata", "missing.py")}}}
-	_, err := Analyze(context.Background(), []Exercise{ex}, Options{Python: "python3"})
+	ex := ExerciseFiles{ID: "x", Files: []File{{Student: "a", Name: "a.py", Path: filepath.Join("testdata", "missing.py")}}}
+	_, err := Analyze(context.Background(), []ExerciseFiles{ex}, Options{Python: "python3"})
 	assert.ErrorContains(t, err, "reading testdata/missing.py")
 	dir := t.TempDir()
 	p := filepath.Join(dir, "a.py")
 	assert.NilError(t, os.WriteFile(p, []byte("x = 1\n"), 0o644))
 	ex.Files[0].Path = p
-	_, err = Analyze(context.Background(), []Exercise{ex}, Options{Python: filepath.Join(dir, "no-python")})
+	_, err = Analyze(context.Background(), []ExerciseFiles{ex}, Options{Python: filepath.Join(dir, "no-python")})
 	assert.ErrorContains(t, err, "to tokenize the files")
 }
