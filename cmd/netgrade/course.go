@@ -96,6 +96,18 @@ grading command with --course FILE.`,
 				}
 				fmt.Fprintf(w, "  %-14s %s%s\n", e.ID, strings.Join(e.Files, " or "), note)
 			}
+			// The instructor's overrides beside it are read as a batch
+			// would read them: a mistake is found now, not after a class
+			// was graded.
+			bw := newBatchWiring(crs)
+			var none overridesFlag
+			ovr, err := none.load(f, bw.Registry.Exercises(), bw.Course)
+			if err != nil {
+				return err
+			}
+			if ovr.Len() > 0 {
+				fmt.Fprintf(w, "%s: valid overrides file (%s)\n", ovr.Source, plural(ovr.Len(), "override"))
+			}
 			return nil
 		},
 	})

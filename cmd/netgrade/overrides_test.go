@@ -119,6 +119,38 @@ func TestOverridesFlag(t *testing.T) {
 	})
 }
 
+// TestCourseCheckReadsTheOverrides: `course check` reads the overrides
+// file beside the course file as a batch would, and refuses a bad one with
+// its line and column before any class is graded.
+func TestCourseCheckReadsTheOverrides(t *testing.T) {
+	root := t.TempDir()
+	crs := filepath.Join(root, "course.yaml")
+	assert.NilError(t, os.WriteFile(crs, []byte("exercises:\n  - id: udp-server\n    file: udp-server.py\n"), 0o644))
+	beside := filepath.Join(root, "overrides.yaml")
+	for _, tc := range []struct {
+		name, overrides string
+		code            int
+		stdout, stderr  string
+	}{
+		{name: "none beside it", code: 0, stdout: "valid course file"},
+		{name: "valid", overrides: "alice:\n  - {check: udp-server/utf8, set: 1, comment: c, by: b, at: 2026-12-01}\n",
+			code: 0, stdout: beside + ": valid overrides file (1 override)"},
+		{name: "a check the course lacks", overrides: "alice:\n  - {check: udp-server/utf9, set: 1, comment: c, by: b, at: 2026-12-01}\n",
+			code: exitUsage, stderr: beside + `:2:13: the course has no check "udp-server/utf9": did you mean "udp-server/utf8"?`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_ = os.Remove(beside)
+			if tc.overrides != "" {
+				assert.NilError(t, os.WriteFile(beside, []byte(tc.overrides), 0o644))
+			}
+			code, stdout, stderr := runCLI(t, "course", "check", crs)
+			assert.Equal(t, code, tc.code, "%s\n%s", stdout, stderr)
+			assert.Assert(t, is.Contains(stdout, tc.stdout))
+			assert.Assert(t, is.Contains(stderr, tc.stderr))
+		})
+	}
+}
+
 // mustCourse loads a course file.
 func mustCourse(t *testing.T, path string) *coursefile.Course {
 	t.Helper()
