@@ -270,6 +270,7 @@ func (t *T) transcript() []report.Event {
 		evs = append(evs, report.Event{TimeMS: ms(p.Started().Sub(t.begin)), Kind: report.EvStart, Data: strings.Join(p.Argv(), " "), Argv: p.Argv(), Env: p.Env()})
 		lines := p.Output().Lines()
 		byStop := stopTraceback(lines, p.StopRequested())
+		ex := p.Exit()
 		for i, l := range lines {
 			k := report.EvStdout
 			if l.Stream == harness.Stderr {
@@ -279,12 +280,12 @@ func (t *T) transcript() []report.Event {
 			if len(text) > maxEventData {
 				text = text[:maxEventData] + "…"
 			}
-			evs = append(evs, report.Event{TimeMS: ms(l.Time.Sub(t.begin)), Kind: k, Data: Printable([]byte(text)), FromStop: byStop[i]})
+			evs = append(evs, report.Event{TimeMS: ms(lineTime(l, ex).Sub(t.begin)), Kind: k, Data: Printable([]byte(text)), FromStop: byStop[i]})
 		}
 		if at := p.StopRequested(); !at.IsZero() {
 			evs = append(evs, report.Event{TimeMS: ms(at.Sub(t.begin)), Kind: report.EvNote, Data: "netgrade stops the program (SIGINT to its process group)"})
 		}
-		if ex := p.Exit(); ex.Exited {
+		if ex.Exited {
 			evs = append(evs, report.Event{TimeMS: ms(ex.Time.Sub(t.begin)), Kind: report.EvExit, Data: ex.String()})
 		}
 	}
@@ -302,6 +303,18 @@ func (t *T) transcript() []report.Event {
 		}
 	}
 	return evs
+}
+
+// lineTime is when a line of a program's output is placed in the
+// transcript: when it was read, but never after the program's exit, since
+// what a program wrote came before its end (a busy machine's reader may
+// read the last lines after the exit was seen). The exit event follows the
+// lines, so a traceback is never shown after the exit it caused.
+func lineTime(l harness.Line, ex harness.ExitStatus) time.Time {
+	if ex.Exited && l.Time.After(ex.Time) {
+		return ex.Time
+	}
+	return l.Time
 }
 
 // stopTraceback returns which of lines form the KeyboardInterrupt
