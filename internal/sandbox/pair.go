@@ -62,6 +62,10 @@ func (p PairProgram) File() (string, error) {
 // Timeout returns the pair's time bound.
 func (p Pair) Timeout() time.Duration { return time.Duration(p.TimeoutMS) * time.Millisecond }
 
+// pairFlag is the flag of the unit runner (`netgrade unit`) that makes it
+// the pair runner.
+const pairFlag = "--pair"
+
 // PairFunc runs a pair inside the sandbox and returns its outcome (JSON).
 // An error is netgrade's, never a student's.
 type PairFunc func(ctx context.Context, p Pair) (json.RawMessage, error)

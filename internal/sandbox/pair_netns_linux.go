@@ -25,7 +25,7 @@ func (n *netnsSandbox) runPair(ctx context.Context, p Pair) (json.RawMessage, er
 		ctx, cancel = context.WithTimeout(ctx, p.Timeout()+killGrace)
 		defer cancel()
 	}
-	cmd := n.command(ctx, "--pair")
+	cmd := n.command(ctx, pairFlag)
 	cmd.Stdin = bytes.NewReader(req)
 	stderr := &tailBuffer{max: 8 << 10}
 	cmd.Stderr = stderr
