@@ -50,7 +50,7 @@ func (d *dockerSandbox) runPair(ctx context.Context, p Pair) (json.RawMessage, e
 			Cmd:          []string{containerBinary, "unit", "--init", pairFlag, "--request", string(req)},
 			User:         fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()),
 			WorkingDir:   "/tmp",
-			Env:          []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/tmp", "LANG=C.UTF-8"},
+			Env:          pairEnv([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/tmp", "LANG=C.UTF-8"}),
 			Labels:       labels,
 			AttachStdout: true,
 			AttachStderr: true,

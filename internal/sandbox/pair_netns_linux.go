@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 )
 
 // runPair runs the pair runner in new namespaces, as Grade runs the unit
@@ -26,6 +27,7 @@ func (n *netnsSandbox) runPair(ctx context.Context, p Pair) (json.RawMessage, er
 		defer cancel()
 	}
 	cmd := n.command(ctx, pairFlag)
+	cmd.Env = pairEnv(os.Environ())
 	cmd.Stdin = bytes.NewReader(req)
 	stderr := &tailBuffer{max: 8 << 10}
 	cmd.Stderr = stderr
