@@ -139,6 +139,12 @@ func runInterop(c *cobra.Command, subs string, f interopFlags) error {
 	if _, err := os.Stat(filepath.Join(f.out, "students")); err != nil {
 		return usageErr("%s holds no batch output: grade the class first with netgrade batch %s -o %s", f.out, subs, f.out)
 	}
+	// Two runs on one OUT would write the same cells and pages at once.
+	unlock, err := interop.LockOut(f.out)
+	if err != nil {
+		return internalErr(err)
+	}
+	defer unlock()
 	work := filepath.Join(interop.Dir(f.out), ".work")
 	if err := os.RemoveAll(work); err != nil {
 		return internalErr(err)

@@ -1,14 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/netgrade/netgrade/internal/clitest"
+	"github.com/netgrade/netgrade/internal/interop"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 )
@@ -56,4 +60,29 @@ func TestInteropCommand(t *testing.T) {
 
 	again := clitest.RunTimeout(5*time.Minute, bin, "interop", subs, "-o", out, "--sandbox", "process")
 	again.Assert(t, clitest.Expected{Out: "Ran 0 cells"})
+}
+
+// TestInteropRefusesABusyOut runs interop on an OUT whose lock another
+// process holds (as a batch or another interop does while it writes): it
+// writes nothing and names the other run.
+func TestInteropRefusesABusyOut(t *testing.T) {
+	subs, out := t.TempDir(), t.TempDir()
+	assert.NilError(t, os.MkdirAll(filepath.Join(out, "students"), 0o755))
+	holder := exec.Command("python3", "-c", `import fcntl, sys, time
+f = open(sys.argv[1], "a")
+fcntl.flock(f, fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(120)`, filepath.Join(out, interop.LockFile))
+	stdout, err := holder.StdoutPipe()
+	assert.NilError(t, err)
+	assert.NilError(t, holder.Start())
+	t.Cleanup(func() { _ = holder.Process.Kill(); _ = holder.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	assert.NilError(t, err)
+	assert.Equal(t, line, "locked\n")
+
+	clitest.RunTimeout(time.Minute, bin, "interop", subs, "-o", out, "--sandbox", "process").Assert(t, clitest.Expected{
+		ExitCode: exitInternal, Err: fmt.Sprintf("another netgrade (PID %d: ", holder.Process.Pid)})
+	_, err = os.Stat(filepath.Join(out, "interop"))
+	assert.Assert(t, os.IsNotExist(err), "nothing written: %v", err)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/netgrade/netgrade/graders"
@@ -19,13 +20,18 @@ import (
 //go:embed classreport.html.tmpl
 var classReportTemplate string
 
-var classReportTmpl = template.Must(template.New("class").Funcs(template.FuncMap{
-	"num":     num,
-	"pct":     func(x float64) string { return fmt.Sprintf("%.0f%%", x*100) },
-	"plural":  plural,
-	"sub":     func(a, b int) int { return a - b },
-	"urlpath": url.PathEscape,
-}).Parse(classReportTemplate))
+// classReportTmpl is the page's template, parsed on first use: parsed at
+// init, it cost every start of netgrade, the unit and pair runners of
+// every sandbox included, which never write the page.
+var classReportTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("class").Funcs(template.FuncMap{
+		"num":     num,
+		"pct":     func(x float64) string { return fmt.Sprintf("%.0f%%", x*100) },
+		"plural":  plural,
+		"sub":     func(a, b int) int { return a - b },
+		"urlpath": url.PathEscape,
+	}).Parse(classReportTemplate))
+})
 
 // plural returns "1 student", "2 students": n and the noun, in the
 // plural unless n is 1.
@@ -207,7 +213,7 @@ func ClassReport(w io.Writer, recs []*Record, sum Summary, exs []*graders.Exerci
 		}
 		v.Students = append(v.Students, sv)
 	}
-	return classReportTmpl.Execute(w, v)
+	return classReportTmpl().Execute(w, v)
 }
 
 // histogramView lays the histogram's bars out.

@@ -131,6 +131,16 @@ func BenchmarkClass(b *testing.B) {
 			}
 			slices.Sort(lines)
 			assert.NilError(b, os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644))
+			// FILE.reasons holds each cell's reason too, to explain a
+			// cell that differs once the run's folder is gone.
+			lines = lines[:0]
+			for _, mx := range res.Matrices {
+				for _, c := range mx.Cells {
+					lines = append(lines, fmt.Sprintf("%s %s %s %s/%s %s", mx.Pair.ID(), c.Client, c.Server, c.Verdict, c.Diagnosis, c.Reason))
+				}
+			}
+			slices.Sort(lines)
+			assert.NilError(b, os.WriteFile(path+".reasons", []byte(strings.Join(lines, "\n")+"\n"), 0o644))
 		}
 		floor := time.Duration(starts) * start
 		cpu := u.Own + u.Programs

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/netgrade/netgrade/internal/render"
@@ -60,15 +61,20 @@ func csvSafe(s string) string {
 //go:embed interop.html.tmpl
 var pageTemplate string
 
-var pageTmpl = template.Must(template.New("interop").Funcs(template.FuncMap{
-	"name": func(k string) string {
-		if k == RefKey {
-			return "reference"
-		}
-		return k
-	},
-	"text": func(s string) string { return render.Terminal(s, false) },
-}).Parse(pageTemplate))
+// pageTmpl is the page's template, parsed on first use: parsed at
+// init, it cost every start of netgrade, the unit and pair runners of
+// every sandbox included, which never write the page.
+var pageTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("interop").Funcs(template.FuncMap{
+		"name": func(k string) string {
+			if k == RefKey {
+				return "reference"
+			}
+			return k
+		},
+		"text": func(s string) string { return render.Terminal(s, false) },
+	}).Parse(pageTemplate))
+})
 
 type pageView struct {
 	Generated string
@@ -154,7 +160,7 @@ func Page(ms []*Matrix, sum Summary, version string, generated time.Time) ([]byt
 		v.Pairs = append(v.Pairs, pv)
 	}
 	var buf bytes.Buffer
-	if err := pageTmpl.Execute(&buf, v); err != nil {
+	if err := pageTmpl().Execute(&buf, v); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil

@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/netgrade/netgrade/internal/report"
 )
@@ -14,29 +15,34 @@ import (
 //go:embed html.tmpl
 var htmlTemplate string
 
-var htmlPage = template.Must(template.New("page").Funcs(template.FuncMap{
-	"t":     func(s string) string { return Terminal(s, false) },
-	"block": func(s string) string { return Terminal(s, true) },
-	"num":   Num,
-	"event": func(e report.Event) string { return strings.Join(EventLines(e), "\n") },
-	"ms":    func(f float64) string { return fmt.Sprintf("%+.1f ms", f) },
-	"secs":  func(ms int64) string { return fmt.Sprintf("%.1f s", float64(ms)/1000) },
-	"mark":  func(s report.Status) string { return statusMark[s] },
-	"markOf": func(c report.Check) string {
-		if c.Unjudged() {
-			return unjudgedMark
-		}
-		return statusMark[c.Status]
-	},
-	"markup":     htmlMarkup,
-	"hiddenNote": func() string { return hiddenNote },
-	"ladder":     Ladder,
-	"lesson": func(r report.Result) string {
-		_, line, _ := lessonOf(r)
-		return line
-	},
-	"wireSource": wireSource,
-}).Parse(htmlTemplate))
+// htmlPage is the page's template, parsed on first use: parsed at
+// init, it cost every start of netgrade, the unit and pair runners of
+// every sandbox included, which never write the page.
+var htmlPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Funcs(template.FuncMap{
+		"t":     func(s string) string { return Terminal(s, false) },
+		"block": func(s string) string { return Terminal(s, true) },
+		"num":   Num,
+		"event": func(e report.Event) string { return strings.Join(EventLines(e), "\n") },
+		"ms":    func(f float64) string { return fmt.Sprintf("%+.1f ms", f) },
+		"secs":  func(ms int64) string { return fmt.Sprintf("%.1f s", float64(ms)/1000) },
+		"mark":  func(s report.Status) string { return statusMark[s] },
+		"markOf": func(c report.Check) string {
+			if c.Unjudged() {
+				return unjudgedMark
+			}
+			return statusMark[c.Status]
+		},
+		"markup":     htmlMarkup,
+		"hiddenNote": func() string { return hiddenNote },
+		"ladder":     Ladder,
+		"lesson": func(r report.Result) string {
+			_, line, _ := lessonOf(r)
+			return line
+		},
+		"wireSource": wireSource,
+	}).Parse(htmlTemplate))
+})
 
 // htmlData is what the page template shows.
 type htmlData struct {
@@ -145,7 +151,7 @@ func HTMLNotes(w io.Writer, results []report.Result, notes []string) error {
 			d.Title += fmt.Sprintf(" and %d more", len(subs)-1)
 		}
 	}
-	return htmlPage.Execute(w, d)
+	return htmlPage().Execute(w, d)
 }
 
 func newHTMLDiff(expected, actual string) *htmlDiff {

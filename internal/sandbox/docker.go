@@ -211,12 +211,50 @@ func (d *dockerSandbox) Grade(ctx context.Context, u Unit) ([]report.Result, err
 		ctx, cancel = context.WithTimeout(ctx, u.Timeout()+killGrace)
 		defer cancel()
 	}
-	var capAdd []string
+	spec := container{
+		kind: "unit", name: u.Student,
+		cmd:     []string{containerBinary, "unit", "--init", "--request", string(req)},
+		workDir: containerSubmission,
+		env:     containerEnv,
+		binds:   []string{hostDir + ":" + containerSubmission + ":ro", d.cfg.Binary + ":" + containerBinary + ":ro"},
+	}
 	if u.Capture {
 		// The unit runner captures the container's own loopback.
-		capAdd = []string{"NET_RAW"}
+		spec.capAdd = []string{"NET_RAW"}
 	}
-	labels := map[string]string{LabelKind: "unit", LabelRun: d.cfg.RunID, LabelStudent: u.Student}
+	var results []report.Result
+	err = d.run(ctx, spec, func(r io.Reader) (err error) {
+		results, err = readStream(r, len(u.Files))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// containerEnv is the environment of netgrade's runner in a container.
+var containerEnv = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/tmp", "LANG=C.UTF-8"}
+
+// container is what differs between the container of a unit and that of
+// a pair: the rest (limits, no network, a read-only root) is the same.
+type container struct {
+	// kind and name label the container (LabelKind, LabelStudent).
+	kind, name string
+	cmd        []string
+	workDir    string
+	env        []string
+	binds      []string
+	capAdd     []string
+}
+
+// run runs netgrade's runner in a container of spec until read has read
+// its output stream to the end, or ctx ends; the container is removed in
+// any case, even if netgrade is killed meanwhile (it removes itself when
+// the runner ends). An error of read is explained with what the runner
+// printed on stderr.
+func (d *dockerSandbox) run(ctx context.Context, spec container, read func(io.Reader) error) error {
+	labels := map[string]string{LabelKind: spec.kind, LabelRun: d.cfg.RunID, LabelStudent: spec.name}
 	maps.Copy(labels, d.cfg.Labels)
 	c := d.pool.Client
 	const period = 100000
@@ -224,10 +262,10 @@ func (d *dockerSandbox) Grade(ctx context.Context, u Unit) ([]report.Result, err
 		Context: ctx,
 		Config: &dc.Config{
 			Image:        d.cfg.Image,
-			Cmd:          []string{containerBinary, "unit", "--init", "--request", string(req)},
+			Cmd:          spec.cmd,
 			User:         fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()),
-			WorkingDir:   containerSubmission,
-			Env:          []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/tmp", "LANG=C.UTF-8"},
+			WorkingDir:   spec.workDir,
+			Env:          spec.env,
 			Labels:       labels,
 			AttachStdout: true,
 			AttachStderr: true,
@@ -235,27 +273,25 @@ func (d *dockerSandbox) Grade(ctx context.Context, u Unit) ([]report.Result, err
 		},
 		HostConfig: &dc.HostConfig{
 			NetworkMode:    "none",
-			Binds:          []string{hostDir + ":" + containerSubmission + ":ro", d.cfg.Binary + ":" + containerBinary + ":ro"},
+			Binds:          spec.binds,
 			Memory:         d.cfg.Memory,
 			MemorySwap:     d.cfg.Memory,
 			PidsLimit:      d.cfg.PIDs,
 			CPUPeriod:      period,
 			CPUQuota:       int64(d.cfg.CPUs * period),
 			CapDrop:        []string{"ALL"},
-			CapAdd:         capAdd,
+			CapAdd:         spec.capAdd,
 			SecurityOpt:    []string{"no-new-privileges"},
 			ReadonlyRootfs: true,
 			Tmpfs:          map[string]string{"/tmp": "rw,nosuid,nodev,size=64m"},
-			// The container removes itself when the unit runner ends, even
-			// if netgrade was killed meanwhile.
-			AutoRemove: true,
+			AutoRemove:     true,
 		},
 	})
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
-		return nil, fmt.Errorf("docker sandbox: creating the container: %w", err)
+		return fmt.Errorf("docker sandbox: creating the container: %w", err)
 	}
 	// Whatever happens, the container goes.
 	defer func() {
@@ -272,43 +308,39 @@ func (d *dockerSandbox) Grade(ctx context.Context, u Unit) ([]report.Result, err
 		Stream: true, Stdout: true, Stderr: true, Success: attached,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("docker sandbox: attaching to the container: %w", err)
+		return fmt.Errorf("docker sandbox: attaching to the container: %w", err)
 	}
 	defer cw.Close()
 	select {
 	case <-attached:
 		attached <- struct{}{}
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
 	go func() {
 		pw.CloseWithError(cw.Wait())
 	}()
 	if err := c.StartContainerWithContext(ct.ID, nil, ctx); err != nil {
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
-		return nil, fmt.Errorf("docker sandbox: starting the container: %w", err)
+		return fmt.Errorf("docker sandbox: starting the container: %w", err)
 	}
-	type streamed struct {
-		res []report.Result
-		err error
-	}
-	done := make(chan streamed, 1)
+	done := make(chan error, 1)
 	go func() {
-		res, err := readStream(pr, len(u.Files))
+		err := read(pr)
 		_, _ = io.Copy(io.Discard, pr)
-		done <- streamed{res, err}
+		done <- err
 	}()
 	select {
-	case s := <-done:
-		if s.err != nil {
-			return nil, unitError(s.err, nil, stderr.String())
+	case err := <-done:
+		if err != nil {
+			return unitError(err, nil, stderr.String())
 		}
-		return s.res, nil
+		return nil
 	case <-ctx.Done():
 		// The deferred removal kills the container; the stream then ends.
 		pr.CloseWithError(ctx.Err())
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
 }

@@ -1,14 +1,20 @@
 package sandbox
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"slices"
+	"strconv"
 	"syscall"
 
 	"github.com/netgrade/netgrade/internal/harness"
+	"github.com/netgrade/netgrade/internal/proctree"
 	"golang.org/x/sys/unix"
 )
 
@@ -29,8 +35,13 @@ type InitOptions struct {
 // 1, it sets the namespace up, starts the unit runner as its child (with the
 // same standard streams), reaps every orphan the graded programs leave, and
 // exits with the child's status once the child ends; the kernel then kills
-// whatever is left in the namespace. Errors are written to stdout as the
-// unit's stream error, so that the parent can say what failed.
+// whatever is left in the namespace. The pair runner (Args holding
+// pairFlag) is run by PID 1 itself instead, where orphans can be told from
+// the processes os/exec waits for (see reapOrphans): Init then starts
+// reaping orphans in the background and returns false, which spares a
+// start of netgrade in every cell of an interop matrix. Errors are written
+// to stdout as the unit's stream error, so that the parent can say what
+// failed.
 func Init(opt InitOptions, stdout io.Writer) (handled bool, code int) {
 	if opt.Setup {
 		if err := setupNamespace(); err != nil {
@@ -51,6 +62,10 @@ func Init(opt InitOptions, stdout io.Writer) (handled bool, code int) {
 	}
 	// PID 1 shares a container's pids limit with the programs too.
 	harness.ReserveThreads(initThreads)
+	if slices.Contains(opt.Args, pairFlag) && pidfdsUsed() {
+		go reapOrphans()
+		return false, 0
+	}
 	self, err := os.Executable()
 	if err != nil {
 		_ = json.NewEncoder(stdout).Encode(line{Error: fmt.Sprintf("finding netgrade's own binary: %v", err)})
@@ -91,6 +106,86 @@ func reap(pid int) int {
 		}
 		return ws.ExitStatus()
 	}
+}
+
+// reapOrphans reaps, for as long as the process lives, the orphans that
+// the kernel gives PID 1 when their parent dies, while the pair runner
+// works in PID 1 itself: at each SIGCHLD, reapZombies.
+func reapOrphans() {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGCHLD)
+	for {
+		reapZombies(os.Getpid())
+		<-sigs
+	}
+}
+
+// reapZombies reaps every zombie child of self that no pidfd of this
+// process refers to. os/exec holds a pidfd of every process it starts from
+// the clone until it has reaped it (pidfdsUsed checks that it does), so a
+// zombie without one is no process os/exec waits for: taking its status
+// steals no program's exit. The zombies are listed before the pidfds are
+// read, so that a program started in between is never taken for one.
+func reapZombies(self int) {
+	all, err := proctree.New("").Scan()
+	if err != nil {
+		return
+	}
+	var zombies []int
+	for _, p := range all {
+		if p.PPID == self && p.State == "Z" {
+			zombies = append(zombies, p.PID)
+		}
+	}
+	if len(zombies) == 0 {
+		return
+	}
+	held := heldPidfds()
+	for _, pid := range zombies {
+		if !held[pid] {
+			var ws unix.WaitStatus
+			_, _ = unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+		}
+	}
+}
+
+// pidfdsUsed reports whether os/exec refers to the processes it starts by
+// pidfds here (it does where the kernel and any seccomp filter allow
+// them), which reapOrphans needs: os.FindProcess takes a pidfd on the
+// same condition, and this looks for it among the open files.
+func pidfdsUsed() bool {
+	p, err := os.FindProcess(os.Getpid())
+	if err != nil {
+		return false
+	}
+	defer p.Release()
+	return heldPidfds()[os.Getpid()]
+}
+
+// heldPidfds returns the processes this process holds a pidfd of, read
+// from the "Pid:" lines of /proc/self/fdinfo (only a pidfd's has one).
+func heldPidfds() map[int]bool {
+	held := map[int]bool{}
+	fds, err := os.ReadDir("/proc/self/fdinfo")
+	if err != nil {
+		return held
+	}
+	for _, fd := range fds {
+		data, err := os.ReadFile("/proc/self/fdinfo/" + fd.Name())
+		if err != nil {
+			continue
+		}
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		for sc.Scan() {
+			if v, ok := bytes.CutPrefix(sc.Bytes(), []byte("Pid:")); ok {
+				if pid, err := strconv.Atoi(string(bytes.TrimSpace(v))); err == nil && pid > 0 {
+					held[pid] = true
+				}
+				break
+			}
+		}
+	}
+	return held
 }
 
 // scratchDir is the unit's writable folder.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -61,6 +62,27 @@ func (p PairProgram) File() (string, error) {
 
 // Timeout returns the pair's time bound.
 func (p Pair) Timeout() time.Duration { return time.Duration(p.TimeoutMS) * time.Millisecond }
+
+// pairFlag is the flag of the unit runner (`netgrade unit`) that makes it
+// the pair runner.
+const pairFlag = "--pair"
+
+// pairGOGC is the garbage collector's setting of the pair runner, which
+// the sandbox starts for every cell of an interop matrix: netgrade's
+// package inits allocate about 4 MB, which at the default GOGC=100 costs a
+// collection at every start (about 5 ms of CPU, a fifth of the start); a
+// cell's heap stays small, so the runner may collect later.
+const pairGOGC = "GOGC=400"
+
+// pairEnv returns env with pairGOGC, unless env sets GOGC already.
+func pairEnv(env []string) []string {
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "GOGC=") {
+			return env
+		}
+	}
+	return append(env, pairGOGC)
+}
 
 // PairFunc runs a pair inside the sandbox and returns its outcome (JSON).
 // An error is netgrade's, never a student's.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 )
 
 // runPair runs the pair runner in new namespaces, as Grade runs the unit
@@ -25,7 +26,8 @@ func (n *netnsSandbox) runPair(ctx context.Context, p Pair) (json.RawMessage, er
 		ctx, cancel = context.WithTimeout(ctx, p.Timeout()+killGrace)
 		defer cancel()
 	}
-	cmd := n.command(ctx, "--pair")
+	cmd := n.command(ctx, pairFlag)
+	cmd.Env = pairEnv(os.Environ())
 	cmd.Stdin = bytes.NewReader(req)
 	stderr := &tailBuffer{max: 8 << 10}
 	cmd.Stderr = stderr

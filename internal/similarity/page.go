@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -28,9 +29,14 @@ const palette = 10
 //go:embed similarity.html.tmpl
 var pageTemplate string
 
-var pageTmpl = template.Must(template.New("similarity").Funcs(template.FuncMap{
-	"pct": func(x float64) string { return fmt.Sprintf("%.0f%%", x*100) },
-}).Parse(pageTemplate))
+// pageTmpl is the page's template, parsed on first use: parsed at
+// init, it cost every start of netgrade, the unit and pair runners of
+// every sandbox included, which never write the page.
+var pageTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("similarity").Funcs(template.FuncMap{
+		"pct": func(x float64) string { return fmt.Sprintf("%.0f%%", x*100) },
+	}).Parse(pageTemplate))
+})
 
 // PageMeta is what the page says about the run.
 type PageMeta struct {
@@ -108,7 +114,7 @@ func WritePage(w io.Writer, rep *Report, meta PageMeta) error {
 		}
 		v.Exercises = append(v.Exercises, ev)
 	}
-	return pageTmpl.Execute(w, v)
+	return pageTmpl().Execute(w, v)
 }
 
 // paint splits a source into lines of segments, each marked with the
