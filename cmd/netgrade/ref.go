@@ -10,17 +10,9 @@ import (
 )
 
 func newRefCmd() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "ref EXERCISE ARGS...",
 		Short: "Run the reference implementation of an exercise",
-		Long: `Run netgrade's reference implementation of an exercise with the exercise's own
-arguments, e.g. 'netgrade ref udp-server 1234' or
-'netgrade ref udp-client 127.0.0.1 1234 "hello"'. A server runs until interrupted.
-
-` + refSynopses() + `
-rest-api's --spec DOCUMENT serves another OpenAPI document than the course's
-` + apispec.DefaultName + `: a built-in one (` + strings.Join(apispec.Builtins(), ", ") + `) or a file;
-'netgrade course show --spec' prints the course's.`,
 		// The exercise's arguments are passed through untouched: a message
 		// may well start with a dash.
 		DisableFlagParsing: true,
@@ -38,6 +30,28 @@ rest-api's --spec DOCUMENT serves another OpenAPI document than the course's
 			return nil
 		},
 	}
+	// The long help lists every exercise's arguments, which builds the
+	// course (the REST exercise parses its API document): done when the
+	// help is shown, not on every start of netgrade, which the sandboxes
+	// start once a unit or an interop cell.
+	help := cmd.HelpFunc()
+	cmd.SetHelpFunc(func(c *cobra.Command, args []string) {
+		c.Long = refLong()
+		help(c, args)
+	})
+	return cmd
+}
+
+// refLong is the ref command's long help.
+func refLong() string {
+	return `Run netgrade's reference implementation of an exercise with the exercise's own
+arguments, e.g. 'netgrade ref udp-server 1234' or
+'netgrade ref udp-client 127.0.0.1 1234 "hello"'. A server runs until interrupted.
+
+` + refSynopses() + `
+rest-api's --spec DOCUMENT serves another OpenAPI document than the course's
+` + apispec.DefaultName + `: a built-in one (` + strings.Join(apispec.Builtins(), ", ") + `) or a file;
+'netgrade course show --spec' prints the course's.`
 }
 
 // refSynopses lists every exercise with the arguments its reference
