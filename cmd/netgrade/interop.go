@@ -17,6 +17,7 @@ import (
 	"github.com/netgrade/netgrade/internal/batch"
 	"github.com/netgrade/netgrade/internal/harness"
 	"github.com/netgrade/netgrade/internal/interop"
+	"github.com/netgrade/netgrade/internal/outlock"
 	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/netgrade/netgrade/internal/sandbox"
@@ -140,7 +141,7 @@ func runInterop(c *cobra.Command, subs string, f interopFlags) error {
 		return usageErr("%s holds no batch output: grade the class first with netgrade batch %s -o %s", f.out, subs, f.out)
 	}
 	// Two runs on one OUT would write the same cells and pages at once.
-	unlock, err := interop.LockOut(f.out)
+	unlock, err := outlock.Lock(f.out)
 	if err != nil {
 		return internalErr(err)
 	}

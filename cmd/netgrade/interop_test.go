@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/netgrade/netgrade/internal/clitest"
-	"github.com/netgrade/netgrade/internal/interop"
+	"github.com/netgrade/netgrade/internal/outlock"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 )
@@ -72,7 +72,7 @@ func TestInteropRefusesABusyOut(t *testing.T) {
 f = open(sys.argv[1], "a")
 fcntl.flock(f, fcntl.LOCK_EX)
 print("locked", flush=True)
-time.sleep(120)`, filepath.Join(out, interop.LockFile))
+time.sleep(120)`, filepath.Join(out, outlock.File))
 	stdout, err := holder.StdoutPipe()
 	assert.NilError(t, err)
 	assert.NilError(t, holder.Start())

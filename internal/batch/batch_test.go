@@ -584,7 +584,8 @@ func TestRunRefusesASecondBatchOnOneFolder(t *testing.T) {
 	<-fake.blocked
 	_, err = batch.Run(context.Background(), students, options(out, newFake()))
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "another netgrade is writing")
+	assert.Contains(t, err.Error(), "another netgrade (PID ")
+	assert.Contains(t, err.Error(), "is writing "+out)
 	cancel()
 	<-done
 }

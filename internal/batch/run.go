@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"github.com/netgrade/netgrade/graders"
+	"github.com/netgrade/netgrade/internal/outlock"
 	"github.com/netgrade/netgrade/internal/pyenv"
 	"github.com/netgrade/netgrade/internal/report"
 	"github.com/netgrade/netgrade/internal/sandbox"
-	"golang.org/x/sys/unix"
 )
 
 // PageFunc writes a student's own page (HTML) from their results and the
@@ -391,22 +391,7 @@ func lockOut(out string) (func(), error) {
 	if err := os.MkdirAll(filepath.Join(out, studentsDir), 0o755); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", out, err)
 	}
-	path := filepath.Join(out, ".netgrade.lock")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("locking %s: %w", out, err)
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, fmt.Errorf("another netgrade is writing %s: wait for it to end, or use another -o folder", out)
-		}
-		return nil, fmt.Errorf("locking %s: %w", out, err)
-	}
-	return func() {
-		_ = unix.Flock(int(f.Fd()), unix.LOCK_UN)
-		f.Close()
-	}, nil
+	return outlock.Lock(out)
 }
 
 // nopProgress reports nothing.

@@ -39,7 +39,7 @@ var layers = [][]string{
 	{"internal/harness"},
 	{"internal/observe"},
 	{"internal/proctree", "internal/sandbox/sandboxtest/hostile"},
-	{"internal/poll", "internal/sockdiag", "internal/report"},
+	{"internal/poll", "internal/sockdiag", "internal/report", "internal/outlock"},
 }
 
 // imports returns the module's packages, each with the module packages it

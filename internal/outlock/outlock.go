@@ -1,4 +1,8 @@
-package interop
+// Package outlock is the lock of an output folder: batch, interop and
+// similarity write the same OUT, and two of them must never write it at
+// once. The lock is an exclusive flock on one file of OUT; a run refused
+// is told which netgrade holds it.
+package outlock
 
 import (
 	"bufio"
@@ -12,16 +16,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// LockFile is the file of OUT that netgrade holds an exclusive flock on
-// while it writes the folder. It is the one a batch locks, so that two
-// runs of interop, or interop and a batch, never write one OUT at once.
-const LockFile = ".netgrade.lock"
+// File is the file of OUT that netgrade holds an exclusive flock on
+// while it writes the folder.
+const File = ".netgrade.lock"
 
-// LockOut takes OUT's lock for a run of interop and returns its release.
+// Lock takes OUT's lock and returns its release.
 // When another netgrade holds it, the error names that run: its PID and
 // command line, as /proc/locks and /proc/PID/cmdline show them.
-func LockOut(out string) (func(), error) {
-	path := filepath.Join(out, LockFile)
+func Lock(out string) (func(), error) {
+	path := filepath.Join(out, File)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("locking %s: %w", out, err)
