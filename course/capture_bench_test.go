@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,7 +21,9 @@ import (
 // BenchmarkCheckCapture runs a student's `netgrade check` of the day-one
 // exercises without and with --capture, one after the other in each
 // round, and reports both and what capturing adds: the wall time and
-// netgrade's own CPU (the issue's bound: at most 10 % more of each).
+// netgrade's own CPU (the issue's bound: at most 10 % more of each), over
+// all rounds and round by round (their spread is the noise of the
+// machine's load, shown before and after).
 func BenchmarkCheckCapture(b *testing.B) {
 	tap, err := capture.Open()
 	if err != nil {
@@ -49,6 +52,8 @@ func BenchmarkCheckCapture(b *testing.B) {
 	}
 	caps := filepath.Join(b.TempDir(), "captures")
 	var plain, captured cost.Usage
+	var rounds []string
+	load := loadAverage()
 	run := func(args ...string) cost.Usage {
 		cmd := exec.Command(bin, append([]string{"check", dir}, args...)...)
 		var out bytes.Buffer
@@ -60,8 +65,10 @@ func BenchmarkCheckCapture(b *testing.B) {
 		return u
 	}
 	for b.Loop() {
-		plain = plain.Add(run())
-		captured = captured.Add(run("--capture", caps))
+		p := run()
+		c := run("--capture", caps)
+		plain, captured = plain.Add(p), captured.Add(c)
+		rounds = append(rounds, fmt.Sprintf("%+.0f %%", 100*(float64(c.Own)/float64(p.Own)-1)))
 	}
 	n := time.Duration(b.N)
 	p := cost.Usage{Wall: plain.Wall / n, Own: plain.Own / n, Programs: plain.Programs / n}
@@ -75,10 +82,21 @@ func BenchmarkCheckCapture(b *testing.B) {
 	}
 	fmt.Printf("\nnetgrade check, %d day-one exercises, without --capture: %s\n", len(dayOne), p)
 	fmt.Printf("netgrade check, the same with --capture:         %s (%d captures, %d KiB)\n", c, len(files), size>>10)
-	fmt.Printf("  capturing adds %+.1f %% wall time and %+.1f %% of netgrade's own CPU\n",
-		100*(float64(c.Wall)/float64(p.Wall)-1), 100*(float64(c.Own)/float64(p.Own)-1))
+	fmt.Printf("  capturing adds %+.1f %% wall time and %+.1f %% of netgrade's own CPU (round by round: %s)\n",
+		100*(float64(c.Wall)/float64(p.Wall)-1), 100*(float64(c.Own)/float64(p.Own)-1), strings.Join(rounds, ", "))
+	fmt.Printf("  load average before: %s, after: %s\n", load, loadAverage())
 	b.ReportMetric(float64(p.Wall.Milliseconds()), "wall-ms")
 	b.ReportMetric(float64(c.Wall.Milliseconds()), "capture-wall-ms")
 	b.ReportMetric(float64(p.Own.Milliseconds()), "own-cpu-ms")
 	b.ReportMetric(float64(c.Own.Milliseconds()), "capture-own-cpu-ms")
+}
+
+// loadAverage returns the machine's load averages over 1, 5 and 15
+// minutes ("?" where the kernel does not say).
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "?"
 }

@@ -12,14 +12,35 @@ import (
 
 // The receive ring (PACKET_RX_RING, TPACKET_V3): the kernel writes frames
 // into blocks of memory the Tap shares with it, and hands a block over
-// when it is full or ringRetire after its first frame. The reader wakes
-// once a block, with no system call and no copy per frame; without the
-// ring (an old kernel) it reads frame by frame with recvmsg.
+// when it is full or when its retire timer (every ringRetire) finds frames
+// in it. The reader wakes once a block, with no system call and no copy
+// per frame; without the ring (an old kernel) it reads frame by frame with
+// recvmsg.
+//
+// ringRetire sets the reader's wakeups while the loopback carries a
+// trickle of frames (a dialogue, or other programs of the machine): at
+// most one per ringRetire, and each costs netgrade tens of microseconds
+// of CPU on a loaded machine: 2,000 frames a second of another program
+// on the loopback cost netgrade 8 to 11 ms of CPU a second at 4 ms, 3 to
+// 4 ms at 32 ms, and little less beyond (the copies of the frames remain).
+// The frames' time stamps are the kernel's either way; a later hand-over
+// only delays the wait for the last frames at a grading's end (Sync), by
+// at most ringRetire, and a burst fills blocks, which are handed over at
+// once.
+//
+// The ring's memory is the kernel's, zeroed when the Tap opens: 8 MiB
+// cost netgrade up to 20 ms of CPU where the memory is touched for the
+// first time (a virtual machine's), a twentieth of a whole `netgrade
+// check`. 4 MiB (a check's capture bound, twice tcpdump's default buffer)
+// holds what the loopback carries in tens of milliseconds at the pace of
+// the exercises' exchanges and of most other programs; a reader that
+// falls further behind loses frames, and the checks' captures say how
+// many.
 const (
-	ringBlock  = 1 << 20 // a block holds the largest loopback frame many times
-	ringBlocks = 8
+	ringBlock  = 1 << 18 // a block holds the largest loopback frame three times
+	ringBlocks = 16
 	ringFrame  = 1 << 11 // TPACKET_V3 sizes frames itself; the kernel wants a value
-	ringRetire = 4       // ms: how late a frame may be handed over
+	ringRetire = 32      // ms: how late a frame may be handed over
 )
 
 // Offsets in a block's descriptor (struct tpacket_block_desc) and in a

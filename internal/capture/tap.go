@@ -50,6 +50,10 @@ const (
 	// rcvBuf is the socket's receive buffer: loopback's frames are up to
 	// 64 KiB each, and the kernel's default buffer holds three of them.
 	rcvBuf = 8 << 20
+	// slabSize is the size of the blocks of memory the Tap copies the
+	// frames it keeps into, one after the other: one allocation for many
+	// frames, not one each (a frame larger than a slab gets its own).
+	slabSize = 256 << 10
 	// syncTimeout bounds the wait for the Tap to have read every frame
 	// sent before a check ended; beyond it the capture is written with
 	// what was read, and says so.
@@ -89,9 +93,12 @@ type Tap struct {
 	marker *net.UDPConn
 	mport  uint16
 
-	mu      sync.Mutex
-	frames  []Frame
-	size    int
+	mu     sync.Mutex
+	frames []Frame
+	size   int
+	// slab is where the next kept frame is copied to: the unused end of
+	// the last slab. Bytes handed out are never written again.
+	slab    []byte
 	windows map[*Window]struct{}
 	oldest  time.Time // the earliest beginning of an open window
 	// lost counts the frames lost so far: dropped by the kernel (the
@@ -116,7 +123,12 @@ func open(useRing bool) (*Tap, error) {
 	if err != nil {
 		return nil, fmt.Errorf("capture: no loopback interface %q: %w", Interface, err)
 	}
-	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ALL)))
+	// Protocol 0: the socket receives nothing until bind names the
+	// protocol and the loopback, after the ring is set up; the kernel
+	// then has no hook to take down and no frame of another interface to
+	// hand over first (each take-down waits for a grace period of RCU,
+	// tens of milliseconds on a loaded machine).
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
 			return nil, fmt.Errorf("%w (this process has neither; run as root, or grant it with `sudo setcap cap_net_raw+ep $(command -v netgrade)`): %w", ErrNotPermitted, err)
@@ -124,7 +136,7 @@ func open(useRing bool) (*Tap, error) {
 		return nil, fmt.Errorf("capture: opening a packet socket: %w", err)
 	}
 	tp := &Tap{windows: map[*Window]struct{}{}, waiters: map[uint64]chan struct{}{}, done: make(chan struct{})}
-	if err := setup(fd, ifc.Index); err != nil {
+	if err := setup(fd); err != nil {
 		unix.Close(fd)
 		return nil, err
 	}
@@ -132,9 +144,15 @@ func open(useRing bool) (*Tap, error) {
 	if useRing {
 		tp.ring, _ = setupRing(fd)
 	}
+	if err := bind(fd, ifc.Index); err != nil {
+		unix.Close(fd)
+		tp.ring.unmap()
+		return nil, err
+	}
 	tp.file = os.NewFile(uintptr(fd), "packet socket on "+Interface)
 	if tp.raw, err = tp.file.SyscallConn(); err != nil {
 		tp.file.Close()
+		tp.ring.unmap()
 		return nil, fmt.Errorf("capture: %w", err)
 	}
 	// The marker socket sends a datagram to itself when a grading ends:
@@ -142,6 +160,7 @@ func open(useRing bool) (*Tap, error) {
 	tp.marker, err = net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		tp.file.Close()
+		tp.ring.unmap()
 		return nil, fmt.Errorf("capture: opening the marker socket: %w", err)
 	}
 	tp.mport = uint16(tp.marker.LocalAddr().(*net.UDPAddr).Port)
@@ -154,8 +173,8 @@ func open(useRing bool) (*Tap, error) {
 	return tp, nil
 }
 
-// setup binds the socket to the loopback and sets its options.
-func setup(fd, ifindex int) error {
+// setup sets the socket's options.
+func setup(fd int) error {
 	// Each loopback frame passes the tap twice, going out and coming in:
 	// keep the incoming copy only, as tcpdump does.
 	_ = unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_IGNORE_OUTGOING, 1)
@@ -165,11 +184,16 @@ func setup(fd, ifindex int) error {
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
 		return fmt.Errorf("capture: asking for time stamps: %w", err)
 	}
-	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifindex}); err != nil {
-		return fmt.Errorf("capture: binding to the loopback: %w", err)
-	}
 	if err := unix.SetNonblock(fd, true); err != nil {
 		return fmt.Errorf("capture: %w", err)
+	}
+	return nil
+}
+
+// bind starts the socket's capture: every frame of the loopback.
+func bind(fd, ifindex int) error {
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifindex}); err != nil {
+		return fmt.Errorf("capture: binding to the loopback: %w", err)
 	}
 	return nil
 }
@@ -239,10 +263,25 @@ func (tp *Tap) frame(data []byte, n int, at time.Time) {
 	case pk.Proto == UDP && pk.Dst == tp.mport && pk.Src == tp.mport:
 		tp.marked(pk.Payload(data))
 		return
-	case pk.Proto == 0 || !tp.watching():
-		return // no check's: neither TCP nor UDP, or no check runs
+	case pk.Proto == 0:
+		return // no check's: neither TCP nor UDP
 	}
-	tp.add(Frame{Time: at, Data: append([]byte(nil), data...), Len: n, Packet: pk})
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	if tp.watching() {
+		tp.add(Frame{Time: at, Data: tp.keep(data), Len: n, Packet: pk})
+	}
+}
+
+// keep returns a copy of data in the current slab, or in a new one when
+// it has no room left; tp.mu held.
+func (tp *Tap) keep(data []byte) []byte {
+	if cap(tp.slab)-len(tp.slab) < len(data) {
+		tp.slab = make([]byte, 0, max(slabSize, len(data)))
+	}
+	n := len(tp.slab)
+	tp.slab = append(tp.slab, data...)
+	return tp.slab[n : n+len(data) : n+len(data)]
 }
 
 // stamp returns the kernel's time stamp of a frame, or now without one.
@@ -262,22 +301,18 @@ func stamp(oob []byte, now time.Time) time.Time {
 }
 
 // watching reports whether a window is open: a frame read now may be a
-// check's.
+// check's. Without one, it lets the frames kept go; tp.mu held.
 func (tp *Tap) watching() bool {
-	tp.mu.Lock()
-	defer tp.mu.Unlock()
 	if len(tp.windows) == 0 && len(tp.frames) > 0 {
-		tp.frames, tp.size = tp.frames[:0], 0
+		tp.frames, tp.size, tp.slab = tp.frames[:0], 0, nil
 	}
 	return len(tp.windows) > 0
 }
 
 // add keeps a frame for the open windows, and drops what no window can
 // want any more: frames older than every open window, and the oldest
-// beyond maxKept.
+// beyond maxKept; tp.mu held.
 func (tp *Tap) add(f Frame) {
-	tp.mu.Lock()
-	defer tp.mu.Unlock()
 	tp.frames = append(tp.frames, f)
 	tp.size += len(f.Data)
 	oldest := f.Time
@@ -478,9 +513,15 @@ func (w *Window) CloseSynced(synced bool) Capture {
 	if !synced {
 		c.Incomplete = "netgrade could not confirm that it had read the last frames: the capture may end early"
 	}
+	// The window's ports as a bit set: the frames kept are walked once for
+	// each window, and a grading closes all its windows at once.
+	var ports [1 << 16 / 64]uint64
 	w.mu.Lock()
-	ports := w.ports
+	for p := range w.ports {
+		ports[p/64] |= 1 << (p % 64)
+	}
 	w.mu.Unlock()
+	watched := func(p uint16) bool { return ports[p/64]&(1<<(p%64)) != 0 }
 	tp := w.tp
 	tp.mu.Lock()
 	defer tp.mu.Unlock()
@@ -494,7 +535,7 @@ func (w *Window) CloseSynced(synced bool) Capture {
 	}
 	size := 0
 	for _, f := range tp.frames {
-		if f.Time.Before(w.begin) || f.Packet.Proto == 0 || !(ports[f.Packet.Src] || ports[f.Packet.Dst]) {
+		if f.Time.Before(w.begin) || f.Packet.Proto == 0 || !(watched(f.Packet.Src) || watched(f.Packet.Dst)) {
 			continue
 		}
 		if size+len(f.Data) > MaxCapture {

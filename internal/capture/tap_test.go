@@ -168,3 +168,54 @@ func selfSigned(t *testing.T) tls.Certificate {
 	assert.NilError(t, err)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
+
+// TestTapKeepsABurst sends 1 MiB through a TCP connection on the loopback
+// at once, in segments of up to 64 KiB that fill the ring's blocks faster
+// than its timer hands them over: the window holds every frame whole and
+// every byte sent, in order.
+func TestTapKeepsABurst(t *testing.T) {
+	tp := capturetest.NeedTap(t)
+	w := tp.Open(time.Now())
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	assert.NilError(t, err)
+	defer ln.Close()
+	w.Watch(ln.Addr().(*net.TCPAddr).Port)
+	sent := make([]byte, 1<<20)
+	for i := range sent {
+		sent[i] = byte(i * 7)
+	}
+	done := make(chan error, 1)
+	go func() {
+		a, err := ln.Accept()
+		if err != nil {
+			done <- err
+			return
+		}
+		defer a.Close()
+		_, err = io.Copy(io.Discard, a)
+		done <- err
+	}()
+	c, err := net.Dial("tcp4", ln.Addr().String())
+	assert.NilError(t, err)
+	_, err = c.Write(sent)
+	assert.NilError(t, err)
+	assert.NilError(t, c.Close())
+	assert.NilError(t, <-done)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	got := w.Close(ctx)
+	assert.Equal(t, got.Incomplete, "")
+	assert.Equal(t, got.Dropped, 0)
+	var data []byte
+	largest := 0
+	for _, f := range got.Frames {
+		assert.Equal(t, f.Len, len(f.Data), "a frame kept whole")
+		largest = max(largest, f.Len)
+		if f.Packet.Dst == uint16(ln.Addr().(*net.TCPAddr).Port) {
+			data = append(data, f.Packet.Payload(f.Data)...)
+		}
+	}
+	assert.Assert(t, largest > 16<<10, "the largest frame has %d bytes: the burst was not sent in large segments", largest)
+	assert.Assert(t, bytes.Equal(data, sent), "the frames carry %d bytes, not the 1 MiB sent, in order", len(data))
+}
