@@ -214,6 +214,9 @@ func stillStarting(t *graders.T, p *harness.Process, err error, held []observe.S
 	if busy {
 		t.Note("after %s the program holds no %s socket yet but is still at work (%s of CPU so far): netgrade waits up to %s more",
 			waited, strings.ToUpper(proto), cpu.Round(10*time.Millisecond), t.Timeout(StartGrace))
+	} else {
+		t.Note("after %s the program holds no %s socket and is not at work (none of its processes ran or waited for a CPU or the disk over 100 ms; %s of CPU so far): netgrade waits no longer",
+			waited, strings.ToUpper(proto), cpu.Round(10*time.Millisecond))
 	}
 	return busy
 }

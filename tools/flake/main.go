@@ -250,7 +250,18 @@ func (j *job) record(res report.Result, problem string) {
 	for _, c := range res.Checks {
 		v[c.ID] = c.Status
 		if c.Status != report.Pass {
+			// netgrade's notes say what it saw and decided (a start grace
+			// given or refused): what a changed verdict is explained by.
+			var notes []string
+			for _, e := range c.Transcript {
+				if e.Kind == report.EvNote {
+					notes = append(notes, e.Data)
+				}
+			}
 			msg[c.ID] = fmt.Sprintf("%s (after %d ms)", c.Message, c.DurationMS)
+			if len(notes) > 0 {
+				msg[c.ID] += "; notes: " + strings.Join(notes, " | ")
+			}
 		}
 	}
 	errored := res.IDs(report.Error)
