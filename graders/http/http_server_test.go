@@ -6,6 +6,8 @@ import (
 	"net"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -37,6 +39,13 @@ func options() graders.Options {
 // gradeFixture grades a fixture of http-server on the given checks only.
 func gradeFixture(t *testing.T, name string, only ...string) report.Result {
 	t.Helper()
+	return gradeFixtureFile(t, fixturePath(t, name), only...)
+}
+
+// fixturePath writes a fixture of http-server into a folder of the test's
+// and returns its path.
+func fixturePath(t *testing.T, name string) string {
+	t.Helper()
 	gradertest.NeedPython(t)
 	fs, err := fixtures.For("http-server")
 	require.NoError(t, err)
@@ -44,6 +53,33 @@ func gradeFixture(t *testing.T, name string, only ...string) report.Result {
 	require.GreaterOrEqual(t, i, 0, "no fixture %s", name)
 	path, err := fs[i].Write(t.TempDir())
 	require.NoError(t, err)
+	return path
+}
+
+// templateOnOwnPort writes template_localhost.py with its hard-coded 8888
+// changed to a port of this test's, which it returns held (the caller
+// closes it): the course's fixture tests grade the template on 8888 in a
+// test binary running beside this one, and the two must not take each
+// other's port.
+func templateOnOwnPort(t *testing.T) (path string, held net.Listener, port int) {
+	t.Helper()
+	path = fixturePath(t, "template_localhost.py")
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = held.Close() })
+	port = held.Addr().(*net.TCPAddr).Port
+	src, err := os.ReadFile(path)
+	require.NoError(t, err)
+	changed := strings.Replace(string(src), "serverPort = 8888", "serverPort = "+strconv.Itoa(port), 1)
+	require.NotEqual(t, string(src), changed, "the template no longer hard-codes serverPort = 8888")
+	require.NoError(t, os.WriteFile(path, []byte(changed), 0o644))
+	return path, held, port
+}
+
+// gradeFixtureFile grades a submission file of http-server on the given
+// checks only.
+func gradeFixtureFile(t *testing.T, path string, only ...string) report.Result {
+	t.Helper()
 	sub, err := graders.FileSubmission(path)
 	require.NoError(t, err)
 	opt := options()
@@ -55,13 +91,15 @@ func gradeFixture(t *testing.T, name string, only ...string) report.Result {
 // localhost:8888: netgrade follows it there, and the report says so on
 // the passing starts check, in the text a student reads.
 func TestHardCodedPortNoted(t *testing.T) {
-	res := gradeFixture(t, "template_localhost.py", "http-server/starts", "http-server/home")
+	path, held, port := templateOnOwnPort(t)
+	require.NoError(t, held.Close())
+	res := gradeFixtureFile(t, path, "http-server/starts", "http-server/home")
 	require.True(t, res.Passed(), "%+v", res.Checks)
 	require.Len(t, res.Checks[0].Notes, 1)
-	assert.Contains(t, res.Checks[0].Notes[0], "127.0.0.1:8888, not on the port it was given")
+	assert.Contains(t, res.Checks[0].Notes[0], "127.0.0.1:"+strconv.Itoa(port)+", not on the port it was given")
 	var buf bytes.Buffer
 	require.NoError(t, render.Text(&buf, []report.Result{res}, render.TextOptions{Student: true}))
-	assert.Contains(t, buf.String(), "note: the program listens on TCP 127.0.0.1:8888")
+	assert.Contains(t, buf.String(), "note: the program listens on TCP 127.0.0.1:"+strconv.Itoa(port))
 }
 
 // TestJSONInsideHTMLReport grades the "JSON inside HTML" fixture: the
@@ -107,17 +145,13 @@ func TestStartFailures(t *testing.T) {
 	}
 }
 
-// TestOwnPortHeldIsNotCharged grades the template that hard-codes 8888
+// TestOwnPortHeldIsNotCharged grades the template that hard-codes its port
 // while another program holds that port: netgrade runs the check again
 // alone, and when the port is still held it is netgrade's error, never
 // the student's failure.
 func TestOwnPortHeldIsNotCharged(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:8888")
-	if err != nil {
-		t.Skipf("SKIPPED: port 8888 is in use here (%v): the test holds it itself", err)
-	}
-	defer ln.Close()
-	res := gradeFixture(t, "template_localhost.py", "http-server/starts")
+	path, _, _ := templateOnOwnPort(t) // held until the test ends
+	res := gradeFixtureFile(t, path, "http-server/starts")
 	require.Len(t, res.Checks, 1)
 	c := res.Checks[0]
 	assert.Equal(t, report.Error, c.Status, c.Message)
