@@ -36,15 +36,20 @@ func options() graders.Options {
 	return sharedOpt
 }
 
-// gradeFixture grades a fixture of http-server on the given checks only.
+// gradeFixture grades a fixture of http-server on the given checks only,
+// with the fixture's own interpreter options (see fixtures.PythonFlags).
 func gradeFixture(t *testing.T, name string, only ...string) report.Result {
 	t.Helper()
-	return gradeFixtureFile(t, fixturePath(t, name), only...)
+	path, f := fixturePath(t, name)
+	sub, err := graders.FileSubmission(path)
+	require.NoError(t, err)
+	sub.Command = slices.Concat(sub.Command[:1], f.PythonFlags(), sub.Command[1:])
+	return gradeSubmission(sub, only...)
 }
 
 // fixturePath writes a fixture of http-server into a folder of the test's
-// and returns its path.
-func fixturePath(t *testing.T, name string) string {
+// and returns its path and the fixture.
+func fixturePath(t *testing.T, name string) (string, fixtures.Fixture) {
 	t.Helper()
 	gradertest.NeedPython(t)
 	fs, err := fixtures.For("http-server")
@@ -53,7 +58,7 @@ func fixturePath(t *testing.T, name string) string {
 	require.GreaterOrEqual(t, i, 0, "no fixture %s", name)
 	path, err := fs[i].Write(t.TempDir())
 	require.NoError(t, err)
-	return path
+	return path, fs[i]
 }
 
 // templateOnOwnPort writes template_localhost.py with its hard-coded 8888
@@ -63,7 +68,7 @@ func fixturePath(t *testing.T, name string) string {
 // other's port.
 func templateOnOwnPort(t *testing.T) (path string, held net.Listener, port int) {
 	t.Helper()
-	path = fixturePath(t, "template_localhost.py")
+	path, _ = fixturePath(t, "template_localhost.py")
 	held, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = held.Close() })
@@ -82,6 +87,12 @@ func gradeFixtureFile(t *testing.T, path string, only ...string) report.Result {
 	t.Helper()
 	sub, err := graders.FileSubmission(path)
 	require.NoError(t, err)
+	return gradeSubmission(sub, only...)
+}
+
+// gradeSubmission grades sub as http-server, only the checks only names
+// (all when none).
+func gradeSubmission(sub graders.Submission, only ...string) report.Result {
 	opt := options()
 	opt.Course = graders.Settings{Only: only}
 	return httpch.HTTPServer().Grade(context.Background(), sub, opt)

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -57,6 +58,7 @@ func TestStartHTTP(t *testing.T) {
 		message  string
 		hint     string
 		followed bool
+		pyFlags  []string
 	}{
 		{name: "the port given", src: fmt.Sprintf(httpProgram, "", `"localhost"`, "int(sys.argv[1])"), status: report.Pass},
 		{name: "a port of its own, followed", src: fmt.Sprintf(httpProgram, "", `"localhost"`, fmt.Sprint(own)), status: report.Pass, followed: true},
@@ -64,7 +66,8 @@ func TestStartHTTP(t *testing.T) {
 			status: report.Fail, message: fmt.Sprintf("listens on TCP 0.0.0.0:%d, not on the port it was given", own), hint: "sys.argv[1]"},
 		{name: "an address of another machine", src: fmt.Sprintf(httpProgram, "", `"10.8.77.1"`, "8888"),
 			status: report.Fail, message: `on 10.8.77.1, which is not an address of this machine: "Cannot assign requested address"`, hint: `"localhost"`},
-		{name: "a module the machine lacks", src: fmt.Sprintf(httpProgram, "import pytz", `"localhost"`, "int(sys.argv[1])"),
+		// -S: without site-packages, as on a machine without python3-tz.
+		{name: "a module the machine lacks", src: fmt.Sprintf(httpProgram, "import pytz", `"localhost"`, "int(sys.argv[1])"), pyFlags: []string{"-S"},
 			status: report.Fail, message: "No module named 'pytz'", hint: "use zoneinfo from the standard library"},
 	}
 	for _, tc := range tests {
@@ -88,6 +91,7 @@ func TestStartHTTP(t *testing.T) {
 			}}}
 			sub, err := graders.FileSubmission(file)
 			require.NoError(t, err)
+			sub.Command = slices.Concat(sub.Command[:1], tc.pyFlags, sub.Command[1:])
 			var opt graders.Options
 			if tc.port != "" {
 				opt.Course = graders.Settings{Texts: map[string]string{probe.TextPort: tc.port}}

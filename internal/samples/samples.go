@@ -61,7 +61,8 @@ type Pick func(ex *graders.Exercise, fs []fixtures.Fixture) []fixtures.Fixture
 // written into a folder of its own under dir, as some keep a file next to
 // themselves. A fixture that requires modules (a framework) runs under the
 // first interpreter that has them (fixtures.Pythons); when none has, its
-// sample's Missing says so.
+// sample's Missing says so. One that must not find a module runs with its
+// PythonFlags.
 func List(dir, self string, exs []*graders.Exercise, pick Pick) ([]*Sample, error) {
 	var list []*Sample
 	pythons := fixtures.NewPythons()
@@ -96,6 +97,9 @@ func List(dir, self string, exs []*graders.Exercise, pick Pick) ([]*Sample, erro
 			smp := &Sample{Job: graders.Job{Exercise: ex, Submission: sub}, ID: f.ID(), Fails: f.Fails, About: f.About, Requires: f.Requires}
 			if len(f.Texts) > 0 {
 				smp.Course = graders.Settings{Texts: f.Texts}
+			}
+			if flags := f.PythonFlags(); len(flags) > 0 && len(sub.Command) > 0 && sub.Command[0] == "python3" {
+				smp.Submission.Command = slices.Concat(sub.Command[:1], flags, sub.Command[1:])
 			}
 			if len(f.Requires) > 0 {
 				py, err := pythons.For(context.Background(), f.Requires)
