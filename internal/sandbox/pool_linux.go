@@ -74,9 +74,13 @@ func (pl *pairPool) run(ctx context.Context, req []byte) (json.RawMessage, error
 		if err != nil {
 			return nil, err
 		}
-		out, err := r.serve(ctx, req)
+		out, retire, err := r.serve(ctx, req)
 		if err == nil {
-			pl.put(r)
+			if retire != "" {
+				pl.discard(r)
+			} else {
+				pl.put(r)
+			}
 			return out, nil
 		}
 		pl.discard(r)
@@ -270,24 +274,25 @@ func startPooled(ctx context.Context, cmd *exec.Cmd) (*pooledRunner, error) {
 	return nil, errors.New("the pair runner began with an unexpected line")
 }
 
-// serve hands the runner one pair and reads its outcome. When ctx ends
-// first, the runner is killed.
-func (r *pooledRunner) serve(ctx context.Context, req []byte) (json.RawMessage, error) {
+// serve hands the runner one pair and reads its outcome, and why the
+// runner serves no more pairs if it says so (retire). When ctx ends first,
+// the runner is killed.
+func (r *pooledRunner) serve(ctx context.Context, req []byte) (out json.RawMessage, retire string, err error) {
 	stop := context.AfterFunc(ctx, r.kill)
 	defer stop()
 	r.stderr.reset()
 	if _, err := r.in.Write(append(req, '\n')); err != nil {
-		return nil, fmt.Errorf("%w: %w", errRunnerGone, err)
+		return nil, "", fmt.Errorf("%w: %w", errRunnerGone, err)
 	}
-	out, err := decodePairStream(r.dec)
+	out, retire, err = decodePairStream(r.dec)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, "", ctx.Err()
 		}
 		r.stop()
-		return nil, unitError(err, r.werr, r.stderr.String())
+		return nil, "", unitError(err, r.werr, r.stderr.String())
 	}
-	return out, nil
+	return out, retire, nil
 }
 
 // kill kills the runner, PID 1 of its namespaces, and so every process in

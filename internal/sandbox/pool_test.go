@@ -125,7 +125,27 @@ for s in ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGAB
           "SIGPIPE", "SIGALRM", "SIGTRAP", "SIGSYS", "SIGSTOP", "SIGKILL"):
     os.kill(1, getattr(signal, s))
 time.sleep(0.3)
-print("signalled", flush=True)
+print("signals: sent", flush=True)
+` + udpServePy
+
+// tamperPy is a udp-server that changes PID 1 (the runner) as a process
+// of its uid may without capabilities, in the way HOW names: the runner
+// serves no more cells after this one.
+const tamperPy = `import os, resource, socket, sys
+try:
+    how = "HOW"
+    if how == "nice":
+        os.setpriority(os.PRIO_PROCESS, 1, 5)
+    elif how == "nofile":
+        resource.prlimit(1, resource.RLIMIT_NOFILE, (64, 64))
+    elif how == "oom":
+        with open("/proc/1/oom_score_adj", "w") as f:
+            f.write("500")
+    elif how == "cpus":
+        os.sched_setaffinity(1, {min(os.sched_getaffinity(0))})
+    print("tamper: done", flush=True)
+except OSError as e:
+    print(f"tamper: {e}", flush=True)
 ` + udpServePy
 
 // sleeperPy never binds: its cell outlives its time bound.
@@ -183,7 +203,11 @@ func TestNetnsPoolCellsApart(t *testing.T) {
 	assert.NilError(t, err)
 	_, err = daemon.Write(dir, "daemon.py", 0)
 	assert.NilError(t, err)
-	for name, src := range map[string]string{"leave.py": leaveTracesPy, "probe.py": probePy, "signals.py": signalsPy, "sleeper.py": sleeperPy} {
+	files := map[string]string{"leave.py": leaveTracesPy, "probe.py": probePy, "signals.py": signalsPy, "sleeper.py": sleeperPy}
+	for _, how := range []string{"nice", "nofile", "oom", "cpus"} {
+		files["tamper_"+how+".py"] = strings.Replace(tamperPy, "HOW", how, 1)
+	}
+	for name, src := range files {
 		assert.NilError(t, os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644))
 	}
 	clean := map[string]string{"files": "none", "bind": "ok", "connect": "ECONNREFUSED", "others": "none",
@@ -198,23 +222,38 @@ func TestNetnsPoolCellsApart(t *testing.T) {
 		// verdict is the cell's colour; said, what the server printed.
 		verdict interop.Verdict
 		said    map[string]string
-		// starts is how many runners the pool started so far.
-		starts int
+		// fresh: the cell runs on a runner started for it.
+		fresh bool
+		// tamper: the program changes the runner (tamperPy); where the
+		// kernel lets it, the runner retires and the next cell runs on
+		// a fresh one.
+		tamper bool
 	}{
-		{name: "a first cell on a fresh runner", file: "probe.py", verdict: interop.Green, said: clean, starts: 1},
+		{name: "a first cell on a fresh runner", file: "probe.py", verdict: interop.Green, said: clean, fresh: true},
 		{name: "a cell leaves a file, a port in TIME_WAIT and a daemon", file: "leave.py", verdict: interop.Green,
-			said: map[string]string{"same-cell bind": "EADDRINUSE"}, starts: 1},
-		{name: "the next cell on the same runner finds none of them", file: "probe.py", verdict: interop.Green, said: clean, starts: 1},
-		{name: "the hostile corpus's setsid daemon", file: "daemon.py", verdict: interop.Green, starts: 1},
-		{name: "its daemon and log are gone in the next cell", file: "probe.py", verdict: interop.Green, said: clean, starts: 1},
+			said: map[string]string{"same-cell bind": "EADDRINUSE"}},
+		{name: "the next cell on the same runner finds none of them", file: "probe.py", verdict: interop.Green, said: clean},
+		{name: "the hostile corpus's setsid daemon", file: "daemon.py", verdict: interop.Green},
+		{name: "its daemon and log are gone in the next cell", file: "probe.py", verdict: interop.Green, said: clean},
 		{name: "a cell that signals PID 1 runs as any", file: "signals.py", verdict: interop.Green,
-			said: map[string]string{}, starts: 1},
-		{name: "the runner serves on after those signals", file: "probe.py", verdict: interop.Green, said: clean, starts: 1},
+			said: map[string]string{"signals": "sent"}},
+		{name: "the runner serves on after those signals", file: "probe.py", verdict: interop.Green, said: clean},
 		{name: "a cell that outlives its time bound errs", file: "sleeper.py", timeout: 3 * time.Second,
-			wantErr: "context deadline exceeded", starts: 1},
-		{name: "the next cell runs on a fresh runner", file: "probe.py", verdict: interop.Green, said: clean, starts: 2},
+			wantErr: "context deadline exceeded"},
+		{name: "the next cell runs on a fresh runner", file: "probe.py", verdict: interop.Green, said: clean, fresh: true},
+		// A program that changes the runner's scheduling or limits gets its
+		// verdict, and its runner retires.
+		{name: "a cell that renices PID 1", file: "tamper_nice.py", verdict: interop.Green, tamper: true},
+		{name: "a cell that lowers PID 1's limits", file: "tamper_nofile.py", verdict: interop.Green, tamper: true},
+		{name: "a cell that raises PID 1's OOM score", file: "tamper_oom.py", verdict: interop.Green, tamper: true},
+		{name: "a cell that pins PID 1 to a CPU", file: "tamper_cpus.py", verdict: interop.Green, tamper: true},
+		{name: "the cell after them runs as any", file: "probe.py", verdict: interop.Green, said: clean},
 	}
+	want, retired := 0, false
 	for _, s := range steps {
+		if s.fresh || retired {
+			want++
+		}
 		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 		out, err := poolCell(ctx, sb, dir, s.file, s.timeout)
 		cancel()
@@ -227,9 +266,13 @@ func TestNetnsPoolCellsApart(t *testing.T) {
 				assert.Check(t, is.Equal(serverSaid(out, k), v), "%s: %s", s.name, k)
 			}
 		}
+		retired = s.tamper && serverSaid(out, "tamper") == "done"
+		if s.tamper {
+			t.Logf("%s: %s", s.name, serverSaid(out, "tamper"))
+		}
 		starts, off := sandbox.PoolStarts(sb)
 		assert.Equal(t, off, "", s.name)
-		assert.Equal(t, starts, s.starts, s.name)
+		assert.Check(t, is.Equal(starts, want), s.name)
 	}
 	assert.NilError(t, sb.Close())
 	assert.Assert(t, sandboxtest.WaitNoProcessWith(t, netgradeBin+" unit --init --setup --pair --serve", 10*time.Second),

@@ -64,6 +64,11 @@ func ServePairs(ctx context.Context, in io.Reader, out io.Writer, f PairFunc) er
 	// runner ends only when its input does or its parent kills it.
 	ignoreSignals()
 	ctx = context.WithoutCancel(ctx)
+	base, err := readRunnerState()
+	if err != nil {
+		_ = enc.Encode(pairLine{Error: err.Error()})
+		return err
+	}
 	if err := enc.Encode(pairLine{Serving: true}); err != nil {
 		return err
 	}
@@ -71,7 +76,8 @@ func ServePairs(ctx context.Context, in io.Reader, out io.Writer, f PairFunc) er
 	for {
 		data, rerr := rd.ReadBytes('\n')
 		if len(bytes.TrimSpace(data)) > 0 {
-			if err := servePooled(ctx, data, f, out); err != nil {
+			retired, err := servePooled(ctx, data, f, base, out)
+			if err != nil || retired {
 				return err
 			}
 		}
@@ -86,10 +92,13 @@ func ServePairs(ctx context.Context, in io.Reader, out io.Writer, f PairFunc) er
 
 // servePooled runs one pair of ServePairs: fresh namespaces and scratch
 // folder, the cell, the end of every process it left, then its stream.
-func servePooled(ctx context.Context, data []byte, f PairFunc, out io.Writer) error {
-	fail := func(err error) error {
+// When a program of the cell changed the runner (see runnerState), the
+// stream begins with a retire line and the runner serves no more
+// (retired).
+func servePooled(ctx context.Context, data []byte, f PairFunc, base runnerState, out io.Writer) (retired bool, err error) {
+	fail := func(err error) (bool, error) {
 		_ = json.NewEncoder(out).Encode(pairLine{Error: err.Error()})
-		return err
+		return false, err
 	}
 	p, err := ParsePair(data)
 	if err != nil {
@@ -106,10 +115,96 @@ func servePooled(ctx context.Context, data []byte, f PairFunc, out io.Writer) er
 	if err != nil {
 		return fail(fmt.Errorf("ending the cell: %w", err))
 	}
-	if _, err := out.Write(buf.Bytes()); err != nil {
-		return err
+	if why := base.changed(); why != "" {
+		retired = true
+		if err := json.NewEncoder(out).Encode(pairLine{Retire: why}); err != nil {
+			return true, err
+		}
 	}
-	return serr
+	if _, err := out.Write(buf.Bytes()); err != nil {
+		return retired, err
+	}
+	return retired, serr
+}
+
+// runnerState is what a process of the runner's uid may change of the
+// runner from outside with no capability at all, and what would then
+// weigh on the cells after its own: the resource limits (prlimit may
+// lower them, and the runner cannot raise a hard limit again), its
+// threads' nice values, scheduling policies and CPUs (setpriority,
+// sched_setscheduler and sched_setaffinity of a thread of the same uid),
+// and its OOM score adjustment (/proc/1/oom_score_adj is the uid's to
+// write). A runner whose state changed during a cell serves no more.
+type runnerState struct {
+	limits, oomScoreAdj string
+	// threads holds each distinct "nice policy rt-priority CPUs" of the
+	// runner's threads.
+	threads map[string]bool
+}
+
+// readRunnerState reads the runner's state now.
+func readRunnerState() (runnerState, error) {
+	var st runnerState
+	limits, err := os.ReadFile("/proc/self/limits")
+	if err != nil {
+		return st, fmt.Errorf("reading the runner's limits: %w", err)
+	}
+	adj, err := os.ReadFile("/proc/self/oom_score_adj")
+	if err != nil {
+		return st, fmt.Errorf("reading the runner's OOM score adjustment: %w", err)
+	}
+	st.limits, st.oomScoreAdj = string(limits), strings.TrimSpace(string(adj))
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return st, fmt.Errorf("listing the runner's threads: %w", err)
+	}
+	st.threads = map[string]bool{}
+	for _, t := range tasks {
+		tid, err := strconv.Atoi(t.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/self/task/" + t.Name() + "/stat")
+		if err != nil {
+			continue // the thread ended meanwhile
+		}
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 {
+			continue
+		}
+		// Fields 19 (nice), 40 (rt_priority) and 41 (policy) of
+		// proc_pid_stat(5); the first after the command is field 3.
+		fs := strings.Fields(string(stat[i+1:]))
+		if len(fs) < 39 {
+			continue
+		}
+		var cpus unix.CPUSet
+		if err := unix.SchedGetaffinity(tid, &cpus); err != nil {
+			continue
+		}
+		st.threads[fmt.Sprintf("nice %s, policy %s/%s, CPUs %v", fs[16], fs[38], fs[37], cpus)] = true
+	}
+	return st, nil
+}
+
+// changed says how the runner's state now differs from base, or "".
+func (base runnerState) changed() string {
+	now, err := readRunnerState()
+	if err != nil {
+		return err.Error()
+	}
+	switch {
+	case now.limits != base.limits:
+		return "a program changed the runner's resource limits"
+	case now.oomScoreAdj != base.oomScoreAdj:
+		return "a program changed the runner's OOM score adjustment"
+	}
+	for t := range now.threads {
+		if !base.threads[t] {
+			return "a program changed the scheduling of a thread of the runner (" + t + ")"
+		}
+	}
+	return ""
 }
 
 // poolRefused says why this process cannot serve many pairs, or "".
