@@ -42,7 +42,9 @@ const endCellBound = 10 * time.Second
 // (freshCell), runs f on it as ServePair does, kills and reaps every
 // process the cell left (endCell), and only then writes the cell's outcome
 // stream to out, so that the parent hands the next pair to a runner that
-// holds nothing of the last. Where it cannot serve many pairs (not PID 1 of
+// holds nothing of the last; when a program changed the runner from
+// outside meanwhile (runnerState), that stream begins with a retire line
+// and the runner ends after it. Where it cannot serve many pairs (not PID 1 of
 // its namespace, os/exec without pidfds, a binary linked with cgo, which
 // has no syscall.AllThreadsSyscall), it says why on out (a no_pool line)
 // and returns nil: the parent then runs each pair in a runner of its own.
@@ -130,11 +132,14 @@ func servePooled(ctx context.Context, data []byte, f PairFunc, base runnerState,
 // runnerState is what a process of the runner's uid may change of the
 // runner from outside with no capability at all, and what would then
 // weigh on the cells after its own: the resource limits (prlimit may
-// lower them, and the runner cannot raise a hard limit again), its
-// threads' nice values, scheduling policies and CPUs (setpriority,
-// sched_setscheduler and sched_setaffinity of a thread of the same uid),
-// and its OOM score adjustment (/proc/1/oom_score_adj is the uid's to
-// write). A runner whose state changed during a cell serves no more.
+// lower them, and the runner cannot raise a hard limit again) and its OOM
+// score adjustment (/proc/1/oom_score_adj is the uid's to write). Its
+// threads' nice values, scheduling policies and CPUs are read too, though
+// the kernel refuses a program setpriority, sched_setscheduler and
+// sched_setaffinity on them (commoncap's cap_safe_nice: the runner holds
+// capabilities the program lacks), so that a kernel that lets them
+// through does not keep a changed runner either. A runner whose state
+// changed during a cell serves no more.
 type runnerState struct {
 	limits, oomScoreAdj string
 	// threads holds each distinct "nice policy rt-priority CPUs" of the
