@@ -313,3 +313,38 @@ func TestNetnsPoolFallsBackWithCgo(t *testing.T) {
 	assert.Equal(t, starts, 0)
 	assert.Assert(t, is.Contains(off, "cgo"))
 }
+
+// TestNetnsPoolHostileCorpus runs each program of the hostile corpus as a
+// udp-server on the netns sandbox's pool, each followed by a probe cell on
+// the same pool: every hostile cell gets a verdict (no error of
+// netgrade's), and the probe after it finds nothing of it and no
+// capability.
+func TestNetnsPoolHostileCorpus(t *testing.T) {
+	sb := sandboxtest.Netns(t, netgradeBin)
+	defer sb.Close()
+	all, err := hostile.All()
+	assert.NilError(t, err)
+	dir := t.TempDir()
+	assert.NilError(t, os.WriteFile(filepath.Join(dir, "probe.py"), []byte(probePy), 0o644))
+	clean := map[string]string{"files": "none", "others": "none", "CapEff": "0000000000000000", "mem": "EACCES", "ptrace": "EPERM"}
+	for _, p := range all {
+		t.Run(p.Name, func(t *testing.T) {
+			_, err := p.Write(dir, p.File, 0)
+			assert.NilError(t, err)
+			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+			defer cancel()
+			out, err := poolCell(ctx, sb, dir, p.File, 0)
+			assert.NilError(t, err)
+			assert.Assert(t, out.Verdict != "", "the hostile cell gets a verdict")
+			probe, err := poolCell(ctx, sb, dir, "probe.py", 0)
+			assert.NilError(t, err)
+			assert.Equal(t, probe.Verdict, interop.Green, probe.Reason)
+			for k, v := range clean {
+				assert.Check(t, is.Equal(serverSaid(probe, k), v), "after %s: %s", p.Name, k)
+			}
+		})
+	}
+	starts, off := sandbox.PoolStarts(sb)
+	assert.Equal(t, off, "")
+	t.Logf("%d cells on %d runners", 2*len(all), starts)
+}
