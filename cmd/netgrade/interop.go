@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -98,12 +99,21 @@ func servePair(ctx context.Context, data []byte, w io.Writer) error {
 	if err != nil {
 		return internalErr(err)
 	}
-	env := interopEnv()
-	env.Ports = harness.NewPorts(1)
-	if err := sandbox.ServePair(ctx, p, env.Run, w); err != nil {
+	if err := sandbox.ServePair(ctx, p, interopPairFunc(), w); err != nil {
 		return &exitError{code: exitInternal}
 	}
 	return nil
+}
+
+// interopPairFunc is what a pair runner runs for each cell: the cell with
+// the course's references, its ports counted from 1 (the cell has its
+// loopback to itself).
+func interopPairFunc() sandbox.PairFunc {
+	return func(ctx context.Context, p sandbox.Pair) (json.RawMessage, error) {
+		env := interopEnv()
+		env.Ports = harness.NewPorts(1)
+		return env.Run(ctx, p)
+	}
 }
 
 func runInterop(c *cobra.Command, subs string, f interopFlags) error {

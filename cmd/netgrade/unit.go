@@ -15,7 +15,7 @@ import (
 // It reads the unit (JSON) from --request or standard input and streams
 // its results to standard output as JSON lines.
 func newUnitCmd() *cobra.Command {
-	var initMode, setup, probe, pair bool
+	var initMode, setup, probe, pair, serve bool
 	var request string
 	c := &cobra.Command{
 		Use:    "unit",
@@ -31,6 +31,9 @@ func newUnitCmd() *cobra.Command {
 				if pair {
 					args = append(args, "--pair")
 				}
+				if serve {
+					args = append(args, "--serve")
+				}
 				handled, code := sandbox.Init(sandbox.InitOptions{Setup: setup, Probe: probe, Args: args}, c.OutOrStdout())
 				if handled {
 					if code != 0 {
@@ -38,6 +41,12 @@ func newUnitCmd() *cobra.Command {
 					}
 					return nil
 				}
+			}
+			if pair && serve {
+				if err := sandbox.ServePairs(c.Context(), os.Stdin, c.OutOrStdout(), interopPairFunc()); err != nil {
+					return &exitError{code: exitInternal}
+				}
+				return nil
 			}
 			data := []byte(request)
 			if request == "" {
@@ -64,6 +73,7 @@ func newUnitCmd() *cobra.Command {
 	c.Flags().BoolVar(&setup, "setup", false, "with --init: mount a fresh /proc and bring the loopback up")
 	c.Flags().BoolVar(&probe, "probe", false, "with --init: only report that the namespace could be set up")
 	c.Flags().BoolVar(&pair, "pair", false, "run a cell of the interop matrix (two programs together) instead of grading a unit")
+	c.Flags().BoolVar(&serve, "serve", false, "with --pair: serve pairs one after another, a JSON line each on standard input, until it ends (the netns sandbox's pool)")
 	c.Flags().StringVar(&request, "request", "", "the unit to grade, as JSON (default: read from standard input)")
 	return c
 }

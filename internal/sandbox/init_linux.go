@@ -209,20 +209,34 @@ func setupNamespace() error {
 	if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 		return fmt.Errorf("mounting the unit's own /proc: %w", err)
 	}
-	// A scratch folder of the unit's own: /tmp stays the host's (netgrade
-	// and the submission may live there), read-only.
-	if _, serr := os.Stat(scratchDir); serr == nil {
-		if err := unix.Mount("tmpfs", scratchDir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "size=64m,mode=1777"); err != nil {
-			return fmt.Errorf("mounting the unit's own %s: %w", scratchDir, err)
-		}
-		if err := os.Setenv("TMPDIR", scratchDir); err != nil {
-			return err
-		}
+	if err := mountScratch(false); err != nil {
+		return err
 	}
 	if err := loopbackUp(); err != nil {
 		return fmt.Errorf("bringing up the unit's loopback: %w", err)
 	}
 	return nil
+}
+
+// mountScratch mounts an empty tmpfs of the unit's own on scratchDir, when
+// the folder exists, and names it in TMPDIR: /tmp stays the host's
+// (netgrade and the submission may live there), read-only. again unmounts
+// the one mounted before (a pair runner that serves many cells gives each
+// an empty one); the unmount is lazy, as nothing of the last cell may
+// hold the old one busy, but nothing must keep it from going either.
+func mountScratch(again bool) error {
+	if _, err := os.Stat(scratchDir); err != nil {
+		return nil
+	}
+	if again {
+		if err := unix.Unmount(scratchDir, unix.MNT_DETACH); err != nil {
+			return fmt.Errorf("unmounting the last cell's %s: %w", scratchDir, err)
+		}
+	}
+	if err := unix.Mount("tmpfs", scratchDir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "size=64m,mode=1777"); err != nil {
+		return fmt.Errorf("mounting the unit's own %s: %w", scratchDir, err)
+	}
+	return os.Setenv("TMPDIR", scratchDir)
 }
 
 // loopbackUp sets the IFF_UP flag of lo.

@@ -32,18 +32,35 @@ const killGrace = 30 * time.Second
 type netnsSandbox struct {
 	bin    string
 	python string
+	// pool holds the pair runners that serve many pairs (runPair).
+	pool *pairPool
 }
 
 // NewNetns returns the netns sandbox. bin is the netgrade binary run as the
 // unit runner; python, when set, is the interpreter that runs .py files
 // (resolved once by the caller, as the namespace sees the same files).
+// Close ends the pair runners it keeps between pairs.
 func NewNetns(bin, python string) Sandbox {
-	return &netnsSandbox{bin: bin, python: python}
+	n := &netnsSandbox{bin: bin, python: python}
+	n.pool = newPairPool(func(ctx, life context.Context) (*pooledRunner, error) {
+		cmd := n.command(life, pairFlag, serveFlag)
+		cmd.Env = pairEnv(os.Environ())
+		return startPooled(ctx, cmd)
+	})
+	return n
 }
 
 func (n *netnsSandbox) Name() string   { return Netns }
 func (n *netnsSandbox) Isolated() bool { return true }
-func (n *netnsSandbox) Close() error   { return nil }
+
+// Close ends every pair runner the sandbox keeps, so that nothing of it is
+// left running.
+func (n *netnsSandbox) Close() error {
+	if n.pool != nil {
+		n.pool.close()
+	}
+	return nil
+}
 
 // command returns the unit runner's command, to be started in new
 // namespaces; it is PID 1 there and sets them up before grading.
@@ -159,6 +176,13 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 		t.buf = append([]byte(nil), t.buf[len(t.buf)-t.max:]...)
 	}
 	return len(p), nil
+}
+
+// reset forgets what was written.
+func (t *tailBuffer) reset() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = t.buf[:0]
 }
 
 func (t *tailBuffer) String() string {

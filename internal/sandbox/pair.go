@@ -67,6 +67,11 @@ func (p Pair) Timeout() time.Duration { return time.Duration(p.TimeoutMS) * time
 // the pair runner.
 const pairFlag = "--pair"
 
+// serveFlag is the flag of the pair runner that makes it serve many
+// pairs, one JSON line each on its standard input, until that ends
+// (ServePairs): the netns sandbox's pool of runners.
+const serveFlag = "--serve"
+
 // pairGOGC is the garbage collector's setting of the pair runner, which
 // the sandbox starts for every cell of an interop matrix: netgrade's
 // package inits allocate about 4 MB, which at the default GOGC=100 costs a
@@ -89,11 +94,19 @@ func pairEnv(env []string) []string {
 type PairFunc func(ctx context.Context, p Pair) (json.RawMessage, error)
 
 // pairLine is one line of the pair runner's output stream: the outcome,
-// or an error, then done.
+// or an error, then done. A runner that serves many pairs (serveFlag)
+// first says that it does (Serving), or why it cannot (NoPool), then
+// writes such a stream for each pair, after a retire line when it serves
+// no more.
 type pairLine struct {
 	Outcome json.RawMessage `json:"outcome,omitempty"`
 	Error   string          `json:"error,omitempty"`
 	Done    bool            `json:"done,omitempty"`
+	Serving bool            `json:"serving,omitempty"`
+	NoPool  string          `json:"no_pool,omitempty"`
+	// Retire, before a pair's stream, says why the runner serves no more
+	// pairs after this one.
+	Retire string `json:"retire,omitempty"`
 }
 
 // ParsePair decodes a pair as the pair runner receives it.
@@ -133,26 +146,34 @@ func ServePair(ctx context.Context, p Pair, f PairFunc, w io.Writer) error {
 
 // readPairStream reads a pair runner's output: the outcome, then done.
 func readPairStream(r io.Reader) (json.RawMessage, error) {
-	dec := json.NewDecoder(r)
-	var out json.RawMessage
+	out, _, err := decodePairStream(json.NewDecoder(r))
+	return out, err
+}
+
+// decodePairStream reads one pair's outcome stream from dec, up to its
+// done line and no further (a runner that serves many pairs writes the
+// next one's after it), and says why the runner retires, if it does.
+func decodePairStream(dec *json.Decoder) (out json.RawMessage, retire string, err error) {
 	for {
 		var l pairLine
 		if err := dec.Decode(&l); err != nil {
 			if errors.Is(err, io.EOF) {
-				return nil, errIncomplete
+				return nil, retire, errIncomplete
 			}
-			return nil, fmt.Errorf("reading the pair runner's output: %w", err)
+			return nil, retire, fmt.Errorf("reading the pair runner's output: %w", err)
 		}
 		switch {
 		case l.Error != "":
-			return nil, fmt.Errorf("pair runner: %s", l.Error)
+			return nil, retire, fmt.Errorf("pair runner: %s", l.Error)
+		case l.Retire != "":
+			retire = l.Retire
 		case l.Outcome != nil:
 			out = l.Outcome
 		case l.Done:
 			if out == nil {
-				return nil, errors.New("the pair runner ended without an outcome")
+				return nil, retire, errors.New("the pair runner ended without an outcome")
 			}
-			return out, nil
+			return out, retire, nil
 		}
 	}
 }
