@@ -1,10 +1,15 @@
 package interop_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/netgrade/netgrade/course"
@@ -30,6 +35,39 @@ var env = interop.Env{
 	Ports:        harness.NewPorts(7),
 }
 
+// hardPort is the port this test binary's copies of the fixtures that
+// hard-code a port (8888, 1234) bind instead (see ownPort).
+var hardPort = sync.OnceValue(func() string {
+	for p := 12000 + os.Getpid()%4000; p < 20000; p += 7 {
+		u, err := net.ListenPacket("udp", fmt.Sprintf("0.0.0.0:%d", p))
+		if err != nil {
+			continue
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("0.0.0.0:%d", p))
+		u.Close()
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return strconv.Itoa(p)
+	}
+	return "8888"
+})
+
+// ownPort returns a fixture's source with a hard-coded port (udp-server's
+// 8888, tcp-server's PORT = 1234) changed to hardPort: a port below netgrade's range, free when chosen, that no other
+// test binary of `make test` grades on. In the process sandbox the cells
+// bind the machine's own ports, and the course's fixture tests, in another
+// test binary beside this one, grade the same fixtures on 8888; a program
+// of one could take the other's port, and a cell that meets "Address
+// already in use" is grey, where the mistake under test (a port of its own
+// choosing) makes it red. Which fixed port a program chooses changes
+// nothing of that mistake.
+func ownPort(src []byte) []byte {
+	src = bytes.ReplaceAll(src, []byte("PORT = 1234"), []byte("PORT = "+hardPort()))
+	return bytes.ReplaceAll(src, []byte("8888"), []byte(hardPort()))
+}
+
 // fixtureFile writes a fixture into dir and returns its name.
 func fixtureFile(t *testing.T, dir, id string) string {
 	t.Helper()
@@ -38,7 +76,7 @@ func fixtureFile(t *testing.T, dir, id string) string {
 	for _, f := range all {
 		if f.ID() == id {
 			name := filepath.Base(id)
-			assert.NilError(t, os.WriteFile(filepath.Join(dir, name), f.Source, 0o644))
+			assert.NilError(t, os.WriteFile(filepath.Join(dir, name), ownPort(f.Source), 0o644))
 			return name
 		}
 	}

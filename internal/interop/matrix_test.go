@@ -76,7 +76,7 @@ func writeClass(t testing.TB, dir string, class []classStudent) []interop.Studen
 		}
 		for _, f := range all {
 			if f.ID() == ex+"/"+name {
-				return f.Source
+				return ownPort(f.Source)
 			}
 		}
 		t.Fatalf("no fixture %s/%s", ex, name)
