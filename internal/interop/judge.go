@@ -426,6 +426,32 @@ func (c *run) talkUDP(ctx context.Context) *Outcome {
 	return &Outcome{Verdict: Green, Reason: "the message arrived whole and the server logged it"}
 }
 
+// drainClient waits, once the client has ended, until the relay has read
+// its side of every connection to the end (the close or a reset), or
+// endWindow passes. What a client sent comes before its close on the
+// stream, so the relay has then recorded every byte of it. Without this
+// wait a client that sends, reads a greeting the server sent at once and
+// ends in a few milliseconds (netgrade's reference client, in the
+// runner) could end before the relay's reader had run, and the cell would
+// say it sent nothing: on a busy machine, one cell in a few thousand.
+func (c *run) drainClient(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, scaled(endWindow, c.req.TimeoutScale))
+	defer cancel()
+	c.relay.rec.wait(ctx, func(evs []event) bool {
+		opened, ended := 0, 0
+		for _, e := range evs {
+			switch {
+			case e.Dir != note:
+			case e.Text == noteConnected:
+				opened++
+			case e.Text == noteClientClosed, e.Text == noteClientReset, e.Text == noteRefused:
+				ended++
+			}
+		}
+		return ended >= opened
+	})
+}
+
 // talkTCP runs the client against a TCP server and judges: the message
 // arrives whole, the server prints it and replies (upper-cased for
 // tcp-upper), the client prints the reply and ends.
@@ -443,6 +469,9 @@ func (c *run) talkTCP(ctx context.Context) *Outcome {
 	replied := func(evs []event) bool { _, n := bytesDir(evs, toClient); return n > 0 }
 	rec.wait(tctx, replied)
 	clientEnded := waitEnd(ctx, c.client, scaled(endWindow, c.req.TimeoutScale))
+	if clientEnded {
+		c.drainClient(ctx)
+	}
 	serverWaiting := c.server.waitingToRead()
 	clientWaiting := !clientEnded && c.client.waitingToRead()
 	evs, _ := rec.snapshot()
