@@ -37,13 +37,13 @@ func options() graders.Options {
 }
 
 // gradeFixture grades a fixture of http-server on the given checks only,
-// with the fixture's own interpreter options (see fixtures.PythonFlags).
+// with the fixture's own interpreter options (see fixtures.Fixture.Command).
 func gradeFixture(t *testing.T, name string, only ...string) report.Result {
 	t.Helper()
 	path, f := fixturePath(t, name)
 	sub, err := graders.FileSubmission(path)
 	require.NoError(t, err)
-	sub.Command = slices.Concat(sub.Command[:1], f.PythonFlags(), sub.Command[1:])
+	sub.Command = f.Command(sub.Command)
 	return gradeSubmission(sub, only...)
 }
 

@@ -98,9 +98,7 @@ func List(dir, self string, exs []*graders.Exercise, pick Pick) ([]*Sample, erro
 			if len(f.Texts) > 0 {
 				smp.Course = graders.Settings{Texts: f.Texts}
 			}
-			if flags := f.PythonFlags(); len(flags) > 0 && len(sub.Command) > 0 && sub.Command[0] == "python3" {
-				smp.Submission.Command = slices.Concat(sub.Command[:1], flags, sub.Command[1:])
-			}
+			smp.Submission.Command = f.Command(sub.Command)
 			if len(f.Requires) > 0 {
 				py, err := pythons.For(context.Background(), f.Requires)
 				if err != nil {
